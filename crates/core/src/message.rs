@@ -1,0 +1,350 @@
+//! Validation of Segment tracking-API messages at the ingest edge.
+//!
+//! The hot path reads only the fields it must check and keeps the message's raw
+//! JSON untouched, so every field of the spec (and any extension a client
+//! sends) survives byte for byte.
+
+use crate::error::{Error, ErrorCode};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// Largest single message, in bytes (Segment's limit).
+pub const MAX_EVENT_BYTES: usize = 32 * 1024;
+/// Largest request body after decompression, in bytes (Segment's batch limit).
+pub const MAX_BATCH_BYTES: usize = 500 * 1024;
+/// Longest `messageId` accepted.
+pub const MAX_MESSAGE_ID_LEN: usize = 200;
+
+/// The six Segment call types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    Track,
+    Identify,
+    Page,
+    Screen,
+    Group,
+    Alias,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Track => "track",
+            MessageKind::Identify => "identify",
+            MessageKind::Page => "page",
+            MessageKind::Screen => "screen",
+            MessageKind::Group => "group",
+            MessageKind::Alias => "alias",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "track" => MessageKind::Track,
+            "identify" => MessageKind::Identify,
+            "page" => MessageKind::Page,
+            "screen" => MessageKind::Screen,
+            "group" => MessageKind::Group,
+            "alias" => MessageKind::Alias,
+            _ => return None,
+        })
+    }
+}
+
+/// A message that passed validation, ready for the event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingMessage {
+    pub kind: MessageKind,
+    pub message_id: String,
+    pub user_id: Option<String>,
+    pub anonymous_id: Option<String>,
+    /// Event time, corrected for client clock skew.
+    pub timestamp: DateTime<Utc>,
+    /// The message exactly as sent.
+    pub payload: String,
+}
+
+/// What the request around a message contributes.
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope<'a> {
+    pub received_at: DateTime<Utc>,
+    /// Batch-level `sentAt`, used when the message has none.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The call type implied by the route (`/v1/track`), if any.
+    pub kind: Option<MessageKind>,
+    /// A fallback `messageId` when the client sent none (new per message).
+    pub generated_id: &'a str,
+}
+
+#[derive(Deserialize)]
+struct WireMessage<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(rename = "messageId", borrow, default)]
+    message_id: Option<&'a RawValue>,
+    #[serde(rename = "userId", borrow, default)]
+    user_id: Option<&'a RawValue>,
+    #[serde(rename = "anonymousId", borrow, default)]
+    anonymous_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(rename = "originalTimestamp", borrow, default)]
+    original_timestamp: Option<Cow<'a, str>>,
+    #[serde(rename = "sentAt", borrow, default)]
+    sent_at: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    event: Option<Cow<'a, str>>,
+    #[serde(rename = "previousId", borrow, default)]
+    previous_id: Option<&'a RawValue>,
+    #[serde(rename = "groupId", borrow, default)]
+    group_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    category: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    properties: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    traits: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    context: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    integrations: Option<&'a RawValue>,
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::InvalidEvent, message)
+}
+
+/// Reads an id field: a JSON string or number (as Segment accepts); `null` and
+/// the empty string count as absent.
+fn id_field(raw: Option<&RawValue>, field: &str) -> Result<Option<String>, Error> {
+    let Some(raw) = raw else { return Ok(None) };
+    let text = raw.get();
+    let value = match text.as_bytes().first() {
+        Some(b'"') => serde_json::from_str::<Cow<str>>(text)
+            .map_err(|_| invalid(format!("{field} is not a valid string")))?
+            .into_owned(),
+        Some(b'-' | b'0'..=b'9') => text.to_string(),
+        _ => return Err(invalid(format!("{field} must be a string or a number"))),
+    };
+    if value.len() > crate::identity::MAX_IDENTITY_LEN {
+        return Err(invalid(format!(
+            "{field} is longer than {} bytes",
+            crate::identity::MAX_IDENTITY_LEN
+        )));
+    }
+    Ok(if value.trim().is_empty() {
+        None
+    } else {
+        Some(value)
+    })
+}
+
+fn object_field(raw: Option<&RawValue>, field: &str) -> Result<(), Error> {
+    match raw.map(|r| r.get().as_bytes().first()) {
+        None | Some(Some(b'{')) => Ok(()),
+        _ => Err(invalid(format!("{field} must be an object"))),
+    }
+}
+
+/// Parses an ISO-8601 / RFC 3339 time.
+pub fn parse_time(s: &str, field: &str) -> Result<DateTime<Utc>, Error> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            Error::new(
+                ErrorCode::InvalidTimestamp,
+                format!("{field} {s:?} is not an ISO-8601 time"),
+            )
+        })
+}
+
+/// Segment's skew correction: `receivedAt - (sentAt - originalTimestamp)`.
+fn corrected_time(
+    original: Option<DateTime<Utc>>,
+    sent_at: Option<DateTime<Utc>>,
+    received_at: DateTime<Utc>,
+) -> DateTime<Utc> {
+    match (original, sent_at) {
+        (Some(original), Some(sent)) => received_at
+            .checked_sub_signed(sent.signed_duration_since(original))
+            .unwrap_or(original),
+        (Some(original), None) => original,
+        (None, _) => received_at,
+    }
+}
+
+/// Validates one raw message. The error says which field is wrong.
+pub fn validate(raw: &RawValue, env: &Envelope<'_>) -> Result<IncomingMessage, Error> {
+    let text = raw.get();
+    if text.len() > MAX_EVENT_BYTES {
+        return Err(Error::new(
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "event is {} bytes; the limit is {MAX_EVENT_BYTES}",
+                text.len()
+            ),
+        ));
+    }
+    if !text.starts_with('{') {
+        return Err(invalid("an event must be a JSON object"));
+    }
+    let wire: WireMessage<'_> = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    let kind = match (wire.kind.as_deref(), env.kind) {
+        (Some(t), _) => MessageKind::parse(t)
+            .ok_or_else(|| invalid(format!("type {t:?} is not a Segment call type")))?,
+        (None, Some(k)) => k,
+        (None, None) => return Err(invalid("type is required in a batch")),
+    };
+    let user_id = id_field(wire.user_id, "userId")?;
+    let anonymous_id = id_field(wire.anonymous_id, "anonymousId")?;
+    if user_id.is_none() && anonymous_id.is_none() {
+        return Err(Error::new(
+            ErrorCode::MissingIdentity,
+            "either userId or anonymousId is required",
+        ));
+    }
+    match kind {
+        MessageKind::Track if wire.event.as_deref().is_none_or(|e| e.trim().is_empty()) => {
+            return Err(invalid("track needs a non-empty event name"));
+        }
+        MessageKind::Alias => {
+            if id_field(wire.previous_id, "previousId")?.is_none() || user_id.is_none() {
+                return Err(invalid("alias needs previousId and userId"));
+            }
+        }
+        MessageKind::Group if id_field(wire.group_id, "groupId")?.is_none() => {
+            return Err(invalid("group needs a groupId"));
+        }
+        _ => {}
+    }
+    object_field(wire.properties, "properties")?;
+    object_field(wire.traits, "traits")?;
+    object_field(wire.context, "context")?;
+    object_field(wire.integrations, "integrations")?;
+    let _ = (&wire.name, &wire.category);
+    let original = match wire
+        .timestamp
+        .as_deref()
+        .or(wire.original_timestamp.as_deref())
+    {
+        Some(t) => Some(parse_time(t, "timestamp")?),
+        None => None,
+    };
+    let sent_at = match wire.sent_at.as_deref() {
+        Some(t) => Some(parse_time(t, "sentAt")?),
+        None => env.sent_at,
+    };
+    let message_id = match id_field(wire.message_id, "messageId")? {
+        Some(id) if id.len() > MAX_MESSAGE_ID_LEN => {
+            return Err(invalid(format!(
+                "messageId is longer than {MAX_MESSAGE_ID_LEN} bytes"
+            )));
+        }
+        Some(id) => id,
+        None => env.generated_id.to_string(),
+    };
+    Ok(IncomingMessage {
+        kind,
+        message_id,
+        user_id,
+        anonymous_id,
+        timestamp: corrected_time(original, sent_at, env.received_at),
+        payload: text.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(json: &str, kind: Option<MessageKind>) -> Result<IncomingMessage, Error> {
+        let raw: Box<RawValue> = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+        let env = Envelope {
+            received_at: parse_time("2026-01-01T00:00:10Z", "t")?,
+            sent_at: None,
+            kind,
+            generated_id: "gen-1",
+        };
+        validate(&raw, &env)
+    }
+
+    fn code(json: &str) -> Option<ErrorCode> {
+        check(json, None).err().map(|e| e.code)
+    }
+
+    #[test]
+    fn a_track_keeps_its_raw_payload_and_ids() {
+        let json = r#"{"type":"track","event":"Order Completed","userId":42,"anonymousId":null,"messageId":"m1","properties":{"总额":"¥9"}}"#;
+        let m = check(json, None).ok();
+        let m = m.as_ref();
+        assert_eq!(m.map(|m| m.kind), Some(MessageKind::Track));
+        assert_eq!(m.and_then(|m| m.user_id.as_deref()), Some("42"));
+        assert_eq!(m.and_then(|m| m.anonymous_id.as_deref()), None);
+        assert_eq!(m.map(|m| m.payload.as_str()), Some(json));
+    }
+
+    #[test]
+    fn clock_skew_is_corrected_from_sent_at() {
+        // The device clock is 1 hour fast: sent "at 01:00:10" but received at 00:00:10.
+        let json = r#"{"type":"page","anonymousId":"a","timestamp":"2026-01-01T01:00:05Z","sentAt":"2026-01-01T01:00:10Z"}"#;
+        let m = check(json, None).ok();
+        assert_eq!(
+            m.map(|m| m.timestamp.to_rfc3339()).as_deref(),
+            Some("2026-01-01T00:00:05+00:00")
+        );
+    }
+
+    #[test]
+    fn missing_message_id_uses_the_generated_one() {
+        let m = check(r#"{"anonymousId":"a"}"#, Some(MessageKind::Identify)).ok();
+        assert_eq!(m.map(|m| m.message_id).as_deref(), Some("gen-1"));
+    }
+
+    #[test]
+    fn bad_messages_get_precise_codes() {
+        assert_eq!(
+            code(r#"{"type":"track","event":"x"}"#),
+            Some(ErrorCode::MissingIdentity)
+        );
+        assert_eq!(
+            code(r#"{"type":"track","userId":"u"}"#),
+            Some(ErrorCode::InvalidEvent)
+        );
+        assert_eq!(
+            code(r#"{"type":"nope","userId":"u"}"#),
+            Some(ErrorCode::InvalidEvent)
+        );
+        assert_eq!(code(r#"{"userId":"u"}"#), Some(ErrorCode::InvalidEvent));
+        assert_eq!(
+            code(r#"{"type":"identify","userId":{"a":1}}"#),
+            Some(ErrorCode::InvalidEvent)
+        );
+        assert_eq!(
+            code(r#"{"type":"identify","userId":"u","traits":[1]}"#),
+            Some(ErrorCode::InvalidEvent)
+        );
+        assert_eq!(
+            code(r#"{"type":"identify","userId":"u","timestamp":"yesterday"}"#),
+            Some(ErrorCode::InvalidTimestamp)
+        );
+        assert_eq!(
+            code(r#"{"type":"alias","userId":"u"}"#),
+            Some(ErrorCode::InvalidEvent)
+        );
+        assert_eq!(
+            code(r#"{"type":"group","userId":"u"}"#),
+            Some(ErrorCode::InvalidEvent)
+        );
+        assert_eq!(code("[1]"), Some(ErrorCode::InvalidEvent));
+        let big = format!(
+            r#"{{"type":"track","event":"e","userId":"u","properties":{{"p":"{}"}}}}"#,
+            "x".repeat(MAX_EVENT_BYTES)
+        );
+        assert_eq!(code(&big), Some(ErrorCode::PayloadTooLarge));
+    }
+}

@@ -1,0 +1,118 @@
+//! Beacon's storage ports and their two adapters: the embedded default
+//! (SQLite files in a data directory) and PostgreSQL. Both are one SQL
+//! implementation over sqlx's `Any` driver, with the few dialect differences
+//! spelled out where they occur; one conformance suite (`tests/`) runs against
+//! both.
+//!
+//! Traits take and return domain types and [`StoreError`]; no sqlx type leaves
+//! this crate. Business rules (identity resolution, trait merging) are not
+//! here: the processor calls the pure core and tells the store what to write.
+
+mod pii;
+mod sql;
+mod types;
+
+pub use pii::{DecryptError, PiiCipher};
+pub use sql::{SqlStore, StoreOptions, Synchronous};
+pub use types::*;
+
+use async_trait::async_trait;
+use beacon_core::resolve::{Candidate, MergeReason};
+use beacon_core::{Identity, ProfileId};
+use chrono::{DateTime, Utc};
+
+/// A storage failure, in domain terms.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The durable, ordered event log.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// Appends records in one durable transaction.
+    async fn append(&self, records: &[NewLogRecord]) -> Result<()>;
+    /// Records with `seq > after`, oldest first.
+    async fn read(&self, after: i64, limit: u32) -> Result<Vec<LogRecord>>;
+    /// The highest sequence number written (0 if empty).
+    async fn head(&self) -> Result<i64>;
+}
+
+/// Everything else: profiles, identities, the timeline, keys and the audit log.
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn log(&self) -> &dyn EventLog;
+    /// Starts a processor transaction; on PostgreSQL it locks the processor's
+    /// offset row so only one processor advances it at a time.
+    async fn begin_processing(&self, processor: &str) -> Result<Box<dyn ProcessTx>>;
+
+    /// Live profiles holding `identity` (several if it is shared).
+    async fn find_profiles(&self, identity: &Identity) -> Result<Vec<Profile>>;
+    /// A profile by id; an id merged away resolves to its survivor.
+    async fn get_profile(&self, id: ProfileId) -> Result<Option<Profile>>;
+    async fn list_profiles(&self, query: &ProfileQuery) -> Result<Page<Profile>>;
+    /// Newest first.
+    async fn profile_events(&self, id: ProfileId, page: &PageRequest) -> Result<Page<StoredEvent>>;
+    async fn overview(&self) -> Result<Overview>;
+
+    async fn insert_key(&self, key: &ApiKey) -> Result<()>;
+    async fn find_key_by_hash(&self, hash: &[u8]) -> Result<Option<ApiKey>>;
+    async fn list_keys(&self) -> Result<Vec<ApiKey>>;
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<ApiKey>;
+    async fn count_keys(&self) -> Result<i64>;
+
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()>;
+    async fn list_audit(&self, page: &PageRequest) -> Result<Page<AuditEntry>>;
+
+    /// Liveness of the database connection.
+    async fn ping(&self) -> Result<()>;
+}
+
+/// One processor transaction: everything it writes commits together with the
+/// new offset, so a crash replays the batch instead of losing or doubling it.
+#[async_trait]
+pub trait ProcessTx: Send {
+    async fn offset(&mut self) -> Result<i64>;
+    async fn set_offset(&mut self, seq: i64) -> Result<()>;
+    /// Has this (source, messageId) been processed already?
+    async fn seen(&mut self, source_id: &str, message_id: &str) -> Result<bool>;
+    /// Live profiles holding any of `identities`; with `previous_id`, also the
+    /// profiles holding it as user id or anonymous id, marked `aliased`.
+    async fn candidates(
+        &mut self,
+        identities: &[Identity],
+        previous_id: Option<&str>,
+    ) -> Result<Vec<Candidate>>;
+    async fn load_state(&mut self, id: ProfileId) -> Result<ProfileState>;
+    async fn create_profile(&mut self, state: &ProfileState) -> Result<()>;
+    async fn save_state(&mut self, state: &ProfileState) -> Result<()>;
+    /// Moves `from`'s identities and events to `into` and marks it merged.
+    async fn merge(
+        &mut self,
+        from: ProfileId,
+        into: ProfileId,
+        at: DateTime<Utc>,
+        reason: &MergeReason,
+        message_id: &str,
+    ) -> Result<()>;
+    /// Links identities to a profile (already-linked ones are left alone).
+    async fn link(
+        &mut self,
+        id: ProfileId,
+        identities: &[Identity],
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    async fn insert_event(&mut self, event: &NewEvent) -> Result<()>;
+    async fn commit(self: Box<Self>) -> Result<()>;
+}

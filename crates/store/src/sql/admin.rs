@@ -1,0 +1,206 @@
+//! API keys and the audit log, and the `Store` trait wiring.
+
+use super::{SqlStore, backend, from_micros, micros};
+use crate::{
+    ApiKey, AuditEntry, EventLog, KeyKind, NewAuditEntry, Overview, Page, PageRequest, ProcessTx,
+    Profile, ProfileQuery, Result, Store, StoreError, StoredEvent,
+};
+use async_trait::async_trait;
+use beacon_core::access::Role;
+use beacon_core::{Identity, ProfileId};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+const KEY_COLUMNS: &str = "id, name, kind, role, hash, prefix, created_at, revoked_at";
+
+fn key_from_row(row: &AnyRow) -> Result<ApiKey> {
+    let kind: String = row.try_get("kind").map_err(backend)?;
+    let role: Option<String> = row.try_get("role").map_err(backend)?;
+    let kind = match (kind.as_str(), role.as_deref().and_then(Role::parse)) {
+        ("write", _) => KeyKind::Write,
+        ("secret", Some(role)) => KeyKind::Secret(role),
+        _ => {
+            return Err(StoreError::Corrupt(format!(
+                "key kind {kind:?} role {role:?}"
+            )));
+        }
+    };
+    Ok(ApiKey {
+        id: row.try_get("id").map_err(backend)?,
+        name: row.try_get("name").map_err(backend)?,
+        kind,
+        hash: row.try_get("hash").map_err(backend)?,
+        prefix: row.try_get("prefix").map_err(backend)?,
+        created_at: from_micros(row.try_get("created_at").map_err(backend)?)?,
+        revoked_at: row
+            .try_get::<Option<i64>, _>("revoked_at")
+            .map_err(backend)?
+            .map(from_micros)
+            .transpose()?,
+    })
+}
+
+fn json_text(v: &Option<serde_json::Value>) -> Option<String> {
+    v.as_ref().map(|v| v.to_string())
+}
+
+fn parse_json(s: Option<String>) -> Result<Option<serde_json::Value>> {
+    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn log(&self) -> &dyn EventLog {
+        &self.log
+    }
+
+    async fn begin_processing(&self, processor: &str) -> Result<Box<dyn ProcessTx>> {
+        Ok(Box::new(self.begin_process_tx(processor).await?))
+    }
+
+    async fn find_profiles(&self, identity: &Identity) -> Result<Vec<Profile>> {
+        self.find_profiles_impl(identity).await
+    }
+
+    async fn get_profile(&self, id: ProfileId) -> Result<Option<Profile>> {
+        self.get_profile_impl(id).await
+    }
+
+    async fn list_profiles(&self, query: &ProfileQuery) -> Result<Page<Profile>> {
+        self.list_profiles_impl(query).await
+    }
+
+    async fn profile_events(&self, id: ProfileId, page: &PageRequest) -> Result<Page<StoredEvent>> {
+        self.profile_events_impl(id, page).await
+    }
+
+    async fn overview(&self) -> Result<Overview> {
+        self.overview_impl().await
+    }
+
+    async fn insert_key(&self, key: &ApiKey) -> Result<()> {
+        let (kind, role) = match key.kind {
+            KeyKind::Write => ("write", None),
+            KeyKind::Secret(role) => ("secret", Some(role.as_str())),
+        };
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, kind, role, hash, prefix, created_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
+        )
+        .bind(key.id.as_str())
+        .bind(key.name.as_str())
+        .bind(kind)
+        .bind(role)
+        .bind(key.hash.clone())
+        .bind(key.prefix.as_str())
+        .bind(micros(key.created_at))
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn find_key_by_hash(&self, hash: &[u8]) -> Result<Option<ApiKey>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE hash = $1"
+        )))
+        .bind(hash.to_vec())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        row.as_ref().map(key_from_row).transpose()
+    }
+
+    async fn list_keys(&self) -> Result<Vec<ApiKey>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(key_from_row)
+        .collect()
+    }
+
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<ApiKey> {
+        sqlx::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1")
+            .bind(id)
+            .bind(micros(at))
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        .ok_or(StoreError::NotFound)?;
+        key_from_row(&row)
+    }
+
+    async fn count_keys(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM api_keys")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.try_get(0).map_err(backend)
+    }
+
+    async fn append_audit(&self, e: &NewAuditEntry) -> Result<()> {
+        sqlx::query("INSERT INTO audit_log (at, actor, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(micros(e.at))
+            .bind(e.actor.as_str())
+            .bind(e.action.as_str())
+            .bind(e.target.as_str())
+            .bind(json_text(&e.before))
+            .bind(json_text(&e.after))
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn list_audit(&self, page: &PageRequest) -> Result<Page<AuditEntry>> {
+        let before = page.after.as_ref().map_or(i64::MAX, |(id, _)| *id);
+        let limit = page.limit.max(1);
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, target, before, after FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(before)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        let mut items = Vec::new();
+        for row in rows.iter().take(limit as usize) {
+            items.push(AuditEntry {
+                id: row.try_get("id").map_err(backend)?,
+                entry: NewAuditEntry {
+                    at: from_micros(row.try_get("at").map_err(backend)?)?,
+                    actor: row.try_get("actor").map_err(backend)?,
+                    action: row.try_get("action").map_err(backend)?,
+                    target: row.try_get("target").map_err(backend)?,
+                    before: parse_json(row.try_get("before").map_err(backend)?)?,
+                    after: parse_json(row.try_get("after").map_err(backend)?)?,
+                },
+            });
+        }
+        let next = (rows.len() > limit as usize)
+            .then(|| items.last().map(|e| (e.id, String::new())))
+            .flatten();
+        Ok(Page { items, next })
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

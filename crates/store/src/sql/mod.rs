@@ -1,0 +1,198 @@
+//! The SQL adapter: one implementation for SQLite and PostgreSQL.
+//!
+//! Embedded layout: `beacon.db` (state) and `events.db` (the event log) in the
+//! data directory. Two files give the log its own write lock, so ingest never
+//! waits for the processor's transactions. Times are stored as microseconds
+//! since the Unix epoch (UTC) in both dialects.
+
+mod admin;
+mod log;
+mod process;
+mod read;
+
+use crate::pii::PiiCipher;
+use crate::{EventLog, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyConnection, Executor};
+use std::path::PathBuf;
+use std::time::Duration;
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static SQLITE_LOG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite_log");
+static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// What survives a power loss on the embedded store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// fsync on every commit: an acknowledged event survives power loss.
+    Full,
+    /// fsync at WAL checkpoints only: survives a process crash (`kill -9`),
+    /// may lose the last commits on power loss.
+    Normal,
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Synchronous::Full => "PRAGMA synchronous = FULL",
+            Synchronous::Normal => "PRAGMA synchronous = NORMAL",
+        }
+    }
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// `postgres://…` for PostgreSQL; `None` for the embedded store.
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub synchronous: Synchronous,
+    pub max_connections: u32,
+    pub pii: PiiCipher,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// The SQL store.
+pub struct SqlStore {
+    pub(crate) pool: AnyPool,
+    pub(crate) log: log::SqlLog,
+    pub(crate) dialect: Dialect,
+    pub(crate) pii: PiiCipher,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("dialect", &self.dialect)
+            .finish()
+    }
+}
+
+pub(crate) fn backend(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.message().to_string())
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+pub(crate) fn from_micros(v: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_micros(v).ok_or_else(|| StoreError::Corrupt(format!("time {v}")))
+}
+
+fn sqlite_pool(
+    path: PathBuf,
+    sync: Synchronous,
+    max: u32,
+) -> Result<(AnyPoolOptions, String), StoreError> {
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let opts = AnyPoolOptions::new().max_connections(max).after_connect(
+        move |conn: &mut AnyConnection, _| -> BoxFuture<'_, Result<(), sqlx::Error>> {
+            Box::pin(async move {
+                conn.execute("PRAGMA journal_mode = WAL").await?;
+                conn.execute(sync.pragma()).await?;
+                conn.execute("PRAGMA busy_timeout = 10000").await?;
+                conn.execute("PRAGMA foreign_keys = OFF").await?;
+                Ok(())
+            })
+        },
+    );
+    Ok((opts, url))
+}
+
+impl SqlStore {
+    /// Opens (creating and migrating as needed) the store.
+    pub async fn open(options: StoreOptions) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        match &options.database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(options.max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await
+                    .map_err(backend)?;
+                PG_MIGRATOR
+                    .run(&pool)
+                    .await
+                    .map_err(|e| StoreError::Backend(e.to_string()))?;
+                Ok(SqlStore {
+                    log: log::SqlLog {
+                        pool: pool.clone(),
+                        dialect: Dialect::Postgres,
+                    },
+                    pool,
+                    dialect: Dialect::Postgres,
+                    pii: options.pii,
+                })
+            }
+            Some(other) => Err(StoreError::Backend(format!(
+                "unsupported database URL {:?}: use postgres://…, or none for the embedded store",
+                other.split(':').next().unwrap_or("")
+            ))),
+            None => {
+                std::fs::create_dir_all(&options.data_dir).map_err(|e| {
+                    StoreError::Unavailable(format!("{}: {e}", options.data_dir.display()))
+                })?;
+                let (state_opts, state_url) = sqlite_pool(
+                    options.data_dir.join("beacon.db"),
+                    options.synchronous,
+                    options.max_connections,
+                )?;
+                let pool = state_opts.connect(&state_url).await.map_err(backend)?;
+                SQLITE_MIGRATOR
+                    .run(&pool)
+                    .await
+                    .map_err(|e| StoreError::Backend(e.to_string()))?;
+                let (log_opts, log_url) =
+                    sqlite_pool(options.data_dir.join("events.db"), options.synchronous, 3)?;
+                let log_pool = log_opts.connect(&log_url).await.map_err(backend)?;
+                SQLITE_LOG_MIGRATOR
+                    .run(&log_pool)
+                    .await
+                    .map_err(|e| StoreError::Backend(e.to_string()))?;
+                Ok(SqlStore {
+                    log: log::SqlLog {
+                        pool: log_pool,
+                        dialect: Dialect::Sqlite,
+                    },
+                    pool,
+                    dialect: Dialect::Sqlite,
+                    pii: options.pii,
+                })
+            }
+        }
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.dialect == Dialect::Sqlite
+    }
+
+    /// Closes the pools (checkpointing the SQLite WAL).
+    pub async fn close(&self) {
+        self.log.pool.close().await;
+        self.pool.close().await;
+    }
+
+    pub fn event_log(&self) -> &dyn EventLog {
+        &self.log
+    }
+}

@@ -1,0 +1,254 @@
+//! Profile reads: lookup by identity, by id, lists and timelines.
+
+use super::process::{decode_identity, parse_id};
+use super::{Dialect, SqlStore, backend, from_micros, micros};
+use crate::{
+    MergeRecord, Overview, Page, PageRequest, Profile, ProfileQuery, Result, StoreError,
+    StoredEvent,
+};
+use beacon_core::message::MessageKind;
+use beacon_core::{Identity, ProfileId};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+const PROFILE_COLUMNS: &str = "id, traits, first_seen, last_seen, event_count, created_at";
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+impl SqlStore {
+    async fn assemble(&self, row: &AnyRow) -> Result<Profile> {
+        let id: String = row.try_get("id").map_err(backend)?;
+        let traits: String = row.try_get("traits").map_err(backend)?;
+        let identities = sqlx::query(
+            "SELECT kind, value, value_enc FROM identities WHERE profile_id = $1 ORDER BY first_seen, kind",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .into_iter()
+        .map(|r| {
+            decode_identity(
+                &self.pii,
+                &r.try_get::<String, _>(0).map_err(backend)?,
+                r.try_get(1).map_err(backend)?,
+                r.try_get(2).map_err(backend)?,
+            )
+        })
+        .collect::<Result<Vec<Identity>>>()?;
+        let merges = sqlx::query("SELECT merged_id, at, reason, message_id FROM merges WHERE survivor_id = $1 ORDER BY at")
+            .bind(id.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .map(|r| {
+                let reason: String = r.try_get(2).map_err(backend)?;
+                Ok(MergeRecord {
+                    merged_id: parse_id(&r.try_get::<String, _>(0).map_err(backend)?)?,
+                    at: from_micros(r.try_get(1).map_err(backend)?)?,
+                    reason: serde_json::from_str(&reason).map_err(corrupt)?,
+                    message_id: r.try_get(3).map_err(backend)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Profile {
+            id: parse_id(&id)?,
+            identities,
+            traits: serde_json::from_str(&traits).map_err(corrupt)?,
+            trait_times: Default::default(),
+            first_seen: from_micros(row.try_get("first_seen").map_err(backend)?)?,
+            last_seen: from_micros(row.try_get("last_seen").map_err(backend)?)?,
+            event_count: row.try_get("event_count").map_err(backend)?,
+            merges,
+        })
+    }
+
+    pub(crate) async fn find_profiles_impl(&self, identity: &Identity) -> Result<Vec<Profile>> {
+        let lookup = self.pii.lookup_key(identity.kind.as_str(), &identity.value);
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {PROFILE_COLUMNS} FROM profiles WHERE merged_into IS NULL AND id IN \
+             (SELECT profile_id FROM identities WHERE kind = $1 AND lookup = $2) ORDER BY created_at, id"
+        )))
+        .bind(identity.kind.as_str())
+        .bind(lookup)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push(self.assemble(row).await?);
+        }
+        Ok(out)
+    }
+
+    /// Follows `merged_into` (always one hop: merges re-point old ids).
+    pub(crate) async fn live_id(&self, id: ProfileId) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT COALESCE(merged_into, id) FROM profiles WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.map(|r| r.try_get::<String, _>(0).map_err(backend))
+            .transpose()
+    }
+
+    pub(crate) async fn get_profile_impl(&self, id: ProfileId) -> Result<Option<Profile>> {
+        let Some(live) = self.live_id(id).await? else {
+            return Ok(None);
+        };
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = $1"
+        )))
+        .bind(live)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        match row {
+            Some(row) => Ok(Some(self.assemble(&row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) async fn list_profiles_impl(&self, q: &ProfileQuery) -> Result<Page<Profile>> {
+        let mut sql = format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE merged_into IS NULL");
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if q.page.after.is_some() {
+            let (a, b, c) = (next(), next(), next());
+            sql.push_str(&format!(
+                " AND (created_at < {a} OR (created_at = {b} AND id < {c}))"
+            ));
+        }
+        if q.seen_after.is_some() {
+            sql.push_str(&format!(" AND last_seen >= {}", next()));
+        }
+        if q.seen_before.is_some() {
+            sql.push_str(&format!(" AND last_seen < {}", next()));
+        }
+        if q.min_events.is_some() {
+            sql.push_str(&format!(" AND event_count >= {}", next()));
+        }
+        if q.has_trait.is_some() {
+            let p = next();
+            sql.push_str(&match self.dialect {
+                Dialect::Sqlite => {
+                    format!(" AND EXISTS (SELECT 1 FROM json_each(traits) WHERE key = {p})")
+                }
+                Dialect::Postgres => format!(" AND jsonb_exists(traits::jsonb, {p})"),
+            });
+        }
+        sql.push_str(&format!(
+            " ORDER BY created_at DESC, id DESC LIMIT {}",
+            next()
+        ));
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        if let Some((at, id)) = &q.page.after {
+            query = query.bind(*at).bind(*at).bind(id.clone());
+        }
+        if let Some(t) = q.seen_after {
+            query = query.bind(micros(t));
+        }
+        if let Some(t) = q.seen_before {
+            query = query.bind(micros(t));
+        }
+        if let Some(m) = q.min_events {
+            query = query.bind(m);
+        }
+        if let Some(t) = &q.has_trait {
+            query = query.bind(t.clone());
+        }
+        let limit = q.page.limit.max(1);
+        let rows = query
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut next_pos = None;
+        for (i, row) in rows.iter().enumerate() {
+            if i == limit as usize {
+                let last = &rows[i - 1];
+                next_pos = Some((
+                    last.try_get::<i64, _>("created_at").map_err(backend)?,
+                    last.try_get::<String, _>("id").map_err(backend)?,
+                ));
+                break;
+            }
+            items.push(self.assemble(row).await?);
+        }
+        Ok(Page {
+            items,
+            next: next_pos,
+        })
+    }
+
+    pub(crate) async fn profile_events_impl(
+        &self,
+        id: ProfileId,
+        page: &PageRequest,
+    ) -> Result<Page<StoredEvent>> {
+        let Some(live) = self.live_id(id).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let limit = page.limit.max(1);
+        let (at, seq) = match &page.after {
+            Some((at, seq)) => (*at, seq.parse::<i64>().map_err(|_| StoreError::NotFound)?),
+            None => (i64::MAX, i64::MAX),
+        };
+        let rows = sqlx::query(
+            "SELECT seq, profile_id, source_id, message_id, kind, name, ts, received_at, payload FROM events \
+             WHERE profile_id = $1 AND (ts < $2 OR (ts = $2 AND seq < $3)) ORDER BY ts DESC, seq DESC LIMIT $4",
+        )
+        .bind(live)
+        .bind(at)
+        .bind(seq)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows.iter().take(limit as usize) {
+            let kind: String = row.try_get("kind").map_err(backend)?;
+            items.push(StoredEvent {
+                seq: row.try_get("seq").map_err(backend)?,
+                profile_id: parse_id(&row.try_get::<String, _>("profile_id").map_err(backend)?)?,
+                source_id: row.try_get("source_id").map_err(backend)?,
+                message_id: row.try_get("message_id").map_err(backend)?,
+                kind: MessageKind::parse(&kind).ok_or_else(|| corrupt(format!("kind {kind}")))?,
+                name: row.try_get("name").map_err(backend)?,
+                timestamp: from_micros(row.try_get("ts").map_err(backend)?)?,
+                received_at: from_micros(row.try_get("received_at").map_err(backend)?)?,
+                payload: row.try_get("payload").map_err(backend)?,
+            });
+        }
+        let next = (rows.len() > limit as usize)
+            .then(|| {
+                items
+                    .last()
+                    .map(|e| (micros(e.timestamp), e.seq.to_string()))
+            })
+            .flatten();
+        Ok(Page { items, next })
+    }
+
+    pub(crate) async fn overview_impl(&self) -> Result<Overview> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM profiles WHERE merged_into IS NULL), (SELECT COUNT(*) FROM events)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(Overview {
+            profiles: row.try_get(0).map_err(backend)?,
+            events: row.try_get(1).map_err(backend)?,
+            orders: 0,
+            revenue_minor: 0,
+        })
+    }
+}

@@ -1,0 +1,376 @@
+//! One conformance suite, run against the embedded store and PostgreSQL.
+//!
+//! PostgreSQL comes from `BEACON_TEST_DATABASE_URL` (default: the local
+//! server at 127.0.0.1:5432, database `test`); each test gets its own schema.
+
+mod common;
+
+use beacon_core::access::Role;
+use beacon_core::message::MessageKind;
+use beacon_core::resolve::MergeReason;
+use beacon_core::{Identity, NormalizeOptions, ProfileId};
+use beacon_store::*;
+use chrono::{DateTime, TimeZone, Utc};
+use common::Harness;
+
+fn t(min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 8, min, 0)
+        .single()
+        .expect("valid time")
+}
+
+fn id(pair: &str) -> Identity {
+    Identity::parse_pair(pair, &NormalizeOptions::default()).expect("valid identity")
+}
+
+fn log_record(n: usize) -> NewLogRecord {
+    NewLogRecord {
+        source_id: "src".into(),
+        message_id: format!("m{n}"),
+        kind: MessageKind::Track,
+        received_at: t(0),
+        timestamp: t(1),
+        payload: format!(r#"{{"event":"e{n}","名":"值"}}"#),
+    }
+}
+
+fn state(id: ProfileId, min: u32) -> ProfileState {
+    ProfileState {
+        id,
+        traits: serde_json::Map::new(),
+        trait_times: Default::default(),
+        first_seen: t(min),
+        last_seen: t(min),
+        event_count: 0,
+    }
+}
+
+fn event(seq: i64, profile: ProfileId, min: u32) -> NewEvent {
+    NewEvent {
+        seq,
+        profile_id: profile,
+        source_id: "src".into(),
+        message_id: format!("m{seq}"),
+        kind: MessageKind::Track,
+        name: Some("Product Viewed".into()),
+        timestamp: t(min),
+        received_at: t(min),
+        payload: "{}".into(),
+    }
+}
+
+async fn the_log_returns_appended_records_in_order(store: &SqlStore) {
+    let log = store.event_log();
+    assert_eq!(log.head().await.ok(), Some(0));
+    let batch: Vec<_> = (0..300).map(log_record).collect();
+    log.append(&batch).await.expect("append");
+    log.append(&[log_record(300)]).await.expect("append one");
+    assert_eq!(log.head().await.ok(), Some(301));
+    let first = log.read(0, 200).await.expect("read");
+    assert_eq!(first.len(), 200);
+    assert_eq!(first[0].seq, 1);
+    assert_eq!(first[0].record, batch[0]);
+    let rest = log.read(200, 1000).await.expect("read rest");
+    assert_eq!(rest.len(), 101);
+    assert_eq!(
+        rest.last().map(|r| r.record.message_id.as_str()),
+        Some("m300")
+    );
+}
+
+async fn a_processor_transaction_commits_all_or_nothing(store: &SqlStore) {
+    let p = ProfileId::new();
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    assert_eq!(tx.offset().await.ok(), Some(0));
+    tx.create_profile(&state(p, 1)).await.expect("create");
+    tx.set_offset(5).await.expect("offset");
+    drop(tx); // rolled back
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    assert_eq!(tx.offset().await.ok(), Some(0));
+    assert!(store.get_profile(p).await.expect("get").is_none());
+    tx.create_profile(&state(p, 1)).await.expect("create");
+    tx.link(p, &[id("user_id:u1"), id("email:Ann@X.com")], t(1))
+        .await
+        .expect("link");
+    tx.insert_event(&event(1, p, 1)).await.expect("event");
+    tx.set_offset(1).await.expect("offset");
+    tx.commit().await.expect("commit");
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    assert_eq!(tx.offset().await.ok(), Some(1));
+    assert!(tx.seen("src", "m1").await.expect("seen"));
+    assert!(!tx.seen("src", "m2").await.expect("seen"));
+    assert!(!tx.seen("other", "m1").await.expect("seen"));
+}
+
+async fn identities_are_found_by_value_and_personal_data_is_encrypted(
+    store: &SqlStore,
+    raw_sql: &common::RawSql,
+) {
+    let p = ProfileId::new();
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    tx.create_profile(&state(p, 1)).await.expect("create");
+    tx.link(
+        p,
+        &[
+            id("email:ann@x.com"),
+            id("phone:13800138000"),
+            id("anonymous_id:a1"),
+        ],
+        t(1),
+    )
+    .await
+    .expect("link");
+    // linking again is a no-op
+    tx.link(p, &[id("email:ann@x.com")], t(2))
+        .await
+        .expect("relink");
+    tx.commit().await.expect("commit");
+    let found = store
+        .find_profiles(&id("email:ANN@x.com"))
+        .await
+        .expect("find");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].identities.len(), 3);
+    assert!(found[0].identities.contains(&id("phone:+86 138 0013 8000")));
+    let dump = raw_sql.dump_identities().await;
+    assert!(
+        !dump.contains("ann@x.com") && !dump.contains("13800138000"),
+        "{dump}"
+    );
+    assert!(
+        dump.contains("a1"),
+        "non-personal ids stay readable: {dump}"
+    );
+}
+
+async fn a_merge_moves_everything_and_old_ids_still_resolve(store: &SqlStore) {
+    let (a, b, c) = (ProfileId::new(), ProfileId::new(), ProfileId::new());
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    for (p, m) in [(a, 1), (b, 2), (c, 3)] {
+        tx.create_profile(&state(p, m)).await.expect("create");
+    }
+    tx.link(a, &[id("anonymous_id:shared"), id("user_id:u")], t(1))
+        .await
+        .expect("link");
+    tx.link(b, &[id("anonymous_id:shared"), id("device_id:d")], t(2))
+        .await
+        .expect("link");
+    tx.link(c, &[id("email:c@x.com")], t(3))
+        .await
+        .expect("link");
+    tx.insert_event(&event(1, a, 1)).await.expect("e");
+    tx.insert_event(&event(2, b, 2)).await.expect("e");
+    tx.insert_event(&event(3, c, 3)).await.expect("e");
+    let why = MergeReason::SharedIdentity {
+        identity: id("anonymous_id:shared"),
+    };
+    tx.merge(b, a, t(4), &why, "m-merge-1")
+        .await
+        .expect("merge");
+    tx.merge(
+        a,
+        c,
+        t(5),
+        &MergeReason::Alias {
+            previous_id: "u".into(),
+        },
+        "m-merge-2",
+    )
+    .await
+    .expect("merge");
+    let candidates = tx
+        .candidates(&[id("anonymous_id:shared")], None)
+        .await
+        .expect("candidates");
+    assert_eq!(candidates.iter().map(|c| c.id).collect::<Vec<_>>(), [c]);
+    let aliased = tx.candidates(&[], Some("u")).await.expect("aliased");
+    assert!(!aliased.is_empty() && aliased.iter().all(|x| x.aliased && x.id == c));
+    tx.commit().await.expect("commit");
+
+    for old in [a, b, c] {
+        let p = store
+            .get_profile(old)
+            .await
+            .expect("get")
+            .expect("resolves");
+        assert_eq!(p.id, c);
+        assert_eq!(p.identities.len(), 4, "{:?}", p.identities);
+        assert_eq!(p.merges.len(), 2);
+    }
+    let page = store
+        .profile_events(
+            b,
+            &PageRequest {
+                after: None,
+                limit: 2,
+            },
+        )
+        .await
+        .expect("events");
+    assert_eq!(page.items.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 2]);
+    let rest = store
+        .profile_events(
+            c,
+            &PageRequest {
+                after: page.next,
+                limit: 2,
+            },
+        )
+        .await
+        .expect("events");
+    assert_eq!(rest.items.iter().map(|e| e.seq).collect::<Vec<_>>(), [1]);
+    assert!(rest.next.is_none());
+    assert_eq!(store.overview().await.expect("overview").profiles, 1);
+}
+
+async fn profile_lists_page_and_filter(store: &SqlStore) {
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    let mut ids = Vec::new();
+    for m in 0..5u32 {
+        let p = ProfileId::new();
+        let mut s = state(p, m);
+        s.event_count = i64::from(m);
+        if m % 2 == 0 {
+            s.traits.insert("vip".into(), serde_json::json!(true));
+        }
+        tx.create_profile(&s).await.expect("create");
+        ids.push(p);
+    }
+    tx.commit().await.expect("commit");
+    let mut q = ProfileQuery {
+        page: PageRequest {
+            after: None,
+            limit: 2,
+        },
+        ..Default::default()
+    };
+    let mut seen = Vec::new();
+    loop {
+        let page = store.list_profiles(&q).await.expect("list");
+        seen.extend(page.items.iter().map(|p| p.id));
+        match page.next {
+            Some(next) => q.page.after = Some(next),
+            None => break,
+        }
+    }
+    ids.reverse();
+    assert_eq!(seen, ids, "newest first, every profile once");
+    let vip = ProfileQuery {
+        has_trait: Some("vip".into()),
+        min_events: Some(1),
+        page: PageRequest {
+            after: None,
+            limit: 10,
+        },
+        ..Default::default()
+    };
+    assert_eq!(
+        store.list_profiles(&vip).await.expect("list").items.len(),
+        2
+    );
+}
+
+async fn keys_and_audit_round_trip(store: &SqlStore) {
+    let key = ApiKey {
+        id: "key_1".into(),
+        name: "ops".into(),
+        kind: KeyKind::Secret(Role::Analyst),
+        hash: vec![1, 2, 3],
+        prefix: "bk_sec_ab".into(),
+        created_at: t(1),
+        revoked_at: None,
+    };
+    store.insert_key(&key).await.expect("insert");
+    let dup = ApiKey {
+        id: "key_2".into(),
+        ..key.clone()
+    };
+    assert!(matches!(
+        store.insert_key(&dup).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.find_key_by_hash(&[1, 2, 3]).await.expect("find"),
+        Some(key.clone())
+    );
+    assert_eq!(store.count_keys().await.ok(), Some(1));
+    let revoked = store.revoke_key("key_1", t(2)).await.expect("revoke");
+    assert_eq!(revoked.revoked_at, Some(t(2)));
+    assert!(matches!(
+        store.revoke_key("nope", t(2)).await,
+        Err(StoreError::NotFound)
+    ));
+    for n in 0..3 {
+        store
+            .append_audit(&NewAuditEntry {
+                at: t(n),
+                actor: "key_1".into(),
+                action: "key.create".into(),
+                target: format!("key_{n}"),
+                before: None,
+                after: Some(serde_json::json!({"n": n})),
+            })
+            .await
+            .expect("audit");
+    }
+    let page = store
+        .list_audit(&PageRequest {
+            after: None,
+            limit: 2,
+        })
+        .await
+        .expect("audit");
+    assert_eq!(
+        page.items
+            .iter()
+            .map(|e| e.entry.target.as_str())
+            .collect::<Vec<_>>(),
+        ["key_2", "key_1"]
+    );
+    let rest = store
+        .list_audit(&PageRequest {
+            after: page.next,
+            limit: 2,
+        })
+        .await
+        .expect("audit");
+    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.items[0].entry.after, Some(serde_json::json!({"n": 0})));
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            use super::*;
+            $(#[tokio::test] async fn $name() { let h = Harness::embedded().await; super::run::$name(&h).await; })*
+        }
+        mod postgres {
+            use super::*;
+            $(#[tokio::test] async fn $name() { let h = Harness::postgres().await; super::run::$name(&h).await; h.cleanup().await; })*
+        }
+    };
+}
+
+mod run {
+    use super::*;
+    pub async fn log(h: &Harness) {
+        the_log_returns_appended_records_in_order(&h.store).await
+    }
+    pub async fn processing(h: &Harness) {
+        a_processor_transaction_commits_all_or_nothing(&h.store).await
+    }
+    pub async fn identities(h: &Harness) {
+        identities_are_found_by_value_and_personal_data_is_encrypted(&h.store, &h.raw).await
+    }
+    pub async fn merges(h: &Harness) {
+        a_merge_moves_everything_and_old_ids_still_resolve(&h.store).await
+    }
+    pub async fn lists(h: &Harness) {
+        profile_lists_page_and_filter(&h.store).await
+    }
+    pub async fn keys(h: &Harness) {
+        keys_and_audit_round_trip(&h.store).await
+    }
+}
+
+conformance!(log, processing, identities, merges, lists, keys);
