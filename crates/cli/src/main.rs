@@ -1,1 +1,196 @@
-fn main() {}
+//! The `beacon` binary: a thin shell over `beacon-server`.
+
+use anyhow::Context as _;
+use beacon_core::access::Role;
+use beacon_server::settings::{Overrides, Settings};
+use beacon_server::{keys, open_store};
+use beacon_store::{KeyKind, Store};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "beacon", version, about = "Open-source e-commerce marketing platform")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Data directory of the embedded store (and the encryption key file).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://…) instead of the embedded store.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// A TOML settings file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Admin key to create on first start (automation).
+        #[arg(long, env = "BEACON_ADMIN_KEY", hide_env_values = true)]
+        admin_key: Option<String>,
+        /// Write key to create on first start (automation).
+        #[arg(long, env = "BEACON_WRITE_KEY", hide_env_values = true)]
+        write_key: Option<String>,
+    },
+    /// Manage API keys directly in the store.
+    Keys {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Create a secret key with a role, or a write key (`--write`).
+    Create {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, required_unless_present = "write", conflicts_with = "write")]
+        role: Option<String>,
+        #[arg(long)]
+        write: bool,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List keys (never their secrets).
+    List {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn load_settings(common: &Common, listen: Option<String>) -> anyhow::Result<Settings> {
+    let overrides = Overrides { listen, data_dir: common.data_dir.clone(), database_url: common.database_url.clone() };
+    Ok(Settings::load(common.config.as_deref(), std::env::vars(), &overrides)?)
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if settings.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+fn check_env_key(name: &str, key: &Option<String>) -> anyhow::Result<()> {
+    match key {
+        Some(k) if k.len() < keys::MIN_KEY_LEN => {
+            anyhow::bail!("{name} must be at least {} characters", keys::MIN_KEY_LEN)
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn serve(
+    common: Common,
+    listen: Option<String>,
+    admin: Option<String>,
+    write: Option<String>,
+) -> anyhow::Result<()> {
+    let settings = load_settings(&common, listen)?;
+    init_logging(&settings);
+    check_env_key("BEACON_ADMIN_KEY", &admin)?;
+    check_env_key("BEACON_WRITE_KEY", &write)?;
+    tracing::info!(?settings, "starting beacon");
+    let store = Arc::new(open_store(&settings).await?);
+    let made = keys::bootstrap(store.as_ref(), admin, write, chrono::Utc::now()).await?;
+    let addr = settings.listen_addr().context("listen address")?;
+    let listener = beacon_server::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    if !made.is_empty() {
+        println!("First start: created these keys. They are shown only once; store them now.");
+        for k in &made {
+            let what = match k.record.kind {
+                KeyKind::Write => "write key (ingest only)".to_string(),
+                KeyKind::Secret(role) => format!("secret key, role {}", role.as_str()),
+            };
+            println!("  {what:<28} {}", k.secret);
+        }
+    }
+    println!("Beacon listening on http://{addr}");
+    let running = beacon_server::start(settings, store);
+    beacon_server::serve(running, listener, shutdown_signal()).await
+}
+
+async fn keys_cmd(action: KeyAction) -> anyhow::Result<()> {
+    match action {
+        KeyAction::Create { common, role, write, name } => {
+            let settings = load_settings(&common, None)?;
+            let kind = if write {
+                KeyKind::Write
+            } else {
+                let role = role.unwrap_or_default();
+                KeyKind::Secret(
+                    Role::parse(&role)
+                        .with_context(|| format!("role {role:?} is not admin, marketer, analyst or viewer"))?,
+                )
+            };
+            let store = open_store(&settings).await?;
+            let issued = keys::issue(kind, &name, None, chrono::Utc::now());
+            keys::create(&store, &issued, "cli").await?;
+            println!("{}", issued.secret);
+            eprintln!("created {} ({}); the key above is shown only once", issued.record.id, keys::kind_json(kind));
+            store.close().await;
+        }
+        KeyAction::List { common } => {
+            let settings = load_settings(&common, None)?;
+            let store = open_store(&settings).await?;
+            for k in store.list_keys().await? {
+                let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+                println!("{}\t{}\t{}…\t{}\t{}", k.id, keys::kind_json(k.kind), k.prefix, k.name, state);
+            }
+            store.close().await;
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve { common, listen, admin_key, write_key } => serve(common, listen, admin_key, write_key).await,
+        Command::Keys { action } => keys_cmd(action).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

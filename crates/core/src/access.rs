@@ -45,10 +45,7 @@ impl Role {
     pub fn allows(self, p: Permission) -> bool {
         match self {
             Role::Admin => true,
-            Role::Marketer => matches!(
-                p,
-                Permission::Read | Permission::Report | Permission::ManageMarketing
-            ),
+            Role::Marketer => matches!(p, Permission::Read | Permission::Report | Permission::ManageMarketing),
             Role::Analyst => matches!(p, Permission::Read | Permission::Report),
             Role::Viewer => matches!(p, Permission::Read),
         }

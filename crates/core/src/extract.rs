@@ -70,21 +70,12 @@ pub fn extract(kind: MessageKind, payload: &Value, rules: &IdentityRules) -> Ext
         }
     };
     push(&mut out, IdentityKind::UserId, payload.get("userId"));
-    push(
-        &mut out,
-        IdentityKind::AnonymousId,
-        payload.get("anonymousId"),
-    );
-    push(
-        &mut out,
-        IdentityKind::DeviceId,
-        path(payload, &["context", "device", "id"]),
-    );
+    push(&mut out, IdentityKind::AnonymousId, payload.get("anonymousId"));
+    push(&mut out, IdentityKind::DeviceId, path(payload, &["context", "device", "id"]));
 
     let context_traits = path(payload, &["context", "traits"]).and_then(Value::as_object);
     let top_traits = payload.get("traits").and_then(Value::as_object);
-    let trait_sources: Vec<&Map<String, Value>> =
-        context_traits.into_iter().chain(top_traits).collect();
+    let trait_sources: Vec<&Map<String, Value>> = context_traits.into_iter().chain(top_traits).collect();
     let mut named: Vec<(IdentityKind, &str)> = vec![
         (IdentityKind::Email, "email"),
         (IdentityKind::Phone, "phone"),
@@ -99,16 +90,8 @@ pub fn extract(kind: MessageKind, payload: &Value, rules: &IdentityRules) -> Ext
             push(&mut out, kind.clone(), source.get(*key));
         }
     }
-    push(
-        &mut out,
-        IdentityKind::OpenId,
-        path(payload, &["context", "wechat", "openid"]),
-    );
-    push(
-        &mut out,
-        IdentityKind::UnionId,
-        path(payload, &["context", "wechat", "unionid"]),
-    );
+    push(&mut out, IdentityKind::OpenId, path(payload, &["context", "wechat", "openid"]));
+    push(&mut out, IdentityKind::UnionId, path(payload, &["context", "wechat", "unionid"]));
 
     if kind == MessageKind::Alias {
         out.previous_id = payload.get("previousId").and_then(as_id_string);
@@ -129,10 +112,7 @@ mod tests {
     use serde_json::json;
 
     fn ids(e: &Extracted) -> Vec<String> {
-        e.identities
-            .iter()
-            .map(|i| format!("{}:{}", i.kind, i.value))
-            .collect()
+        e.identities.iter().map(|i| format!("{}:{}", i.kind, i.value)).collect()
     }
 
     #[test]
@@ -161,23 +141,16 @@ mod tests {
 
     #[test]
     fn track_has_no_trait_updates_and_bad_values_are_skipped() {
-        let payload =
-            json!({"anonymousId": "a1", "context": {"traits": {"email": "not-an-email"}}});
+        let payload = json!({"anonymousId": "a1", "context": {"traits": {"email": "not-an-email"}}});
         let e = extract(MessageKind::Track, &payload, &IdentityRules::default());
         assert_eq!(ids(&e), ["anonymous_id:a1"]);
         assert!(e.traits.is_empty());
-        assert_eq!(
-            e.skipped,
-            [("email".to_string(), "not-an-email".to_string())]
-        );
+        assert_eq!(e.skipped, [("email".to_string(), "not-an-email".to_string())]);
     }
 
     #[test]
     fn custom_kinds_come_from_settings() {
-        let rules = IdentityRules {
-            custom_kinds: vec!["member_no".into()],
-            ..IdentityRules::default()
-        };
+        let rules = IdentityRules { custom_kinds: vec!["member_no".into()], ..IdentityRules::default() };
         let payload = json!({"userId": "u", "traits": {"member_no": 1001}});
         let e = extract(MessageKind::Identify, &payload, &rules);
         assert_eq!(ids(&e), ["user_id:u", "member_no:1001"]);

@@ -51,14 +51,9 @@ impl IdentityKind {
             other => {
                 let ok = !other.is_empty()
                     && other.len() <= 64
-                    && other
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                    && other.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
                 if !ok {
-                    return Err(Error::new(
-                        ErrorCode::InvalidIdentity,
-                        format!("unknown identity type {other:?}"),
-                    ));
+                    return Err(Error::new(ErrorCode::InvalidIdentity, format!("unknown identity type {other:?}")));
                 }
                 IdentityKind::Custom(other.to_string())
             }
@@ -107,9 +102,7 @@ pub struct NormalizeOptions {
 
 impl Default for NormalizeOptions {
     fn default() -> Self {
-        NormalizeOptions {
-            default_country_code: "86".to_string(),
-        }
+        NormalizeOptions { default_country_code: "86".to_string() }
     }
 }
 
@@ -123,10 +116,7 @@ impl Identity {
             _ => trimmed.to_string(),
         };
         if value.is_empty() {
-            return Err(Error::new(
-                ErrorCode::InvalidIdentity,
-                format!("{kind} is empty"),
-            ));
+            return Err(Error::new(ErrorCode::InvalidIdentity, format!("{kind} is empty")));
         }
         if value.len() > MAX_IDENTITY_LEN {
             return Err(Error::new(
@@ -140,10 +130,7 @@ impl Identity {
     /// `TYPE:VALUE`, the form used in query strings.
     pub fn parse_pair(pair: &str, opts: &NormalizeOptions) -> Result<Self, Error> {
         let (kind, value) = pair.split_once(':').ok_or_else(|| {
-            Error::new(
-                ErrorCode::InvalidParameter,
-                "identity must be TYPE:VALUE, e.g. email:ann@example.com",
-            )
+            Error::new(ErrorCode::InvalidParameter, "identity must be TYPE:VALUE, e.g. email:ann@example.com")
         })?;
         Identity::parse(IdentityKind::parse(kind)?, value, opts)
     }
@@ -153,20 +140,14 @@ fn normalize_email(s: &str) -> Result<String, Error> {
     let lower = s.to_lowercase();
     let valid = match lower.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !lower.chars().any(char::is_whitespace)
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !lower.chars().any(char::is_whitespace)
         }
         None => false,
     };
     if valid {
         Ok(lower)
     } else {
-        Err(Error::new(
-            ErrorCode::InvalidIdentity,
-            format!("{s:?} is not an email address"),
-        ))
+        Err(Error::new(ErrorCode::InvalidIdentity, format!("{s:?} is not an email address")))
     }
 }
 
@@ -174,12 +155,7 @@ fn normalize_email(s: &str) -> Result<String, Error> {
 /// dropped; `00` is read as `+`; a number without either gets the default
 /// country code (a leading trunk `0` is dropped first).
 fn normalize_phone(s: &str, opts: &NormalizeOptions) -> Result<String, Error> {
-    let bad = || {
-        Error::new(
-            ErrorCode::InvalidIdentity,
-            format!("{s:?} is not a phone number"),
-        )
-    };
+    let bad = || Error::new(ErrorCode::InvalidIdentity, format!("{s:?} is not a phone number"));
     let mut digits = String::with_capacity(s.len());
     let mut plus = false;
     for (i, c) in s.chars().enumerate() {
@@ -214,18 +190,10 @@ mod tests {
 
     #[test]
     fn phones_in_common_spellings_normalise_to_one_e164_value() {
-        for s in [
-            "13800138000",
-            "138 0013 8000",
-            "+86 138-0013-8000",
-            "008613800138000",
-        ] {
+        for s in ["13800138000", "138 0013 8000", "+86 138-0013-8000", "008613800138000"] {
             assert_eq!(phone(s).ok().as_deref(), Some("+8613800138000"), "{s}");
         }
-        assert_eq!(
-            phone("+1 (415) 555-2671").ok().as_deref(),
-            Some("+14155552671")
-        );
+        assert_eq!(phone("+1 (415) 555-2671").ok().as_deref(), Some("+14155552671"));
     }
 
     #[test]
@@ -237,41 +205,17 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lowercased() {
-        let id = Identity::parse(
-            IdentityKind::Email,
-            "  Ann.Lee@Example.COM ",
-            &NormalizeOptions::default(),
-        );
-        assert_eq!(
-            id.map(|i| i.value).ok().as_deref(),
-            Some("ann.lee@example.com")
-        );
+        let id = Identity::parse(IdentityKind::Email, "  Ann.Lee@Example.COM ", &NormalizeOptions::default());
+        assert_eq!(id.map(|i| i.value).ok().as_deref(), Some("ann.lee@example.com"));
         for bad in ["ann", "@x.com", "ann@", "a b@x.com", "a@b@c"] {
-            assert!(
-                Identity::parse(IdentityKind::Email, bad, &NormalizeOptions::default()).is_err()
-            );
+            assert!(Identity::parse(IdentityKind::Email, bad, &NormalizeOptions::default()).is_err());
         }
     }
 
     #[test]
     fn kinds_round_trip_and_custom_names_are_checked() {
-        for k in [
-            "user_id",
-            "anonymous_id",
-            "email",
-            "phone",
-            "device_id",
-            "openid",
-            "unionid",
-            "member_no",
-        ] {
-            assert_eq!(
-                IdentityKind::parse(k)
-                    .map(|k| k.to_string())
-                    .ok()
-                    .as_deref(),
-                Some(k)
-            );
+        for k in ["user_id", "anonymous_id", "email", "phone", "device_id", "openid", "unionid", "member_no"] {
+            assert_eq!(IdentityKind::parse(k).map(|k| k.to_string()).ok().as_deref(), Some(k));
         }
         assert!(IdentityKind::parse("Bad Kind").is_err());
         assert!(IdentityKind::parse("").is_err());

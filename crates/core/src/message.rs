@@ -132,16 +132,9 @@ fn id_field(raw: Option<&RawValue>, field: &str) -> Result<Option<String>, Error
         _ => return Err(invalid(format!("{field} must be a string or a number"))),
     };
     if value.len() > crate::identity::MAX_IDENTITY_LEN {
-        return Err(invalid(format!(
-            "{field} is longer than {} bytes",
-            crate::identity::MAX_IDENTITY_LEN
-        )));
+        return Err(invalid(format!("{field} is longer than {} bytes", crate::identity::MAX_IDENTITY_LEN)));
     }
-    Ok(if value.trim().is_empty() {
-        None
-    } else {
-        Some(value)
-    })
+    Ok(if value.trim().is_empty() { None } else { Some(value) })
 }
 
 fn object_field(raw: Option<&RawValue>, field: &str) -> Result<(), Error> {
@@ -155,12 +148,7 @@ fn object_field(raw: Option<&RawValue>, field: &str) -> Result<(), Error> {
 pub fn parse_time(s: &str, field: &str) -> Result<DateTime<Utc>, Error> {
     DateTime::parse_from_rfc3339(s.trim())
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            Error::new(
-                ErrorCode::InvalidTimestamp,
-                format!("{field} {s:?} is not an ISO-8601 time"),
-            )
-        })
+        .map_err(|_| Error::new(ErrorCode::InvalidTimestamp, format!("{field} {s:?} is not an ISO-8601 time")))
 }
 
 /// Segment's skew correction: `receivedAt - (sentAt - originalTimestamp)`.
@@ -170,9 +158,9 @@ fn corrected_time(
     received_at: DateTime<Utc>,
 ) -> DateTime<Utc> {
     match (original, sent_at) {
-        (Some(original), Some(sent)) => received_at
-            .checked_sub_signed(sent.signed_duration_since(original))
-            .unwrap_or(original),
+        (Some(original), Some(sent)) => {
+            received_at.checked_sub_signed(sent.signed_duration_since(original)).unwrap_or(original)
+        }
         (Some(original), None) => original,
         (None, _) => received_at,
     }
@@ -184,38 +172,32 @@ pub fn validate(raw: &RawValue, env: &Envelope<'_>) -> Result<IncomingMessage, E
     if text.len() > MAX_EVENT_BYTES {
         return Err(Error::new(
             ErrorCode::PayloadTooLarge,
-            format!(
-                "event is {} bytes; the limit is {MAX_EVENT_BYTES}",
-                text.len()
-            ),
+            format!("event is {} bytes; the limit is {MAX_EVENT_BYTES}", text.len()),
         ));
     }
     if !text.starts_with('{') {
         return Err(invalid("an event must be a JSON object"));
     }
     let wire: WireMessage<'_> = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
-    let kind = match (wire.kind.as_deref(), env.kind) {
-        (Some(t), _) => MessageKind::parse(t)
-            .ok_or_else(|| invalid(format!("type {t:?} is not a Segment call type")))?,
-        (None, Some(k)) => k,
+    // The route decides the type of a single call; a batch item names its own.
+    let kind = match (env.kind, wire.kind.as_deref()) {
+        (Some(k), _) => k,
+        (None, Some(t)) => {
+            MessageKind::parse(t).ok_or_else(|| invalid(format!("type {t:?} is not a Segment call type")))?
+        }
         (None, None) => return Err(invalid("type is required in a batch")),
     };
     let user_id = id_field(wire.user_id, "userId")?;
     let anonymous_id = id_field(wire.anonymous_id, "anonymousId")?;
     if user_id.is_none() && anonymous_id.is_none() {
-        return Err(Error::new(
-            ErrorCode::MissingIdentity,
-            "either userId or anonymousId is required",
-        ));
+        return Err(Error::new(ErrorCode::MissingIdentity, "either userId or anonymousId is required"));
     }
     match kind {
         MessageKind::Track if wire.event.as_deref().is_none_or(|e| e.trim().is_empty()) => {
             return Err(invalid("track needs a non-empty event name"));
         }
-        MessageKind::Alias => {
-            if id_field(wire.previous_id, "previousId")?.is_none() || user_id.is_none() {
-                return Err(invalid("alias needs previousId and userId"));
-            }
+        MessageKind::Alias if id_field(wire.previous_id, "previousId")?.is_none() || user_id.is_none() => {
+            return Err(invalid("alias needs previousId and userId"));
         }
         MessageKind::Group if id_field(wire.group_id, "groupId")?.is_none() => {
             return Err(invalid("group needs a groupId"));
@@ -227,11 +209,7 @@ pub fn validate(raw: &RawValue, env: &Envelope<'_>) -> Result<IncomingMessage, E
     object_field(wire.context, "context")?;
     object_field(wire.integrations, "integrations")?;
     let _ = (&wire.name, &wire.category);
-    let original = match wire
-        .timestamp
-        .as_deref()
-        .or(wire.original_timestamp.as_deref())
-    {
+    let original = match wire.timestamp.as_deref().or(wire.original_timestamp.as_deref()) {
         Some(t) => Some(parse_time(t, "timestamp")?),
         None => None,
     };
@@ -241,9 +219,7 @@ pub fn validate(raw: &RawValue, env: &Envelope<'_>) -> Result<IncomingMessage, E
     };
     let message_id = match id_field(wire.message_id, "messageId")? {
         Some(id) if id.len() > MAX_MESSAGE_ID_LEN => {
-            return Err(invalid(format!(
-                "messageId is longer than {MAX_MESSAGE_ID_LEN} bytes"
-            )));
+            return Err(invalid(format!("messageId is longer than {MAX_MESSAGE_ID_LEN} bytes")));
         }
         Some(id) => id,
         None => env.generated_id.to_string(),
@@ -291,12 +267,10 @@ mod tests {
     #[test]
     fn clock_skew_is_corrected_from_sent_at() {
         // The device clock is 1 hour fast: sent "at 01:00:10" but received at 00:00:10.
-        let json = r#"{"type":"page","anonymousId":"a","timestamp":"2026-01-01T01:00:05Z","sentAt":"2026-01-01T01:00:10Z"}"#;
+        let json =
+            r#"{"type":"page","anonymousId":"a","timestamp":"2026-01-01T01:00:05Z","sentAt":"2026-01-01T01:00:10Z"}"#;
         let m = check(json, None).ok();
-        assert_eq!(
-            m.map(|m| m.timestamp.to_rfc3339()).as_deref(),
-            Some("2026-01-01T00:00:05+00:00")
-        );
+        assert_eq!(m.map(|m| m.timestamp.to_rfc3339()).as_deref(), Some("2026-01-01T00:00:05+00:00"));
     }
 
     #[test]
@@ -307,39 +281,18 @@ mod tests {
 
     #[test]
     fn bad_messages_get_precise_codes() {
-        assert_eq!(
-            code(r#"{"type":"track","event":"x"}"#),
-            Some(ErrorCode::MissingIdentity)
-        );
-        assert_eq!(
-            code(r#"{"type":"track","userId":"u"}"#),
-            Some(ErrorCode::InvalidEvent)
-        );
-        assert_eq!(
-            code(r#"{"type":"nope","userId":"u"}"#),
-            Some(ErrorCode::InvalidEvent)
-        );
+        assert_eq!(code(r#"{"type":"track","event":"x"}"#), Some(ErrorCode::MissingIdentity));
+        assert_eq!(code(r#"{"type":"track","userId":"u"}"#), Some(ErrorCode::InvalidEvent));
+        assert_eq!(code(r#"{"type":"nope","userId":"u"}"#), Some(ErrorCode::InvalidEvent));
         assert_eq!(code(r#"{"userId":"u"}"#), Some(ErrorCode::InvalidEvent));
-        assert_eq!(
-            code(r#"{"type":"identify","userId":{"a":1}}"#),
-            Some(ErrorCode::InvalidEvent)
-        );
-        assert_eq!(
-            code(r#"{"type":"identify","userId":"u","traits":[1]}"#),
-            Some(ErrorCode::InvalidEvent)
-        );
+        assert_eq!(code(r#"{"type":"identify","userId":{"a":1}}"#), Some(ErrorCode::InvalidEvent));
+        assert_eq!(code(r#"{"type":"identify","userId":"u","traits":[1]}"#), Some(ErrorCode::InvalidEvent));
         assert_eq!(
             code(r#"{"type":"identify","userId":"u","timestamp":"yesterday"}"#),
             Some(ErrorCode::InvalidTimestamp)
         );
-        assert_eq!(
-            code(r#"{"type":"alias","userId":"u"}"#),
-            Some(ErrorCode::InvalidEvent)
-        );
-        assert_eq!(
-            code(r#"{"type":"group","userId":"u"}"#),
-            Some(ErrorCode::InvalidEvent)
-        );
+        assert_eq!(code(r#"{"type":"alias","userId":"u"}"#), Some(ErrorCode::InvalidEvent));
+        assert_eq!(code(r#"{"type":"group","userId":"u"}"#), Some(ErrorCode::InvalidEvent));
         assert_eq!(code("[1]"), Some(ErrorCode::InvalidEvent));
         let big = format!(
             r#"{{"type":"track","event":"e","userId":"u","properties":{{"p":"{}"}}}}"#,

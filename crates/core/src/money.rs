@@ -18,14 +18,8 @@ pub struct Currency {
 }
 
 impl Currency {
-    pub const CNY: Currency = Currency {
-        code: *b"CNY",
-        exponent: 2,
-    };
-    pub const USD: Currency = Currency {
-        code: *b"USD",
-        exponent: 2,
-    };
+    pub const CNY: Currency = Currency { code: *b"CNY", exponent: 2 };
+    pub const USD: Currency = Currency { code: *b"USD", exponent: 2 };
 
     pub fn code(&self) -> &str {
         std::str::from_utf8(&self.code).unwrap_or("XXX")
@@ -47,12 +41,7 @@ impl Money {
         let v = i128::from(self.minor);
         let sign = if v < 0 { "-" } else { "" };
         let abs = v.abs();
-        format!(
-            "{sign}{}.{:0width$}",
-            abs / scale,
-            abs % scale,
-            width = exp as usize
-        )
+        format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exp as usize)
     }
 }
 
@@ -68,24 +57,12 @@ mod tests {
 
     #[test]
     fn decimal_strings_are_exact() {
-        let m = |minor| {
-            Money {
-                minor,
-                currency: Currency::CNY,
-            }
-            .to_decimal_string()
-        };
+        let m = |minor| Money { minor, currency: Currency::CNY }.to_decimal_string();
         assert_eq!(m(250031563), "2500315.63");
         assert_eq!(m(5), "0.05");
         assert_eq!(m(-120), "-1.20");
         assert_eq!(m(0), "0.00");
-        let yen = Money {
-            minor: 1200,
-            currency: Currency {
-                code: *b"JPY",
-                exponent: 0,
-            },
-        };
+        let yen = Money { minor: 1200, currency: Currency { code: *b"JPY", exponent: 0 } };
         assert_eq!(yen.to_decimal_string(), "1200");
     }
 }

@@ -41,7 +41,10 @@ fn newer(candidate: (&DateTime<Utc>, &Value), current: (&DateTime<Utc>, &Value))
     match candidate.0.cmp(current.0) {
         std::cmp::Ordering::Greater => true,
         std::cmp::Ordering::Less => false,
-        std::cmp::Ordering::Equal => candidate.1.to_string() > current.1.to_string(),
+        std::cmp::Ordering::Equal => {
+            let (new_text, old_text) = (candidate.1.to_string(), current.1.to_string());
+            new_text > old_text
+        }
     }
 }
 
@@ -75,16 +78,8 @@ pub fn merge_traits(
     other_times: &TraitTimes,
 ) {
     for (key, value) in other {
-        let at = other_times
-            .get(key)
-            .copied()
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        apply_traits(
-            traits,
-            times,
-            &Map::from_iter([(key.clone(), value.clone())]),
-            at,
-        );
+        let at = other_times.get(key).copied().unwrap_or(DateTime::<Utc>::MIN_UTC);
+        apply_traits(traits, times, &Map::from_iter([(key.clone(), value.clone())]), at);
     }
 }
 
@@ -95,9 +90,7 @@ mod tests {
     use serde_json::json;
 
     fn t(m: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 1, 1, 0, m, 0)
-            .single()
-            .unwrap_or_default()
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, m, 0).single().unwrap_or_default()
     }
 
     fn obj(v: Value) -> Map<String, Value> {
@@ -123,12 +116,7 @@ mod tests {
     #[test]
     fn merging_profiles_keeps_the_newer_value_of_each_key() {
         let (mut t1, mut m1) = (Map::new(), TraitTimes::new());
-        apply_traits(
-            &mut t1,
-            &mut m1,
-            &obj(json!({"plan": "free", "city": "北京"})),
-            t(1),
-        );
+        apply_traits(&mut t1, &mut m1, &obj(json!({"plan": "free", "city": "北京"})), t(1));
         let (mut t2, mut m2) = (Map::new(), TraitTimes::new());
         apply_traits(&mut t2, &mut m2, &obj(json!({"plan": "pro"})), t(9));
         merge_traits(&mut t1, &mut m1, &t2, &m2);

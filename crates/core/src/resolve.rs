@@ -62,16 +62,11 @@ pub struct Plan {
 
 type UniqueValues = BTreeMap<IdentityKind, BTreeSet<String>>;
 
-fn unique_values<'a>(
-    ids: impl IntoIterator<Item = &'a Identity>,
-    rules: &IdentityRules,
-) -> UniqueValues {
+fn unique_values<'a>(ids: impl IntoIterator<Item = &'a Identity>, rules: &IdentityRules) -> UniqueValues {
     let mut out = UniqueValues::new();
     for id in ids {
         if rules.is_unique(&id.kind) {
-            out.entry(id.kind.clone())
-                .or_default()
-                .insert(id.value.clone());
+            out.entry(id.kind.clone()).or_default().insert(id.value.clone());
         }
     }
     out
@@ -79,10 +74,7 @@ fn unique_values<'a>(
 
 /// Would adding `theirs` give some unique kind a second value?
 fn conflicts(ours: &UniqueValues, theirs: &UniqueValues) -> bool {
-    theirs.iter().any(|(kind, values)| {
-        ours.get(kind)
-            .is_some_and(|mine| !mine.is_empty() && !values.is_subset(mine))
-    })
+    theirs.iter().any(|(kind, values)| ours.get(kind).is_some_and(|mine| !mine.is_empty() && !values.is_subset(mine)))
 }
 
 /// Decides where an event carrying `identities` lands.
@@ -93,11 +85,8 @@ pub fn resolve(
     rules: &IdentityRules,
 ) -> Plan {
     let event_unique = unique_values(identities, rules);
-    let holds_event_unique = |c: &Candidate| {
-        c.identities
-            .iter()
-            .any(|i| rules.is_unique(&i.kind) && identities.contains(i))
-    };
+    let holds_event_unique =
+        |c: &Candidate| c.identities.iter().any(|i| rules.is_unique(&i.kind) && identities.contains(i));
     let mut order: Vec<&Candidate> = candidates.iter().collect();
     order.sort_by_key(|c| {
         let has_unique = c.identities.iter().any(|i| rules.is_unique(&i.kind));
@@ -127,25 +116,15 @@ pub fn resolve(
         .filter(|c| Some(c.id) != target)
         .filter_map(|c| {
             let reason = match (c.aliased, previous_id) {
-                (true, Some(prev)) => MergeReason::Alias {
-                    previous_id: prev.to_string(),
-                },
+                (true, Some(prev)) => MergeReason::Alias { previous_id: prev.to_string() },
                 _ => MergeReason::SharedIdentity {
-                    identity: identities
-                        .iter()
-                        .find(|i| c.identities.contains(i))
-                        .or(identities.first())?
-                        .clone(),
+                    identity: identities.iter().find(|i| c.identities.contains(i)).or(identities.first())?.clone(),
                 },
             };
             Some((c.id, reason))
         })
         .collect();
-    Plan {
-        target: target.map_or(Target::New, Target::Existing),
-        merges,
-        link: identities.to_vec(),
-    }
+    Plan { target: target.map_or(Target::New, Target::Existing), merges, link: identities.to_vec() }
 }
 
 #[cfg(test)]

@@ -9,11 +9,14 @@ fn id(pair: &str) -> Identity {
     Identity::parse_pair(pair, &NormalizeOptions::default()).expect("valid identity")
 }
 
+/// (identities, event names, first seen)
+type ModelProfile = (BTreeSet<Identity>, BTreeSet<String>, DateTime<Utc>);
+
 /// An in-memory reference model of the processor: applies plans exactly as the
 /// stores do (link identities, move events, drop merged profiles).
 #[derive(Default)]
 struct Model {
-    profiles: BTreeMap<ProfileId, (BTreeSet<Identity>, BTreeSet<String>, DateTime<Utc>)>,
+    profiles: BTreeMap<ProfileId, ModelProfile>,
     next: u128,
 }
 
@@ -29,29 +32,19 @@ fn ev(name: &str, ids: &[&str], minute: u32) -> Ev {
         name: name.into(),
         ids: ids.iter().map(|p| id(p)).collect(),
         previous: None,
-        at: Utc
-            .with_ymd_and_hms(2026, 1, 1, 0, minute, 0)
-            .single()
-            .expect("time"),
+        at: Utc.with_ymd_and_hms(2026, 1, 1, 0, minute, 0).single().expect("time"),
     }
 }
 
 impl Model {
     fn apply(&mut self, e: &Ev) -> Plan {
         let rules = IdentityRules::default();
-        let prev = e.previous.as_ref().map(|p| {
-            [
-                id(&format!("user_id:{p}")),
-                id(&format!("anonymous_id:{p}")),
-            ]
-        });
+        let prev = e.previous.as_ref().map(|p| [id(&format!("user_id:{p}")), id(&format!("anonymous_id:{p}"))]);
         let candidates: Vec<Candidate> = self
             .profiles
             .iter()
             .filter_map(|(pid, (ids, _, first))| {
-                let aliased = prev
-                    .as_ref()
-                    .is_some_and(|p| p.iter().any(|i| ids.contains(i)));
+                let aliased = prev.as_ref().is_some_and(|p| p.iter().any(|i| ids.contains(i)));
                 let shares = e.ids.iter().any(|i| ids.contains(i));
                 (aliased || shares).then(|| Candidate {
                     id: *pid,
@@ -67,18 +60,17 @@ impl Model {
             Target::New => {
                 self.next += 1;
                 let t = ProfileId(Uuid::from_u128(self.next));
-                self.profiles
-                    .insert(t, (BTreeSet::new(), BTreeSet::new(), e.at));
+                self.profiles.insert(t, (BTreeSet::new(), BTreeSet::new(), e.at));
                 t
             }
         };
         for (from, _) in &plan.merges {
-            if let Some((ids, events, first)) = self.profiles.remove(from) {
-                if let Some(t) = self.profiles.get_mut(&target) {
-                    t.0.extend(ids);
-                    t.1.extend(events);
-                    t.2 = t.2.min(first);
-                }
+            if let Some((ids, events, first)) = self.profiles.remove(from)
+                && let Some(t) = self.profiles.get_mut(&target)
+            {
+                t.0.extend(ids);
+                t.1.extend(events);
+                t.2 = t.2.min(first);
             }
         }
         if let Some(t) = self.profiles.get_mut(&target) {
@@ -94,12 +86,7 @@ impl Model {
         self.profiles
             .values()
             .map(|(ids, evs, _)| {
-                (
-                    ids.iter()
-                        .map(|i| format!("{}:{}", i.kind, i.value))
-                        .collect(),
-                    evs.iter().cloned().collect(),
-                )
+                (ids.iter().map(|i| format!("{}:{}", i.kind, i.value)).collect(), evs.iter().cloned().collect())
             })
             .collect()
     }
@@ -127,19 +114,12 @@ fn anonymous_browsing_login_and_email_become_one_profile() {
 
 #[test]
 fn a_shared_phone_is_recorded_on_both_people_and_never_merges_them() {
-    let evs = [
-        ev("e1", &["user_id:u1", "phone:13800138000"], 1),
-        ev("e2", &["user_id:u2", "phone:13800138000"], 2),
-    ];
+    let evs = [ev("e1", &["user_id:u1", "phone:13800138000"], 1), ev("e2", &["user_id:u2", "phone:13800138000"], 2)];
     let forward = run(&[&evs[0], &evs[1]]);
     let backward = run(&[&evs[1], &evs[0]]);
     assert_eq!(forward, backward);
     assert_eq!(forward.len(), 2);
-    assert!(
-        forward
-            .iter()
-            .all(|(ids, _)| ids.contains(&"phone:+8613800138000".to_string()))
-    );
+    assert!(forward.iter().all(|(ids, _)| ids.contains(&"phone:+8613800138000".to_string())));
 }
 
 #[test]
@@ -150,10 +130,8 @@ fn two_user_ids_never_merge_even_through_a_chain_of_weak_identities() {
         ev("c", &["email:x@x.com", "user_id:u2"], 3),
     ];
     let p = run(&evs.iter().collect::<Vec<_>>());
-    let user_ids: Vec<usize> = p
-        .iter()
-        .map(|(ids, _)| ids.iter().filter(|i| i.starts_with("user_id:")).count())
-        .collect();
+    let user_ids: Vec<usize> =
+        p.iter().map(|(ids, _)| ids.iter().filter(|i| i.starts_with("user_id:")).count()).collect();
     assert_eq!(user_ids, [1, 1]);
 }
 
@@ -167,24 +145,15 @@ fn alias_merges_the_previous_id_into_the_new_user_with_the_reason() {
     let plan = m.apply(&alias);
     assert_eq!(m.profiles.len(), 1);
     assert_eq!(
-        plan.merges
-            .iter()
-            .map(|(_, r)| r.clone())
-            .collect::<Vec<_>>(),
-        [MergeReason::Alias {
-            previous_id: "old-1".into()
-        }]
+        plan.merges.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(),
+        [MergeReason::Alias { previous_id: "old-1".into() }]
     );
     assert_eq!(plan.target, Target::Existing(ProfileId(Uuid::from_u128(2))));
 }
 
 #[test]
 fn the_store_order_of_candidates_does_not_change_the_plan() {
-    let t = |m| {
-        Utc.with_ymd_and_hms(2026, 1, 1, 0, m, 0)
-            .single()
-            .expect("time")
-    };
+    let t = |m| Utc.with_ymd_and_hms(2026, 1, 1, 0, m, 0).single().expect("time");
     let a = Candidate {
         id: ProfileId(Uuid::from_u128(1)),
         identities: vec![id("anonymous_id:a")],
@@ -202,11 +171,7 @@ fn the_store_order_of_candidates_does_not_change_the_plan() {
     let p1 = resolve(&ids, &[a.clone(), b.clone()], None, &rules);
     let p2 = resolve(&ids, &[b, a], None, &rules);
     assert_eq!(p1, p2);
-    assert_eq!(
-        p1.target,
-        Target::Existing(ProfileId(Uuid::from_u128(2))),
-        "oldest survives"
-    );
+    assert_eq!(p1.target, Target::Existing(ProfileId(Uuid::from_u128(2))), "oldest survives");
 }
 
 /// People who share nothing but (at most) a phone that they only ever send
@@ -214,10 +179,7 @@ fn the_store_order_of_candidates_does_not_change_the_plan() {
 /// profiles.
 fn people_events() -> impl Strategy<Value = Vec<(usize, Vec<usize>, u32)>> {
     // (person, which of the person's identities the event carries, minute)
-    prop::collection::vec(
-        (0usize..3, prop::collection::vec(0usize..4, 1..3), 0u32..59),
-        1..12,
-    )
+    prop::collection::vec((0usize..3, prop::collection::vec(0usize..4, 1..3), 0u32..59), 1..12)
 }
 
 fn identities_of(person: usize, picks: &[usize]) -> Vec<String> {

@@ -1,1 +1,147 @@
-//! placeholder
+//! Beacon's server: the HTTP API (Segment-compatible ingest and the admin
+//! API), authentication, the group-committing log writer and the background
+//! processor. Handlers translate HTTP to domain calls; business rules live in
+//! `beacon-core` (and later the engines), storage behind `beacon-store`.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod ingest;
+pub mod keys;
+pub mod processor;
+pub mod settings;
+pub mod state;
+
+use anyhow::Context as _;
+use beacon_store::{PiiCipher, SqlStore, Store, StoreOptions, Synchronous};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use settings::Settings;
+use state::{AppState, Inner};
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+/// The process-wide metrics recorder (installed once).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets(&[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed");
+            }
+            handle
+        })
+        .clone()
+}
+
+/// Opens the configured store, creating the PII key on first start.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
+    let data_dir = &settings.storage.data_dir;
+    let (master, created) = keys::load_or_create_master_key(&settings.security.encryption_key, data_dir)
+        .with_context(|| format!("loading the encryption key from {}", data_dir.display()))?;
+    if created {
+        tracing::warn!(
+            "generated a new encryption key in {}; back it up: without it, stored emails and phones cannot be read",
+            data_dir.join("encryption.key").display()
+        );
+    }
+    let url = settings.storage.database_url.trim();
+    SqlStore::open(StoreOptions {
+        database_url: (!url.is_empty()).then(|| url.to_string()),
+        data_dir: data_dir.clone(),
+        synchronous: settings.synchronous().unwrap_or(Synchronous::Full),
+        max_connections: settings.storage.max_connections,
+        pii: PiiCipher::new(&master),
+    })
+    .await
+    .context("opening the store")
+}
+
+/// A running Beacon: the app state plus its background tasks.
+pub struct Running {
+    pub state: AppState,
+    store: Arc<SqlStore>,
+    stop: watch::Sender<bool>,
+    writer: JoinHandle<()>,
+    processor: JoinHandle<()>,
+}
+
+/// Starts the writer and processor on `store`; returns the state for the router.
+pub fn start(settings: Settings, store: Arc<SqlStore>) -> Running {
+    let committed = Arc::new(Notify::new());
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let (writer, writer_task) = ingest::writer::spawn(
+        dyn_store.clone(),
+        settings.ingest.queue_capacity,
+        settings.ingest.max_group_records,
+        committed.clone(),
+    );
+    let (stop, stop_rx) = watch::channel(false);
+    let rules = settings.identity_rules();
+    let processor = tokio::spawn(processor::run(
+        dyn_store.clone(),
+        rules.clone(),
+        settings.ingest.processor_batch,
+        committed,
+        stop_rx,
+    ));
+    let gate = auth::Gatekeeper::new(settings.security.admin_rate_per_second, settings.security.ingest_rate_per_second);
+    let state = AppState::new(Inner {
+        store: dyn_store,
+        writer,
+        settings,
+        rules,
+        gate,
+        metrics: metrics_handle(),
+        ready: true.into(),
+    });
+    Running { state, store, stop, writer: writer_task, processor }
+}
+
+impl Running {
+    pub fn router(&self) -> axum::Router {
+        api::router(self.state.clone())
+    }
+
+    /// Drains: the writer flushes what it accepted, the processor catches up.
+    pub async fn shutdown(self) {
+        self.state.set_ready(false);
+        let Running { state, store, stop, writer, processor } = self;
+        drop(state);
+        // the writer ends when the last handle (held by the state) is gone
+        let _ = writer.await;
+        let _ = stop.send(true);
+        let _ = processor.await;
+        store.close().await;
+    }
+}
+
+/// Serves until `shutdown` resolves, then drains.
+pub async fn serve(
+    running: Running,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = running.router();
+    let ready = running.state.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            ready.set_ready(false);
+            tracing::info!("shutting down: finishing requests in flight");
+        })
+        .await
+        .context("serving HTTP")?;
+    running.shutdown().await;
+    Ok(())
+}
+
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))
+}

@@ -75,6 +75,9 @@ pub trait Store: Send + Sync {
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()>;
     async fn list_audit(&self, page: &PageRequest) -> Result<Page<AuditEntry>>;
 
+    /// How far a processor has consumed the log (0 before it starts).
+    async fn processed_offset(&self, processor: &str) -> Result<i64>;
+
     /// Liveness of the database connection.
     async fn ping(&self) -> Result<()>;
 }
@@ -89,11 +92,7 @@ pub trait ProcessTx: Send {
     async fn seen(&mut self, source_id: &str, message_id: &str) -> Result<bool>;
     /// Live profiles holding any of `identities`; with `previous_id`, also the
     /// profiles holding it as user id or anonymous id, marked `aliased`.
-    async fn candidates(
-        &mut self,
-        identities: &[Identity],
-        previous_id: Option<&str>,
-    ) -> Result<Vec<Candidate>>;
+    async fn candidates(&mut self, identities: &[Identity], previous_id: Option<&str>) -> Result<Vec<Candidate>>;
     async fn load_state(&mut self, id: ProfileId) -> Result<ProfileState>;
     async fn create_profile(&mut self, state: &ProfileState) -> Result<()>;
     async fn save_state(&mut self, state: &ProfileState) -> Result<()>;
@@ -107,12 +106,7 @@ pub trait ProcessTx: Send {
         message_id: &str,
     ) -> Result<()>;
     /// Links identities to a profile (already-linked ones are left alone).
-    async fn link(
-        &mut self,
-        id: ProfileId,
-        identities: &[Identity],
-        at: DateTime<Utc>,
-    ) -> Result<()>;
+    async fn link(&mut self, id: ProfileId, identities: &[Identity], at: DateTime<Utc>) -> Result<()>;
     async fn insert_event(&mut self, event: &NewEvent) -> Result<()>;
     async fn commit(self: Box<Self>) -> Result<()>;
 }

@@ -44,10 +44,7 @@ impl PiiCipher {
     pub fn new(master: &[u8; 32]) -> Self {
         let enc_key = hmac(master, &[b"beacon/pii/encrypt/v1"]);
         let index_key = hmac(master, &[b"beacon/pii/index/v1"]);
-        PiiCipher {
-            aead: XChaCha20Poly1305::new(&enc_key.into()),
-            index_key,
-        }
+        PiiCipher { aead: XChaCha20Poly1305::new(&enc_key.into()), index_key }
     }
 
     /// The keyed lookup hash of `kind:value`.
@@ -74,10 +71,7 @@ impl PiiCipher {
         }
         let (nonce, sealed) = bytes.split_at(NONCE_LEN);
         let nonce = XNonce::try_from(nonce).map_err(|_| DecryptError)?;
-        let plain = self
-            .aead
-            .decrypt(&nonce, sealed)
-            .map_err(|_| DecryptError)?;
+        let plain = self.aead.decrypt(&nonce, sealed).map_err(|_| DecryptError)?;
         String::from_utf8(plain).map_err(|_| DecryptError)
     }
 }
@@ -101,17 +95,8 @@ mod tests {
     #[test]
     fn lookup_keys_are_stable_and_keyed() {
         let c = PiiCipher::new(&[7; 32]);
-        assert_eq!(
-            c.lookup_key("email", "a@x.com"),
-            c.lookup_key("email", "a@x.com")
-        );
-        assert_ne!(
-            c.lookup_key("email", "a@x.com"),
-            c.lookup_key("phone", "a@x.com")
-        );
-        assert_ne!(
-            c.lookup_key("email", "a@x.com"),
-            PiiCipher::new(&[8; 32]).lookup_key("email", "a@x.com")
-        );
+        assert_eq!(c.lookup_key("email", "a@x.com"), c.lookup_key("email", "a@x.com"));
+        assert_ne!(c.lookup_key("email", "a@x.com"), c.lookup_key("phone", "a@x.com"));
+        assert_ne!(c.lookup_key("email", "a@x.com"), PiiCipher::new(&[8; 32]).lookup_key("email", "a@x.com"));
     }
 }

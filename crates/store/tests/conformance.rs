@@ -14,9 +14,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use common::Harness;
 
 fn t(min: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 8, min, 0)
-        .single()
-        .expect("valid time")
+    Utc.with_ymd_and_hms(2026, 3, 1, 8, min, 0).single().expect("valid time")
 }
 
 fn id(pair: &str) -> Identity {
@@ -72,10 +70,7 @@ async fn the_log_returns_appended_records_in_order(store: &SqlStore) {
     assert_eq!(first[0].record, batch[0]);
     let rest = log.read(200, 1000).await.expect("read rest");
     assert_eq!(rest.len(), 101);
-    assert_eq!(
-        rest.last().map(|r| r.record.message_id.as_str()),
-        Some("m300")
-    );
+    assert_eq!(rest.last().map(|r| r.record.message_id.as_str()), Some("m300"));
 }
 
 async fn a_processor_transaction_commits_all_or_nothing(store: &SqlStore) {
@@ -89,9 +84,7 @@ async fn a_processor_transaction_commits_all_or_nothing(store: &SqlStore) {
     assert_eq!(tx.offset().await.ok(), Some(0));
     assert!(store.get_profile(p).await.expect("get").is_none());
     tx.create_profile(&state(p, 1)).await.expect("create");
-    tx.link(p, &[id("user_id:u1"), id("email:Ann@X.com")], t(1))
-        .await
-        .expect("link");
+    tx.link(p, &[id("user_id:u1"), id("email:Ann@X.com")], t(1)).await.expect("link");
     tx.insert_event(&event(1, p, 1)).await.expect("event");
     tx.set_offset(1).await.expect("offset");
     tx.commit().await.expect("commit");
@@ -102,45 +95,21 @@ async fn a_processor_transaction_commits_all_or_nothing(store: &SqlStore) {
     assert!(!tx.seen("other", "m1").await.expect("seen"));
 }
 
-async fn identities_are_found_by_value_and_personal_data_is_encrypted(
-    store: &SqlStore,
-    raw_sql: &common::RawSql,
-) {
+async fn identities_are_found_by_value_and_personal_data_is_encrypted(store: &SqlStore, raw_sql: &common::RawSql) {
     let p = ProfileId::new();
     let mut tx = store.begin_processing("main").await.expect("begin");
     tx.create_profile(&state(p, 1)).await.expect("create");
-    tx.link(
-        p,
-        &[
-            id("email:ann@x.com"),
-            id("phone:13800138000"),
-            id("anonymous_id:a1"),
-        ],
-        t(1),
-    )
-    .await
-    .expect("link");
+    tx.link(p, &[id("email:ann@x.com"), id("phone:13800138000"), id("anonymous_id:a1")], t(1)).await.expect("link");
     // linking again is a no-op
-    tx.link(p, &[id("email:ann@x.com")], t(2))
-        .await
-        .expect("relink");
+    tx.link(p, &[id("email:ann@x.com")], t(2)).await.expect("relink");
     tx.commit().await.expect("commit");
-    let found = store
-        .find_profiles(&id("email:ANN@x.com"))
-        .await
-        .expect("find");
+    let found = store.find_profiles(&id("email:ANN@x.com")).await.expect("find");
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].identities.len(), 3);
     assert!(found[0].identities.contains(&id("phone:+86 138 0013 8000")));
     let dump = raw_sql.dump_identities().await;
-    assert!(
-        !dump.contains("ann@x.com") && !dump.contains("13800138000"),
-        "{dump}"
-    );
-    assert!(
-        dump.contains("a1"),
-        "non-personal ids stay readable: {dump}"
-    );
+    assert!(!dump.contains("ann@x.com") && !dump.contains("13800138000"), "{dump}");
+    assert!(dump.contains("a1"), "non-personal ids stay readable: {dump}");
 }
 
 async fn a_merge_moves_everything_and_old_ids_still_resolve(store: &SqlStore) {
@@ -149,75 +118,30 @@ async fn a_merge_moves_everything_and_old_ids_still_resolve(store: &SqlStore) {
     for (p, m) in [(a, 1), (b, 2), (c, 3)] {
         tx.create_profile(&state(p, m)).await.expect("create");
     }
-    tx.link(a, &[id("anonymous_id:shared"), id("user_id:u")], t(1))
-        .await
-        .expect("link");
-    tx.link(b, &[id("anonymous_id:shared"), id("device_id:d")], t(2))
-        .await
-        .expect("link");
-    tx.link(c, &[id("email:c@x.com")], t(3))
-        .await
-        .expect("link");
+    tx.link(a, &[id("anonymous_id:shared"), id("user_id:u")], t(1)).await.expect("link");
+    tx.link(b, &[id("anonymous_id:shared"), id("device_id:d")], t(2)).await.expect("link");
+    tx.link(c, &[id("email:c@x.com")], t(3)).await.expect("link");
     tx.insert_event(&event(1, a, 1)).await.expect("e");
     tx.insert_event(&event(2, b, 2)).await.expect("e");
     tx.insert_event(&event(3, c, 3)).await.expect("e");
-    let why = MergeReason::SharedIdentity {
-        identity: id("anonymous_id:shared"),
-    };
-    tx.merge(b, a, t(4), &why, "m-merge-1")
-        .await
-        .expect("merge");
-    tx.merge(
-        a,
-        c,
-        t(5),
-        &MergeReason::Alias {
-            previous_id: "u".into(),
-        },
-        "m-merge-2",
-    )
-    .await
-    .expect("merge");
-    let candidates = tx
-        .candidates(&[id("anonymous_id:shared")], None)
-        .await
-        .expect("candidates");
+    let why = MergeReason::SharedIdentity { identity: id("anonymous_id:shared") };
+    tx.merge(b, a, t(4), &why, "m-merge-1").await.expect("merge");
+    tx.merge(a, c, t(5), &MergeReason::Alias { previous_id: "u".into() }, "m-merge-2").await.expect("merge");
+    let candidates = tx.candidates(&[id("anonymous_id:shared")], None).await.expect("candidates");
     assert_eq!(candidates.iter().map(|c| c.id).collect::<Vec<_>>(), [c]);
     let aliased = tx.candidates(&[], Some("u")).await.expect("aliased");
     assert!(!aliased.is_empty() && aliased.iter().all(|x| x.aliased && x.id == c));
     tx.commit().await.expect("commit");
 
     for old in [a, b, c] {
-        let p = store
-            .get_profile(old)
-            .await
-            .expect("get")
-            .expect("resolves");
+        let p = store.get_profile(old).await.expect("get").expect("resolves");
         assert_eq!(p.id, c);
         assert_eq!(p.identities.len(), 4, "{:?}", p.identities);
         assert_eq!(p.merges.len(), 2);
     }
-    let page = store
-        .profile_events(
-            b,
-            &PageRequest {
-                after: None,
-                limit: 2,
-            },
-        )
-        .await
-        .expect("events");
+    let page = store.profile_events(b, &PageRequest { after: None, limit: 2 }).await.expect("events");
     assert_eq!(page.items.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 2]);
-    let rest = store
-        .profile_events(
-            c,
-            &PageRequest {
-                after: page.next,
-                limit: 2,
-            },
-        )
-        .await
-        .expect("events");
+    let rest = store.profile_events(c, &PageRequest { after: page.next, limit: 2 }).await.expect("events");
     assert_eq!(rest.items.iter().map(|e| e.seq).collect::<Vec<_>>(), [1]);
     assert!(rest.next.is_none());
     assert_eq!(store.overview().await.expect("overview").profiles, 1);
@@ -237,13 +161,7 @@ async fn profile_lists_page_and_filter(store: &SqlStore) {
         ids.push(p);
     }
     tx.commit().await.expect("commit");
-    let mut q = ProfileQuery {
-        page: PageRequest {
-            after: None,
-            limit: 2,
-        },
-        ..Default::default()
-    };
+    let mut q = ProfileQuery { page: PageRequest { after: None, limit: 2 }, ..Default::default() };
     let mut seen = Vec::new();
     loop {
         let page = store.list_profiles(&q).await.expect("list");
@@ -258,16 +176,10 @@ async fn profile_lists_page_and_filter(store: &SqlStore) {
     let vip = ProfileQuery {
         has_trait: Some("vip".into()),
         min_events: Some(1),
-        page: PageRequest {
-            after: None,
-            limit: 10,
-        },
+        page: PageRequest { after: None, limit: 10 },
         ..Default::default()
     };
-    assert_eq!(
-        store.list_profiles(&vip).await.expect("list").items.len(),
-        2
-    );
+    assert_eq!(store.list_profiles(&vip).await.expect("list").items.len(), 2);
 }
 
 async fn keys_and_audit_round_trip(store: &SqlStore) {
@@ -281,25 +193,13 @@ async fn keys_and_audit_round_trip(store: &SqlStore) {
         revoked_at: None,
     };
     store.insert_key(&key).await.expect("insert");
-    let dup = ApiKey {
-        id: "key_2".into(),
-        ..key.clone()
-    };
-    assert!(matches!(
-        store.insert_key(&dup).await,
-        Err(StoreError::Conflict(_))
-    ));
-    assert_eq!(
-        store.find_key_by_hash(&[1, 2, 3]).await.expect("find"),
-        Some(key.clone())
-    );
+    let dup = ApiKey { id: "key_2".into(), ..key.clone() };
+    assert!(matches!(store.insert_key(&dup).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.find_key_by_hash(&[1, 2, 3]).await.expect("find"), Some(key.clone()));
     assert_eq!(store.count_keys().await.ok(), Some(1));
     let revoked = store.revoke_key("key_1", t(2)).await.expect("revoke");
     assert_eq!(revoked.revoked_at, Some(t(2)));
-    assert!(matches!(
-        store.revoke_key("nope", t(2)).await,
-        Err(StoreError::NotFound)
-    ));
+    assert!(matches!(store.revoke_key("nope", t(2)).await, Err(StoreError::NotFound)));
     for n in 0..3 {
         store
             .append_audit(&NewAuditEntry {
@@ -313,27 +213,9 @@ async fn keys_and_audit_round_trip(store: &SqlStore) {
             .await
             .expect("audit");
     }
-    let page = store
-        .list_audit(&PageRequest {
-            after: None,
-            limit: 2,
-        })
-        .await
-        .expect("audit");
-    assert_eq!(
-        page.items
-            .iter()
-            .map(|e| e.entry.target.as_str())
-            .collect::<Vec<_>>(),
-        ["key_2", "key_1"]
-    );
-    let rest = store
-        .list_audit(&PageRequest {
-            after: page.next,
-            limit: 2,
-        })
-        .await
-        .expect("audit");
+    let page = store.list_audit(&PageRequest { after: None, limit: 2 }).await.expect("audit");
+    assert_eq!(page.items.iter().map(|e| e.entry.target.as_str()).collect::<Vec<_>>(), ["key_2", "key_1"]);
+    let rest = store.list_audit(&PageRequest { after: page.next, limit: 2 }).await.expect("audit");
     assert_eq!(rest.items.len(), 1);
     assert_eq!(rest.items[0].entry.after, Some(serde_json::json!({"n": 0})));
 }

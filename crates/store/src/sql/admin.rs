@@ -2,8 +2,8 @@
 
 use super::{SqlStore, backend, from_micros, micros};
 use crate::{
-    ApiKey, AuditEntry, EventLog, KeyKind, NewAuditEntry, Overview, Page, PageRequest, ProcessTx,
-    Profile, ProfileQuery, Result, Store, StoreError, StoredEvent,
+    ApiKey, AuditEntry, EventLog, KeyKind, NewAuditEntry, Overview, Page, PageRequest, ProcessTx, Profile,
+    ProfileQuery, Result, Store, StoreError, StoredEvent,
 };
 use async_trait::async_trait;
 use beacon_core::access::Role;
@@ -21,9 +21,7 @@ fn key_from_row(row: &AnyRow) -> Result<ApiKey> {
         ("write", _) => KeyKind::Write,
         ("secret", Some(role)) => KeyKind::Secret(role),
         _ => {
-            return Err(StoreError::Corrupt(format!(
-                "key kind {kind:?} role {role:?}"
-            )));
+            return Err(StoreError::Corrupt(format!("key kind {kind:?} role {role:?}")));
         }
     };
     Ok(ApiKey {
@@ -33,11 +31,7 @@ fn key_from_row(row: &AnyRow) -> Result<ApiKey> {
         hash: row.try_get("hash").map_err(backend)?,
         prefix: row.try_get("prefix").map_err(backend)?,
         created_at: from_micros(row.try_get("created_at").map_err(backend)?)?,
-        revoked_at: row
-            .try_get::<Option<i64>, _>("revoked_at")
-            .map_err(backend)?
-            .map(from_micros)
-            .transpose()?,
+        revoked_at: row.try_get::<Option<i64>, _>("revoked_at").map_err(backend)?.map(from_micros).transpose()?,
     })
 }
 
@@ -46,8 +40,7 @@ fn json_text(v: &Option<serde_json::Value>) -> Option<String> {
 }
 
 fn parse_json(s: Option<String>) -> Result<Option<serde_json::Value>> {
-    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
-        .transpose()
+    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
 }
 
 #[async_trait]
@@ -103,26 +96,22 @@ impl Store for SqlStore {
     }
 
     async fn find_key_by_hash(&self, hash: &[u8]) -> Result<Option<ApiKey>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE hash = $1"
-        )))
-        .bind(hash.to_vec())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE hash = $1")))
+            .bind(hash.to_vec())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
         row.as_ref().map(key_from_row).transpose()
     }
 
     async fn list_keys(&self) -> Result<Vec<ApiKey>> {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"
-        )))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?
-        .iter()
-        .map(key_from_row)
-        .collect()
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, id")))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(key_from_row)
+            .collect()
     }
 
     async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<ApiKey> {
@@ -132,22 +121,17 @@ impl Store for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(backend)?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .ok_or(StoreError::NotFound)?;
         key_from_row(&row)
     }
 
     async fn count_keys(&self) -> Result<i64> {
-        let row = sqlx::query("SELECT COUNT(*) FROM api_keys")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend)?;
+        let row = sqlx::query("SELECT COUNT(*) FROM api_keys").fetch_one(&self.pool).await.map_err(backend)?;
         row.try_get(0).map_err(backend)
     }
 
@@ -190,17 +174,21 @@ impl Store for SqlStore {
                 },
             });
         }
-        let next = (rows.len() > limit as usize)
-            .then(|| items.last().map(|e| (e.id, String::new())))
-            .flatten();
+        let next = (rows.len() > limit as usize).then(|| items.last().map(|e| (e.id, String::new()))).flatten();
         Ok(Page { items, next })
     }
 
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
+    async fn processed_offset(&self, processor: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT seq FROM processor_offsets WHERE name = $1")
+            .bind(processor)
+            .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
+        row.map_or(Ok(0), |r| r.try_get(0).map_err(backend))
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(backend)?;
         Ok(())
     }
 }

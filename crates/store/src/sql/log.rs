@@ -18,23 +18,13 @@ pub(crate) struct SqlLog {
 }
 
 fn insert_sql(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO event_log (source_id, message_id, kind, received_at, ts, payload) VALUES ",
-    );
+    let mut sql = String::from("INSERT INTO event_log (source_id, message_id, kind, received_at, ts, payload) VALUES ");
     for r in 0..rows {
         let b = r * 6;
         if r > 0 {
             sql.push(',');
         }
-        sql.push_str(&format!(
-            "(${},${},${},${},${},${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6
-        ));
+        sql.push_str(&format!("(${},${},${},${},${},${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6));
     }
     sql
 }

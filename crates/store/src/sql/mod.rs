@@ -71,18 +71,14 @@ pub struct SqlStore {
 
 impl std::fmt::Debug for SqlStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqlStore")
-            .field("dialect", &self.dialect)
-            .finish()
+        f.debug_struct("SqlStore").field("dialect", &self.dialect).finish()
     }
 }
 
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(db.message().to_string())
-        }
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_string()),
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(e.to_string())
         }
@@ -98,11 +94,7 @@ pub(crate) fn from_micros(v: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_micros(v).ok_or_else(|| StoreError::Corrupt(format!("time {v}")))
 }
 
-fn sqlite_pool(
-    path: PathBuf,
-    sync: Synchronous,
-    max: u32,
-) -> Result<(AnyPoolOptions, String), StoreError> {
+fn sqlite_pool(path: PathBuf, sync: Synchronous, max: u32) -> Result<(AnyPoolOptions, String), StoreError> {
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let opts = AnyPoolOptions::new().max_connections(max).after_connect(
         move |conn: &mut AnyConnection, _| -> BoxFuture<'_, Result<(), sqlx::Error>> {
@@ -130,15 +122,9 @@ impl SqlStore {
                     .connect(url)
                     .await
                     .map_err(backend)?;
-                PG_MIGRATOR
-                    .run(&pool)
-                    .await
-                    .map_err(|e| StoreError::Backend(e.to_string()))?;
+                PG_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
                 Ok(SqlStore {
-                    log: log::SqlLog {
-                        pool: pool.clone(),
-                        dialect: Dialect::Postgres,
-                    },
+                    log: log::SqlLog { pool: pool.clone(), dialect: Dialect::Postgres },
                     pool,
                     dialect: Dialect::Postgres,
                     pii: options.pii,
@@ -149,31 +135,17 @@ impl SqlStore {
                 other.split(':').next().unwrap_or("")
             ))),
             None => {
-                std::fs::create_dir_all(&options.data_dir).map_err(|e| {
-                    StoreError::Unavailable(format!("{}: {e}", options.data_dir.display()))
-                })?;
-                let (state_opts, state_url) = sqlite_pool(
-                    options.data_dir.join("beacon.db"),
-                    options.synchronous,
-                    options.max_connections,
-                )?;
+                std::fs::create_dir_all(&options.data_dir)
+                    .map_err(|e| StoreError::Unavailable(format!("{}: {e}", options.data_dir.display())))?;
+                let (state_opts, state_url) =
+                    sqlite_pool(options.data_dir.join("beacon.db"), options.synchronous, options.max_connections)?;
                 let pool = state_opts.connect(&state_url).await.map_err(backend)?;
-                SQLITE_MIGRATOR
-                    .run(&pool)
-                    .await
-                    .map_err(|e| StoreError::Backend(e.to_string()))?;
-                let (log_opts, log_url) =
-                    sqlite_pool(options.data_dir.join("events.db"), options.synchronous, 3)?;
+                SQLITE_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+                let (log_opts, log_url) = sqlite_pool(options.data_dir.join("events.db"), options.synchronous, 3)?;
                 let log_pool = log_opts.connect(&log_url).await.map_err(backend)?;
-                SQLITE_LOG_MIGRATOR
-                    .run(&log_pool)
-                    .await
-                    .map_err(|e| StoreError::Backend(e.to_string()))?;
+                SQLITE_LOG_MIGRATOR.run(&log_pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
                 Ok(SqlStore {
-                    log: log::SqlLog {
-                        pool: log_pool,
-                        dialect: Dialect::Sqlite,
-                    },
+                    log: log::SqlLog { pool: log_pool, dialect: Dialect::Sqlite },
                     pool,
                     dialect: Dialect::Sqlite,
                     pii: options.pii,

@@ -27,26 +27,14 @@ impl SqlStore {
             Dialect::Postgres => self.pool.begin().await,
         }
         .map_err(backend)?;
-        Ok(SqlProcessTx {
-            tx,
-            dialect: self.dialect,
-            pii: self.pii.clone(),
-            name: name.to_string(),
-        })
+        Ok(SqlProcessTx { tx, dialect: self.dialect, pii: self.pii.clone(), name: name.to_string() })
     }
 }
 
 /// Encodes an identity for storage: (lookup hash, plain value, ciphertext).
-pub(crate) fn encode_identity(
-    pii: &PiiCipher,
-    id: &Identity,
-) -> (Vec<u8>, Option<String>, Option<String>) {
+pub(crate) fn encode_identity(pii: &PiiCipher, id: &Identity) -> (Vec<u8>, Option<String>, Option<String>) {
     let lookup = pii.lookup_key(id.kind.as_str(), &id.value);
-    if id.kind.is_pii() {
-        (lookup, None, Some(pii.encrypt(&id.value)))
-    } else {
-        (lookup, Some(id.value.clone()), None)
-    }
+    if id.kind.is_pii() { (lookup, None, Some(pii.encrypt(&id.value))) } else { (lookup, Some(id.value.clone()), None) }
 }
 
 /// Decodes a stored identity row.
@@ -59,17 +47,14 @@ pub(crate) fn decode_identity(
     let kind = IdentityKind::parse(kind).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let value = match (value, value_enc) {
         (Some(v), _) => v,
-        (None, Some(enc)) => pii
-            .decrypt(&enc)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        (None, Some(enc)) => pii.decrypt(&enc).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         (None, None) => return Err(StoreError::Corrupt("identity without a value".into())),
     };
     Ok(Identity { kind, value })
 }
 
 pub(crate) fn parse_id(s: &str) -> Result<ProfileId> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt(format!("profile id {s:?}")))
+    s.parse().map_err(|_| StoreError::Corrupt(format!("profile id {s:?}")))
 }
 
 impl SqlProcessTx {
@@ -84,18 +69,15 @@ impl SqlProcessTx {
         .fetch_all(&mut *self.tx)
         .await
         .map_err(backend)?;
-        rows.iter()
-            .map(|r| r.try_get::<String, _>(0).map_err(backend))
-            .collect()
+        rows.iter().map(|r| r.try_get::<String, _>(0).map_err(backend)).collect()
     }
 
     async fn identities_of(&mut self, profile: &str) -> Result<Vec<Identity>> {
-        let rows =
-            sqlx::query("SELECT kind, value, value_enc FROM identities WHERE profile_id = $1")
-                .bind(profile)
-                .fetch_all(&mut *self.tx)
-                .await
-                .map_err(backend)?;
+        let rows = sqlx::query("SELECT kind, value, value_enc FROM identities WHERE profile_id = $1")
+            .bind(profile)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(backend)?;
         rows.into_iter()
             .map(|r| {
                 decode_identity(
@@ -121,11 +103,7 @@ impl ProcessTx for SqlProcessTx {
             Dialect::Sqlite => "SELECT seq FROM processor_offsets WHERE name = $1",
             Dialect::Postgres => "SELECT seq FROM processor_offsets WHERE name = $1 FOR UPDATE",
         };
-        let row = sqlx::query(sql)
-            .bind(self.name.as_str())
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(backend)?;
+        let row = sqlx::query(sql).bind(self.name.as_str()).fetch_one(&mut *self.tx).await.map_err(backend)?;
         row.try_get::<i64, _>(0).map_err(backend)
     }
 
@@ -140,21 +118,16 @@ impl ProcessTx for SqlProcessTx {
     }
 
     async fn seen(&mut self, source_id: &str, message_id: &str) -> Result<bool> {
-        let row =
-            sqlx::query("SELECT COUNT(*) FROM events WHERE source_id = $1 AND message_id = $2")
-                .bind(source_id)
-                .bind(message_id)
-                .fetch_one(&mut *self.tx)
-                .await
-                .map_err(backend)?;
+        let row = sqlx::query("SELECT COUNT(*) FROM events WHERE source_id = $1 AND message_id = $2")
+            .bind(source_id)
+            .bind(message_id)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(backend)?;
         Ok(row.try_get::<i64, _>(0).map_err(backend)? > 0)
     }
 
-    async fn candidates(
-        &mut self,
-        identities: &[Identity],
-        previous_id: Option<&str>,
-    ) -> Result<Vec<Candidate>> {
+    async fn candidates(&mut self, identities: &[Identity], previous_id: Option<&str>) -> Result<Vec<Candidate>> {
         let mut found: BTreeMap<String, bool> = BTreeMap::new();
         for id in identities {
             for p in self.profiles_holding(id).await? {
@@ -163,10 +136,7 @@ impl ProcessTx for SqlProcessTx {
         }
         if let Some(prev) = previous_id {
             for kind in [IdentityKind::UserId, IdentityKind::AnonymousId] {
-                let id = Identity {
-                    kind,
-                    value: prev.to_string(),
-                };
+                let id = Identity { kind, value: prev.to_string() };
                 for p in self.profiles_holding(&id).await? {
                     found.insert(p, true);
                 }
@@ -191,21 +161,18 @@ impl ProcessTx for SqlProcessTx {
     }
 
     async fn load_state(&mut self, id: ProfileId) -> Result<ProfileState> {
-        let row = sqlx::query(
-            "SELECT traits, trait_times, first_seen, last_seen, event_count FROM profiles WHERE id = $1",
-        )
-        .bind(id.to_string())
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(backend)?;
+        let row =
+            sqlx::query("SELECT traits, trait_times, first_seen, last_seen, event_count FROM profiles WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(backend)?;
         let traits: String = row.try_get(0).map_err(backend)?;
         let times: String = row.try_get(1).map_err(backend)?;
         Ok(ProfileState {
             id,
-            traits: serde_json::from_str(&traits)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            trait_times: serde_json::from_str(&times)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            traits: serde_json::from_str(&traits).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            trait_times: serde_json::from_str(&times).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             first_seen: from_micros(row.try_get(2).map_err(backend)?)?,
             last_seen: from_micros(row.try_get(3).map_err(backend)?)?,
             event_count: row.try_get(4).map_err(backend)?,
@@ -237,10 +204,7 @@ impl ProcessTx for SqlProcessTx {
         )
         .bind(s.id.to_string())
         .bind(serde_json::Value::Object(s.traits.clone()).to_string())
-        .bind(
-            serde_json::to_string(&s.trait_times)
-                .map_err(|e| StoreError::Backend(e.to_string()))?,
-        )
+        .bind(serde_json::to_string(&s.trait_times).map_err(|e| StoreError::Backend(e.to_string()))?)
         .bind(micros(s.first_seen))
         .bind(micros(s.last_seen))
         .bind(s.event_count)
@@ -270,12 +234,7 @@ impl ProcessTx for SqlProcessTx {
             "UPDATE merges SET survivor_id = $2 WHERE survivor_id = $1",
         ];
         for sql in statements {
-            sqlx::query(sql)
-                .bind(from.as_str())
-                .bind(into.as_str())
-                .execute(&mut *self.tx)
-                .await
-                .map_err(backend)?;
+            sqlx::query(sql).bind(from.as_str()).bind(into.as_str()).execute(&mut *self.tx).await.map_err(backend)?;
         }
         sqlx::query("INSERT INTO merges (survivor_id, merged_id, at, reason, message_id) VALUES ($1, $2, $3, $4, $5)")
             .bind(into.as_str())
@@ -289,12 +248,7 @@ impl ProcessTx for SqlProcessTx {
         Ok(())
     }
 
-    async fn link(
-        &mut self,
-        id: ProfileId,
-        identities: &[Identity],
-        at: DateTime<Utc>,
-    ) -> Result<()> {
+    async fn link(&mut self, id: ProfileId, identities: &[Identity], at: DateTime<Utc>) -> Result<()> {
         let profile = id.to_string();
         for identity in identities {
             let (lookup, value, value_enc) = encode_identity(&self.pii, identity);

@@ -2,10 +2,7 @@
 
 use super::process::{decode_identity, parse_id};
 use super::{Dialect, SqlStore, backend, from_micros, micros};
-use crate::{
-    MergeRecord, Overview, Page, PageRequest, Profile, ProfileQuery, Result, StoreError,
-    StoredEvent,
-};
+use crate::{MergeRecord, Overview, Page, PageRequest, Profile, ProfileQuery, Result, StoreError, StoredEvent};
 use beacon_core::message::MessageKind;
 use beacon_core::{Identity, ProfileId};
 use sqlx::any::AnyRow;
@@ -38,22 +35,23 @@ impl SqlStore {
             )
         })
         .collect::<Result<Vec<Identity>>>()?;
-        let merges = sqlx::query("SELECT merged_id, at, reason, message_id FROM merges WHERE survivor_id = $1 ORDER BY at")
-            .bind(id.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?
-            .into_iter()
-            .map(|r| {
-                let reason: String = r.try_get(2).map_err(backend)?;
-                Ok(MergeRecord {
-                    merged_id: parse_id(&r.try_get::<String, _>(0).map_err(backend)?)?,
-                    at: from_micros(r.try_get(1).map_err(backend)?)?,
-                    reason: serde_json::from_str(&reason).map_err(corrupt)?,
-                    message_id: r.try_get(3).map_err(backend)?,
+        let merges =
+            sqlx::query("SELECT merged_id, at, reason, message_id FROM merges WHERE survivor_id = $1 ORDER BY at")
+                .bind(id.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?
+                .into_iter()
+                .map(|r| {
+                    let reason: String = r.try_get(2).map_err(backend)?;
+                    Ok(MergeRecord {
+                        merged_id: parse_id(&r.try_get::<String, _>(0).map_err(backend)?)?,
+                        at: from_micros(r.try_get(1).map_err(backend)?)?,
+                        reason: serde_json::from_str(&reason).map_err(corrupt)?,
+                        message_id: r.try_get(3).map_err(backend)?,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>>>()?;
+                .collect::<Result<Vec<_>>>()?;
         Ok(Profile {
             id: parse_id(&id)?,
             identities,
@@ -91,21 +89,18 @@ impl SqlStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.map(|r| r.try_get::<String, _>(0).map_err(backend))
-            .transpose()
+        row.map(|r| r.try_get::<String, _>(0).map_err(backend)).transpose()
     }
 
     pub(crate) async fn get_profile_impl(&self, id: ProfileId) -> Result<Option<Profile>> {
         let Some(live) = self.live_id(id).await? else {
             return Ok(None);
         };
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = $1"
-        )))
-        .bind(live)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = $1")))
+            .bind(live)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
         match row {
             Some(row) => Ok(Some(self.assemble(&row).await?)),
             None => Ok(None),
@@ -121,9 +116,7 @@ impl SqlStore {
         };
         if q.page.after.is_some() {
             let (a, b, c) = (next(), next(), next());
-            sql.push_str(&format!(
-                " AND (created_at < {a} OR (created_at = {b} AND id < {c}))"
-            ));
+            sql.push_str(&format!(" AND (created_at < {a} OR (created_at = {b} AND id < {c}))"));
         }
         if q.seen_after.is_some() {
             sql.push_str(&format!(" AND last_seen >= {}", next()));
@@ -143,10 +136,7 @@ impl SqlStore {
                 Dialect::Postgres => format!(" AND jsonb_exists(traits::jsonb, {p})"),
             });
         }
-        sql.push_str(&format!(
-            " ORDER BY created_at DESC, id DESC LIMIT {}",
-            next()
-        ));
+        sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {}", next()));
         let mut query = sqlx::query(AssertSqlSafe(sql));
         if let Some((at, id)) = &q.page.after {
             query = query.bind(*at).bind(*at).bind(id.clone());
@@ -164,11 +154,7 @@ impl SqlStore {
             query = query.bind(t.clone());
         }
         let limit = q.page.limit.max(1);
-        let rows = query
-            .bind(i64::from(limit) + 1)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+        let rows = query.bind(i64::from(limit) + 1).fetch_all(&self.pool).await.map_err(backend)?;
         let mut items = Vec::with_capacity(rows.len());
         let mut next_pos = None;
         for (i, row) in rows.iter().enumerate() {
@@ -182,17 +168,10 @@ impl SqlStore {
             }
             items.push(self.assemble(row).await?);
         }
-        Ok(Page {
-            items,
-            next: next_pos,
-        })
+        Ok(Page { items, next: next_pos })
     }
 
-    pub(crate) async fn profile_events_impl(
-        &self,
-        id: ProfileId,
-        page: &PageRequest,
-    ) -> Result<Page<StoredEvent>> {
+    pub(crate) async fn profile_events_impl(&self, id: ProfileId, page: &PageRequest) -> Result<Page<StoredEvent>> {
         let Some(live) = self.live_id(id).await? else {
             return Err(StoreError::NotFound);
         };
@@ -228,11 +207,7 @@ impl SqlStore {
             });
         }
         let next = (rows.len() > limit as usize)
-            .then(|| {
-                items
-                    .last()
-                    .map(|e| (micros(e.timestamp), e.seq.to_string()))
-            })
+            .then(|| items.last().map(|e| (micros(e.timestamp), e.seq.to_string())))
             .flatten();
         Ok(Page { items, next })
     }

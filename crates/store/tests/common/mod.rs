@@ -37,8 +37,7 @@ pub struct Harness {
 }
 
 pub fn pg_base_url() -> String {
-    std::env::var("BEACON_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+    std::env::var("BEACON_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
 }
 
 fn options(database_url: Option<String>, dir: std::path::PathBuf) -> StoreOptions {
@@ -54,54 +53,35 @@ fn options(database_url: Option<String>, dir: std::path::PathBuf) -> StoreOption
 impl Harness {
     pub async fn embedded() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqlStore::open(options(None, dir.path().to_path_buf()))
-            .await
-            .expect("open embedded");
+        let store = SqlStore::open(options(None, dir.path().to_path_buf())).await.expect("open embedded");
         let url = format!("sqlite://{}", dir.path().join("beacon.db").display());
         let pool = AnyPool::connect(&url).await.expect("raw pool");
-        Harness {
-            store,
-            raw: RawSql { pool },
-            schema: None,
-            _dir: Some(dir),
-        }
+        Harness { store, raw: RawSql { pool }, schema: None, _dir: Some(dir) }
     }
 
     pub async fn postgres() -> Self {
         sqlx::any::install_default_drivers();
         let base = pg_base_url();
         let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let admin = AnyPool::connect(&base).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL at {base} is required for the conformance suite: {e}")
-        });
-        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
+        let admin = AnyPool::connect(&base)
             .await
-            .expect("create schema");
+            .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for the conformance suite: {e}"));
+        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&admin).await.expect("create schema");
         admin.close().await;
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        let store = SqlStore::open(options(Some(url.clone()), std::env::temp_dir()))
-            .await
-            .expect("open postgres");
+        let store = SqlStore::open(options(Some(url.clone()), std::env::temp_dir())).await.expect("open postgres");
         let pool = AnyPool::connect(&url).await.expect("raw pool");
-        Harness {
-            store,
-            raw: RawSql { pool },
-            schema: Some((base, schema)),
-            _dir: None,
-        }
+        Harness { store, raw: RawSql { pool }, schema: Some((base, schema)), _dir: None }
     }
 
     pub async fn cleanup(self) {
         self.store.close().await;
         self.raw.pool.close().await;
-        if let Some((base, schema)) = self.schema {
-            if let Ok(admin) = AnyPool::connect(&base).await {
-                let _ = sqlx::query(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                    .execute(&admin)
-                    .await;
-            }
+        if let Some((base, schema)) = self.schema
+            && let Ok(admin) = AnyPool::connect(&base).await
+        {
+            let _ = sqlx::query(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&admin).await;
         }
     }
 }

@@ -1,0 +1,198 @@
+//! Runs the real `beacon` binary and talks to it over a socket with a tiny
+//! blocking HTTP/1.1 client (no client library needed).
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub const ADMIN: &str = "e2e-admin-key-0123456789";
+pub const WRITE: &str = "e2e-write-key-0123456789";
+
+pub struct Server {
+    child: Child,
+    pub addr: String,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path, database_url: Option<&str>) -> Server {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data_dir.with_extension("log"))
+            .expect("server log file");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_beacon"));
+        cmd.arg("serve").arg("--data-dir").arg(data_dir).arg("--listen").arg("127.0.0.1:0");
+        if let Some(url) = database_url {
+            cmd.arg("--database-url").arg(url);
+        }
+        let mut child = cmd
+            .env("BEACON_ADMIN_KEY", ADMIN)
+            .env("BEACON_WRITE_KEY", WRITE)
+            .env("BEACON__LOG__LEVEL", "warn")
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("spawn beacon");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("Beacon listening on http://") {
+                    let _ = tx.send(addr.trim().to_string());
+                }
+            }
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+            let _ = child.kill();
+            let log = std::fs::read_to_string(data_dir.with_extension("log")).unwrap_or_default();
+            panic!("beacon did not start:\n{log}")
+        });
+        Server { child, addr, data_dir: data_dir.to_path_buf(), database_url: database_url.map(str::to_string) }
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    pub fn kill9(&mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("reap");
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        self.child.wait().expect("wait")
+    }
+
+    pub fn restart(&mut self) {
+        *self = Server::start(&self.data_dir.clone(), self.database_url.clone().as_deref());
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        let (s, body) = http(&self.addr, "GET", path, &[("authorization", &format!("Bearer {ADMIN}"))], b"");
+        (s, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    pub fn post_events(&self, path: &str, body: &[u8]) -> (u16, Value) {
+        let auth = format!("Basic {}", b64(&format!("{WRITE}:")));
+        let (s, body) =
+            http(&self.addr, "POST", path, &[("authorization", &auth), ("content-type", "application/json")], body);
+        (s, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    /// Waits (bounded) until the processor has consumed the whole log.
+    pub fn wait_processed(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (s, r) = self.get("/readyz");
+            if s == 200 && r["processed"] == r["log_head"] {
+                return;
+            }
+            assert!(Instant::now() < deadline, "processor did not catch up: {r}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn b64(s: &str) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = s.as_bytes();
+    let mut out = String::new();
+    for chunk in b.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// One request on a fresh connection; returns (status, body). Status 0 if
+/// the connection failed (e.g. the server was killed mid-request).
+pub fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+    let Ok(mut stream) = TcpStream::connect(addr) else { return (0, Vec::new()) };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    if stream.write_all(req.as_bytes()).and_then(|_| stream.write_all(body)).is_err() {
+        return (0, Vec::new());
+    }
+    let mut raw = Vec::new();
+    if stream.read_to_end(&mut raw).is_err() && raw.is_empty() {
+        return (0, Vec::new());
+    }
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else { return (0, Vec::new()) };
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let mut body = raw[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    (status, body)
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(pos) = data.windows(2).position(|w| w == b"\r\n") {
+        let size = usize::from_str_radix(String::from_utf8_lossy(&data[..pos]).trim(), 16).unwrap_or(0);
+        if size == 0 || data.len() < pos + 2 + size {
+            break;
+        }
+        out.extend_from_slice(&data[pos + 2..pos + 2 + size]);
+        data = &data[(pos + 4 + size).min(data.len())..];
+    }
+    out
+}
+
+/// A fresh PostgreSQL schema, as a database URL, dropped with the guard.
+pub struct PgSchema {
+    pub url: String,
+    base: String,
+    schema: String,
+}
+
+impl PgSchema {
+    pub fn new() -> PgSchema {
+        let base = std::env::var("BEACON_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let schema = format!("e2e_{}", uuid::Uuid::new_v4().simple());
+        psql(&base, &format!("CREATE SCHEMA {schema}"));
+        let sep = if base.contains('?') { '&' } else { '?' };
+        PgSchema { url: format!("{base}{sep}options=-c%20search_path%3D{schema}"), base, schema }
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        psql(&self.base, &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let ok = Command::new("psql").arg(url).arg("-qc").arg(sql).stdout(Stdio::null()).status();
+    assert!(ok.is_ok_and(|s| s.success()), "psql {sql} failed: PostgreSQL is required");
+}

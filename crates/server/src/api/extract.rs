@@ -1,0 +1,71 @@
+//! Extractors whose rejections use the one JSON error shape, and cursors.
+
+use crate::error::ApiError;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use beacon_core::ErrorCode;
+use beacon_store::{PageRequest, Position};
+use serde::de::DeserializeOwned;
+
+/// Largest page a list returns.
+pub const MAX_PAGE: u32 = 200;
+pub const DEFAULT_PAGE: u32 = 50;
+
+pub struct Query<T>(pub T);
+pub struct Path<T>(pub T);
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e: QueryRejection| ApiError::new(ErrorCode::InvalidParameter, e.body_text()))
+    }
+}
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e: PathRejection| ApiError::new(ErrorCode::InvalidParameter, e.body_text()))
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        axum::Json::<T>::from_request(req, state).await.map(|j| Json(j.0)).map_err(|e: JsonRejection| {
+            let code = match e {
+                JsonRejection::MissingJsonContentType(_) => ErrorCode::UnsupportedMediaType,
+                _ => ErrorCode::MalformedJson,
+            };
+            ApiError::new(code, e.body_text())
+        })
+    }
+}
+
+pub fn encode_cursor(pos: &Position) -> String {
+    B64.encode(format!("{}:{}", pos.0, pos.1))
+}
+
+pub fn decode_cursor(s: &str) -> Result<Position, ApiError> {
+    let bad = || ApiError::new(ErrorCode::InvalidCursor, "the cursor is not one this server issued");
+    let text = String::from_utf8(B64.decode(s).map_err(|_| bad())?).map_err(|_| bad())?;
+    let (a, b) = text.split_once(':').ok_or_else(bad)?;
+    Ok((a.parse().map_err(|_| bad())?, b.to_string()))
+}
+
+pub fn page_request(cursor: Option<&str>, limit: Option<u32>) -> Result<PageRequest, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, format!("limit must be 1..={MAX_PAGE}")));
+    }
+    Ok(PageRequest { after: cursor.map(decode_cursor).transpose()?, limit })
+}

@@ -1,0 +1,48 @@
+//! The admin API (`/api/v1`), system routes and the router.
+
+pub mod audit;
+pub mod extract;
+pub mod keys;
+pub mod openapi;
+pub mod profiles;
+pub mod system;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use beacon_core::ErrorCode;
+use std::time::Instant;
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(crate::ingest::routes())
+        .merge(profiles::routes())
+        .merge(keys::routes())
+        .merge(audit::routes())
+        .merge(system::routes())
+        .fallback(|| async { ApiError::new(ErrorCode::RouteNotFound, "no route matches this path") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(ErrorCode::MethodNotAllowed, "this route does not accept this method")
+        })
+        .layer(middleware::from_fn(observe))
+        .with_state(state)
+}
+
+/// Request counts and latency per route.
+async fn observe(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route =
+        req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::histogram!("beacon_http_request_seconds", "route" => route.clone(), "method" => method.clone())
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("beacon_http_requests_total", "route" => route, "method" => method, "status" => status)
+        .increment(1);
+    resp
+}

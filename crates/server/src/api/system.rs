@@ -1,0 +1,33 @@
+//! Health, readiness, metrics and the OpenAPI document.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use beacon_core::ErrorCode;
+use serde_json::json;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(|| async { Json(super::openapi::document()) }))
+}
+
+async fn ready(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    if !state.is_ready() {
+        return Err(ApiError::new(ErrorCode::Unavailable, "starting or shutting down"));
+    }
+    state.store.ping().await?;
+    let head = state.store.log().head().await?;
+    let processed = state.store.processed_offset(crate::processor::PROCESSOR).await?;
+    Ok(Json(json!({"status": "ready", "log_head": head, "processed": processed})))
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+}

@@ -1,0 +1,154 @@
+//! Who is calling: secret keys with a role for the admin API (the
+//! `Authorized<P>` extractor), write keys for ingest, per-key rate limits.
+
+use crate::error::ApiError;
+use crate::keys::hash_key;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use beacon_core::ErrorCode;
+use beacon_core::access::{Permission, Role};
+use beacon_store::{ApiKey, KeyKind, Store};
+use governor::clock::{Clock, DefaultClock};
+use governor::state::keyed::HashMapStateStore;
+use governor::{Quota, RateLimiter};
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::num::NonZeroU32;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+/// How long a key lookup is trusted before asking the store again. Revoking
+/// through this node's API takes effect at once; through another node,
+/// within this time.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+
+type Limiter = RateLimiter<String, HashMapStateStore<String>, DefaultClock>;
+
+/// A lookup result (a miss is cached too) and when it was made.
+type CachedKey = (Option<ApiKey>, Instant);
+
+/// Cached key lookups and per-key rate limiters.
+pub struct Gatekeeper {
+    cache: RwLock<HashMap<Vec<u8>, CachedKey>>,
+    admin_limit: Option<Limiter>,
+    ingest_limit: Option<Limiter>,
+}
+
+fn limiter(per_second: u32) -> Option<Limiter> {
+    let rate = NonZeroU32::new(per_second)?;
+    Some(RateLimiter::hashmap(
+        Quota::per_second(rate).allow_burst(rate.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
+    ))
+}
+
+impl Gatekeeper {
+    pub fn new(admin_per_second: u32, ingest_per_second: u32) -> Self {
+        Gatekeeper {
+            cache: RwLock::new(HashMap::new()),
+            admin_limit: limiter(admin_per_second),
+            ingest_limit: limiter(ingest_per_second),
+        }
+    }
+
+    /// The live (not revoked) key with this secret, if any.
+    pub async fn lookup(&self, store: &dyn Store, secret: &str) -> Result<Option<ApiKey>, ApiError> {
+        let hash = hash_key(secret);
+        if let Ok(cache) = self.cache.read()
+            && let Some((key, at)) = cache.get(&hash)
+            && at.elapsed() < KEY_CACHE_TTL
+        {
+            return Ok(key.clone());
+        }
+        let key = store.find_key_by_hash(&hash).await?.filter(|k| k.revoked_at.is_none());
+        if let Ok(mut cache) = self.cache.write() {
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(hash, (key.clone(), Instant::now()));
+        }
+        Ok(key)
+    }
+
+    /// Forgets cached lookups (after a key is created or revoked).
+    pub fn invalidate(&self) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.clear();
+        }
+    }
+
+    pub fn check_rate(&self, key: &ApiKey) -> Result<(), ApiError> {
+        let limiter = match key.kind {
+            KeyKind::Write => &self.ingest_limit,
+            KeyKind::Secret(_) => &self.admin_limit,
+        };
+        let Some(limiter) = limiter else { return Ok(()) };
+        limiter.check_key(&key.id).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let mut e = ApiError::new(ErrorCode::RateLimited, "too many requests for this key");
+            e.retry_after = Some(wait.as_secs().max(1));
+            e
+        })
+    }
+}
+
+/// A route's required permission, as a type.
+pub trait Requirement: Send + Sync + 'static {
+    const PERMISSION: Permission;
+}
+
+macro_rules! requirement {
+    ($($name:ident),*) => {$(
+        #[derive(Debug)]
+        pub struct $name;
+        impl Requirement for $name {
+            const PERMISSION: Permission = Permission::$name;
+        }
+    )*};
+}
+requirement!(Read, Report, ManageMarketing, ManageKeys, ReadAudit);
+
+/// A caller holding a secret key whose role grants `P`.
+#[derive(Debug)]
+pub struct Authorized<P> {
+    pub key: ApiKey,
+    pub role: Role,
+    _p: PhantomData<P>,
+}
+
+impl<P> Authorized<P> {
+    /// The audit-log actor.
+    pub fn actor(&self) -> String {
+        self.key.id.clone()
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+impl<P: Requirement> FromRequestParts<AppState> for Authorized<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(secret) = bearer(parts) else {
+            return Err(ApiError::new(ErrorCode::Unauthenticated, "send a secret key as Authorization: Bearer <key>"));
+        };
+        let key = state
+            .gate
+            .lookup(state.store.as_ref(), secret)
+            .await?
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "unknown or revoked key"))?;
+        let KeyKind::Secret(role) = key.kind else {
+            return Err(ApiError::new(ErrorCode::Forbidden, "write keys can only send events to /v1/*"));
+        };
+        state.gate.check_rate(&key)?;
+        if !role.allows(P::PERMISSION) {
+            return Err(ApiError::new(ErrorCode::Forbidden, format!("the {} role may not do this", role.as_str())));
+        }
+        Ok(Authorized { key, role, _p: PhantomData })
+    }
+}

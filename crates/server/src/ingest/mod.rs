@@ -1,0 +1,176 @@
+//! The Segment tracking API: `/v1/batch` and the single-call routes, with the
+//! browser SDK's short aliases. Thin handlers: read the body, find the write
+//! key, validate each message (core), hand the good ones to the writer.
+
+pub mod body;
+pub mod writer;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine as _;
+use beacon_core::message::{self, Envelope, IncomingMessage, MessageKind};
+use beacon_core::{Error, ErrorCode};
+use beacon_store::{ApiKey, KeyKind, NewLogRecord};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use std::borrow::Cow;
+use writer::WriteError;
+
+pub fn routes() -> Router<AppState> {
+    let single = |kind: MessageKind| {
+        post(move |state: State<AppState>, headers: HeaderMap, body: Body| ingest(state, headers, body, Some(kind)))
+    };
+    let batch = || post(|state: State<AppState>, headers: HeaderMap, body: Body| ingest(state, headers, body, None));
+    Router::new()
+        .route("/v1/batch", batch())
+        .route("/v1/b", batch())
+        .route("/v1/import", batch())
+        .route("/v1/track", single(MessageKind::Track))
+        .route("/v1/t", single(MessageKind::Track))
+        .route("/v1/identify", single(MessageKind::Identify))
+        .route("/v1/i", single(MessageKind::Identify))
+        .route("/v1/page", single(MessageKind::Page))
+        .route("/v1/p", single(MessageKind::Page))
+        .route("/v1/screen", single(MessageKind::Screen))
+        .route("/v1/s", single(MessageKind::Screen))
+        .route("/v1/group", single(MessageKind::Group))
+        .route("/v1/g", single(MessageKind::Group))
+        .route("/v1/alias", single(MessageKind::Alias))
+        .route("/v1/a", single(MessageKind::Alias))
+}
+
+#[derive(Deserialize)]
+struct BatchBody<'a> {
+    #[serde(borrow)]
+    batch: Vec<&'a RawValue>,
+    #[serde(rename = "sentAt", borrow, default)]
+    sent_at: Option<Cow<'a, str>>,
+    #[serde(rename = "writeKey", borrow, default)]
+    write_key: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct KeyOnly<'a> {
+    #[serde(rename = "writeKey", borrow, default)]
+    write_key: Option<Cow<'a, str>>,
+}
+
+/// The write key from HTTP Basic (user part) if present.
+fn basic_user(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let user = text.split_once(':').map_or(text.as_str(), |(u, _)| u);
+    (!user.is_empty()).then(|| user.to_string())
+}
+
+async fn write_key(state: &AppState, from_header: Option<String>, from_body: Option<&str>) -> Result<ApiKey, ApiError> {
+    let Some(secret) = from_header.as_deref().or(from_body) else {
+        return Err(ApiError::new(
+            ErrorCode::MissingWriteKey,
+            "send the write key as the HTTP Basic user or as writeKey in the body",
+        ));
+    };
+    let key = state.gate.lookup(state.store.as_ref(), secret).await?;
+    match key {
+        Some(key) if key.kind == KeyKind::Write => {
+            state.gate.check_rate(&key)?;
+            Ok(key)
+        }
+        _ => Err(ApiError::new(ErrorCode::InvalidWriteKey, "unknown or revoked write key")),
+    }
+}
+
+fn malformed(e: serde_json::Error) -> ApiError {
+    ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {e}"))
+}
+
+fn record(source: &str, m: IncomingMessage, received_at: chrono::DateTime<Utc>) -> NewLogRecord {
+    NewLogRecord {
+        source_id: source.to_string(),
+        message_id: m.message_id,
+        kind: m.kind,
+        received_at,
+        timestamp: m.timestamp,
+        payload: m.payload,
+    }
+}
+
+async fn ingest(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+    kind: Option<MessageKind>,
+) -> Result<Json<Value>, ApiError> {
+    let bytes = body::read(&headers, body).await?;
+    let received_at = Utc::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let header_key = basic_user(&headers);
+    let mut accepted = Vec::new();
+    let mut rejected: Vec<Value> = Vec::new();
+    let mut reject = |index: usize, e: Error| {
+        rejected.push(json!({"index": index, "code": e.code.as_str(), "message": e.message}));
+    };
+    let source;
+    match kind {
+        None => {
+            let batch: BatchBody<'_> = serde_json::from_slice(&bytes).map_err(malformed)?;
+            let key = write_key(&state, header_key, batch.write_key.as_deref()).await?;
+            let sent_at = match batch.sent_at.as_deref() {
+                Some(t) => Some(message::parse_time(t, "sentAt")?),
+                None => None,
+            };
+            for (i, raw) in batch.batch.iter().enumerate() {
+                let generated = format!("{request_id}-{i}");
+                let env = Envelope { received_at, sent_at, kind: None, generated_id: &generated };
+                match message::validate(raw, &env) {
+                    Ok(m) => accepted.push(record(&key.id, m, received_at)),
+                    Err(e) => reject(i, e),
+                }
+            }
+            source = key.id;
+        }
+        Some(kind) => {
+            let raw: &RawValue = serde_json::from_slice(&bytes).map_err(malformed)?;
+            let body_key: KeyOnly<'_> = serde_json::from_str(raw.get()).unwrap_or(KeyOnly { write_key: None });
+            let key = write_key(&state, header_key, body_key.write_key.as_deref()).await?;
+            let env = Envelope { received_at, sent_at: None, kind: Some(kind), generated_id: &request_id };
+            accepted.push(record(&key.id, message::validate(raw, &env)?, received_at));
+            source = key.id;
+        }
+    }
+    let (n_ok, n_bad) = (accepted.len(), rejected.len());
+    metrics::counter!("beacon_ingest_events_total", "result" => "rejected").increment(n_bad as u64);
+    if n_ok == 0 && n_bad > 0 {
+        return Err(ApiError::new(ErrorCode::InvalidEvent, "no event in the batch is valid")
+            .with_details(json!({ "rejected": rejected })));
+    }
+    if n_ok > 0 {
+        state.writer.write(accepted).await.map_err(|e| match e {
+            WriteError::Busy | WriteError::Stopped => {
+                let mut err = ApiError::new(ErrorCode::Unavailable, "the server is busy; retry shortly");
+                err.retry_after = Some(1);
+                err
+            }
+            WriteError::Store(e) => ApiError::internal(e),
+        })?;
+    }
+    metrics::counter!("beacon_ingest_events_total", "result" => "accepted").increment(n_ok as u64);
+    tracing::trace!(source = %source, accepted = n_ok, rejected = n_bad, "ingested");
+    let mut out = json!({"success": true});
+    if n_bad > 0 {
+        out["rejected"] = Value::Array(rejected);
+    }
+    Ok(Json(out))
+}

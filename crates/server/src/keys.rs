@@ -1,0 +1,175 @@
+//! API keys: generation, hashing, bootstrap; and the PII master key.
+//!
+//! Keys are 160+ bits of randomness, so a fast hash (SHA-256) is the right
+//! storage form; argon2 is for human passwords.
+
+use base64::Engine as _;
+use beacon_core::access::Role;
+use beacon_store::{ApiKey, KeyKind, NewAuditEntry, Store, StoreError};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// Shortest key accepted from the environment at bootstrap.
+pub const MIN_KEY_LEN: usize = 16;
+
+/// Uniform random base62 text (rejection sampling keeps it unbiased).
+pub fn random_token(len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    let mut buf = [0u8; 64];
+    while out.len() < len {
+        if getrandom::fill(&mut buf).is_err() {
+            // The OS RNG failing is unrecoverable; never fall back to weak randomness.
+            std::process::abort();
+        }
+        for b in buf {
+            if b < 248 && out.len() < len {
+                out.push(ALPHABET[usize::from(b % 62)] as char);
+            }
+        }
+    }
+    out
+}
+
+pub fn hash_key(key: &str) -> Vec<u8> {
+    Sha256::digest(key.as_bytes()).to_vec()
+}
+
+/// A newly made key: the secret (shown once) and its stored record.
+pub struct IssuedKey {
+    pub secret: String,
+    pub record: ApiKey,
+}
+
+pub fn issue(kind: KeyKind, name: &str, secret: Option<String>, now: DateTime<Utc>) -> IssuedKey {
+    let secret = secret.unwrap_or_else(|| match kind {
+        KeyKind::Write => format!("bwk_{}", random_token(32)),
+        KeyKind::Secret(_) => format!("bsk_{}", random_token(40)),
+    });
+    let record = ApiKey {
+        id: format!("key_{}", random_token(16)),
+        name: name.to_string(),
+        kind,
+        hash: hash_key(&secret),
+        prefix: secret.chars().take(8).collect(),
+        created_at: now,
+        revoked_at: None,
+    };
+    IssuedKey { secret, record }
+}
+
+pub fn kind_json(kind: KeyKind) -> serde_json::Value {
+    match kind {
+        KeyKind::Write => serde_json::json!({"kind": "write"}),
+        KeyKind::Secret(role) => serde_json::json!({"kind": "secret", "role": role.as_str()}),
+    }
+}
+
+/// Stores a key and its audit entry.
+pub async fn create(store: &dyn Store, key: &IssuedKey, actor: &str) -> Result<(), StoreError> {
+    store.insert_key(&key.record).await?;
+    let mut after = kind_json(key.record.kind);
+    after["id"] = key.record.id.clone().into();
+    after["name"] = key.record.name.clone().into();
+    store
+        .append_audit(&NewAuditEntry {
+            at: key.record.created_at,
+            actor: actor.to_string(),
+            action: "key.create".into(),
+            target: key.record.id.clone(),
+            before: None,
+            after: Some(after),
+        })
+        .await
+}
+
+/// On a store with no keys: creates the given keys, or fresh ones. Returns
+/// the keys created (empty when keys already existed).
+pub async fn bootstrap(
+    store: &dyn Store,
+    admin: Option<String>,
+    write: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Vec<IssuedKey>, StoreError> {
+    if store.count_keys().await? > 0 {
+        return Ok(Vec::new());
+    }
+    let from_env = admin.is_some() || write.is_some();
+    let mut made = Vec::new();
+    if admin.is_some() || !from_env {
+        made.push(issue(KeyKind::Secret(Role::Admin), "bootstrap admin", admin, now));
+    }
+    if write.is_some() || !from_env {
+        made.push(issue(KeyKind::Write, "bootstrap write", write, now));
+    }
+    for key in &made {
+        create(store, key, "bootstrap").await?;
+    }
+    Ok(made)
+}
+
+/// Parses a 32-byte key given as 64 hex digits or base64.
+pub fn parse_master_key(s: &str) -> Option<[u8; 32]> {
+    let s = s.trim();
+    let bytes = hex::decode(s).ok().or_else(|| base64::engine::general_purpose::STANDARD.decode(s).ok())?;
+    bytes.try_into().ok()
+}
+
+/// The configured key, or the one in `<data_dir>/encryption.key`, created on
+/// first start. Returns the key and whether it was just generated.
+pub fn load_or_create_master_key(configured: &str, data_dir: &Path) -> std::io::Result<([u8; 32], bool)> {
+    if let Some(k) = parse_master_key(configured) {
+        return Ok((k, false));
+    }
+    let path = data_dir.join("encryption.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return parse_master_key(&text).map(|k| (k, false)).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is not a 32-byte key", path.display()))
+        });
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| std::io::Error::other(e.to_string()))?;
+    write_private(&path, &hex::encode(key))?;
+    Ok((key, true))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_base62_of_the_right_length_and_differ() {
+        let a = random_token(40);
+        assert_eq!(a.len(), 40);
+        assert!(a.bytes().all(|b| ALPHABET.contains(&b)));
+        assert_ne!(a, random_token(40));
+    }
+
+    #[test]
+    fn master_keys_parse_from_hex_or_base64_and_are_created_once() {
+        assert!(parse_master_key(&"ab".repeat(32)).is_some());
+        assert!(parse_master_key(&base64::engine::general_purpose::STANDARD.encode([1u8; 32])).is_some());
+        assert!(parse_master_key("short").is_none());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (k1, new1) = load_or_create_master_key("", dir.path()).expect("create");
+        let (k2, new2) = load_or_create_master_key("", dir.path()).expect("reload");
+        assert!(new1 && !new2);
+        assert_eq!(k1, k2);
+    }
+}

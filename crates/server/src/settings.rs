@@ -1,0 +1,359 @@
+//! One typed `Settings`: compiled-in defaults → optional TOML file →
+//! `BEACON__SECTION__KEY` environment variables → command-line flags.
+//! Validated once at start-up, every problem reported together.
+
+use beacon_core::extract::IdentityRules;
+use beacon_core::{IdentityKind, NormalizeOptions};
+use beacon_store::Synchronous;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub storage: StorageSettings,
+    pub ingest: IngestSettings,
+    pub identity: IdentitySettings,
+    pub security: SecuritySettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    pub listen: String,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSettings {
+    pub data_dir: PathBuf,
+    /// `postgres://…`; empty for the embedded store.
+    pub database_url: String,
+    /// `full` (fsync each commit: survives power loss) or `normal`.
+    pub synchronous: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestSettings {
+    /// Most records one group commit writes.
+    pub max_group_records: usize,
+    /// Requests waiting for the writer before new ones get 503.
+    pub queue_capacity: usize,
+    /// Records the processor handles per transaction.
+    pub processor_batch: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentitySettings {
+    pub default_country_code: String,
+    pub unique_kinds: Vec<String>,
+    pub custom_kinds: Vec<String>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecuritySettings {
+    /// 32 bytes, hex or base64. Empty: read or create `<data_dir>/encryption.key`.
+    pub encryption_key: String,
+    /// Requests per second per secret key (0 = unlimited).
+    pub admin_rate_per_second: u32,
+    /// Requests per second per write key (0 = unlimited).
+    pub ingest_rate_per_second: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter, e.g. `info,beacon_server=debug`.
+    pub level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server: ServerSettings { listen: "127.0.0.1:8080".into() },
+            storage: StorageSettings {
+                data_dir: PathBuf::from("./beacon-data"),
+                database_url: String::new(),
+                synchronous: "full".into(),
+                max_connections: 8,
+            },
+            ingest: IngestSettings { max_group_records: 20_000, queue_capacity: 1024, processor_batch: 500 },
+            identity: IdentitySettings {
+                default_country_code: "86".into(),
+                unique_kinds: vec!["user_id".into()],
+                custom_kinds: Vec::new(),
+            },
+            security: SecuritySettings {
+                encryption_key: String::new(),
+                admin_rate_per_second: 50,
+                ingest_rate_per_second: 0,
+            },
+            log: LogSettings { format: "text".into(), level: "info".into() },
+        }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Settings::default().server
+    }
+}
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Settings::default().storage
+    }
+}
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Settings::default().ingest
+    }
+}
+impl Default for IdentitySettings {
+    fn default() -> Self {
+        Settings::default().identity
+    }
+}
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Settings::default().security
+    }
+}
+impl Default for LogSettings {
+    fn default() -> Self {
+        Settings::default().log
+    }
+}
+
+/// Secrets are never printed.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let db = if self.storage.database_url.is_empty() { "(embedded)" } else { "<redacted>" };
+        f.debug_struct("Settings")
+            .field("listen", &self.server.listen)
+            .field("data_dir", &self.storage.data_dir)
+            .field("database_url", &db)
+            .field("synchronous", &self.storage.synchronous)
+            .field("ingest", &self.ingest)
+            .field("identity", &self.identity)
+            .field("encryption_key", &"<redacted>")
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+/// Command-line overrides (the last layer).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+}
+
+/// Every problem found while loading settings.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid settings:\n  - {}", .0.join("\n  - "))]
+pub struct SettingsError(pub Vec<String>);
+
+const ENV_PREFIX: &str = "BEACON__";
+
+fn env_value(raw: &str) -> toml::Value {
+    // `8`, `true`, `["a","b"]` keep their TOML type; anything else is a string.
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+impl Settings {
+    /// Loads all layers. `env` is passed in (not read here) so tests control it.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        overrides: &Overrides,
+    ) -> Result<Settings, SettingsError> {
+        let mut errors = Vec::new();
+        let mut table = toml::Table::try_from(Settings::default()).map_err(|e| SettingsError(vec![e.to_string()]))?;
+        if let Some(path) = file {
+            match std::fs::read_to_string(path).map(|s| s.parse::<toml::Table>()) {
+                Ok(Ok(file_table)) => merge(&mut table, file_table),
+                Ok(Err(e)) => errors.push(format!("{}: {e}", path.display())),
+                Err(e) => errors.push(format!("{}: {e}", path.display())),
+            }
+        }
+        for (key, value) in env {
+            let Some(rest) = key.strip_prefix(ENV_PREFIX) else { continue };
+            let parts: Vec<String> = rest.split("__").map(str::to_lowercase).collect();
+            let [section, field] = parts.as_slice() else {
+                errors.push(format!("{key}: expected BEACON__SECTION__KEY"));
+                continue;
+            };
+            let entry = table.entry(section.clone()).or_insert_with(|| toml::Value::Table(Default::default()));
+            match entry.as_table_mut() {
+                Some(t) => {
+                    t.insert(field.clone(), env_value(&value));
+                }
+                None => errors.push(format!("{key}: {section} is not a section")),
+            }
+        }
+        let mut settings: Settings = match table.try_into() {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(e.to_string().trim().to_string());
+                return Err(SettingsError(errors));
+            }
+        };
+        if let Some(v) = &overrides.listen {
+            settings.server.listen = v.clone();
+        }
+        if let Some(v) = &overrides.data_dir {
+            settings.storage.data_dir = v.clone();
+        }
+        if let Some(v) = &overrides.database_url {
+            settings.storage.database_url = v.clone();
+        }
+        errors.extend(settings.problems());
+        if errors.is_empty() { Ok(settings) } else { Err(SettingsError(errors)) }
+    }
+
+    fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if self.listen_addr().is_none() {
+            p.push(format!("server.listen {:?} is not an address like 127.0.0.1:8080", self.server.listen));
+        }
+        if self.synchronous().is_none() {
+            p.push(format!("storage.synchronous {:?} must be \"full\" or \"normal\"", self.storage.synchronous));
+        }
+        let url = &self.storage.database_url;
+        if !url.is_empty() && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+            p.push("storage.database_url must start with postgres:// (or be empty for the embedded store)".into());
+        }
+        if self.storage.max_connections == 0 {
+            p.push("storage.max_connections must be at least 1".into());
+        }
+        let cc = &self.identity.default_country_code;
+        if cc.is_empty() || cc.len() > 3 || !cc.chars().all(|c| c.is_ascii_digit()) {
+            p.push(format!("identity.default_country_code {cc:?} must be 1-3 digits, e.g. 86"));
+        }
+        for k in self.identity.unique_kinds.iter().chain(&self.identity.custom_kinds) {
+            if let Err(e) = IdentityKind::parse(k) {
+                p.push(format!("identity: {}", e.message));
+            }
+        }
+        if !self.security.encryption_key.is_empty()
+            && crate::keys::parse_master_key(&self.security.encryption_key).is_none()
+        {
+            p.push("security.encryption_key must be 32 bytes as 64 hex digits or base64".into());
+        }
+        if self.ingest.max_group_records == 0 || self.ingest.queue_capacity == 0 || self.ingest.processor_batch == 0 {
+            p.push("ingest.max_group_records, queue_capacity and processor_batch must be at least 1".into());
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            p.push(format!("log.format {:?} must be \"text\" or \"json\"", self.log.format));
+        }
+        p
+    }
+
+    pub fn listen_addr(&self) -> Option<SocketAddr> {
+        self.server.listen.parse().ok()
+    }
+
+    pub fn synchronous(&self) -> Option<Synchronous> {
+        match self.storage.synchronous.as_str() {
+            "full" => Some(Synchronous::Full),
+            "normal" => Some(Synchronous::Normal),
+            _ => None,
+        }
+    }
+
+    pub fn identity_rules(&self) -> IdentityRules {
+        IdentityRules {
+            normalize: NormalizeOptions { default_country_code: self.identity.default_country_code.clone() },
+            unique_kinds: self.identity.unique_kinds.iter().filter_map(|k| IdentityKind::parse(k).ok()).collect(),
+            custom_kinds: self.identity.custom_kinds.clone(),
+        }
+    }
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn layers_apply_in_order_defaults_file_env_flags() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("beacon.toml");
+        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:9000\"\n[storage]\nmax_connections = 3\n")
+            .expect("write");
+        let s = Settings::load(
+            Some(&file),
+            env(&[
+                ("BEACON__STORAGE__MAX_CONNECTIONS", "5"),
+                ("BEACON__IDENTITY__CUSTOM_KINDS", "[\"member_no\"]"),
+                ("PATH", "/bin"),
+            ]),
+            &Overrides { data_dir: Some("/tmp/x".into()), ..Default::default() },
+        )
+        .expect("valid");
+        assert_eq!(s.server.listen, "127.0.0.1:9000");
+        assert_eq!(s.storage.max_connections, 5);
+        assert_eq!(s.storage.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(s.identity.custom_kinds, ["member_no"]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err = Settings::load(
+            None,
+            env(&[
+                ("BEACON__SERVER__LISTEN", "nowhere"),
+                ("BEACON__STORAGE__SYNCHRONOUS", "sometimes"),
+                ("BEACON__LOG__FORMAT", "xml"),
+            ]),
+            &Overrides { database_url: Some("mysql://x".into()), ..Default::default() },
+        )
+        .err()
+        .map(|e| e.0)
+        .unwrap_or_default();
+        assert_eq!(err.len(), 4, "{err:?}");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = Settings::load(None, env(&[("BEACON__SERVER__LISTN", "x")]), &Overrides::default());
+        assert!(err.is_err_and(|e| e.to_string().contains("listn")));
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let mut s = Settings::default();
+        s.security.encryption_key = "00".repeat(32);
+        s.storage.database_url = "postgres://u:hunter2@db/x".into();
+        let text = format!("{s:?}");
+        assert!(!text.contains("hunter2") && !text.contains(&"00".repeat(32)));
+    }
+}

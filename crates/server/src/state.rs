@@ -1,0 +1,44 @@
+//! Shared application state.
+
+use crate::auth::Gatekeeper;
+use crate::ingest::writer::WriterHandle;
+use crate::settings::Settings;
+use beacon_core::extract::IdentityRules;
+use beacon_store::Store;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub writer: WriterHandle,
+    pub settings: Settings,
+    pub rules: IdentityRules,
+    pub gate: Gatekeeper,
+    pub metrics: PrometheusHandle,
+    pub ready: AtomicBool,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        AppState(Arc::new(inner))
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Release);
+    }
+}

@@ -1,0 +1,190 @@
+//! In-process test app: the real router, writer, processor and store
+//! (embedded in a temp dir, or a fresh PostgreSQL schema).
+
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use beacon_core::access::Role;
+use beacon_server::settings::Settings;
+use beacon_server::{Running, keys, processor};
+use beacon_store::{KeyKind, PiiCipher, SqlStore, StoreOptions, Synchronous};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use sqlx::{AnyPool, AssertSqlSafe};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub const WRITE: &str = "test-write-key-000000";
+pub const ADMIN: &str = "test-admin-key-000000";
+pub const VIEWER: &str = "test-viewer-key-00000";
+
+pub struct TestApp {
+    pub running: Option<Running>,
+    pub router: axum::Router,
+    pub store: Arc<SqlStore>,
+    pg_schema: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+pub enum Backend {
+    Embedded,
+    Postgres,
+}
+
+fn pg_base() -> String {
+    std::env::var("BEACON_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> Self {
+        Self::with(backend, |_| {}).await
+    }
+
+    pub async fn with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Self {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut settings = Settings::default();
+        settings.storage.data_dir = dir.path().to_path_buf();
+        settings.storage.synchronous = "normal".into();
+        settings.security.admin_rate_per_second = 0;
+        tweak(&mut settings);
+        let (database_url, pg_schema) = match backend {
+            Backend::Embedded => (None, None),
+            Backend::Postgres => {
+                let base = pg_base();
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let admin = AnyPool::connect(&base).await.expect("PostgreSQL is required for these tests");
+                sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&admin).await.expect("schema");
+                admin.close().await;
+                let sep = if base.contains('?') { '&' } else { '?' };
+                (Some(format!("{base}{sep}options=-c%20search_path%3D{schema}")), Some((base, schema)))
+            }
+        };
+        let store = SqlStore::open(StoreOptions {
+            database_url,
+            data_dir: dir.path().to_path_buf(),
+            synchronous: Synchronous::Normal,
+            max_connections: 4,
+            pii: PiiCipher::new(&[9; 32]),
+        })
+        .await
+        .expect("open store");
+        let now = chrono::Utc::now();
+        for (secret, kind) in
+            [(WRITE, KeyKind::Write), (ADMIN, KeyKind::Secret(Role::Admin)), (VIEWER, KeyKind::Secret(Role::Viewer))]
+        {
+            let k = keys::issue(kind, "test", Some(secret.to_string()), now);
+            keys::create(&store, &k, "test").await.expect("key");
+        }
+        let store = Arc::new(store);
+        let running = beacon_server::start(settings, store.clone());
+        let router = running.router();
+        TestApp { running: Some(running), router, store, pg_schema, _dir: dir }
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+        let resp = self.router.clone().oneshot(req).await.expect("infallible");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        let json =
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+        (status, json, headers)
+    }
+
+    /// POSTs `body` to an ingest route with the write key as HTTP Basic user.
+    pub async fn ingest(&self, path: &str, body: &str) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("content-type", "application/json")
+            .header("authorization", basic(WRITE))
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        let (s, v, _) = self.request(req).await;
+        (s, v)
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .uri(path)
+            .header("authorization", format!("Bearer {key}"))
+            .body(Body::empty())
+            .expect("request");
+        let (s, v, _) = self.request(req).await;
+        (s, v)
+    }
+
+    pub async fn send(&self, method: Method, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {key}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        let (s, v, _) = self.request(req).await;
+        (s, v)
+    }
+
+    /// Runs the processor until the log is consumed (no sleeping).
+    pub async fn settle(&self) {
+        let rules = self.running.as_ref().map(|r| r.state.rules.clone()).unwrap_or_default();
+        processor::drain(self.store.as_ref(), &rules, 500).await.expect("processing");
+    }
+
+    pub async fn log_head(&self) -> i64 {
+        use beacon_store::Store;
+        self.store.log().head().await.expect("head")
+    }
+
+    /// The single profile holding `identity`, as JSON.
+    pub async fn profile(&self, identity: &str) -> Value {
+        let (s, v) = self.get(&format!("/api/v1/profiles?identity={identity}"), ADMIN).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let items = v["items"].as_array().cloned().unwrap_or_default();
+        assert_eq!(items.len(), 1, "expected one profile for {identity}: {v}");
+        items[0].clone()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            drop(self.router);
+            r.shutdown().await;
+        }
+        if let Some((base, schema)) = self.pg_schema.take()
+            && let Ok(admin) = AnyPool::connect(&base).await
+        {
+            let _ = sqlx::query(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&admin).await;
+        }
+    }
+}
+
+pub fn basic(user: &str) -> String {
+    use base64::Engine as _;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:")))
+}
+
+/// Runs a test body against both backends.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = $crate::common::TestApp::new($crate::common::Backend::Embedded).await;
+                super::$name(&app).await;
+                app.stop().await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = $crate::common::TestApp::new($crate::common::Backend::Postgres).await;
+                super::$name(&app).await;
+                app.stop().await;
+            })*
+        }
+    };
+}
