@@ -1,5 +1,7 @@
 //! The `beacon` binary: a thin shell over `beacon-server`.
 
+mod bench;
+
 use anyhow::Context as _;
 use beacon_core::access::Role;
 use beacon_server::settings::{Overrides, Settings};
@@ -44,6 +46,22 @@ enum Command {
         /// Write key to create on first start (automation).
         #[arg(long, env = "BEACON_WRITE_KEY", hide_env_values = true)]
         write_key: Option<String>,
+    },
+    /// Measure ingest against a parse-only baseline in the same process.
+    Bench {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Benchmark on PostgreSQL instead of the embedded store.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Embedded store fsync policy: full or normal.
+        #[arg(long, default_value = "full")]
+        synchronous: String,
+        /// Measure ingest alone, without the processor competing for the cores.
+        #[arg(long)]
+        no_processor: bool,
     },
     /// Manage API keys directly in the store.
     Keys {
@@ -185,6 +203,10 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve { common, listen, admin_key, write_key } => serve(common, listen, admin_key, write_key).await,
         Command::Keys { action } => keys_cmd(action).await,
+        Command::Bench { seconds, connections, database_url, synchronous, no_processor } => {
+            let processor = !no_processor;
+            bench::run(bench::BenchOptions { seconds, connections, database_url, synchronous, processor }).await
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

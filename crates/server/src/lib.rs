@@ -84,13 +84,17 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> Running {
     );
     let (stop, stop_rx) = watch::channel(false);
     let rules = settings.identity_rules();
-    let processor = tokio::spawn(processor::run(
-        dyn_store.clone(),
-        rules.clone(),
-        settings.ingest.processor_batch,
-        committed,
-        stop_rx,
-    ));
+    let processor = if settings.ingest.run_processor {
+        tokio::spawn(processor::run(
+            dyn_store.clone(),
+            rules.clone(),
+            settings.ingest.processor_batch,
+            committed,
+            stop_rx,
+        ))
+    } else {
+        tokio::spawn(async {})
+    };
     let gate = auth::Gatekeeper::new(settings.security.admin_rate_per_second, settings.security.ingest_rate_per_second);
     let state = AppState::new(Inner {
         store: dyn_store,

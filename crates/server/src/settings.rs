@@ -47,6 +47,8 @@ pub struct IngestSettings {
     pub queue_capacity: usize,
     /// Records the processor handles per transaction.
     pub processor_batch: u32,
+    /// Run the processor in this process (turn off on ingest-only nodes).
+    pub run_processor: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -87,7 +89,12 @@ impl Default for Settings {
                 synchronous: "full".into(),
                 max_connections: 8,
             },
-            ingest: IngestSettings { max_group_records: 20_000, queue_capacity: 1024, processor_batch: 500 },
+            ingest: IngestSettings {
+                max_group_records: 5_000,
+                queue_capacity: 1024,
+                processor_batch: 500,
+                run_processor: true,
+            },
             identity: IdentitySettings {
                 default_country_code: "86".into(),
                 unique_kinds: vec!["user_id".into()],

@@ -8,6 +8,7 @@
 //! this crate. Business rules (identity resolution, trait merging) are not
 //! here: the processor calls the pure core and tells the store what to write.
 
+mod chunk;
 mod pii;
 mod sql;
 mod types;

@@ -7,7 +7,9 @@ use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
 use chacha20poly1305::aead::{Aead, Generate, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
+use serde_json::Value;
 use sha2::Sha256;
+use std::borrow::Cow;
 use std::fmt;
 
 const NONCE_LEN: usize = 24;
@@ -76,6 +78,80 @@ impl PiiCipher {
     }
 }
 
+/// Marks an encrypted string inside a stored JSON document.
+pub const SEALED_PREFIX: &str = "bcn:pii:v1:";
+
+/// Object keys whose string values are personal data wherever they appear.
+fn is_pii_key(key: &str) -> bool {
+    key.eq_ignore_ascii_case("email") || key.eq_ignore_ascii_case("phone")
+}
+
+/// A cheap pre-check: could this JSON text hold a personal-data key?
+fn may_hold_pii(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.windows(7).any(|w| {
+        w[0] == b'"'
+            && w[6] == b'"'
+            && (w[1..6].eq_ignore_ascii_case(b"email") || w[1..6].eq_ignore_ascii_case(b"phone"))
+    })
+}
+
+impl PiiCipher {
+    /// Encrypts the string value of every `email`/`phone` key, at any depth.
+    /// Text without such keys is returned as is, byte for byte.
+    pub fn seal_json<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if !may_hold_pii(text) {
+            return Cow::Borrowed(text);
+        }
+        let Ok(mut value) = serde_json::from_str::<Value>(text) else { return Cow::Borrowed(text) };
+        if self.seal_value(&mut value) { Cow::Owned(value.to_string()) } else { Cow::Borrowed(text) }
+    }
+
+    fn seal_value(&self, value: &mut Value) -> bool {
+        match value {
+            Value::Object(map) => {
+                let mut changed = false;
+                for (key, v) in map.iter_mut() {
+                    match v {
+                        Value::String(s) if is_pii_key(key) && !s.starts_with(SEALED_PREFIX) => {
+                            *s = format!("{SEALED_PREFIX}{}", self.encrypt(s));
+                            changed = true;
+                        }
+                        other => changed |= self.seal_value(other),
+                    }
+                }
+                changed
+            }
+            Value::Array(items) => items.iter_mut().fold(false, |c, v| self.seal_value(v) | c),
+            _ => false,
+        }
+    }
+
+    /// Reverses [`PiiCipher::seal_json`].
+    pub fn open_json<'a>(&self, text: &'a str) -> Result<Cow<'a, str>, DecryptError> {
+        if !text.contains(SEALED_PREFIX) {
+            return Ok(Cow::Borrowed(text));
+        }
+        let mut value = serde_json::from_str::<Value>(text).map_err(|_| DecryptError)?;
+        self.open_value(&mut value)?;
+        Ok(Cow::Owned(value.to_string()))
+    }
+
+    fn open_value(&self, value: &mut Value) -> Result<(), DecryptError> {
+        match value {
+            Value::String(s) => {
+                if let Some(sealed) = s.strip_prefix(SEALED_PREFIX) {
+                    *s = self.decrypt(sealed)?;
+                }
+            }
+            Value::Object(map) => map.values_mut().try_for_each(|v| self.open_value(v))?,
+            Value::Array(items) => items.iter_mut().try_for_each(|v| self.open_value(v))?,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +174,21 @@ mod tests {
         assert_eq!(c.lookup_key("email", "a@x.com"), c.lookup_key("email", "a@x.com"));
         assert_ne!(c.lookup_key("email", "a@x.com"), c.lookup_key("phone", "a@x.com"));
         assert_ne!(c.lookup_key("email", "a@x.com"), PiiCipher::new(&[8; 32]).lookup_key("email", "a@x.com"));
+    }
+
+    #[test]
+    fn personal_data_in_json_is_sealed_at_any_depth_and_opened_back() {
+        let c = PiiCipher::new(&[7; 32]);
+        let text = r#"{"z":1,"traits":{"Email":"a@x.com","name":"李"},"context":{"traits":{"phone":"+8613800138000"}},"list":[{"email":"b@x.com"}],"email_count":2}"#;
+        let sealed = c.seal_json(text);
+        for secret in ["a@x.com", "+8613800138000", "b@x.com"] {
+            assert!(!sealed.contains(secret), "{sealed}");
+        }
+        assert!(sealed.starts_with(r#"{"z":1,"#), "key order kept: {sealed}");
+        let opened = c.open_json(&sealed).ok().map(|c| c.into_owned()).unwrap_or_default();
+        assert_eq!(serde_json::from_str::<Value>(&opened).ok(), serde_json::from_str::<Value>(text).ok());
+        let plain = r#"{"event":"x","properties":{"phone_model":"p"}}"#;
+        assert!(matches!(c.seal_json(plain), Cow::Borrowed(_)), "no personal keys: stored byte for byte");
+        assert!(PiiCipher::new(&[8; 32]).open_json(&sealed).is_err());
     }
 }

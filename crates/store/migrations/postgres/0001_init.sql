@@ -1,12 +1,10 @@
--- The event log: append-only, ordered by seq. No secondary index.
-CREATE TABLE event_log (
-    seq          BIGSERIAL PRIMARY KEY,
-    source_id    TEXT    NOT NULL,
-    message_id   TEXT    NOT NULL,
-    kind         TEXT    NOT NULL,
-    received_at  BIGINT  NOT NULL,
-    ts           BIGINT  NOT NULL,
-    payload      TEXT    NOT NULL
+-- The event log: append-only chunks, one per group commit. A record's
+-- sequence number is (seq << 20) | its index in the chunk. Appends take an
+-- advisory lock so chunk numbers commit in order across nodes.
+CREATE TABLE log_chunks (
+    seq      BIGSERIAL PRIMARY KEY,
+    count    INTEGER NOT NULL,
+    body     BYTEA   NOT NULL
 );
 
 CREATE TABLE processor_offsets (

@@ -1,12 +1,8 @@
--- The event log: append-only, ordered by seq (the rowid), written by one
--- group-committing writer. No secondary index: an append touches one B-tree
--- page at its right edge.
-CREATE TABLE event_log (
-    seq          INTEGER PRIMARY KEY,
-    source_id    TEXT    NOT NULL,
-    message_id   TEXT    NOT NULL,
-    kind         TEXT    NOT NULL,
-    received_at  INTEGER NOT NULL,
-    ts           INTEGER NOT NULL,
-    payload      TEXT    NOT NULL
+-- The event log: append-only chunks, one per group commit, ordered by seq
+-- (the rowid). A record's sequence number is (seq << 20) | its index in the
+-- chunk. No secondary index: an append writes one row at the right edge.
+CREATE TABLE log_chunks (
+    seq      INTEGER PRIMARY KEY,
+    count    INTEGER NOT NULL,
+    body     BLOB    NOT NULL
 );

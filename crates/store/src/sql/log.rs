@@ -1,89 +1,74 @@
-//! The event log table: multi-row inserts inside one transaction per group
-//! commit, read back in sequence order by the processor.
+//! The event log: one row (chunk) per group commit, read back in order.
 
-use super::{Dialect, backend, from_micros, micros};
+use super::{Dialect, backend};
+use crate::chunk::{self, chunk_of, record_seq};
+use crate::pii::PiiCipher;
 use crate::{EventLog, LogRecord, NewLogRecord, Result, StoreError};
 use async_trait::async_trait;
-use beacon_core::message::MessageKind;
-use sqlx::AnyPool;
-use sqlx::{AssertSqlSafe, Row};
-
-/// Rows per INSERT statement (6 parameters each).
-const ROWS_PER_INSERT: usize = 128;
+use sqlx::{AnyPool, Row};
 
 pub(crate) struct SqlLog {
     pub(crate) pool: AnyPool,
-    #[allow(dead_code)]
     pub(crate) dialect: Dialect,
-}
-
-fn insert_sql(rows: usize) -> String {
-    let mut sql = String::from("INSERT INTO event_log (source_id, message_id, kind, received_at, ts, payload) VALUES ");
-    for r in 0..rows {
-        let b = r * 6;
-        if r > 0 {
-            sql.push(',');
-        }
-        sql.push_str(&format!("(${},${},${},${},${},${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6));
-    }
-    sql
+    pub(crate) pii: PiiCipher,
 }
 
 #[async_trait]
 impl EventLog for SqlLog {
     async fn append(&self, records: &[NewLogRecord]) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        for chunk in records.chunks(ROWS_PER_INSERT) {
-            let sql = insert_sql(chunk.len());
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for r in chunk {
-                q = q
-                    .bind(r.source_id.as_str())
-                    .bind(r.message_id.as_str())
-                    .bind(r.kind.as_str())
-                    .bind(micros(r.received_at))
-                    .bind(micros(r.timestamp))
-                    .bind(r.payload.as_str());
+        for part in records.chunks(chunk::MAX_CHUNK_RECORDS) {
+            let body = chunk::encode(part, |r| self.pii.seal_json(&r.payload));
+            let mut tx = self.pool.begin().await.map_err(backend)?;
+            if self.dialect == Dialect::Postgres {
+                // chunk numbers must commit in order, even with several writers
+                sqlx::query("SELECT pg_advisory_xact_lock(7259001)").execute(&mut *tx).await.map_err(backend)?;
             }
-            q.execute(&mut *tx).await.map_err(backend)?;
+            sqlx::query("INSERT INTO log_chunks (count, body) VALUES ($1, $2)")
+                .bind(part.len() as i64)
+                .bind(body)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
         }
-        tx.commit().await.map_err(backend)
+        Ok(())
     }
 
+    /// Whole chunks from the one holding `after + 1`, until at least `limit`
+    /// records (a chunk is never split, so a reader may get more).
     async fn read(&self, after: i64, limit: u32) -> Result<Vec<LogRecord>> {
-        let rows = sqlx::query(
-            "SELECT seq, source_id, message_id, kind, received_at, ts, payload FROM event_log \
-             WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.iter()
-            .map(|row| {
-                let kind: String = row.try_get("kind").map_err(backend)?;
-                Ok(LogRecord {
-                    seq: row.try_get("seq").map_err(backend)?,
-                    record: NewLogRecord {
-                        source_id: row.try_get("source_id").map_err(backend)?,
-                        message_id: row.try_get("message_id").map_err(backend)?,
-                        kind: MessageKind::parse(&kind)
-                            .ok_or_else(|| StoreError::Corrupt(format!("message kind {kind:?}")))?,
-                        received_at: from_micros(row.try_get("received_at").map_err(backend)?)?,
-                        timestamp: from_micros(row.try_get("ts").map_err(backend)?)?,
-                        payload: row.try_get("payload").map_err(backend)?,
-                    },
-                })
-            })
-            .collect()
+        let mut out = Vec::new();
+        let mut from = chunk_of(after);
+        while out.len() < limit as usize {
+            let row = sqlx::query("SELECT seq, body FROM log_chunks WHERE seq >= $1 ORDER BY seq LIMIT 1")
+                .bind(from)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+            let Some(row) = row else { break };
+            let seq: i64 = row.try_get(0).map_err(backend)?;
+            let body: Vec<u8> = row.try_get(1).map_err(backend)?;
+            for mut r in chunk::decode(seq, &body)?.into_iter().filter(|r| r.seq > after) {
+                r.record.payload =
+                    self.pii.open_json(&r.record.payload).map_err(|e| StoreError::Corrupt(e.to_string()))?.into_owned();
+                out.push(r);
+            }
+            from = seq + 1;
+        }
+        Ok(out)
     }
 
     async fn head(&self) -> Result<i64> {
-        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS head FROM event_log")
-            .fetch_one(&self.pool)
+        let row = sqlx::query("SELECT seq, count FROM log_chunks ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&self.pool)
             .await
             .map_err(backend)?;
-        row.try_get::<i64, _>("head").map_err(backend)
+        match row {
+            Some(r) => {
+                let (seq, count): (i64, i64) = (r.try_get(0).map_err(backend)?, r.try_get(1).map_err(backend)?);
+                Ok(record_seq(seq, (count.max(1) - 1) as usize))
+            }
+            None => Ok(0),
+        }
     }
 }

@@ -124,7 +124,7 @@ impl SqlStore {
                     .map_err(backend)?;
                 PG_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
                 Ok(SqlStore {
-                    log: log::SqlLog { pool: pool.clone(), dialect: Dialect::Postgres },
+                    log: log::SqlLog { pool: pool.clone(), dialect: Dialect::Postgres, pii: options.pii.clone() },
                     pool,
                     dialect: Dialect::Postgres,
                     pii: options.pii,
@@ -145,7 +145,7 @@ impl SqlStore {
                 let log_pool = log_opts.connect(&log_url).await.map_err(backend)?;
                 SQLITE_LOG_MIGRATOR.run(&log_pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
                 Ok(SqlStore {
-                    log: log::SqlLog { pool: log_pool, dialect: Dialect::Sqlite },
+                    log: log::SqlLog { pool: log_pool, dialect: Dialect::Sqlite, pii: options.pii.clone() },
                     pool,
                     dialect: Dialect::Sqlite,
                     pii: options.pii,

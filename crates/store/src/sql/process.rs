@@ -282,7 +282,7 @@ impl ProcessTx for SqlProcessTx {
         .bind(e.name.as_deref())
         .bind(micros(e.timestamp))
         .bind(micros(e.received_at))
-        .bind(e.payload.as_str())
+        .bind(self.pii.seal_json(&e.payload).as_ref())
         .execute(&mut *self.tx)
         .await
         .map_err(backend)?;

@@ -203,7 +203,11 @@ impl SqlStore {
                 name: row.try_get("name").map_err(backend)?,
                 timestamp: from_micros(row.try_get("ts").map_err(backend)?)?,
                 received_at: from_micros(row.try_get("received_at").map_err(backend)?)?,
-                payload: row.try_get("payload").map_err(backend)?,
+                payload: self
+                    .pii
+                    .open_json(&row.try_get::<String, _>("payload").map_err(backend)?)
+                    .map_err(corrupt)?
+                    .into_owned(),
             });
         }
         let next = (rows.len() > limit as usize)

@@ -6,9 +6,22 @@ use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 pub struct RawSql {
     pool: AnyPool,
+    log_pool: AnyPool,
 }
 
 impl RawSql {
+    /// Event payloads as stored (timeline text and log chunk bytes).
+    pub async fn dump_payloads(&self) -> String {
+        let mut out = String::new();
+        for r in sqlx::query("SELECT payload FROM events").fetch_all(&self.pool).await.expect("events") {
+            out.push_str(&r.get::<String, _>(0));
+        }
+        for r in sqlx::query("SELECT body FROM log_chunks").fetch_all(&self.log_pool).await.expect("chunks") {
+            out.push_str(&String::from_utf8_lossy(&r.get::<Vec<u8>, _>(0)));
+        }
+        out
+    }
+
     /// Every identity row as text, to check what is stored in the clear.
     pub async fn dump_identities(&self) -> String {
         let rows = sqlx::query("SELECT kind, value, value_enc FROM identities")
@@ -56,7 +69,9 @@ impl Harness {
         let store = SqlStore::open(options(None, dir.path().to_path_buf())).await.expect("open embedded");
         let url = format!("sqlite://{}", dir.path().join("beacon.db").display());
         let pool = AnyPool::connect(&url).await.expect("raw pool");
-        Harness { store, raw: RawSql { pool }, schema: None, _dir: Some(dir) }
+        let log_url = format!("sqlite://{}", dir.path().join("events.db").display());
+        let log_pool = AnyPool::connect(&log_url).await.expect("raw log pool");
+        Harness { store, raw: RawSql { pool, log_pool }, schema: None, _dir: Some(dir) }
     }
 
     pub async fn postgres() -> Self {
@@ -72,12 +87,14 @@ impl Harness {
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
         let store = SqlStore::open(options(Some(url.clone()), std::env::temp_dir())).await.expect("open postgres");
         let pool = AnyPool::connect(&url).await.expect("raw pool");
-        Harness { store, raw: RawSql { pool }, schema: Some((base, schema)), _dir: None }
+        let log_pool = pool.clone();
+        Harness { store, raw: RawSql { pool, log_pool }, schema: Some((base, schema)), _dir: None }
     }
 
     pub async fn cleanup(self) {
         self.store.close().await;
         self.raw.pool.close().await;
+        self.raw.log_pool.close().await;
         if let Some((base, schema)) = self.schema
             && let Ok(admin) = AnyPool::connect(&base).await
         {

@@ -1,0 +1,212 @@
+//! `beacon bench`: Beacon and a parse-only baseline side by side, in one
+//! process, under the same load generator.
+//!
+//! The baseline is an axum handler that parses the same JSON (into
+//! `serde_json::Value`) and answers 200: the cost floor of any JSON ingest
+//! endpoint on this machine. Beacon's figure includes everything it does for
+//! real: key lookup, validation, the durable group commit, and the processor
+//! running concurrently on the same cores.
+
+mod loadgen;
+
+use anyhow::Context as _;
+use axum::routing::post;
+use beacon_server::settings::Settings;
+use beacon_server::{keys, open_store};
+use beacon_store::Store;
+use loadgen::{LoadResult, post_request};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const WRITE_KEY: &str = "bench-write-key-0123456789";
+const ADMIN_KEY: &str = "bench-admin-key-0123456789";
+const BATCH: usize = 100;
+
+pub struct BenchOptions {
+    pub seconds: u64,
+    pub connections: usize,
+    pub database_url: Option<String>,
+    pub synchronous: String,
+    pub processor: bool,
+}
+
+fn auth() -> String {
+    use base64::Engine as _;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{WRITE_KEY}:")))
+}
+
+fn track_event(run: &str, n: usize) -> serde_json::Value {
+    json!({
+        "type": "track", "event": "Product Viewed", "userId": format!("bench-user-{}", n % 10_000),
+        "anonymousId": format!("anon-{}", n % 10_000), "messageId": format!("{run}-{n}"),
+        "timestamp": "2026-11-01T08:00:00.000Z", "sentAt": "2026-11-01T08:00:00.100Z",
+        "properties": {"product_id": format!("SKU-{}", n % 500), "price": 129.9, "currency": "CNY", "category": "茶叶/绿茶"},
+        "context": {"library": {"name": "analytics-python", "version": "2.4.0"}, "ip": "10.1.2.3",
+                    "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)", "locale": "zh-CN"}
+    })
+}
+
+fn batch_requests(run: &str, count: usize) -> Arc<Vec<Vec<u8>>> {
+    let auth = auth();
+    Arc::new(
+        (0..count)
+            .map(|r| {
+                let events: Vec<_> = (0..BATCH).map(|i| track_event(run, r * BATCH + i)).collect();
+                post_request("/v1/batch", &auth, json!({ "batch": events }).to_string().as_bytes())
+            })
+            .collect(),
+    )
+}
+
+fn track_requests(run: &str, count: usize) -> Arc<Vec<Vec<u8>>> {
+    let auth = auth();
+    Arc::new((0..count).map(|n| post_request("/v1/track", &auth, track_event(run, n).to_string().as_bytes())).collect())
+}
+
+/// The parse-only baseline server.
+async fn baseline() -> anyhow::Result<SocketAddr> {
+    async fn parse(body: axum::body::Bytes) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(_) => axum::Json(json!({"success": true})).into_response(),
+            Err(_) => axum::http::StatusCode::BAD_REQUEST.into_response(),
+        }
+    }
+    let app = axum::Router::new().route("/v1/batch", post(parse)).route("/v1/track", post(parse));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(addr)
+}
+
+struct Beacon {
+    addr: SocketAddr,
+    store: Arc<beacon_store::SqlStore>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_beacon(opts: &BenchOptions) -> anyhow::Result<Beacon> {
+    let dir = tempfile::tempdir()?;
+    let mut settings = Settings::default();
+    settings.storage.data_dir = dir.path().to_path_buf();
+    settings.storage.synchronous = opts.synchronous.clone();
+    settings.storage.database_url = opts.database_url.clone().unwrap_or_default();
+    settings.security.admin_rate_per_second = 0;
+    settings.ingest.run_processor = opts.processor;
+    let store = Arc::new(open_store(&settings).await?);
+    keys::bootstrap(store.as_ref(), Some(ADMIN_KEY.into()), Some(WRITE_KEY.into()), chrono::Utc::now()).await?;
+    let listener = beacon_server::bind("127.0.0.1:0".parse()?).await?;
+    let addr = listener.local_addr()?;
+    let running = beacon_server::start(settings, store.clone());
+    tokio::spawn(beacon_server::serve(running, listener, std::future::pending()));
+    Ok(Beacon { addr, store, _dir: dir })
+}
+
+fn line(name: &str, r: &LoadResult, unit: f64) -> String {
+    format!(
+        "| {name} | {:.0} | {:.2} | {:.2} | {} |",
+        r.per_second() * unit,
+        r.percentile_ms(50.0),
+        r.percentile_ms(99.0),
+        r.failed
+    )
+}
+
+async fn wait_processed(store: &dyn Store) -> anyhow::Result<()> {
+    loop {
+        let head = store.log().head().await?;
+        if store.processed_offset(beacon_server::processor::PROCESSOR).await? >= head {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Sends one track per fresh user and polls the API until the profile shows it.
+async fn visible_latency(addr: SocketAddr, samples: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let user = format!("visible-{}-{i}", uuid::Uuid::new_v4().simple());
+        let body = json!({"userId": user, "event": "Signed Up"}).to_string();
+        let req = post_request("/v1/track", &auth(), body.as_bytes());
+        let lookup = format!(
+            "GET /api/v1/profiles?identity=user_id:{user} HTTP/1.1\r\nhost: b\r\nauthorization: Bearer {ADMIN_KEY}\r\n\r\n"
+        );
+        let started = Instant::now();
+        if loadgen::send_one(addr, &req).await.is_none() {
+            continue;
+        }
+        loop {
+            match loadgen::send_one(addr, lookup.as_bytes()).await {
+                Some(body) if body.contains("\"event_count\":1") => break,
+                _ if started.elapsed() > Duration::from_secs(10) => break,
+                _ => tokio::time::sleep(Duration::from_millis(1)).await,
+            }
+        }
+        out.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    out
+}
+
+pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
+    let run_id = uuid::Uuid::new_v4().simple().to_string();
+    let dur = Duration::from_secs(opts.seconds);
+    let base = baseline().await.context("baseline server")?;
+    let beacon = start_beacon(&opts).await.context("starting beacon")?;
+    println!("preparing request bodies…");
+    let batches = batch_requests(&run_id, 3000);
+    let tracks = track_requests(&format!("{run_id}-t"), 100_000);
+    let store_name = if opts.database_url.is_some() { "PostgreSQL" } else { "embedded SQLite" };
+    println!(
+        "\nStore: {store_name}, synchronous={}, {} connections, {} s per measurement, {} cores\n",
+        opts.synchronous,
+        opts.connections,
+        opts.seconds,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!("| measurement | per second | p50 ms | p99 ms | failed |\n|---|---|---|---|---|");
+    let warm = Duration::from_secs(1);
+    loadgen::run(base, opts.connections, warm, batches.clone()).await;
+    let b_batch = loadgen::run(base, opts.connections, dur, batches.clone()).await;
+    println!("{}", line("parse-only baseline, /v1/batch (events/s)", &b_batch, BATCH as f64));
+    let x_batch = loadgen::run(beacon.addr, opts.connections, dur, batches.clone()).await;
+    println!("{}", line("Beacon durable, /v1/batch (events/s)", &x_batch, BATCH as f64));
+    let backlog_started = Instant::now();
+    let accepted = x_batch.ok as usize * BATCH;
+    if opts.processor {
+        wait_processed(beacon.store.as_ref()).await?;
+    }
+    let drain = backlog_started.elapsed();
+    let b_track = loadgen::run(base, opts.connections, dur, tracks.clone()).await;
+    println!("{}", line("parse-only baseline, /v1/track (requests/s)", &b_track, 1.0));
+    let x_track = loadgen::run(beacon.addr, opts.connections, dur, tracks.clone()).await;
+    println!("{}", line("Beacon durable, /v1/track (requests/s)", &x_track, 1.0));
+    let mut vis = Vec::new();
+    if opts.processor {
+        wait_processed(beacon.store.as_ref()).await?;
+        vis = visible_latency(beacon.addr, 300).await;
+    }
+    vis.sort_by(f64::total_cmp);
+    let pct = |p: f64| vis.get(((p / 100.0) * (vis.len().max(1) - 1) as f64).round() as usize).copied().unwrap_or(0.0);
+    println!("\n| ratio | value |\n|---|---|");
+    println!("| batch: Beacon / baseline | {:.2} |", x_batch.per_second() / b_batch.per_second().max(1e-9));
+    println!("| track: Beacon / baseline | {:.2} |", x_track.per_second() / b_track.per_second().max(1e-9));
+    if opts.processor {
+        println!(
+            "\nIngest to visible on the profile (idle server, {} samples): p50 {:.1} ms, p99 {:.1} ms",
+            vis.len(),
+            pct(50.0),
+            pct(99.0)
+        );
+        println!(
+            "Processor: {accepted} events acknowledged in the batch run; caught up {:.1} s after it ended ({:.0} events/s overall)",
+            drain.as_secs_f64(),
+            accepted as f64 / (x_batch.elapsed + drain).as_secs_f64().max(1e-9)
+        );
+    } else {
+        println!("\nProcessor off: the {accepted} events of the batch run stay unprocessed in the log.");
+    }
+    Ok(())
+}
