@@ -18,9 +18,9 @@ pub use sql::{SqlStore, StoreOptions, Synchronous};
 pub use types::*;
 
 use async_trait::async_trait;
-use beacon_core::resolve::{Candidate, MergeReason};
 use beacon_core::{Identity, ProfileId};
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
 
 /// A storage failure, in domain terms.
 #[derive(Debug, thiserror::Error)]
@@ -85,29 +85,20 @@ pub trait Store: Send + Sync {
 
 /// One processor transaction: everything it writes commits together with the
 /// new offset, so a crash replays the batch instead of losing or doubling it.
+/// The processor reads what a batch needs in bulk, decides in memory, and
+/// writes the batch's changes in one go.
 #[async_trait]
 pub trait ProcessTx: Send {
     async fn offset(&mut self) -> Result<i64>;
     async fn set_offset(&mut self, seq: i64) -> Result<()>;
-    /// Has this (source, messageId) been processed already?
-    async fn seen(&mut self, source_id: &str, message_id: &str) -> Result<bool>;
-    /// Live profiles holding any of `identities`; with `previous_id`, also the
-    /// profiles holding it as user id or anonymous id, marked `aliased`.
-    async fn candidates(&mut self, identities: &[Identity], previous_id: Option<&str>) -> Result<Vec<Candidate>>;
-    async fn load_state(&mut self, id: ProfileId) -> Result<ProfileState>;
-    async fn create_profile(&mut self, state: &ProfileState) -> Result<()>;
-    async fn save_state(&mut self, state: &ProfileState) -> Result<()>;
-    /// Moves `from`'s identities and events to `into` and marks it merged.
-    async fn merge(
-        &mut self,
-        from: ProfileId,
-        into: ProfileId,
-        at: DateTime<Utc>,
-        reason: &MergeReason,
-        message_id: &str,
-    ) -> Result<()>;
-    /// Links identities to a profile (already-linked ones are left alone).
-    async fn link(&mut self, id: ProfileId, identities: &[Identity], at: DateTime<Utc>) -> Result<()>;
-    async fn insert_event(&mut self, event: &NewEvent) -> Result<()>;
+    /// Which of these (source, messageId) pairs were processed already.
+    async fn seen(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>>;
+    /// The live profiles holding each of these identities.
+    async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>>;
+    /// State and identities of these profiles (missing ids are skipped).
+    async fn load(&mut self, ids: &[ProfileId]) -> Result<Vec<(ProfileState, Vec<Identity>)>>;
+    /// Writes a batch's changes: new profiles, merges (in order), identity
+    /// links, events and the final state of every touched profile.
+    async fn apply(&mut self, changes: &BatchChanges) -> Result<()>;
     async fn commit(self: Box<Self>) -> Result<()>;
 }

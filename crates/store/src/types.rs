@@ -128,3 +128,26 @@ pub struct AuditEntry {
     pub id: i64,
     pub entry: NewAuditEntry,
 }
+
+/// A merge decided by the processor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeChange {
+    pub from: ProfileId,
+    pub into: ProfileId,
+    pub at: DateTime<Utc>,
+    pub reason: beacon_core::resolve::MergeReason,
+    pub message_id: String,
+}
+
+/// Everything one processor batch writes. Profile ids in `links`, `events`
+/// and `states` are final (after this batch's merges).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BatchChanges {
+    /// Profiles first seen in this batch (some may be merged away in it).
+    pub created: Vec<ProfileState>,
+    pub merges: Vec<MergeChange>,
+    pub links: Vec<(ProfileId, beacon_core::Identity, DateTime<Utc>)>,
+    pub events: Vec<NewEvent>,
+    /// Final state of every live profile the batch touched.
+    pub states: Vec<ProfileState>,
+}

@@ -78,6 +78,14 @@ async fn the_log_returns_appended_records_in_order(store: &SqlStore) {
     assert!(log.read(all[302].seq, 100).await.expect("read end").is_empty());
 }
 
+fn created(states: Vec<ProfileState>) -> BatchChanges {
+    BatchChanges { created: states.clone(), states, ..Default::default() }
+}
+
+fn links(p: ProfileId, pairs: &[&str], min: u32) -> Vec<(ProfileId, Identity, DateTime<Utc>)> {
+    pairs.iter().map(|pair| (p, id(pair), t(min))).collect()
+}
+
 async fn personal_data_in_payloads_is_sealed_at_rest(store: &SqlStore, raw_sql: &common::RawSql) {
     let mut rec = log_record(1);
     rec.payload =
@@ -86,11 +94,10 @@ async fn personal_data_in_payloads_is_sealed_at_rest(store: &SqlStore, raw_sql: 
     let back = store.event_log().read(0, 10).await.expect("read");
     assert_eq!(back[0].record.payload, rec.payload, "the processor reads it as sent");
     let p = ProfileId::new();
-    let mut tx = store.begin_processing("main").await.expect("begin");
-    tx.create_profile(&state(p, 1)).await.expect("create");
     let mut e = event(back[0].seq, p, 1);
     e.payload = rec.payload.clone();
-    tx.insert_event(&e).await.expect("event");
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    tx.apply(&BatchChanges { events: vec![e], ..created(vec![state(p, 1)]) }).await.expect("apply");
     tx.commit().await.expect("commit");
     let raw = raw_sql.dump_payloads().await;
     assert!(!raw.contains("secret@x.com") && !raw.contains("13912345678"), "{raw}");
@@ -102,31 +109,43 @@ async fn a_processor_transaction_commits_all_or_nothing(store: &SqlStore) {
     let p = ProfileId::new();
     let mut tx = store.begin_processing("main").await.expect("begin");
     assert_eq!(tx.offset().await.ok(), Some(0));
-    tx.create_profile(&state(p, 1)).await.expect("create");
+    tx.apply(&created(vec![state(p, 1)])).await.expect("create");
     tx.set_offset(5).await.expect("offset");
     drop(tx); // rolled back
     let mut tx = store.begin_processing("main").await.expect("begin");
     assert_eq!(tx.offset().await.ok(), Some(0));
     assert!(store.get_profile(p).await.expect("get").is_none());
-    tx.create_profile(&state(p, 1)).await.expect("create");
-    tx.link(p, &[id("user_id:u1"), id("email:Ann@X.com")], t(1)).await.expect("link");
-    tx.insert_event(&event(1, p, 1)).await.expect("event");
+    let changes = BatchChanges {
+        links: links(p, &["user_id:u1", "email:Ann@X.com"], 1),
+        events: vec![event(1, p, 1)],
+        ..created(vec![state(p, 1)])
+    };
+    tx.apply(&changes).await.expect("apply");
     tx.set_offset(1).await.expect("offset");
     tx.commit().await.expect("commit");
     let mut tx = store.begin_processing("main").await.expect("begin");
     assert_eq!(tx.offset().await.ok(), Some(1));
-    assert!(tx.seen("src", "m1").await.expect("seen"));
-    assert!(!tx.seen("src", "m2").await.expect("seen"));
-    assert!(!tx.seen("other", "m1").await.expect("seen"));
+    let keys = [("src".to_string(), "m1".to_string()), ("src".into(), "m2".into()), ("other".into(), "m1".into())];
+    let seen = tx.seen(&keys).await.expect("seen");
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), [("src".to_string(), "m1".to_string())]);
+    let loaded = tx.load(&[p, ProfileId::new()]).await.expect("load");
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(loaded[0].0, state(p, 1));
+    assert_eq!(loaded[0].1.len(), 2);
 }
 
 async fn identities_are_found_by_value_and_personal_data_is_encrypted(store: &SqlStore, raw_sql: &common::RawSql) {
     let p = ProfileId::new();
     let mut tx = store.begin_processing("main").await.expect("begin");
-    tx.create_profile(&state(p, 1)).await.expect("create");
-    tx.link(p, &[id("email:ann@x.com"), id("phone:13800138000"), id("anonymous_id:a1")], t(1)).await.expect("link");
+    let changes = BatchChanges {
+        links: links(p, &["email:ann@x.com", "phone:13800138000", "anonymous_id:a1"], 1),
+        ..created(vec![state(p, 1)])
+    };
+    tx.apply(&changes).await.expect("apply");
     // linking again is a no-op
-    tx.link(p, &[id("email:ann@x.com")], t(2)).await.expect("relink");
+    tx.apply(&BatchChanges { links: links(p, &["email:ann@x.com"], 2), ..Default::default() }).await.expect("relink");
+    let held = tx.holders(&[id("email:ann@x.com"), id("anonymous_id:zzz")]).await.expect("holders");
+    assert_eq!(held, [(id("email:ann@x.com"), p)]);
     tx.commit().await.expect("commit");
     let found = store.find_profiles(&id("email:ANN@x.com")).await.expect("find");
     assert_eq!(found.len(), 1);
@@ -140,22 +159,33 @@ async fn identities_are_found_by_value_and_personal_data_is_encrypted(store: &Sq
 async fn a_merge_moves_everything_and_old_ids_still_resolve(store: &SqlStore) {
     let (a, b, c) = (ProfileId::new(), ProfileId::new(), ProfileId::new());
     let mut tx = store.begin_processing("main").await.expect("begin");
-    for (p, m) in [(a, 1), (b, 2), (c, 3)] {
-        tx.create_profile(&state(p, m)).await.expect("create");
-    }
-    tx.link(a, &[id("anonymous_id:shared"), id("user_id:u")], t(1)).await.expect("link");
-    tx.link(b, &[id("anonymous_id:shared"), id("device_id:d")], t(2)).await.expect("link");
-    tx.link(c, &[id("email:c@x.com")], t(3)).await.expect("link");
-    tx.insert_event(&event(1, a, 1)).await.expect("e");
-    tx.insert_event(&event(2, b, 2)).await.expect("e");
-    tx.insert_event(&event(3, c, 3)).await.expect("e");
+    let mut setup = created(vec![state(a, 1), state(b, 2), state(c, 3)]);
+    setup.links = [
+        links(a, &["anonymous_id:shared", "user_id:u"], 1),
+        links(b, &["anonymous_id:shared", "device_id:d"], 2),
+        links(c, &["email:c@x.com"], 3),
+    ]
+    .concat();
+    setup.events = vec![event(1, a, 1), event(2, b, 2), event(3, c, 3)];
+    tx.apply(&setup).await.expect("setup");
     let why = MergeReason::SharedIdentity { identity: id("anonymous_id:shared") };
-    tx.merge(b, a, t(4), &why, "m-merge-1").await.expect("merge");
-    tx.merge(a, c, t(5), &MergeReason::Alias { previous_id: "u".into() }, "m-merge-2").await.expect("merge");
-    let candidates = tx.candidates(&[id("anonymous_id:shared")], None).await.expect("candidates");
-    assert_eq!(candidates.iter().map(|c| c.id).collect::<Vec<_>>(), [c]);
-    let aliased = tx.candidates(&[], Some("u")).await.expect("aliased");
-    assert!(!aliased.is_empty() && aliased.iter().all(|x| x.aliased && x.id == c));
+    let merge = |from, into, min, reason: MergeReason, m: &str| MergeChange {
+        from,
+        into,
+        at: t(min),
+        reason,
+        message_id: m.into(),
+    };
+    let merges = BatchChanges {
+        merges: vec![
+            merge(b, a, 4, why, "m-merge-1"),
+            merge(a, c, 5, MergeReason::Alias { previous_id: "u".into() }, "m-merge-2"),
+        ],
+        ..Default::default()
+    };
+    tx.apply(&merges).await.expect("merge");
+    let held = tx.holders(&[id("anonymous_id:shared"), id("user_id:u")]).await.expect("holders");
+    assert!(held.len() == 2 && held.iter().all(|(_, p)| *p == c), "{held:?}");
     tx.commit().await.expect("commit");
 
     for old in [a, b, c] {
@@ -173,18 +203,18 @@ async fn a_merge_moves_everything_and_old_ids_still_resolve(store: &SqlStore) {
 }
 
 async fn profile_lists_page_and_filter(store: &SqlStore) {
-    let mut tx = store.begin_processing("main").await.expect("begin");
-    let mut ids = Vec::new();
+    let mut states = Vec::new();
     for m in 0..5u32 {
-        let p = ProfileId::new();
-        let mut s = state(p, m);
+        let mut s = state(ProfileId::new(), m);
         s.event_count = i64::from(m);
         if m % 2 == 0 {
             s.traits.insert("vip".into(), serde_json::json!(true));
         }
-        tx.create_profile(&s).await.expect("create");
-        ids.push(p);
+        states.push(s);
     }
+    let mut ids: Vec<ProfileId> = states.iter().map(|s| s.id).collect();
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    tx.apply(&created(states)).await.expect("create");
     tx.commit().await.expect("commit");
     let mut q = ProfileQuery { page: PageRequest { after: None, limit: 2 }, ..Default::default() };
     let mut seen = Vec::new();

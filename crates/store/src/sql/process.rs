@@ -1,15 +1,16 @@
-//! The processor's transaction.
+//! The processor's transaction: bulk reads and one bulk write per batch.
 
 use super::{Dialect, SqlStore, backend, from_micros, micros};
 use crate::pii::PiiCipher;
-use crate::{NewEvent, ProcessTx, ProfileState, Result, StoreError};
+use crate::{BatchChanges, ProcessTx, ProfileState, Result, StoreError};
 use async_trait::async_trait;
-use beacon_core::resolve::{Candidate, MergeReason};
 use beacon_core::{Identity, IdentityKind, ProfileId};
-use chrono::{DateTime, Utc};
 use sqlx::any::Any;
-use sqlx::{Row, Transaction};
-use std::collections::BTreeMap;
+use sqlx::{AssertSqlSafe, Row, Transaction};
+use std::collections::{HashMap, HashSet};
+
+/// Rows per multi-row statement (keeps parameters well under SQLite's limit).
+const ROWS: usize = 400;
 
 pub(crate) struct SqlProcessTx {
     tx: Transaction<'static, Any>,
@@ -57,45 +58,75 @@ pub(crate) fn parse_id(s: &str) -> Result<ProfileId> {
     s.parse().map_err(|_| StoreError::Corrupt(format!("profile id {s:?}")))
 }
 
+fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// `($1,$2),($3,$4),…` for `rows` rows of `width` parameters; plain `?` on
+/// SQLite, whose by-name parameter lookup is linear per parameter (quadratic
+/// over a multi-row statement).
+fn placeholders(dialect: Dialect, rows: usize, width: usize) -> String {
+    let mut s = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ",(" });
+        for c in 0..width {
+            if c > 0 {
+                s.push(',');
+            }
+            match dialect {
+                Dialect::Sqlite => s.push('?'),
+                Dialect::Postgres => s.push_str(&format!("${}", r * width + c + 1)),
+            }
+        }
+        s.push(')');
+    }
+    s
+}
+
 impl SqlProcessTx {
-    async fn profiles_holding(&mut self, id: &Identity) -> Result<Vec<String>> {
-        let lookup = self.pii.lookup_key(id.kind.as_str(), &id.value);
-        let rows = sqlx::query(
-            "SELECT i.profile_id FROM identities i JOIN profiles p ON p.id = i.profile_id \
-             WHERE i.kind = $1 AND i.lookup = $2 AND p.merged_into IS NULL",
-        )
-        .bind(id.kind.as_str())
-        .bind(lookup)
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(|r| r.try_get::<String, _>(0).map_err(backend)).collect()
+    async fn exec(&mut self, sql: &'static str, a: &str, b: &str) -> Result<()> {
+        sqlx::query(sql).bind(a).bind(b).execute(&mut *self.tx).await.map_err(backend)?;
+        Ok(())
     }
 
-    async fn identities_of(&mut self, profile: &str) -> Result<Vec<Identity>> {
-        let rows = sqlx::query("SELECT kind, value, value_enc FROM identities WHERE profile_id = $1")
-            .bind(profile)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(backend)?;
-        rows.into_iter()
-            .map(|r| {
-                decode_identity(
-                    &self.pii,
-                    &r.try_get::<String, _>(0).map_err(backend)?,
-                    r.try_get(1).map_err(backend)?,
-                    r.try_get(2).map_err(backend)?,
-                )
-            })
-            .collect()
+    async fn insert_states(&mut self, states: &[ProfileState], upsert: bool) -> Result<()> {
+        for part in states.chunks(ROWS) {
+            let conflict = if upsert {
+                " ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, \
+                 first_seen = excluded.first_seen, last_seen = excluded.last_seen, \
+                 event_count = excluded.event_count, updated_at = excluded.updated_at"
+            } else {
+                " ON CONFLICT (id) DO NOTHING"
+            };
+            let sql = format!(
+                "INSERT INTO profiles (id, traits, trait_times, first_seen, last_seen, event_count, created_at, updated_at) \
+                 VALUES {}{conflict}",
+                placeholders(self.dialect, part.len(), 8)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for s in part {
+                q = q
+                    .bind(s.id.to_string())
+                    .bind(serde_json::Value::Object(s.traits.clone()).to_string())
+                    .bind(serde_json::to_string(&s.trait_times).map_err(json_err)?)
+                    .bind(micros(s.first_seen))
+                    .bind(micros(s.last_seen))
+                    .bind(s.event_count)
+                    .bind(micros(s.first_seen))
+                    .bind(micros(s.last_seen));
+            }
+            q.execute(&mut *self.tx).await.map_err(backend)?;
+        }
+        Ok(())
     }
 }
 
 #[async_trait]
 impl ProcessTx for SqlProcessTx {
     async fn offset(&mut self) -> Result<i64> {
+        let name = self.name.clone();
         sqlx::query("INSERT INTO processor_offsets (name, seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING")
-            .bind(self.name.as_str())
+            .bind(name.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(backend)?;
@@ -103,7 +134,7 @@ impl ProcessTx for SqlProcessTx {
             Dialect::Sqlite => "SELECT seq FROM processor_offsets WHERE name = $1",
             Dialect::Postgres => "SELECT seq FROM processor_offsets WHERE name = $1 FOR UPDATE",
         };
-        let row = sqlx::query(sql).bind(self.name.as_str()).fetch_one(&mut *self.tx).await.map_err(backend)?;
+        let row = sqlx::query(sql).bind(name).fetch_one(&mut *self.tx).await.map_err(backend)?;
         row.try_get::<i64, _>(0).map_err(backend)
     }
 
@@ -117,176 +148,165 @@ impl ProcessTx for SqlProcessTx {
         Ok(())
     }
 
-    async fn seen(&mut self, source_id: &str, message_id: &str) -> Result<bool> {
-        let row = sqlx::query("SELECT COUNT(*) FROM events WHERE source_id = $1 AND message_id = $2")
-            .bind(source_id)
-            .bind(message_id)
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(backend)?;
-        Ok(row.try_get::<i64, _>(0).map_err(backend)? > 0)
-    }
-
-    async fn candidates(&mut self, identities: &[Identity], previous_id: Option<&str>) -> Result<Vec<Candidate>> {
-        let mut found: BTreeMap<String, bool> = BTreeMap::new();
-        for id in identities {
-            for p in self.profiles_holding(id).await? {
-                found.entry(p).or_insert(false);
+    async fn seen(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>> {
+        let mut out = HashSet::new();
+        for part in keys.chunks(ROWS) {
+            let sql = format!(
+                "SELECT source_id, message_id FROM events WHERE (source_id, message_id) IN (VALUES {})",
+                placeholders(self.dialect, part.len(), 2)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (s, m) in part {
+                q = q.bind(s.as_str()).bind(m.as_str());
             }
-        }
-        if let Some(prev) = previous_id {
-            for kind in [IdentityKind::UserId, IdentityKind::AnonymousId] {
-                let id = Identity { kind, value: prev.to_string() };
-                for p in self.profiles_holding(&id).await? {
-                    found.insert(p, true);
-                }
+            for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
+                out.insert((row.try_get(0).map_err(backend)?, row.try_get(1).map_err(backend)?));
             }
-        }
-        let mut out = Vec::with_capacity(found.len());
-        for (profile, aliased) in found {
-            let identities = self.identities_of(&profile).await?;
-            let row = sqlx::query("SELECT first_seen FROM profiles WHERE id = $1")
-                .bind(profile.as_str())
-                .fetch_one(&mut *self.tx)
-                .await
-                .map_err(backend)?;
-            out.push(Candidate {
-                id: parse_id(&profile)?,
-                identities,
-                first_seen: from_micros(row.try_get(0).map_err(backend)?)?,
-                aliased,
-            });
         }
         Ok(out)
     }
 
-    async fn load_state(&mut self, id: ProfileId) -> Result<ProfileState> {
-        let row =
-            sqlx::query("SELECT traits, trait_times, first_seen, last_seen, event_count FROM profiles WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_one(&mut *self.tx)
-                .await
-                .map_err(backend)?;
-        let traits: String = row.try_get(0).map_err(backend)?;
-        let times: String = row.try_get(1).map_err(backend)?;
-        Ok(ProfileState {
-            id,
-            traits: serde_json::from_str(&traits).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            trait_times: serde_json::from_str(&times).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            first_seen: from_micros(row.try_get(2).map_err(backend)?)?,
-            last_seen: from_micros(row.try_get(3).map_err(backend)?)?,
-            event_count: row.try_get(4).map_err(backend)?,
-        })
-    }
-
-    async fn create_profile(&mut self, s: &ProfileState) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO profiles (id, merged_into, traits, trait_times, first_seen, last_seen, event_count, created_at, updated_at) \
-             VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $7)",
-        )
-        .bind(s.id.to_string())
-        .bind(serde_json::Value::Object(s.traits.clone()).to_string())
-        .bind(serde_json::to_string(&s.trait_times).map_err(|e| StoreError::Backend(e.to_string()))?)
-        .bind(micros(s.first_seen))
-        .bind(micros(s.last_seen))
-        .bind(s.event_count)
-        .bind(micros(s.first_seen))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(backend)?;
-        Ok(())
-    }
-
-    async fn save_state(&mut self, s: &ProfileState) -> Result<()> {
-        sqlx::query(
-            "UPDATE profiles SET traits = $2, trait_times = $3, first_seen = $4, last_seen = $5, \
-             event_count = $6, updated_at = $5 WHERE id = $1",
-        )
-        .bind(s.id.to_string())
-        .bind(serde_json::Value::Object(s.traits.clone()).to_string())
-        .bind(serde_json::to_string(&s.trait_times).map_err(|e| StoreError::Backend(e.to_string()))?)
-        .bind(micros(s.first_seen))
-        .bind(micros(s.last_seen))
-        .bind(s.event_count)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(backend)?;
-        Ok(())
-    }
-
-    async fn merge(
-        &mut self,
-        from: ProfileId,
-        into: ProfileId,
-        at: DateTime<Utc>,
-        reason: &MergeReason,
-        message_id: &str,
-    ) -> Result<()> {
-        let (from, into) = (from.to_string(), into.to_string());
-        let statements = [
-            // identities both hold stay once, on the survivor
-            "DELETE FROM identities WHERE profile_id = $1 AND EXISTS (SELECT 1 FROM identities s \
-             WHERE s.profile_id = $2 AND s.kind = identities.kind AND s.lookup = identities.lookup)",
-            "UPDATE identities SET profile_id = $2 WHERE profile_id = $1",
-            "UPDATE events SET profile_id = $2 WHERE profile_id = $1",
-            // every id ever merged points straight at the survivor (one hop)
-            "UPDATE profiles SET merged_into = $2 WHERE id = $1 OR merged_into = $1",
-            "UPDATE merges SET survivor_id = $2 WHERE survivor_id = $1",
-        ];
-        for sql in statements {
-            sqlx::query(sql).bind(from.as_str()).bind(into.as_str()).execute(&mut *self.tx).await.map_err(backend)?;
+    async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>> {
+        let mut out = Vec::new();
+        for part in identities.chunks(ROWS) {
+            let mut by_key: HashMap<(String, Vec<u8>), &Identity> = HashMap::with_capacity(part.len());
+            let sql = format!(
+                "SELECT i.kind, i.lookup, i.profile_id FROM identities i JOIN profiles p ON p.id = i.profile_id \
+                 WHERE p.merged_into IS NULL AND (i.kind, i.lookup) IN (VALUES {})",
+                placeholders(self.dialect, part.len(), 2)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for id in part {
+                let lookup = self.pii.lookup_key(id.kind.as_str(), &id.value);
+                by_key.insert((id.kind.to_string(), lookup.clone()), id);
+                q = q.bind(id.kind.to_string()).bind(lookup);
+            }
+            for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
+                let key =
+                    (row.try_get::<String, _>(0).map_err(backend)?, row.try_get::<Vec<u8>, _>(1).map_err(backend)?);
+                if let Some(id) = by_key.get(&key) {
+                    out.push(((*id).clone(), parse_id(&row.try_get::<String, _>(2).map_err(backend)?)?));
+                }
+            }
         }
-        sqlx::query("INSERT INTO merges (survivor_id, merged_id, at, reason, message_id) VALUES ($1, $2, $3, $4, $5)")
+        Ok(out)
+    }
+
+    async fn load(&mut self, ids: &[ProfileId]) -> Result<Vec<(ProfileState, Vec<Identity>)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for part in ids.chunks(ROWS) {
+            let list: Vec<String> = part.iter().map(ProfileId::to_string).collect();
+            let marks = placeholders(self.dialect, 1, list.len());
+            let marks = &marks[1..marks.len() - 1];
+            let mut q = sqlx::query(AssertSqlSafe(format!(
+                "SELECT profile_id, kind, value, value_enc FROM identities WHERE profile_id IN ({marks})"
+            )));
+            for id in &list {
+                q = q.bind(id.as_str());
+            }
+            let mut identities: HashMap<String, Vec<Identity>> = HashMap::new();
+            for r in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
+                let id = decode_identity(
+                    &self.pii,
+                    &r.try_get::<String, _>(1).map_err(backend)?,
+                    r.try_get(2).map_err(backend)?,
+                    r.try_get(3).map_err(backend)?,
+                )?;
+                identities.entry(r.try_get(0).map_err(backend)?).or_default().push(id);
+            }
+            let mut q = sqlx::query(AssertSqlSafe(format!(
+                "SELECT id, traits, trait_times, first_seen, last_seen, event_count FROM profiles WHERE id IN ({marks})"
+            )));
+            for id in &list {
+                q = q.bind(id.as_str());
+            }
+            for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
+                let id: String = row.try_get(0).map_err(backend)?;
+                let traits: String = row.try_get(1).map_err(backend)?;
+                let times: String = row.try_get(2).map_err(backend)?;
+                let state = ProfileState {
+                    id: parse_id(&id)?,
+                    traits: serde_json::from_str(&traits).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    trait_times: serde_json::from_str(&times).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    first_seen: from_micros(row.try_get(3).map_err(backend)?)?,
+                    last_seen: from_micros(row.try_get(4).map_err(backend)?)?,
+                    event_count: row.try_get(5).map_err(backend)?,
+                };
+                out.push((state, identities.remove(&id).unwrap_or_default()));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn apply(&mut self, c: &BatchChanges) -> Result<()> {
+        self.insert_states(&c.created, false).await?;
+        for m in &c.merges {
+            let (from, into) = (m.from.to_string(), m.into.to_string());
+            // identities both hold stay once, on the survivor
+            self.exec(
+                "DELETE FROM identities WHERE profile_id = $1 AND EXISTS (SELECT 1 FROM identities s \
+                 WHERE s.profile_id = $2 AND s.kind = identities.kind AND s.lookup = identities.lookup)",
+                &from,
+                &into,
+            )
+            .await?;
+            self.exec("UPDATE identities SET profile_id = $2 WHERE profile_id = $1", &from, &into).await?;
+            self.exec("UPDATE events SET profile_id = $2 WHERE profile_id = $1", &from, &into).await?;
+            // every id ever merged points straight at the survivor (one hop)
+            self.exec("UPDATE profiles SET merged_into = $2 WHERE id = $1 OR merged_into = $1", &from, &into).await?;
+            self.exec("UPDATE merges SET survivor_id = $2 WHERE survivor_id = $1", &from, &into).await?;
+            sqlx::query(
+                "INSERT INTO merges (survivor_id, merged_id, at, reason, message_id) VALUES ($1, $2, $3, $4, $5)",
+            )
             .bind(into.as_str())
             .bind(from.as_str())
-            .bind(micros(at))
-            .bind(serde_json::to_string(reason).map_err(|e| StoreError::Backend(e.to_string()))?)
-            .bind(message_id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(backend)?;
-        Ok(())
-    }
-
-    async fn link(&mut self, id: ProfileId, identities: &[Identity], at: DateTime<Utc>) -> Result<()> {
-        let profile = id.to_string();
-        for identity in identities {
-            let (lookup, value, value_enc) = encode_identity(&self.pii, identity);
-            sqlx::query(
-                "INSERT INTO identities (kind, lookup, profile_id, value, value_enc, first_seen) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (kind, lookup, profile_id) DO NOTHING",
-            )
-            .bind(identity.kind.as_str())
-            .bind(lookup)
-            .bind(profile.as_str())
-            .bind(value)
-            .bind(value_enc)
-            .bind(micros(at))
+            .bind(micros(m.at))
+            .bind(serde_json::to_string(&m.reason).map_err(json_err)?)
+            .bind(m.message_id.as_str())
             .execute(&mut *self.tx)
             .await
             .map_err(backend)?;
         }
-        Ok(())
-    }
-
-    async fn insert_event(&mut self, e: &NewEvent) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO events (seq, profile_id, source_id, message_id, kind, name, ts, received_at, payload) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(e.seq)
-        .bind(e.profile_id.to_string())
-        .bind(e.source_id.as_str())
-        .bind(e.message_id.as_str())
-        .bind(e.kind.as_str())
-        .bind(e.name.as_deref())
-        .bind(micros(e.timestamp))
-        .bind(micros(e.received_at))
-        .bind(self.pii.seal_json(&e.payload).as_ref())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(backend)?;
-        Ok(())
+        for part in c.links.chunks(ROWS) {
+            let sql = format!(
+                "INSERT INTO identities (kind, lookup, profile_id, value, value_enc, first_seen) VALUES {} \
+                 ON CONFLICT (kind, lookup, profile_id) DO NOTHING",
+                placeholders(self.dialect, part.len(), 6)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (profile, identity, at) in part {
+                let (lookup, value, value_enc) = encode_identity(&self.pii, identity);
+                q = q
+                    .bind(identity.kind.to_string())
+                    .bind(lookup)
+                    .bind(profile.to_string())
+                    .bind(value)
+                    .bind(value_enc)
+                    .bind(micros(*at));
+            }
+            q.execute(&mut *self.tx).await.map_err(backend)?;
+        }
+        for part in c.events.chunks(ROWS) {
+            let sql = format!(
+                "INSERT INTO events (seq, profile_id, source_id, message_id, kind, name, ts, received_at, payload) VALUES {}",
+                placeholders(self.dialect, part.len(), 9)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for e in part {
+                q = q
+                    .bind(e.seq)
+                    .bind(e.profile_id.to_string())
+                    .bind(e.source_id.as_str())
+                    .bind(e.message_id.as_str())
+                    .bind(e.kind.as_str())
+                    .bind(e.name.as_deref())
+                    .bind(micros(e.timestamp))
+                    .bind(micros(e.received_at))
+                    .bind(self.pii.seal_json(&e.payload).into_owned());
+            }
+            q.execute(&mut *self.tx).await.map_err(backend)?;
+        }
+        self.insert_states(&c.states, true).await
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {

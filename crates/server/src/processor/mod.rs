@@ -1,15 +1,16 @@
 //! The processor: reads the event log in order and turns each message into
 //! profile state — dedupe by (source, messageId), identity resolution (pure,
-//! in core), merges, trait updates, the timeline — committing each batch
-//! together with the log offset, so a crash replays rather than loses or
-//! doubles.
+//! in core), merges, trait updates, the timeline. Each batch is read from the
+//! store in bulk, decided in memory ([`working`]) and written in one
+//! transaction together with the log offset, so a crash replays rather than
+//! loses or doubles.
 
-use beacon_core::ProfileId;
+mod working;
+
 use beacon_core::extract::{IdentityRules, extract};
 use beacon_core::message::MessageKind;
-use beacon_core::profile::{apply_traits, merge_traits};
-use beacon_core::resolve::{Target, resolve};
-use beacon_store::{LogRecord, NewEvent, ProcessTx, ProfileState, Store, StoreError};
+use beacon_core::{Identity, ProfileId};
+use beacon_store::{Store, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
@@ -26,11 +27,48 @@ pub async fn process_batch(store: &dyn Store, rules: &IdentityRules, batch: u32)
     let offset = tx.offset().await?;
     let records = store.log().read(offset, batch).await?;
     let Some(last) = records.last().map(|r| r.seq) else { return Ok(0) };
-    for record in &records {
-        apply(tx.as_mut(), rules, record).await?;
+
+    // 1. read what the batch says, and what it needs from the store, in bulk
+    let mut parsed = Vec::with_capacity(records.len());
+    for rec in &records {
+        match serde_json::from_str::<serde_json::Value>(&rec.record.payload) {
+            Ok(payload) => {
+                let found = extract(rec.record.kind, &payload, rules);
+                parsed.push((rec, found, event_name(rec.record.kind, &payload)));
+            }
+            // validated at ingest, so only a corrupt log gets here: skip, don't stall
+            Err(e) => tracing::error!(seq = rec.seq, "unreadable log record skipped: {e}"),
+        }
     }
+    let keys: Vec<(String, String)> =
+        parsed.iter().map(|(r, _, _)| (r.record.source_id.clone(), r.record.message_id.clone())).collect();
+    let mut seen = tx.seen(&keys).await?;
+    let mut lookups: Vec<Identity> = parsed.iter().flat_map(|(_, f, _)| working::lookup_keys(f)).collect();
+    lookups.sort();
+    lookups.dedup();
+    let mut holders: Vec<ProfileId> = tx.holders(&lookups).await?.into_iter().map(|(_, p)| p).collect();
+    holders.sort();
+    holders.dedup();
+    let mut work = working::Working::default();
+    for (state, identities) in tx.load(&holders).await? {
+        work.hold(state, identities);
+    }
+
+    // 2. decide each event in log order, in memory
+    let mut duplicates = 0u64;
+    for (rec, found, name) in parsed {
+        if !seen.insert((rec.record.source_id.clone(), rec.record.message_id.clone())) {
+            duplicates += 1;
+            continue;
+        }
+        work.apply(rec, &found, name, rules);
+    }
+
+    // 3. write it all, with the new offset, in the same transaction
+    tx.apply(&work.finish()).await?;
     tx.set_offset(last).await?;
     tx.commit().await?;
+    metrics::counter!("beacon_duplicate_events_total").increment(duplicates);
     metrics::counter!("beacon_processed_events_total").increment(records.len() as u64);
     Ok(records.len())
 }
@@ -53,66 +91,6 @@ fn event_name(kind: MessageKind, payload: &serde_json::Value) -> Option<String> 
         _ => return None,
     };
     payload.get(field).and_then(|v| v.as_str()).map(str::to_string)
-}
-
-async fn apply(tx: &mut dyn ProcessTx, rules: &IdentityRules, rec: &LogRecord) -> Result<(), StoreError> {
-    let r = &rec.record;
-    if tx.seen(&r.source_id, &r.message_id).await? {
-        metrics::counter!("beacon_duplicate_events_total").increment(1);
-        return Ok(());
-    }
-    let payload: serde_json::Value = match serde_json::from_str(&r.payload) {
-        Ok(v) => v,
-        Err(e) => {
-            // validated at ingest, so only a corrupt log gets here: skip, don't stall
-            tracing::error!(seq = rec.seq, "unreadable log record skipped: {e}");
-            return Ok(());
-        }
-    };
-    let found = extract(r.kind, &payload, rules);
-    let candidates = tx.candidates(&found.identities, found.previous_id.as_deref()).await?;
-    let plan = resolve(&found.identities, &candidates, found.previous_id.as_deref(), rules);
-    let mut state = match plan.target {
-        Target::Existing(id) => tx.load_state(id).await?,
-        Target::New => {
-            let state = ProfileState {
-                id: ProfileId::new(),
-                traits: Default::default(),
-                trait_times: Default::default(),
-                first_seen: r.timestamp,
-                last_seen: r.timestamp,
-                event_count: 0,
-            };
-            tx.create_profile(&state).await?;
-            state
-        }
-    };
-    for (from, reason) in &plan.merges {
-        let other = tx.load_state(*from).await?;
-        merge_traits(&mut state.traits, &mut state.trait_times, &other.traits, &other.trait_times);
-        state.event_count += other.event_count;
-        state.first_seen = state.first_seen.min(other.first_seen);
-        state.last_seen = state.last_seen.max(other.last_seen);
-        tx.merge(*from, state.id, r.received_at, reason, &r.message_id).await?;
-    }
-    apply_traits(&mut state.traits, &mut state.trait_times, &found.traits, r.timestamp);
-    state.event_count += 1;
-    state.first_seen = state.first_seen.min(r.timestamp);
-    state.last_seen = state.last_seen.max(r.timestamp);
-    tx.link(state.id, &plan.link, r.timestamp).await?;
-    tx.insert_event(&NewEvent {
-        seq: rec.seq,
-        profile_id: state.id,
-        source_id: r.source_id.clone(),
-        message_id: r.message_id.clone(),
-        kind: r.kind,
-        name: event_name(r.kind, &payload),
-        timestamp: r.timestamp,
-        received_at: r.received_at,
-        payload: r.payload.clone(),
-    })
-    .await?;
-    tx.save_state(&state).await
 }
 
 /// Runs until `stop` turns true and the log is drained.

@@ -1,0 +1,176 @@
+//! A batch's working set: the profiles its events touch, held in memory while
+//! the batch is decided event by event (in log order) with the pure rules of
+//! `beacon-core`, then written in one go. No I/O here.
+
+use beacon_core::extract::{Extracted, IdentityRules};
+use beacon_core::profile::{apply_traits, merge_traits};
+use beacon_core::resolve::{Candidate, Target, resolve};
+use beacon_core::{Identity, IdentityKind, ProfileId};
+use beacon_store::{BatchChanges, LogRecord, MergeChange, NewEvent, ProfileState};
+use std::collections::{HashMap, HashSet};
+
+struct Held {
+    state: ProfileState,
+    identities: Vec<Identity>,
+}
+
+#[derive(Default)]
+pub struct Working {
+    profiles: HashMap<ProfileId, Held>,
+    /// Identity → profiles holding it (some may have been merged away since).
+    index: HashMap<Identity, Vec<ProfileId>>,
+    /// Merged-away id → the profile it went into (within this batch).
+    forward: HashMap<ProfileId, ProfileId>,
+    touched: HashSet<ProfileId>,
+    changes: BatchChanges,
+}
+
+/// The identities a record is looked up by (its own, and an alias's previous id).
+pub fn lookup_keys(found: &Extracted) -> Vec<Identity> {
+    let mut keys = found.identities.clone();
+    if let Some(prev) = &found.previous_id {
+        for kind in [IdentityKind::UserId, IdentityKind::AnonymousId] {
+            keys.push(Identity { kind, value: prev.clone() });
+        }
+    }
+    keys
+}
+
+impl Working {
+    /// Seeds the set with profiles loaded from the store.
+    pub fn hold(&mut self, state: ProfileState, identities: Vec<Identity>) {
+        for id in &identities {
+            self.index.entry(id.clone()).or_default().push(state.id);
+        }
+        self.profiles.insert(state.id, Held { state, identities });
+    }
+
+    fn live(&self, mut id: ProfileId) -> ProfileId {
+        while let Some(next) = self.forward.get(&id) {
+            id = *next;
+        }
+        id
+    }
+
+    fn holders_of(&self, identity: &Identity) -> Vec<ProfileId> {
+        let mut out: Vec<ProfileId> = self.index.get(identity).into_iter().flatten().map(|p| self.live(*p)).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn candidates(&self, found: &Extracted) -> Vec<Candidate> {
+        let mut ids: HashMap<ProfileId, bool> = HashMap::new();
+        for identity in &found.identities {
+            for p in self.holders_of(identity) {
+                ids.entry(p).or_insert(false);
+            }
+        }
+        if let Some(prev) = &found.previous_id {
+            for kind in [IdentityKind::UserId, IdentityKind::AnonymousId] {
+                for p in self.holders_of(&Identity { kind, value: prev.clone() }) {
+                    ids.insert(p, true);
+                }
+            }
+        }
+        ids.into_iter()
+            .filter_map(|(id, aliased)| {
+                let held = self.profiles.get(&id)?;
+                Some(Candidate { id, identities: held.identities.clone(), first_seen: held.state.first_seen, aliased })
+            })
+            .collect()
+    }
+
+    /// Decides one event and records what to write.
+    pub fn apply(&mut self, rec: &LogRecord, found: &Extracted, name: Option<String>, rules: &IdentityRules) {
+        let r = &rec.record;
+        let plan = resolve(&found.identities, &self.candidates(found), found.previous_id.as_deref(), rules);
+        let target = match plan.target {
+            Target::Existing(id) => id,
+            Target::New => {
+                let state = ProfileState {
+                    id: ProfileId::new(),
+                    traits: Default::default(),
+                    trait_times: Default::default(),
+                    first_seen: r.timestamp,
+                    last_seen: r.timestamp,
+                    event_count: 0,
+                };
+                self.changes.created.push(state.clone());
+                let id = state.id;
+                self.profiles.insert(id, Held { state, identities: Vec::new() });
+                id
+            }
+        };
+        for (from, reason) in plan.merges {
+            self.merge(from, target, reason, rec);
+        }
+        let Some(held) = self.profiles.get_mut(&target) else { return };
+        let s = &mut held.state;
+        apply_traits(&mut s.traits, &mut s.trait_times, &found.traits, r.timestamp);
+        s.event_count += 1;
+        s.first_seen = s.first_seen.min(r.timestamp);
+        s.last_seen = s.last_seen.max(r.timestamp);
+        for identity in plan.link {
+            if !held.identities.contains(&identity) {
+                held.identities.push(identity.clone());
+                self.index.entry(identity.clone()).or_default().push(target);
+                self.changes.links.push((target, identity, r.timestamp));
+            }
+        }
+        self.touched.insert(target);
+        self.changes.events.push(NewEvent {
+            seq: rec.seq,
+            profile_id: target,
+            source_id: r.source_id.clone(),
+            message_id: r.message_id.clone(),
+            kind: r.kind,
+            name,
+            timestamp: r.timestamp,
+            received_at: r.received_at,
+            payload: r.payload.clone(),
+        });
+    }
+
+    fn merge(&mut self, from: ProfileId, into: ProfileId, reason: beacon_core::resolve::MergeReason, rec: &LogRecord) {
+        let Some(gone) = self.profiles.remove(&from) else { return };
+        if let Some(held) = self.profiles.get_mut(&into) {
+            let s = &mut held.state;
+            merge_traits(&mut s.traits, &mut s.trait_times, &gone.state.traits, &gone.state.trait_times);
+            s.event_count += gone.state.event_count;
+            s.first_seen = s.first_seen.min(gone.state.first_seen);
+            s.last_seen = s.last_seen.max(gone.state.last_seen);
+            for identity in gone.identities {
+                if !held.identities.contains(&identity) {
+                    held.identities.push(identity);
+                }
+            }
+        }
+        self.forward.insert(from, into);
+        self.touched.remove(&from);
+        self.touched.insert(into);
+        self.changes.merges.push(MergeChange {
+            from,
+            into,
+            at: rec.record.received_at,
+            reason,
+            message_id: rec.record.message_id.clone(),
+        });
+    }
+
+    /// The batch's changes, with every profile id resolved to its survivor.
+    pub fn finish(mut self) -> BatchChanges {
+        let mut links = std::mem::take(&mut self.changes.links);
+        for link in &mut links {
+            link.0 = self.live(link.0);
+        }
+        let mut seen = HashSet::new();
+        links.retain(|(p, id, _)| seen.insert((*p, id.clone())));
+        let mut events = std::mem::take(&mut self.changes.events);
+        for e in &mut events {
+            e.profile_id = self.live(e.profile_id);
+        }
+        let states = self.touched.iter().filter_map(|id| self.profiles.get(id)).map(|h| h.state.clone()).collect();
+        BatchChanges { links, events, states, ..self.changes }
+    }
+}
