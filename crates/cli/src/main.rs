@@ -62,6 +62,12 @@ enum Command {
         /// Measure ingest alone, without the processor competing for the cores.
         #[arg(long)]
         no_processor: bool,
+        /// Scale scenario: this many profiles (with --scale-events) instead of the speed runs.
+        #[arg(long, requires = "scale_events")]
+        scale_profiles: Option<usize>,
+        /// Scale scenario: this many events in all.
+        #[arg(long, requires = "scale_profiles")]
+        scale_events: Option<usize>,
     },
     /// Manage API keys directly in the store.
     Keys {
@@ -203,9 +209,21 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve { common, listen, admin_key, write_key } => serve(common, listen, admin_key, write_key).await,
         Command::Keys { action } => keys_cmd(action).await,
-        Command::Bench { seconds, connections, database_url, synchronous, no_processor } => {
+        Command::Bench {
+            seconds,
+            connections,
+            database_url,
+            synchronous,
+            no_processor,
+            scale_profiles,
+            scale_events,
+        } => {
             let processor = !no_processor;
-            bench::run(bench::BenchOptions { seconds, connections, database_url, synchronous, processor }).await
+            let opts = bench::BenchOptions { seconds, connections, database_url, synchronous, processor };
+            match (scale_profiles, scale_events) {
+                (Some(p), Some(e)) => bench::scale::run(&opts, p, e).await,
+                _ => bench::run(opts).await,
+            }
         }
     };
     match result {

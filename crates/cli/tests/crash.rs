@@ -74,26 +74,6 @@ fn load_until_killed(server: &mut Server) -> Outcome {
     Arc::try_unwrap(outcome).ok().expect("senders done").into_inner().expect("lock")
 }
 
-fn stored_ids(server: &Server, user: &str) -> (Vec<String>, i64) {
-    let (_, found) = server.get(&format!("/api/v1/profiles?identity=user_id:{user}"));
-    let Some(p) = found["items"].get(0).cloned() else { return (Vec::new(), 0) };
-    let id = p["id"].as_str().unwrap_or_default().to_string();
-    let mut ids = Vec::new();
-    let mut url = format!("/api/v1/profiles/{id}/events?limit=200");
-    loop {
-        let (s, page) = server.get(&url);
-        assert_eq!(s, 200, "{page}");
-        ids.extend(
-            page["items"].as_array().into_iter().flatten().filter_map(|e| e["message_id"].as_str().map(String::from)),
-        );
-        match page["next_cursor"].as_str() {
-            Some(c) => url = format!("/api/v1/profiles/{id}/events?limit=200&cursor={c}"),
-            None => break,
-        }
-    }
-    (ids, p["event_count"].as_i64().unwrap_or(-1))
-}
-
 fn survive_kill9(database_url: Option<&str>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut server = Server::start(&dir.path().join("data"), database_url);
@@ -110,7 +90,7 @@ fn survive_kill9(database_url: Option<&str>) {
     let mut stored = BTreeSet::new();
     let mut total = 0;
     for sender in 0..SENDERS {
-        let (ids, count) = stored_ids(&server, &format!("crash-{sender}"));
+        let (ids, count) = common::stored_ids(&server, &format!("crash-{sender}"));
         assert_eq!(count as usize, ids.len(), "event_count matches the timeline");
         total += ids.len();
         stored.extend(ids);

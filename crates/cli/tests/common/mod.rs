@@ -196,3 +196,24 @@ fn psql(url: &str, sql: &str) {
     let ok = Command::new("psql").arg(url).arg("-qc").arg(sql).stdout(Stdio::null()).status();
     assert!(ok.is_ok_and(|s| s.success()), "psql {sql} failed: PostgreSQL is required");
 }
+
+/// Every message id in a user's timeline, and the profile's event_count.
+pub fn stored_ids(server: &Server, user: &str) -> (Vec<String>, i64) {
+    let (_, found) = server.get(&format!("/api/v1/profiles?identity=user_id:{user}"));
+    let Some(p) = found["items"].get(0).cloned() else { return (Vec::new(), 0) };
+    let id = p["id"].as_str().unwrap_or_default().to_string();
+    let mut ids = Vec::new();
+    let mut url = format!("/api/v1/profiles/{id}/events?limit=200");
+    loop {
+        let (s, page) = server.get(&url);
+        assert_eq!(s, 200, "{page}");
+        ids.extend(
+            page["items"].as_array().into_iter().flatten().filter_map(|e| e["message_id"].as_str().map(String::from)),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v1/profiles/{id}/events?limit=200&cursor={c}"),
+            None => break,
+        }
+    }
+    (ids, p["event_count"].as_i64().unwrap_or(-1))
+}

@@ -18,18 +18,21 @@ impl EventLog for SqlLog {
     async fn append(&self, records: &[NewLogRecord]) -> Result<()> {
         for part in records.chunks(chunk::MAX_CHUNK_RECORDS) {
             let body = chunk::encode(part, |r| self.pii.seal_json(&r.payload));
-            let mut tx = self.pool.begin().await.map_err(backend)?;
-            if self.dialect == Dialect::Postgres {
-                // chunk numbers must commit in order, even with several writers
-                sqlx::query("SELECT pg_advisory_xact_lock(7259001)").execute(&mut *tx).await.map_err(backend)?;
+            let insert =
+                sqlx::query("INSERT INTO log_chunks (count, body) VALUES ($1, $2)").bind(part.len() as i64).bind(body);
+            match self.dialect {
+                // one statement in autocommit: atomic and durable, one round trip
+                Dialect::Sqlite => {
+                    insert.execute(&self.pool).await.map_err(backend)?;
+                }
+                Dialect::Postgres => {
+                    let mut tx = self.pool.begin().await.map_err(backend)?;
+                    // chunk numbers must commit in order, even with several writers
+                    sqlx::query("SELECT pg_advisory_xact_lock(7259001)").execute(&mut *tx).await.map_err(backend)?;
+                    insert.execute(&mut *tx).await.map_err(backend)?;
+                    tx.commit().await.map_err(backend)?;
+                }
             }
-            sqlx::query("INSERT INTO log_chunks (count, body) VALUES ($1, $2)")
-                .bind(part.len() as i64)
-                .bind(body)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            tx.commit().await.map_err(backend)?;
         }
         Ok(())
     }

@@ -64,6 +64,13 @@ pub(crate) enum Dialect {
 /// The SQL store.
 pub struct SqlStore {
     pub(crate) pool: AnyPool,
+    /// The processor's connection. On SQLite its commits are not fsynced one
+    /// by one (`synchronous = NORMAL`): the log is the durable record, and
+    /// after a power loss the processor's offset and state roll back together
+    /// and it replays the log from there.
+    pub(crate) proc_pool: AnyPool,
+    /// Checkpoints the log's WAL off the writer's path (SQLite only).
+    checkpointer: Option<tokio::task::JoinHandle<()>>,
     pub(crate) log: log::SqlLog,
     pub(crate) dialect: Dialect,
     pub(crate) pii: PiiCipher,
@@ -94,7 +101,12 @@ pub(crate) fn from_micros(v: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_micros(v).ok_or_else(|| StoreError::Corrupt(format!("time {v}")))
 }
 
-fn sqlite_pool(path: PathBuf, sync: Synchronous, max: u32) -> Result<(AnyPoolOptions, String), StoreError> {
+fn sqlite_pool(
+    path: PathBuf,
+    sync: Synchronous,
+    max: u32,
+    autocheckpoint: bool,
+) -> Result<(AnyPoolOptions, String), StoreError> {
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let opts = AnyPoolOptions::new().max_connections(max).after_connect(
         move |conn: &mut AnyConnection, _| -> BoxFuture<'_, Result<(), sqlx::Error>> {
@@ -103,11 +115,29 @@ fn sqlite_pool(path: PathBuf, sync: Synchronous, max: u32) -> Result<(AnyPoolOpt
                 conn.execute(sync.pragma()).await?;
                 conn.execute("PRAGMA busy_timeout = 10000").await?;
                 conn.execute("PRAGMA foreign_keys = OFF").await?;
+                if !autocheckpoint {
+                    conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                }
                 Ok(())
             })
         },
     );
     Ok((opts, url))
+}
+
+/// The log's writer never pays for a checkpoint: this task copies the WAL
+/// into the database file in the background (a PASSIVE checkpoint runs beside
+/// writers and readers without blocking them).
+async fn checkpoint_loop(pool: AnyPool) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!("log checkpoint failed: {e}");
+        }
+    }
 }
 
 impl SqlStore {
@@ -125,6 +155,8 @@ impl SqlStore {
                 PG_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
                 Ok(SqlStore {
                     log: log::SqlLog { pool: pool.clone(), dialect: Dialect::Postgres, pii: options.pii.clone() },
+                    proc_pool: pool.clone(),
+                    checkpointer: None,
                     pool,
                     dialect: Dialect::Postgres,
                     pii: options.pii,
@@ -137,15 +169,25 @@ impl SqlStore {
             None => {
                 std::fs::create_dir_all(&options.data_dir)
                     .map_err(|e| StoreError::Unavailable(format!("{}: {e}", options.data_dir.display())))?;
-                let (state_opts, state_url) =
-                    sqlite_pool(options.data_dir.join("beacon.db"), options.synchronous, options.max_connections)?;
+                let (state_opts, state_url) = sqlite_pool(
+                    options.data_dir.join("beacon.db"),
+                    options.synchronous,
+                    options.max_connections,
+                    true,
+                )?;
                 let pool = state_opts.connect(&state_url).await.map_err(backend)?;
                 SQLITE_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
-                let (log_opts, log_url) = sqlite_pool(options.data_dir.join("events.db"), options.synchronous, 3)?;
+                let (proc_opts, _) = sqlite_pool(options.data_dir.join("beacon.db"), Synchronous::Normal, 1, true)?;
+                let proc_pool = proc_opts.connect(&state_url).await.map_err(backend)?;
+                let (log_opts, log_url) =
+                    sqlite_pool(options.data_dir.join("events.db"), options.synchronous, 3, false)?;
                 let log_pool = log_opts.connect(&log_url).await.map_err(backend)?;
                 SQLITE_LOG_MIGRATOR.run(&log_pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+                let checkpointer = tokio::spawn(checkpoint_loop(log_pool.clone()));
                 Ok(SqlStore {
                     log: log::SqlLog { pool: log_pool, dialect: Dialect::Sqlite, pii: options.pii.clone() },
+                    proc_pool,
+                    checkpointer: Some(checkpointer),
                     pool,
                     dialect: Dialect::Sqlite,
                     pii: options.pii,
@@ -160,7 +202,11 @@ impl SqlStore {
 
     /// Closes the pools (checkpointing the SQLite WAL).
     pub async fn close(&self) {
+        if let Some(c) = &self.checkpointer {
+            c.abort();
+        }
         self.log.pool.close().await;
+        self.proc_pool.close().await;
         self.pool.close().await;
     }
 

@@ -24,8 +24,8 @@ impl SqlStore {
         let tx = match self.dialect {
             // Take SQLite's write lock up front: a deferred transaction that
             // reads first could fail to upgrade if the admin API wrote between.
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.pool.begin().await,
+            Dialect::Sqlite => self.proc_pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.proc_pool.begin().await,
         }
         .map_err(backend)?;
         Ok(SqlProcessTx { tx, dialect: self.dialect, pii: self.pii.clone(), name: name.to_string() })
