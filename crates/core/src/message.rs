@@ -234,6 +234,35 @@ pub fn validate(raw: &RawValue, env: &Envelope<'_>) -> Result<IncomingMessage, E
     })
 }
 
+/// Applies a batch's top-level `context` and `integrations` to one message:
+/// keys the message lacks are taken from the batch; the message's own win.
+/// Returns `None` when nothing changes (the payload stays byte for byte).
+pub fn apply_batch_defaults(
+    payload: &str,
+    context: Option<&serde_json::Map<String, serde_json::Value>>,
+    integrations: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Option<String> {
+    use serde_json::Value;
+    let mut msg: serde_json::Map<String, Value> = serde_json::from_str(payload).ok()?;
+    let mut changed = false;
+    for (field, defaults) in [("context", context), ("integrations", integrations)] {
+        let Some(defaults) = defaults.filter(|d| !d.is_empty()) else { continue };
+        let target = msg.entry(field).or_insert_with(|| Value::Object(Default::default()));
+        if target.is_null() {
+            *target = Value::Object(Default::default());
+        }
+        if let Value::Object(own) = target {
+            for (k, v) in defaults {
+                if !own.contains_key(k) {
+                    own.insert(k.clone(), v.clone());
+                    changed = true;
+                }
+            }
+        }
+    }
+    changed.then(|| Value::Object(msg).to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +300,16 @@ mod tests {
             r#"{"type":"page","anonymousId":"a","timestamp":"2026-01-01T01:00:05Z","sentAt":"2026-01-01T01:00:10Z"}"#;
         let m = check(json, None).ok();
         assert_eq!(m.map(|m| m.timestamp.to_rfc3339()).as_deref(), Some("2026-01-01T00:00:05+00:00"));
+    }
+
+    #[test]
+    fn batch_context_fills_in_what_a_message_lacks() {
+        let ctx = serde_json::json!({"library": {"name": "batch"}, "ip": "1.2.3.4"});
+        let ctx = ctx.as_object();
+        let out = apply_batch_defaults(r#"{"type":"track","context":{"ip":"9.9.9.9"}}"#, ctx, None);
+        let v: serde_json::Value = out.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+        assert_eq!(v["context"], serde_json::json!({"ip": "9.9.9.9", "library": {"name": "batch"}}));
+        assert_eq!(apply_batch_defaults(r#"{"type":"track"}"#, None, None), None);
     }
 
     #[test]

@@ -160,7 +160,28 @@ async fn clock_skew_is_corrected_and_every_field_is_kept(app: &TestApp) {
     assert!((25..=60).contains(&skew), "event time is about 30 s before receipt, got {skew}");
 }
 
+async fn a_batch_context_applies_to_every_message(app: &TestApp) {
+    let batch = json!({
+        "context": {"device": {"id": "batch-device"}, "locale": "zh-CN"},
+        "batch": [
+            {"type": "track", "anonymousId": "bc-1", "event": "A", "messageId": "bc-a"},
+            {"type": "track", "anonymousId": "bc-1", "event": "B", "messageId": "bc-b", "context": {"locale": "en-US"}}
+        ]
+    });
+    assert_eq!(app.ingest("/v1/batch", &batch.to_string()).await.0, StatusCode::OK);
+    app.settle().await;
+    let p = app.profile("device_id:batch-device").await;
+    let id = p["id"].as_str().unwrap_or_default().to_string();
+    let (_, events) = app.get(&format!("/api/v1/profiles/{id}/events"), ADMIN).await;
+    let locales: Vec<&str> = events["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["message"]["context"]["locale"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(locales, ["en-US", "zh-CN"], "the message's own context wins");
+}
+
 both_backends!(
+    a_batch_context_applies_to_every_message,
     a_retried_message_id_is_stored_once,
     a_batch_stores_the_valid_events_and_lists_the_rejected_ones,
     bad_bodies_get_a_code_and_store_nothing,

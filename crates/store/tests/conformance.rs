@@ -96,9 +96,14 @@ async fn personal_data_in_payloads_is_sealed_at_rest(store: &SqlStore, raw_sql: 
     let p = ProfileId::new();
     let mut e = event(back[0].seq, p, 1);
     e.payload = rec.payload.clone();
+    let mut s = state(p, 1);
+    s.traits.insert("email".into(), serde_json::json!("secret@x.com"));
+    s.traits.insert("contact".into(), serde_json::json!({"phone": "+8613912345678"}));
     let mut tx = store.begin_processing("main").await.expect("begin");
-    tx.apply(&BatchChanges { events: vec![e], ..created(vec![state(p, 1)]) }).await.expect("apply");
+    tx.apply(&BatchChanges { events: vec![e], ..created(vec![s.clone()]) }).await.expect("apply");
+    assert_eq!(tx.load(&[p]).await.expect("load")[0].0.traits, s.traits, "traits read back in the clear");
     tx.commit().await.expect("commit");
+    assert_eq!(store.get_profile(p).await.expect("get").map(|x| x.traits), Some(s.traits));
     let raw = raw_sql.dump_payloads().await;
     assert!(!raw.contains("secret@x.com") && !raw.contains("13912345678"), "{raw}");
     let timeline = store.profile_events(p, &PageRequest { after: None, limit: 5 }).await.expect("events");

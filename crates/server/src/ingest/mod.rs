@@ -54,6 +54,11 @@ struct BatchBody<'a> {
     sent_at: Option<Cow<'a, str>>,
     #[serde(rename = "writeKey", borrow, default)]
     write_key: Option<Cow<'a, str>>,
+    /// Applied to every message that lacks the keys (Segment batch semantics).
+    #[serde(default)]
+    context: Option<serde_json::Map<String, Value>>,
+    #[serde(default)]
+    integrations: Option<serde_json::Map<String, Value>>,
 }
 
 #[derive(Deserialize)]
@@ -135,7 +140,19 @@ async fn ingest(
                 let generated = format!("{request_id}-{i}");
                 let env = Envelope { received_at, sent_at, kind: None, generated_id: &generated };
                 match message::validate(raw, &env) {
-                    Ok(m) => accepted.push(record(&key.id, m, received_at)),
+                    Ok(mut m) => {
+                        if batch.context.is_some() || batch.integrations.is_some() {
+                            let merged = message::apply_batch_defaults(
+                                &m.payload,
+                                batch.context.as_ref(),
+                                batch.integrations.as_ref(),
+                            );
+                            if let Some(payload) = merged {
+                                m.payload = payload;
+                            }
+                        }
+                        accepted.push(record(&key.id, m, received_at));
+                    }
                     Err(e) => reject(i, e),
                 }
             }

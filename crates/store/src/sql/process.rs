@@ -107,7 +107,7 @@ impl SqlProcessTx {
             for s in part {
                 q = q
                     .bind(s.id.to_string())
-                    .bind(serde_json::Value::Object(s.traits.clone()).to_string())
+                    .bind(self.pii.seal_json(&serde_json::Value::Object(s.traits.clone()).to_string()).into_owned())
                     .bind(serde_json::to_string(&s.trait_times).map_err(json_err)?)
                     .bind(micros(s.first_seen))
                     .bind(micros(s.last_seen))
@@ -223,6 +223,7 @@ impl ProcessTx for SqlProcessTx {
             for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
                 let id: String = row.try_get(0).map_err(backend)?;
                 let traits: String = row.try_get(1).map_err(backend)?;
+                let traits = self.pii.open_json(&traits).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let times: String = row.try_get(2).map_err(backend)?;
                 let state = ProfileState {
                     id: parse_id(&id)?,

@@ -18,6 +18,7 @@ impl SqlStore {
     async fn assemble(&self, row: &AnyRow) -> Result<Profile> {
         let id: String = row.try_get("id").map_err(backend)?;
         let traits: String = row.try_get("traits").map_err(backend)?;
+        let traits = self.pii.open_json(&traits).map_err(corrupt)?;
         let identities = sqlx::query(
             "SELECT kind, value, value_enc FROM identities WHERE profile_id = $1 ORDER BY first_seen, kind",
         )

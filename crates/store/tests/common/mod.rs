@@ -10,10 +10,13 @@ pub struct RawSql {
 }
 
 impl RawSql {
-    /// Event payloads as stored (timeline text and log chunk bytes).
+    /// Event payloads and traits as stored (timeline, profiles, log chunks).
     pub async fn dump_payloads(&self) -> String {
         let mut out = String::new();
         for r in sqlx::query("SELECT payload FROM events").fetch_all(&self.pool).await.expect("events") {
+            out.push_str(&r.get::<String, _>(0));
+        }
+        for r in sqlx::query("SELECT traits FROM profiles").fetch_all(&self.pool).await.expect("profiles") {
             out.push_str(&r.get::<String, _>(0));
         }
         for r in sqlx::query("SELECT body FROM log_chunks").fetch_all(&self.log_pool).await.expect("chunks") {
