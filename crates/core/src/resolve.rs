@@ -6,8 +6,9 @@
 //!    on. An identity may be linked to several profiles (a shared device or
 //!    phone); that records the sharing, it does not merge.
 //! 2. An event merges every profile it shares an identity with, unless the
-//!    merge would give one profile two different values of a *unique* kind
-//!    (`user_id` by default). Such a profile is left alone.
+//!    merge would join two different people: profiles holding values of a
+//!    *unique* kind (`user_id` by default) that share none of them. Such a
+//!    profile is left alone.
 //! 3. `alias` merges the profiles holding `previousId` (as user id or anonymous
 //!    id) into the profile of `userId` unconditionally: it is an explicit
 //!    statement that they are one person.
@@ -72,9 +73,13 @@ fn unique_values<'a>(ids: impl IntoIterator<Item = &'a Identity>, rules: &Identi
     out
 }
 
-/// Would adding `theirs` give some unique kind a second value?
+/// Are these two different people? Yes when, for some unique kind, both hold
+/// values and share none. (A profile may hold several values of a unique kind
+/// after an explicit alias; sharing one of them means the same person.)
 fn conflicts(ours: &UniqueValues, theirs: &UniqueValues) -> bool {
-    theirs.iter().any(|(kind, values)| ours.get(kind).is_some_and(|mine| !mine.is_empty() && !values.is_subset(mine)))
+    theirs.iter().any(|(kind, values)| {
+        ours.get(kind).is_some_and(|mine| !mine.is_empty() && !values.is_empty() && mine.is_disjoint(values))
+    })
 }
 
 /// Decides where an event carrying `identities` lands.

@@ -152,6 +152,22 @@ fn alias_merges_the_previous_id_into_the_new_user_with_the_reason() {
 }
 
 #[test]
+fn after_an_alias_either_user_id_finds_the_merged_profile() {
+    let mut m = Model::default();
+    m.apply(&ev("old", &["user_id:old-1"], 1));
+    m.apply(&ev("new", &["user_id:new-1"], 2));
+    let mut alias = ev("alias", &["user_id:new-1"], 3);
+    alias.previous = Some("old-1".into());
+    m.apply(&alias);
+    m.apply(&ev("later-new", &["user_id:new-1", "anonymous_id:x"], 4));
+    m.apply(&ev("later-old", &["user_id:old-1"], 5));
+    assert_eq!(m.profiles.len(), 1, "{:?}", m.partition());
+    // a third user id sharing a device is still someone else
+    m.apply(&ev("other", &["user_id:third", "anonymous_id:x"], 6));
+    assert_eq!(m.profiles.len(), 2);
+}
+
+#[test]
 fn the_store_order_of_candidates_does_not_change_the_plan() {
     let t = |m| Utc.with_ymd_and_hms(2026, 1, 1, 0, m, 0).single().expect("time");
     let a = Candidate {

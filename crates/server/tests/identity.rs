@@ -106,6 +106,17 @@ async fn alias_merges_explicitly_and_says_so(app: &TestApp) {
     assert_eq!(p, app.profile("user_id:new-account").await);
     assert_eq!(p["traits"]["plan"], "pro", "newest trait wins");
     assert_eq!(p["merges"][0]["reason"], json!({"kind": "alias", "previous_id": "old-account"}));
+    // later events under either user id land on the merged profile
+    send(
+        app,
+        json!([
+            {"type": "track", "userId": "old-account", "event": "x", "messageId": "a4"},
+            {"type": "track", "userId": "new-account", "event": "y", "messageId": "a5"},
+        ]),
+    )
+    .await;
+    app.settle().await;
+    assert_eq!(app.profile("user_id:old-account").await["event_count"], 5);
 }
 
 async fn traits_merge_key_by_key_newest_first_in_any_arrival_order(app: &TestApp) {

@@ -1,0 +1,42 @@
+//! A newer binary opens a data directory written by an older one: migrations
+//! run at start-up and the old data stays readable (personal data included).
+
+mod common;
+
+use common::Server;
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("fixture") {
+        let entry = entry.expect("entry");
+        if entry.file_name() != "README.md" {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn the_current_binary_reads_a_version_1_data_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    copy_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/datadir-v1"), &data);
+    let server = Server::start(&data, None);
+    server.wait_processed();
+    let (s, found) = server.get("/api/v1/profiles?identity=email:fixture@example.com");
+    assert_eq!(s, 200, "{found}");
+    let p = &found["items"][0];
+    assert_eq!(p["event_count"], 4, "{p}");
+    assert_eq!(p["traits"]["name"], "样本");
+    assert_eq!(p["merges"][0]["reason"]["kind"], "alias");
+    let (s, _) = server.get("/api/v1/profiles?identity=user_id:fixture-old");
+    assert_eq!(s, 200);
+    // and it keeps working: a new event lands on the same profile
+    let (s, _) = server.post_events(
+        "/v1/track",
+        br#"{"userId":"fixture-user","event":"Order Completed","messageId":"after-upgrade"}"#,
+    );
+    assert_eq!(s, 200);
+    server.wait_processed();
+    let (_, again) = server.get("/api/v1/profiles?identity=phone:%2B8613700000000");
+    assert_eq!(again["items"][0]["event_count"], 5);
+}
