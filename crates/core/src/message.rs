@@ -68,15 +68,15 @@ pub struct IncomingMessage {
 }
 
 /// What the request around a message contributes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Envelope<'a> {
     pub received_at: DateTime<Utc>,
     /// Batch-level `sentAt`, used when the message has none.
     pub sent_at: Option<DateTime<Utc>>,
     /// The call type implied by the route (`/v1/track`), if any.
     pub kind: Option<MessageKind>,
-    /// A fallback `messageId` when the client sent none (new per message).
-    pub generated_id: &'a str,
+    /// Makes a fallback `messageId` when the client sent none (unique per call).
+    pub generated_id: &'a (dyn Fn() -> String + Sync),
 }
 
 #[derive(Deserialize)]
@@ -222,7 +222,7 @@ pub fn validate(raw: &RawValue, env: &Envelope<'_>) -> Result<IncomingMessage, E
             return Err(invalid(format!("messageId is longer than {MAX_MESSAGE_ID_LEN} bytes")));
         }
         Some(id) => id,
-        None => env.generated_id.to_string(),
+        None => (env.generated_id)(),
     };
     Ok(IncomingMessage {
         kind,
@@ -273,7 +273,7 @@ mod tests {
             received_at: parse_time("2026-01-01T00:00:10Z", "t")?,
             sent_at: None,
             kind,
-            generated_id: "gen-1",
+            generated_id: &|| "gen-1".to_string(),
         };
         validate(&raw, &env)
     }

@@ -97,6 +97,17 @@ async fn write_key(state: &AppState, from_header: Option<String>, from_body: Opt
     }
 }
 
+/// A `messageId` for a message sent without one: a per-process random prefix
+/// and a counter, unique across restarts and nodes without a syscall per call.
+fn fallback_message_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string());
+    format!("bcn-{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 fn malformed(e: serde_json::Error) -> ApiError {
     ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {e}"))
 }
@@ -120,7 +131,6 @@ async fn ingest(
 ) -> Result<Json<Value>, ApiError> {
     let bytes = body::read(&headers, body).await?;
     let received_at = Utc::now();
-    let request_id = uuid::Uuid::new_v4().to_string();
     let header_key = basic_user(&headers);
     let mut accepted = Vec::new();
     let mut rejected: Vec<Value> = Vec::new();
@@ -137,8 +147,7 @@ async fn ingest(
                 None => None,
             };
             for (i, raw) in batch.batch.iter().enumerate() {
-                let generated = format!("{request_id}-{i}");
-                let env = Envelope { received_at, sent_at, kind: None, generated_id: &generated };
+                let env = Envelope { received_at, sent_at, kind: None, generated_id: &fallback_message_id };
                 match message::validate(raw, &env) {
                     Ok(mut m) => {
                         if batch.context.is_some() || batch.integrations.is_some() {
@@ -160,9 +169,13 @@ async fn ingest(
         }
         Some(kind) => {
             let raw: &RawValue = serde_json::from_slice(&bytes).map_err(malformed)?;
-            let body_key: KeyOnly<'_> = serde_json::from_str(raw.get()).unwrap_or(KeyOnly { write_key: None });
-            let key = write_key(&state, header_key, body_key.write_key.as_deref()).await?;
-            let env = Envelope { received_at, sent_at: None, kind: Some(kind), generated_id: &request_id };
+            // the body is scanned for a writeKey only when no header carried one
+            let body_key = match header_key {
+                Some(_) => None,
+                None => serde_json::from_str::<KeyOnly<'_>>(raw.get()).ok().and_then(|k| k.write_key),
+            };
+            let key = write_key(&state, header_key, body_key.as_deref()).await?;
+            let env = Envelope { received_at, sent_at: None, kind: Some(kind), generated_id: &fallback_message_id };
             accepted.push(record(&key.id, message::validate(raw, &env)?, received_at));
             source = key.id;
         }
