@@ -69,3 +69,17 @@ pub fn page_request(cursor: Option<&str>, limit: Option<u32>) -> Result<PageRequ
     }
     Ok(PageRequest { after: cursor.map(decode_cursor).transpose()?, limit })
 }
+
+/// `?cursor=…&limit=…`, for lists with no other parameters.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+impl PageParams {
+    pub fn request(&self) -> Result<PageRequest, ApiError> {
+        page_request(self.cursor.as_deref(), self.limit)
+    }
+}

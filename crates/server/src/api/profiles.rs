@@ -1,6 +1,6 @@
 //! `/api/v1/profiles`, `/api/v1/overview`.
 
-use super::extract::{Path, Query, encode_cursor, page_request};
+use super::extract::{PageParams, Path, Query, encode_cursor, page_request};
 use crate::auth::{Authorized, Read};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -93,13 +93,6 @@ async fn one(_: Authorized<Read>, State(state): State<AppState>, Path(id): Path<
     Ok(Json(profile_json(&profile)))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PageParams {
-    cursor: Option<String>,
-    limit: Option<u32>,
-}
-
 async fn events(
     _: Authorized<Read>,
     State(state): State<AppState>,
@@ -107,7 +100,7 @@ async fn events(
     Query(p): Query<PageParams>,
 ) -> ApiResult<Json<Value>> {
     let id = parse_profile_id(&id)?;
-    let page = state.store.profile_events(id, &page_request(p.cursor.as_deref(), p.limit)?).await?;
+    let page = state.store.profile_events(id, &p.request()?).await?;
     Ok(Json(json!({
         "items": page.items.iter().map(event_json).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),
