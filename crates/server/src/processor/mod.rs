@@ -5,7 +5,10 @@
 //! transaction together with the log offset, so a crash replays rather than
 //! loses or doubles.
 
+mod cache;
 mod working;
+
+pub use cache::Cache;
 
 use beacon_core::extract::{IdentityRules, extract};
 use beacon_core::message::MessageKind;
@@ -22,9 +25,28 @@ pub const PROCESSOR: &str = "profiles";
 const POLL: Duration = Duration::from_millis(500);
 
 /// Handles one batch; returns how many log records it consumed.
-pub async fn process_batch(store: &dyn Store, rules: &IdentityRules, batch: u32) -> Result<usize, StoreError> {
+pub async fn process_batch(
+    store: &dyn Store,
+    rules: &IdentityRules,
+    batch: u32,
+    cache: &mut Cache,
+) -> Result<usize, StoreError> {
+    let result = decide_and_commit(store, rules, batch, cache).await;
+    if result.is_err() {
+        cache.clear();
+    }
+    result
+}
+
+async fn decide_and_commit(
+    store: &dyn Store,
+    rules: &IdentityRules,
+    batch: u32,
+    cache: &mut Cache,
+) -> Result<usize, StoreError> {
     let mut tx = store.begin_processing(PROCESSOR).await?;
     let offset = tx.offset().await?;
+    cache.check(offset);
     let records = store.log().read(offset, batch).await?;
     let Some(last) = records.last().map(|r| r.seq) else { return Ok(0) };
 
@@ -46,12 +68,19 @@ pub async fn process_batch(store: &dyn Store, rules: &IdentityRules, batch: u32)
     let mut lookups: Vec<Identity> = parsed.iter().flat_map(|(_, f, _)| working::lookup_keys(f)).collect();
     lookups.sort();
     lookups.dedup();
-    let mut holders: Vec<ProfileId> = tx.holders(&lookups).await?.into_iter().map(|(_, p)| p).collect();
+    let (known, unknown): (Vec<Identity>, Vec<Identity>) =
+        lookups.iter().cloned().partition(|i| cache.holders(i).is_some());
+    let mut holders: Vec<ProfileId> = tx.holders(&unknown).await?.into_iter().map(|(_, p)| p).collect();
+    holders.extend(known.iter().filter_map(|i| cache.holders(i)).flatten());
     holders.sort();
     holders.dedup();
+    let (cached, missing): (Vec<ProfileId>, Vec<ProfileId>) = holders.iter().partition(|p| cache.profile(p).is_some());
     let mut work = working::Working::default();
-    for (state, identities) in tx.load(&holders).await? {
+    for (state, identities) in tx.load(&missing).await? {
         work.hold(state, identities);
+    }
+    for (state, identities) in cached.iter().filter_map(|p| cache.profile(p)) {
+        work.hold(state.clone(), identities.clone());
     }
 
     // 2. decide each event in log order, in memory
@@ -65,9 +94,15 @@ pub async fn process_batch(store: &dyn Store, rules: &IdentityRules, batch: u32)
     }
 
     // 3. write it all, with the new offset, in the same transaction
-    tx.apply(&work.finish()).await?;
+    let (changes, known_now) = work.finish(&lookups);
+    tx.apply(&changes).await?;
     tx.set_offset(last).await?;
     tx.commit().await?;
+    if changes.merges.is_empty() {
+        cache.committed(last, known_now.holders, known_now.profiles);
+    } else {
+        cache.clear();
+    }
     metrics::counter!("beacon_duplicate_events_total").increment(duplicates);
     metrics::counter!("beacon_processed_events_total").increment(records.len() as u64);
     Ok(records.len())
@@ -76,8 +111,9 @@ pub async fn process_batch(store: &dyn Store, rules: &IdentityRules, batch: u32)
 /// Processes until the log is exhausted; returns the records consumed.
 pub async fn drain(store: &dyn Store, rules: &IdentityRules, batch: u32) -> Result<usize, StoreError> {
     let mut total = 0;
+    let mut cache = Cache::default();
     loop {
-        match process_batch(store, rules, batch).await? {
+        match process_batch(store, rules, batch, &mut cache).await? {
             0 => return Ok(total),
             n => total += n,
         }
@@ -102,9 +138,10 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let mut backoff = Duration::from_millis(50);
+    let mut cache = Cache::default();
     loop {
         let started = Instant::now();
-        match process_batch(store.as_ref(), &rules, batch).await {
+        match process_batch(store.as_ref(), &rules, batch, &mut cache).await {
             Ok(n) if n > 0 => {
                 metrics::histogram!("beacon_processor_batch_seconds").record(started.elapsed().as_secs_f64());
                 backoff = Duration::from_millis(50);

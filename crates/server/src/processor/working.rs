@@ -158,8 +158,10 @@ impl Working {
         });
     }
 
-    /// The batch's changes, with every profile id resolved to its survivor.
-    pub fn finish(mut self) -> BatchChanges {
+    /// The batch's changes, with every profile id resolved to its survivor,
+    /// and what the batch now knows exactly: the holders of each of
+    /// `lookups` and every profile it held.
+    pub fn finish(mut self, lookups: &[Identity]) -> (BatchChanges, Known) {
         let mut links = std::mem::take(&mut self.changes.links);
         for link in &mut links {
             link.0 = self.live(link.0);
@@ -171,6 +173,14 @@ impl Working {
             e.profile_id = self.live(e.profile_id);
         }
         let states = self.touched.iter().filter_map(|id| self.profiles.get(id)).map(|h| h.state.clone()).collect();
-        BatchChanges { links, events, states, ..self.changes }
+        let holders = lookups.iter().map(|i| (i.clone(), self.holders_of(i))).collect();
+        let profiles = self.profiles.into_values().map(|h| (h.state, h.identities)).collect();
+        (BatchChanges { links, events, states, ..self.changes }, Known { holders, profiles })
     }
+}
+
+/// Exact knowledge a committed batch leaves behind (for the cache).
+pub struct Known {
+    pub holders: Vec<(Identity, Vec<ProfileId>)>,
+    pub profiles: Vec<(ProfileState, Vec<Identity>)>,
 }
