@@ -94,7 +94,7 @@ pub fn extract(kind: MessageKind, payload: &Value, rules: &IdentityRules) -> Ext
     push(&mut out, IdentityKind::UnionId, path(payload, &["context", "wechat", "unionid"]));
 
     if kind == MessageKind::Alias {
-        out.previous_id = payload.get("previousId").and_then(as_id_string);
+        out.previous_id = payload.get("previousId").and_then(as_id_string).map(|p| p.trim().to_string());
     }
     if kind == MessageKind::Identify {
         for source in trait_sources {

@@ -5,22 +5,13 @@ use std::fmt;
 use std::str::FromStr;
 use uuid::Uuid;
 
-/// A profile's id: a UUID v7, so ids sort by creation time.
+/// A profile's id: a UUID v7 (made by the caller), so ids sort by creation time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ProfileId(pub Uuid);
 
-impl ProfileId {
-    pub fn new() -> Self {
-        ProfileId(Uuid::now_v7())
-    }
-}
-
-impl Default for ProfileId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+// No `new()` here: minting an id reads the clock and randomness, which the
+// pure core leaves to its callers (`ProfileId(Uuid::now_v7())`).
 
 impl fmt::Display for ProfileId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

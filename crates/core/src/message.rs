@@ -134,7 +134,18 @@ fn id_field(raw: Option<&RawValue>, field: &str) -> Result<Option<String>, Error
     if value.len() > crate::identity::MAX_IDENTITY_LEN {
         return Err(invalid(format!("{field} is longer than {} bytes", crate::identity::MAX_IDENTITY_LEN)));
     }
+    if value.chars().any(char::is_control) {
+        return Err(invalid(format!("{field} contains a control character")));
+    }
     Ok(if value.trim().is_empty() { None } else { Some(value) })
+}
+
+/// Event and page names: text without control characters.
+fn name_field(value: Option<&str>, field: &str) -> Result<(), Error> {
+    match value {
+        Some(v) if v.chars().any(char::is_control) => Err(invalid(format!("{field} contains a control character"))),
+        _ => Ok(()),
+    }
 }
 
 fn object_field(raw: Option<&RawValue>, field: &str) -> Result<(), Error> {
@@ -208,7 +219,15 @@ pub fn validate(raw: &RawValue, env: &Envelope<'_>) -> Result<IncomingMessage, E
     object_field(wire.traits, "traits")?;
     object_field(wire.context, "context")?;
     object_field(wire.integrations, "integrations")?;
-    let _ = (&wire.name, &wire.category);
+    name_field(wire.event.as_deref(), "event")?;
+    name_field(wire.name.as_deref(), "name")?;
+    name_field(wire.category.as_deref(), "category")?;
+    // Escapes can hide text that JSON parsers reject later (a lone UTF-16
+    // surrogate from a truncated emoji): such a message must fail here, not
+    // after it was acknowledged.
+    if text.contains("\\u") && serde_json::from_str::<serde_json::Value>(text).is_err() {
+        return Err(invalid("the event contains an invalid escape (e.g. a lone UTF-16 surrogate)"));
+    }
     let original = match wire.timestamp.as_deref().or(wire.original_timestamp.as_deref()) {
         Some(t) => Some(parse_time(t, "timestamp")?),
         None => None,
@@ -333,6 +352,18 @@ mod tests {
         assert_eq!(code(r#"{"type":"alias","userId":"u"}"#), Some(ErrorCode::InvalidEvent));
         assert_eq!(code(r#"{"type":"group","userId":"u"}"#), Some(ErrorCode::InvalidEvent));
         assert_eq!(code("[1]"), Some(ErrorCode::InvalidEvent));
+        assert_eq!(
+            code(r#"{"type":"track","event":"e","userId":"u","messageId":"a\u0000b"}"#),
+            Some(ErrorCode::InvalidEvent)
+        );
+        assert_eq!(code(r#"{"type":"track","event":"e\u0007","userId":"u"}"#), Some(ErrorCode::InvalidEvent));
+        assert_eq!(
+            code(r#"{"type":"page","anonymousId":"a","properties":{"title":"\ud83d"}}"#),
+            Some(ErrorCode::InvalidEvent)
+        );
+        assert!(
+            check(r#"{"type":"page","anonymousId":"a","properties":{"title":"\ud83d\ude00 \u4e2d"}}"#, None).is_ok()
+        );
         let big = format!(
             r#"{{"type":"track","event":"e","userId":"u","properties":{{"p":"{}"}}}}"#,
             "x".repeat(MAX_EVENT_BYTES)

@@ -100,7 +100,10 @@ pub fn resolve(
 
     let mut acc = event_unique;
     let mut selected: Vec<&Candidate> = Vec::new();
-    for c in order.iter().filter(|c| !c.aliased) {
+    // An aliased profile that also holds the event's own unique identity is
+    // the owner: it takes part (and leads) like any other.
+    let joins_last = |c: &Candidate| c.aliased && !holds_event_unique(c);
+    for c in order.iter().filter(|c| !joins_last(c)) {
         let theirs = unique_values(&c.identities, rules);
         if conflicts(&acc, &theirs) {
             continue;
@@ -112,7 +115,7 @@ pub fn resolve(
     }
     // Explicit aliases join last so they never steal the survivor role from
     // the profile of the new userId.
-    selected.extend(order.iter().filter(|c| c.aliased));
+    selected.extend(order.iter().filter(|c| joins_last(c)));
 
     let target = selected.first().map(|c| c.id);
     let merges = selected

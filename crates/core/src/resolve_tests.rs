@@ -168,6 +168,18 @@ fn after_an_alias_either_user_id_finds_the_merged_profile() {
 }
 
 #[test]
+fn an_alias_whose_previous_id_the_user_already_holds_keeps_the_user_as_survivor() {
+    let mut m = Model::default();
+    m.apply(&ev("login", &["user_id:u", "anonymous_id:x"], 1));
+    m.apply(&ev("device", &["device_id:d"], 2));
+    let mut alias = ev("alias", &["user_id:u", "device_id:d"], 3);
+    alias.previous = Some("x".into());
+    let plan = m.apply(&alias);
+    assert_eq!(plan.target, Target::Existing(ProfileId(Uuid::from_u128(1))), "the user's profile survives");
+    assert_eq!(m.profiles.len(), 1);
+}
+
+#[test]
 fn the_store_order_of_candidates_does_not_change_the_plan() {
     let t = |m| Utc.with_ymd_and_hms(2026, 1, 1, 0, m, 0).single().expect("time");
     let a = Candidate {

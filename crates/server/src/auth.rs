@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::num::NonZeroU32;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long a key lookup is trusted before asking the store again. Revoking
@@ -32,6 +33,9 @@ type CachedKey = (Option<ApiKey>, Instant);
 /// Cached key lookups and per-key rate limiters.
 pub struct Gatekeeper {
     cache: RwLock<HashMap<Vec<u8>, CachedKey>>,
+    /// Bumped by every invalidation, so a lookup that raced a revocation does
+    /// not put its stale answer back into the cache.
+    generation: AtomicU64,
     admin_limit: Option<Limiter>,
     ingest_limit: Option<Limiter>,
 }
@@ -47,6 +51,7 @@ impl Gatekeeper {
     pub fn new(admin_per_second: u32, ingest_per_second: u32) -> Self {
         Gatekeeper {
             cache: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
             admin_limit: limiter(admin_per_second),
             ingest_limit: limiter(ingest_per_second),
         }
@@ -61,8 +66,11 @@ impl Gatekeeper {
         {
             return Ok(key.clone());
         }
+        let generation = self.generation.load(Ordering::Acquire);
         let key = store.find_key_by_hash(&hash).await?.filter(|k| k.revoked_at.is_none());
-        if let Ok(mut cache) = self.cache.write() {
+        if let Ok(mut cache) = self.cache.write()
+            && self.generation.load(Ordering::Acquire) == generation
+        {
             if cache.len() > 10_000 {
                 cache.clear();
             }
@@ -74,6 +82,7 @@ impl Gatekeeper {
     /// Forgets cached lookups (after a key is created or revoked).
     pub fn invalidate(&self) {
         if let Ok(mut cache) = self.cache.write() {
+            self.generation.fetch_add(1, Ordering::AcqRel);
             cache.clear();
         }
     }

@@ -172,6 +172,8 @@ pub struct Overrides {
 pub struct SettingsError(pub Vec<String>);
 
 const ENV_PREFIX: &str = "BEACON__";
+/// Largest group commit (one log chunk holds at most 2^20 records).
+pub const MAX_GROUP_RECORDS: usize = 100_000;
 
 fn env_value(raw: &str) -> toml::Value {
     // `8`, `true`, `["a","b"]` keep their TOML type; anything else is a string.
@@ -255,6 +257,14 @@ impl Settings {
             if let Err(e) = IdentityKind::parse(k) {
                 p.push(format!("identity: {}", e.message));
             }
+        }
+        for k in &self.identity.custom_kinds {
+            if IdentityKind::parse(k).is_ok_and(|kind| !matches!(kind, IdentityKind::Custom(_))) {
+                p.push(format!("identity.custom_kinds: {k:?} is a built-in kind"));
+            }
+        }
+        if self.ingest.max_group_records > MAX_GROUP_RECORDS {
+            p.push(format!("ingest.max_group_records must be at most {MAX_GROUP_RECORDS}"));
         }
         if !self.security.encryption_key.is_empty()
             && crate::keys::parse_master_key(&self.security.encryption_key).is_none()

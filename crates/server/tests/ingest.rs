@@ -178,6 +178,14 @@ async fn a_batch_context_applies_to_every_message(app: &TestApp) {
         .map(|a| a.iter().filter_map(|e| e["message"]["context"]["locale"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(locales, ["en-US", "zh-CN"], "the message's own context wins");
+    // a batch context cannot smuggle events past the per-event limit
+    let pad = "x".repeat(40_000);
+    let big = json!({"context": {"pad": pad}, "batch": [{"type": "page", "anonymousId": "bc-2"}]});
+    let (s, v) = app.ingest("/v1/batch", &big.to_string()).await;
+    assert_eq!(
+        (s, v["error"]["details"]["rejected"][0]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!("payload_too_large"))
+    );
 }
 
 both_backends!(

@@ -48,22 +48,19 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-/// Encodes records; `payload` lets the caller substitute a transformed
-/// payload (PII sealed) without cloning the record.
-pub fn encode<'a>(
-    records: &'a [NewLogRecord],
-    payload: impl Fn(&'a NewLogRecord) -> std::borrow::Cow<'a, str>,
-) -> Vec<u8> {
+/// Encodes records with the given payloads (the records' own, or transformed,
+/// e.g. with personal data sealed), which must be as many as the records.
+pub fn encode(records: &[NewLogRecord], payloads: &[&str]) -> Vec<u8> {
     let size: usize = records.iter().map(|r| 40 + r.source_id.len() + r.message_id.len() + r.payload.len()).sum();
     let mut out = Vec::with_capacity(size + 1);
     out.push(VERSION);
-    for r in records {
+    for (r, payload) in records.iter().zip(payloads) {
         out.push(kind_byte(r.kind));
         out.extend_from_slice(&r.received_at.timestamp_micros().to_le_bytes());
         out.extend_from_slice(&r.timestamp.timestamp_micros().to_le_bytes());
         put_str(&mut out, &r.source_id);
         put_str(&mut out, &r.message_id);
-        put_str(&mut out, &payload(r));
+        put_str(&mut out, payload);
     }
     out
 }
@@ -140,7 +137,8 @@ mod tests {
                 payload: format!(r#"{{"名":{i}}}"#),
             })
             .collect();
-        let body = encode(&records, |r| std::borrow::Cow::Borrowed(r.payload.as_str()));
+        let payloads: Vec<&str> = records.iter().map(|r| r.payload.as_str()).collect();
+        let body = encode(&records, &payloads);
         let back = decode(7, &body).unwrap_or_default();
         assert_eq!(back.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), records);
         assert_eq!(back[2].seq, (7 << 20) | 2);

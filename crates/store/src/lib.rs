@@ -13,7 +13,7 @@ mod pii;
 mod sql;
 mod types;
 
-pub use pii::{DecryptError, PiiCipher};
+pub use pii::{DecryptError, PiiCipher, SealError};
 pub use sql::{SqlStore, StoreOptions, Synchronous};
 pub use types::*;
 

@@ -49,6 +49,12 @@ impl PiiCipher {
         PiiCipher { aead: XChaCha20Poly1305::new(&enc_key.into()), index_key }
     }
 
+    /// A value that identifies the key without revealing it (stored once per
+    /// database, compared at every start).
+    pub fn key_check(&self) -> String {
+        hmac(&self.index_key, &[b"beacon/key-check/v1"]).iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// The keyed lookup hash of `kind:value`.
     pub fn lookup_key(&self, kind: &str, value: &str) -> Vec<u8> {
         hmac(&self.index_key, &[kind.as_bytes(), b"\0", value.as_bytes()]).to_vec()
@@ -80,31 +86,42 @@ impl PiiCipher {
 
 /// Marks an encrypted string inside a stored JSON document.
 pub const SEALED_PREFIX: &str = "bcn:pii:v1:";
+/// Marks an encrypted non-string value (number, array, object) by its JSON text.
+pub const SEALED_JSON_PREFIX: &str = "bcn:pii:v1j:";
 
-/// Object keys whose string values are personal data wherever they appear.
+/// Object keys whose values are personal data wherever they appear.
 fn is_pii_key(key: &str) -> bool {
     key.eq_ignore_ascii_case("email") || key.eq_ignore_ascii_case("phone")
 }
 
-/// A cheap pre-check: could this JSON text hold a personal-data key?
+/// A cheap pre-check: could this JSON text hold a personal-data key? Any
+/// escape sequence defeats a text search, so escaped text always says yes.
 fn may_hold_pii(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes.windows(7).any(|w| {
-        w[0] == b'"'
-            && w[6] == b'"'
-            && (w[1..6].eq_ignore_ascii_case(b"email") || w[1..6].eq_ignore_ascii_case(b"phone"))
-    })
+    text.contains("\\u")
+        || bytes.windows(7).any(|w| {
+            w[0] == b'"'
+                && w[6] == b'"'
+                && (w[1..6].eq_ignore_ascii_case(b"email") || w[1..6].eq_ignore_ascii_case(b"phone"))
+        })
 }
 
+/// The stored text could not be sealed: it is not valid JSON.
+#[derive(Debug, thiserror::Error)]
+#[error("a stored document is not valid JSON, so its personal data cannot be sealed")]
+pub struct SealError;
+
 impl PiiCipher {
-    /// Encrypts the string value of every `email`/`phone` key, at any depth.
-    /// Text without such keys is returned as is, byte for byte.
-    pub fn seal_json<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    /// Encrypts every value (string, number, array or object) under an
+    /// `email`/`phone` key, at any depth. Text without such keys is returned
+    /// as is, byte for byte. Text that cannot be parsed is refused rather than
+    /// stored in the clear.
+    pub fn seal_json<'a>(&self, text: &'a str) -> Result<Cow<'a, str>, SealError> {
         if !may_hold_pii(text) {
-            return Cow::Borrowed(text);
+            return Ok(Cow::Borrowed(text));
         }
-        let Ok(mut value) = serde_json::from_str::<Value>(text) else { return Cow::Borrowed(text) };
-        if self.seal_value(&mut value) { Cow::Owned(value.to_string()) } else { Cow::Borrowed(text) }
+        let mut value = serde_json::from_str::<Value>(text).map_err(|_| SealError)?;
+        Ok(if self.seal_value(&mut value) { Cow::Owned(value.to_string()) } else { Cow::Borrowed(text) })
     }
 
     fn seal_value(&self, value: &mut Value) -> bool {
@@ -112,12 +129,21 @@ impl PiiCipher {
             Value::Object(map) => {
                 let mut changed = false;
                 for (key, v) in map.iter_mut() {
-                    match v {
-                        Value::String(s) if is_pii_key(key) && !s.starts_with(SEALED_PREFIX) => {
-                            *s = format!("{SEALED_PREFIX}{}", self.encrypt(s));
-                            changed = true;
+                    if is_pii_key(key) {
+                        match v {
+                            Value::Null => {}
+                            Value::String(s) => {
+                                *s = format!("{SEALED_PREFIX}{}", self.encrypt(s));
+                                changed = true;
+                            }
+                            other => {
+                                *other =
+                                    Value::String(format!("{SEALED_JSON_PREFIX}{}", self.encrypt(&other.to_string())));
+                                changed = true;
+                            }
                         }
-                        other => changed |= self.seal_value(other),
+                    } else {
+                        changed |= self.seal_value(v);
                     }
                 }
                 changed
@@ -127,28 +153,47 @@ impl PiiCipher {
         }
     }
 
-    /// Reverses [`PiiCipher::seal_json`].
+    /// Reverses [`PiiCipher::seal_json`]: opens sealed values under personal
+    /// keys only (a client's own text that merely looks sealed elsewhere is
+    /// left alone).
     pub fn open_json<'a>(&self, text: &'a str) -> Result<Cow<'a, str>, DecryptError> {
-        if !text.contains(SEALED_PREFIX) {
+        if !text.contains(SEALED_PREFIX) && !text.contains(SEALED_JSON_PREFIX) {
             return Ok(Cow::Borrowed(text));
         }
         let mut value = serde_json::from_str::<Value>(text).map_err(|_| DecryptError)?;
-        self.open_value(&mut value)?;
-        Ok(Cow::Owned(value.to_string()))
+        Ok(if self.open_value(&mut value)? { Cow::Owned(value.to_string()) } else { Cow::Borrowed(text) })
     }
 
-    fn open_value(&self, value: &mut Value) -> Result<(), DecryptError> {
+    fn open_value(&self, value: &mut Value) -> Result<bool, DecryptError> {
+        let mut changed = false;
         match value {
-            Value::String(s) => {
-                if let Some(sealed) = s.strip_prefix(SEALED_PREFIX) {
-                    *s = self.decrypt(sealed)?;
+            Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    let sealed = match v {
+                        Value::String(s) if is_pii_key(key) => Some(s.clone()),
+                        _ => None,
+                    };
+                    if let Some(s) = sealed {
+                        if let Some(rest) = s.strip_prefix(SEALED_JSON_PREFIX) {
+                            *v = serde_json::from_str(&self.decrypt(rest)?).map_err(|_| DecryptError)?;
+                            changed = true;
+                        } else if let Some(rest) = s.strip_prefix(SEALED_PREFIX) {
+                            *v = Value::String(self.decrypt(rest)?);
+                            changed = true;
+                        }
+                    } else {
+                        changed |= self.open_value(v)?;
+                    }
                 }
             }
-            Value::Object(map) => map.values_mut().try_for_each(|v| self.open_value(v))?,
-            Value::Array(items) => items.iter_mut().try_for_each(|v| self.open_value(v))?,
+            Value::Array(items) => {
+                for v in items {
+                    changed |= self.open_value(v)?;
+                }
+            }
             _ => {}
         }
-        Ok(())
+        Ok(changed)
     }
 }
 
@@ -180,7 +225,7 @@ mod tests {
     fn personal_data_in_json_is_sealed_at_any_depth_and_opened_back() {
         let c = PiiCipher::new(&[7; 32]);
         let text = r#"{"z":1,"traits":{"Email":"a@x.com","name":"李"},"context":{"traits":{"phone":"+8613800138000"}},"list":[{"email":"b@x.com"}],"email_count":2}"#;
-        let sealed = c.seal_json(text);
+        let sealed = c.seal_json(text).unwrap_or_default();
         for secret in ["a@x.com", "+8613800138000", "b@x.com"] {
             assert!(!sealed.contains(secret), "{sealed}");
         }
@@ -188,7 +233,29 @@ mod tests {
         let opened = c.open_json(&sealed).ok().map(|c| c.into_owned()).unwrap_or_default();
         assert_eq!(serde_json::from_str::<Value>(&opened).ok(), serde_json::from_str::<Value>(text).ok());
         let plain = r#"{"event":"x","properties":{"phone_model":"p"}}"#;
-        assert!(matches!(c.seal_json(plain), Cow::Borrowed(_)), "no personal keys: stored byte for byte");
+        assert!(matches!(c.seal_json(plain), Ok(Cow::Borrowed(_))), "no personal keys: stored byte for byte");
         assert!(PiiCipher::new(&[8; 32]).open_json(&sealed).is_err());
+    }
+
+    #[test]
+    fn numbers_arrays_escaped_keys_and_look_alike_text_are_handled() {
+        let c = PiiCipher::new(&[7; 32]);
+        let round_trip = |text: &str| {
+            let sealed = c.seal_json(text).map(|s| s.into_owned()).unwrap_or_default();
+            let opened = c.open_json(&sealed).map(|s| s.into_owned()).unwrap_or_default();
+            (sealed, serde_json::from_str::<Value>(&opened).ok())
+        };
+        let text = r#"{"traits":{"phone":13800138000,"email":["a@x.com"],"\u0065mail":"b@x.com"}}"#;
+        let (sealed, opened) = round_trip(text);
+        for secret in ["13800138000", "a@x.com", "b@x.com"] {
+            assert!(!sealed.contains(secret), "{secret} in {sealed}");
+        }
+        assert_eq!(opened, serde_json::from_str::<Value>(text).ok());
+        // a client string that looks sealed: kept as sent, never a decryption error
+        let look_alike = r#"{"properties":{"note":"bcn:pii:v1:AAAA"},"traits":{"email":"bcn:pii:v1:BBBB"}}"#;
+        let (_, opened) = round_trip(look_alike);
+        assert_eq!(opened, serde_json::from_str::<Value>(look_alike).ok());
+        assert!(c.open_json(r#"{"note":"bcn:pii:v1:AAAA"}"#).is_ok());
+        assert!(c.seal_json(r#"{"email":"x@y.z", bad json"#).is_err(), "refused, not stored in the clear");
     }
 }

@@ -13,6 +13,10 @@ use beacon_store::*;
 use chrono::{DateTime, TimeZone, Utc};
 use common::Harness;
 
+fn pid() -> ProfileId {
+    ProfileId(uuid::Uuid::now_v7())
+}
+
 fn t(min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 8, min, 0).single().expect("valid time")
 }
@@ -93,7 +97,7 @@ async fn personal_data_in_payloads_is_sealed_at_rest(store: &SqlStore, raw_sql: 
     store.event_log().append(std::slice::from_ref(&rec)).await.expect("append");
     let back = store.event_log().read(0, 10).await.expect("read");
     assert_eq!(back[0].record.payload, rec.payload, "the processor reads it as sent");
-    let p = ProfileId::new();
+    let p = pid();
     let mut e = event(back[0].seq, p, 1);
     e.payload = rec.payload.clone();
     let mut s = state(p, 1);
@@ -104,6 +108,13 @@ async fn personal_data_in_payloads_is_sealed_at_rest(store: &SqlStore, raw_sql: 
     assert_eq!(tx.load(&[p]).await.expect("load")[0].0.traits, s.traits, "traits read back in the clear");
     tx.commit().await.expect("commit");
     assert_eq!(store.get_profile(p).await.expect("get").map(|x| x.traits), Some(s.traits));
+    let q = pid();
+    let shared = MergeReason::SharedIdentity { identity: id("email:secret@x.com") };
+    let merge = MergeChange { from: q, into: p, at: t(2), reason: shared.clone(), message_id: "m-x".into() };
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    tx.apply(&BatchChanges { merges: vec![merge], ..created(vec![state(q, 2)]) }).await.expect("merge");
+    tx.commit().await.expect("commit");
+    assert_eq!(store.get_profile(p).await.expect("get").map(|x| x.merges[0].reason.clone()), Some(shared));
     let raw = raw_sql.dump_payloads().await;
     assert!(!raw.contains("secret@x.com") && !raw.contains("13912345678"), "{raw}");
     let timeline = store.profile_events(p, &PageRequest { after: None, limit: 5 }).await.expect("events");
@@ -111,7 +122,7 @@ async fn personal_data_in_payloads_is_sealed_at_rest(store: &SqlStore, raw_sql: 
 }
 
 async fn a_processor_transaction_commits_all_or_nothing(store: &SqlStore) {
-    let p = ProfileId::new();
+    let p = pid();
     let mut tx = store.begin_processing("main").await.expect("begin");
     assert_eq!(tx.offset().await.ok(), Some(0));
     tx.apply(&created(vec![state(p, 1)])).await.expect("create");
@@ -133,14 +144,14 @@ async fn a_processor_transaction_commits_all_or_nothing(store: &SqlStore) {
     let keys = [("src".to_string(), "m1".to_string()), ("src".into(), "m2".into()), ("other".into(), "m1".into())];
     let seen = tx.seen(&keys).await.expect("seen");
     assert_eq!(seen.into_iter().collect::<Vec<_>>(), [("src".to_string(), "m1".to_string())]);
-    let loaded = tx.load(&[p, ProfileId::new()]).await.expect("load");
+    let loaded = tx.load(&[p, pid()]).await.expect("load");
     assert_eq!(loaded.len(), 1);
     assert_eq!(loaded[0].0, state(p, 1));
     assert_eq!(loaded[0].1.len(), 2);
 }
 
 async fn identities_are_found_by_value_and_personal_data_is_encrypted(store: &SqlStore, raw_sql: &common::RawSql) {
-    let p = ProfileId::new();
+    let p = pid();
     let mut tx = store.begin_processing("main").await.expect("begin");
     let changes = BatchChanges {
         links: links(p, &["email:ann@x.com", "phone:13800138000", "anonymous_id:a1"], 1),
@@ -162,7 +173,7 @@ async fn identities_are_found_by_value_and_personal_data_is_encrypted(store: &Sq
 }
 
 async fn a_merge_moves_everything_and_old_ids_still_resolve(store: &SqlStore) {
-    let (a, b, c) = (ProfileId::new(), ProfileId::new(), ProfileId::new());
+    let (a, b, c) = (pid(), pid(), pid());
     let mut tx = store.begin_processing("main").await.expect("begin");
     let mut setup = created(vec![state(a, 1), state(b, 2), state(c, 3)]);
     setup.links = [
@@ -210,7 +221,7 @@ async fn a_merge_moves_everything_and_old_ids_still_resolve(store: &SqlStore) {
 async fn profile_lists_page_and_filter(store: &SqlStore) {
     let mut states = Vec::new();
     for m in 0..5u32 {
-        let mut s = state(ProfileId::new(), m);
+        let mut s = state(pid(), m);
         s.event_count = i64::from(m);
         if m % 2 == 0 {
             s.traits.insert("vip".into(), serde_json::json!(true));
@@ -319,3 +330,20 @@ mod run {
 }
 
 conformance!(log, pii, processing, identities, merges, lists, keys);
+
+#[tokio::test]
+async fn a_different_encryption_key_is_refused_at_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let open = |key: u8| {
+        SqlStore::open(StoreOptions {
+            database_url: None,
+            data_dir: dir.path().to_path_buf(),
+            synchronous: Synchronous::Normal,
+            max_connections: 2,
+            pii: PiiCipher::new(&[key; 32]),
+        })
+    };
+    open(1).await.expect("first open records the key").close().await;
+    assert!(matches!(open(2).await, Err(StoreError::Conflict(_))), "another key would corrupt the data");
+    open(1).await.expect("the right key opens again").close().await;
+}

@@ -100,7 +100,11 @@ async fn events(
     Query(p): Query<PageParams>,
 ) -> ApiResult<Json<Value>> {
     let id = parse_profile_id(&id)?;
-    let page = state.store.profile_events(id, &p.request()?).await?;
+    let page = p.request()?;
+    if page.after.as_ref().is_some_and(|(_, seq)| seq.parse::<i64>().is_err()) {
+        return Err(ApiError::new(ErrorCode::InvalidCursor, "the cursor is not one this server issued"));
+    }
+    let page = state.store.profile_events(id, &page).await?;
     Ok(Json(json!({
         "items": page.items.iter().map(event_json).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),

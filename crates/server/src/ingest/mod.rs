@@ -159,6 +159,17 @@ async fn ingest(
                             if let Some(payload) = merged {
                                 m.payload = payload;
                             }
+                            if m.payload.len() > message::MAX_EVENT_BYTES {
+                                let e = Error::new(
+                                    ErrorCode::PayloadTooLarge,
+                                    format!(
+                                        "with the batch context the event is over {} bytes",
+                                        message::MAX_EVENT_BYTES
+                                    ),
+                                );
+                                reject(i, e);
+                                continue;
+                            }
                         }
                         accepted.push(record(&key.id, m, received_at));
                     }

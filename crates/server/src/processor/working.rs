@@ -89,7 +89,7 @@ impl Working {
             Target::Existing(id) => id,
             Target::New => {
                 let state = ProfileState {
-                    id: ProfileId::new(),
+                    id: ProfileId(uuid::Uuid::now_v7()),
                     traits: Default::default(),
                     trait_times: Default::default(),
                     first_seen: r.timestamp,

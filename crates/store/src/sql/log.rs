@@ -17,7 +17,13 @@ pub(crate) struct SqlLog {
 impl EventLog for SqlLog {
     async fn append(&self, records: &[NewLogRecord]) -> Result<()> {
         for part in records.chunks(chunk::MAX_CHUNK_RECORDS) {
-            let body = chunk::encode(part, |r| self.pii.seal_json(&r.payload));
+            let sealed = part
+                .iter()
+                .map(|r| self.pii.seal_json(&r.payload))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            let payloads: Vec<&str> = sealed.iter().map(|c| c.as_ref()).collect();
+            let body = chunk::encode(part, &payloads);
             let insert =
                 sqlx::query("INSERT INTO log_chunks (count, body) VALUES ($1, $2)").bind(part.len() as i64).bind(body);
             match self.dialect {

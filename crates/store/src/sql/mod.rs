@@ -153,14 +153,16 @@ impl SqlStore {
                     .await
                     .map_err(backend)?;
                 PG_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
-                Ok(SqlStore {
+                let store = SqlStore {
                     log: log::SqlLog { pool: pool.clone(), dialect: Dialect::Postgres, pii: options.pii.clone() },
                     proc_pool: pool.clone(),
                     checkpointer: None,
                     pool,
                     dialect: Dialect::Postgres,
                     pii: options.pii,
-                })
+                };
+                store.verify_key().await?;
+                Ok(store)
             }
             Some(other) => Err(StoreError::Backend(format!(
                 "unsupported database URL {:?}: use postgres://…, or none for the embedded store",
@@ -184,15 +186,41 @@ impl SqlStore {
                 let log_pool = log_opts.connect(&log_url).await.map_err(backend)?;
                 SQLITE_LOG_MIGRATOR.run(&log_pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
                 let checkpointer = tokio::spawn(checkpoint_loop(log_pool.clone()));
-                Ok(SqlStore {
+                let store = SqlStore {
                     log: log::SqlLog { pool: log_pool, dialect: Dialect::Sqlite, pii: options.pii.clone() },
                     proc_pool,
                     checkpointer: Some(checkpointer),
                     pool,
                     dialect: Dialect::Sqlite,
                     pii: options.pii,
-                })
+                };
+                store.verify_key().await?;
+                Ok(store)
             }
+        }
+    }
+
+    /// Records the PII key's check value on first start; refuses a different key.
+    async fn verify_key(&self) -> Result<(), StoreError> {
+        let check = self.pii.key_check();
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('pii_key_check', $1) ON CONFLICT (key) DO NOTHING")
+            .bind(check.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        let row = sqlx::query("SELECT value FROM meta WHERE key = 'pii_key_check'")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        let stored: String = sqlx::Row::try_get(&row, 0).map_err(backend)?;
+        if stored == check {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict(
+                "the encryption key is not the one this database was written with; \
+                 set security.encryption_key (or restore encryption.key) to the original key"
+                    .into(),
+            ))
         }
     }
 

@@ -4,6 +4,7 @@ use super::{Dialect, SqlStore, backend, from_micros, micros};
 use crate::pii::PiiCipher;
 use crate::{BatchChanges, ProcessTx, ProfileState, Result, StoreError};
 use async_trait::async_trait;
+use beacon_core::resolve::MergeReason;
 use beacon_core::{Identity, IdentityKind, ProfileId};
 use sqlx::any::Any;
 use sqlx::{AssertSqlSafe, Row, Transaction};
@@ -54,6 +55,27 @@ pub(crate) fn decode_identity(
     Ok(Identity { kind, value })
 }
 
+/// A merge reason as stored: a shared email or phone is encrypted.
+pub(crate) fn encode_reason(pii: &PiiCipher, reason: &MergeReason) -> Result<String> {
+    let mut reason = reason.clone();
+    if let MergeReason::SharedIdentity { identity } = &mut reason
+        && identity.kind.is_pii()
+    {
+        identity.value = format!("{}{}", crate::pii::SEALED_PREFIX, pii.encrypt(&identity.value));
+    }
+    serde_json::to_string(&reason).map_err(json_err)
+}
+
+pub(crate) fn decode_reason(pii: &PiiCipher, text: &str) -> Result<MergeReason> {
+    let mut reason: MergeReason = serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    if let MergeReason::SharedIdentity { identity } = &mut reason
+        && let Some(sealed) = identity.value.strip_prefix(crate::pii::SEALED_PREFIX)
+    {
+        identity.value = pii.decrypt(sealed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    }
+    Ok(reason)
+}
+
 pub(crate) fn parse_id(s: &str) -> Result<ProfileId> {
     s.parse().map_err(|_| StoreError::Corrupt(format!("profile id {s:?}")))
 }
@@ -84,6 +106,10 @@ fn placeholders(dialect: Dialect, rows: usize, width: usize) -> String {
 }
 
 impl SqlProcessTx {
+    fn seal(&self, text: &str) -> Result<String> {
+        self.pii.seal_json(text).map(|c| c.into_owned()).map_err(|e| StoreError::Backend(e.to_string()))
+    }
+
     async fn exec(&mut self, sql: &'static str, a: &str, b: &str) -> Result<()> {
         sqlx::query(sql).bind(a).bind(b).execute(&mut *self.tx).await.map_err(backend)?;
         Ok(())
@@ -107,7 +133,7 @@ impl SqlProcessTx {
             for s in part {
                 q = q
                     .bind(s.id.to_string())
-                    .bind(self.pii.seal_json(&serde_json::Value::Object(s.traits.clone()).to_string()).into_owned())
+                    .bind(self.seal(&serde_json::Value::Object(s.traits.clone()).to_string())?)
                     .bind(serde_json::to_string(&s.trait_times).map_err(json_err)?)
                     .bind(micros(s.first_seen))
                     .bind(micros(s.last_seen))
@@ -262,7 +288,7 @@ impl ProcessTx for SqlProcessTx {
             .bind(into.as_str())
             .bind(from.as_str())
             .bind(micros(m.at))
-            .bind(serde_json::to_string(&m.reason).map_err(json_err)?)
+            .bind(encode_reason(&self.pii, &m.reason)?)
             .bind(m.message_id.as_str())
             .execute(&mut *self.tx)
             .await
@@ -303,7 +329,7 @@ impl ProcessTx for SqlProcessTx {
                     .bind(e.name.as_deref())
                     .bind(micros(e.timestamp))
                     .bind(micros(e.received_at))
-                    .bind(self.pii.seal_json(&e.payload).into_owned());
+                    .bind(self.seal(&e.payload)?);
             }
             q.execute(&mut *self.tx).await.map_err(backend)?;
         }

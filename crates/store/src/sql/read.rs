@@ -1,6 +1,6 @@
 //! Profile reads: lookup by identity, by id, lists and timelines.
 
-use super::process::{decode_identity, parse_id};
+use super::process::{decode_identity, decode_reason, parse_id};
 use super::{Dialect, SqlStore, backend, from_micros, micros};
 use crate::{MergeRecord, Overview, Page, PageRequest, Profile, ProfileQuery, Result, StoreError, StoredEvent};
 use beacon_core::message::MessageKind;
@@ -48,7 +48,7 @@ impl SqlStore {
                     Ok(MergeRecord {
                         merged_id: parse_id(&r.try_get::<String, _>(0).map_err(backend)?)?,
                         at: from_micros(r.try_get(1).map_err(backend)?)?,
-                        reason: serde_json::from_str(&reason).map_err(corrupt)?,
+                        reason: decode_reason(&self.pii, &reason)?,
                         message_id: r.try_get(3).map_err(backend)?,
                     })
                 })

@@ -19,6 +19,9 @@ impl RawSql {
         for r in sqlx::query("SELECT traits FROM profiles").fetch_all(&self.pool).await.expect("profiles") {
             out.push_str(&r.get::<String, _>(0));
         }
+        for r in sqlx::query("SELECT reason FROM merges").fetch_all(&self.pool).await.expect("merges") {
+            out.push_str(&r.get::<String, _>(0));
+        }
         for r in sqlx::query("SELECT body FROM log_chunks").fetch_all(&self.log_pool).await.expect("chunks") {
             out.push_str(&String::from_utf8_lossy(&r.get::<Vec<u8>, _>(0)));
         }
