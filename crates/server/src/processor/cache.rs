@@ -13,7 +13,7 @@ use beacon_store::ProfileState;
 use std::collections::HashMap;
 
 /// Most profiles held before the cache is emptied.
-pub const CAPACITY: usize = 100_000;
+pub const CAPACITY: usize = 20_000;
 
 #[derive(Default)]
 pub struct Cache {
