@@ -128,7 +128,11 @@ fn id_field(raw: Option<&RawValue>, field: &str) -> Result<Option<String>, Error
         Some(b'"') => serde_json::from_str::<Cow<str>>(text)
             .map_err(|_| invalid(format!("{field} is not a valid string")))?
             .into_owned(),
-        Some(b'-' | b'0'..=b'9') => text.to_string(),
+        // a number must survive any JSON parser exactly: a 64-bit integer
+        Some(b'-' | b'0'..=b'9') if text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok() => text.to_string(),
+        Some(b'-' | b'0'..=b'9') => {
+            return Err(invalid(format!("{field} as a number must be a 64-bit integer; send it as a string")));
+        }
         _ => return Err(invalid(format!("{field} must be a string or a number"))),
     };
     if value.len() > crate::identity::MAX_IDENTITY_LEN {
@@ -352,6 +356,8 @@ mod tests {
         assert_eq!(code(r#"{"type":"alias","userId":"u"}"#), Some(ErrorCode::InvalidEvent));
         assert_eq!(code(r#"{"type":"group","userId":"u"}"#), Some(ErrorCode::InvalidEvent));
         assert_eq!(code("[1]"), Some(ErrorCode::InvalidEvent));
+        assert_eq!(code(r#"{"type":"identify","userId":12345678901234567890123}"#), Some(ErrorCode::InvalidEvent));
+        assert_eq!(code(r#"{"type":"identify","userId":1.5}"#), Some(ErrorCode::InvalidEvent));
         assert_eq!(
             code(r#"{"type":"track","event":"e","userId":"u","messageId":"a\u0000b"}"#),
             Some(ErrorCode::InvalidEvent)
