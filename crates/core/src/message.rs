@@ -159,6 +159,20 @@ fn object_field(raw: Option<&RawValue>, field: &str) -> Result<(), Error> {
     }
 }
 
+/// Can every store keep this text? It must parse (no lone surrogates) and
+/// hold no NUL character anywhere (PostgreSQL text and JSON refuse it).
+fn escapes_are_storable(text: &str) -> bool {
+    fn clean(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => !s.contains('\0'),
+            serde_json::Value::Array(a) => a.iter().all(clean),
+            serde_json::Value::Object(m) => m.iter().all(|(k, v)| !k.contains('\0') && clean(v)),
+            _ => true,
+        }
+    }
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| clean(&v))
+}
+
 /// Parses an ISO-8601 / RFC 3339 time.
 pub fn parse_time(s: &str, field: &str) -> Result<DateTime<Utc>, Error> {
     DateTime::parse_from_rfc3339(s.trim())
@@ -229,8 +243,10 @@ pub fn validate(raw: &RawValue, env: &Envelope<'_>) -> Result<IncomingMessage, E
     // Escapes can hide text that JSON parsers reject later (a lone UTF-16
     // surrogate from a truncated emoji): such a message must fail here, not
     // after it was acknowledged.
-    if text.contains("\\u") && serde_json::from_str::<serde_json::Value>(text).is_err() {
-        return Err(invalid("the event contains an invalid escape (e.g. a lone UTF-16 surrogate)"));
+    if text.contains("\\u") && !escapes_are_storable(text) {
+        return Err(invalid(
+            "the event contains an invalid escape (a lone UTF-16 surrogate) or a NUL character (\\u0000)",
+        ));
     }
     let original = match wire.timestamp.as_deref().or(wire.original_timestamp.as_deref()) {
         Some(t) => Some(parse_time(t, "timestamp")?),
@@ -333,6 +349,16 @@ mod tests {
         let v: serde_json::Value = out.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
         assert_eq!(v["context"], serde_json::json!({"ip": "9.9.9.9", "library": {"name": "batch"}}));
         assert_eq!(apply_batch_defaults(r#"{"type":"track"}"#, None, None), None);
+    }
+
+    #[test]
+    fn nul_characters_anywhere_are_refused_because_postgres_cannot_store_them() {
+        assert_eq!(
+            code(r#"{"type":"identify","userId":"u","traits":{"name":"a\u0000b"}}"#),
+            Some(ErrorCode::InvalidEvent)
+        );
+        assert_eq!(code(r#"{"type":"identify","userId":"u","traits":{"a\u0000":1}}"#), Some(ErrorCode::InvalidEvent));
+        assert!(check(r#"{"type":"identify","userId":"u","traits":{"path":"C:\\u0000dir"}}"#, None).is_ok());
     }
 
     #[test]
