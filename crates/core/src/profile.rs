@@ -19,8 +19,6 @@ pub struct Profile {
     pub id: ProfileId,
     pub identities: Vec<Identity>,
     pub traits: Map<String, Value>,
-    #[serde(skip)]
-    pub trait_times: TraitTimes,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
     pub event_count: i64,

@@ -69,7 +69,7 @@ pub struct Running {
     store: Arc<SqlStore>,
     stop: watch::Sender<bool>,
     writer: JoinHandle<()>,
-    processor: JoinHandle<()>,
+    processor: Option<JoinHandle<()>>,
 }
 
 /// Starts the writer and processor on `store`; returns the state for the router.
@@ -84,7 +84,7 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> Running {
     );
     let (stop, stop_rx) = watch::channel(false);
     let rules = settings.identity_rules();
-    let processor = if settings.ingest.run_processor {
+    let processor = settings.ingest.run_processor.then(|| {
         tokio::spawn(processor::run(
             dyn_store.clone(),
             rules.clone(),
@@ -92,9 +92,7 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> Running {
             committed,
             stop_rx,
         ))
-    } else {
-        tokio::spawn(async {})
-    };
+    });
     let gate = auth::Gatekeeper::new(settings.security.admin_rate_per_second, settings.security.ingest_rate_per_second);
     let state = AppState::new(Inner {
         store: dyn_store,
@@ -121,7 +119,9 @@ impl Running {
         // the writer ends when the last handle (held by the state) is gone
         let _ = writer.await;
         let _ = stop.send(true);
-        let _ = processor.await;
+        if let Some(processor) = processor {
+            let _ = processor.await;
+        }
         store.close().await;
     }
 }

@@ -224,10 +224,6 @@ impl SqlStore {
         }
     }
 
-    pub fn is_embedded(&self) -> bool {
-        self.dialect == Dialect::Sqlite
-    }
-
     /// Closes the pools (checkpointing the SQLite WAL).
     pub async fn close(&self) {
         if let Some(c) = &self.checkpointer {

@@ -57,7 +57,6 @@ impl SqlStore {
             id: parse_id(&id)?,
             identities,
             traits: serde_json::from_str(&traits).map_err(corrupt)?,
-            trait_times: Default::default(),
             first_seen: from_micros(row.try_get("first_seen").map_err(backend)?)?,
             last_seen: from_micros(row.try_get("last_seen").map_err(backend)?)?,
             event_count: row.try_get("event_count").map_err(backend)?,
