@@ -74,9 +74,9 @@ fn load_until_killed(server: &mut Server) -> Outcome {
     Arc::try_unwrap(outcome).ok().expect("senders done").into_inner().expect("lock")
 }
 
-fn survive_kill9(database_url: Option<&str>) {
+fn survive_kill9(database_url: Option<&str>, env: &[(String, String)]) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut server = Server::start(&dir.path().join("data"), database_url);
+    let mut server = Server::start_with(&dir.path().join("data"), database_url, env);
     let outcome = load_until_killed(&mut server);
     server.restart();
     // what a real SDK does: retry the batches that got no answer
@@ -104,11 +104,16 @@ fn survive_kill9(database_url: Option<&str>) {
 
 #[test]
 fn kill9_under_load_loses_no_acknowledged_event_embedded() {
-    survive_kill9(None);
+    survive_kill9(None, &[]);
+}
+
+#[test]
+fn kill9_under_load_loses_no_acknowledged_event_embedded_fsync_per_commit() {
+    survive_kill9(None, &[("BEACON__STORAGE__SYNCHRONOUS".into(), "full".into())]);
 }
 
 #[test]
 fn kill9_under_load_loses_no_acknowledged_event_postgres() {
     let pg = PgSchema::new();
-    survive_kill9(Some(&pg.url));
+    survive_kill9(Some(&pg.url), &[]);
 }

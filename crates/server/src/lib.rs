@@ -69,30 +69,36 @@ pub struct Running {
     store: Arc<SqlStore>,
     stop: watch::Sender<bool>,
     writer: JoinHandle<()>,
-    processor: Option<JoinHandle<()>>,
+    processor: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 /// Starts the writer and processor on `store`; returns the state for the router.
-pub fn start(settings: Settings, store: Arc<SqlStore>) -> Running {
+pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running> {
     let committed = Arc::new(Notify::new());
     let dyn_store: Arc<dyn Store> = store.clone();
     let (writer, writer_task) = ingest::writer::spawn(
         dyn_store.clone(),
         settings.ingest.queue_capacity,
         settings.ingest.max_group_records,
+        match settings.synchronous() {
+            Some(Synchronous::Normal) => ingest::writer::Ack::AfterCommit,
+            _ => ingest::writer::Ack::AfterSync,
+        },
         committed.clone(),
     );
     let (stop, stop_rx) = watch::channel(false);
     let rules = settings.identity_rules();
     let processor = settings.ingest.run_processor.then(|| {
-        tokio::spawn(processor::run(
+        processor::spawn(
             dyn_store.clone(),
             rules.clone(),
             settings.ingest.processor_batch,
+            std::time::Duration::from_millis(settings.ingest.processor_linger_ms),
             committed,
             stop_rx,
-        ))
+        )
     });
+    let processor = processor.transpose().context("starting the processor thread")?;
     let gate = auth::Gatekeeper::new(settings.security.admin_rate_per_second, settings.security.ingest_rate_per_second);
     let state = AppState::new(Inner {
         store: dyn_store,
@@ -103,7 +109,7 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> Running {
         metrics: metrics_handle(),
         ready: true.into(),
     });
-    Running { state, store, stop, writer: writer_task, processor }
+    Ok(Running { state, store, stop, writer: writer_task, processor })
 }
 
 impl Running {

@@ -47,6 +47,10 @@ pub struct IngestSettings {
     pub queue_capacity: usize,
     /// Records the processor handles per transaction.
     pub processor_batch: u32,
+    /// Under a steady trickle, how long the processor lets records gather
+    /// before its next transaction (one transaction per few events costs more
+    /// than the events). An idle processor still starts at once when woken.
+    pub processor_linger_ms: u64,
     /// Run the processor in this process (turn off on ingest-only nodes).
     pub run_processor: bool,
 }
@@ -86,13 +90,14 @@ impl Default for Settings {
             storage: StorageSettings {
                 data_dir: PathBuf::from("./beacon-data"),
                 database_url: String::new(),
-                synchronous: "full".into(),
+                synchronous: "normal".into(),
                 max_connections: 8,
             },
             ingest: IngestSettings {
                 max_group_records: 5_000,
                 queue_capacity: 1024,
                 processor_batch: 500,
+                processor_linger_ms: 10,
                 run_processor: true,
             },
             identity: IdentitySettings {

@@ -42,11 +42,19 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// The durable, ordered event log.
 #[async_trait]
 pub trait EventLog: Send + Sync {
-    /// Appends records in one durable transaction.
+    /// Writes records in one transaction. They are durable, and seen by
+    /// [`read`](Self::read), once a [`sync`](Self::sync) that started after
+    /// this call returned has returned (on some backends at once).
     async fn append(&self, records: &[NewLogRecord]) -> Result<()>;
-    /// Records with `seq > after`, oldest first.
+    /// Makes every append that returned before this call durable and
+    /// readable. One sync covers any number of appends, so a writer can
+    /// append the next group while the last one is being synced.
+    async fn sync(&self) -> Result<()>;
+    /// Durable records with `seq > after`, oldest first.
     async fn read(&self, after: i64, limit: u32) -> Result<Vec<LogRecord>>;
-    /// The highest sequence number written (0 if empty).
+    /// The highest sequence number committed, synced or not (0 if empty):
+    /// once a processor's offset reaches it, everything accepted so far has
+    /// been processed.
     async fn head(&self) -> Result<i64>;
 }
 

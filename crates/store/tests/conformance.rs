@@ -68,6 +68,7 @@ async fn the_log_returns_appended_records_in_order(store: &SqlStore) {
     log.append(&batch).await.expect("append");
     log.append(&[log_record(300)]).await.expect("append one");
     log.append(&[log_record(301), log_record(302)]).await.expect("append two");
+    log.sync().await.expect("sync");
     let all = log.read(0, 10_000).await.expect("read");
     assert_eq!(all.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), (0..303).map(log_record).collect::<Vec<_>>());
     assert!(all.windows(2).all(|w| w[0].seq < w[1].seq), "sequence numbers increase");
@@ -95,6 +96,7 @@ async fn personal_data_in_payloads_is_sealed_at_rest(store: &SqlStore, raw_sql: 
     rec.payload =
         r#"{"type":"identify","userId":"u","traits":{"email":"secret@x.com","phone":"+8613912345678"}}"#.into();
     store.event_log().append(std::slice::from_ref(&rec)).await.expect("append");
+    store.event_log().sync().await.expect("sync");
     let back = store.event_log().read(0, 10).await.expect("read");
     assert_eq!(back[0].record.payload, rec.payload, "the processor reads it as sent");
     let p = pid();
@@ -346,4 +348,40 @@ async fn a_different_encryption_key_is_refused_at_open() {
     open(1).await.expect("first open records the key").close().await;
     assert!(matches!(open(2).await, Err(StoreError::Conflict(_))), "another key would corrupt the data");
     open(1).await.expect("the right key opens again").close().await;
+}
+
+/// The embedded log: an append is read only after a sync (so the processor
+/// never acts on what a power loss could take back), and whatever a crash
+/// left committed is visible after reopening; under either fsync policy.
+#[tokio::test]
+async fn embedded_appends_are_read_only_once_synced() {
+    for synchronous in [Synchronous::Normal, Synchronous::Full] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let open = || {
+            SqlStore::open(StoreOptions {
+                database_url: None,
+                data_dir: dir.path().to_path_buf(),
+                synchronous,
+                max_connections: 2,
+                pii: PiiCipher::new(&[7; 32]),
+            })
+        };
+        let store = open().await.expect("open");
+        let log = store.event_log();
+        log.append(&[log_record(1)]).await.expect("append");
+        log.sync().await.expect("sync");
+        log.append(&[log_record(2), log_record(3)]).await.expect("append");
+        let seen = log.read(0, 100).await.expect("read");
+        assert_eq!(seen.iter().map(|r| r.record.message_id.as_str()).collect::<Vec<_>>(), ["m1"], "{synchronous:?}");
+        assert!(log.head().await.expect("head") > seen[0].seq, "the head counts committed records");
+        log.sync().await.expect("sync");
+        let all = log.read(0, 100).await.expect("read");
+        assert_eq!(all.len(), 3);
+        assert_eq!(log.head().await.ok(), all.last().map(|r| r.seq), "the head is the last committed record");
+        log.append(&[log_record(4)]).await.expect("append, never synced");
+        store.close().await;
+        let again = open().await.expect("reopen");
+        assert_eq!(again.event_log().read(0, 100).await.expect("read").len(), 4, "the committed append survives");
+        again.close().await;
+    }
 }

@@ -31,6 +31,8 @@ pub struct BenchOptions {
     pub database_url: Option<String>,
     pub synchronous: String,
     pub processor: bool,
+    /// Which measurements to run: `batch`, `track`.
+    pub only: Vec<String>,
 }
 
 fn auth() -> String {
@@ -100,7 +102,7 @@ async fn start_beacon(opts: &BenchOptions) -> anyhow::Result<Beacon> {
     keys::bootstrap(store.as_ref(), Some(ADMIN_KEY.into()), Some(WRITE_KEY.into()), chrono::Utc::now()).await?;
     let listener = beacon_server::bind("127.0.0.1:0".parse()?).await?;
     let addr = listener.local_addr()?;
-    let running = beacon_server::start(settings, store.clone());
+    let running = beacon_server::start(settings, store.clone())?;
     tokio::spawn(beacon_server::serve(running, listener, std::future::pending()));
     Ok(Beacon { addr, store, _dir: dir })
 }
@@ -211,19 +213,28 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
     println!("| measurement | per second | p50 ms | p99 ms | failed |\n|---|---|---|---|---|");
     let warm = Duration::from_secs(1);
     loadgen::run(base, opts.connections, warm, batches.clone()).await;
-    let (b_batch, x_batch) = paired(base, &beacon, opts.connections, dur, &batches, opts.processor).await?;
-    println!("{}", line("parse-only baseline, /v1/batch (events/s)", &b_batch, BATCH as f64));
-    println!("{}", line("Beacon durable, /v1/batch (events/s)", &x_batch, BATCH as f64));
-    // the processor's own rate: how fast it drains what the last round left
-    let backlog_started = Instant::now();
-    let backlog = count_unprocessed(beacon.store.as_ref()).await?;
-    if opts.processor {
-        wait_processed(beacon.store.as_ref()).await?;
+    let wants = |m: &str| opts.only.iter().any(|o| o == m);
+    let mut ratios = Vec::new();
+    let mut backlog = None;
+    if wants("batch") {
+        let (b_batch, x_batch) = paired(base, &beacon, opts.connections, dur, &batches, opts.processor).await?;
+        println!("{}", line("parse-only baseline, /v1/batch (events/s)", &b_batch, BATCH as f64));
+        println!("{}", line("Beacon durable, /v1/batch (events/s)", &x_batch, BATCH as f64));
+        ratios.push(("batch", x_batch.per_second() / b_batch.per_second().max(1e-9)));
+        // the processor's own rate: how fast it drains what the last round left
+        let started = Instant::now();
+        let n = count_unprocessed(beacon.store.as_ref()).await?;
+        if opts.processor {
+            wait_processed(beacon.store.as_ref()).await?;
+        }
+        backlog = Some((n, started.elapsed()));
     }
-    let drain = backlog_started.elapsed();
-    let (b_track, x_track) = paired(base, &beacon, opts.connections, dur, &tracks, opts.processor).await?;
-    println!("{}", line("parse-only baseline, /v1/track (requests/s)", &b_track, 1.0));
-    println!("{}", line("Beacon durable, /v1/track (requests/s)", &x_track, 1.0));
+    if wants("track") {
+        let (b_track, x_track) = paired(base, &beacon, opts.connections, dur, &tracks, opts.processor).await?;
+        println!("{}", line("parse-only baseline, /v1/track (requests/s)", &b_track, 1.0));
+        println!("{}", line("Beacon durable, /v1/track (requests/s)", &x_track, 1.0));
+        ratios.push(("track", x_track.per_second() / b_track.per_second().max(1e-9)));
+    }
     let mut vis = Vec::new();
     if opts.processor {
         wait_processed(beacon.store.as_ref()).await?;
@@ -232,8 +243,9 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
     vis.sort_by(f64::total_cmp);
     let pct = |p: f64| vis.get(((p / 100.0) * (vis.len().max(1) - 1) as f64).round() as usize).copied().unwrap_or(0.0);
     println!("\n| ratio | value |\n|---|---|");
-    println!("| batch: Beacon / baseline | {:.2} |", x_batch.per_second() / b_batch.per_second().max(1e-9));
-    println!("| track: Beacon / baseline | {:.2} |", x_track.per_second() / b_track.per_second().max(1e-9));
+    for (name, ratio) in ratios {
+        println!("| {name}: Beacon / baseline | {ratio:.2} |");
+    }
     if opts.processor {
         println!(
             "\nIngest to visible on the profile (idle server, {} samples): p50 {:.1} ms, p99 {:.1} ms",
@@ -241,13 +253,15 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
             pct(50.0),
             pct(99.0)
         );
-        println!(
-            "Processor: drained a backlog of {backlog} events in {:.1} s ({:.0} events/s, nothing else running)",
-            drain.as_secs_f64(),
-            backlog as f64 / drain.as_secs_f64().max(1e-9)
-        );
-    } else {
-        println!("\nProcessor off: {backlog} events stay unprocessed in the log.");
+        if let Some((n, drain)) = backlog {
+            println!(
+                "Processor: drained a backlog of {n} events in {:.1} s ({:.0} events/s, nothing else running)",
+                drain.as_secs_f64(),
+                n as f64 / drain.as_secs_f64().max(1e-9)
+            );
+        }
+    } else if let Some((n, _)) = backlog {
+        println!("\nProcessor off: {n} events stay unprocessed in the log.");
     }
     Ok(())
 }

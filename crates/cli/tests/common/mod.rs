@@ -19,10 +19,16 @@ pub struct Server {
     pub addr: String,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
+    /// Extra `BEACON__…` settings, kept across restarts.
+    pub env: Vec<(String, String)>,
 }
 
 impl Server {
     pub fn start(data_dir: &Path, database_url: Option<&str>) -> Server {
+        Server::start_with(data_dir, database_url, &[])
+    }
+
+    pub fn start_with(data_dir: &Path, database_url: Option<&str>, env: &[(String, String)]) -> Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -34,6 +40,7 @@ impl Server {
             cmd.arg("--database-url").arg(url);
         }
         let mut child = cmd
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env("BEACON_ADMIN_KEY", ADMIN)
             .env("BEACON_WRITE_KEY", WRITE)
             .env("BEACON__LOG__LEVEL", "warn")
@@ -56,7 +63,13 @@ impl Server {
             let log = std::fs::read_to_string(data_dir.with_extension("log")).unwrap_or_default();
             panic!("beacon did not start:\n{log}")
         });
-        Server { child, addr, data_dir: data_dir.to_path_buf(), database_url: database_url.map(str::to_string) }
+        Server {
+            child,
+            addr,
+            data_dir: data_dir.to_path_buf(),
+            database_url: database_url.map(str::to_string),
+            env: env.to_vec(),
+        }
     }
 
     /// SIGKILL: no shutdown, no flush.
@@ -72,7 +85,7 @@ impl Server {
     }
 
     pub fn restart(&mut self) {
-        *self = Server::start(&self.data_dir.clone(), self.database_url.clone().as_deref());
+        *self = Server::start_with(&self.data_dir.clone(), self.database_url.clone().as_deref(), &self.env.clone());
     }
 
     pub fn get(&self, path: &str) -> (u16, Value) {

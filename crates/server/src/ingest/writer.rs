@@ -1,18 +1,25 @@
-//! The group-committing log writer.
+//! The group-committing log writer, pipelined.
 //!
-//! Handlers hand their records to one writer task and wait. While a commit is
-//! in flight, new requests queue up; the next commit takes all of them at
-//! once. So under load many requests share one transaction (one fsync), and
-//! a request is acknowledged only after the commit holding its records.
+//! Handlers hand their records to one writer task and wait. The writer
+//! appends everything queued in one transaction and passes the waiters on to
+//! the syncer, which makes the appends durable ([`EventLog::sync`], an fsync
+//! on the embedded store) and only then acknowledges them. While the syncer
+//! waits for the disk, the writer already appends the next group, and one
+//! sync covers every append before it. So under load many requests share one
+//! transaction and one fsync, and a request is acknowledged only once durable.
+//!
+//! [`EventLog::sync`]: beacon_store::EventLog::sync
 
 use beacon_store::{NewLogRecord, Store, StoreError};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc, oneshot};
+
+type Done = oneshot::Sender<Result<(), Arc<StoreError>>>;
 
 struct Job {
     records: Vec<NewLogRecord>,
-    done: oneshot::Sender<Result<(), Arc<StoreError>>>,
+    done: Done,
 }
 
 /// Why records were not written.
@@ -32,7 +39,7 @@ pub struct WriterHandle {
 }
 
 impl WriterHandle {
-    /// Writes durably; returns once committed.
+    /// Writes durably; returns once committed and synced.
     pub async fn write(&self, records: Vec<NewLogRecord>) -> Result<(), WriteError> {
         let (done, wait) = oneshot::channel();
         self.tx.try_send(Job { records, done }).map_err(|e| match e {
@@ -48,49 +55,136 @@ impl WriterHandle {
     }
 }
 
+/// When a request is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ack {
+    /// After the sync that makes its records durable (`storage.synchronous = full`).
+    AfterSync,
+    /// After its records are committed to the log (in the OS, so they survive
+    /// a process crash); the sync follows at once in the background
+    /// (`storage.synchronous = normal`).
+    AfterCommit,
+}
+
 /// Starts the writer. It stops after every handle is dropped and the queue
-/// is drained, so a graceful shutdown flushes everything accepted.
+/// is drained and synced, so a graceful shutdown flushes everything accepted.
 pub fn spawn(
     store: Arc<dyn Store>,
     capacity: usize,
     max_group: usize,
+    ack: Ack,
     committed: Arc<Notify>,
 ) -> (WriterHandle, tokio::task::JoinHandle<()>) {
-    let (tx, mut rx) = mpsc::channel::<Job>(capacity);
+    let (tx, rx) = mpsc::channel::<Job>(capacity);
+    let (appended, to_sync) = mpsc::channel::<Vec<Done>>(1);
+    let gap = match ack {
+        Ack::AfterSync => Duration::ZERO,
+        Ack::AfterCommit => BACKGROUND_SYNC_GAP,
+    };
+    let syncer = tokio::spawn(sync_loop(store.clone(), to_sync, gap, committed));
     let task = tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut jobs = vec![first];
-            let mut count = jobs[0].records.len();
-            while count < max_group {
-                match rx.try_recv() {
-                    Ok(job) => {
-                        count += job.records.len();
-                        jobs.push(job);
-                    }
-                    Err(_) => break,
-                }
-            }
-            let mut records = Vec::with_capacity(count);
-            let mut waiters = Vec::with_capacity(jobs.len());
-            for job in jobs {
-                records.extend(job.records);
-                waiters.push(job.done);
-            }
-            let started = Instant::now();
-            let result = store.log().append(&records).await.map_err(Arc::new);
-            metrics::histogram!("beacon_store_append_seconds").record(started.elapsed().as_secs_f64());
-            metrics::histogram!("beacon_group_commit_records").record(records.len() as f64);
-            if result.is_ok() {
-                metrics::counter!("beacon_ingest_events_stored_total").increment(records.len() as u64);
-                committed.notify_one();
-            } else if let Err(e) = &result {
-                tracing::error!("event log append failed: {e}");
-            }
-            for w in waiters {
-                let _ = w.send(result.clone());
-            }
-            metrics::gauge!("beacon_writer_queue_depth").set(rx.len() as f64);
-        }
+        write_loop(store, rx, max_group, ack, appended).await;
+        let _ = syncer.await;
     });
     (WriterHandle { tx }, task)
+}
+
+async fn write_loop(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<Job>,
+    max_group: usize,
+    ack: Ack,
+    appended: mpsc::Sender<Vec<Done>>,
+) {
+    while let Some(first) = rx.recv().await {
+        // at most one group waits for the next sync: while it waits, requests
+        // queue up here and make the group after it bigger
+        let slot = match ack {
+            Ack::AfterSync => match appended.reserve().await {
+                Ok(slot) => Some(slot),
+                Err(_) => {
+                    answer(
+                        vec![first.done],
+                        &Err(Arc::new(StoreError::Unavailable("the log syncer has stopped".into()))),
+                    );
+                    continue;
+                }
+            },
+            Ack::AfterCommit => None,
+        };
+        let mut jobs = vec![first];
+        let mut count = jobs[0].records.len();
+        while count < max_group {
+            match rx.try_recv() {
+                Ok(job) => {
+                    count += job.records.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let mut records = Vec::with_capacity(count);
+        let mut waiters = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            records.extend(job.records);
+            waiters.push(job.done);
+        }
+        let started = Instant::now();
+        let result = store.log().append(&records).await;
+        metrics::histogram!("beacon_store_append_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("beacon_group_commit_records").record(records.len() as f64);
+        match result {
+            Ok(()) => {
+                metrics::counter!("beacon_ingest_events_stored_total").increment(records.len() as u64);
+                match slot {
+                    Some(slot) => slot.send(waiters),
+                    None => {
+                        answer(waiters, &Ok(()));
+                        // a full channel means a sync is pending; it starts after this append and covers it
+                        let _ = appended.try_send(Vec::new());
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!("event log append failed: {e}");
+                answer(waiters, &Err(Arc::new(e)));
+            }
+        }
+        metrics::gauge!("beacon_writer_queue_depth").set(rx.len() as f64);
+    }
+}
+
+/// With `Ack::AfterCommit`, the least time between the starts of two
+/// background syncs: what a power loss can take is at most this plus one
+/// fsync, and a burst of small appends costs one fsync per gap, not one each.
+const BACKGROUND_SYNC_GAP: Duration = Duration::from_millis(5);
+
+/// Syncs whatever has been appended, then acknowledges it; starts syncs at
+/// least `gap` apart.
+async fn sync_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Vec<Done>>, gap: Duration, committed: Arc<Notify>) {
+    let mut last = Instant::now() - gap;
+    while let Some(first) = rx.recv().await {
+        if !gap.is_zero() {
+            tokio::time::sleep_until((last + gap).into()).await;
+            last = Instant::now();
+        }
+        let mut waiters = first;
+        while let Ok(more) = rx.try_recv() {
+            waiters.extend(more);
+        }
+        let started = Instant::now();
+        let result = store.log().sync().await.map_err(Arc::new);
+        metrics::histogram!("beacon_store_sync_seconds").record(started.elapsed().as_secs_f64());
+        match &result {
+            Ok(()) => committed.notify_one(),
+            Err(e) => tracing::error!("event log sync failed: {e}"),
+        }
+        answer(waiters, &result);
+    }
+}
+
+fn answer(waiters: Vec<Done>, result: &Result<(), Arc<StoreError>>) {
+    for w in waiters {
+        let _ = w.send(result.clone());
+    }
 }

@@ -108,8 +108,10 @@ async fn decide_and_commit(
     Ok(records.len())
 }
 
-/// Processes until the log is exhausted; returns the records consumed.
+/// Processes everything appended so far (syncing it first); returns the
+/// records consumed.
 pub async fn drain(store: &dyn Store, rules: &IdentityRules, batch: u32) -> Result<usize, StoreError> {
+    store.log().sync().await?;
     let mut total = 0;
     let mut cache = Cache::default();
     loop {
@@ -129,11 +131,38 @@ fn event_name(kind: MessageKind, payload: &serde_json::Value) -> Option<String> 
     payload.get(field).and_then(|v| v.as_str()).map(str::to_string)
 }
 
-/// Runs until `stop` turns true and the log is drained.
+/// Starts [`run`] on its own OS thread, in a single-threaded runtime: a batch
+/// is CPU work of several milliseconds between awaits, and on the shared
+/// request workers it would hold up the ingest handlers and the log writer
+/// queued behind it. On its own thread the OS scheduler time-slices it
+/// against them instead. The receiver resolves when the processor has stopped.
+pub fn spawn(
+    store: Arc<dyn Store>,
+    rules: IdentityRules,
+    batch: u32,
+    linger: Duration,
+    wake: Arc<Notify>,
+    stop: watch::Receiver<bool>,
+) -> std::io::Result<tokio::sync::oneshot::Receiver<()>> {
+    let (done, stopped) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new().name("beacon-processor".into()).spawn(move || {
+        match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt.block_on(run(store, rules, batch, linger, wake, stop)),
+            Err(e) => tracing::error!("the processor could not start its runtime: {e}"),
+        }
+        let _ = done.send(());
+    })?;
+    Ok(stopped)
+}
+
+/// Runs until `stop` turns true and the log is drained. After a batch that
+/// did not fill up (the processor has caught up with a steady stream), it
+/// waits `linger` so the next transaction carries more records.
 pub async fn run(
     store: Arc<dyn Store>,
     rules: IdentityRules,
     batch: u32,
+    linger: Duration,
     wake: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -145,6 +174,13 @@ pub async fn run(
             Ok(n) if n > 0 => {
                 metrics::histogram!("beacon_processor_batch_seconds").record(started.elapsed().as_secs_f64());
                 backoff = Duration::from_millis(50);
+                if n < batch as usize && !*stop.borrow() {
+                    // caught up: let the next batch gather, counting from this one's start
+                    tokio::select! {
+                        _ = tokio::time::sleep_until((started + linger).into()) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
                 continue;
             }
             Ok(_) => {

@@ -78,7 +78,7 @@ impl TestApp {
             keys::create(&store, &k, "test").await.expect("key");
         }
         let store = Arc::new(store);
-        let running = beacon_server::start(settings, store.clone());
+        let running = beacon_server::start(settings, store.clone()).expect("start");
         let router = running.router();
         TestApp { running: Some(running), router, store, pg_schema, _dir: dir }
     }

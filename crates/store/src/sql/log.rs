@@ -1,16 +1,118 @@
 //! The event log: one row (chunk) per group commit, read back in order.
+//!
+//! How an append becomes durable depends on `storage.synchronous`:
+//! - `full`: SQLite fsyncs the log's WAL in each commit; an append is durable
+//!   when it returns and [`EventLog::sync`] has nothing left to do.
+//! - `normal`: the commit reaches the WAL in the OS page cache (so it
+//!   survives a process crash) without an fsync; [`EventLog::sync`] then
+//!   fsyncs the WAL file, which makes every commit before it durable. The
+//!   writer acknowledges after the commit and syncs in the background, one
+//!   fsync covering many appends.
+//!
+//! Readers see only chunks up to the last sync, so the processor never acts
+//! on a record a power loss could take back (its own state would otherwise
+//! run ahead of the log after a restart).
 
 use super::{Dialect, backend};
 use crate::chunk::{self, chunk_of, record_seq};
 use crate::pii::PiiCipher;
 use crate::{EventLog, LogRecord, NewLogRecord, Result, StoreError};
 use async_trait::async_trait;
-use sqlx::{AnyPool, Row};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Row};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 pub(crate) struct SqlLog {
     pub(crate) pool: AnyPool,
     pub(crate) dialect: Dialect,
     pub(crate) pii: PiiCipher,
+    /// SQLite `normal`: the database file whose WAL `sync` fsyncs; `None`
+    /// where commits are durable by themselves (SQLite `full`, PostgreSQL).
+    pub(crate) fsync: Option<PathBuf>,
+    /// SQLite: the highest chunk appended, and the highest one synced.
+    written: AtomicI64,
+    durable: AtomicI64,
+    /// The appender's own connection, kept between appends: taking one from
+    /// the pool and giving it back costs more than the insert itself.
+    appender: tokio::sync::Mutex<Option<PoolConnection<Any>>>,
+}
+
+impl SqlLog {
+    pub(crate) async fn open(pool: AnyPool, dialect: Dialect, pii: PiiCipher, fsync: Option<PathBuf>) -> Result<Self> {
+        let log = SqlLog {
+            pool,
+            dialect,
+            pii,
+            fsync,
+            written: AtomicI64::new(0),
+            durable: AtomicI64::new(0),
+            appender: tokio::sync::Mutex::new(None),
+        };
+        if dialect == Dialect::Sqlite {
+            // whatever a crash left in the WAL is on disk from here on
+            let last: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(seq) FROM log_chunks").fetch_one(&log.pool).await.map_err(backend)?;
+            log.written.store(last.unwrap_or(0), Ordering::SeqCst);
+            log.sync().await?;
+        }
+        Ok(log)
+    }
+
+    async fn insert_chunk(&self, conn: &mut PoolConnection<Any>, count: usize, body: Vec<u8>) -> Result<()> {
+        match self.dialect {
+            // one statement in autocommit: atomic, one round trip
+            Dialect::Sqlite => {
+                let seq: i64 = sqlx::query_scalar("INSERT INTO log_chunks (count, body) VALUES ($1, $2) RETURNING seq")
+                    .bind(count as i64)
+                    .bind(body)
+                    .fetch_one(&mut **conn)
+                    .await
+                    .map_err(backend)?;
+                self.written.fetch_max(seq, Ordering::SeqCst);
+            }
+            Dialect::Postgres => {
+                let mut tx = sqlx::Connection::begin(&mut **conn).await.map_err(backend)?;
+                // chunk numbers must commit in order, even with several writers
+                sqlx::query("SELECT pg_advisory_xact_lock(7259001)").execute(&mut *tx).await.map_err(backend)?;
+                sqlx::query("INSERT INTO log_chunks (count, body) VALUES ($1, $2)")
+                    .bind(count as i64)
+                    .bind(body)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                tx.commit().await.map_err(backend)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives back the appender's connection and closes the pool (a pool
+    /// closes only once every connection is back).
+    pub(crate) async fn close(&self) {
+        self.appender.lock().await.take();
+        self.pool.close().await;
+    }
+
+    /// The highest chunk a reader may see.
+    fn visible(&self) -> i64 {
+        match self.dialect {
+            Dialect::Sqlite => self.durable.load(Ordering::SeqCst),
+            Dialect::Postgres => i64::MAX,
+        }
+    }
+}
+
+/// fsyncs the WAL of `db` (or, when the last connection has just folded the
+/// WAL into the database and removed it, the database file itself).
+fn fsync_wal(db: &Path) -> std::io::Result<()> {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    match std::fs::File::open(PathBuf::from(wal)) {
+        Ok(f) => f.sync_data(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::File::open(db)?.sync_data(),
+        Err(e) => Err(e),
+    }
 }
 
 #[async_trait]
@@ -24,45 +126,70 @@ impl EventLog for SqlLog {
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
             let payloads: Vec<&str> = sealed.iter().map(|c| c.as_ref()).collect();
             let body = chunk::encode(part, &payloads);
-            let insert =
-                sqlx::query("INSERT INTO log_chunks (count, body) VALUES ($1, $2)").bind(part.len() as i64).bind(body);
-            match self.dialect {
-                // one statement in autocommit: atomic and durable, one round trip
-                Dialect::Sqlite => {
-                    insert.execute(&self.pool).await.map_err(backend)?;
-                }
-                Dialect::Postgres => {
-                    let mut tx = self.pool.begin().await.map_err(backend)?;
-                    // chunk numbers must commit in order, even with several writers
-                    sqlx::query("SELECT pg_advisory_xact_lock(7259001)").execute(&mut *tx).await.map_err(backend)?;
-                    insert.execute(&mut *tx).await.map_err(backend)?;
-                    tx.commit().await.map_err(backend)?;
-                }
+            let mut held = self.appender.lock().await;
+            let conn = match held.as_mut() {
+                Some(conn) => conn,
+                None => held.insert(self.pool.acquire().await.map_err(backend)?),
+            };
+            let result = self.insert_chunk(conn, part.len(), body).await;
+            if result.is_err() {
+                // the connection may be broken: the next append takes a fresh one
+                *held = None;
             }
+            result?;
         }
+        Ok(())
+    }
+
+    async fn sync(&self) -> Result<()> {
+        let target = self.written.load(Ordering::SeqCst);
+        if self.dialect == Dialect::Postgres || target <= self.durable.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        if let Some(db) = self.fsync.clone() {
+            tokio::task::spawn_blocking(move || fsync_wal(&db))
+                .await
+                .map_err(|e| StoreError::Backend(e.to_string()))?
+                .map_err(|e| StoreError::Unavailable(format!("fsync of the event log: {e}")))?;
+        }
+        self.durable.fetch_max(target, Ordering::SeqCst);
         Ok(())
     }
 
     /// Whole chunks from the one holding `after + 1`, until at least `limit`
     /// records (a chunk is never split, so a reader may get more).
     async fn read(&self, after: i64, limit: u32) -> Result<Vec<LogRecord>> {
+        // several chunks per query: small group commits make many small chunks
+        const CHUNKS_PER_QUERY: i64 = 64;
         let mut out = Vec::new();
         let mut from = chunk_of(after);
-        while out.len() < limit as usize {
-            let row = sqlx::query("SELECT seq, body FROM log_chunks WHERE seq >= $1 ORDER BY seq LIMIT 1")
-                .bind(from)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend)?;
-            let Some(row) = row else { break };
-            let seq: i64 = row.try_get(0).map_err(backend)?;
-            let body: Vec<u8> = row.try_get(1).map_err(backend)?;
-            for mut r in chunk::decode(seq, &body)?.into_iter().filter(|r| r.seq > after) {
-                r.record.payload =
-                    self.pii.open_json(&r.record.payload).map_err(|e| StoreError::Corrupt(e.to_string()))?.into_owned();
-                out.push(r);
+        let visible = self.visible();
+        while out.len() < limit as usize && from <= visible {
+            let rows =
+                sqlx::query("SELECT seq, body FROM log_chunks WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3")
+                    .bind(from)
+                    .bind(visible)
+                    .bind(CHUNKS_PER_QUERY.min(i64::from(limit)).max(1))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+            let Some(last) = rows.last() else { break };
+            from = last.try_get::<i64, _>(0).map_err(backend)? + 1;
+            for row in rows {
+                if out.len() >= limit as usize {
+                    break;
+                }
+                let seq: i64 = row.try_get(0).map_err(backend)?;
+                let body: Vec<u8> = row.try_get(1).map_err(backend)?;
+                for mut r in chunk::decode(seq, &body)?.into_iter().filter(|r| r.seq > after) {
+                    r.record.payload = self
+                        .pii
+                        .open_json(&r.record.payload)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                        .into_owned();
+                    out.push(r);
+                }
             }
-            from = seq + 1;
         }
         Ok(out)
     }

@@ -108,8 +108,15 @@ fn sqlite_pool(
     autocheckpoint: bool,
 ) -> Result<(AnyPoolOptions, String), StoreError> {
     let url = format!("sqlite://{}?mode=rwc", path.display());
-    let opts = AnyPoolOptions::new().max_connections(max).after_connect(
-        move |conn: &mut AnyConnection, _| -> BoxFuture<'_, Result<(), sqlx::Error>> {
+    // connections live as long as the store: closing the last one would fold
+    // and remove the WAL under the log's fsync
+    // a local file connection does not go stale: no ping before each use
+    let opts = AnyPoolOptions::new()
+        .max_connections(max)
+        .max_lifetime(None)
+        .idle_timeout(None)
+        .test_before_acquire(false)
+        .after_connect(move |conn: &mut AnyConnection, _| -> BoxFuture<'_, Result<(), sqlx::Error>> {
             Box::pin(async move {
                 conn.execute("PRAGMA journal_mode = WAL").await?;
                 conn.execute(sync.pragma()).await?;
@@ -120,8 +127,7 @@ fn sqlite_pool(
                 }
                 Ok(())
             })
-        },
-    );
+        });
     Ok((opts, url))
 }
 
@@ -153,8 +159,9 @@ impl SqlStore {
                     .await
                     .map_err(backend)?;
                 PG_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+                let log = log::SqlLog::open(pool.clone(), Dialect::Postgres, options.pii.clone(), None).await?;
                 let store = SqlStore {
-                    log: log::SqlLog { pool: pool.clone(), dialect: Dialect::Postgres, pii: options.pii.clone() },
+                    log,
                     proc_pool: pool.clone(),
                     checkpointer: None,
                     pool,
@@ -171,23 +178,24 @@ impl SqlStore {
             None => {
                 std::fs::create_dir_all(&options.data_dir)
                     .map_err(|e| StoreError::Unavailable(format!("{}: {e}", options.data_dir.display())))?;
-                let (state_opts, state_url) = sqlite_pool(
-                    options.data_dir.join("beacon.db"),
-                    options.synchronous,
-                    options.max_connections,
-                    true,
-                )?;
+                // admin changes (keys, audit) are few: always fsynced at commit
+                let (state_opts, state_url) =
+                    sqlite_pool(options.data_dir.join("beacon.db"), Synchronous::Full, options.max_connections, true)?;
                 let pool = state_opts.connect(&state_url).await.map_err(backend)?;
                 SQLITE_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
                 let (proc_opts, _) = sqlite_pool(options.data_dir.join("beacon.db"), Synchronous::Normal, 1, true)?;
                 let proc_pool = proc_opts.connect(&state_url).await.map_err(backend)?;
-                let (log_opts, log_url) =
-                    sqlite_pool(options.data_dir.join("events.db"), options.synchronous, 3, false)?;
+                // `full`: each log commit fsyncs; `normal`: commits reach the OS,
+                // and `EventLog::sync` fsyncs behind them (see log.rs)
+                let log_path = options.data_dir.join("events.db");
+                let (log_opts, log_url) = sqlite_pool(log_path.clone(), options.synchronous, 3, false)?;
                 let log_pool = log_opts.connect(&log_url).await.map_err(backend)?;
                 SQLITE_LOG_MIGRATOR.run(&log_pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
-                let checkpointer = tokio::spawn(checkpoint_loop(log_pool.clone()));
+                let fsync = (options.synchronous == Synchronous::Normal).then_some(log_path);
+                let log = log::SqlLog::open(log_pool.clone(), Dialect::Sqlite, options.pii.clone(), fsync).await?;
+                let checkpointer = tokio::spawn(checkpoint_loop(log_pool));
                 let store = SqlStore {
-                    log: log::SqlLog { pool: log_pool, dialect: Dialect::Sqlite, pii: options.pii.clone() },
+                    log,
                     proc_pool,
                     checkpointer: Some(checkpointer),
                     pool,
@@ -229,7 +237,7 @@ impl SqlStore {
         if let Some(c) = &self.checkpointer {
             c.abort();
         }
-        self.log.pool.close().await;
+        self.log.close().await;
         self.proc_pool.close().await;
         self.pool.close().await;
     }
