@@ -159,26 +159,39 @@ impl EventLog for SqlLog {
     /// Whole chunks from the one holding `after + 1`, until at least `limit`
     /// records (a chunk is never split, so a reader may get more).
     async fn read(&self, after: i64, limit: u32) -> Result<Vec<LogRecord>> {
-        // several chunks per query: small group commits make many small chunks
-        const CHUNKS_PER_QUERY: i64 = 64;
+        // Small group commits make many small chunks, and one big batch one
+        // big chunk: first see how many chunks make up `limit` records (no
+        // bodies), then fetch just those bodies in one query.
+        const CHUNKS_PER_QUERY: i64 = 256;
         let mut out = Vec::new();
         let mut from = chunk_of(after);
         let visible = self.visible();
         while out.len() < limit as usize && from <= visible {
-            let rows =
-                sqlx::query("SELECT seq, body FROM log_chunks WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3")
-                    .bind(from)
-                    .bind(visible)
-                    .bind(CHUNKS_PER_QUERY.min(i64::from(limit)).max(1))
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(backend)?;
-            let Some(last) = rows.last() else { break };
-            from = last.try_get::<i64, _>(0).map_err(backend)? + 1;
-            for row in rows {
-                if out.len() >= limit as usize {
+            let sizes = sqlx::query(
+                "SELECT seq, count FROM log_chunks WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+            )
+            .bind(from)
+            .bind(visible)
+            .bind(CHUNKS_PER_QUERY)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+            let (mut upto, mut wanted) = (None, out.len() as i64);
+            for row in &sizes {
+                upto = Some(row.try_get::<i64, _>(0).map_err(backend)?);
+                wanted += row.try_get::<i64, _>(1).map_err(backend)?;
+                if wanted >= i64::from(limit) {
                     break;
                 }
+            }
+            let Some(upto) = upto else { break };
+            let rows = sqlx::query("SELECT seq, body FROM log_chunks WHERE seq >= $1 AND seq <= $2 ORDER BY seq")
+                .bind(from)
+                .bind(upto)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+            for row in rows {
                 let seq: i64 = row.try_get(0).map_err(backend)?;
                 let body: Vec<u8> = row.try_get(1).map_err(backend)?;
                 for mut r in chunk::decode(seq, &body)?.into_iter().filter(|r| r.seq > after) {
@@ -190,6 +203,7 @@ impl EventLog for SqlLog {
                     out.push(r);
                 }
             }
+            from = upto + 1;
         }
         Ok(out)
     }
