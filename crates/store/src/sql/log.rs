@@ -167,15 +167,14 @@ impl EventLog for SqlLog {
         let mut from = chunk_of(after);
         let visible = self.visible();
         while out.len() < limit as usize && from <= visible {
-            let sizes = sqlx::query(
-                "SELECT seq, count FROM log_chunks WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3",
-            )
-            .bind(from)
-            .bind(visible)
-            .bind(CHUNKS_PER_QUERY)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
+            let sizes =
+                sqlx::query("SELECT seq, count FROM log_chunks WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3")
+                    .bind(from)
+                    .bind(visible)
+                    .bind(CHUNKS_PER_QUERY)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
             let (mut upto, mut wanted) = (None, out.len() as i64);
             for row in &sizes {
                 upto = Some(row.try_get::<i64, _>(0).map_err(backend)?);
