@@ -1,12 +1,13 @@
-//! The group-committing log writer, pipelined.
+//! The group-committing log writer.
 //!
-//! Handlers hand their records to one writer task and wait. The writer
-//! appends everything queued in one transaction and passes the waiters on to
-//! the syncer, which makes the appends durable ([`EventLog::sync`], an fsync
-//! on the embedded store) and only then acknowledges them. While the syncer
-//! waits for the disk, the writer already appends the next group, and one
-//! sync covers every append before it. So under load many requests share one
-//! transaction and one fsync, and a request is acknowledged only once durable.
+//! Handlers hand their records to one writer task and wait. While an append
+//! is in flight, new requests queue up; the next append takes all of them in
+//! one transaction. A syncer task behind the writer makes appends durable
+//! ([`EventLog::sync`]) and lets readers see them; one sync covers every
+//! append before it. When a request is answered is [`Ack`]: after its append
+//! (`storage.synchronous = normal`: the commit is in the OS and survives a
+//! process crash; the fsync follows within [`BACKGROUND_SYNC_GAP`]) or after
+//! the sync (`full`).
 //!
 //! [`EventLog::sync`]: beacon_store::EventLog::sync
 
@@ -39,7 +40,7 @@ pub struct WriterHandle {
 }
 
 impl WriterHandle {
-    /// Writes durably; returns once committed and synced.
+    /// Writes durably (see [`Ack`]); returns once written.
     pub async fn write(&self, records: Vec<NewLogRecord>) -> Result<(), WriteError> {
         let (done, wait) = oneshot::channel();
         self.tx.try_send(Job { records, done }).map_err(|e| match e {
@@ -61,7 +62,7 @@ pub enum Ack {
     /// After the sync that makes its records durable (`storage.synchronous = full`).
     AfterSync,
     /// After its records are committed to the log (in the OS, so they survive
-    /// a process crash); the sync follows at once in the background
+    /// a process crash); the sync follows in the background
     /// (`storage.synchronous = normal`).
     AfterCommit,
 }
@@ -97,21 +98,6 @@ async fn write_loop(
     appended: mpsc::Sender<Vec<Done>>,
 ) {
     while let Some(first) = rx.recv().await {
-        // at most one group waits for the next sync: while it waits, requests
-        // queue up here and make the group after it bigger
-        let slot = match ack {
-            Ack::AfterSync => match appended.reserve().await {
-                Ok(slot) => Some(slot),
-                Err(_) => {
-                    answer(
-                        vec![first.done],
-                        &Err(Arc::new(StoreError::Unavailable("the log syncer has stopped".into()))),
-                    );
-                    continue;
-                }
-            },
-            Ack::AfterCommit => None,
-        };
         let mut jobs = vec![first];
         let mut count = jobs[0].records.len();
         while count < max_group {
@@ -136,9 +122,14 @@ async fn write_loop(
         match result {
             Ok(()) => {
                 metrics::counter!("beacon_ingest_events_stored_total").increment(records.len() as u64);
-                match slot {
-                    Some(slot) => slot.send(waiters),
-                    None => {
+                match ack {
+                    Ack::AfterSync => {
+                        if let Err(unsent) = appended.send(waiters).await {
+                            let stopped = StoreError::Unavailable("the log syncer has stopped".into());
+                            answer(unsent.0, &Err(Arc::new(stopped)));
+                        }
+                    }
+                    Ack::AfterCommit => {
                         answer(waiters, &Ok(()));
                         // a full channel means a sync is pending; it starts after this append and covers it
                         let _ = appended.try_send(Vec::new());

@@ -29,7 +29,7 @@ pub(crate) struct SqlLog {
     pub(crate) pii: PiiCipher,
     /// SQLite `normal`: the database file whose WAL `sync` fsyncs; `None`
     /// where commits are durable by themselves (SQLite `full`, PostgreSQL).
-    pub(crate) fsync: Option<PathBuf>,
+    fsync: Option<PathBuf>,
     /// SQLite: the highest chunk appended, and the highest one synced.
     written: AtomicI64,
     durable: AtomicI64,

@@ -28,10 +28,11 @@ static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postg
 /// What survives a power loss on the embedded store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Synchronous {
-    /// fsync on every commit: an acknowledged event survives power loss.
+    /// The log fsyncs in every commit: an acknowledged event survives power loss.
     Full,
-    /// fsync at WAL checkpoints only: survives a process crash (`kill -9`),
-    /// may lose the last commits on power loss.
+    /// The log's commits reach the OS and `EventLog::sync` fsyncs behind
+    /// them: survives a process crash (`kill -9`); a power loss may take the
+    /// commits since the last sync.
     Normal,
 }
 
