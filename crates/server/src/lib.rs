@@ -57,6 +57,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
         data_dir: data_dir.clone(),
         synchronous: settings.synchronous().unwrap_or(Synchronous::Full),
         max_connections: settings.storage.max_connections,
+        log_wal_limit: settings.storage.log_wal_mb << 20,
         pii: PiiCipher::new(&master),
     })
     .await

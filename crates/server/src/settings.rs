@@ -36,6 +36,9 @@ pub struct StorageSettings {
     /// `full` (fsync each commit: survives power loss) or `normal`.
     pub synchronous: String,
     pub max_connections: u32,
+    /// Embedded: the size (MiB) past which the event log's WAL is started
+    /// over once checkpointed, so it stays about this big under steady load.
+    pub log_wal_mb: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,6 +95,7 @@ impl Default for Settings {
                 database_url: String::new(),
                 synchronous: "normal".into(),
                 max_connections: 8,
+                log_wal_mb: 64,
             },
             ingest: IngestSettings {
                 max_group_records: 5_000,
@@ -253,6 +257,9 @@ impl Settings {
         }
         if self.storage.max_connections == 0 {
             p.push("storage.max_connections must be at least 1".into());
+        }
+        if !(1..=65_536).contains(&self.storage.log_wal_mb) {
+            p.push("storage.log_wal_mb must be 1 to 65536".into());
         }
         let cc = &self.identity.default_country_code;
         if cc.is_empty() || cc.len() > 3 || !cc.chars().all(|c| c.is_ascii_digit()) {

@@ -1,6 +1,13 @@
 //! The binary form of a log chunk: the records of one group commit, each as
-//! length-prefixed fields. Appending a chunk is one row write however many
-//! records it holds; that is what makes the durable append cheap.
+//! length-prefixed fields, LZ4-compressed as one block. Appending a chunk is
+//! one row write however many records it holds; that is what makes the
+//! durable append cheap. Compression makes the log a third to a fifth of the
+//! JSON's size, and costs less CPU than writing the bytes it saves (SQLite
+//! writes each byte twice: to the WAL, then to the database file).
+//!
+//! Versions: 1 = records as they are (data directories written before
+//! compression, still read); 2 = `u32` length of the records, then the LZ4
+//! block of them.
 
 use crate::{LogRecord, NewLogRecord, StoreError};
 use beacon_core::message::MessageKind;
@@ -10,7 +17,10 @@ use chrono::DateTime;
 pub const INDEX_BITS: u32 = 20;
 /// Most records one chunk may hold.
 pub const MAX_CHUNK_RECORDS: usize = 1 << INDEX_BITS;
-const VERSION: u8 = 1;
+const PLAIN: u8 = 1;
+const LZ4: u8 = 2;
+/// Largest decompressed chunk accepted (a guard against a corrupt length).
+const MAX_CHUNK_BYTES: usize = 1 << 30;
 
 pub fn record_seq(chunk: i64, index: usize) -> i64 {
     (chunk << INDEX_BITS) | index as i64
@@ -51,9 +61,18 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 /// Encodes records with the given payloads (the records' own, or transformed,
 /// e.g. with personal data sealed), which must be as many as the records.
 pub fn encode(records: &[NewLogRecord], payloads: &[&str]) -> Vec<u8> {
+    let plain = plain_records(records, payloads);
+    let block = lz4_flex::block::compress(&plain);
+    let mut body = Vec::with_capacity(block.len() + 5);
+    body.push(LZ4);
+    body.extend_from_slice(&(plain.len() as u32).to_le_bytes());
+    body.extend_from_slice(&block);
+    body
+}
+
+fn plain_records(records: &[NewLogRecord], payloads: &[&str]) -> Vec<u8> {
     let size: usize = records.iter().map(|r| 40 + r.source_id.len() + r.message_id.len() + r.payload.len()).sum();
-    let mut out = Vec::with_capacity(size + 1);
-    out.push(VERSION);
+    let mut out = Vec::with_capacity(size);
     for (r, payload) in records.iter().zip(payloads) {
         out.push(kind_byte(r.kind));
         out.extend_from_slice(&r.received_at.timestamp_micros().to_le_bytes());
@@ -98,8 +117,22 @@ impl<'a> Reader<'a> {
 /// Decodes a chunk's records with their sequence numbers.
 pub fn decode(chunk: i64, body: &[u8]) -> Result<Vec<LogRecord>, StoreError> {
     let mut r = Reader { buf: body };
-    if r.take(1)? != [VERSION] {
-        return Err(corrupt("unknown version"));
+    let plain;
+    match r.take(1)? {
+        [PLAIN] => {}
+        [LZ4] => {
+            let b = r.take(4)?;
+            let len = u32::from_le_bytes(b.try_into().map_err(|_| corrupt("len"))?) as usize;
+            if len > MAX_CHUNK_BYTES {
+                return Err(corrupt("length"));
+            }
+            plain = lz4_flex::block::decompress(r.buf, len).map_err(|e| corrupt(&e.to_string()))?;
+            if plain.len() != len {
+                return Err(corrupt("length"));
+            }
+            r = Reader { buf: &plain };
+        }
+        _ => return Err(corrupt("unknown version")),
     }
     let mut out = Vec::new();
     while !r.buf.is_empty() {
@@ -145,5 +178,53 @@ mod tests {
         assert_eq!(chunk_of(back[2].seq), 7);
         assert!(decode(7, &body[..body.len() - 1]).is_err());
         assert!(decode(7, &[9]).is_err());
+        // a corrupt length is refused, not allocated
+        let mut huge = body.clone();
+        huge[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(decode(7, &huge).is_err());
+        let mut short = body.clone();
+        short[1..5].copy_from_slice(&3u32.to_le_bytes());
+        assert!(decode(7, &short).is_err());
+    }
+
+    #[test]
+    fn similar_events_are_stored_compressed() {
+        let t = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().unwrap_or_default();
+        let records: Vec<NewLogRecord> = (0..100)
+            .map(|i| NewLogRecord {
+                source_id: "k".into(),
+                message_id: format!("message-{i}"),
+                kind: MessageKind::Track,
+                received_at: t,
+                timestamp: t,
+                payload: format!(
+                    r#"{{"type":"track","event":"Product Viewed","userId":"u{i}","properties":{{"sku":"SKU-{i}","price":129.9}},"context":{{"locale":"zh-CN","library":{{"name":"analytics-python"}}}}}}"#
+                ),
+            })
+            .collect();
+        let payloads: Vec<&str> = records.iter().map(|r| r.payload.as_str()).collect();
+        let body = encode(&records, &payloads);
+        let plain = plain_records(&records, &payloads);
+        assert!(body.len() * 3 < plain.len(), "{} bytes stored for {}", body.len(), plain.len());
+        assert_eq!(decode(1, &body).unwrap_or_default().len(), 100);
+    }
+
+    #[test]
+    fn uncompressed_chunks_of_older_data_directories_still_decode() {
+        let t = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().unwrap_or_default();
+        let record = NewLogRecord {
+            source_id: "k".into(),
+            message_id: "m".into(),
+            kind: MessageKind::Track,
+            received_at: t,
+            timestamp: t,
+            payload: r#"{"event":"旧"}"#.into(),
+        };
+        let mut body = vec![PLAIN];
+        body.extend(plain_records(std::slice::from_ref(&record), &[record.payload.as_str()]));
+        let back = decode(3, &body).unwrap_or_default();
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].record, record);
+        assert!(decode(3, &body[..body.len() - 2]).is_err());
     }
 }

@@ -66,6 +66,7 @@ impl TestApp {
             data_dir: dir.path().to_path_buf(),
             synchronous: Synchronous::Normal,
             max_connections: 4,
+            log_wal_limit: 64 << 20,
             pii: PiiCipher::new(&[9; 32]),
         })
         .await

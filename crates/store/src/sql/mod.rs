@@ -53,6 +53,9 @@ pub struct StoreOptions {
     pub data_dir: PathBuf,
     pub synchronous: Synchronous,
     pub max_connections: u32,
+    /// Embedded: bytes of WAL past which the event log's checkpointer starts
+    /// the WAL over (see `log::checkpoint_loop`).
+    pub log_wal_limit: u64,
     pub pii: PiiCipher,
 }
 
@@ -132,21 +135,6 @@ fn sqlite_pool(
     Ok((opts, url))
 }
 
-/// The log's writer never pays for a checkpoint: this task copies the WAL
-/// into the database file in the background (a PASSIVE checkpoint runs beside
-/// writers and readers without blocking them).
-async fn checkpoint_loop(pool: AnyPool) {
-    loop {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-            if pool.is_closed() {
-                return;
-            }
-            tracing::warn!("log checkpoint failed: {e}");
-        }
-    }
-}
-
 impl SqlStore {
     /// Opens (creating and migrating as needed) the store.
     pub async fn open(options: StoreOptions) -> Result<Self, StoreError> {
@@ -194,7 +182,7 @@ impl SqlStore {
                 SQLITE_LOG_MIGRATOR.run(&log_pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
                 let fsync = (options.synchronous == Synchronous::Normal).then_some(log_path);
                 let log = log::SqlLog::open(log_pool.clone(), Dialect::Sqlite, options.pii.clone(), fsync).await?;
-                let checkpointer = tokio::spawn(checkpoint_loop(log_pool));
+                let checkpointer = log.spawn_checkpointer(options.log_wal_limit);
                 let store = SqlStore {
                     log,
                     proc_pool,

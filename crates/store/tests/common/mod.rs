@@ -65,6 +65,7 @@ fn options(database_url: Option<String>, dir: std::path::PathBuf) -> StoreOption
         data_dir: dir,
         synchronous: Synchronous::Normal,
         max_connections: 4,
+        log_wal_limit: 64 << 20,
         pii: PiiCipher::new(&[42; 32]),
     }
 }
