@@ -10,8 +10,7 @@ mod working;
 
 pub use cache::Cache;
 
-use beacon_core::extract::{IdentityRules, extract};
-use beacon_core::message::MessageKind;
+use beacon_core::extract::{IdentityRules, extract_text};
 use beacon_core::{Identity, ProfileId};
 use beacon_store::{Store, StoreError};
 use std::sync::Arc;
@@ -53,11 +52,8 @@ async fn decide_and_commit(
     // 1. read what the batch says, and what it needs from the store, in bulk
     let mut parsed = Vec::with_capacity(records.len());
     for rec in &records {
-        match serde_json::from_str::<serde_json::Value>(&rec.record.payload) {
-            Ok(payload) => {
-                let found = extract(rec.record.kind, &payload, rules);
-                parsed.push((rec, found, event_name(rec.record.kind, &payload)));
-            }
+        match extract_text(rec.record.kind, &rec.record.payload, rules) {
+            Ok((found, name)) => parsed.push((rec, found, name)),
             // validated at ingest, so only a corrupt log gets here: skip, don't stall
             Err(e) => tracing::error!(seq = rec.seq, "unreadable log record skipped: {e}"),
         }
@@ -120,15 +116,6 @@ pub async fn drain(store: &dyn Store, rules: &IdentityRules, batch: u32) -> Resu
             n => total += n,
         }
     }
-}
-
-fn event_name(kind: MessageKind, payload: &serde_json::Value) -> Option<String> {
-    let field = match kind {
-        MessageKind::Track => "event",
-        MessageKind::Page | MessageKind::Screen => "name",
-        _ => return None,
-    };
-    payload.get(field).and_then(|v| v.as_str()).map(str::to_string)
 }
 
 /// Starts [`run`] on its own OS thread, in a single-threaded runtime: a batch
