@@ -157,19 +157,15 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    fn record(kind: MessageKind, message_id: String, payload: String) -> NewLogRecord {
+        let t = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().unwrap_or_default();
+        NewLogRecord { source_id: "k".into(), message_id, kind, received_at: t, timestamp: t, payload }
+    }
+
     #[test]
     fn chunks_round_trip_and_truncation_is_detected() {
-        let t = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().unwrap_or_default();
-        let records: Vec<NewLogRecord> = (0..3)
-            .map(|i| NewLogRecord {
-                source_id: "k".into(),
-                message_id: format!("m{i}"),
-                kind: MessageKind::Identify,
-                received_at: t,
-                timestamp: t,
-                payload: format!(r#"{{"名":{i}}}"#),
-            })
-            .collect();
+        let records: Vec<NewLogRecord> =
+            (0..3).map(|i| record(MessageKind::Identify, format!("m{i}"), format!(r#"{{"名":{i}}}"#))).collect();
         let payloads: Vec<&str> = records.iter().map(|r| r.payload.as_str()).collect();
         let body = encode(&records, &payloads);
         let back = decode(7, &body).unwrap_or_default();
@@ -189,17 +185,15 @@ mod tests {
 
     #[test]
     fn similar_events_are_stored_compressed() {
-        let t = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().unwrap_or_default();
         let records: Vec<NewLogRecord> = (0..100)
-            .map(|i| NewLogRecord {
-                source_id: "k".into(),
-                message_id: format!("message-{i}"),
-                kind: MessageKind::Track,
-                received_at: t,
-                timestamp: t,
-                payload: format!(
-                    r#"{{"type":"track","event":"Product Viewed","userId":"u{i}","properties":{{"sku":"SKU-{i}","price":129.9}},"context":{{"locale":"zh-CN","library":{{"name":"analytics-python"}}}}}}"#
-                ),
+            .map(|i| {
+                record(
+                    MessageKind::Track,
+                    format!("message-{i}"),
+                    format!(
+                        r#"{{"type":"track","event":"Product Viewed","userId":"u{i}","properties":{{"sku":"SKU-{i}","price":129.9}},"context":{{"locale":"zh-CN","library":{{"name":"analytics-python"}}}}}}"#
+                    ),
+                )
             })
             .collect();
         let payloads: Vec<&str> = records.iter().map(|r| r.payload.as_str()).collect();
@@ -211,15 +205,7 @@ mod tests {
 
     #[test]
     fn uncompressed_chunks_of_older_data_directories_still_decode() {
-        let t = chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().unwrap_or_default();
-        let record = NewLogRecord {
-            source_id: "k".into(),
-            message_id: "m".into(),
-            kind: MessageKind::Track,
-            received_at: t,
-            timestamp: t,
-            payload: r#"{"event":"旧"}"#.into(),
-        };
+        let record = record(MessageKind::Track, "m".into(), r#"{"event":"旧"}"#.into());
         let mut body = vec![PLAIN];
         body.extend(plain_records(std::slice::from_ref(&record), &[record.payload.as_str()]));
         let back = decode(3, &body).unwrap_or_default();

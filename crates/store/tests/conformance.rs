@@ -4,36 +4,23 @@
 //! server at 127.0.0.1:5432, database `test`); each test gets its own schema.
 
 mod common;
+mod fixtures;
 
 use beacon_core::access::Role;
 use beacon_core::message::MessageKind;
 use beacon_core::resolve::MergeReason;
 use beacon_core::{Identity, NormalizeOptions, ProfileId};
 use beacon_store::*;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use common::Harness;
+use fixtures::{log_record, t};
 
 fn pid() -> ProfileId {
     ProfileId(uuid::Uuid::now_v7())
 }
 
-fn t(min: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 8, min, 0).single().expect("valid time")
-}
-
 fn id(pair: &str) -> Identity {
     Identity::parse_pair(pair, &NormalizeOptions::default()).expect("valid identity")
-}
-
-fn log_record(n: usize) -> NewLogRecord {
-    NewLogRecord {
-        source_id: "src".into(),
-        message_id: format!("m{n}"),
-        kind: MessageKind::Track,
-        received_at: t(0),
-        timestamp: t(1),
-        payload: format!(r#"{{"event":"e{n}","名":"值"}}"#),
-    }
 }
 
 fn state(id: ProfileId, min: u32) -> ProfileState {

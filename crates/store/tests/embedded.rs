@@ -2,39 +2,10 @@
 //! its encryption-key check, when log appends become readable, and the size
 //! of the log's WAL under a steady stream of appends.
 
-use beacon_core::message::MessageKind;
+mod fixtures;
+
 use beacon_store::*;
-use chrono::{DateTime, TimeZone, Utc};
-
-fn t(min: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 8, min, 0).single().expect("valid time")
-}
-
-fn record(n: usize, payload: String) -> NewLogRecord {
-    NewLogRecord {
-        source_id: "src".into(),
-        message_id: format!("m{n}"),
-        kind: MessageKind::Track,
-        received_at: t(0),
-        timestamp: t(1),
-        payload,
-    }
-}
-
-fn log_record(n: usize) -> NewLogRecord {
-    record(n, format!(r#"{{"event":"e{n}","名":"值"}}"#))
-}
-
-fn options(dir: &std::path::Path, synchronous: Synchronous, log_wal_limit: u64, key: u8) -> StoreOptions {
-    StoreOptions {
-        database_url: None,
-        data_dir: dir.to_path_buf(),
-        synchronous,
-        max_connections: 2,
-        log_wal_limit,
-        pii: PiiCipher::new(&[key; 32]),
-    }
-}
+use fixtures::{log_record, options, record};
 
 #[tokio::test]
 async fn a_different_encryption_key_is_refused_at_open() {

@@ -1,7 +1,7 @@
 //! Test harness: a fresh embedded store in a temp dir, or a fresh schema on
 //! the local PostgreSQL.
 
-use beacon_store::{PiiCipher, SqlStore, StoreOptions, Synchronous};
+use beacon_store::{SqlStore, StoreOptions, Synchronous};
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 pub struct RawSql {
@@ -62,11 +62,8 @@ pub fn pg_base_url() -> String {
 fn options(database_url: Option<String>, dir: std::path::PathBuf) -> StoreOptions {
     StoreOptions {
         database_url,
-        data_dir: dir,
-        synchronous: Synchronous::Normal,
         max_connections: 4,
-        log_wal_limit: 64 << 20,
-        pii: PiiCipher::new(&[42; 32]),
+        ..crate::fixtures::options(&dir, Synchronous::Normal, 64 << 20, 42)
     }
 }
 
