@@ -33,10 +33,13 @@ fn the_current_binary_reads_a_version_1_data_directory() {
     // and it keeps working: a new event lands on the same profile
     let (s, _) = server.post_events(
         "/v1/track",
-        br#"{"userId":"fixture-user","event":"Order Completed","messageId":"after-upgrade"}"#,
+        br#"{"userId":"fixture-user","event":"Order Completed","messageId":"after-upgrade","properties":{"order_id":"up-1","total":"8.80"}}"#,
     );
     assert_eq!(s, 200);
     server.wait_processed();
     let (_, again) = server.get("/api/v1/profiles?identity=phone:%2B8613700000000");
     assert_eq!(again["items"][0]["event_count"], 5);
+    // the commerce tables came with the upgrade
+    assert_eq!(again["items"][0]["order_count"], 1, "{again}");
+    assert_eq!(again["items"][0]["total_spend"]["amount"], "8.80");
 }

@@ -22,6 +22,8 @@ pub enum Permission {
     Read,
     Report,
     ManageMarketing,
+    /// Write the shop's own data: catalog, orders, imports.
+    ManageData,
     ManageKeys,
     ReadAudit,
 }
@@ -45,7 +47,10 @@ impl Role {
     pub fn allows(self, p: Permission) -> bool {
         match self {
             Role::Admin => true,
-            Role::Marketer => matches!(p, Permission::Read | Permission::Report | Permission::ManageMarketing),
+            Role::Marketer => matches!(
+                p,
+                Permission::Read | Permission::Report | Permission::ManageMarketing | Permission::ManageData
+            ),
             Role::Analyst => matches!(p, Permission::Read | Permission::Report),
             Role::Viewer => matches!(p, Permission::Read),
         }
@@ -67,5 +72,8 @@ mod tests {
         assert!(!Role::Viewer.allows(Permission::Report));
         assert!(Role::Marketer.allows(Permission::ManageMarketing));
         assert!(!Role::Analyst.allows(Permission::ManageMarketing));
+        assert!(Role::Marketer.allows(Permission::ManageData));
+        assert!(!Role::Analyst.allows(Permission::ManageData));
+        assert!(!Role::Viewer.allows(Permission::ManageData));
     }
 }

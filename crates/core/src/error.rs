@@ -38,6 +38,7 @@ codes! {
     InvalidEvent => "invalid_event", "An event is missing a required field or a field has the wrong type.";
     MissingIdentity => "missing_identity", "An event has neither userId nor anonymousId.";
     InvalidIdentity => "invalid_identity", "An identity value cannot be normalised (e.g. a phone number that is not a number).";
+    InvalidOrder => "invalid_order", "An order, refund, cancellation or review is missing a field or has an invalid amount, quantity or currency.";
     InvalidTimestamp => "invalid_timestamp", "A timestamp is not ISO-8601 / RFC 3339.";
     InvalidParameter => "invalid_parameter", "A query or path parameter is invalid.";
     InvalidCursor => "invalid_cursor", "A pagination cursor is not one this server issued.";

@@ -121,7 +121,7 @@ fn invalid(message: impl Into<String>) -> Error {
 
 /// Reads an id field: a JSON string or number (as Segment accepts); `null` and
 /// the empty string count as absent.
-fn id_field(raw: Option<&RawValue>, field: &str) -> Result<Option<String>, Error> {
+pub(crate) fn id_field(raw: Option<&RawValue>, field: &str) -> Result<Option<String>, Error> {
     let Some(raw) = raw else { return Ok(None) };
     let text = raw.get();
     let value = match text.as_bytes().first() {
@@ -247,6 +247,12 @@ pub fn validate(raw: &RawValue, env: &Envelope<'_>) -> Result<IncomingMessage, E
         return Err(invalid(
             "the event contains an invalid escape (a lone UTF-16 surrogate) or a NUL character (\\u0000)",
         ));
+    }
+    // an order, refund or review the processor could not read is refused now
+    if kind == MessageKind::Track
+        && let Some(commerce) = wire.event.as_deref().and_then(crate::commerce::CommerceKind::of)
+    {
+        crate::commerce::parse(commerce, text, crate::Currency::CNY)?;
     }
     let original = match wire.timestamp.as_deref().or(wire.original_timestamp.as_deref()) {
         Some(t) => Some(parse_time(t, "timestamp")?),

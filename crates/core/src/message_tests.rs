@@ -17,13 +17,24 @@ fn code(json: &str) -> Option<ErrorCode> {
 
 #[test]
 fn a_track_keeps_its_raw_payload_and_ids() {
-    let json = r#"{"type":"track","event":"Order Completed","userId":42,"anonymousId":null,"messageId":"m1","properties":{"总额":"¥9"}}"#;
+    let json = r#"{"type":"track","event":"Product Viewed","userId":42,"anonymousId":null,"messageId":"m1","properties":{"总额":"¥9"}}"#;
     let m = check(json, None).ok();
     let m = m.as_ref();
     assert_eq!(m.map(|m| m.kind), Some(MessageKind::Track));
     assert_eq!(m.and_then(|m| m.user_id.as_deref()), Some("42"));
     assert_eq!(m.and_then(|m| m.anonymous_id.as_deref()), None);
     assert_eq!(m.map(|m| m.payload.as_str()), Some(json));
+}
+
+#[test]
+fn an_order_the_processor_could_not_read_is_refused_at_ingest() {
+    let order =
+        |props: &str| format!(r#"{{"type":"track","event":"Order Completed","userId":"u","properties":{props}}}"#);
+    assert!(check(&order(r#"{"order_id":"o1","total":"9.90"}"#), None).is_ok());
+    assert_eq!(code(&order(r#"{"total":9.9}"#)), Some(ErrorCode::InvalidOrder));
+    assert_eq!(code(&order(r#"{"order_id":"o1","total":-1}"#)), Some(ErrorCode::InvalidOrder));
+    // the same properties under another event name are the client's own business
+    assert!(check(r#"{"type":"track","event":"Order Viewed","userId":"u","properties":{"total":-1}}"#, None).is_ok());
 }
 
 #[test]

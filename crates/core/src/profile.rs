@@ -22,6 +22,8 @@ pub struct Profile {
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
     pub event_count: i64,
+    /// Orders, spend, first and last order (issue 3).
+    pub orders: crate::commerce::order::OrderFigures,
     pub merges: Vec<MergeRecord>,
 }
 

@@ -116,7 +116,7 @@ macro_rules! requirement {
         }
     )*};
 }
-requirement!(Read, Report, ManageMarketing, ManageKeys, ReadAudit);
+requirement!(Read, Report, ManageMarketing, ManageData, ManageKeys, ReadAudit);
 
 /// A caller holding a secret key whose role grants `P`.
 #[derive(Debug)]

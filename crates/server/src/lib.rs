@@ -88,7 +88,7 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
         committed.clone(),
     );
     let (stop, stop_rx) = watch::channel(false);
-    let rules = settings.identity_rules();
+    let rules = settings.processor_rules();
     let processor = settings.ingest.run_processor.then(|| {
         processor::spawn(
             dyn_store.clone(),

@@ -3,7 +3,7 @@
 //! Validated once at start-up, every problem reported together.
 
 use beacon_core::extract::IdentityRules;
-use beacon_core::{IdentityKind, NormalizeOptions};
+use beacon_core::{Currency, IdentityKind, NormalizeOptions};
 use beacon_store::Synchronous;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -17,8 +17,16 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub ingest: IngestSettings,
     pub identity: IdentitySettings,
+    pub shop: ShopSettings,
     pub security: SecuritySettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShopSettings {
+    /// ISO-4217 code of the money in e-commerce events that name no currency.
+    pub currency: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,6 +117,7 @@ impl Default for Settings {
                 unique_kinds: vec!["user_id".into()],
                 custom_kinds: Vec::new(),
             },
+            shop: ShopSettings { currency: "CNY".into() },
             security: SecuritySettings {
                 encryption_key: String::new(),
                 admin_rate_per_second: 50,
@@ -144,6 +153,11 @@ impl Default for SecuritySettings {
         Settings::default().security
     }
 }
+impl Default for ShopSettings {
+    fn default() -> Self {
+        Settings::default().shop
+    }
+}
 impl Default for LogSettings {
     fn default() -> Self {
         Settings::default().log
@@ -161,6 +175,7 @@ impl fmt::Debug for Settings {
             .field("synchronous", &self.storage.synchronous)
             .field("ingest", &self.ingest)
             .field("identity", &self.identity)
+            .field("shop", &self.shop)
             .field("encryption_key", &"<redacted>")
             .field("log", &self.log)
             .finish()
@@ -275,6 +290,9 @@ impl Settings {
                 p.push(format!("identity.custom_kinds: {k:?} is a built-in kind"));
             }
         }
+        if self.currency().is_none() {
+            p.push(format!("shop.currency {:?} must be an ISO-4217 code such as CNY", self.shop.currency));
+        }
         if self.ingest.max_group_records > MAX_GROUP_RECORDS {
             p.push(format!("ingest.max_group_records must be at most {MAX_GROUP_RECORDS}"));
         }
@@ -304,6 +322,16 @@ impl Settings {
         }
     }
 
+    /// The shop currency (validated at start-up; CNY if unreadable).
+    pub fn currency(&self) -> Option<Currency> {
+        Currency::parse(&self.shop.currency)
+    }
+
+    /// What the processor decides by.
+    pub fn processor_rules(&self) -> crate::processor::Rules {
+        crate::processor::Rules { identity: self.identity_rules(), currency: self.currency().unwrap_or(Currency::CNY) }
+    }
+
     pub fn identity_rules(&self) -> IdentityRules {
         IdentityRules {
             normalize: NormalizeOptions { default_country_code: self.identity.default_country_code.clone() },
@@ -325,64 +353,5 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
-
-    #[test]
-    fn layers_apply_in_order_defaults_file_env_flags() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let file = dir.path().join("beacon.toml");
-        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:9000\"\n[storage]\nmax_connections = 3\n")
-            .expect("write");
-        let s = Settings::load(
-            Some(&file),
-            env(&[
-                ("BEACON__STORAGE__MAX_CONNECTIONS", "5"),
-                ("BEACON__IDENTITY__CUSTOM_KINDS", "[\"member_no\"]"),
-                ("PATH", "/bin"),
-            ]),
-            &Overrides { data_dir: Some("/tmp/x".into()), ..Default::default() },
-        )
-        .expect("valid");
-        assert_eq!(s.server.listen, "127.0.0.1:9000");
-        assert_eq!(s.storage.max_connections, 5);
-        assert_eq!(s.storage.data_dir, PathBuf::from("/tmp/x"));
-        assert_eq!(s.identity.custom_kinds, ["member_no"]);
-    }
-
-    #[test]
-    fn every_problem_is_reported_at_once() {
-        let err = Settings::load(
-            None,
-            env(&[
-                ("BEACON__SERVER__LISTEN", "nowhere"),
-                ("BEACON__STORAGE__SYNCHRONOUS", "sometimes"),
-                ("BEACON__LOG__FORMAT", "xml"),
-            ]),
-            &Overrides { database_url: Some("mysql://x".into()), ..Default::default() },
-        )
-        .err()
-        .map(|e| e.0)
-        .unwrap_or_default();
-        assert_eq!(err.len(), 4, "{err:?}");
-    }
-
-    #[test]
-    fn unknown_keys_are_rejected() {
-        let err = Settings::load(None, env(&[("BEACON__SERVER__LISTN", "x")]), &Overrides::default());
-        assert!(err.is_err_and(|e| e.to_string().contains("listn")));
-    }
-
-    #[test]
-    fn secrets_are_redacted_in_debug() {
-        let mut s = Settings::default();
-        s.security.encryption_key = "00".repeat(32);
-        s.storage.database_url = "postgres://u:hunter2@db/x".into();
-        let text = format!("{s:?}");
-        assert!(!text.contains("hunter2") && !text.contains(&"00".repeat(32)));
-    }
-}
+#[path = "settings_tests.rs"]
+mod tests;

@@ -3,7 +3,6 @@
 use crate::auth::Gatekeeper;
 use crate::ingest::writer::WriterHandle;
 use crate::settings::Settings;
-use beacon_core::extract::IdentityRules;
 use beacon_store::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
@@ -16,7 +15,7 @@ pub struct Inner {
     pub store: Arc<dyn Store>,
     pub writer: WriterHandle,
     pub settings: Settings,
-    pub rules: IdentityRules,
+    pub rules: crate::processor::Rules,
     pub gate: Gatekeeper,
     pub metrics: PrometheusHandle,
     pub ready: AtomicBool,

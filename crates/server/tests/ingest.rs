@@ -25,12 +25,14 @@ async fn a_retried_message_id_is_stored_once(app: &TestApp) {
 
 async fn a_batch_stores_the_valid_events_and_lists_the_rejected_ones(app: &TestApp) {
     let batch = json!({"batch": [
-        {"type": "track", "userId": "u2", "event": "Order Completed", "messageId": "ok-1"},
+        {"type": "track", "userId": "u2", "event": "Order Completed", "messageId": "ok-1",
+         "properties": {"order_id": "o-1", "total": 9.9}},
         {"type": "track", "userId": "u2", "messageId": "no-event-name"},
         {"type": "identify", "messageId": "no-ids", "traits": {"a": 1}},
         {"type": "page", "anonymousId": "a2", "messageId": "ok-2", "timestamp": "not a time"},
         "not an object",
-        {"type": "screen", "anonymousId": "a2", "messageId": "ok-3", "name": "Home"}
+        {"type": "screen", "anonymousId": "a2", "messageId": "ok-3", "name": "Home"},
+        {"type": "track", "userId": "u2", "event": "Order Completed", "messageId": "no-order-id", "properties": {"total": 1}}
     ]});
     let (s, v) = app.ingest("/v1/batch", &batch.to_string()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -46,11 +48,14 @@ async fn a_batch_stores_the_valid_events_and_lists_the_rejected_ones(app: &TestA
             (1, "invalid_event".into()),
             (2, "missing_identity".into()),
             (3, "invalid_timestamp".into()),
-            (4, "invalid_event".into())
+            (4, "invalid_event".into()),
+            (6, "invalid_order".into())
         ]
     );
     app.settle().await;
-    assert_eq!(app.get("/api/v1/overview", ADMIN).await.1["events"], 2);
+    let overview = app.get("/api/v1/overview", ADMIN).await.1;
+    assert_eq!((overview["events"].as_i64(), overview["orders"].as_i64()), (Some(2), Some(1)), "{overview}");
+    assert_eq!(overview["revenue"], "9.90");
 }
 
 async fn bad_bodies_get_a_code_and_store_nothing(app: &TestApp) {

@@ -74,6 +74,21 @@ pub trait Store: Send + Sync {
     /// Newest first.
     async fn profile_events(&self, id: ProfileId, page: &PageRequest) -> Result<Page<StoredEvent>>;
     async fn overview(&self) -> Result<Overview>;
+    /// Orders and net revenue per day from `from` to `to` (inclusive), days
+    /// starting at midnight `utc_offset_seconds` east of UTC. Days without
+    /// orders are left out.
+    async fn daily_figures(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        utc_offset_seconds: i32,
+    ) -> Result<Vec<DayFigures>>;
+
+    async fn get_order(&self, order_id: &str) -> Result<Option<Order>>;
+    async fn list_orders(&self, query: &OrderQuery) -> Result<Page<Order>>;
+    /// Refunds and cancellations of an order, oldest first.
+    async fn after_sales(&self, order_id: &str) -> Result<Vec<AfterSale>>;
+    async fn list_reviews(&self, of: &ReviewsOf, page: &PageRequest) -> Result<Page<StoredReview>>;
 
     async fn insert_key(&self, key: &ApiKey) -> Result<()>;
     async fn find_key_by_hash(&self, hash: &[u8]) -> Result<Option<ApiKey>>;
@@ -105,8 +120,11 @@ pub trait ProcessTx: Send {
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>>;
     /// State and identities of these profiles (missing ids are skipped).
     async fn load(&mut self, ids: &[ProfileId]) -> Result<Vec<(ProfileState, Vec<Identity>)>>;
+    /// These orders as stored (missing ids are skipped).
+    async fn orders(&mut self, ids: &[String]) -> Result<Vec<Order>>;
     /// Writes a batch's changes: new profiles, merges (in order), identity
-    /// links, events and the final state of every touched profile.
+    /// links, events, the final state of every touched profile and order,
+    /// after-sales records and reviews.
     async fn apply(&mut self, changes: &BatchChanges) -> Result<()>;
     async fn commit(self: Box<Self>) -> Result<()>;
 }

@@ -7,6 +7,7 @@ use beacon_core::profile::TraitTimes;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+pub use beacon_core::commerce::order::{Line as OrderLine, Order, OrderFigures, OrderStatus};
 pub use beacon_core::profile::{MergeRecord, Profile};
 
 /// A message on its way into the log.
@@ -53,6 +54,88 @@ pub struct ProfileState {
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
     pub event_count: i64,
+    pub orders: OrderFigures,
+}
+
+/// A refund or cancellation as it arrived, and what it did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AfterSale {
+    /// The log record that carried it.
+    pub seq: i64,
+    pub order_id: String,
+    /// The order's buyer (or, for an unknown order, the sender).
+    pub profile_id: ProfileId,
+    pub kind: AfterSaleKind,
+    /// What was refunded or taken out of the spend (0 if not applied).
+    pub amount_minor: i64,
+    pub currency: Option<String>,
+    pub reason: Option<String>,
+    /// `applied`, or why not (`beacon_core::commerce::order::NotApplied::code`).
+    pub outcome: String,
+    /// The lines the request named (JSON array).
+    pub lines: Value,
+    pub at: DateTime<Utc>,
+    pub message_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterSaleKind {
+    Refund,
+    Cancel,
+}
+
+impl AfterSaleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AfterSaleKind::Refund => "refund",
+            AfterSaleKind::Cancel => "cancel",
+        }
+    }
+}
+
+/// A product review from a `Product Reviewed` event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredReview {
+    pub seq: i64,
+    pub review_id: Option<String>,
+    pub profile_id: ProfileId,
+    pub product_id: String,
+    pub rating: Option<f64>,
+    pub body: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Filters for the order list (newest first).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrderQuery {
+    pub page: PageRequest,
+    pub profile: Option<ProfileId>,
+    pub status: Option<OrderStatus>,
+    pub placed_after: Option<DateTime<Utc>>,
+    pub placed_before: Option<DateTime<Utc>>,
+}
+
+/// Reviews of one product or by one profile (newest first).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReviewsOf {
+    Product(String),
+    Profile(ProfileId),
+}
+
+/// Orders and net revenue of one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revenue {
+    pub currency: String,
+    pub orders: i64,
+    /// Net of refunds, in minor units.
+    pub net_minor: i64,
+}
+
+/// One day of order figures (days in the time zone the caller asked for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayFigures {
+    pub day: chrono::NaiveDate,
+    pub revenue: Vec<Revenue>,
 }
 
 /// A keyset position: (sort key, tie-breaking id).
@@ -86,9 +169,10 @@ pub struct ProfileQuery {
 pub struct Overview {
     pub profiles: i64,
     pub events: i64,
+    /// Orders not cancelled, in every currency.
     pub orders: i64,
-    /// Net revenue in minor units of the shop currency.
-    pub revenue_minor: i64,
+    /// Per currency, most orders first.
+    pub revenue: Vec<Revenue>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,4 +234,8 @@ pub struct BatchChanges {
     pub events: Vec<NewEvent>,
     /// Final state of every live profile the batch touched.
     pub states: Vec<ProfileState>,
+    /// Final state of every order the batch placed or changed.
+    pub orders: Vec<Order>,
+    pub after_sales: Vec<AfterSale>,
+    pub reviews: Vec<StoredReview>,
 }

@@ -31,6 +31,7 @@ fn state(id: ProfileId, min: u32) -> ProfileState {
         first_seen: t(min),
         last_seen: t(min),
         event_count: 0,
+        orders: Default::default(),
     }
 }
 

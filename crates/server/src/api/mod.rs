@@ -4,6 +4,7 @@ pub mod audit;
 pub mod extract;
 pub mod keys;
 pub mod openapi;
+pub mod orders;
 pub mod profiles;
 pub mod system;
 
@@ -21,6 +22,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::ingest::routes())
         .merge(profiles::routes())
+        .merge(orders::routes())
         .merge(keys::routes())
         .merge(audit::routes())
         .merge(system::routes())

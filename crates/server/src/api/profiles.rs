@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use beacon_core::message::parse_time;
-use beacon_core::{ErrorCode, Identity, Money, ProfileId};
+use beacon_core::{Currency, ErrorCode, Identity, Money, ProfileId};
 use beacon_store::{Profile, ProfileQuery, StoredEvent};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -29,8 +29,27 @@ pub fn profile_json(p: &Profile) -> Value {
         "first_seen": p.first_seen,
         "last_seen": p.last_seen,
         "event_count": p.event_count,
+        "order_count": p.orders.order_count,
+        "first_order_at": p.orders.first_order_at,
+        "last_order_at": p.orders.last_order_at,
+        "total_spend": spend(&p.orders).map(|(total, _)| total),
+        "average_order_value": spend(&p.orders).map(|(_, average)| average),
+        "spend_by_currency": p.orders.by_currency.iter().map(|(code, (orders, net))| {
+            json!({"currency": code, "orders": orders, "spend": Currency::parse(code).map(|c| Money { minor: *net, currency: c }.to_decimal_string())})
+        }).collect::<Vec<_>>(),
         "merges": p.merges,
     })
+}
+
+/// Net spend and average order value in the currency most orders were paid
+/// in, as `{"amount": "…", "currency": "…"}`.
+fn spend(f: &beacon_store::OrderFigures) -> Option<(Value, Value)> {
+    let (code, orders, net) = f.main_currency()?;
+    let currency = Currency::parse(code)?;
+    let amount = |minor| json!({"amount": Money { minor, currency }.to_decimal_string(), "currency": code});
+    // half up, in minor units
+    let average = (net * 2 + orders) / (orders * 2);
+    Some((amount(net), amount(average)))
 }
 
 fn event_json(e: &StoredEvent) -> Value {
@@ -45,7 +64,7 @@ fn event_json(e: &StoredEvent) -> Value {
     })
 }
 
-fn parse_profile_id(s: &str) -> ApiResult<ProfileId> {
+pub fn parse_profile_id(s: &str) -> ApiResult<ProfileId> {
     s.parse().map_err(|_| ApiError::new(ErrorCode::InvalidParameter, format!("{s:?} is not a profile id")))
 }
 
@@ -67,7 +86,7 @@ async fn list(
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<Value>> {
     if let Some(pair) = &p.identity {
-        let identity = Identity::parse_pair(pair, &state.rules.normalize)?;
+        let identity = Identity::parse_pair(pair, &state.rules.identity.normalize)?;
         let items = state.store.find_profiles(&identity).await?;
         return Ok(Json(json!({"items": items.iter().map(profile_json).collect::<Vec<_>>(), "next_cursor": null})));
     }
@@ -111,14 +130,20 @@ async fn events(
     })))
 }
 
+/// `revenue` is in the shop currency if any order was paid in it, else in
+/// the currency of most orders; `revenue_by_currency` has them all.
 async fn overview(_: Authorized<Read>, State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let o = state.store.overview().await?;
-    let revenue = Money { minor: o.revenue_minor, currency: beacon_core::Currency::CNY };
+    let shop = state.rules.currency;
+    let main = o.revenue.iter().find(|r| r.currency == shop.code()).or(o.revenue.first());
+    let currency = main.and_then(|r| Currency::parse(&r.currency)).unwrap_or(shop);
+    let revenue = Money { minor: main.map_or(0, |r| r.net_minor), currency };
     Ok(Json(json!({
         "profiles": o.profiles,
         "events": o.events,
         "orders": o.orders,
         "revenue": revenue.to_decimal_string(),
-        "currency": revenue.currency.code(),
+        "currency": currency.code(),
+        "revenue_by_currency": super::orders::revenue_json(&o.revenue),
     })))
 }

@@ -99,7 +99,7 @@ async fn write_key(state: &AppState, from_header: Option<String>, from_body: Opt
 
 /// A `messageId` for a message sent without one: a per-process random prefix
 /// and a counter, unique across restarts and nodes without a syscall per call.
-fn fallback_message_id() -> String {
+pub fn fallback_message_id() -> String {
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU64, Ordering};
     static PREFIX: OnceLock<String> = OnceLock::new();
@@ -108,11 +108,24 @@ fn fallback_message_id() -> String {
     format!("bcn-{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
+/// Hands records to the group-committing writer; returns once they are
+/// durable (see `writer::Ack`).
+pub async fn write(state: &AppState, records: Vec<NewLogRecord>) -> Result<(), ApiError> {
+    state.writer.write(records).await.map_err(|e| match e {
+        WriteError::Busy | WriteError::Stopped => {
+            let mut err = ApiError::new(ErrorCode::Unavailable, "the server is busy; retry shortly");
+            err.retry_after = Some(1);
+            err
+        }
+        WriteError::Store(e) => ApiError::internal(e),
+    })
+}
+
 fn malformed(e: serde_json::Error) -> ApiError {
     ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {e}"))
 }
 
-fn record(source: &str, m: IncomingMessage, received_at: chrono::DateTime<Utc>) -> NewLogRecord {
+pub fn record(source: &str, m: IncomingMessage, received_at: chrono::DateTime<Utc>) -> NewLogRecord {
     NewLogRecord {
         source_id: source.to_string(),
         message_id: m.message_id,
@@ -198,14 +211,7 @@ async fn ingest(
             .with_details(json!({ "rejected": rejected })));
     }
     if n_ok > 0 {
-        state.writer.write(accepted).await.map_err(|e| match e {
-            WriteError::Busy | WriteError::Stopped => {
-                let mut err = ApiError::new(ErrorCode::Unavailable, "the server is busy; retry shortly");
-                err.retry_after = Some(1);
-                err
-            }
-            WriteError::Store(e) => ApiError::internal(e),
-        })?;
+        write(&state, accepted).await?;
     }
     metrics::counter!("beacon_ingest_events_total", "result" => "accepted").increment(n_ok as u64);
     tracing::trace!(source = %source, accepted = n_ok, rejected = n_bad, "ingested");

@@ -6,12 +6,15 @@
 //! loses or doubles.
 
 mod cache;
+mod orders;
 mod working;
 
 pub use cache::Cache;
 
+use beacon_core::commerce::{self, CommerceKind};
 use beacon_core::extract::{IdentityRules, extract_text};
-use beacon_core::{Identity, ProfileId};
+use beacon_core::message::MessageKind;
+use beacon_core::{Currency, Identity, ProfileId};
 use beacon_store::{Store, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,10 +26,18 @@ pub const PROCESSOR: &str = "profiles";
 /// may append to a shared PostgreSQL log).
 const POLL: Duration = Duration::from_millis(500);
 
+/// What the processor decides by.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    pub identity: IdentityRules,
+    /// Of e-commerce events that name no currency.
+    pub currency: Currency,
+}
+
 /// Handles one batch; returns how many log records it consumed.
 pub async fn process_batch(
     store: &dyn Store,
-    rules: &IdentityRules,
+    rules: &Rules,
     batch: u32,
     cache: &mut Cache,
 ) -> Result<usize, StoreError> {
@@ -39,7 +50,7 @@ pub async fn process_batch(
 
 async fn decide_and_commit(
     store: &dyn Store,
-    rules: &IdentityRules,
+    rules: &Rules,
     batch: u32,
     cache: &mut Cache,
 ) -> Result<usize, StoreError> {
@@ -52,22 +63,32 @@ async fn decide_and_commit(
     // 1. read what the batch says, and what it needs from the store, in bulk
     let mut parsed = Vec::with_capacity(records.len());
     for rec in &records {
-        match extract_text(rec.record.kind, &rec.record.payload, rules) {
-            Ok((found, name)) => parsed.push((rec, found, name)),
+        match extract_text(rec.record.kind, &rec.record.payload, &rules.identity) {
+            Ok((found, name)) => {
+                let deal = commerce_of(rec, name.as_deref(), rules.currency);
+                parsed.push((rec, found, name, deal));
+            }
             // validated at ingest, so only a corrupt log gets here: skip, don't stall
             Err(e) => tracing::error!(seq = rec.seq, "unreadable log record skipped: {e}"),
         }
     }
     let keys: Vec<(String, String)> =
-        parsed.iter().map(|(r, _, _)| (r.record.source_id.clone(), r.record.message_id.clone())).collect();
+        parsed.iter().map(|(r, ..)| (r.record.source_id.clone(), r.record.message_id.clone())).collect();
     let mut seen = tx.seen(&keys).await?;
-    let mut lookups: Vec<Identity> = parsed.iter().flat_map(|(_, f, _)| working::lookup_keys(f)).collect();
+    let mut order_ids: Vec<String> =
+        parsed.iter().filter_map(|(.., d)| d.as_ref().and_then(orders::order_id)).map(str::to_string).collect();
+    order_ids.sort();
+    order_ids.dedup();
+    let mut book = orders::Orders::default();
+    book.hold(tx.orders(&order_ids).await?);
+    let mut lookups: Vec<Identity> = parsed.iter().flat_map(|(_, f, ..)| working::lookup_keys(f)).collect();
     lookups.sort();
     lookups.dedup();
     let (known, unknown): (Vec<Identity>, Vec<Identity>) =
         lookups.iter().cloned().partition(|i| cache.holders(i).is_some());
     let mut holders: Vec<ProfileId> = tx.holders(&unknown).await?.into_iter().map(|(_, p)| p).collect();
     holders.extend(known.iter().filter_map(|i| cache.holders(i)).flatten());
+    holders.extend(book.buyers());
     holders.sort();
     holders.dedup();
     let (cached, missing): (Vec<ProfileId>, Vec<ProfileId>) = holders.iter().partition(|p| cache.profile(p).is_some());
@@ -81,16 +102,25 @@ async fn decide_and_commit(
 
     // 2. decide each event in log order, in memory
     let mut duplicates = 0u64;
-    for (rec, found, name) in parsed {
+    for (rec, found, name, deal) in parsed {
         if !seen.insert((rec.record.source_id.clone(), rec.record.message_id.clone())) {
             duplicates += 1;
             continue;
         }
-        work.apply(rec, &found, name, rules);
+        let sender = work.apply(rec, &found, name, &rules.identity);
+        if let (Some(sender), Some(deal)) = (sender, deal) {
+            book.apply(&mut work, sender, rec, deal);
+        }
     }
 
     // 3. write it all, with the new offset, in the same transaction
-    let (changes, known_now) = work.finish(&lookups);
+    let repeated = book.repeated;
+    let mut order_changes = beacon_store::BatchChanges::default();
+    book.finish(&work, &mut order_changes);
+    let (mut changes, known_now) = work.finish(&lookups);
+    changes.orders = order_changes.orders;
+    changes.after_sales = order_changes.after_sales;
+    changes.reviews = order_changes.reviews;
     tx.apply(&changes).await?;
     tx.set_offset(last).await?;
     tx.commit().await?;
@@ -100,13 +130,35 @@ async fn decide_and_commit(
         cache.clear();
     }
     metrics::counter!("beacon_duplicate_events_total").increment(duplicates);
+    metrics::counter!("beacon_repeated_orders_total").increment(repeated);
     metrics::counter!("beacon_processed_events_total").increment(records.len() as u64);
     Ok(records.len())
 }
 
+/// The commerce facts of a `track` event with one of the e-commerce names.
+/// Ingest refused unreadable ones, so a failure here is old or odd data:
+/// the event stays on the timeline and changes no order.
+fn commerce_of(
+    rec: &beacon_store::LogRecord,
+    name: Option<&str>,
+    currency: Currency,
+) -> Option<commerce::CommerceEvent> {
+    if rec.record.kind != MessageKind::Track {
+        return None;
+    }
+    let kind = CommerceKind::of(name?)?;
+    match commerce::parse(kind, &rec.record.payload, currency) {
+        Ok(deal) => Some(deal),
+        Err(e) => {
+            tracing::warn!(seq = rec.seq, "{e}");
+            None
+        }
+    }
+}
+
 /// Processes everything appended so far (syncing it first); returns the
 /// records consumed.
-pub async fn drain(store: &dyn Store, rules: &IdentityRules, batch: u32) -> Result<usize, StoreError> {
+pub async fn drain(store: &dyn Store, rules: &Rules, batch: u32) -> Result<usize, StoreError> {
     store.log().sync().await?;
     let mut total = 0;
     let mut cache = Cache::default();
@@ -125,7 +177,7 @@ pub async fn drain(store: &dyn Store, rules: &IdentityRules, batch: u32) -> Resu
 /// against them instead. The receiver resolves when the processor has stopped.
 pub fn spawn(
     store: Arc<dyn Store>,
-    rules: IdentityRules,
+    rules: Rules,
     batch: u32,
     linger: Duration,
     wake: Arc<Notify>,
@@ -147,7 +199,7 @@ pub fn spawn(
 /// waits `linger` so the next transaction carries more records.
 pub async fn run(
     store: Arc<dyn Store>,
-    rules: IdentityRules,
+    rules: Rules,
     batch: u32,
     linger: Duration,
     wake: Arc<Notify>,

@@ -45,7 +45,8 @@ impl Working {
         self.profiles.insert(state.id, Held { state, identities });
     }
 
-    fn live(&self, mut id: ProfileId) -> ProfileId {
+    /// The profile `id` is now (after this batch's merges so far).
+    pub fn live(&self, mut id: ProfileId) -> ProfileId {
         while let Some(next) = self.forward.get(&id) {
             id = *next;
         }
@@ -81,8 +82,23 @@ impl Working {
             .collect()
     }
 
-    /// Decides one event and records what to write.
-    pub fn apply(&mut self, rec: &LogRecord, found: &Extracted, name: Option<String>, rules: &IdentityRules) {
+    /// A held profile's order figures, to change (the profile is written back).
+    pub fn figures(&mut self, id: ProfileId) -> Option<&mut beacon_store::OrderFigures> {
+        let id = self.live(id);
+        let held = self.profiles.get_mut(&id)?;
+        self.touched.insert(id);
+        Some(&mut held.state.orders)
+    }
+
+    /// Decides one event and records what to write; returns the profile it
+    /// now belongs to.
+    pub fn apply(
+        &mut self,
+        rec: &LogRecord,
+        found: &Extracted,
+        name: Option<String>,
+        rules: &IdentityRules,
+    ) -> Option<ProfileId> {
         let r = &rec.record;
         let plan = resolve(&found.identities, &self.candidates(found), found.previous_id.as_deref(), rules);
         let target = match plan.target {
@@ -95,6 +111,7 @@ impl Working {
                     first_seen: r.timestamp,
                     last_seen: r.timestamp,
                     event_count: 0,
+                    orders: Default::default(),
                 };
                 self.changes.created.push(state.clone());
                 let id = state.id;
@@ -105,7 +122,7 @@ impl Working {
         for (from, reason) in plan.merges {
             self.merge(from, target, reason, rec);
         }
-        let Some(held) = self.profiles.get_mut(&target) else { return };
+        let held = self.profiles.get_mut(&target)?;
         let s = &mut held.state;
         apply_traits(&mut s.traits, &mut s.trait_times, &found.traits, r.timestamp);
         s.event_count += 1;
@@ -130,6 +147,7 @@ impl Working {
             received_at: r.received_at,
             payload: r.payload.clone(),
         });
+        Some(target)
     }
 
     fn merge(&mut self, from: ProfileId, into: ProfileId, reason: beacon_core::resolve::MergeReason, rec: &LogRecord) {
@@ -140,6 +158,7 @@ impl Working {
             s.event_count += gone.state.event_count;
             s.first_seen = s.first_seen.min(gone.state.first_seen);
             s.last_seen = s.last_seen.max(gone.state.last_seen);
+            s.orders.fold(&gone.state.orders);
             for identity in gone.identities {
                 if !held.identities.contains(&identity) {
                     held.identities.push(identity);

@@ -2,8 +2,8 @@
 
 use super::{SqlStore, backend, from_micros, micros};
 use crate::{
-    ApiKey, AuditEntry, EventLog, KeyKind, NewAuditEntry, Overview, Page, PageRequest, ProcessTx, Profile,
-    ProfileQuery, Result, Store, StoreError, StoredEvent,
+    AfterSale, ApiKey, AuditEntry, DayFigures, EventLog, KeyKind, NewAuditEntry, Order, OrderQuery, Overview, Page,
+    PageRequest, ProcessTx, Profile, ProfileQuery, Result, ReviewsOf, Store, StoreError, StoredEvent, StoredReview,
 };
 use async_trait::async_trait;
 use beacon_core::access::Role;
@@ -71,6 +71,31 @@ impl Store for SqlStore {
 
     async fn overview(&self) -> Result<Overview> {
         self.overview_impl().await
+    }
+
+    async fn daily_figures(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        utc_offset_seconds: i32,
+    ) -> Result<Vec<DayFigures>> {
+        self.daily_figures_impl(from, to, utc_offset_seconds).await
+    }
+
+    async fn get_order(&self, order_id: &str) -> Result<Option<Order>> {
+        self.get_order_impl(order_id).await
+    }
+
+    async fn list_orders(&self, query: &OrderQuery) -> Result<Page<Order>> {
+        self.list_orders_impl(query).await
+    }
+
+    async fn after_sales(&self, order_id: &str) -> Result<Vec<AfterSale>> {
+        self.after_sales_impl(order_id).await
+    }
+
+    async fn list_reviews(&self, of: &ReviewsOf, page: &PageRequest) -> Result<Page<StoredReview>> {
+        self.list_reviews_impl(of, page).await
     }
 
     async fn insert_key(&self, key: &ApiKey) -> Result<()> {

@@ -6,7 +6,10 @@
 //! since the Unix epoch (UTC) in both dialects.
 
 mod admin;
+mod codec;
+mod commerce;
 mod log;
+mod orders;
 mod process;
 mod read;
 

@@ -1,11 +1,11 @@
 //! The processor's transaction: bulk reads and one bulk write per batch.
 
+use super::codec::{decode_identity, encode_identity, encode_reason, parse_id};
 use super::{Dialect, SqlStore, backend, from_micros, micros};
 use crate::pii::PiiCipher;
 use crate::{BatchChanges, ProcessTx, ProfileState, Result, StoreError};
 use async_trait::async_trait;
-use beacon_core::resolve::MergeReason;
-use beacon_core::{Identity, IdentityKind, ProfileId};
+use beacon_core::{Identity, ProfileId};
 use sqlx::any::Any;
 use sqlx::{AssertSqlSafe, Row, Transaction};
 use std::collections::{HashMap, HashSet};
@@ -14,8 +14,8 @@ use std::collections::{HashMap, HashSet};
 const ROWS: usize = 400;
 
 pub(crate) struct SqlProcessTx {
-    tx: Transaction<'static, Any>,
-    dialect: Dialect,
+    pub(super) tx: Transaction<'static, Any>,
+    pub(super) dialect: Dialect,
     pii: PiiCipher,
     name: String,
 }
@@ -33,53 +33,6 @@ impl SqlStore {
     }
 }
 
-/// Encodes an identity for storage: (lookup hash, plain value, ciphertext).
-pub(crate) fn encode_identity(pii: &PiiCipher, id: &Identity) -> (Vec<u8>, Option<String>, Option<String>) {
-    let lookup = pii.lookup_key(id.kind.as_str(), &id.value);
-    if id.kind.is_pii() { (lookup, None, Some(pii.encrypt(&id.value))) } else { (lookup, Some(id.value.clone()), None) }
-}
-
-/// Decodes a stored identity row.
-pub(crate) fn decode_identity(
-    pii: &PiiCipher,
-    kind: &str,
-    value: Option<String>,
-    value_enc: Option<String>,
-) -> Result<Identity> {
-    let kind = IdentityKind::parse(kind).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let value = match (value, value_enc) {
-        (Some(v), _) => v,
-        (None, Some(enc)) => pii.decrypt(&enc).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        (None, None) => return Err(StoreError::Corrupt("identity without a value".into())),
-    };
-    Ok(Identity { kind, value })
-}
-
-/// A merge reason as stored: a shared email or phone is encrypted.
-pub(crate) fn encode_reason(pii: &PiiCipher, reason: &MergeReason) -> Result<String> {
-    let mut reason = reason.clone();
-    if let MergeReason::SharedIdentity { identity } = &mut reason
-        && identity.kind.is_pii()
-    {
-        identity.value = format!("{}{}", crate::pii::SEALED_PREFIX, pii.encrypt(&identity.value));
-    }
-    serde_json::to_string(&reason).map_err(json_err)
-}
-
-pub(crate) fn decode_reason(pii: &PiiCipher, text: &str) -> Result<MergeReason> {
-    let mut reason: MergeReason = serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    if let MergeReason::SharedIdentity { identity } = &mut reason
-        && let Some(sealed) = identity.value.strip_prefix(crate::pii::SEALED_PREFIX)
-    {
-        identity.value = pii.decrypt(sealed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    }
-    Ok(reason)
-}
-
-pub(crate) fn parse_id(s: &str) -> Result<ProfileId> {
-    s.parse().map_err(|_| StoreError::Corrupt(format!("profile id {s:?}")))
-}
-
 fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
@@ -87,7 +40,7 @@ fn json_err(e: serde_json::Error) -> StoreError {
 /// `($1,$2),($3,$4),…` for `rows` rows of `width` parameters; plain `?` on
 /// SQLite, whose by-name parameter lookup is linear per parameter (quadratic
 /// over a multi-row statement).
-fn placeholders(dialect: Dialect, rows: usize, width: usize) -> String {
+pub(super) fn placeholders(dialect: Dialect, rows: usize, width: usize) -> String {
     let mut s = String::with_capacity(rows * width * 5);
     for r in 0..rows {
         s.push_str(if r == 0 { "(" } else { ",(" });
@@ -142,14 +95,14 @@ impl SqlProcessTx {
             let conflict = if upsert {
                 " ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, \
                  first_seen = excluded.first_seen, last_seen = excluded.last_seen, \
-                 event_count = excluded.event_count, updated_at = excluded.updated_at"
+                 event_count = excluded.event_count, orders = excluded.orders, updated_at = excluded.updated_at"
             } else {
                 " ON CONFLICT (id) DO NOTHING"
             };
             let sql = format!(
-                "INSERT INTO profiles (id, traits, trait_times, first_seen, last_seen, event_count, created_at, updated_at) \
-                 VALUES {}{conflict}",
-                placeholders(self.dialect, part.len(), 8)
+                "INSERT INTO profiles (id, traits, trait_times, first_seen, last_seen, event_count, orders, \
+                 created_at, updated_at) VALUES {}{conflict}",
+                placeholders(self.dialect, part.len(), 9)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for s in part {
@@ -160,6 +113,7 @@ impl SqlProcessTx {
                     .bind(micros(s.first_seen))
                     .bind(micros(s.last_seen))
                     .bind(s.event_count)
+                    .bind(serde_json::to_string(&s.orders).map_err(json_err)?)
                     .bind(micros(s.first_seen))
                     .bind(micros(s.last_seen));
             }
@@ -254,7 +208,8 @@ impl ProcessTx for SqlProcessTx {
                 identities.entry(r.try_get(0).map_err(backend)?).or_default().push(id);
             }
             let mut q = sqlx::query(AssertSqlSafe(format!(
-                "SELECT id, traits, trait_times, first_seen, last_seen, event_count FROM profiles WHERE id IN ({marks})"
+                "SELECT id, traits, trait_times, first_seen, last_seen, event_count, orders FROM profiles \
+                 WHERE id IN ({marks})"
             )));
             for id in &list {
                 q = q.bind(id.as_str());
@@ -271,6 +226,8 @@ impl ProcessTx for SqlProcessTx {
                     first_seen: from_micros(row.try_get(3).map_err(backend)?)?,
                     last_seen: from_micros(row.try_get(4).map_err(backend)?)?,
                     event_count: row.try_get(5).map_err(backend)?,
+                    orders: serde_json::from_str(&row.try_get::<String, _>(6).map_err(backend)?)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 };
                 out.push((state, identities.remove(&id).unwrap_or_default()));
             }
@@ -292,6 +249,7 @@ impl ProcessTx for SqlProcessTx {
             .await?;
             self.exec("UPDATE identities SET profile_id = $2 WHERE profile_id = $1", &from, &into).await?;
             self.exec("UPDATE events SET profile_id = $2 WHERE profile_id = $1", &from, &into).await?;
+            self.repoint_commerce(&from, &into).await?;
             // every id ever merged points straight at the survivor (one hop)
             self.exec("UPDATE profiles SET merged_into = $2 WHERE id = $1 OR merged_into = $1", &from, &into).await?;
             self.exec("UPDATE merges SET survivor_id = $2 WHERE survivor_id = $1", &from, &into).await?;
@@ -346,7 +304,12 @@ impl ProcessTx for SqlProcessTx {
             }
             q.execute(&mut *self.tx).await.map_err(backend)?;
         }
+        self.write_commerce(c).await?;
         self.insert_states(&c.states, true).await
+    }
+
+    async fn orders(&mut self, ids: &[String]) -> Result<Vec<crate::Order>> {
+        self.load_orders(ids).await
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {

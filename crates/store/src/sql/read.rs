@@ -1,14 +1,14 @@
 //! Profile reads: lookup by identity, by id, lists and timelines.
 
-use super::process::{decode_identity, decode_reason, parse_id};
+use super::codec::{decode_identity, decode_reason, parse_id};
 use super::{Dialect, SqlStore, backend, from_micros, micros};
-use crate::{MergeRecord, Overview, Page, PageRequest, Profile, ProfileQuery, Result, StoreError, StoredEvent};
+use crate::{MergeRecord, Page, PageRequest, Profile, ProfileQuery, Result, StoreError, StoredEvent};
 use beacon_core::message::MessageKind;
 use beacon_core::{Identity, ProfileId};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-const PROFILE_COLUMNS: &str = "id, traits, first_seen, last_seen, event_count, created_at";
+const PROFILE_COLUMNS: &str = "id, traits, first_seen, last_seen, event_count, orders, created_at";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
@@ -60,6 +60,7 @@ impl SqlStore {
             first_seen: from_micros(row.try_get("first_seen").map_err(backend)?)?,
             last_seen: from_micros(row.try_get("last_seen").map_err(backend)?)?,
             event_count: row.try_get("event_count").map_err(backend)?,
+            orders: serde_json::from_str(&row.try_get::<String, _>("orders").map_err(backend)?).map_err(corrupt)?,
             merges,
         })
     }
@@ -214,20 +215,5 @@ impl SqlStore {
             .then(|| items.last().map(|e| (micros(e.timestamp), e.seq.to_string())))
             .flatten();
         Ok(Page { items, next })
-    }
-
-    pub(crate) async fn overview_impl(&self) -> Result<Overview> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM profiles WHERE merged_into IS NULL), (SELECT COUNT(*) FROM events)",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(Overview {
-            profiles: row.try_get(0).map_err(backend)?,
-            events: row.try_get(1).map_err(backend)?,
-            orders: 0,
-            revenue_minor: 0,
-        })
     }
 }
