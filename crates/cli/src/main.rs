@@ -1,6 +1,7 @@
 //! The `beacon` binary: a thin shell over `beacon-server`.
 
 mod bench;
+mod import;
 
 use anyhow::Context as _;
 use beacon_core::access::Role;
@@ -77,6 +78,8 @@ enum Command {
         #[arg(long, requires = "scale_profiles")]
         scale_events: Option<usize>,
     },
+    /// Import orders, customers or events from a CSV or JSONL file into a running Beacon.
+    Import(import::ImportOptions),
     /// Manage API keys directly in the store.
     Keys {
         #[command(subcommand)]
@@ -214,7 +217,15 @@ async fn keys_cmd(action: KeyAction) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Command::Import(opts) = cli.command {
+        // exit 1: some lines were rejected (and reported); 2: the import could not run
+        return import::run(opts).await.unwrap_or_else(|e| {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        });
+    }
     let result = match cli.command {
+        Command::Import(_) => Ok(()),
         Command::Serve { common, listen, admin_key, write_key } => serve(common, listen, admin_key, write_key).await,
         Command::Keys { action } => keys_cmd(action).await,
         Command::Bench {

@@ -43,6 +43,13 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/orders/{id}", "read", "One order with its lines, refunds and cancellation"),
     ("get", "/api/v1/products/{id}/reviews", "read", "Reviews of a product, newest first (cursor, limit)"),
     ("get", "/api/v1/profiles/{id}/reviews", "read", "Reviews a profile wrote, newest first (cursor, limit)"),
+    (
+        "post",
+        "/api/v1/events",
+        "marketer",
+        "Import a batch of Segment messages ({batch: [...]}, as /v1/batch) with a secret key",
+    ),
+    ("get", "/api/v1/processing", "read", "The log head and how far the processor has got (caught_up)"),
     ("get", "/api/v1/keys", "admin", "List API keys (never the secrets)"),
     ("post", "/api/v1/keys", "admin", "Create a key: {name, kind: secret|write, role}; the secret is shown once"),
     ("delete", "/api/v1/keys/{id}", "admin", "Revoke a key"),

@@ -16,6 +16,7 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(|| async { Json(super::openapi::document()) }))
+        .route("/api/v1/processing", get(processing))
 }
 
 async fn ready(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
@@ -30,4 +31,15 @@ async fn ready(State(state): State<AppState>) -> Result<Json<serde_json::Value>,
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+}
+
+/// How far the processor has got: everything accepted before a call is
+/// visible in profiles once `processed` reaches that call's `log_head`.
+async fn processing(
+    _: crate::auth::Authorized<crate::auth::Read>,
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let head = state.store.log().head().await?;
+    let processed = state.store.processed_offset(crate::processor::PROCESSOR).await?;
+    Ok(Json(json!({"log_head": head, "processed": processed, "caught_up": processed >= head})))
 }

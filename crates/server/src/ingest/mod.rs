@@ -5,6 +5,7 @@
 pub mod body;
 pub mod writer;
 
+use crate::auth::{Authorized, ManageData};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::body::Body;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/g", single(MessageKind::Group))
         .route("/v1/alias", single(MessageKind::Alias))
         .route("/v1/a", single(MessageKind::Alias))
+        .route("/api/v1/events", post(import_events))
 }
 
 #[derive(Deserialize)]
@@ -136,6 +138,64 @@ pub fn record(source: &str, m: IncomingMessage, received_at: chrono::DateTime<Ut
     }
 }
 
+/// Validates every message of a batch; returns the records to store and the
+/// rejected ones (`index`, `code`, `message`).
+fn check_batch(
+    batch: &BatchBody<'_>,
+    source: &str,
+    received_at: chrono::DateTime<Utc>,
+) -> Result<(Vec<NewLogRecord>, Vec<Value>), ApiError> {
+    let sent_at = match batch.sent_at.as_deref() {
+        Some(t) => Some(message::parse_time(t, "sentAt")?),
+        None => None,
+    };
+    let (mut accepted, mut rejected) = (Vec::with_capacity(batch.batch.len()), Vec::new());
+    for (i, raw) in batch.batch.iter().enumerate() {
+        let env = Envelope { received_at, sent_at, kind: None, generated_id: &fallback_message_id };
+        match message::validate(raw, &env).and_then(|m| with_batch_defaults(batch, m)) {
+            Ok(m) => accepted.push(record(source, m, received_at)),
+            Err(e) => rejected.push(json!({"index": i, "code": e.code.as_str(), "message": e.message})),
+        }
+    }
+    Ok((accepted, rejected))
+}
+
+/// Applies a batch's `context` and `integrations` to one of its messages.
+fn with_batch_defaults(batch: &BatchBody<'_>, mut m: IncomingMessage) -> Result<IncomingMessage, Error> {
+    if batch.context.is_none() && batch.integrations.is_none() {
+        return Ok(m);
+    }
+    if let Some(payload) =
+        message::apply_batch_defaults(&m.payload, batch.context.as_ref(), batch.integrations.as_ref())
+    {
+        m.payload = payload;
+    }
+    if m.payload.len() > message::MAX_EVENT_BYTES {
+        return Err(Error::new(
+            ErrorCode::PayloadTooLarge,
+            format!("with the batch context the event is over {} bytes", message::MAX_EVENT_BYTES),
+        ));
+    }
+    Ok(m)
+}
+
+/// The source events imported through the admin API are deduplicated under.
+pub const IMPORT_SOURCE: &str = "api:import";
+
+/// `POST /api/v1/events`: a Segment batch body sent with a secret key (for
+/// imports and back-office tools); the same checks and path as `/v1/batch`.
+async fn import_events(
+    _: Authorized<ManageData>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    let bytes = body::read(&headers, body).await?;
+    let batch: BatchBody<'_> = serde_json::from_slice(&bytes).map_err(malformed)?;
+    let (accepted, rejected) = check_batch(&batch, IMPORT_SOURCE, Utc::now())?;
+    store_checked(&state, IMPORT_SOURCE, accepted, rejected).await
+}
+
 async fn ingest(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -145,51 +205,12 @@ async fn ingest(
     let bytes = body::read(&headers, body).await?;
     let received_at = Utc::now();
     let header_key = basic_user(&headers);
-    let mut accepted = Vec::new();
-    let mut rejected: Vec<Value> = Vec::new();
-    let mut reject = |index: usize, e: Error| {
-        rejected.push(json!({"index": index, "code": e.code.as_str(), "message": e.message}));
-    };
-    let source;
     match kind {
         None => {
             let batch: BatchBody<'_> = serde_json::from_slice(&bytes).map_err(malformed)?;
             let key = write_key(&state, header_key, batch.write_key.as_deref()).await?;
-            let sent_at = match batch.sent_at.as_deref() {
-                Some(t) => Some(message::parse_time(t, "sentAt")?),
-                None => None,
-            };
-            for (i, raw) in batch.batch.iter().enumerate() {
-                let env = Envelope { received_at, sent_at, kind: None, generated_id: &fallback_message_id };
-                match message::validate(raw, &env) {
-                    Ok(mut m) => {
-                        if batch.context.is_some() || batch.integrations.is_some() {
-                            let merged = message::apply_batch_defaults(
-                                &m.payload,
-                                batch.context.as_ref(),
-                                batch.integrations.as_ref(),
-                            );
-                            if let Some(payload) = merged {
-                                m.payload = payload;
-                            }
-                            if m.payload.len() > message::MAX_EVENT_BYTES {
-                                let e = Error::new(
-                                    ErrorCode::PayloadTooLarge,
-                                    format!(
-                                        "with the batch context the event is over {} bytes",
-                                        message::MAX_EVENT_BYTES
-                                    ),
-                                );
-                                reject(i, e);
-                                continue;
-                            }
-                        }
-                        accepted.push(record(&key.id, m, received_at));
-                    }
-                    Err(e) => reject(i, e),
-                }
-            }
-            source = key.id;
+            let (accepted, rejected) = check_batch(&batch, &key.id, received_at)?;
+            store_checked(&state, &key.id, accepted, rejected).await
         }
         Some(kind) => {
             let raw: &RawValue = serde_json::from_slice(&bytes).map_err(malformed)?;
@@ -200,10 +221,20 @@ async fn ingest(
             };
             let key = write_key(&state, header_key, body_key.as_deref()).await?;
             let env = Envelope { received_at, sent_at: None, kind: Some(kind), generated_id: &fallback_message_id };
-            accepted.push(record(&key.id, message::validate(raw, &env)?, received_at));
-            source = key.id;
+            let accepted = vec![record(&key.id, message::validate(raw, &env)?, received_at)];
+            store_checked(&state, &key.id, accepted, Vec::new()).await
         }
     }
+}
+
+/// Stores the accepted records and answers: `200` with the rejected ones
+/// listed, or `400` when nothing was valid.
+async fn store_checked(
+    state: &AppState,
+    source: &str,
+    accepted: Vec<NewLogRecord>,
+    rejected: Vec<Value>,
+) -> Result<Json<Value>, ApiError> {
     let (n_ok, n_bad) = (accepted.len(), rejected.len());
     metrics::counter!("beacon_ingest_events_total", "result" => "rejected").increment(n_bad as u64);
     if n_ok == 0 && n_bad > 0 {
@@ -211,7 +242,7 @@ async fn ingest(
             .with_details(json!({ "rejected": rejected })));
     }
     if n_ok > 0 {
-        write(&state, accepted).await?;
+        write(state, accepted).await?;
     }
     metrics::counter!("beacon_ingest_events_total", "result" => "accepted").increment(n_ok as u64);
     tracing::trace!(source = %source, accepted = n_ok, rejected = n_bad, "ingested");
