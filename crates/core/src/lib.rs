@@ -7,6 +7,7 @@
 //! of them.
 
 pub mod access;
+pub mod catalog;
 pub mod commerce;
 pub mod error;
 pub mod extract;

@@ -90,6 +90,18 @@ pub trait Store: Send + Sync {
     async fn after_sales(&self, order_id: &str) -> Result<Vec<AfterSale>>;
     async fn list_reviews(&self, of: &ReviewsOf, page: &PageRequest) -> Result<Page<StoredReview>>;
 
+    /// Creates or updates products, each with an audit entry of what
+    /// changed (before → after), all in one transaction.
+    async fn save_products(&self, products: &[Product], actor: &str, at: DateTime<Utc>) -> Result<Vec<Saved>>;
+    async fn get_product(&self, product_id: &str) -> Result<Option<StoredProduct>>;
+    async fn list_products(&self, query: &ProductQuery) -> Result<Page<StoredProduct>>;
+    /// Deletes a product (audited); false if there was none.
+    async fn delete_product(&self, product_id: &str, actor: &str, at: DateTime<Utc>) -> Result<bool>;
+    /// Every category path in use, with its number of products.
+    async fn categories(&self) -> Result<Vec<(Vec<String>, i64)>>;
+    /// Events about a product (by its id or SKU), newest first.
+    async fn product_events(&self, product: &Product, page: &PageRequest) -> Result<Page<StoredEvent>>;
+
     async fn insert_key(&self, key: &ApiKey) -> Result<()>;
     async fn find_key_by_hash(&self, hash: &[u8]) -> Result<Option<ApiKey>>;
     async fn list_keys(&self) -> Result<Vec<ApiKey>>;
@@ -97,7 +109,8 @@ pub trait Store: Send + Sync {
     async fn count_keys(&self) -> Result<i64>;
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()>;
-    async fn list_audit(&self, page: &PageRequest) -> Result<Page<AuditEntry>>;
+    /// Newest first; only entries about `target` (`product:tea-1`) if given.
+    async fn list_audit(&self, target: Option<&str>, page: &PageRequest) -> Result<Page<AuditEntry>>;
 
     /// How far a processor has consumed the log (0 before it starts).
     async fn processed_offset(&self, processor: &str) -> Result<i64>;

@@ -7,6 +7,7 @@ use beacon_core::profile::TraitTimes;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+pub use beacon_core::catalog::{Product, ProductStatus, ReviewStatus};
 pub use beacon_core::commerce::order::{Line as OrderLine, Order, OrderFigures, OrderStatus};
 pub use beacon_core::profile::{MergeRecord, Profile};
 
@@ -28,6 +29,37 @@ pub struct LogRecord {
     pub record: NewLogRecord,
 }
 
+/// A product with its times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredProduct {
+    pub product: Product,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What saving one product did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved {
+    Created,
+    Updated,
+    Unchanged,
+    /// Not saved: another product holds its SKU.
+    SkuTaken(String),
+}
+
+/// Filters for the product list (by product id).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProductQuery {
+    pub page: PageRequest,
+    /// This category and everything below it.
+    pub category: Option<Vec<String>>,
+    pub brand: Option<String>,
+    pub tag: Option<String>,
+    pub status: Option<ProductStatus>,
+    /// Case-insensitive part of the name.
+    pub name_contains: Option<String>,
+}
+
 /// A processed event in a profile's timeline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
@@ -38,6 +70,8 @@ pub struct NewEvent {
     pub kind: MessageKind,
     /// `event` for track, `name` for page/screen.
     pub name: Option<String>,
+    /// The product a `Product …` event is about (`product_id`, else `sku`).
+    pub product: Option<String>,
     pub timestamp: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
     pub payload: String,

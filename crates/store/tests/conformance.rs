@@ -43,6 +43,7 @@ fn event(seq: i64, profile: ProfileId, min: u32) -> NewEvent {
         message_id: format!("m{seq}"),
         kind: MessageKind::Track,
         name: Some("Product Viewed".into()),
+        product: Some("tea-1".into()),
         timestamp: t(min),
         received_at: t(min),
         payload: "{}".into(),
@@ -274,11 +275,65 @@ async fn keys_and_audit_round_trip(store: &SqlStore) {
             .await
             .expect("audit");
     }
-    let page = store.list_audit(&PageRequest { after: None, limit: 2 }).await.expect("audit");
+    let page = store.list_audit(None, &PageRequest { after: None, limit: 2 }).await.expect("audit");
     assert_eq!(page.items.iter().map(|e| e.entry.target.as_str()).collect::<Vec<_>>(), ["key_2", "key_1"]);
-    let rest = store.list_audit(&PageRequest { after: page.next, limit: 2 }).await.expect("audit");
+    let rest = store.list_audit(None, &PageRequest { after: page.next, limit: 2 }).await.expect("audit");
     assert_eq!(rest.items.len(), 1);
     assert_eq!(rest.items[0].entry.after, Some(serde_json::json!({"n": 0})));
+}
+
+fn product(id: &str, sku: &str, category: &str, price: &str, tags: &[&str]) -> Product {
+    let v = serde_json::json!({"product_id": id, "sku": sku, "name": format!("商品 {id}"), "category": category,
+        "price": price, "stock": 10, "tags": tags, "brand": "狮峰"});
+    beacon_core::catalog::parse_product(v.as_object().expect("object"), beacon_core::Currency::CNY).expect("valid")
+}
+
+async fn the_catalog_saves_lists_and_audits_products(store: &SqlStore) {
+    let tea = product("tea-1", "T1", "茶叶/绿茶", "298.00", &["新品"]);
+    let cup = product("cup-1", "C1", "茶具", "59.00", &[]);
+    let oolong = product("tea-2", "T2", "茶叶/乌龙", "158.00", &["新品", "礼盒"]);
+    let saved = store.save_products(&[tea.clone(), cup.clone(), oolong.clone()], "key_1", t(1)).await.expect("save");
+    assert_eq!(saved, [Saved::Created, Saved::Created, Saved::Created]);
+    let mut dearer = tea.clone();
+    dearer.price.minor = 318_00;
+    dearer.stock = 9;
+    let taken = product("tea-3", "T1", "茶叶", "1", &[]);
+    let saved = store.save_products(&[cup.clone(), dearer.clone(), taken], "key_2", t(2)).await.expect("save");
+    assert_eq!(saved, [Saved::Unchanged, Saved::Updated, Saved::SkuTaken("tea-1".into())]);
+    let history =
+        store.list_audit(Some("product:tea-1"), &PageRequest { after: None, limit: 10 }).await.expect("audit");
+    let last = &history.items[0].entry;
+    assert_eq!((last.action.as_str(), last.actor.as_str(), last.at), ("product.update", "key_2", t(2)));
+    assert_eq!(last.before, Some(serde_json::json!({"price": "298.00", "stock": 10})));
+    assert_eq!(last.after, Some(serde_json::json!({"price": "318.00", "stock": 9})));
+    assert_eq!(history.items.len(), 2, "created, then updated once");
+    let got = store.get_product("tea-1").await.expect("get").expect("found");
+    assert_eq!((got.product, got.created_at, got.updated_at), (dearer, t(1), t(2)));
+
+    let ids = |q: ProductQuery| async move {
+        let page = store.list_products(&q).await.expect("list");
+        page.items.into_iter().map(|p| p.product.product_id).collect::<Vec<_>>()
+    };
+    let page = PageRequest { after: None, limit: 10 };
+    let q = |f: fn(&mut ProductQuery)| {
+        let mut q = ProductQuery { page: page.clone(), ..Default::default() };
+        f(&mut q);
+        q
+    };
+    assert_eq!(ids(q(|q| q.category = Some(vec!["茶叶".into()]))).await, ["tea-1", "tea-2"], "with sub-categories");
+    assert_eq!(ids(q(|q| q.category = Some(vec!["茶".into()]))).await, Vec::<String>::new(), "a name, not a prefix");
+    assert_eq!(ids(q(|q| q.tag = Some("礼盒".into()))).await, ["tea-2"]);
+    assert_eq!(ids(q(|q| q.name_contains = Some("TEA-2".into()))).await, ["tea-2"]);
+    assert_eq!(ids(q(|q| q.brand = Some("狮峰".into()))).await.len(), 3);
+    let two = ProductQuery { page: PageRequest { after: None, limit: 2 }, ..Default::default() };
+    let first = store.list_products(&two).await.expect("list");
+    let rest = ProductQuery { page: PageRequest { after: first.next, limit: 2 }, ..Default::default() };
+    assert_eq!(ids(rest).await, ["tea-2"]);
+    let cats = store.categories().await.expect("categories");
+    assert_eq!(cats.iter().map(|(p, n)| (p.join("/"), *n)).collect::<Vec<_>>().len(), 3);
+    assert!(store.delete_product("cup-1", "key_1", t(3)).await.expect("delete"));
+    assert!(!store.delete_product("cup-1", "key_1", t(3)).await.expect("delete"));
+    assert_eq!(store.get_product("cup-1").await.expect("get"), None);
 }
 
 macro_rules! conformance {
@@ -317,6 +372,9 @@ mod run {
     pub async fn keys(h: &Harness) {
         keys_and_audit_round_trip(&h.store).await
     }
+    pub async fn catalog(h: &Harness) {
+        the_catalog_saves_lists_and_audits_products(&h.store).await
+    }
 }
 
-conformance!(log, pii, processing, identities, merges, lists, keys);
+conformance!(log, pii, processing, identities, merges, lists, keys, catalog);

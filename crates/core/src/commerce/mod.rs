@@ -166,6 +166,32 @@ struct LineProps<'a> {
     quantity: Option<&'a RawValue>,
 }
 
+#[derive(Deserialize)]
+struct ProductMessage<'a> {
+    #[serde(borrow, default)]
+    properties: Option<ProductProps<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ProductProps<'a> {
+    #[serde(borrow, default)]
+    product_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    sku: Option<&'a RawValue>,
+}
+
+/// The product a `track` event named `event` is about: Segment's product
+/// events (`Product Viewed`, `Product Added`, … every name starting with
+/// "Product ") carry `properties.product_id`, else `sku`.
+pub fn product_of(event: &str, message: &str) -> Option<String> {
+    if !event.starts_with("Product ") {
+        return None;
+    }
+    let props = serde_json::from_str::<ProductMessage<'_>>(message).ok()?.properties?;
+    let id = |raw| id_field(raw, "product").ok().flatten();
+    id(props.product_id).or_else(|| id(props.sku))
+}
+
 /// Reads the commerce facts of a stored `track` message (its JSON text).
 /// `currency` applies where the event names none.
 pub fn parse(kind: CommerceKind, message: &str, currency: Currency) -> Result<CommerceEvent, Error> {

@@ -174,3 +174,14 @@ fn reviews_and_cancellations_read_their_fields() {
     assert_eq!(CommerceKind::of("Order Completed"), Some(CommerceKind::OrderCompleted));
     assert_eq!(CommerceKind::of("order completed"), None);
 }
+
+#[test]
+fn product_events_name_their_product() {
+    let msg = |props: &str| format!(r#"{{"type":"track","properties":{props}}}"#);
+    assert_eq!(product_of("Product Viewed", &msg(r#"{"product_id":"tea-1","sku":"T1"}"#)), Some("tea-1".into()));
+    assert_eq!(product_of("Product Added", &msg(r#"{"sku":"T1","price":1}"#)), Some("T1".into()));
+    assert_eq!(product_of("Product Viewed", &msg(r#"{"product_id":507}"#)), Some("507".into()));
+    assert_eq!(product_of("Order Completed", &msg(r#"{"product_id":"tea-1"}"#)), None);
+    assert_eq!(product_of("Product Viewed", &msg(r#"{"product_id":{"x":1}}"#)), None);
+    assert_eq!(product_of("Product Viewed", r#"{"properties":null}"#), None);
+}

@@ -1,6 +1,6 @@
 //! `/api/v1/audit`: who changed what, when, before → after.
 
-use super::extract::{PageParams, Query, encode_cursor};
+use super::extract::{Query, encode_cursor, page_request};
 use crate::auth::{Authorized, ReadAudit};
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -13,12 +13,31 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/audit", get(list))
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditParams {
+    cursor: Option<String>,
+    limit: Option<u32>,
+    /// Only entries about this target, e.g. `product:tea-1`.
+    target: Option<String>,
+}
+
 async fn list(
     _: Authorized<ReadAudit>,
     State(state): State<AppState>,
-    Query(p): Query<PageParams>,
+    Query(p): Query<AuditParams>,
 ) -> ApiResult<Json<Value>> {
-    let page = state.store.list_audit(&p.request()?).await?;
+    let page = page_request(p.cursor.as_deref(), p.limit)?;
+    entries(&state, p.target.as_deref(), &page).await
+}
+
+/// A page of audit entries as JSON (also a product's history).
+pub async fn entries(
+    state: &AppState,
+    target: Option<&str>,
+    page: &beacon_store::PageRequest,
+) -> ApiResult<Json<Value>> {
+    let page = state.store.list_audit(target, page).await?;
     let items: Vec<Value> = page
         .items
         .iter()

@@ -5,6 +5,7 @@ pub mod extract;
 pub mod keys;
 pub mod openapi;
 pub mod orders;
+pub mod products;
 pub mod profiles;
 pub mod system;
 
@@ -23,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::ingest::routes())
         .merge(profiles::routes())
         .merge(orders::routes())
+        .merge(products::routes())
         .merge(keys::routes())
         .merge(audit::routes())
         .merge(system::routes())

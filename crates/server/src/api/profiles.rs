@@ -52,12 +52,14 @@ fn spend(f: &beacon_store::OrderFigures) -> Option<(Value, Value)> {
     Some((amount(net), amount(average)))
 }
 
-fn event_json(e: &StoredEvent) -> Value {
+pub fn event_json(e: &StoredEvent) -> Value {
     json!({
         "seq": e.seq,
         "message_id": e.message_id,
         "type": e.kind.as_str(),
         "name": e.name,
+        "product": e.product,
+        "profile_id": e.profile_id,
         "timestamp": e.timestamp,
         "received_at": e.received_at,
         "message": serde_json::from_str::<Value>(&e.payload).unwrap_or(Value::Null),

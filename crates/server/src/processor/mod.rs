@@ -66,7 +66,11 @@ async fn decide_and_commit(
         match extract_text(rec.record.kind, &rec.record.payload, &rules.identity) {
             Ok((found, name)) => {
                 let deal = commerce_of(rec, name.as_deref(), rules.currency);
-                parsed.push((rec, found, name, deal));
+                let product = match (rec.record.kind, name.as_deref()) {
+                    (MessageKind::Track, Some(event)) => commerce::product_of(event, &rec.record.payload),
+                    _ => None,
+                };
+                parsed.push((rec, found, name, product, deal));
             }
             // validated at ingest, so only a corrupt log gets here: skip, don't stall
             Err(e) => tracing::error!(seq = rec.seq, "unreadable log record skipped: {e}"),
@@ -102,12 +106,12 @@ async fn decide_and_commit(
 
     // 2. decide each event in log order, in memory
     let mut duplicates = 0u64;
-    for (rec, found, name, deal) in parsed {
+    for (rec, found, name, product, deal) in parsed {
         if !seen.insert((rec.record.source_id.clone(), rec.record.message_id.clone())) {
             duplicates += 1;
             continue;
         }
-        let sender = work.apply(rec, &found, name, &rules.identity);
+        let sender = work.apply(rec, &found, name, product, &rules.identity);
         if let (Some(sender), Some(deal)) = (sender, deal) {
             book.apply(&mut work, sender, rec, deal);
         }

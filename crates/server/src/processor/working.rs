@@ -97,6 +97,7 @@ impl Working {
         rec: &LogRecord,
         found: &Extracted,
         name: Option<String>,
+        product: Option<String>,
         rules: &IdentityRules,
     ) -> Option<ProfileId> {
         let r = &rec.record;
@@ -143,6 +144,7 @@ impl Working {
             message_id: r.message_id.clone(),
             kind: r.kind,
             name,
+            product,
             timestamp: r.timestamp,
             received_at: r.received_at,
             payload: r.payload.clone(),

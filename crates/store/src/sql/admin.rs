@@ -3,7 +3,8 @@
 use super::{SqlStore, backend, from_micros, micros};
 use crate::{
     AfterSale, ApiKey, AuditEntry, DayFigures, EventLog, KeyKind, NewAuditEntry, Order, OrderQuery, Overview, Page,
-    PageRequest, ProcessTx, Profile, ProfileQuery, Result, ReviewsOf, Store, StoreError, StoredEvent, StoredReview,
+    PageRequest, ProcessTx, Product, ProductQuery, Profile, ProfileQuery, Result, ReviewsOf, Saved, Store, StoreError,
+    StoredEvent, StoredProduct, StoredReview,
 };
 use async_trait::async_trait;
 use beacon_core::access::Role;
@@ -98,6 +99,30 @@ impl Store for SqlStore {
         self.list_reviews_impl(of, page).await
     }
 
+    async fn save_products(&self, products: &[Product], actor: &str, at: DateTime<Utc>) -> Result<Vec<Saved>> {
+        self.save_products_impl(products, actor, at).await
+    }
+
+    async fn get_product(&self, product_id: &str) -> Result<Option<StoredProduct>> {
+        self.get_product_impl(product_id).await
+    }
+
+    async fn list_products(&self, query: &ProductQuery) -> Result<Page<StoredProduct>> {
+        self.list_products_impl(query).await
+    }
+
+    async fn delete_product(&self, product_id: &str, actor: &str, at: DateTime<Utc>) -> Result<bool> {
+        self.delete_product_impl(product_id, actor, at).await
+    }
+
+    async fn categories(&self) -> Result<Vec<(Vec<String>, i64)>> {
+        self.categories_impl().await
+    }
+
+    async fn product_events(&self, product: &Product, page: &PageRequest) -> Result<Page<StoredEvent>> {
+        self.product_events_impl(product, page).await
+    }
+
     async fn insert_key(&self, key: &ApiKey) -> Result<()> {
         let (kind, role) = match key.kind {
             KeyKind::Write => ("write", None),
@@ -174,13 +199,16 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn list_audit(&self, page: &PageRequest) -> Result<Page<AuditEntry>> {
+    async fn list_audit(&self, target: Option<&str>, page: &PageRequest) -> Result<Page<AuditEntry>> {
         let before = page.after.as_ref().map_or(i64::MAX, |(id, _)| *id);
         let limit = page.limit.max(1);
         let rows = sqlx::query(
-            "SELECT id, at, actor, action, target, before, after FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2",
+            "SELECT id, at, actor, action, target, before, after FROM audit_log WHERE id < $1 \
+             AND ($2 = '' OR target = $3) ORDER BY id DESC LIMIT $4",
         )
         .bind(before)
+        .bind(target.unwrap_or(""))
+        .bind(target.unwrap_or(""))
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.pool)
         .await

@@ -6,6 +6,7 @@
 //! since the Unix epoch (UTC) in both dialects.
 
 mod admin;
+mod catalog;
 mod codec;
 mod commerce;
 mod log;

@@ -286,8 +286,9 @@ impl ProcessTx for SqlProcessTx {
         }
         for part in c.events.chunks(ROWS) {
             let sql = format!(
-                "INSERT INTO events (seq, profile_id, source_id, message_id, kind, name, ts, received_at, payload) VALUES {}",
-                placeholders(self.dialect, part.len(), 9)
+                "INSERT INTO events (seq, profile_id, source_id, message_id, kind, name, product, ts, received_at, payload) \
+                 VALUES {}",
+                placeholders(self.dialect, part.len(), 10)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for e in part {
@@ -298,6 +299,7 @@ impl ProcessTx for SqlProcessTx {
                     .bind(e.message_id.as_str())
                     .bind(e.kind.as_str())
                     .bind(e.name.as_deref())
+                    .bind(e.product.as_deref())
                     .bind(micros(e.timestamp))
                     .bind(micros(e.received_at))
                     .bind(self.seal(&e.payload)?);

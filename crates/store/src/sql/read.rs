@@ -176,22 +176,34 @@ impl SqlStore {
         let Some(live) = self.live_id(id).await? else {
             return Err(StoreError::NotFound);
         };
+        self.events_page("profile_id IN ($1, $2)", vec![live.clone(), live], page).await
+    }
+
+    pub(crate) async fn product_events_impl(
+        &self,
+        p: &crate::Product,
+        page: &PageRequest,
+    ) -> Result<Page<StoredEvent>> {
+        let sku = p.sku.clone().unwrap_or_else(|| p.product_id.clone());
+        self.events_page("product IN ($1, $2)", vec![p.product_id.clone(), sku], page).await
+    }
+
+    /// A page of events matching `filter` (over the two values bound as $1
+    /// and $2), newest first.
+    async fn events_page(&self, filter: &str, keys: Vec<String>, page: &PageRequest) -> Result<Page<StoredEvent>> {
         let limit = page.limit.max(1);
         let (at, seq) = match &page.after {
             Some((at, seq)) => (*at, seq.parse::<i64>().map_err(|_| StoreError::NotFound)?),
             None => (i64::MAX, i64::MAX),
         };
-        let rows = sqlx::query(
-            "SELECT seq, profile_id, source_id, message_id, kind, name, ts, received_at, payload FROM events \
-             WHERE profile_id = $1 AND (ts < $2 OR (ts = $2 AND seq < $3)) ORDER BY ts DESC, seq DESC LIMIT $4",
-        )
-        .bind(live)
-        .bind(at)
-        .bind(seq)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "SELECT seq, profile_id, source_id, message_id, kind, name, product, ts, received_at, payload FROM events \
+             WHERE {filter} AND (ts < $3 OR (ts = $3 AND seq < $4)) ORDER BY ts DESC, seq DESC LIMIT $5"
+        )));
+        for k in keys {
+            q = q.bind(k);
+        }
+        let rows = q.bind(at).bind(seq).bind(i64::from(limit) + 1).fetch_all(&self.pool).await.map_err(backend)?;
         let mut items = Vec::with_capacity(rows.len());
         for row in rows.iter().take(limit as usize) {
             let kind: String = row.try_get("kind").map_err(backend)?;
@@ -202,6 +214,7 @@ impl SqlStore {
                 message_id: row.try_get("message_id").map_err(backend)?,
                 kind: MessageKind::parse(&kind).ok_or_else(|| corrupt(format!("kind {kind}")))?,
                 name: row.try_get("name").map_err(backend)?,
+                product: row.try_get("product").map_err(backend)?,
                 timestamp: from_micros(row.try_get("ts").map_err(backend)?)?,
                 received_at: from_micros(row.try_get("received_at").map_err(backend)?)?,
                 payload: self
