@@ -295,7 +295,7 @@ async fn the_catalog_saves_lists_and_audits_products(store: &SqlStore) {
     let saved = store.save_products(&[tea.clone(), cup.clone(), oolong.clone()], "key_1", t(1)).await.expect("save");
     assert_eq!(saved, [Saved::Created, Saved::Created, Saved::Created]);
     let mut dearer = tea.clone();
-    dearer.price.minor = 318_00;
+    dearer.price.minor = 31_800;
     dearer.stock = 9;
     let taken = product("tea-3", "T1", "茶叶", "1", &[]);
     let saved = store.save_products(&[cup.clone(), dearer.clone(), taken], "key_2", t(2)).await.expect("save");
