@@ -78,7 +78,7 @@ enum Command {
         #[arg(long, requires = "scale_profiles")]
         scale_events: Option<usize>,
     },
-    /// Import orders, customers or events from a CSV or JSONL file into a running Beacon.
+    /// Import orders, customers, products or events from a CSV or JSONL file into a running Beacon.
     Import(import::ImportOptions),
     /// Manage API keys directly in the store.
     Keys {

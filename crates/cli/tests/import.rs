@@ -151,3 +151,37 @@ fn broken_lines_are_reported_and_the_rest_is_imported() {
     assert_eq!(a["lines"].as_array().map(Vec::len), Some(2), "{a}");
     assert_eq!(server.get("/api/v1/orders/F").0, 404, "nothing of F is half-written");
 }
+
+#[test]
+fn products_and_customers_import_from_csv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&dir.path().join("data"), None);
+    let products = dir.path().join("products.csv");
+    std::fs::write(
+        &products,
+        "product_id,sku,name,category,brand,tags,price,stock\n\
+         tea-1,T1,西湖龙井,茶叶/绿茶,狮峰,\"新品,礼盒\",298.00,10\n\
+         tea-2,T2,铁观音,茶叶/乌龙,,,-5,3\n\
+         cup-1,C1,盖碗,茶具,,,59.9,lots\n",
+    )
+    .expect("write");
+    let out = run(&server, &["products", products.to_str().unwrap_or("")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("line 3, column price: -5 is negative"), "{stderr}");
+    assert!(stderr.contains("line 4: invalid_product: stock must be a whole number"), "{stderr}");
+    let (_, tea) = server.get("/api/v1/products/tea-1");
+    assert_eq!((tea["tags"].clone(), tea["category"].clone()), (serde_json::json!(["新品", "礼盒"]), "茶叶/绿茶".into()));
+
+    let customers = dir.path().join("customers.csv");
+    std::fs::write(&customers, "user_id,email,phone,name,city\nc1,Ann@Example.com,13800138000,安,杭州\n").expect("write");
+    let out = run(&server, &["customers", customers.to_str().unwrap_or("")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, p) = server.get("/api/v1/profiles?identity=phone:%2B8613800138000");
+    let p = &p["items"][0];
+    assert_eq!((p["traits"]["city"].as_str(), p["traits"]["email"].as_str()), (Some("杭州"), Some("Ann@Example.com")), "{p}");
+    let again = run(&server, &["customers", customers.to_str().unwrap_or("")]);
+    assert!(again.status.success());
+    let (_, p) = server.get("/api/v1/profiles?identity=email:ann@example.com");
+    assert_eq!(p["items"][0]["event_count"], 1, "the same file twice is one identify: {p}");
+}

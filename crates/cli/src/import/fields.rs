@@ -13,6 +13,7 @@ pub enum Kind {
     Orders,
     Customers,
     Events,
+    Products,
 }
 
 impl Kind {
@@ -21,6 +22,7 @@ impl Kind {
             "orders" => Some(Kind::Orders),
             "customers" => Some(Kind::Customers),
             "events" => Some(Kind::Events),
+            "products" => Some(Kind::Products),
             _ => None,
         }
     }
@@ -30,6 +32,7 @@ impl Kind {
             Kind::Orders => "orders",
             Kind::Customers => "customers",
             Kind::Events => "events",
+            Kind::Products => "products",
         }
     }
 
@@ -57,6 +60,7 @@ impl Kind {
                 "quantity",
             ],
             Kind::Customers => &["user_id", "anonymous_id", "email", "phone", "created_at"],
+            Kind::Products => beacon_core::catalog::FIELDS,
             Kind::Events => {
                 &["type", "event", "name", "user_id", "anonymous_id", "message_id", "timestamp", "email", "phone"]
             }
@@ -107,7 +111,7 @@ impl Mapping {
             Some((f, fmt)) => (f, Some(fmt.to_string())),
             None => (rest, None),
         };
-        let keeps_others = kind != Kind::Orders;
+        let keeps_others = matches!(kind, Kind::Customers | Kind::Events);
         let known = kind.fields().contains(&field) || keeps_others && field.starts_with(|c: char| c.is_alphabetic());
         if !known {
             return Err(format!(
@@ -123,7 +127,7 @@ impl Mapping {
     /// Columns of `header` this mapping will not import (orders only keep
     /// their own fields).
     pub fn unused(&self, kind: Kind, header: &[String]) -> Vec<String> {
-        if kind != Kind::Orders {
+        if matches!(kind, Kind::Customers | Kind::Events) {
             return Vec::new();
         }
         header
@@ -155,7 +159,7 @@ impl Mapping {
         for (column, value) in &row.fields {
             let target = match self.columns.get(column) {
                 Some(t) => t.clone(),
-                None if kind.fields().contains(&column.as_str()) || kind != Kind::Orders => {
+                None if kind.fields().contains(&column.as_str()) || matches!(kind, Kind::Customers | Kind::Events) => {
                     Target { field: column.clone(), format: None }
                 }
                 None => continue,
@@ -324,6 +328,7 @@ impl Builder {
                 msg["traits"] = Value::Object(f);
                 vec![Item { lines: vec![line], body: msg }]
             }
+            Kind::Products => vec![Item { lines: vec![line], body: Value::Object(f) }],
             Kind::Events => {
                 let mut msg = Map::new();
                 let mut properties = match f.remove("properties") {

@@ -39,7 +39,7 @@ pub struct Remote {
 
 #[derive(clap::Args)]
 pub struct ImportOptions {
-    /// orders, customers or events.
+    /// orders, customers, products or events.
     #[arg(value_parser = parse_kind)]
     pub kind: Kind,
     /// A CSV file (with a header line) or JSONL file (one JSON object per line).
@@ -70,7 +70,7 @@ pub struct ImportOptions {
 }
 
 fn parse_kind(s: &str) -> Result<Kind, String> {
-    Kind::parse(s).ok_or_else(|| format!("{s:?}: import orders, customers or events"))
+    Kind::parse(s).ok_or_else(|| format!("{s:?}: import orders, customers, products or events"))
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -288,6 +288,7 @@ async fn send(client: &Client, kind: Kind, items: Vec<Item>, stats: &Stats) -> a
     let (path, body) = match kind {
         Kind::Orders => ("/api/v1/orders", json!({ "orders": bodies })),
         Kind::Customers | Kind::Events => ("/api/v1/events", json!({ "batch": bodies })),
+        Kind::Products => ("/api/v1/products/bulk", json!({ "products": bodies })),
     };
     let rejected = match client.post(path, &body).await? {
         Answer::Ok(v) => v["rejected"].as_array().cloned().unwrap_or_default(),
