@@ -1,6 +1,7 @@
 //! The `beacon` binary: a thin shell over `beacon-server`.
 
 mod bench;
+mod demo;
 mod import;
 
 use anyhow::Context as _;
@@ -78,6 +79,8 @@ enum Command {
         #[arg(long, requires = "scale_profiles")]
         scale_events: Option<usize>,
     },
+    /// Start Beacon with a generated demo shop (10,000 shoppers, 600 products, 90 days).
+    Demo(demo::DemoOptions),
     /// Import orders, customers, products or events from a CSV or JSONL file into a running Beacon.
     Import(import::ImportOptions),
     /// Manage API keys directly in the store.
@@ -123,7 +126,7 @@ fn init_logging(settings: &Settings) {
     }
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -226,6 +229,7 @@ async fn main() -> std::process::ExitCode {
     }
     let result = match cli.command {
         Command::Import(_) => Ok(()),
+        Command::Demo(opts) => demo::run(opts).await,
         Command::Serve { common, listen, admin_key, write_key } => serve(common, listen, admin_key, write_key).await,
         Command::Keys { action } => keys_cmd(action).await,
         Command::Bench {

@@ -171,15 +171,23 @@ fn products_and_customers_import_from_csv() {
     assert!(stderr.contains("line 3, column price: -5 is negative"), "{stderr}");
     assert!(stderr.contains("line 4: invalid_product: stock must be a whole number"), "{stderr}");
     let (_, tea) = server.get("/api/v1/products/tea-1");
-    assert_eq!((tea["tags"].clone(), tea["category"].clone()), (serde_json::json!(["新品", "礼盒"]), "茶叶/绿茶".into()));
+    assert_eq!(
+        (tea["tags"].clone(), tea["category"].clone()),
+        (serde_json::json!(["新品", "礼盒"]), "茶叶/绿茶".into())
+    );
 
     let customers = dir.path().join("customers.csv");
-    std::fs::write(&customers, "user_id,email,phone,name,city\nc1,Ann@Example.com,13800138000,安,杭州\n").expect("write");
+    std::fs::write(&customers, "user_id,email,phone,name,city\nc1,Ann@Example.com,13800138000,安,杭州\n")
+        .expect("write");
     let out = run(&server, &["customers", customers.to_str().unwrap_or("")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (_, p) = server.get("/api/v1/profiles?identity=phone:%2B8613800138000");
     let p = &p["items"][0];
-    assert_eq!((p["traits"]["city"].as_str(), p["traits"]["email"].as_str()), (Some("杭州"), Some("Ann@Example.com")), "{p}");
+    assert_eq!(
+        (p["traits"]["city"].as_str(), p["traits"]["email"].as_str()),
+        (Some("杭州"), Some("Ann@Example.com")),
+        "{p}"
+    );
     let again = run(&server, &["customers", customers.to_str().unwrap_or("")]);
     assert!(again.status.success());
     let (_, p) = server.get("/api/v1/profiles?identity=email:ann@example.com");

@@ -10,6 +10,8 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     key: String,
+    /// A write key, sent as the HTTP Basic user (the Segment way).
+    write: bool,
 }
 
 /// How a request ended, when the server answered.
@@ -30,7 +32,12 @@ impl Client {
             .user_agent(concat!("beacon/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("building the HTTP client")?;
-        Ok(Client { http, base: url.trim_end_matches('/').to_string(), key: key.to_string() })
+        Ok(Client { http, base: url.trim_end_matches('/').to_string(), key: key.to_string(), write: false })
+    }
+
+    /// A client that sends `key` as a write key, for the Segment API (`/v1/…`).
+    pub fn with_write_key(&self, key: &str) -> Client {
+        Client { key: key.to_string(), write: true, ..self.clone() }
     }
 
     /// GET with retries.
@@ -51,7 +58,8 @@ impl Client {
         let url = format!("{}{path}", self.base);
         let mut delay = Duration::from_millis(200);
         for attempt in 1..=8 {
-            let mut req = self.http.request(method.clone(), &url).bearer_auth(&self.key);
+            let mut req = self.http.request(method.clone(), &url);
+            req = if self.write { req.basic_auth(&self.key, Some("")) } else { req.bearer_auth(&self.key) };
             if let Some(b) = body {
                 req = req.json(b);
             }
@@ -69,6 +77,7 @@ impl Client {
                     match status.as_u16() {
                         200..=299 => return Ok(Answer::Ok(json)),
                         400 if json["error"]["details"]["rejected"].is_array() => return Ok(Answer::Rejected(json)),
+                        401 | 403 if self.write => bail!("{url}: the write key was refused"),
                         401 | 403 => bail!(
                             "{url}: the key was refused ({}): use a secret key of role marketer or admin",
                             json["error"]["message"].as_str().unwrap_or("")

@@ -78,7 +78,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
 }
 
 /// Items per request, and their JSON size past which a batch is sent early.
-const MAX_BATCH: usize = 1000;
+pub const MAX_BATCH: usize = 1000;
 const MAX_BATCH_BYTES: usize = 400_000;
 /// Requests in flight at once.
 const IN_FLIGHT: usize = 4;

@@ -1,0 +1,258 @@
+//! `beacon demo`: Beacon on the embedded store with a generated shop that
+//! looks real — thousands of shoppers with Chinese and English names, a
+//! catalog in a category tree, 90 days of sessions with plausible funnels,
+//! weekly seasonality and a promotion-day spike, refunds and reviews. The
+//! shop goes in through the same APIs real data uses (`/v1/batch` with the
+//! write key, the products API), deterministic for a given `--seed`.
+
+mod rng;
+mod shop;
+mod shoppers;
+
+use crate::import::client::{Answer, Client};
+use anyhow::{Context, bail};
+use beacon_server::settings::{Overrides, Settings};
+use chrono::{NaiveDate, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct DemoOptions {
+    /// The same seed (and end date) gives the same shop.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value = "./beacon-demo")]
+    pub data_dir: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    #[arg(long, default_value_t = 10_000)]
+    pub shoppers: usize,
+    #[arg(long, default_value_t = 600)]
+    pub products: usize,
+    #[arg(long, default_value_t = 90)]
+    pub days: i64,
+    /// The last day of the history, YYYY-MM-DD (default: yesterday, China time).
+    #[arg(long)]
+    pub end_date: Option<NaiveDate>,
+    /// Delete the data directory first and generate the shop again.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Load the shop, print the summary and exit instead of serving it.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// Events per `/v1/batch` request.
+const BATCH: usize = 500;
+
+/// The demo's keys, kept in the data directory so a second start can print
+/// them again (a real deployment shows its keys once).
+fn demo_keys(dir: &Path) -> anyhow::Result<(String, String)> {
+    let file = dir.join("demo-keys.json");
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        let v: Value = serde_json::from_str(&text).context("demo-keys.json")?;
+        if let (Some(a), Some(w)) = (v["admin"].as_str(), v["write"].as_str()) {
+            return Ok((a.to_string(), w.to_string()));
+        }
+    }
+    let admin = format!("demo-admin-{}", uuid::Uuid::new_v4().simple());
+    let write = format!("demo-write-{}", uuid::Uuid::new_v4().simple());
+    std::fs::write(&file, json!({"admin": admin, "write": write}).to_string())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok((admin, write))
+}
+
+pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
+    if opts.fresh && opts.data_dir.exists() {
+        std::fs::remove_dir_all(&opts.data_dir).with_context(|| format!("removing {}", opts.data_dir.display()))?;
+    }
+    std::fs::create_dir_all(&opts.data_dir)?;
+    let overrides =
+        Overrides { listen: Some(opts.listen.clone()), data_dir: Some(opts.data_dir.clone()), database_url: None };
+    let settings = Settings::load(None, std::env::vars(), &overrides)?;
+    let (admin, write) = demo_keys(&opts.data_dir)?;
+    let store = Arc::new(beacon_server::open_store(&settings).await?);
+    beacon_server::keys::bootstrap(store.as_ref(), Some(admin.clone()), Some(write.clone()), Utc::now()).await?;
+    let listener = beacon_server::bind(settings.listen_addr().context("listen address")?).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let running = beacon_server::start(settings, store)?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(beacon_server::serve(running, listener, async move {
+        let _ = stopped.await;
+    }));
+    let client = Client::new(&url, &admin)?;
+    let marker = opts.data_dir.join("demo-loaded.json");
+    let loaded = match std::fs::read_to_string(&marker) {
+        Ok(text) => {
+            eprintln!("The demo shop in {} is loaded already (--fresh to generate it again).", opts.data_dir.display());
+            serde_json::from_str(&text).context("demo-loaded.json")?
+        }
+        Err(_) => {
+            let loaded = load(&opts, &client, &write).await?;
+            std::fs::write(&marker, loaded.to_string())?;
+            loaded
+        }
+    };
+    let overview = client.get("/api/v1/overview").await?;
+    print_welcome(&url, &admin, &write, &overview, &loaded);
+    if !opts.no_serve {
+        crate::shutdown_signal().await;
+    }
+    let _ = stop.send(());
+    server.await.context("the server task")??;
+    Ok(())
+}
+
+/// Generates and sends the shop; returns what to remember about it.
+async fn load(opts: &DemoOptions, client: &Client, write_key: &str) -> anyhow::Result<Value> {
+    let started = Instant::now();
+    let end = opts
+        .end_date
+        .unwrap_or_else(|| (Utc::now() + chrono::Duration::hours(8)).date_naive().pred_opt().unwrap_or_default());
+    if opts.products < 8 || opts.shoppers == 0 || !(7..=730).contains(&opts.days) {
+        bail!("the demo needs at least 8 products, 1 shopper and 7 to 730 days");
+    }
+    let catalog = Arc::new(shop::catalog(opts.seed, opts.products));
+    for part in catalog.json.chunks(crate::import::MAX_BATCH) {
+        match client.post("/api/v1/products/bulk", &json!({ "products": part })).await? {
+            Answer::Ok(v) if v["rejected"].as_array().is_none_or(Vec::is_empty) => {}
+            Answer::Ok(v) | Answer::Rejected(v) => bail!("the demo catalog was refused: {v}"),
+        }
+    }
+    let plan = Arc::new(shoppers::Plan::new(opts.seed, opts.days, end));
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(usize, Vec<Value>)>(8);
+    let (seed_catalog, seed_plan, count) = (catalog.clone(), plan.clone(), opts.shoppers);
+    let generator = std::thread::spawn(move || {
+        let texts = shop::texts();
+        let mut totals = shoppers::Stats::default();
+        let mut batch = Vec::with_capacity(BATCH);
+        for i in 0..count {
+            let (events, stats) = shoppers::shopper(&seed_plan, &seed_catalog, &texts, i);
+            add(&mut totals, &stats);
+            // at most BATCH events (~300 KB) per request, under the 500 KB limit
+            if batch.len() + events.len() > BATCH
+                && !batch.is_empty()
+                && tx.blocking_send((i, std::mem::take(&mut batch))).is_err()
+            {
+                break;
+            }
+            for part in events.chunks(BATCH) {
+                batch.extend_from_slice(part);
+                if batch.len() >= BATCH && tx.blocking_send((i, std::mem::take(&mut batch))).is_err() {
+                    return totals;
+                }
+            }
+            if i + 1 == count && !batch.is_empty() && tx.blocking_send((count, std::mem::take(&mut batch))).is_err() {
+                break;
+            }
+        }
+        totals
+    });
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(opts.shoppers as u64);
+        bar.set_style(
+            ProgressStyle::with_template("generating the shop {bar:30} {pos}/{len} shoppers {per_sec} ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let writer = client.with_write_key(write_key);
+    let mut flying = tokio::task::JoinSet::new();
+    let mut last_report = Instant::now();
+    while let Some((done, events)) = rx.recv().await {
+        while flying.len() >= 4 {
+            flying.join_next().await.transpose()?.transpose()?;
+        }
+        let writer = writer.clone();
+        flying.spawn(async move {
+            match writer.post("/v1/batch", &json!({ "batch": events })).await? {
+                Answer::Ok(v) if v.get("rejected").is_none() => Ok(()),
+                Answer::Ok(v) | Answer::Rejected(v) => bail!("demo events were refused: {v}"),
+            }
+        });
+        bar.set_position(done as u64);
+        if bar.is_hidden() && last_report.elapsed().as_secs() >= 2 {
+            eprintln!("demo: {done}/{} shoppers sent", opts.shoppers);
+            last_report = Instant::now();
+        }
+    }
+    while let Some(r) = flying.join_next().await {
+        r??;
+    }
+    bar.finish_and_clear();
+    let totals = generator.join().map_err(|_| anyhow::anyhow!("the shop generator stopped"))?;
+    crate::import::wait_processed(client).await?;
+    eprintln!(
+        "Generated in {:.1} s: {} products, {} shoppers, {} sessions, {} events ({} product views, {} carts, \
+         {} checkouts, {} orders, {} refunds, {} cancellations, {} reviews), {} to {}, promotion day {}.",
+        started.elapsed().as_secs_f64(),
+        opts.products,
+        opts.shoppers,
+        totals.sessions,
+        totals.events,
+        totals.views,
+        totals.adds,
+        totals.checkouts,
+        totals.orders,
+        totals.refunds,
+        totals.cancels,
+        totals.reviews,
+        plan.date(0),
+        end,
+        plan.date(plan.promo_day),
+    );
+    Ok(json!({"seed": opts.seed, "from": plan.date(0), "to": end, "promotion_day": plan.date(plan.promo_day)}))
+}
+
+fn add(t: &mut shoppers::Stats, s: &shoppers::Stats) {
+    t.events += s.events;
+    t.sessions += s.sessions;
+    t.views += s.views;
+    t.adds += s.adds;
+    t.checkouts += s.checkouts;
+    t.orders += s.orders;
+    t.refunds += s.refunds;
+    t.cancels += s.cancels;
+    t.reviews += s.reviews;
+}
+
+fn print_welcome(url: &str, admin: &str, write: &str, overview: &Value, loaded: &Value) {
+    println!(
+        "\nBeacon demo shop: {} profiles, {} events, {} orders, revenue {} {}\n",
+        overview["profiles"],
+        overview["events"],
+        overview["orders"],
+        overview["revenue"].as_str().unwrap_or("0"),
+        overview["currency"].as_str().unwrap_or("")
+    );
+    println!("  URL        {url}");
+    println!("  admin key  {admin}");
+    println!("  write key  {write}\n");
+    println!("Try:");
+    let h = format!("-H 'authorization: Bearer {admin}'");
+    println!("  curl -s {h} {url}/api/v1/overview");
+    let (from, to) = (loaded["from"].as_str().unwrap_or(""), loaded["to"].as_str().unwrap_or(""));
+    println!(
+        "  curl -s {h} '{url}/api/v1/overview/daily?from={from}&to={to}&tz=%2B08:00'   # promotion day {}",
+        loaded["promotion_day"].as_str().unwrap_or("")
+    );
+    println!("  curl -s {h} '{url}/api/v1/profiles?limit=3&min_events=20'");
+    println!("  curl -s {h} '{url}/api/v1/orders?limit=3'");
+    println!("  curl -s {h} {url}/api/v1/categories");
+    println!("  curl -s {h} '{url}/api/v1/products?category=%E8%8C%B6%E5%8F%B6&limit=3'");
+    println!("  curl -s {h} {url}/api/v1/products/P00001/reviews");
+    println!(
+        "  curl -s -u {write}: -H content-type:application/json {url}/v1/track -d '{{\"userId\":\"u100000\",\"event\":\"Product Viewed\",\"properties\":{{\"product_id\":\"P00001\"}}}}'"
+    );
+    println!("\nCtrl-C stops it; the data stays in the data directory.");
+}
