@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod export;
 mod import;
 
 use anyhow::Context as _;
@@ -83,6 +84,8 @@ enum Command {
     Demo(demo::DemoOptions),
     /// Import orders, customers, products or events from a CSV or JSONL file into a running Beacon.
     Import(import::ImportOptions),
+    /// Export profiles, orders or events from a running Beacon to CSV or JSONL.
+    Export(export::ExportOptions),
     /// Manage API keys directly in the store.
     Keys {
         #[command(subcommand)]
@@ -230,6 +233,7 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Import(_) => Ok(()),
         Command::Demo(opts) => demo::run(opts).await,
+        Command::Export(opts) => export::run(opts).await,
         Command::Serve { common, listen, admin_key, write_key } => serve(common, listen, admin_key, write_key).await,
         Command::Keys { action } => keys_cmd(action).await,
         Command::Bench {

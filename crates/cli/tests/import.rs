@@ -150,6 +150,36 @@ fn broken_lines_are_reported_and_the_rest_is_imported() {
     let (_, a) = server.get("/api/v1/orders/A");
     assert_eq!(a["lines"].as_array().map(Vec::len), Some(2), "{a}");
     assert_eq!(server.get("/api/v1/orders/F").0, 404, "nothing of F is half-written");
+
+    // and out again
+    let exported = dir.path().join("orders-out.csv");
+    let out = export(&server, &["orders", "--output", exported.to_str().unwrap_or("")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&exported).expect("export");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("order_id,profile_id,status,placed_at,currency,total,discount,refunded,net,coupon,lines")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(rows[0].starts_with("G,") && rows[1].starts_with("A,"), "newest first: {text}");
+    let out = export(&server, &["events", "--format", "jsonl"]);
+    let events: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["name"], "Order Completed");
+}
+
+fn export(server: &Server, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_beacon"))
+        .arg("export")
+        .args(args)
+        .env("BEACON_URL", format!("http://{}", server.addr))
+        .env("BEACON_KEY", ADMIN)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run beacon export")
 }
 
 #[test]

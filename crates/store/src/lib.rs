@@ -73,6 +73,8 @@ pub trait Store: Send + Sync {
     async fn list_profiles(&self, query: &ProfileQuery) -> Result<Page<Profile>>;
     /// Newest first.
     async fn profile_events(&self, id: ProfileId, page: &PageRequest) -> Result<Page<StoredEvent>>;
+    /// Every processed event in log order, after `seq` (for exports).
+    async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<StoredEvent>>;
     async fn overview(&self) -> Result<Overview>;
     /// Orders and net revenue per day from `from` to `to` (inclusive), days
     /// starting at midnight `utc_offset_seconds` east of UTC. Days without

@@ -68,6 +68,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "marketer",
         "Import a batch of Segment messages ({batch: [...]}, as /v1/batch) with a secret key",
     ),
+    ("get", "/api/v1/events", "read", "Every processed event in log order (after: the last seq read, limit ≤ 1000)"),
     ("get", "/api/v1/processing", "read", "The log head and how far the processor has got (caught_up)"),
     ("get", "/api/v1/keys", "admin", "List API keys (never the secrets)"),
     ("post", "/api/v1/keys", "admin", "Create a key: {name, kind: secret|write, role}; the secret is shown once"),

@@ -149,3 +149,26 @@ async fn overview(_: Authorized<Read>, State(state): State<AppState>) -> ApiResu
         "revenue_by_currency": super::orders::revenue_json(&o.revenue),
     })))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AfterParams {
+    /// The last `seq` already read (0 to start).
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/events`: every processed event in log order, for exports.
+pub async fn all_events(
+    _: Authorized<Read>,
+    State(state): State<AppState>,
+    Query(p): Query<AfterParams>,
+) -> ApiResult<Json<Value>> {
+    let limit = p.limit.unwrap_or(super::extract::DEFAULT_PAGE);
+    if limit == 0 || limit > super::extract::MAX_PAGE * 5 {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "limit must be 1..=1000"));
+    }
+    let items = state.store.events_after(p.after.unwrap_or(0), limit).await?;
+    let next = (items.len() == limit as usize).then(|| items.last().map(|e| e.seq)).flatten();
+    Ok(Json(json!({"items": items.iter().map(event_json).collect::<Vec<_>>(), "next_after": next})))
+}

@@ -45,7 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/g", single(MessageKind::Group))
         .route("/v1/alias", single(MessageKind::Alias))
         .route("/v1/a", single(MessageKind::Alias))
-        .route("/api/v1/events", post(import_events))
+        .route("/api/v1/events", post(import_events).get(crate::api::profiles::all_events))
 }
 
 #[derive(Deserialize)]

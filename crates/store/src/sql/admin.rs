@@ -70,6 +70,10 @@ impl Store for SqlStore {
         self.profile_events_impl(id, page).await
     }
 
+    async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<StoredEvent>> {
+        self.events_after_impl(seq, limit).await
+    }
+
     async fn overview(&self) -> Result<Overview> {
         self.overview_impl().await
     }

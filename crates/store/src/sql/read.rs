@@ -188,6 +188,19 @@ impl SqlStore {
         self.events_page("product IN ($1, $2)", vec![p.product_id.clone(), sku], page).await
     }
 
+    pub(crate) async fn events_after_impl(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, profile_id, source_id, message_id, kind, name, product, ts, received_at, payload FROM events \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit.max(1)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(|r| self.decode_event(r)).collect()
+    }
+
     /// A page of events matching `filter` (over the two values bound as $1
     /// and $2), newest first.
     async fn events_page(&self, filter: &str, keys: Vec<String>, page: &PageRequest) -> Result<Page<StoredEvent>> {
@@ -204,29 +217,30 @@ impl SqlStore {
             q = q.bind(k);
         }
         let rows = q.bind(at).bind(seq).bind(i64::from(limit) + 1).fetch_all(&self.pool).await.map_err(backend)?;
-        let mut items = Vec::with_capacity(rows.len());
-        for row in rows.iter().take(limit as usize) {
-            let kind: String = row.try_get("kind").map_err(backend)?;
-            items.push(StoredEvent {
-                seq: row.try_get("seq").map_err(backend)?,
-                profile_id: parse_id(&row.try_get::<String, _>("profile_id").map_err(backend)?)?,
-                source_id: row.try_get("source_id").map_err(backend)?,
-                message_id: row.try_get("message_id").map_err(backend)?,
-                kind: MessageKind::parse(&kind).ok_or_else(|| corrupt(format!("kind {kind}")))?,
-                name: row.try_get("name").map_err(backend)?,
-                product: row.try_get("product").map_err(backend)?,
-                timestamp: from_micros(row.try_get("ts").map_err(backend)?)?,
-                received_at: from_micros(row.try_get("received_at").map_err(backend)?)?,
-                payload: self
-                    .pii
-                    .open_json(&row.try_get::<String, _>("payload").map_err(backend)?)
-                    .map_err(corrupt)?
-                    .into_owned(),
-            });
-        }
+        let items = rows.iter().take(limit as usize).map(|r| self.decode_event(r)).collect::<Result<Vec<_>>>()?;
         let next = (rows.len() > limit as usize)
             .then(|| items.last().map(|e| (micros(e.timestamp), e.seq.to_string())))
             .flatten();
         Ok(Page { items, next })
+    }
+
+    fn decode_event(&self, row: &AnyRow) -> Result<StoredEvent> {
+        let kind: String = row.try_get("kind").map_err(backend)?;
+        Ok(StoredEvent {
+            seq: row.try_get("seq").map_err(backend)?,
+            profile_id: parse_id(&row.try_get::<String, _>("profile_id").map_err(backend)?)?,
+            source_id: row.try_get("source_id").map_err(backend)?,
+            message_id: row.try_get("message_id").map_err(backend)?,
+            kind: MessageKind::parse(&kind).ok_or_else(|| corrupt(format!("kind {kind}")))?,
+            name: row.try_get("name").map_err(backend)?,
+            product: row.try_get("product").map_err(backend)?,
+            timestamp: from_micros(row.try_get("ts").map_err(backend)?)?,
+            received_at: from_micros(row.try_get("received_at").map_err(backend)?)?,
+            payload: self
+                .pii
+                .open_json(&row.try_get::<String, _>("payload").map_err(backend)?)
+                .map_err(corrupt)?
+                .into_owned(),
+        })
     }
 }
