@@ -252,7 +252,7 @@ pub fn validate(raw: &RawValue, env: &Envelope<'_>) -> Result<IncomingMessage, E
     if kind == MessageKind::Track
         && let Some(commerce) = wire.event.as_deref().and_then(crate::commerce::CommerceKind::of)
     {
-        crate::commerce::parse(commerce, text, crate::Currency::CNY)?;
+        crate::commerce::parse_properties(commerce, wire.properties, crate::Currency::CNY)?;
     }
     let original = match wire.timestamp.as_deref().or(wire.original_timestamp.as_deref()) {
         Some(t) => Some(parse_time(t, "timestamp")?),

@@ -63,6 +63,32 @@ fn batch_requests(run: &str, count: usize) -> Arc<Vec<Vec<u8>>> {
     )
 }
 
+/// An `Order Completed` of two lines, with its own order id.
+fn order_event(run: &str, n: usize) -> serde_json::Value {
+    let mut e = track_event(run, n);
+    e["event"] = json!("Order Completed");
+    e["properties"] = json!({
+        "order_id": format!("{run}-o{n}"), "total": "289.80", "discount": "10.00", "coupon": "NEW10", "currency": "CNY",
+        "products": [
+            {"product_id": format!("SKU-{}", n % 500), "sku": "T-1", "name": "西湖龙井", "price": 129.9, "quantity": 1},
+            {"product_id": format!("SKU-{}", (n + 7) % 500), "name": "盖碗", "price": "169.90", "quantity": 1}
+        ]
+    });
+    e
+}
+
+fn order_requests(run: &str, count: usize) -> Arc<Vec<Vec<u8>>> {
+    let auth = auth();
+    Arc::new(
+        (0..count)
+            .map(|r| {
+                let events: Vec<_> = (0..BATCH).map(|i| order_event(run, r * BATCH + i)).collect();
+                post_request("/v1/batch", &auth, json!({ "batch": events }).to_string().as_bytes())
+            })
+            .collect(),
+    )
+}
+
 fn track_requests(run: &str, count: usize) -> Arc<Vec<Vec<u8>>> {
     let auth = auth();
     Arc::new((0..count).map(|n| post_request("/v1/track", &auth, track_event(run, n).to_string().as_bytes())).collect())
@@ -202,6 +228,11 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
     println!("preparing request bodies…");
     let batches = batch_requests(&run_id, 3000);
     let tracks = track_requests(&format!("{run_id}-t"), 100_000);
+    let orders = if opts.only.iter().any(|o| o == "orders") {
+        order_requests(&format!("{run_id}-o"), 2000)
+    } else {
+        Arc::default()
+    };
     let store_name = if opts.database_url.is_some() { "PostgreSQL" } else { "embedded SQLite" };
     println!(
         "\nStore: {store_name}, synchronous={}, {} connections, {} s per measurement, {} cores\n",
@@ -228,6 +259,22 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
             wait_processed(beacon.store.as_ref()).await?;
         }
         backlog = Some((n, started.elapsed()));
+    }
+    if wants("orders") {
+        let (b, x) = paired(base, &beacon, opts.connections, dur, &orders, opts.processor).await?;
+        println!("{}", line("parse-only baseline, /v1/batch of orders (events/s)", &b, BATCH as f64));
+        println!("{}", line("Beacon durable, /v1/batch of orders (events/s)", &x, BATCH as f64));
+        ratios.push(("orders", x.per_second() / b.per_second().max(1e-9)));
+        let started = Instant::now();
+        let n = count_unprocessed(beacon.store.as_ref()).await?;
+        if opts.processor {
+            wait_processed(beacon.store.as_ref()).await?;
+            println!(
+                "| (processor: {n} order events left after the round, drained in {:.1} s: {:.0} orders/s) | | | | |",
+                started.elapsed().as_secs_f64(),
+                n as f64 / started.elapsed().as_secs_f64().max(1e-9)
+            );
+        }
     }
     if wants("track") {
         let (b_track, x_track) = paired(base, &beacon, opts.connections, dur, &tracks, opts.processor).await?;

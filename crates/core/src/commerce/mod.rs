@@ -197,7 +197,17 @@ pub fn product_of(event: &str, message: &str) -> Option<String> {
 pub fn parse(kind: CommerceKind, message: &str, currency: Currency) -> Result<CommerceEvent, Error> {
     let msg: Message<'_> =
         serde_json::from_str(message).map_err(|e| invalid(format!("the event is unreadable: {e}")))?;
-    let props: Props<'_> = match msg.properties {
+    parse_properties(kind, msg.properties, currency)
+}
+
+/// [`parse`], from the event's `properties` alone (already cut out of the
+/// message by the caller's own reading).
+pub fn parse_properties(
+    kind: CommerceKind,
+    properties: Option<&RawValue>,
+    currency: Currency,
+) -> Result<CommerceEvent, Error> {
+    let props: Props<'_> = match properties {
         Some(raw) if raw.get() != "null" => {
             serde_json::from_str(raw.get()).map_err(|e| invalid(format!("{}: properties: {e}", kind.event_name())))?
         }
