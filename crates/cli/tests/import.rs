@@ -82,8 +82,18 @@ fn cdnow_imported_twice_gives_the_exact_figures_on_postgres() {
 
 #[test]
 fn an_import_killed_halfway_and_run_again_doubles_nothing() {
+    killed_and_run_again(None);
+}
+
+#[test]
+fn an_import_killed_halfway_and_run_again_doubles_nothing_on_postgres() {
+    let pg = PgSchema::new();
+    killed_and_run_again(Some(&pg.url));
+}
+
+fn killed_and_run_again(database_url: Option<&str>) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(&dir.path().join("data"), None);
+    let server = Server::start(&dir.path().join("data"), database_url);
     let file = cdnow();
     let file = file.to_str().unwrap_or("");
     // small batches, so it is still running when killed
@@ -111,8 +121,18 @@ fn an_import_killed_halfway_and_run_again_doubles_nothing() {
 
 #[test]
 fn broken_lines_are_reported_and_the_rest_is_imported() {
+    broken_lines(None);
+}
+
+#[test]
+fn broken_lines_are_reported_and_the_rest_is_imported_on_postgres() {
+    let pg = PgSchema::new();
+    broken_lines(Some(&pg.url));
+}
+
+fn broken_lines(database_url: Option<&str>) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(&dir.path().join("data"), None);
+    let server = Server::start(&dir.path().join("data"), database_url);
     let csv = dir.path().join("orders.csv");
     let mut body = b"order_id,user_id,placed_at,sku,price,quantity,total,colour\n".to_vec();
     body.extend_from_slice(b"A,ann,2026-11-11,T1,10.00,1,30.00,red\n");
