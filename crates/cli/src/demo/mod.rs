@@ -29,6 +29,9 @@ pub struct DemoOptions {
     pub data_dir: PathBuf,
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Run the demo on PostgreSQL instead of the embedded store.
+    #[arg(long)]
+    pub database_url: Option<String>,
     #[arg(long, default_value_t = 10_000)]
     pub shoppers: usize,
     #[arg(long, default_value_t = 600)]
@@ -75,8 +78,11 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         std::fs::remove_dir_all(&opts.data_dir).with_context(|| format!("removing {}", opts.data_dir.display()))?;
     }
     std::fs::create_dir_all(&opts.data_dir)?;
-    let overrides =
-        Overrides { listen: Some(opts.listen.clone()), data_dir: Some(opts.data_dir.clone()), database_url: None };
+    let overrides = Overrides {
+        listen: Some(opts.listen.clone()),
+        data_dir: Some(opts.data_dir.clone()),
+        database_url: opts.database_url.clone(),
+    };
     let settings = Settings::load(None, std::env::vars(), &overrides)?;
     let (admin, write) = demo_keys(&opts.data_dir)?;
     let store = Arc::new(beacon_server::open_store(&settings).await?);
