@@ -4,6 +4,7 @@ mod bench;
 mod demo;
 mod export;
 mod import;
+mod price;
 
 use anyhow::Context as _;
 use beacon_core::access::Role;
@@ -86,6 +87,8 @@ enum Command {
     Import(import::ImportOptions),
     /// Export profiles, orders or events from a running Beacon to CSV or JSONL.
     Export(export::ExportOptions),
+    /// Price a cart with promotions offline (the pure engine) and print the explanation.
+    Price(price::PriceOptions),
     /// Manage API keys directly in the store.
     Keys {
         #[command(subcommand)]
@@ -234,6 +237,7 @@ async fn main() -> std::process::ExitCode {
         Command::Import(_) => Ok(()),
         Command::Demo(opts) => demo::run(opts).await,
         Command::Export(opts) => export::run(opts).await,
+        Command::Price(opts) => price::run(opts),
         Command::Serve { common, listen, admin_key, write_key } => serve(common, listen, admin_key, write_key).await,
         Command::Keys { action } => keys_cmd(action).await,
         Command::Bench {

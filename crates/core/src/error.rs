@@ -39,6 +39,8 @@ codes! {
     MissingIdentity => "missing_identity", "An event has neither userId nor anonymousId.";
     InvalidIdentity => "invalid_identity", "An identity value cannot be normalised (e.g. a phone number that is not a number).";
     InvalidOrder => "invalid_order", "An order, refund, cancellation or review is missing a field or has an invalid amount, quantity or currency.";
+    InvalidCart => "invalid_cart", "A cart to price is invalid: a missing price, a negative quantity, too many lines.";
+    InvalidPromotion => "invalid_promotion", "A promotion spec is invalid: an unknown field, a missing reward, a negative amount, tiers out of order.";
     InvalidProduct => "invalid_product", "A product is missing a field or has an invalid value (price, stock, status, category).";
     InvalidTimestamp => "invalid_timestamp", "A timestamp is not ISO-8601 / RFC 3339.";
     InvalidParameter => "invalid_parameter", "A query or path parameter is invalid.";

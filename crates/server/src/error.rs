@@ -58,9 +58,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
     match code {
         MalformedJson | InvalidEncoding | PayloadTooLarge | InvalidEvent | MissingIdentity | InvalidIdentity
-        | InvalidOrder | InvalidProduct | InvalidTimestamp | InvalidParameter | InvalidCursor | InvalidRole => {
-            StatusCode::BAD_REQUEST
-        }
+        | InvalidOrder | InvalidProduct | InvalidPromotion | InvalidCart | InvalidTimestamp | InvalidParameter
+        | InvalidCursor | InvalidRole => StatusCode::BAD_REQUEST,
         MissingWriteKey | InvalidWriteKey | Unauthenticated => StatusCode::UNAUTHORIZED,
         Forbidden => StatusCode::FORBIDDEN,
         NotFound | RouteNotFound => StatusCode::NOT_FOUND,

@@ -1,0 +1,126 @@
+//! What is priced: a cart of lines with what promotions select them by.
+
+use beacon_core::Currency;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cart {
+    pub currency: Currency,
+    pub lines: Vec<Line>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub product_id: String,
+    pub sku: Option<String>,
+    /// From the root: `["茶叶", "绿茶"]`.
+    pub category: Vec<String>,
+    pub brand: Option<String>,
+    pub tags: Vec<String>,
+    /// Minor units.
+    pub unit_price: i64,
+    pub quantity: i64,
+}
+
+impl Line {
+    /// Price × quantity (saturating: the API bounds both).
+    pub fn gross(&self) -> i64 {
+        self.unit_price.saturating_mul(self.quantity)
+    }
+}
+
+impl crate::spec::Target {
+    /// Whether the line is one of the target's (any of its lists may match).
+    pub fn matches(&self, line: &Line) -> bool {
+        self.products.iter().any(|p| *p == line.product_id || line.sku.as_ref() == Some(p))
+            || self.categories.iter().any(|c| !c.is_empty() && line.category.starts_with(c))
+            || line.brand.as_ref().is_some_and(|b| self.brands.contains(b))
+            || line.tags.iter().any(|t| self.tags.contains(t))
+    }
+}
+
+/// The JSON form of a cart line (what the API and `beacon price` take).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineSpec {
+    pub product_id: String,
+    #[serde(default)]
+    pub sku: Option<String>,
+    /// "茶叶/绿茶".
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub brand: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Unit price, a decimal string or number.
+    pub price: serde_json::Value,
+    #[serde(default = "one")]
+    pub quantity: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartSpec {
+    #[serde(default)]
+    pub currency: Option<String>,
+    pub lines: Vec<LineSpec>,
+}
+
+/// Most lines a cart may have.
+pub const MAX_LINES: usize = 1000;
+
+impl CartSpec {
+    /// Validates the cart; `currency` applies where it names none.
+    pub fn compile(&self, currency: Currency) -> Result<Cart, beacon_core::Error> {
+        use beacon_core::{Error, ErrorCode};
+        let bad = |m: String| Error::new(ErrorCode::InvalidCart, m);
+        let currency = match &self.currency {
+            Some(c) => Currency::parse(c).ok_or_else(|| bad(format!("currency {c:?} is not an ISO-4217 code")))?,
+            None => currency,
+        };
+        if self.lines.len() > MAX_LINES {
+            return Err(bad(format!("at most {MAX_LINES} lines")));
+        }
+        let lines = self
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let text = match &l.price {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    _ => return Err(bad(format!("lines[{i}].price must be a decimal number"))),
+                };
+                let unit_price = beacon_core::money::parse_minor(&text, currency.exponent)
+                    .map_err(|e| bad(format!("lines[{i}].price: {e}")))?;
+                if !(0..=1_000_000_000_000).contains(&unit_price) {
+                    return Err(bad(format!("lines[{i}].price must be between 0 and 10,000,000,000")));
+                }
+                if !(0..=100_000).contains(&l.quantity) {
+                    return Err(bad(format!("lines[{i}].quantity must be between 0 and 100000")));
+                }
+                Ok(Line {
+                    product_id: l.product_id.clone(),
+                    sku: l.sku.clone(),
+                    category: l
+                        .category
+                        .as_deref()
+                        .unwrap_or("")
+                        .split('/')
+                        .map(|p| p.trim().to_string())
+                        .filter(|p| !p.is_empty())
+                        .collect(),
+                    brand: l.brand.clone(),
+                    tags: l.tags.clone(),
+                    unit_price,
+                    quantity: l.quantity,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Cart { currency, lines })
+    }
+}

@@ -1,0 +1,156 @@
+//! What the engine answers: the priced cart and why — every applied
+//! promotion with its lines, every rejected one with a stable reason code
+//! and its numbers, and hints of what more would unlock a discount.
+
+use beacon_core::{Currency, Money};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Priced {
+    pub currency: Currency,
+    pub subtotal: i64,
+    pub discount: i64,
+    pub total: i64,
+    pub lines: Vec<PricedLine>,
+    pub applied: Vec<Applied>,
+    pub rejected: Vec<Rejected>,
+    pub hints: Vec<Hint>,
+    /// Combinations evaluated, and whether the search was exhaustive.
+    pub combinations: usize,
+    pub exact: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PricedLine {
+    pub product_id: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub subtotal: i64,
+    pub discount: i64,
+    pub total: i64,
+    /// (promotion id, amount) in the order they applied.
+    pub allocations: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub id: String,
+    pub name: String,
+    pub amount: i64,
+    /// (line index, amount).
+    pub lines: Vec<(usize, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    pub id: String,
+    pub reason: Reason,
+}
+
+/// Why a promotion did not apply. Codes are public API.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reason {
+    Inactive {
+        status: crate::spec::Status,
+    },
+    NotStarted {
+        starts_at: DateTime<Utc>,
+    },
+    Expired {
+        ended_at: DateTime<Utc>,
+    },
+    NoMatchingLines,
+    MinSpendNotMet {
+        required: i64,
+        actual: i64,
+    },
+    MinItemsNotMet {
+        required: i64,
+        actual: i64,
+    },
+    /// Another promotion gave the shopper a lower total.
+    NotStackableWith {
+        id: String,
+    },
+    /// Leaving it out gave the shopper a lower total (it would have cost a threshold elsewhere).
+    NotBestForShopper,
+    NoDiscount,
+}
+
+impl Reason {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::Inactive { .. } => "inactive",
+            Reason::NotStarted { .. } => "not_started",
+            Reason::Expired { .. } => "expired",
+            Reason::NoMatchingLines => "no_matching_lines",
+            Reason::MinSpendNotMet { .. } => "min_spend_not_met",
+            Reason::MinItemsNotMet { .. } => "min_items_not_met",
+            Reason::NotStackableWith { .. } => "not_stackable_with",
+            Reason::NotBestForShopper => "not_best_for_shopper",
+            Reason::NoDiscount => "no_discount",
+        }
+    }
+}
+
+/// "Spend 12.00 more for 20.00 off" (凑单提示).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hint {
+    pub id: String,
+    /// Minor units, or items for item-count tiers.
+    pub more: i64,
+    pub items: bool,
+    /// The promotion's discount once reached.
+    pub discount: i64,
+}
+
+impl Priced {
+    pub fn to_json(&self) -> Value {
+        let m = |minor: i64| Money { minor, currency: self.currency }.to_decimal_string();
+        let reason = |r: &Reason| {
+            let mut v = json!({"code": r.code()});
+            match r {
+                Reason::Inactive { status } => v["status"] = json!(status),
+                Reason::NotStarted { starts_at } => v["starts_at"] = json!(starts_at),
+                Reason::Expired { ended_at } => v["ended_at"] = json!(ended_at),
+                Reason::MinSpendNotMet { required, actual } => {
+                    v["required"] = json!(m(*required));
+                    v["actual"] = json!(m(*actual));
+                }
+                Reason::MinItemsNotMet { required, actual } => {
+                    v["required"] = json!(required);
+                    v["actual"] = json!(actual);
+                }
+                Reason::NotStackableWith { id } => v["id"] = json!(id),
+                _ => {}
+            }
+            v
+        };
+        json!({
+            "currency": self.currency.code(),
+            "subtotal": m(self.subtotal),
+            "discount": m(self.discount),
+            "total": m(self.total),
+            "lines": self.lines.iter().enumerate().map(|(i, l)| json!({
+                "index": i, "product_id": l.product_id, "quantity": l.quantity, "unit_price": m(l.unit_price),
+                "subtotal": m(l.subtotal), "discount": m(l.discount), "total": m(l.total),
+                "allocations": l.allocations.iter().map(|(id, a)| json!({"promotion": id, "amount": m(*a)})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "applied": self.applied.iter().map(|a| json!({
+                "id": a.id, "name": a.name, "amount": m(a.amount),
+                "lines": a.lines.iter().map(|(i, x)| json!({"index": i, "amount": m(*x)})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "rejected": self.rejected.iter().map(|r| json!({"id": r.id, "reason": reason(&r.reason)})).collect::<Vec<_>>(),
+            "hints": self.hints.iter().map(|h| {
+                let more = if h.items { json!({"items_more": h.more}) } else { json!({"spend_more": m(h.more)}) };
+                let mut v = json!({"id": h.id, "discount": m(h.discount)});
+                if let (Value::Object(o), Value::Object(extra)) = (&mut v, more) {
+                    o.extend(extra);
+                }
+                v
+            }).collect::<Vec<_>>(),
+            "search": {"combinations": self.combinations, "exact": self.exact},
+        })
+    }
+}

@@ -1,0 +1,21 @@
+//! Beacon's promotions engine (pure): `(cart, promotions, now)` → the priced
+//! cart and its explanation. No I/O, no clock, no randomness: the same inputs give the
+//! same answer, so every price can be explained and replayed. Committing an
+//! order (redemptions, budgets, stock, points) is the store's transaction
+//! around it.
+//!
+//! - [`spec`]: the promotion JSON, validated into [`spec::Promotion`].
+//! - [`cart`]: what is priced.
+//! - [`engine::price`]: the order of application and the search for the
+//!   combination that is best for the shopper.
+//! - [`explain`]: what the answer says.
+
+pub mod cart;
+pub mod engine;
+pub mod explain;
+pub mod spec;
+
+pub use cart::{Cart, Line};
+pub use engine::price;
+pub use explain::{Priced, Reason};
+pub use spec::{Promotion, Spec};

@@ -1,0 +1,295 @@
+//! Promotion specs: the stored JSON form (every field documented in
+//! docs/promotions.md, unknown fields refused), validated once into the
+//! compiled [`Promotion`] the engine runs.
+
+use beacon_core::money::parse_minor;
+use beacon_core::{Currency, Error, ErrorCode};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// Where a promotion stands in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    Scheduled,
+    Active,
+    Paused,
+    Ended,
+}
+
+/// The JSON form of a promotion.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    pub id: String,
+    pub name: String,
+    #[serde(default = "active")]
+    pub status: Status,
+    #[serde(default)]
+    pub starts_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Which lines it applies to; none: the whole order.
+    #[serde(default)]
+    pub target: Option<TargetSpec>,
+    pub reward: RewardSpec,
+    /// The eligible lines must add up to at least this (after earlier discounts).
+    #[serde(default)]
+    pub min_spend: Option<String>,
+    #[serde(default)]
+    pub stacking: StackingSpec,
+    /// Higher runs first within its stage.
+    #[serde(default)]
+    pub priority: i32,
+}
+
+fn active() -> Status {
+    Status::Active
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// Category paths ("茶叶/绿茶"); a category includes everything below it.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    #[serde(default)]
+    pub brands: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RewardSpec {
+    /// A fixed amount off the eligible lines.
+    AmountOff { amount: String },
+    /// A percentage off the eligible lines, optionally capped.
+    PercentOff {
+        percent: String,
+        #[serde(default)]
+        max_discount: Option<String>,
+    },
+    /// 满减: the highest tier reached applies (by amount or by item count).
+    Tiers {
+        #[serde(default)]
+        basis: Basis,
+        tiers: Vec<TierSpec>,
+    },
+    /// 每满减: every `every` spent takes `amount_off` off, optionally capped.
+    Every {
+        every: String,
+        amount_off: String,
+        #[serde(default)]
+        max_discount: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    #[default]
+    Amount,
+    Items,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierSpec {
+    /// Spend (basis amount) or item count (basis items) to reach the tier.
+    pub min: String,
+    #[serde(default)]
+    pub amount_off: Option<String>,
+    #[serde(default)]
+    pub percent_off: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StackingSpec {
+    /// Promotions of an exclusive group never combine: the one that gives the
+    /// shopper the lowest total is chosen.
+    #[serde(default = "default_group")]
+    pub group: String,
+    #[serde(default)]
+    pub exclusive: bool,
+}
+
+impl Default for StackingSpec {
+    fn default() -> Self {
+        StackingSpec { group: default_group(), exclusive: false }
+    }
+}
+
+fn default_group() -> String {
+    "default".into()
+}
+
+/// A validated promotion, in the shop currency's minor units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Promotion {
+    pub id: String,
+    pub name: String,
+    pub status: Status,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub target: Option<Target>,
+    pub reward: Reward,
+    pub min_spend: Option<i64>,
+    pub group: String,
+    pub exclusive: bool,
+    pub priority: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Target {
+    pub products: Vec<String>,
+    pub categories: Vec<Vec<String>>,
+    pub brands: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reward {
+    AmountOff(i64),
+    /// Basis points (10 % = 1000), optional cap.
+    PercentOff(i64, Option<i64>),
+    Tiers(Basis, Vec<Tier>),
+    Every {
+        every: i64,
+        amount_off: i64,
+        cap: Option<i64>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tier {
+    /// Minor units (basis amount) or items.
+    pub min: i64,
+    pub off: Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Off {
+    Amount(i64),
+    /// Basis points.
+    Percent(i64),
+}
+
+fn invalid(id: &str, message: impl std::fmt::Display) -> Error {
+    Error::new(ErrorCode::InvalidPromotion, format!("promotion {id:?}: {message}"))
+}
+
+impl Spec {
+    /// Reads a spec from JSON text.
+    pub fn parse(text: &str) -> Result<Spec, Error> {
+        serde_json::from_str(text).map_err(|e| Error::new(ErrorCode::InvalidPromotion, format!("promotion: {e}")))
+    }
+
+    /// Validates the spec for a shop in `currency`.
+    pub fn compile(&self, currency: Currency) -> Result<Promotion, Error> {
+        let id = self.id.as_str();
+        if id.trim().is_empty() || id.len() > 100 || id.chars().any(char::is_control) {
+            return Err(invalid(id, "id must be 1 to 100 characters without control characters"));
+        }
+        if self.name.trim().is_empty() {
+            return Err(invalid(id, "name is required"));
+        }
+        if let (Some(a), Some(b)) = (self.starts_at, self.ends_at)
+            && b <= a
+        {
+            return Err(invalid(id, "ends_at must be after starts_at"));
+        }
+        let money = |field: &str, text: &str| -> Result<i64, Error> {
+            let v = parse_minor(text, currency.exponent).map_err(|e| invalid(id, format!("{field}: {e}")))?;
+            if v < 0 {
+                return Err(invalid(id, format!("{field} must not be negative")));
+            }
+            Ok(v)
+        };
+        let percent = |field: &str, text: &str| -> Result<i64, Error> {
+            // basis points: 12.5 % → 1250
+            let bp = parse_minor(text, 2).map_err(|e| invalid(id, format!("{field}: {e}")))?;
+            if !(0..=10_000).contains(&bp) {
+                return Err(invalid(id, format!("{field} must be between 0 and 100")));
+            }
+            Ok(bp)
+        };
+        let reward = match &self.reward {
+            RewardSpec::AmountOff { amount } => Reward::AmountOff(money("reward.amount", amount)?),
+            RewardSpec::PercentOff { percent: p, max_discount } => Reward::PercentOff(
+                percent("reward.percent", p)?,
+                max_discount.as_deref().map(|m| money("reward.max_discount", m)).transpose()?,
+            ),
+            RewardSpec::Tiers { basis, tiers } => {
+                if tiers.is_empty() {
+                    return Err(invalid(id, "reward.tiers needs at least one tier"));
+                }
+                let mut out = Vec::with_capacity(tiers.len());
+                for (i, t) in tiers.iter().enumerate() {
+                    let min = match basis {
+                        Basis::Amount => money(&format!("reward.tiers[{i}].min"), &t.min)?,
+                        Basis::Items => t.min.trim().parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                            invalid(id, format!("reward.tiers[{i}].min must be a whole number of items ≥ 1"))
+                        })?,
+                    };
+                    let off = match (&t.amount_off, &t.percent_off) {
+                        (Some(a), None) => Off::Amount(money(&format!("reward.tiers[{i}].amount_off"), a)?),
+                        (None, Some(p)) => Off::Percent(percent(&format!("reward.tiers[{i}].percent_off"), p)?),
+                        _ => return Err(invalid(id, format!("reward.tiers[{i}] needs amount_off or percent_off"))),
+                    };
+                    if out.last().is_some_and(|prev: &Tier| prev.min >= min) {
+                        return Err(invalid(id, "reward.tiers must go up by min"));
+                    }
+                    out.push(Tier { min, off });
+                }
+                Reward::Tiers(*basis, out)
+            }
+            RewardSpec::Every { every, amount_off, max_discount } => {
+                let every = money("reward.every", every)?;
+                if every == 0 {
+                    return Err(invalid(id, "reward.every must be more than 0"));
+                }
+                Reward::Every {
+                    every,
+                    amount_off: money("reward.amount_off", amount_off)?,
+                    cap: max_discount.as_deref().map(|m| money("reward.max_discount", m)).transpose()?,
+                }
+            }
+        };
+        let target = self.target.as_ref().map(|t| Target {
+            products: t.products.clone(),
+            categories: t
+                .categories
+                .iter()
+                .map(|c| c.split('/').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect())
+                .collect(),
+            brands: t.brands.clone(),
+            tags: t.tags.clone(),
+        });
+        if target.as_ref().is_some_and(|t| {
+            t.products.is_empty() && t.categories.is_empty() && t.brands.is_empty() && t.tags.is_empty()
+        }) {
+            return Err(invalid(
+                id,
+                "target names no product, category, brand or tag (leave it out for the whole order)",
+            ));
+        }
+        Ok(Promotion {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            status: self.status,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            target,
+            reward,
+            min_spend: self.min_spend.as_deref().map(|m| money("min_spend", m)).transpose()?,
+            group: self.stacking.group.clone(),
+            exclusive: self.stacking.exclusive,
+            priority: self.priority,
+        })
+    }
+}

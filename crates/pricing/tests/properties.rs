@@ -1,0 +1,135 @@
+//! Properties every priced cart keeps, over random carts and promotions.
+
+mod common;
+
+use beacon_core::Currency;
+use beacon_pricing::{Cart, Line, Priced, Promotion, Spec, price};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+const CATEGORIES: &[&str] = &["茶叶/绿茶", "茶叶/红茶", "茶具", "零食"];
+
+fn line() -> impl Strategy<Value = Line> {
+    (0usize..6, 0usize..CATEGORIES.len(), 0i64..50_000, 0i64..5, proptest::bool::ANY).prop_map(
+        |(p, c, price, qty, tag)| Line {
+            product_id: format!("p{p}"),
+            sku: None,
+            category: CATEGORIES[c].split('/').map(String::from).collect(),
+            brand: Some(if p % 2 == 0 { "A".into() } else { "B".into() }),
+            tags: if tag { vec!["hot".into()] } else { vec![] },
+            unit_price: price,
+            quantity: qty,
+        },
+    )
+}
+
+fn reward() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        (1i64..20_000).prop_map(|a| json!({"type": "amount_off", "amount": format!("{}.{:02}", a / 100, a % 100)})),
+        (1i64..100, proptest::option::of(1i64..10_000)).prop_map(|(p, cap)| {
+            let mut v = json!({"type": "percent_off", "percent": p.to_string()});
+            if let Some(c) = cap {
+                v["max_discount"] = json!(format!("{}.{:02}", c / 100, c % 100));
+            }
+            v
+        }),
+        (1i64..500, 1i64..100).prop_map(|(min, off)| json!({"type": "tiers", "tiers": [
+            {"min": min.to_string(), "amount_off": off.to_string()},
+            {"min": (min * 2).to_string(), "percent_off": "15"}]})),
+        (1i64..200, 1i64..50).prop_map(
+            |(every, off)| json!({"type": "every", "every": every.to_string(), "amount_off": off.to_string()})
+        ),
+        (1i64..5).prop_map(
+            |n| json!({"type": "tiers", "basis": "items", "tiers": [{"min": n.to_string(), "percent_off": "20"}]})
+        ),
+    ]
+}
+
+fn promotion(n: usize) -> impl Strategy<Value = Promotion> {
+    (
+        reward(),
+        proptest::option::of(0usize..4),
+        proptest::option::of(1i64..600),
+        0usize..3,
+        proptest::bool::ANY,
+        -2i32..3,
+    )
+        .prop_map(move |(reward, target, min_spend, group, exclusive, priority)| {
+            let mut spec = json!({"id": format!("promo{n}"), "name": "p", "reward": reward, "priority": priority,
+                "stacking": {"group": format!("g{group}"), "exclusive": exclusive}});
+            match target {
+                Some(0) => spec["target"] = json!({"categories": ["茶叶"]}),
+                Some(1) => spec["target"] = json!({"brands": ["A"]}),
+                Some(2) => spec["target"] = json!({"tags": ["hot"]}),
+                Some(_) => spec["target"] = json!({"products": ["p1", "p2"]}),
+                None => {}
+            }
+            if let Some(m) = min_spend {
+                spec["min_spend"] = json!(m.to_string());
+            }
+            Spec::parse(&spec.to_string()).and_then(|s| s.compile(Currency::CNY)).expect("generated specs are valid")
+        })
+}
+
+fn promotions() -> impl Strategy<Value = Vec<Promotion>> {
+    (0usize..7).prop_flat_map(|n| (0..n).map(promotion).collect::<Vec<_>>())
+}
+
+fn cart() -> impl Strategy<Value = Cart> {
+    proptest::collection::vec(line(), 1..7).prop_map(|lines| Cart { currency: Currency::CNY, lines })
+}
+
+fn check_sums(p: &Priced) -> Result<(), TestCaseError> {
+    prop_assert!(0 <= p.discount && p.discount <= p.subtotal, "{p:?}");
+    prop_assert_eq!(p.total, p.subtotal - p.discount);
+    prop_assert_eq!(p.lines.iter().map(|l| l.discount).sum::<i64>(), p.discount);
+    prop_assert_eq!(p.applied.iter().map(|a| a.amount).sum::<i64>(), p.discount);
+    for l in &p.lines {
+        prop_assert!(l.total >= 0 && l.total == l.subtotal - l.discount);
+        prop_assert_eq!(l.allocations.iter().map(|(_, a)| a).sum::<i64>(), l.discount);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(400)))]
+
+    #[test]
+    fn the_numbers_always_add_up(cart in cart(), promos in promotions()) {
+        check_sums(&price(&cart, &promos, common::now()))?;
+    }
+
+    #[test]
+    fn line_order_never_changes_the_total(cart in cart(), promos in promotions()) {
+        let a = price(&cart, &promos, common::now());
+        let mut reversed = cart.clone();
+        reversed.lines.reverse();
+        let b = price(&reversed, &promos, common::now());
+        prop_assert_eq!((a.total, a.discount), (b.total, b.discount));
+    }
+
+    #[test]
+    fn an_expired_or_paused_promotion_changes_nothing(cart in cart(), promos in promotions(), extra in promotion(99), paused in proptest::bool::ANY) {
+        let before = price(&cart, &promos, common::now());
+        let mut extra = extra;
+        if paused {
+            extra.status = beacon_pricing::spec::Status::Paused;
+        } else {
+            extra.ends_at = Some(common::now() - chrono::Duration::seconds(1));
+        }
+        let mut more = promos.clone();
+        more.push(extra);
+        let after = price(&cart, &more, common::now());
+        prop_assert_eq!((before.total, before.applied), (after.total, after.applied));
+    }
+
+    #[test]
+    fn adding_a_promotion_never_raises_the_best_total(cart in cart(), promos in promotions(), extra in promotion(99)) {
+        let before = price(&cart, &promos, common::now());
+        let mut more = promos.clone();
+        more.push(extra);
+        let after = price(&cart, &more, common::now());
+        prop_assert!(before.exact && after.exact);
+        prop_assert!(after.total <= before.total, "{} > {}: {:?}", after.total, before.total, after.applied);
+    }
+}
