@@ -71,7 +71,7 @@ enum Command {
         /// Measure ingest alone, without the processor competing for the cores.
         #[arg(long)]
         no_processor: bool,
-        /// Run only these measurements: batch, track, orders (batches of 100 Order Completed; default batch, track).
+        /// Run only these measurements: batch, track, orders (batches of 100 Order Completed), pricing (the engine in process; default batch, track).
         #[arg(long, value_delimiter = ',', default_values = ["batch", "track"])]
         only: Vec<String>,
         /// Scale scenario: this many profiles (with --scale-events) instead of the speed runs.

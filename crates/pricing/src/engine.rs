@@ -76,8 +76,10 @@ fn reward_discount(reward: &Reward, base: i64, items: i64) -> Result<i64, Reason
     })
 }
 
+/// Whether the promotion's outcome depends on the amount it sees (an item
+/// count does not move when earlier promotions discount the lines).
 fn has_threshold(p: &Promotion) -> bool {
-    p.min_spend.is_some() || matches!(p.reward, Reward::Tiers(..) | Reward::Every { .. })
+    p.min_spend.is_some() || matches!(p.reward, Reward::Tiers(Basis::Amount, _) | Reward::Every { .. })
 }
 
 /// The lines a promotion applies to, in `order` (see [`canonical`]).
@@ -153,8 +155,18 @@ fn evaluate(cart: &Cart, order: &[&Promotion], lines_of: &[Vec<usize>], on: &[bo
     Eval { total: amounts.iter().sum(), outcomes, seen }
 }
 
-/// Prices `cart` with `promotions` at `now`.
+/// Prices `cart` with the promotions of `snapshot` its lines can match.
+pub fn price_with(cart: &Cart, snapshot: &crate::index::Snapshot, now: DateTime<Utc>) -> Priced {
+    price_candidates(cart, snapshot.candidates(cart), now)
+}
+
+/// Prices `cart` with `promotions` at `now`, looking at every one of them
+/// (see [`price_with`] for a shop's whole set).
 pub fn price(cart: &Cart, promotions: &[Promotion], now: DateTime<Utc>) -> Priced {
+    price_candidates(cart, promotions.iter().collect(), now)
+}
+
+fn price_candidates(cart: &Cart, promotions: Vec<&Promotion>, now: DateTime<Utc>) -> Priced {
     let order = canonical(cart);
     let mut rejected = Vec::new();
     let mut live: Vec<&Promotion> = Vec::new();
@@ -226,29 +238,46 @@ fn switch(live: &[&Promotion], choices: &[Choice], picks: &[usize]) -> Vec<bool>
     on
 }
 
-/// Lower total wins; then fewer promotions; then the smaller list of ids.
-fn better(a: &(i64, Vec<&str>), b: &(i64, Vec<&str>)) -> bool {
-    (a.0, a.1.len(), &a.1) < (b.0, b.1.len(), &b.1)
+/// A combination's score: its total, how many promotions applied, and (to
+/// break ties) their ids, sorted.
+struct Score<'a> {
+    total: i64,
+    count: usize,
+    ids: Vec<&'a str>,
 }
 
-fn score<'a>(cart: &Cart, live: &[&'a Promotion], lines_of: &[Vec<usize>], on: &[bool]) -> (i64, Vec<&'a str>) {
+/// Lower total wins; then fewer promotions; then the smaller list of ids.
+fn better(a: &Score<'_>, b: &Score<'_>) -> bool {
+    (a.total, a.count, &a.ids) < (b.total, b.count, &b.ids)
+}
+
+fn score<'a>(
+    cart: &Cart,
+    live: &[&'a Promotion],
+    lines_of: &[Vec<usize>],
+    on: &[bool],
+    best: Option<&Score<'_>>,
+) -> Score<'a> {
     let eval = evaluate(cart, live, lines_of, on);
-    let mut ids: Vec<&str> = eval
-        .outcomes
-        .iter()
-        .enumerate()
-        .filter(|(_, o)| matches!(o, Outcome::Applied { .. }))
-        .map(|(k, _)| live[k].id.as_str())
-        .collect();
-    ids.sort_unstable();
-    (eval.total, ids)
+    let applied = || eval.outcomes.iter().enumerate().filter(|(_, o)| matches!(o, Outcome::Applied { .. }));
+    let count = applied().count();
+    // the ids only matter when it may become (or tie with) the best
+    let ids = match best {
+        Some(b) if (eval.total, count) > (b.total, b.count) => Vec::new(),
+        _ => {
+            let mut ids: Vec<&str> = applied().map(|(k, _)| live[k].id.as_str()).collect();
+            ids.sort_unstable();
+            ids
+        }
+    };
+    Score { total: eval.total, count, ids }
 }
 
 /// The best switch settings, how many combinations were evaluated, and whether exhaustively.
 fn search(cart: &Cart, live: &[&Promotion], lines_of: &[Vec<usize>], choices: &[Choice]) -> (Vec<bool>, usize, bool) {
     let total: usize = choices.iter().try_fold(1usize, |acc, c| acc.checked_mul(c.len())).unwrap_or(usize::MAX);
     let mut picks = vec![0usize; choices.len()];
-    let mut best = (picks.clone(), score(cart, live, lines_of, &switch(live, choices, &picks)));
+    let mut best = (picks.clone(), score(cart, live, lines_of, &switch(live, choices, &picks), None));
     let mut evaluated = 1;
     if total <= MAX_COMBINATIONS {
         // every combination, odometer order
@@ -265,7 +294,7 @@ fn search(cart: &Cart, live: &[&Promotion], lines_of: &[Vec<usize>], choices: &[
             if d == picks.len() {
                 break;
             }
-            let s = score(cart, live, lines_of, &switch(live, choices, &picks));
+            let s = score(cart, live, lines_of, &switch(live, choices, &picks), Some(&best.1));
             evaluated += 1;
             if better(&s, &best.1) {
                 best = (picks.clone(), s);
@@ -278,7 +307,7 @@ fn search(cart: &Cart, live: &[&Promotion], lines_of: &[Vec<usize>], choices: &[
         for option in 1..choices[d].len() {
             let mut trial = best.0.clone();
             trial[d] = option;
-            let s = score(cart, live, lines_of, &switch(live, choices, &trial));
+            let s = score(cart, live, lines_of, &switch(live, choices, &trial), Some(&best.1));
             evaluated += 1;
             if better(&s, &best.1) {
                 best = (trial, s);

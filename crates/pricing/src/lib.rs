@@ -13,9 +13,11 @@
 pub mod cart;
 pub mod engine;
 pub mod explain;
+pub mod index;
 pub mod spec;
 
 pub use cart::{Cart, Line};
-pub use engine::price;
+pub use engine::{price, price_with};
 pub use explain::{Priced, Reason};
+pub use index::Snapshot;
 pub use spec::{Promotion, Spec};

@@ -100,6 +100,17 @@ proptest! {
     }
 
     #[test]
+    fn the_index_finds_every_promotion_that_matters(cart in cart(), promos in promotions()) {
+        let all = price(&cart, &promos, common::now());
+        let indexed = beacon_pricing::price_with(&cart, &beacon_pricing::Snapshot::new(promos.clone()), common::now());
+        prop_assert_eq!((all.total, &all.applied, &all.hints), (indexed.total, &indexed.applied, &indexed.hints));
+        let relevant = |p: &beacon_pricing::Priced| {
+            p.rejected.iter().filter(|r| r.reason != beacon_pricing::Reason::NoMatchingLines).cloned().collect::<Vec<_>>()
+        };
+        prop_assert_eq!(relevant(&all), relevant(&indexed));
+    }
+
+    #[test]
     fn line_order_never_changes_the_total(cart in cart(), promos in promotions()) {
         let a = price(&cart, &promos, common::now());
         let mut reversed = cart.clone();

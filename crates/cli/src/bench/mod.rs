@@ -8,6 +8,7 @@
 //! running concurrently on the same cores.
 
 mod loadgen;
+pub mod pricing;
 pub mod scale;
 
 use anyhow::Context as _;
@@ -221,6 +222,10 @@ async fn visible_latency(addr: SocketAddr, samples: usize) -> Vec<f64> {
 }
 
 pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
+    if opts.only.iter().all(|o| o == "pricing") {
+        pricing::run();
+        return Ok(());
+    }
     let run_id = uuid::Uuid::new_v4().simple().to_string();
     let dur = Duration::from_secs(opts.seconds);
     let base = baseline().await.context("baseline server")?;

@@ -5,7 +5,7 @@
 //! shop goes in through the same APIs real data uses (`/v1/batch` with the
 //! write key, the products API), deterministic for a given `--seed`.
 
-mod rng;
+pub(crate) mod rng;
 mod shop;
 mod shoppers;
 

@@ -101,8 +101,10 @@ impl NotApplied {
 /// `total` split over `weights` in proportion, exactly (largest remainder,
 /// ties to the earlier index). All-zero weights split evenly.
 pub fn allocate(total: i64, weights: &[i64]) -> Vec<i64> {
-    if weights.is_empty() {
-        return Vec::new();
+    match weights.len() {
+        0 => return Vec::new(),
+        1 => return vec![total],
+        _ => {}
     }
     let ones = vec![1i64; weights.len()];
     let weights = if weights.iter().all(|w| *w <= 0) { &ones } else { weights };

@@ -1,0 +1,71 @@
+//! A promotion snapshot indexed by what promotions target, so pricing a
+//! cart looks only at the promotions its lines can match — not at every
+//! promotion the shop has.
+
+use crate::cart::Cart;
+use crate::spec::Promotion;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    promotions: Vec<Promotion>,
+    whole_order: Vec<usize>,
+    /// Product ids and SKUs.
+    by_product: HashMap<String, Vec<usize>>,
+    by_category: HashMap<Vec<String>, Vec<usize>>,
+    by_brand: HashMap<String, Vec<usize>>,
+    by_tag: HashMap<String, Vec<usize>>,
+}
+
+impl Snapshot {
+    pub fn new(promotions: Vec<Promotion>) -> Snapshot {
+        let mut s = Snapshot { promotions, ..Default::default() };
+        for (k, p) in s.promotions.iter().enumerate() {
+            let Some(t) = &p.target else {
+                s.whole_order.push(k);
+                continue;
+            };
+            for id in &t.products {
+                s.by_product.entry(id.clone()).or_default().push(k);
+            }
+            for c in &t.categories {
+                s.by_category.entry(c.clone()).or_default().push(k);
+            }
+            for b in &t.brands {
+                s.by_brand.entry(b.clone()).or_default().push(k);
+            }
+            for tag in &t.tags {
+                s.by_tag.entry(tag.clone()).or_default().push(k);
+            }
+        }
+        s
+    }
+
+    pub fn promotions(&self) -> &[Promotion] {
+        &self.promotions
+    }
+
+    /// The promotions that could apply to `cart`, in snapshot order.
+    pub fn candidates(&self, cart: &Cart) -> Vec<&Promotion> {
+        let mut hit = self.whole_order.clone();
+        for line in &cart.lines {
+            let mut add = |v: Option<&Vec<usize>>| hit.extend(v.into_iter().flatten().copied());
+            add(self.by_product.get(&line.product_id));
+            if let Some(sku) = &line.sku {
+                add(self.by_product.get(sku));
+            }
+            for depth in 1..=line.category.len() {
+                add(self.by_category.get(&line.category[..depth]));
+            }
+            if let Some(b) = &line.brand {
+                add(self.by_brand.get(b));
+            }
+            for tag in &line.tags {
+                add(self.by_tag.get(tag));
+            }
+        }
+        hit.sort_unstable();
+        hit.dedup();
+        hit.into_iter().map(|k| &self.promotions[k]).collect()
+    }
+}
