@@ -61,6 +61,11 @@ pub enum Reason {
         ended_at: DateTime<Utc>,
     },
     NoMatchingLines,
+    /// The promotion's amounts are in another currency than the cart.
+    CurrencyMismatch {
+        promotion: String,
+        cart: String,
+    },
     MinSpendNotMet {
         required: i64,
         actual: i64,
@@ -85,6 +90,7 @@ impl Reason {
             Reason::NotStarted { .. } => "not_started",
             Reason::Expired { .. } => "expired",
             Reason::NoMatchingLines => "no_matching_lines",
+            Reason::CurrencyMismatch { .. } => "currency_mismatch",
             Reason::MinSpendNotMet { .. } => "min_spend_not_met",
             Reason::MinItemsNotMet { .. } => "min_items_not_met",
             Reason::NotStackableWith { .. } => "not_stackable_with",
@@ -123,6 +129,10 @@ impl Priced {
                     v["actual"] = json!(actual);
                 }
                 Reason::NotStackableWith { id } => v["id"] = json!(id),
+                Reason::CurrencyMismatch { promotion, cart } => {
+                    v["promotion_currency"] = json!(promotion);
+                    v["cart_currency"] = json!(cart);
+                }
                 _ => {}
             }
             v

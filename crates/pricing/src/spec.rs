@@ -133,6 +133,8 @@ fn default_group() -> String {
 pub struct Promotion {
     pub id: String,
     pub name: String,
+    /// The currency its amounts are in (a cart in another is not discounted).
+    pub currency: Currency,
     pub status: Status,
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
@@ -281,6 +283,7 @@ impl Spec {
         Ok(Promotion {
             id: self.id.clone(),
             name: self.name.clone(),
+            currency,
             status: self.status,
             starts_at: self.starts_at,
             ends_at: self.ends_at,

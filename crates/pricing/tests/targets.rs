@@ -1,0 +1,149 @@
+//! More named scenarios: what selects lines, currencies, priorities, groups.
+
+mod common;
+
+use common::{applied, cart, now, price, promos, rejected};
+use serde_json::json;
+
+fn s(x: &str) -> String {
+    x.to_string()
+}
+
+#[test]
+fn a_category_includes_its_sub_categories_but_not_a_namesake_prefix() {
+    let v = price(
+        json!([["a", "茶叶/绿茶/龙井", "10.00", 1], ["b", "茶叶蛋", "10.00", 1], ["c", "茶叶", "10.00", 1]]),
+        json!([
+            {"id": "tea", "name": "茶叶减1", "target": {"categories": ["茶叶"]}, "reward": {"type": "percent_off", "percent": "10"}}
+        ]),
+    );
+    let per_line: Vec<&str> =
+        v["lines"].as_array().into_iter().flatten().filter_map(|l| l["discount"].as_str()).collect();
+    assert_eq!(per_line, ["1.00", "0.00", "1.00"], "茶叶蛋 is not in 茶叶");
+}
+
+#[test]
+fn products_are_matched_by_id_or_sku_brands_and_tags_by_name() {
+    let lines = json!([
+        {"id": "p1", "sku": "SKU-1", "price": "10.00"},
+        {"id": "p2", "brand": "狮峰", "price": "10.00"},
+        {"id": "p3", "tags": ["新品"], "price": "10.00"},
+        {"id": "p4", "price": "10.00"}
+    ]);
+    let v = price(
+        lines,
+        json!([
+            {"id": "by-sku", "name": "x", "target": {"products": ["SKU-1"]}, "reward": {"type": "amount_off", "amount": "1"}},
+            {"id": "by-brand", "name": "x", "target": {"brands": ["狮峰"]}, "reward": {"type": "amount_off", "amount": "2"}},
+            {"id": "by-tag", "name": "x", "target": {"tags": ["新品"]}, "reward": {"type": "amount_off", "amount": "3"}}
+        ]),
+    );
+    let per_line: Vec<&str> =
+        v["lines"].as_array().into_iter().flatten().filter_map(|l| l["discount"].as_str()).collect();
+    assert_eq!(per_line, ["1.00", "2.00", "3.00", "0.00"]);
+}
+
+#[test]
+fn a_cart_in_another_currency_is_not_discounted() {
+    let mut usd = cart(json!([["a", "", "10.00", 1]]));
+    usd.currency = beacon_core::Currency::USD;
+    let p = promos(json!([{"id": "cny", "name": "x", "reward": {"type": "amount_off", "amount": "1"}}]));
+    let v = beacon_pricing::price(&usd, &p, now()).to_json();
+    assert_eq!(v["total"], "10.00");
+    assert_eq!(
+        v["rejected"][0]["reason"],
+        json!({"code": "currency_mismatch", "promotion_currency": "CNY", "cart_currency": "USD"})
+    );
+}
+
+#[test]
+fn priority_decides_the_order_within_a_stage() {
+    let lines = json!([["a", "", "100.00", 1]]);
+    let specs = |amount_first: i32| {
+        json!([
+            {"id": "pct", "name": "9折", "reward": {"type": "percent_off", "percent": "10"}},
+            {"id": "amt", "name": "减10", "priority": amount_first, "reward": {"type": "amount_off", "amount": "10"}}
+        ])
+    };
+    // amount first: 100 − 10 = 90, then 10 % → 81.00; percent first: 90 − 10 → 80.00
+    assert_eq!(price(lines.clone(), specs(1))["total"], "81.00");
+    assert_eq!(price(lines, specs(-1))["total"], "80.00");
+}
+
+#[test]
+fn exclusive_promotions_in_different_groups_combine() {
+    let v = price(
+        json!([["a", "", "100.00", 1]]),
+        json!([
+            {"id": "c1", "name": "券1", "stacking": {"group": "coupons", "exclusive": true}, "reward": {"type": "amount_off", "amount": "10"}},
+            {"id": "c2", "name": "券2", "stacking": {"group": "coupons", "exclusive": true}, "reward": {"type": "amount_off", "amount": "12"}},
+            {"id": "f1", "name": "秒杀价", "stacking": {"group": "flash", "exclusive": true}, "reward": {"type": "amount_off", "amount": "5"}}
+        ]),
+    );
+    assert_eq!(applied(&v), [(s("c2"), s("12.00")), (s("f1"), s("5.00"))]);
+    assert_eq!(rejected(&v), [(s("c1"), s("not_stackable_with"))]);
+}
+
+#[test]
+fn an_exclusive_promotion_turns_off_the_rest_of_its_group_when_that_is_better() {
+    let v = price(
+        json!([["a", "", "100.00", 1]]),
+        json!([
+            {"id": "x", "name": "专享6折", "stacking": {"group": "vip", "exclusive": true}, "reward": {"type": "percent_off", "percent": "40"}},
+            {"id": "y", "name": "减5", "stacking": {"group": "vip"}, "reward": {"type": "amount_off", "amount": "5"}},
+            {"id": "z", "name": "减6", "stacking": {"group": "vip"}, "reward": {"type": "amount_off", "amount": "6"}}
+        ]),
+    );
+    assert_eq!(v["total"], "60.00", "40 off beats 5 + 6");
+    assert_eq!(rejected(&v), [(s("y"), s("not_stackable_with")), (s("z"), s("not_stackable_with"))]);
+    let v = price(
+        json!([["a", "", "10.00", 1]]),
+        json!([
+            {"id": "x", "name": "专享6折", "stacking": {"group": "vip", "exclusive": true}, "reward": {"type": "percent_off", "percent": "40"}},
+            {"id": "y", "name": "减5", "stacking": {"group": "vip"}, "reward": {"type": "amount_off", "amount": "5"}}
+        ]),
+    );
+    assert_eq!(applied(&v), [(s("y"), s("5.00"))], "on 10.00, 5 off beats 40 %");
+}
+
+#[test]
+fn a_quantity_of_zero_matches_nothing_and_a_min_spend_counts_only_the_target() {
+    let v = price(
+        json!([["a", "茶叶", "150.00", 0], ["b", "茶叶", "60.00", 1], ["c", "茶具", "500.00", 1]]),
+        json!([
+            {"id": "m", "name": "茶叶满100减20", "target": {"categories": ["茶叶"]}, "min_spend": "100", "reward": {"type": "amount_off", "amount": "20"}}
+        ]),
+    );
+    assert_eq!(
+        v["rejected"][0]["reason"],
+        json!({"code": "min_spend_not_met", "required": "100.00", "actual": "60.00"})
+    );
+    assert_eq!(v["hints"][0], json!({"id": "m", "spend_more": "40.00", "discount": "20.00"}));
+}
+
+#[test]
+fn the_every_hint_names_the_next_step_until_the_cap() {
+    let promo = json!([{"id": "e", "name": "每满100减10 最多减20", "reward": {"type": "every", "every": "100", "amount_off": "10", "max_discount": "20"}}]);
+    assert_eq!(
+        price(json!([["a", "", "150.00", 1]]), promo.clone())["hints"][0],
+        json!({"id": "e", "spend_more": "50.00", "discount": "20.00"})
+    );
+    assert_eq!(
+        price(json!([["a", "", "250.00", 1]]), promo)["hints"],
+        json!([]),
+        "at the cap there is nothing more to win"
+    );
+}
+
+#[test]
+fn an_order_discount_is_allocated_to_lines_in_proportion() {
+    let v = price(
+        json!([["a", "", "33.33", 1], ["b", "", "33.33", 1], ["c", "", "33.34", 1]]),
+        json!([
+            {"id": "o", "name": "减10", "reward": {"type": "amount_off", "amount": "10"}}
+        ]),
+    );
+    let per_line: Vec<&str> =
+        v["lines"].as_array().into_iter().flatten().filter_map(|l| l["discount"].as_str()).collect();
+    assert_eq!(per_line, ["3.33", "3.33", "3.34"]);
+}
