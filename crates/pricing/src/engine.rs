@@ -21,8 +21,8 @@
 use crate::cart::Cart;
 use crate::explain::{Applied, Hint, Priced, PricedLine, Reason, Rejected};
 use crate::spec::{Basis, Off, Promotion, Reward, Status};
-use beacon_core::commerce::order::allocate;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
 /// Most combinations searched exhaustively.
 pub const MAX_COMBINATIONS: usize = 4096;
@@ -113,12 +113,96 @@ fn canonical(cart: &Cart) -> Vec<usize> {
 }
 
 fn evaluate(cart: &Cart, order: &[&Promotion], lines_of: &[Vec<usize>], on: &[bool]) -> Eval {
-    let mut amounts: Vec<i64> = cart.lines.iter().map(|l| l.gross().max(0)).collect();
-    let mut outcomes = Vec::with_capacity(order.len());
-    let mut seen = Vec::with_capacity(order.len());
-    for (k, p) in order.iter().enumerate() {
+    let amounts: Vec<i64> = cart.lines.iter().map(|l| l.gross().max(0)).collect();
+    evaluate_from(cart, order, lines_of, on, 0, amounts, None, true)
+}
+
+/// Takes `amount` (≤ `base`, > 0) off `lines` in proportion to their
+/// amounts (which add up to `base`), largest remainder first, ties to the
+/// earlier of `lines` — `beacon_core`'s `allocate`, in place. With
+/// `detail`, returns each line's share, by line index.
+fn take(
+    amounts: &mut [i64],
+    lines: &[usize],
+    amount: i64,
+    base: i64,
+    scratch: &mut Vec<(i128, usize)>,
+    detail: bool,
+) -> Vec<(usize, i64)> {
+    let mut shares = if detail { Vec::with_capacity(lines.len()) } else { Vec::new() };
+    if let [only] = lines {
+        amounts[*only] -= amount;
+        if detail {
+            shares.push((*only, amount));
+        }
+        return shares;
+    }
+    scratch.clear();
+    let mut given = 0i64;
+    let total = i128::from(base.max(1));
+    let mut parts = vec![0i64; if detail { lines.len() } else { 0 }];
+    for (j, i) in lines.iter().enumerate() {
+        let exact = i128::from(amount) * i128::from(amounts[*i].max(0));
+        let floor = (exact / total) as i64;
+        scratch.push((exact % total, j));
+        amounts[*i] -= floor;
+        given += floor;
+        if detail {
+            parts[j] = floor;
+        }
+    }
+    let left = (amount - given).max(0) as usize;
+    if left > 0 {
+        // the `left` largest remainders (ties: the earlier line); their order does not matter
+        if left < scratch.len() {
+            scratch.select_nth_unstable_by(left - 1, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        }
+        for (_, j) in scratch.iter().take(left) {
+            amounts[lines[*j]] -= 1;
+            if detail {
+                parts[*j] += 1;
+            }
+        }
+    }
+    if detail {
+        shares = lines.iter().zip(parts).filter(|(_, p)| *p > 0).map(|(i, p)| (*i, p)).collect();
+        shares.sort_unstable();
+    }
+    shares
+}
+
+/// Evaluates the promotions from `start` on, given the line amounts the
+/// earlier ones left (outcomes and `seen` are of `start..`). With `before`,
+/// appends the amounts each promotion found (one line after another).
+#[allow(clippy::too_many_arguments)]
+fn evaluate_from(
+    cart: &Cart,
+    order: &[&Promotion],
+    lines_of: &[Vec<usize>],
+    on: &[bool],
+    start: usize,
+    mut amounts: Vec<i64>,
+    mut before: Option<&mut Vec<i64>>,
+    detail: bool,
+) -> Eval {
+    let mut scratch = Vec::new();
+    let mut outcomes = Vec::with_capacity(order.len() - start);
+    let mut seen = Vec::with_capacity(order.len() - start);
+    // Without detail, once only whole-order promotions are left, each sees
+    // the same lines, so their discounts are pooled instead of spread over
+    // the lines (the totals are the same).
+    let pool_from = if detail || before.is_some() {
+        order.len()
+    } else {
+        (start..order.len()).rev().take_while(|k| order[*k].target.is_none()).last().unwrap_or(order.len())
+    };
+    let mut pooled = 0i64;
+    for (k, p) in order.iter().enumerate().skip(start) {
+        if let Some(b) = before.as_deref_mut() {
+            b.extend_from_slice(&amounts);
+        }
         let lines = &lines_of[k];
-        let base: i64 = lines.iter().map(|i| amounts[*i]).sum();
+        let base: i64 = lines.iter().map(|i| amounts[*i]).sum::<i64>() - pooled;
         let items: i64 = lines.iter().map(|i| cart.lines[*i].quantity).sum();
         seen.push((base, items));
         if !on[k] {
@@ -140,33 +224,35 @@ fn evaluate(cart: &Cart, order: &[&Promotion], lines_of: &[Vec<usize>], on: &[bo
                 continue;
             }
         };
-        let weights: Vec<i64> = lines.iter().map(|i| amounts[*i]).collect();
-        let shares = allocate(amount, &weights);
-        let mut applied = Vec::with_capacity(lines.len());
-        for (i, share) in lines.iter().zip(shares) {
-            amounts[*i] -= share;
-            if share > 0 {
-                applied.push((*i, share));
-            }
-        }
-        applied.sort_unstable();
+        let applied = if k >= pool_from {
+            pooled += amount;
+            Vec::new()
+        } else {
+            take(&mut amounts, lines, amount, base, &mut scratch, detail)
+        };
         outcomes.push(Outcome::Applied { amount, lines: applied });
     }
-    Eval { total: amounts.iter().sum(), outcomes, seen }
+    Eval { total: amounts.iter().sum::<i64>() - pooled, outcomes, seen }
 }
 
 /// Prices `cart` with the promotions of `snapshot` its lines can match.
 pub fn price_with(cart: &Cart, snapshot: &crate::index::Snapshot, now: DateTime<Utc>) -> Priced {
-    price_candidates(cart, snapshot.candidates(cart), now)
+    price_candidates(cart, snapshot.candidates(cart), now, MAX_COMBINATIONS)
+}
+
+/// [`price`] with another bound on the exhaustive search (for tests and
+/// benchmarks of the one-choice-at-a-time search).
+pub fn price_bounded(cart: &Cart, promotions: &[Promotion], now: DateTime<Utc>, max_combinations: usize) -> Priced {
+    price_candidates(cart, promotions.iter().collect(), now, max_combinations)
 }
 
 /// Prices `cart` with `promotions` at `now`, looking at every one of them
 /// (see [`price_with`] for a shop's whole set).
 pub fn price(cart: &Cart, promotions: &[Promotion], now: DateTime<Utc>) -> Priced {
-    price_candidates(cart, promotions.iter().collect(), now)
+    price_candidates(cart, promotions.iter().collect(), now, MAX_COMBINATIONS)
 }
 
-fn price_candidates(cart: &Cart, promotions: Vec<&Promotion>, now: DateTime<Utc>) -> Priced {
+fn price_candidates(cart: &Cart, promotions: Vec<&Promotion>, now: DateTime<Utc>, limit: usize) -> Priced {
     let order = canonical(cart);
     let mut rejected = Vec::new();
     let mut live: Vec<&Promotion> = Vec::new();
@@ -192,8 +278,9 @@ fn price_candidates(cart: &Cart, promotions: Vec<&Promotion>, now: DateTime<Utc>
     live.sort_by(|a, b| (a.target.is_none(), -a.priority, &a.id).cmp(&(b.target.is_none(), -b.priority, &b.id)));
     let lines_of: Vec<Vec<usize>> = live.iter().map(|p| eligible(p, cart, &order)).collect();
     let choices = choices(&live, &lines_of);
-    let (on, combinations, exact) = search(cart, &live, &lines_of, &choices);
+    let (on, combinations, exact, found) = search(cart, &live, &lines_of, &choices, limit);
     let eval = evaluate(cart, &live, &lines_of, &on);
+    debug_assert_eq!(eval.total, found, "the search scored the combination it chose");
     explain(cart, &live, &on, eval, rejected, combinations, exact)
 }
 
@@ -212,10 +299,16 @@ fn choices(live: &[&Promotion], lines_of: &[Vec<usize>]) -> Vec<Choice> {
         options.extend((0..live.len()).filter(|k| live[*k].exclusive && live[*k].group == g).map(|k| vec![k]));
         out.push(options);
     }
+    // per line, the last promotion with a threshold that covers it
+    let mut last_threshold: HashMap<usize, usize> = HashMap::new();
+    for q in (0..live.len()).filter(|q| has_threshold(live[*q])) {
+        for i in &lines_of[q] {
+            last_threshold.insert(*i, q);
+        }
+    }
     for k in (0..live.len()).filter(|k| !live[*k].exclusive) {
         // can its discount take a later promotion below its threshold?
-        let can_hurt =
-            (k + 1..live.len()).any(|q| has_threshold(live[q]) && lines_of[q].iter().any(|i| lines_of[k].contains(i)));
+        let can_hurt = lines_of[k].iter().any(|i| last_threshold.get(i).is_some_and(|q| *q > k));
         out.push(if can_hurt { vec![vec![k], vec![]] } else { vec![vec![k]] });
     }
     out
@@ -262,28 +355,41 @@ fn score<'a>(
     on: &[bool],
     best: Option<&Score<'_>>,
 ) -> Score<'a> {
-    let eval = evaluate(cart, live, lines_of, on);
-    let applied = || eval.outcomes.iter().enumerate().filter(|(_, o)| matches!(o, Outcome::Applied { .. }));
+    let gross: Vec<i64> = cart.lines.iter().map(|l| l.gross().max(0)).collect();
+    score_of(live, &[], &evaluate_from(cart, live, lines_of, on, 0, gross, None, false), best)
+}
+
+/// The score of an evaluation whose first promotions' outcomes are `prefix`
+/// and the rest `suffix`.
+fn score_of<'a>(live: &[&'a Promotion], prefix: &[Outcome], suffix: &Eval, best: Option<&Score<'_>>) -> Score<'a> {
+    let applied =
+        || prefix.iter().chain(&suffix.outcomes).enumerate().filter(|(_, o)| matches!(o, Outcome::Applied { .. }));
     let count = applied().count();
     // the ids only matter when it may become (or tie with) the best
     let ids = match best {
-        Some(b) if (eval.total, count) > (b.total, b.count) => Vec::new(),
+        Some(b) if (suffix.total, count) > (b.total, b.count) => Vec::new(),
         _ => {
             let mut ids: Vec<&str> = applied().map(|(k, _)| live[k].id.as_str()).collect();
             ids.sort_unstable();
             ids
         }
     };
-    Score { total: eval.total, count, ids }
+    Score { total: suffix.total, count, ids }
 }
 
 /// The best switch settings, how many combinations were evaluated, and whether exhaustively.
-fn search(cart: &Cart, live: &[&Promotion], lines_of: &[Vec<usize>], choices: &[Choice]) -> (Vec<bool>, usize, bool) {
+fn search(
+    cart: &Cart,
+    live: &[&Promotion],
+    lines_of: &[Vec<usize>],
+    choices: &[Choice],
+    limit: usize,
+) -> (Vec<bool>, usize, bool, i64) {
     let total: usize = choices.iter().try_fold(1usize, |acc, c| acc.checked_mul(c.len())).unwrap_or(usize::MAX);
     let mut picks = vec![0usize; choices.len()];
     let mut best = (picks.clone(), score(cart, live, lines_of, &switch(live, choices, &picks), None));
     let mut evaluated = 1;
-    if total <= MAX_COMBINATIONS {
+    if total <= limit {
         // every combination, odometer order
         loop {
             let mut d = 0;
@@ -304,21 +410,38 @@ fn search(cart: &Cart, live: &[&Promotion], lines_of: &[Vec<usize>], choices: &[
                 best = (picks.clone(), s);
             }
         }
-        return (switch(live, choices, &best.0), evaluated, true);
+        return (switch(live, choices, &best.0), evaluated, true, best.1.total);
     }
-    // too many: one choice at a time, keeping the best so far
+    // too many: one choice at a time, keeping the best so far. A trial is
+    // evaluated from the first promotion it switches; the ones before it
+    // see the same amounts as in the best so far.
+    let gross: Vec<i64> = cart.lines.iter().map(|l| l.gross().max(0)).collect();
+    let width = gross.len();
+    let traced = |on: &[bool]| {
+        let mut before = Vec::with_capacity(live.len() * width);
+        let eval = evaluate_from(cart, live, lines_of, on, 0, gross.clone(), Some(&mut before), false);
+        (eval, before)
+    };
+    let mut best_on = switch(live, choices, &best.0);
+    let (mut best_eval, mut best_before) = traced(&best_on);
     for d in 0..choices.len() {
         for option in 1..choices[d].len() {
             let mut trial = best.0.clone();
             trial[d] = option;
-            let s = score(cart, live, lines_of, &switch(live, choices, &trial), Some(&best.1));
+            let on = switch(live, choices, &trial);
+            let Some(first) = (0..live.len()).find(|k| on[*k] != best_on[*k]) else { continue };
+            let prefix = best_before[first * width..(first + 1) * width].to_vec();
+            let suffix = evaluate_from(cart, live, lines_of, &on, first, prefix, None, false);
+            let s = score_of(live, &best_eval.outcomes[..first], &suffix, Some(&best.1));
             evaluated += 1;
             if better(&s, &best.1) {
                 best = (trial, s);
+                best_on = on;
+                (best_eval, best_before) = traced(&best_on);
             }
         }
     }
-    (switch(live, choices, &best.0), evaluated, false)
+    (switch(live, choices, &best.0), evaluated, false, best.1.total)
 }
 
 #[allow(clippy::too_many_arguments)]

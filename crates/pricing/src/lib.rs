@@ -17,7 +17,7 @@ pub mod index;
 pub mod spec;
 
 pub use cart::{Cart, Line};
-pub use engine::{price, price_with};
+pub use engine::{price, price_bounded, price_with};
 pub use explain::{Priced, Reason};
 pub use index::Snapshot;
 pub use spec::{Promotion, Spec};

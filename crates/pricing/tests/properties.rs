@@ -111,6 +111,17 @@ proptest! {
     }
 
     #[test]
+    fn the_one_choice_at_a_time_search_adds_up_and_never_beats_the_exact_one(cart in cart(), promos in promotions()) {
+        let greedy = beacon_pricing::price_bounded(&cart, &promos, common::now(), 1);
+        check_sums(&greedy)?;
+        let exact = price(&cart, &promos, common::now());
+        prop_assert!(exact.total <= greedy.total);
+        let mut reversed = cart.clone();
+        reversed.lines.reverse();
+        prop_assert_eq!(beacon_pricing::price_bounded(&reversed, &promos, common::now(), 1).total, greedy.total);
+    }
+
+    #[test]
     fn line_order_never_changes_the_total(cart in cart(), promos in promotions()) {
         let a = price(&cart, &promos, common::now());
         let mut reversed = cart.clone();
