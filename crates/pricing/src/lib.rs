@@ -12,8 +12,10 @@
 
 pub mod cart;
 pub mod engine;
+mod eval;
 pub mod explain;
 pub mod index;
+mod search;
 pub mod spec;
 
 pub use cart::{Cart, Line};

@@ -1,0 +1,214 @@
+//! Evaluating one combination: each promotion in turn on the amounts the
+//! earlier ones left, its discount split over its lines (largest remainder).
+
+use crate::cart::Cart;
+use crate::explain::Reason;
+use crate::spec::{Basis, Off, Promotion, Reward};
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Outcome {
+    Applied { amount: i64, lines: Vec<(usize, i64)> },
+    Rejected(Reason),
+    Left,
+}
+
+pub(crate) struct Eval {
+    pub(crate) total: i64,
+    pub(crate) outcomes: Vec<Outcome>,
+    /// What each promotion saw: (eligible amount, eligible items).
+    pub(crate) seen: Vec<(i64, i64)>,
+}
+
+pub(crate) fn percent(base: i64, bp: i64) -> i64 {
+    // half up, to the minor unit
+    ((i128::from(base) * i128::from(bp) + 5_000) / 10_000) as i64
+}
+
+/// The discount a reward gives on `base` (amount) and `items`, before the cap by `base`.
+pub(crate) fn reward_discount(reward: &Reward, base: i64, items: i64) -> Result<i64, Reason> {
+    Ok(match reward {
+        Reward::AmountOff(a) => *a,
+        Reward::PercentOff(bp, cap) => cap.map_or(percent(base, *bp), |c| percent(base, *bp).min(c)),
+        Reward::Tiers(basis, tiers) => {
+            let measure = if *basis == Basis::Items { items } else { base };
+            let Some(tier) = tiers.iter().rev().find(|t| t.min <= measure) else {
+                let required = tiers.first().map_or(0, |t| t.min);
+                return Err(match basis {
+                    Basis::Amount => Reason::MinSpendNotMet { required, actual: base },
+                    Basis::Items => Reason::MinItemsNotMet { required, actual: items },
+                });
+            };
+            match tier.off {
+                Off::Amount(a) => a,
+                Off::Percent(bp) => percent(base, bp),
+            }
+        }
+        Reward::Every { every, amount_off, cap } => {
+            let n = base / every;
+            if n == 0 {
+                return Err(Reason::MinSpendNotMet { required: *every, actual: base });
+            }
+            let d = n.saturating_mul(*amount_off);
+            cap.map_or(d, |c| d.min(c))
+        }
+    })
+}
+
+/// Whether the promotion's outcome depends on the amount it sees (an item
+/// count does not move when earlier promotions discount the lines).
+pub(crate) fn has_threshold(p: &Promotion) -> bool {
+    p.min_spend.is_some() || matches!(p.reward, Reward::Tiers(Basis::Amount, _) | Reward::Every { .. })
+}
+
+/// The lines a promotion applies to, in `order` (see [`canonical`]).
+pub(crate) fn eligible(p: &Promotion, cart: &Cart, order: &[usize]) -> Vec<usize> {
+    order
+        .iter()
+        .copied()
+        .filter(|i| cart.lines[*i].quantity > 0 && p.target.as_ref().is_none_or(|t| t.matches(&cart.lines[*i])))
+        .collect()
+}
+
+/// The lines in an order that does not depend on their order in the cart
+/// (largest-remainder ties go to the earlier line in it, so the same lines
+/// in any order get the same discounts).
+pub(crate) fn canonical(cart: &Cart) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..cart.lines.len()).collect();
+    order.sort_by(|a, b| {
+        let (x, y) = (&cart.lines[*a], &cart.lines[*b]);
+        (&x.product_id, &x.sku, x.unit_price, x.quantity, &x.brand, &x.category, &x.tags, a).cmp(&(
+            &y.product_id,
+            &y.sku,
+            y.unit_price,
+            y.quantity,
+            &y.brand,
+            &y.category,
+            &y.tags,
+            b,
+        ))
+    });
+    order
+}
+
+pub(crate) fn evaluate(cart: &Cart, order: &[&Promotion], lines_of: &[Vec<usize>], on: &[bool]) -> Eval {
+    let amounts: Vec<i64> = cart.lines.iter().map(|l| l.gross().max(0)).collect();
+    evaluate_from(cart, order, lines_of, on, 0, amounts, None, true)
+}
+
+/// Takes `amount` (≤ `base`, > 0) off `lines` in proportion to their
+/// amounts (which add up to `base`), largest remainder first, ties to the
+/// earlier of `lines` — `beacon_core`'s `allocate`, in place. With
+/// `detail`, returns each line's share, by line index.
+pub(crate) fn take(
+    amounts: &mut [i64],
+    lines: &[usize],
+    amount: i64,
+    base: i64,
+    scratch: &mut Vec<(i128, usize)>,
+    detail: bool,
+) -> Vec<(usize, i64)> {
+    let mut shares = if detail { Vec::with_capacity(lines.len()) } else { Vec::new() };
+    if let [only] = lines {
+        amounts[*only] -= amount;
+        if detail {
+            shares.push((*only, amount));
+        }
+        return shares;
+    }
+    scratch.clear();
+    let mut given = 0i64;
+    let total = i128::from(base.max(1));
+    let mut parts = vec![0i64; if detail { lines.len() } else { 0 }];
+    for (j, i) in lines.iter().enumerate() {
+        let exact = i128::from(amount) * i128::from(amounts[*i].max(0));
+        let floor = (exact / total) as i64;
+        scratch.push((exact % total, j));
+        amounts[*i] -= floor;
+        given += floor;
+        if detail {
+            parts[j] = floor;
+        }
+    }
+    let left = (amount - given).max(0) as usize;
+    if left > 0 {
+        // the `left` largest remainders (ties: the earlier line); their order does not matter
+        if left < scratch.len() {
+            scratch.select_nth_unstable_by(left - 1, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        }
+        for (_, j) in scratch.iter().take(left) {
+            amounts[lines[*j]] -= 1;
+            if detail {
+                parts[*j] += 1;
+            }
+        }
+    }
+    if detail {
+        shares = lines.iter().zip(parts).filter(|(_, p)| *p > 0).map(|(i, p)| (*i, p)).collect();
+        shares.sort_unstable();
+    }
+    shares
+}
+
+/// Evaluates the promotions from `start` on, given the line amounts the
+/// earlier ones left (outcomes and `seen` are of `start..`). With `before`,
+/// appends the amounts each promotion found (one line after another).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn evaluate_from(
+    cart: &Cart,
+    order: &[&Promotion],
+    lines_of: &[Vec<usize>],
+    on: &[bool],
+    start: usize,
+    mut amounts: Vec<i64>,
+    mut before: Option<&mut Vec<i64>>,
+    detail: bool,
+) -> Eval {
+    let mut scratch = Vec::new();
+    let mut outcomes = Vec::with_capacity(order.len() - start);
+    let mut seen = Vec::with_capacity(order.len() - start);
+    // Without detail, once only whole-order promotions are left, each sees
+    // the same lines, so their discounts are pooled instead of spread over
+    // the lines (the totals are the same).
+    let pool_from = if detail || before.is_some() {
+        order.len()
+    } else {
+        (start..order.len()).rev().take_while(|k| order[*k].target.is_none()).last().unwrap_or(order.len())
+    };
+    let mut pooled = 0i64;
+    for (k, p) in order.iter().enumerate().skip(start) {
+        if let Some(b) = before.as_deref_mut() {
+            b.extend_from_slice(&amounts);
+        }
+        let lines = &lines_of[k];
+        let base: i64 = lines.iter().map(|i| amounts[*i]).sum::<i64>() - pooled;
+        let items: i64 = lines.iter().map(|i| cart.lines[*i].quantity).sum();
+        seen.push((base, items));
+        if !on[k] {
+            outcomes.push(Outcome::Left);
+            continue;
+        }
+        let result = match p.min_spend {
+            Some(min) if base < min => Err(Reason::MinSpendNotMet { required: min, actual: base }),
+            _ => reward_discount(&p.reward, base, items),
+        };
+        let amount = match result.map(|d| d.min(base)) {
+            Ok(d) if d > 0 => d,
+            Ok(_) => {
+                outcomes.push(Outcome::Rejected(Reason::NoDiscount));
+                continue;
+            }
+            Err(reason) => {
+                outcomes.push(Outcome::Rejected(reason));
+                continue;
+            }
+        };
+        let applied = if k >= pool_from {
+            pooled += amount;
+            Vec::new()
+        } else {
+            take(&mut amounts, lines, amount, base, &mut scratch, detail)
+        };
+        outcomes.push(Outcome::Applied { amount, lines: applied });
+    }
+    Eval { total: amounts.iter().sum::<i64>() - pooled, outcomes, seen }
+}
