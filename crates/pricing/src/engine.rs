@@ -53,6 +53,9 @@ fn price_candidates(cart: &Cart, promotions: Vec<&Promotion>, now: DateTime<Utc>
         let reason = match (p.status, p.starts_at, p.ends_at) {
             (Status::Active, Some(s), _) if now < s => Some(Reason::NotStarted { starts_at: s }),
             (Status::Active, _, Some(e)) if now >= e => Some(Reason::Expired { ended_at: e }),
+            (Status::Active, _, _) if p.schedule.as_ref().is_some_and(|s| !s.open_at(now)) => {
+                Some(Reason::OutsideWindow)
+            }
             (Status::Active, _, _) if p.currency.code != cart.currency.code => Some(Reason::CurrencyMismatch {
                 promotion: p.currency.code().to_string(),
                 cart: cart.currency.code().to_string(),

@@ -43,6 +43,8 @@ pub(crate) fn reward_discount(reward: &Reward, base: i64, items: i64) -> Result<
                 Off::Percent(bp) => percent(base, bp),
             }
         }
+        // per line, in `evaluate_from`; here only for hints, which it has none of
+        Reward::SpecialPrice(_) => 0,
         Reward::Every { every, amount_off, cap } => {
             let n = base / every;
             if n == 0 {
@@ -187,8 +189,26 @@ pub(crate) fn evaluate_from(
             outcomes.push(Outcome::Left);
             continue;
         }
-        let result = match p.min_spend {
-            Some(min) if base < min => Err(Reason::MinSpendNotMet { required: min, actual: base }),
+        let result = match (p.min_spend, &p.reward) {
+            (Some(min), _) if base < min => Err(Reason::MinSpendNotMet { required: min, actual: base }),
+            (_, Reward::SpecialPrice(unit)) => {
+                // each line down to the unit price, never up
+                let shares: Vec<(usize, i64)> = lines
+                    .iter()
+                    .map(|i| (*i, (amounts[*i] - unit.saturating_mul(cart.lines[*i].quantity)).max(0)))
+                    .filter(|(_, d)| *d > 0)
+                    .collect();
+                let amount: i64 = shares.iter().map(|(_, d)| d).sum();
+                if amount == 0 {
+                    outcomes.push(Outcome::Rejected(Reason::NoDiscount));
+                    continue;
+                }
+                for (i, d) in &shares {
+                    amounts[*i] -= d;
+                }
+                outcomes.push(Outcome::Applied { amount, lines: if detail { shares } else { Vec::new() } });
+                continue;
+            }
             _ => reward_discount(&p.reward, base, items),
         };
         let amount = match result.map(|d| d.min(base)) {

@@ -60,6 +60,8 @@ pub enum Reason {
     Expired {
         ended_at: DateTime<Utc>,
     },
+    /// Outside its recurring windows (限时折扣).
+    OutsideWindow,
     NoMatchingLines,
     /// The promotion's amounts are in another currency than the cart.
     CurrencyMismatch {
@@ -89,6 +91,7 @@ impl Reason {
             Reason::Inactive { .. } => "inactive",
             Reason::NotStarted { .. } => "not_started",
             Reason::Expired { .. } => "expired",
+            Reason::OutsideWindow => "outside_window",
             Reason::NoMatchingLines => "no_matching_lines",
             Reason::CurrencyMismatch { .. } => "currency_mismatch",
             Reason::MinSpendNotMet { .. } => "min_spend_not_met",

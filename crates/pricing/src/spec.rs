@@ -30,6 +30,9 @@ pub struct Spec {
     pub starts_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub ends_at: Option<DateTime<Utc>>,
+    /// 限时折扣: recurring windows (days of the week, hours) in the shop's time zone.
+    #[serde(default)]
+    pub schedule: Option<ScheduleSpec>,
     /// Which lines it applies to; none: the whole order.
     #[serde(default)]
     pub target: Option<TargetSpec>,
@@ -46,6 +49,25 @@ pub struct Spec {
 
 fn active() -> Status {
     Status::Active
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSpec {
+    /// The shop's offset from UTC, e.g. `+08:00`.
+    pub utc_offset: String,
+    pub windows: Vec<WindowSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowSpec {
+    /// `mon` … `sun`; none: every day.
+    #[serde(default)]
+    pub days: Vec<String>,
+    /// `HH:MM`, from (included) to (excluded, `24:00` for midnight).
+    pub from: String,
+    pub to: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -79,6 +101,8 @@ pub enum RewardSpec {
         basis: Basis,
         tiers: Vec<TierSpec>,
     },
+    /// 特价: the targeted lines at this unit price (never above what they cost).
+    SpecialPrice { price: String },
     /// 每满减: every `every` spent takes `amount_off` off, optionally capped.
     Every {
         every: String,
@@ -138,12 +162,32 @@ pub struct Promotion {
     pub status: Status,
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
+    pub schedule: Option<Schedule>,
     pub target: Option<Target>,
     pub reward: Reward,
     pub min_spend: Option<i64>,
     pub group: String,
     pub exclusive: bool,
     pub priority: i32,
+}
+
+/// Recurring windows, in minutes of a local week.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub utc_offset_seconds: i32,
+    /// (weekday bits, Monday = 1; from minute; to minute).
+    pub windows: Vec<(u8, u16, u16)>,
+}
+
+impl Schedule {
+    /// Whether `now` falls in one of the windows.
+    pub fn open_at(&self, now: DateTime<Utc>) -> bool {
+        use chrono::{Datelike, Timelike};
+        let local = now + chrono::Duration::seconds(i64::from(self.utc_offset_seconds));
+        let day = 1u8 << local.weekday().num_days_from_monday();
+        let minute = (local.hour() * 60 + local.minute()) as u16;
+        self.windows.iter().any(|(days, from, to)| days & day != 0 && *from <= minute && minute < *to)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -165,6 +209,8 @@ pub enum Reward {
         amount_off: i64,
         cap: Option<i64>,
     },
+    /// Unit price, minor units.
+    SpecialPrice(i64),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -250,6 +296,12 @@ impl Spec {
                 }
                 Reward::Tiers(*basis, out)
             }
+            RewardSpec::SpecialPrice { price } => {
+                if self.target.is_none() {
+                    return Err(invalid(id, "a special price needs a target (the products it is for)"));
+                }
+                Reward::SpecialPrice(money("reward.price", price)?)
+            }
             RewardSpec::Every { every, amount_off, max_discount } => {
                 let every = money("reward.every", every)?;
                 if every == 0 {
@@ -280,6 +332,7 @@ impl Spec {
                 "target names no product, category, brand or tag (leave it out for the whole order)",
             ));
         }
+        let schedule = self.schedule.as_ref().map(|s| schedule(id, s)).transpose()?;
         Ok(Promotion {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -287,6 +340,7 @@ impl Spec {
             status: self.status,
             starts_at: self.starts_at,
             ends_at: self.ends_at,
+            schedule,
             target,
             reward,
             min_spend: self.min_spend.as_deref().map(|m| money("min_spend", m)).transpose()?,
@@ -295,4 +349,58 @@ impl Spec {
             priority: self.priority,
         })
     }
+}
+
+fn schedule(id: &str, s: &ScheduleSpec) -> Result<Schedule, Error> {
+    let offset = parse_offset(&s.utc_offset)
+        .ok_or_else(|| invalid(id, format!("schedule.utc_offset {:?} must be like +08:00", s.utc_offset)))?;
+    if s.windows.is_empty() {
+        return Err(invalid(id, "schedule.windows needs at least one window"));
+    }
+    let minute = |t: &str| -> Option<u16> {
+        let (h, m) = t.trim().split_once(':')?;
+        let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+        (h < 24 && m < 60 || h == 24 && m == 0).then_some(h * 60 + m)
+    };
+    let mut windows = Vec::with_capacity(s.windows.len());
+    for (i, w) in s.windows.iter().enumerate() {
+        const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+        let mut mask = 0u8;
+        for d in &w.days {
+            let n = DAYS
+                .iter()
+                .position(|x| x.eq_ignore_ascii_case(d.trim()))
+                .ok_or_else(|| invalid(id, format!("schedule.windows[{i}].days: {d:?} is not mon … sun")))?;
+            mask |= 1 << n;
+        }
+        if w.days.is_empty() {
+            mask = 0x7f;
+        }
+        let bad = || invalid(id, format!("schedule.windows[{i}]: from and to must be HH:MM with from before to"));
+        let (from, to) = (minute(&w.from).ok_or_else(bad)?, minute(&w.to).ok_or_else(bad)?);
+        if from >= to {
+            return Err(bad());
+        }
+        windows.push((mask, from, to));
+    }
+    Ok(Schedule { utc_offset_seconds: offset, windows })
+}
+
+/// Seconds east of UTC of `+08:00`, `-0530`, `Z`.
+fn parse_offset(tz: &str) -> Option<i32> {
+    let tz = tz.trim();
+    if tz.eq_ignore_ascii_case("z") {
+        return Some(0);
+    }
+    let sign = match tz.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits: String = tz[1..].chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m): (i32, i32) = (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
+    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
 }

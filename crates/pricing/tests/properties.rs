@@ -42,6 +42,7 @@ fn reward() -> impl Strategy<Value = Value> {
         (1i64..5).prop_map(
             |n| json!({"type": "tiers", "basis": "items", "tiers": [{"min": n.to_string(), "percent_off": "20"}]})
         ),
+        (0i64..30_000).prop_map(|p| json!({"type": "special_price", "price": format!("{}.{:02}", p / 100, p % 100)})),
     ]
 }
 
@@ -57,6 +58,7 @@ fn promotion(n: usize) -> impl Strategy<Value = Promotion> {
         .prop_map(move |(reward, target, min_spend, group, exclusive, priority)| {
             let mut spec = json!({"id": format!("promo{n}"), "name": "p", "reward": reward, "priority": priority,
                 "stacking": {"group": format!("g{group}"), "exclusive": exclusive}});
+            let target = if target.is_none() && spec["reward"]["type"] == "special_price" { Some(3) } else { target };
             match target {
                 Some(0) => spec["target"] = json!({"categories": ["茶叶"]}),
                 Some(1) => spec["target"] = json!({"brands": ["A"]}),

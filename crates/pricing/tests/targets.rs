@@ -147,3 +147,61 @@ fn an_order_discount_is_allocated_to_lines_in_proportion() {
         v["lines"].as_array().into_iter().flatten().filter_map(|l| l["discount"].as_str()).collect();
     assert_eq!(per_line, ["3.33", "3.33", "3.34"]);
 }
+
+#[test]
+fn a_special_price_brings_each_targeted_line_down_to_it_never_up() {
+    let v = price(
+        json!([["tea", "茶叶", "88.00", 2], ["cheap", "茶叶", "50.00", 1], ["cup", "茶具", "59.90", 1]]),
+        json!([
+            {"id": "sp", "name": "茶叶特价59", "target": {"categories": ["茶叶"]}, "reward": {"type": "special_price", "price": "59.00"}}
+        ]),
+    );
+    let per_line: Vec<&str> =
+        v["lines"].as_array().into_iter().flatten().filter_map(|l| l["discount"].as_str()).collect();
+    assert_eq!(per_line, ["58.00", "0.00", "0.00"], "2 × (88 − 59); the 50.00 tea stays 50.00");
+    assert_eq!(applied(&v), [(s("sp"), s("58.00"))]);
+}
+
+#[test]
+fn a_limited_time_discount_applies_only_in_its_windows_in_shop_time() {
+    // 2026-11-11T12:00Z is a Wednesday, 20:00 in Beijing
+    let promo = |from: &str, to: &str, days: serde_json::Value| {
+        json!([{"id": "w", "name": "晚间限时9折",
+        "schedule": {"utc_offset": "+08:00", "windows": [{"days": days, "from": from, "to": to}]},
+        "reward": {"type": "percent_off", "percent": "10"}}])
+    };
+    let lines = json!([["a", "", "100.00", 1]]);
+    assert_eq!(price(lines.clone(), promo("19:00", "22:00", json!(["wed"])))["total"], "90.00");
+    assert_eq!(price(lines.clone(), promo("19:00", "22:00", json!(["sat", "sun"])))["total"], "100.00");
+    assert_eq!(rejected(&price(lines.clone(), promo("08:00", "12:00", json!([])))), [(s("w"), s("outside_window"))]);
+    assert_eq!(price(lines, promo("20:00", "24:00", json!([])))["total"], "90.00", "from is included");
+}
+
+#[test]
+fn bad_schedules_and_special_prices_are_refused() {
+    use beacon_core::Currency;
+    use beacon_pricing::Spec;
+    let cases = [
+        (json!({"id": "x", "name": "n", "reward": {"type": "special_price", "price": "1"}}), "needs a target"),
+        (
+            json!({"id": "x", "name": "n", "schedule": {"utc_offset": "CST", "windows": [{"from": "10:00", "to": "11:00"}]}, "reward": {"type": "amount_off", "amount": "1"}}),
+            "utc_offset",
+        ),
+        (
+            json!({"id": "x", "name": "n", "schedule": {"utc_offset": "+08:00", "windows": [{"from": "12:00", "to": "11:00"}]}, "reward": {"type": "amount_off", "amount": "1"}}),
+            "from before to",
+        ),
+        (
+            json!({"id": "x", "name": "n", "schedule": {"utc_offset": "+08:00", "windows": [{"days": ["周一"], "from": "10:00", "to": "11:00"}]}, "reward": {"type": "amount_off", "amount": "1"}}),
+            "mon … sun",
+        ),
+        (
+            json!({"id": "x", "name": "n", "schedule": {"utc_offset": "+08:00", "windows": []}, "reward": {"type": "amount_off", "amount": "1"}}),
+            "at least one window",
+        ),
+    ];
+    for (spec, expect) in cases {
+        let e = Spec::parse(&spec.to_string()).and_then(|s| s.compile(Currency::CNY)).expect_err(&spec.to_string());
+        assert!(e.message.contains(expect), "{spec}: {}", e.message);
+    }
+}
