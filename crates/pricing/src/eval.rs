@@ -43,8 +43,16 @@ pub(crate) fn reward_discount(reward: &Reward, base: i64, items: i64) -> Result<
                 Off::Percent(bp) => percent(base, bp),
             }
         }
-        // per line, in `evaluate_from`; here only for hints, which it has none of
+        // per line, in `evaluate_from`; here only for hints, which special prices have none of
         Reward::SpecialPrice(_) => 0,
+        // for hints: the free units at the lines' average unit price
+        Reward::BuyXGetY { buy, get, bp, max_times } => {
+            let times = free_times(items, *buy, *get, *max_times);
+            if times == 0 {
+                return Err(Reason::MinItemsNotMet { required: buy + get, actual: items });
+            }
+            percent(base / items.max(1) * times * get, *bp)
+        }
         Reward::Every { every, amount_off, cap } => {
             let n = base / every;
             if n == 0 {
@@ -174,7 +182,12 @@ pub(crate) fn evaluate_from(
     let pool_from = if detail || before.is_some() {
         order.len()
     } else {
-        (start..order.len()).rev().take_while(|k| order[*k].target.is_none()).last().unwrap_or(order.len())
+        // (a buy-X-get-Y needs the lines' own amounts, so the pool starts after it)
+        (start..order.len())
+            .rev()
+            .take_while(|k| order[*k].target.is_none() && !matches!(order[*k].reward, Reward::BuyXGetY { .. }))
+            .last()
+            .unwrap_or(order.len())
     };
     let mut pooled = 0i64;
     for (k, p) in order.iter().enumerate().skip(start) {
@@ -209,6 +222,24 @@ pub(crate) fn evaluate_from(
                 outcomes.push(Outcome::Applied { amount, lines: if detail { shares } else { Vec::new() } });
                 continue;
             }
+            (_, Reward::BuyXGetY { buy, get, bp, max_times }) => {
+                let times = free_times(items, *buy, *get, *max_times);
+                if times == 0 {
+                    outcomes.push(Outcome::Rejected(Reason::MinItemsNotMet { required: buy + get, actual: items }));
+                    continue;
+                }
+                let shares = cheapest(cart, &amounts, lines, times * get, *bp);
+                let amount: i64 = shares.iter().map(|(_, d)| d).sum();
+                if amount == 0 {
+                    outcomes.push(Outcome::Rejected(Reason::NoDiscount));
+                    continue;
+                }
+                for (i, d) in &shares {
+                    amounts[*i] -= d;
+                }
+                outcomes.push(Outcome::Applied { amount, lines: if detail { shares } else { Vec::new() } });
+                continue;
+            }
             _ => reward_discount(&p.reward, base, items),
         };
         let amount = match result.map(|d| d.min(base)) {
@@ -231,4 +262,39 @@ pub(crate) fn evaluate_from(
         outcomes.push(Outcome::Applied { amount, lines: applied });
     }
     Eval { total: amounts.iter().sum::<i64>() - pooled, outcomes, seen }
+}
+
+/// How many times a buy-X-get-Y applies to `items` units.
+fn free_times(items: i64, buy: i64, get: i64, max_times: Option<i64>) -> i64 {
+    let times = items / (buy + get);
+    max_times.map_or(times, |m| times.min(m))
+}
+
+/// `bp` off the `units` cheapest units of `lines` (by the amount each unit
+/// has left; ties to the earlier line), per line, by line index.
+fn cheapest(cart: &Cart, amounts: &[i64], lines: &[usize], units: i64, bp: i64) -> Vec<(usize, i64)> {
+    let mut by_price: Vec<usize> = lines.iter().copied().filter(|i| cart.lines[*i].quantity > 0).collect();
+    // a unit of i is cheaper than one of j when amounts[i] / q_i < amounts[j] / q_j
+    by_price.sort_by(|a, b| {
+        let (qa, qb) = (i128::from(cart.lines[*a].quantity), i128::from(cart.lines[*b].quantity));
+        (i128::from(amounts[*a]) * qb).cmp(&(i128::from(amounts[*b]) * qa))
+    });
+    let mut left = units;
+    let mut shares = Vec::new();
+    for i in by_price {
+        if left == 0 {
+            break;
+        }
+        let q = cart.lines[i].quantity;
+        let free = left.min(q);
+        left -= free;
+        // those units' part of the line's amount, then the percentage (half up)
+        let part = i128::from(amounts[i]) * i128::from(free) * i128::from(bp);
+        let share = ((part + i128::from(q) * 5_000) / (i128::from(q) * 10_000)) as i64;
+        if share > 0 {
+            shares.push((i, share.min(amounts[i])));
+        }
+    }
+    shares.sort_unstable();
+    shares
 }

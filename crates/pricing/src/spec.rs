@@ -103,6 +103,16 @@ pub enum RewardSpec {
     },
     /// 特价: the targeted lines at this unit price (never above what they cost).
     SpecialPrice { price: String },
+    /// 买X送Y: for every `buy` + `get` units of the targeted set, the `get`
+    /// cheapest are free (or `percent_off`), at most `max_times` times.
+    BuyXGetY {
+        buy: u32,
+        get: u32,
+        #[serde(default)]
+        percent_off: Option<String>,
+        #[serde(default)]
+        max_times: Option<u32>,
+    },
     /// 每满减: every `every` spent takes `amount_off` off, optionally capped.
     Every {
         every: String,
@@ -211,6 +221,13 @@ pub enum Reward {
     },
     /// Unit price, minor units.
     SpecialPrice(i64),
+    /// Buy, get, basis points off the cheapest, most times.
+    BuyXGetY {
+        buy: i64,
+        get: i64,
+        bp: i64,
+        max_times: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -301,6 +318,20 @@ impl Spec {
                     return Err(invalid(id, "a special price needs a target (the products it is for)"));
                 }
                 Reward::SpecialPrice(money("reward.price", price)?)
+            }
+            RewardSpec::BuyXGetY { buy, get, percent_off, max_times } => {
+                if *buy == 0 || *get == 0 || buy + get > 1000 {
+                    return Err(invalid(
+                        id,
+                        "reward.buy and reward.get must be at least 1 (and at most 1000 together)",
+                    ));
+                }
+                Reward::BuyXGetY {
+                    buy: i64::from(*buy),
+                    get: i64::from(*get),
+                    bp: percent_off.as_deref().map(|p| percent("reward.percent_off", p)).transpose()?.unwrap_or(10_000),
+                    max_times: max_times.map(i64::from),
+                }
             }
             RewardSpec::Every { every, amount_off, max_discount } => {
                 let every = money("reward.every", every)?;

@@ -43,6 +43,9 @@ fn reward() -> impl Strategy<Value = Value> {
             |n| json!({"type": "tiers", "basis": "items", "tiers": [{"min": n.to_string(), "percent_off": "20"}]})
         ),
         (0i64..30_000).prop_map(|p| json!({"type": "special_price", "price": format!("{}.{:02}", p / 100, p % 100)})),
+        (1u32..3, 1u32..3, 1i64..101, proptest::option::of(1u32..3)).prop_map(|(buy, get, pct, max)| {
+            json!({"type": "buy_x_get_y", "buy": buy, "get": get, "percent_off": pct.to_string(), "max_times": max})
+        }),
     ]
 }
 

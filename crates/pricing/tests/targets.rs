@@ -205,3 +205,32 @@ fn bad_schedules_and_special_prices_are_refused() {
         assert!(e.message.contains(expect), "{spec}: {}", e.message);
     }
 }
+
+#[test]
+fn buy_two_get_one_free_takes_the_cheapest_units() {
+    let promo = json!([{"id": "b2g1", "name": "茶叶买二送一", "target": {"categories": ["茶叶"]},
+        "reward": {"type": "buy_x_get_y", "buy": 2, "get": 1}}]);
+    // five teas: 2 × 30, 1 × 20, 2 × 10 → one free (5 units / 3): the cheapest, 10.00
+    let v =
+        price(json!([["a", "茶叶", "30.00", 2], ["b", "茶叶", "20.00", 1], ["c", "茶叶", "10.00", 2]]), promo.clone());
+    assert_eq!(applied(&v), [(s("b2g1"), s("10.00"))]);
+    assert_eq!(v["lines"][2]["discount"], "10.00");
+    // six → two free: both 10.00 units
+    let v = price(json!([["a", "茶叶", "30.00", 3], ["c", "茶叶", "10.00", 3]]), promo.clone());
+    assert_eq!(applied(&v), [(s("b2g1"), s("20.00"))]);
+    // two → not yet: one more unit unlocks it
+    let v = price(json!([["a", "茶叶", "30.00", 2]]), promo);
+    assert_eq!(v["rejected"][0]["reason"], json!({"code": "min_items_not_met", "required": 3, "actual": 2}));
+    assert_eq!(v["hints"][0], json!({"id": "b2g1", "items_more": 1, "discount": "30.00"}));
+}
+
+#[test]
+fn buy_x_get_y_can_be_half_price_and_limited() {
+    let v = price(
+        json!([["a", "", "10.00", 9]]),
+        json!([{"id": "h", "name": "第二件半价", "target": {"products": ["a"]},
+        "reward": {"type": "buy_x_get_y", "buy": 1, "get": 1, "percent_off": "50", "max_times": 3}}]),
+    );
+    // 9 units → 4 pairs, at most 3: three units at half price = 15.00
+    assert_eq!(applied(&v), [(s("h"), s("15.00"))]);
+}
