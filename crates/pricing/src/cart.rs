@@ -6,6 +6,22 @@ use beacon_core::Currency;
 pub struct Cart {
     pub currency: Currency,
     pub lines: Vec<Line>,
+    /// Who is buying (anonymous by default).
+    pub customer: Customer,
+}
+
+/// What promotions may require of the buyer.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Customer {
+    /// Member tier (会员等级), e.g. `gold`.
+    #[serde(default)]
+    pub tier: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Orders placed before this one.
+    #[serde(default)]
+    pub orders: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +84,8 @@ pub struct CartSpec {
     #[serde(default)]
     pub currency: Option<String>,
     pub lines: Vec<LineSpec>,
+    #[serde(default)]
+    pub customer: Customer,
 }
 
 /// Most lines a cart may have.
@@ -121,6 +139,6 @@ impl CartSpec {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Cart { currency, lines })
+        Ok(Cart { currency, lines, customer: self.customer.clone() })
     }
 }

@@ -56,6 +56,9 @@ fn price_candidates(cart: &Cart, promotions: Vec<&Promotion>, now: DateTime<Utc>
             (Status::Active, _, _) if p.schedule.as_ref().is_some_and(|s| !s.open_at(now)) => {
                 Some(Reason::OutsideWindow)
             }
+            (Status::Active, _, _) if p.eligibility.as_ref().is_some_and(|e| !e.admits(&cart.customer)) => {
+                Some(Reason::CustomerNotEligible)
+            }
             (Status::Active, _, _) if p.currency.code != cart.currency.code => Some(Reason::CurrencyMismatch {
                 promotion: p.currency.code().to_string(),
                 cart: cart.currency.code().to_string(),

@@ -62,6 +62,8 @@ pub enum Reason {
     },
     /// Outside its recurring windows (限时折扣).
     OutsideWindow,
+    /// The buyer is not among those it is for (tier, tags, new customers).
+    CustomerNotEligible,
     NoMatchingLines,
     /// The promotion's amounts are in another currency than the cart.
     CurrencyMismatch {
@@ -92,6 +94,7 @@ impl Reason {
             Reason::NotStarted { .. } => "not_started",
             Reason::Expired { .. } => "expired",
             Reason::OutsideWindow => "outside_window",
+            Reason::CustomerNotEligible => "customer_not_eligible",
             Reason::NoMatchingLines => "no_matching_lines",
             Reason::CurrencyMismatch { .. } => "currency_mismatch",
             Reason::MinSpendNotMet { .. } => "min_spend_not_met",

@@ -36,6 +36,9 @@ pub struct Spec {
     /// Which lines it applies to; none: the whole order.
     #[serde(default)]
     pub target: Option<TargetSpec>,
+    /// Who may have it (member tiers, tags, new customers); none: everyone.
+    #[serde(default)]
+    pub eligibility: Option<Eligibility>,
     pub reward: RewardSpec,
     /// The eligible lines must add up to at least this (after earlier discounts).
     #[serde(default)]
@@ -49,6 +52,27 @@ pub struct Spec {
 
 fn active() -> Status {
     Status::Active
+}
+
+/// Who may have a promotion: any of `tiers`, any of `tags`, and (if set)
+/// only customers with no earlier order. Empty lists do not restrict.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Eligibility {
+    #[serde(default)]
+    pub tiers: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub new_customers_only: bool,
+}
+
+impl Eligibility {
+    pub fn admits(&self, c: &crate::cart::Customer) -> bool {
+        (self.tiers.is_empty() || c.tier.as_ref().is_some_and(|t| self.tiers.contains(t)))
+            && (self.tags.is_empty() || c.tags.iter().any(|t| self.tags.contains(t)))
+            && (!self.new_customers_only || c.orders == 0)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -174,6 +198,7 @@ pub struct Promotion {
     pub ends_at: Option<DateTime<Utc>>,
     pub schedule: Option<Schedule>,
     pub target: Option<Target>,
+    pub eligibility: Option<Eligibility>,
     pub reward: Reward,
     pub min_spend: Option<i64>,
     pub group: String,
@@ -373,6 +398,7 @@ impl Spec {
             ends_at: self.ends_at,
             schedule,
             target,
+            eligibility: self.eligibility.clone(),
             reward,
             min_spend: self.min_spend.as_deref().map(|m| money("min_spend", m)).transpose()?,
             group: self.stacking.group.clone(),

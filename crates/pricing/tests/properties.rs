@@ -81,7 +81,11 @@ fn promotions() -> impl Strategy<Value = Vec<Promotion>> {
 }
 
 fn cart() -> impl Strategy<Value = Cart> {
-    proptest::collection::vec(line(), 1..7).prop_map(|lines| Cart { currency: Currency::CNY, lines })
+    proptest::collection::vec(line(), 1..7).prop_map(|lines| Cart {
+        currency: Currency::CNY,
+        lines,
+        customer: Default::default(),
+    })
 }
 
 fn check_sums(p: &Priced) -> Result<(), TestCaseError> {

@@ -234,3 +234,27 @@ fn buy_x_get_y_can_be_half_price_and_limited() {
     // 9 units → 4 pairs, at most 3: three units at half price = 15.00
     assert_eq!(applied(&v), [(s("h"), s("15.00"))]);
 }
+
+#[test]
+fn member_prices_and_new_customer_offers_go_to_those_they_are_for() {
+    use beacon_pricing::cart::Customer;
+    let specs = promos(json!([
+        {"id": "vip", "name": "金卡会员价 79", "target": {"products": ["a"]}, "eligibility": {"tiers": ["gold", "platinum"]},
+         "reward": {"type": "special_price", "price": "79.00"}},
+        {"id": "new", "name": "新人立减10", "eligibility": {"new_customers_only": true}, "reward": {"type": "amount_off", "amount": "10"}}
+    ]));
+    let priced = |customer: Customer| {
+        let mut c = cart(json!([["a", "", "99.00", 1]]));
+        c.customer = customer;
+        beacon_pricing::price(&c, &specs, now()).to_json()
+    };
+    let gold_new = priced(Customer { tier: Some("gold".into()), tags: vec![], orders: 0 });
+    assert_eq!(gold_new["total"], "69.00", "99 → 79 member price, then 10 off for a first order");
+    let silver_returning = priced(Customer { tier: Some("silver".into()), tags: vec![], orders: 3 });
+    assert_eq!(silver_returning["total"], "99.00");
+    assert_eq!(
+        rejected(&silver_returning),
+        [(s("vip"), s("customer_not_eligible")), (s("new"), s("customer_not_eligible"))]
+    );
+    assert_eq!(priced(Customer::default())["total"], "89.00", "an anonymous first order is a new customer");
+}

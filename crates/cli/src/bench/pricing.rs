@@ -70,7 +70,11 @@ pub fn promotions(n: usize, seed: u64) -> Vec<Promotion> {
 pub fn carts(n: usize, lines: usize, seed: u64) -> Vec<Cart> {
     let mut rng = Rng::new(seed ^ 1);
     (0..n)
-        .map(|_| Cart { currency: Currency::CNY, lines: (0..lines).map(|_| product_line(&mut rng)).collect() })
+        .map(|_| Cart {
+            currency: Currency::CNY,
+            lines: (0..lines).map(|_| product_line(&mut rng)).collect(),
+            customer: Default::default(),
+        })
         .collect()
 }
 
