@@ -8,6 +8,8 @@ pub struct Cart {
     pub lines: Vec<Line>,
     /// Who is buying (anonymous by default).
     pub customer: Customer,
+    /// Coupon codes presented, upper-cased.
+    pub coupons: Vec<String>,
 }
 
 /// What promotions may require of the buyer.
@@ -86,6 +88,9 @@ pub struct CartSpec {
     pub lines: Vec<LineSpec>,
     #[serde(default)]
     pub customer: Customer,
+    /// Coupon codes the shopper entered.
+    #[serde(default)]
+    pub coupons: Vec<String>,
 }
 
 /// Most lines a cart may have.
@@ -139,6 +144,10 @@ impl CartSpec {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Cart { currency, lines, customer: self.customer.clone() })
+        if self.coupons.len() > 20 {
+            return Err(bad("at most 20 coupon codes".into()));
+        }
+        let coupons = self.coupons.iter().map(|c| c.trim().to_ascii_uppercase()).collect();
+        Ok(Cart { currency, lines, customer: self.customer.clone(), coupons })
     }
 }

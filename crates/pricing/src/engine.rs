@@ -30,26 +30,44 @@ pub const MAX_COMBINATIONS: usize = 4096;
 
 /// Prices `cart` with the promotions of `snapshot` its lines can match.
 pub fn price_with(cart: &Cart, snapshot: &crate::index::Snapshot, now: DateTime<Utc>) -> Priced {
-    price_candidates(cart, snapshot.candidates(cart), now, MAX_COMBINATIONS)
+    let unknown = unknown_coupons(cart, |c| snapshot.has_coupon(c));
+    price_candidates(cart, snapshot.candidates(cart), now, MAX_COMBINATIONS, unknown)
 }
 
 /// [`price`] with another bound on the exhaustive search (for tests and
 /// benchmarks of the one-choice-at-a-time search).
 pub fn price_bounded(cart: &Cart, promotions: &[Promotion], now: DateTime<Utc>, max_combinations: usize) -> Priced {
-    price_candidates(cart, promotions.iter().collect(), now, max_combinations)
+    let unknown = unknown_coupons(cart, |c| promotions.iter().any(|p| p.coupon.as_deref() == Some(c)));
+    price_candidates(cart, promotions.iter().collect(), now, max_combinations, unknown)
 }
 
 /// Prices `cart` with `promotions` at `now`, looking at every one of them
 /// (see [`price_with`] for a shop's whole set).
 pub fn price(cart: &Cart, promotions: &[Promotion], now: DateTime<Utc>) -> Priced {
-    price_candidates(cart, promotions.iter().collect(), now, MAX_COMBINATIONS)
+    price_bounded(cart, promotions, now, MAX_COMBINATIONS)
 }
 
-fn price_candidates(cart: &Cart, promotions: Vec<&Promotion>, now: DateTime<Utc>, limit: usize) -> Priced {
+/// The presented codes no promotion has.
+fn unknown_coupons(cart: &Cart, known: impl Fn(&str) -> bool) -> Vec<Rejected> {
+    let mut codes: Vec<&String> = cart.coupons.iter().filter(|c| !known(c)).collect();
+    codes.sort();
+    codes.dedup();
+    codes.into_iter().map(|c| Rejected { id: c.clone(), reason: Reason::UnknownCoupon }).collect()
+}
+
+fn price_candidates(
+    cart: &Cart,
+    promotions: Vec<&Promotion>,
+    now: DateTime<Utc>,
+    limit: usize,
+    unknown: Vec<Rejected>,
+) -> Priced {
     let order = canonical(cart);
-    let mut rejected = Vec::new();
+    let mut rejected = unknown;
     let mut live: Vec<&Promotion> = Vec::new();
-    for p in promotions {
+    // a coupon's promotion is only for carts that present its code
+    let presented = |p: &Promotion| p.coupon.as_ref().is_none_or(|c| cart.coupons.contains(c));
+    for p in promotions.into_iter().filter(|p| presented(p)) {
         let reason = match (p.status, p.starts_at, p.ends_at) {
             (Status::Active, Some(s), _) if now < s => Some(Reason::NotStarted { starts_at: s }),
             (Status::Active, _, Some(e)) if now >= e => Some(Reason::Expired { ended_at: e }),

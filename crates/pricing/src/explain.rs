@@ -64,6 +64,8 @@ pub enum Reason {
     OutsideWindow,
     /// The buyer is not among those it is for (tier, tags, new customers).
     CustomerNotEligible,
+    /// A presented code that no promotion has (the rejected entry's id is the code).
+    UnknownCoupon,
     NoMatchingLines,
     /// The promotion's amounts are in another currency than the cart.
     CurrencyMismatch {
@@ -95,6 +97,7 @@ impl Reason {
             Reason::Expired { .. } => "expired",
             Reason::OutsideWindow => "outside_window",
             Reason::CustomerNotEligible => "customer_not_eligible",
+            Reason::UnknownCoupon => "unknown_coupon",
             Reason::NoMatchingLines => "no_matching_lines",
             Reason::CurrencyMismatch { .. } => "currency_mismatch",
             Reason::MinSpendNotMet { .. } => "min_spend_not_met",

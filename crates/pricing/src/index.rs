@@ -15,12 +15,17 @@ pub struct Snapshot {
     by_category: HashMap<Vec<String>, Vec<usize>>,
     by_brand: HashMap<String, Vec<usize>>,
     by_tag: HashMap<String, Vec<usize>>,
+    /// Coupon code → promotions.
+    by_coupon: HashMap<String, Vec<usize>>,
 }
 
 impl Snapshot {
     pub fn new(promotions: Vec<Promotion>) -> Snapshot {
         let mut s = Snapshot { promotions, ..Default::default() };
         for (k, p) in s.promotions.iter().enumerate() {
+            if let Some(code) = &p.coupon {
+                s.by_coupon.entry(code.clone()).or_default().push(k);
+            }
             let Some(t) = &p.target else {
                 s.whole_order.push(k);
                 continue;
@@ -45,9 +50,18 @@ impl Snapshot {
         &self.promotions
     }
 
-    /// The promotions that could apply to `cart`, in snapshot order.
+    pub fn has_coupon(&self, code: &str) -> bool {
+        self.by_coupon.contains_key(code)
+    }
+
+    /// The promotions that could apply to `cart`, in snapshot order (with
+    /// those of every code it presents, so a coupon for other products is
+    /// explained, not reported unknown).
     pub fn candidates(&self, cart: &Cart) -> Vec<&Promotion> {
         let mut hit = self.whole_order.clone();
+        for code in &cart.coupons {
+            hit.extend(self.by_coupon.get(code).into_iter().flatten().copied());
+        }
         for line in &cart.lines {
             let mut add = |v: Option<&Vec<usize>>| hit.extend(v.into_iter().flatten().copied());
             add(self.by_product.get(&line.product_id));

@@ -39,6 +39,9 @@ pub struct Spec {
     /// Who may have it (member tiers, tags, new customers); none: everyone.
     #[serde(default)]
     pub eligibility: Option<Eligibility>,
+    /// A shared coupon code the cart must present (any case); none: automatic.
+    #[serde(default)]
+    pub coupon: Option<String>,
     pub reward: RewardSpec,
     /// The eligible lines must add up to at least this (after earlier discounts).
     #[serde(default)]
@@ -199,6 +202,8 @@ pub struct Promotion {
     pub schedule: Option<Schedule>,
     pub target: Option<Target>,
     pub eligibility: Option<Eligibility>,
+    /// The code, upper-cased.
+    pub coupon: Option<String>,
     pub reward: Reward,
     pub min_spend: Option<i64>,
     pub group: String,
@@ -389,6 +394,17 @@ impl Spec {
             ));
         }
         let schedule = self.schedule.as_ref().map(|s| schedule(id, s)).transpose()?;
+        let coupon = match self.coupon.as_deref().map(str::trim) {
+            None => None,
+            Some(c)
+                if c.is_empty()
+                    || c.len() > 64
+                    || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') =>
+            {
+                return Err(invalid(id, "coupon must be 1 to 64 letters, digits, '-' or '_'"));
+            }
+            Some(c) => Some(c.to_ascii_uppercase()),
+        };
         Ok(Promotion {
             id: self.id.clone(),
             name: self.name.clone(),
@@ -399,6 +415,7 @@ impl Spec {
             schedule,
             target,
             eligibility: self.eligibility.clone(),
+            coupon,
             reward,
             min_spend: self.min_spend.as_deref().map(|m| money("min_spend", m)).transpose()?,
             group: self.stacking.group.clone(),

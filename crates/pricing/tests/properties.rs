@@ -85,6 +85,7 @@ fn cart() -> impl Strategy<Value = Cart> {
         currency: Currency::CNY,
         lines,
         customer: Default::default(),
+        coupons: Vec::new(),
     })
 }
 

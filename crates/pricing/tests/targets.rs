@@ -258,3 +258,32 @@ fn member_prices_and_new_customer_offers_go_to_those_they_are_for() {
     );
     assert_eq!(priced(Customer::default())["total"], "89.00", "an anonymous first order is a new customer");
 }
+
+#[test]
+fn a_coupon_applies_only_to_carts_that_present_its_code() {
+    let specs = promos(json!([
+        {"id": "c", "name": "满100减15券", "coupon": "spring-15", "min_spend": "100", "reward": {"type": "amount_off", "amount": "15"}},
+        {"id": "cup", "name": "茶具券", "coupon": "CUP5", "target": {"categories": ["茶具"]}, "reward": {"type": "amount_off", "amount": "5"}}
+    ]));
+    let priced = |codes: &[&str], lines: serde_json::Value| {
+        let mut c = cart(lines);
+        c.coupons = codes.iter().map(|s| s.to_uppercase()).collect();
+        beacon_pricing::price_with(&c, &beacon_pricing::Snapshot::new(specs.clone()), now()).to_json()
+    };
+    let lines = json!([["tea", "茶叶", "120.00", 1]]);
+    let none = priced(&[], lines.clone());
+    assert_eq!(
+        (none["total"].as_str(), none["rejected"].as_array().map(Vec::len)),
+        (Some("120.00"), Some(0)),
+        "automatic only: {none}"
+    );
+    let with = priced(&["Spring-15", "CUP5", "NOPE"], lines);
+    assert_eq!(applied(&with), [(s("c"), s("15.00"))]);
+    assert_eq!(rejected(&with), [(s("NOPE"), s("unknown_coupon")), (s("cup"), s("no_matching_lines"))]);
+    let small = priced(&["SPRING-15"], json!([["tea", "茶叶", "80.00", 1]]));
+    assert_eq!(
+        small["rejected"][0]["reason"],
+        json!({"code": "min_spend_not_met", "required": "100.00", "actual": "80.00"})
+    );
+    assert_eq!(small["hints"][0]["spend_more"], "20.00");
+}

@@ -74,6 +74,7 @@ pub fn carts(n: usize, lines: usize, seed: u64) -> Vec<Cart> {
             currency: Currency::CNY,
             lines: (0..lines).map(|_| product_line(&mut rng)).collect(),
             customer: Default::default(),
+            coupons: Vec::new(),
         })
         .collect()
 }

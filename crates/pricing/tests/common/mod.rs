@@ -46,7 +46,7 @@ pub fn cart(lines: Value) -> Cart {
             },
         })
         .collect();
-    Cart { currency: Currency::CNY, lines, customer: Default::default() }
+    Cart { currency: Currency::CNY, lines, customer: Default::default(), coupons: Vec::new() }
 }
 
 pub fn promos(specs: Value) -> Vec<Promotion> {
