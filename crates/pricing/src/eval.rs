@@ -202,48 +202,25 @@ pub(crate) fn evaluate_from(
             outcomes.push(Outcome::Left);
             continue;
         }
+        // rewards that price each line themselves, and those split in proportion
         let result = match (p.min_spend, &p.reward) {
             (Some(min), _) if base < min => Err(Reason::MinSpendNotMet { required: min, actual: base }),
-            (_, Reward::SpecialPrice(unit)) => {
+            (_, Reward::SpecialPrice(unit)) => Ok(Discount::PerLine(
                 // each line down to the unit price, never up
-                let shares: Vec<(usize, i64)> = lines
+                lines
                     .iter()
                     .map(|i| (*i, (amounts[*i] - unit.saturating_mul(cart.lines[*i].quantity)).max(0)))
                     .filter(|(_, d)| *d > 0)
-                    .collect();
-                let amount: i64 = shares.iter().map(|(_, d)| d).sum();
-                if amount == 0 {
-                    outcomes.push(Outcome::Rejected(Reason::NoDiscount));
-                    continue;
-                }
-                for (i, d) in &shares {
-                    amounts[*i] -= d;
-                }
-                outcomes.push(Outcome::Applied { amount, lines: if detail { shares } else { Vec::new() } });
-                continue;
-            }
-            (_, Reward::BuyXGetY { buy, get, bp, max_times }) => {
-                let times = free_times(items, *buy, *get, *max_times);
-                if times == 0 {
-                    outcomes.push(Outcome::Rejected(Reason::MinItemsNotMet { required: buy + get, actual: items }));
-                    continue;
-                }
-                let shares = cheapest(cart, &amounts, lines, times * get, *bp);
-                let amount: i64 = shares.iter().map(|(_, d)| d).sum();
-                if amount == 0 {
-                    outcomes.push(Outcome::Rejected(Reason::NoDiscount));
-                    continue;
-                }
-                for (i, d) in &shares {
-                    amounts[*i] -= d;
-                }
-                outcomes.push(Outcome::Applied { amount, lines: if detail { shares } else { Vec::new() } });
-                continue;
-            }
-            _ => reward_discount(&p.reward, base, items),
+                    .collect(),
+            )),
+            (_, Reward::BuyXGetY { buy, get, bp, max_times }) => match free_times(items, *buy, *get, *max_times) {
+                0 => Err(Reason::MinItemsNotMet { required: buy + get, actual: items }),
+                times => Ok(Discount::PerLine(cheapest(cart, &amounts, lines, times * get, *bp))),
+            },
+            _ => reward_discount(&p.reward, base, items).map(|d| Discount::Split(d.min(base))),
         };
-        let amount = match result.map(|d| d.min(base)) {
-            Ok(d) if d > 0 => d,
+        let discount = match result {
+            Ok(d) if d.amount() > 0 => d,
             Ok(_) => {
                 outcomes.push(Outcome::Rejected(Reason::NoDiscount));
                 continue;
@@ -253,15 +230,39 @@ pub(crate) fn evaluate_from(
                 continue;
             }
         };
-        let applied = if k >= pool_from {
-            pooled += amount;
-            Vec::new()
-        } else {
-            take(&mut amounts, lines, amount, base, &mut scratch, detail)
+        let amount = discount.amount();
+        let shares = match discount {
+            Discount::PerLine(shares) => {
+                for (i, d) in &shares {
+                    amounts[*i] -= d;
+                }
+                shares
+            }
+            Discount::Split(_) if k >= pool_from => {
+                pooled += amount;
+                Vec::new()
+            }
+            Discount::Split(_) => take(&mut amounts, lines, amount, base, &mut scratch, detail),
         };
-        outcomes.push(Outcome::Applied { amount, lines: applied });
+        outcomes.push(Outcome::Applied { amount, lines: if detail { shares } else { Vec::new() } });
     }
     Eval { total: amounts.iter().sum::<i64>() - pooled, outcomes, seen }
+}
+
+/// A promotion's discount: already per line, or an amount to split over its
+/// lines in proportion.
+enum Discount {
+    PerLine(Vec<(usize, i64)>),
+    Split(i64),
+}
+
+impl Discount {
+    fn amount(&self) -> i64 {
+        match self {
+            Discount::PerLine(shares) => shares.iter().map(|(_, d)| d).sum(),
+            Discount::Split(d) => *d,
+        }
+    }
 }
 
 /// How many times a buy-X-get-Y applies to `items` units.

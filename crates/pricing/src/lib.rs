@@ -15,6 +15,7 @@ pub mod engine;
 mod eval;
 pub mod explain;
 pub mod index;
+mod rules;
 mod search;
 pub mod spec;
 

@@ -262,24 +262,6 @@ struct DailyParams {
     tz: Option<String>,
 }
 
-/// Seconds east of UTC of `+08:00`, `-0530`, `Z`.
-fn utc_offset(tz: &str) -> Option<i32> {
-    if tz.eq_ignore_ascii_case("z") || tz.eq_ignore_ascii_case("utc") {
-        return Some(0);
-    }
-    let (sign, rest) = match tz.as_bytes().first()? {
-        b'+' => (1, &tz[1..]),
-        b'-' => (-1, &tz[1..]),
-        _ => return None,
-    };
-    let digits: String = rest.chars().filter(|c| *c != ':').collect();
-    if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let (h, m): (i32, i32) = (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
-    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
-}
-
 async fn daily(
     _: Authorized<Read>,
     State(state): State<AppState>,
@@ -294,7 +276,7 @@ async fn daily(
         return Err(ApiError::new(ErrorCode::InvalidParameter, "to must be on or after from, at most ten years on"));
     }
     let tz = p.tz.as_deref().unwrap_or("Z");
-    let offset = utc_offset(tz)
+    let offset = beacon_core::zone::parse_utc_offset(tz)
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidParameter, "tz must be an offset like +08:00 or Z"))?;
     let days = state.store.daily_figures(from, to, offset).await?;
     let days: Vec<Value> = days
@@ -328,19 +310,4 @@ async fn profile_reviews(
     Query(p): Query<PageParams>,
 ) -> ApiResult<Json<Value>> {
     reviews(&state, ReviewsOf::Profile(parse_profile_id(&id)?), p).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::utc_offset;
-
-    #[test]
-    fn offsets_read_as_seconds_east() {
-        assert_eq!(utc_offset("+08:00"), Some(8 * 3600));
-        assert_eq!(utc_offset("-0530"), Some(-(5 * 3600 + 30 * 60)));
-        assert_eq!(utc_offset("Z"), Some(0));
-        for bad in ["08:00", "+8", "+15:00", "+08:60", "", "+0８:00"] {
-            assert_eq!(utc_offset(bad), None, "{bad:?}");
-        }
-    }
 }
