@@ -10,6 +10,10 @@ pub struct Cart {
     pub customer: Customer,
     /// Coupon codes presented, upper-cased.
     pub coupons: Vec<String>,
+    /// Who is buying, for limits per profile, identity or store.
+    pub who: crate::limits::Subject,
+    /// How much of the promotions' limits is used.
+    pub usage: crate::limits::Usage,
 }
 
 /// What promotions may require of the buyer.
@@ -91,6 +95,9 @@ pub struct CartSpec {
     /// Coupon codes the shopper entered.
     #[serde(default)]
     pub coupons: Vec<String>,
+    /// The store it is bought in (for limits per store).
+    #[serde(default)]
+    pub store: Option<String>,
 }
 
 /// Most lines a cart may have.
@@ -148,6 +155,7 @@ impl CartSpec {
             return Err(bad("at most 20 coupon codes".into()));
         }
         let coupons = self.coupons.iter().map(|c| c.trim().to_ascii_uppercase()).collect();
-        Ok(Cart { currency, lines, customer: self.customer.clone(), coupons })
+        let who = crate::limits::Subject { store: self.store.clone(), ..Default::default() };
+        Ok(Cart { currency, lines, customer: self.customer.clone(), coupons, who, usage: Default::default() })
     }
 }

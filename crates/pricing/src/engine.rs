@@ -21,6 +21,7 @@
 use crate::cart::Cart;
 use crate::eval::{Eval, Outcome, canonical, eligible, evaluate, reward_discount};
 use crate::explain::{Applied, Hint, Priced, PricedLine, Reason, Rejected};
+use crate::limits::{Counter, Limit, Scope, Take, lacks_subject};
 use crate::search::{choices, search};
 use crate::spec::{Basis, Promotion, Reward, Status};
 use chrono::{DateTime, Utc};
@@ -68,21 +69,23 @@ fn price_candidates(
     // a coupon's promotion is only for carts that present its code
     let presented = |p: &Promotion| p.coupon.as_ref().is_none_or(|c| cart.coupons.contains(c));
     for p in promotions.into_iter().filter(|p| presented(p)) {
-        let reason = match (p.status, p.starts_at, p.ends_at) {
-            (Status::Active, Some(s), _) if now < s => Some(Reason::NotStarted { starts_at: s }),
-            (Status::Active, _, Some(e)) if now >= e => Some(Reason::Expired { ended_at: e }),
-            (Status::Active, _, _) if p.schedule.as_ref().is_some_and(|s| !s.open_at(now)) => {
-                Some(Reason::OutsideWindow)
-            }
-            (Status::Active, _, _) if p.eligibility.as_ref().is_some_and(|e| !e.admits(&cart.customer)) => {
-                Some(Reason::CustomerNotEligible)
-            }
-            (Status::Active, _, _) if p.currency.code != cart.currency.code => Some(Reason::CurrencyMismatch {
+        let reason = if !matches!(p.status, Status::Active | Status::Scheduled) {
+            Some(Reason::Inactive { status: p.status })
+        } else if let Some(starts_at) = p.starts_at.filter(|s| now < *s) {
+            Some(Reason::NotStarted { starts_at })
+        } else if let Some(ended_at) = p.ends_at.filter(|e| now >= *e) {
+            Some(Reason::Expired { ended_at })
+        } else if p.schedule.as_ref().is_some_and(|s| !s.open_at(now)) {
+            Some(Reason::OutsideWindow)
+        } else if p.eligibility.as_ref().is_some_and(|e| !e.admits(&cart.customer)) {
+            Some(Reason::CustomerNotEligible)
+        } else if p.currency.code != cart.currency.code {
+            Some(Reason::CurrencyMismatch {
                 promotion: p.currency.code().to_string(),
                 cart: cart.currency.code().to_string(),
-            }),
-            (Status::Active, _, _) => None,
-            (status, _, _) => Some(Reason::Inactive { status }),
+            })
+        } else {
+            spent_limit(p, cart)
         };
         match reason {
             Some(reason) => rejected.push(Rejected { id: p.id.clone(), reason }),
@@ -93,12 +96,66 @@ fn price_candidates(
         }
     }
     live.sort_by(|a, b| (a.target.is_none(), -a.priority, &a.id).cmp(&(b.target.is_none(), -b.priority, &b.id)));
-    let lines_of: Vec<Vec<usize>> = live.iter().map(|p| eligible(p, cart, &order)).collect();
-    let choices = choices(&live, &lines_of);
-    let (on, combinations, exact, found) = search(cart, &live, &lines_of, &choices, limit);
-    let eval = evaluate(cart, &live, &lines_of, &on);
-    debug_assert_eq!(eval.total, found, "the search scored the combination it chose");
-    explain(cart, &live, &on, eval, rejected, combinations, exact)
+    // a promotion that would take more of a limit than is left is left out and the rest priced again
+    loop {
+        let lines_of: Vec<Vec<usize>> = live.iter().map(|p| eligible(p, cart, &order)).collect();
+        let choices = choices(&live, &lines_of);
+        let (on, combinations, exact, found) = search(cart, &live, &lines_of, &choices, limit);
+        let eval = evaluate(cart, &live, &lines_of, &on);
+        debug_assert_eq!(eval.total, found, "the search scored the combination it chose");
+        let (takes, over) = takes(cart, &live, &eval);
+        if over.is_empty() {
+            let mut priced = explain(cart, &live, &on, eval, rejected, combinations, exact);
+            priced.takes = takes;
+            return priced;
+        }
+        for (k, reason) in over.into_iter().rev() {
+            rejected.push(Rejected { id: live.remove(k).id.clone(), reason });
+        }
+    }
+}
+
+/// Why a promotion's limits rule it out before pricing: nothing to count
+/// by, or nothing left.
+fn spent_limit(p: &Promotion, cart: &Cart) -> Option<Reason> {
+    p.limits.iter().enumerate().find_map(|(i, l)| {
+        if lacks_subject(l, &cart.who, p.coupon.as_deref()) {
+            return Some(Reason::CustomerRequired { scope: l.scope });
+        }
+        let used = cart.usage.used(&p.id, i);
+        (used >= l.limit).then(|| over_reason(l, used, 1))
+    })
+}
+
+fn over_reason(l: &Limit, used: i64, needed: i64) -> Reason {
+    match (l.counter, l.scope) {
+        (Counter::Discount, _) => Reason::BudgetExhausted { limit: l.limit, used, needed },
+        (Counter::Units, Scope::Promotion) => Reason::OutOfStock { stock: l.limit, sold: used, wanted: needed },
+        _ => Reason::UsageLimitReached { limit: l.clone(), used, needed },
+    }
+}
+
+/// What each applied promotion takes from its limits, and the promotions
+/// (by index, ascending) that would take more than is left.
+fn takes(cart: &Cart, live: &[&Promotion], eval: &Eval) -> (Vec<Take>, Vec<(usize, Reason)>) {
+    let (mut takes, mut over) = (Vec::new(), Vec::new());
+    for (k, outcome) in eval.outcomes.iter().enumerate() {
+        let (p, Outcome::Applied { amount, lines }) = (live[k], outcome) else { continue };
+        for (i, l) in p.limits.iter().enumerate() {
+            let needed = match l.counter {
+                Counter::Redemptions => 1,
+                Counter::Discount => *amount,
+                Counter::Units => lines.iter().filter(|(_, a)| *a > 0).map(|(j, _)| cart.lines[*j].quantity).sum(),
+            };
+            let used = cart.usage.used(&p.id, i);
+            if used.saturating_add(needed) > l.limit {
+                over.push((k, over_reason(l, used, needed)));
+                break;
+            }
+            takes.push(Take { promotion: p.id.clone(), limit: i, amount: needed, max: l.limit });
+        }
+    }
+    (takes, over)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -166,6 +223,7 @@ fn explain(
         hints,
         combinations,
         exact,
+        takes: Vec::new(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! promotion with its lines, every rejected one with a stable reason code
 //! and its numbers, and hints of what more would unlock a discount.
 
+use crate::limits::{Limit, Scope, Take};
 use beacon_core::{Currency, Money};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -19,6 +20,8 @@ pub struct Priced {
     /// Combinations evaluated, and whether the search was exhaustive.
     pub combinations: usize,
     pub exact: bool,
+    /// What the applied promotions take from their limits (for the commit).
+    pub takes: Vec<Take>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +90,28 @@ pub enum Reason {
     /// Leaving it out gave the shopper a lower total (it would have cost a threshold elsewhere).
     NotBestForShopper,
     NoDiscount,
+    /// A limit on redemptions or units (per customer, per day…) would be passed.
+    UsageLimitReached {
+        limit: Limit,
+        used: i64,
+        needed: i64,
+    },
+    /// Its discount budget has less left than this cart would take.
+    BudgetExhausted {
+        limit: i64,
+        used: i64,
+        needed: i64,
+    },
+    /// Its stock allotment (a units limit for everyone) has fewer units left than the cart's.
+    OutOfStock {
+        stock: i64,
+        sold: i64,
+        wanted: i64,
+    },
+    /// It is limited per profile, identity or store and the cart has none.
+    CustomerRequired {
+        scope: Scope,
+    },
 }
 
 impl Reason {
@@ -105,6 +130,10 @@ impl Reason {
             Reason::NotStackableWith { .. } => "not_stackable_with",
             Reason::NotBestForShopper => "not_best_for_shopper",
             Reason::NoDiscount => "no_discount",
+            Reason::UsageLimitReached { .. } => "usage_limit_reached",
+            Reason::BudgetExhausted { .. } => "budget_exhausted",
+            Reason::OutOfStock { .. } => "out_of_stock",
+            Reason::CustomerRequired { .. } => "customer_required",
         }
     }
 }
@@ -138,6 +167,25 @@ impl Priced {
                     v["actual"] = json!(actual);
                 }
                 Reason::NotStackableWith { id } => v["id"] = json!(id),
+                Reason::UsageLimitReached { limit, used, needed } => {
+                    v["counter"] = json!(limit.counter);
+                    v["limit"] = json!(limit.limit);
+                    v["used"] = json!(used);
+                    v["needed"] = json!(needed);
+                    v["period"] = json!(limit.period);
+                    v["scope"] = json!(limit.scope);
+                }
+                Reason::BudgetExhausted { limit, used, needed } => {
+                    v["limit"] = json!(m(*limit));
+                    v["used"] = json!(m(*used));
+                    v["needed"] = json!(m(*needed));
+                }
+                Reason::OutOfStock { stock, sold, wanted } => {
+                    v["stock"] = json!(stock);
+                    v["sold"] = json!(sold);
+                    v["wanted"] = json!(wanted);
+                }
+                Reason::CustomerRequired { scope } => v["scope"] = json!(scope),
                 Reason::CurrencyMismatch { promotion, cart } => {
                     v["promotion_currency"] = json!(promotion);
                     v["cart_currency"] = json!(cart);

@@ -7,6 +7,7 @@ use beacon_core::{Currency, Error, ErrorCode};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::limits::{Limit, LimitSpec};
 use crate::rules::schedule;
 pub use crate::rules::{Eligibility, Schedule, ScheduleSpec, WindowSpec};
 
@@ -54,6 +55,9 @@ pub struct Spec {
     /// Higher runs first within its stage.
     #[serde(default)]
     pub priority: i32,
+    /// Budgets and limits (docs/promotions.md, "Budgets and limits").
+    #[serde(default)]
+    pub limits: Vec<LimitSpec>,
 }
 
 fn active() -> Status {
@@ -172,6 +176,7 @@ pub struct Promotion {
     pub group: String,
     pub exclusive: bool,
     pub priority: i32,
+    pub limits: Vec<Limit>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -217,6 +222,9 @@ pub enum Off {
     /// Basis points.
     Percent(i64),
 }
+
+/// Most limits one promotion may have.
+pub const MAX_LIMITS: usize = 8;
 
 pub(crate) fn invalid(id: &str, message: impl std::fmt::Display) -> Error {
     Error::new(ErrorCode::InvalidPromotion, format!("promotion {id:?}: {message}"))
@@ -349,7 +357,17 @@ impl Spec {
             }
             Some(c) => Some(c.to_ascii_uppercase()),
         };
+        if self.limits.len() > MAX_LIMITS {
+            return Err(invalid(id, format!("at most {MAX_LIMITS} limits")));
+        }
+        let limits = self
+            .limits
+            .iter()
+            .enumerate()
+            .map(|(i, l)| crate::limits::compile(id, i, l, currency.exponent))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Promotion {
+            limits,
             id: self.id.clone(),
             name: self.name.clone(),
             currency,

@@ -86,6 +86,8 @@ fn cart() -> impl Strategy<Value = Cart> {
         lines,
         customer: Default::default(),
         coupons: Vec::new(),
+        who: Default::default(),
+        usage: Default::default(),
     })
 }
 

@@ -75,6 +75,8 @@ pub fn carts(n: usize, lines: usize, seed: u64) -> Vec<Cart> {
             lines: (0..lines).map(|_| product_line(&mut rng)).collect(),
             customer: Default::default(),
             coupons: Vec::new(),
+            who: Default::default(),
+            usage: Default::default(),
         })
         .collect()
 }

@@ -46,7 +46,14 @@ pub fn cart(lines: Value) -> Cart {
             },
         })
         .collect();
-    Cart { currency: Currency::CNY, lines, customer: Default::default(), coupons: Vec::new() }
+    Cart {
+        currency: Currency::CNY,
+        lines,
+        customer: Default::default(),
+        coupons: Vec::new(),
+        who: Default::default(),
+        usage: Default::default(),
+    }
 }
 
 pub fn promos(specs: Value) -> Vec<Promotion> {
