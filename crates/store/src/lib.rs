@@ -10,10 +10,12 @@
 
 mod chunk;
 mod pii;
+mod promotions;
 mod sql;
 mod types;
 
 pub use pii::{DecryptError, PiiCipher, SealError};
+pub use promotions::*;
 pub use sql::{SqlStore, StoreOptions, Synchronous};
 pub use types::*;
 
@@ -62,6 +64,8 @@ pub trait EventLog: Send + Sync {
 #[async_trait]
 pub trait Store: Send + Sync {
     fn log(&self) -> &dyn EventLog;
+    /// Promotions, limit counters and checkouts.
+    fn promotions(&self) -> &dyn PromotionStore;
     /// Starts a processor transaction; on PostgreSQL it locks the processor's
     /// offset row so only one processor advances it at a time.
     async fn begin_processing(&self, processor: &str) -> Result<Box<dyn ProcessTx>>;

@@ -50,6 +50,10 @@ impl Store for SqlStore {
         &self.log
     }
 
+    fn promotions(&self) -> &dyn crate::PromotionStore {
+        self
+    }
+
     async fn begin_processing(&self, processor: &str) -> Result<Box<dyn ProcessTx>> {
         Ok(Box::new(self.begin_process_tx(processor).await?))
     }

@@ -110,7 +110,7 @@ impl SqlStore {
             };
             if let Some((action, was, now)) = audit {
                 write_product(&mut tx, p, old.map_or(at, |o| o.created_at), at).await?;
-                audit_entry(&mut tx, at, actor, action, &p.product_id, was, now).await?;
+                audit_entry(&mut tx, at, actor, action, &format!("product:{}", p.product_id), was, now).await?;
                 if let Some(old_sku) = old.and_then(|o| o.product.sku.as_ref()).filter(|s| p.sku.as_ref() != Some(*s)) {
                     sku_owner.remove(old_sku);
                 }
@@ -145,7 +145,8 @@ impl SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
-        audit_entry(&mut tx, at, actor, "product.delete", id, Some(old.product.to_json()), None).await?;
+        audit_entry(&mut tx, at, actor, "product.delete", &format!("product:{id}"), Some(old.product.to_json()), None)
+            .await?;
         tx.commit().await.map_err(backend)?;
         Ok(true)
     }
@@ -288,12 +289,13 @@ async fn write_product(
     Ok(())
 }
 
-async fn audit_entry(
+/// An audit entry about `target` (`product:tea-1`), in the change's transaction.
+pub(super) async fn audit_entry(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     at: DateTime<Utc>,
     actor: &str,
     action: &str,
-    product_id: &str,
+    target: &str,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> Result<()> {
@@ -301,7 +303,7 @@ async fn audit_entry(
         .bind(micros(at))
         .bind(actor)
         .bind(action)
-        .bind(format!("product:{product_id}"))
+        .bind(target)
         .bind(before.map(|v| v.to_string()))
         .bind(after.map(|v| v.to_string()))
         .execute(&mut **tx)

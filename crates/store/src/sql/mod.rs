@@ -12,6 +12,7 @@ mod commerce;
 mod log;
 mod orders;
 mod process;
+mod promotions;
 mod read;
 
 use crate::pii::PiiCipher;

@@ -1,0 +1,123 @@
+//! The promotions port: stored promotion specs with their lifecycle, the
+//! counters that limits are kept in, and the checkout commit that takes
+//! from them atomically.
+
+use crate::{Page, PageRequest, Result};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+/// A promotion as stored: the spec JSON as the shop wrote it (without its
+/// status, which is the `status` column's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPromotion {
+    pub id: String,
+    pub status: String,
+    pub spec: serde_json::Value,
+    /// Bumped by every change (compare-and-set).
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a checkout adds to one counter: it must not pass `max`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CounterTake {
+    pub key: String,
+    pub amount: i64,
+    pub max: i64,
+}
+
+/// A checkout to commit: all its takes, or none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCheckout {
+    pub idempotency_key: String,
+    pub order_id: String,
+    /// A hash of the request, so a key reused for another request is refused.
+    pub request_hash: String,
+    pub profile_id: Option<String>,
+    pub takes: Vec<CounterTake>,
+    /// What the caller answers (the priced order), kept for retries.
+    pub result: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCheckout {
+    pub idempotency_key: String,
+    pub order_id: String,
+    pub request_hash: String,
+    pub profile_id: Option<String>,
+    pub takes: Vec<CounterTake>,
+    pub result: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckoutOutcome {
+    Committed(StoredCheckout),
+    /// This idempotency key was committed before (with this request hash or
+    /// another: the caller compares).
+    Existing(StoredCheckout),
+    /// Another idempotency key already committed this order id.
+    OrderTaken,
+    /// This counter could not take the amount (nothing was written).
+    LimitReached {
+        key: String,
+        used: i64,
+        max: i64,
+    },
+}
+
+/// Counters given back for one refund or cancellation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CounterReturn {
+    /// The refund's or cancellation's id: a second return with it does nothing.
+    pub return_id: String,
+    pub order_id: String,
+    /// (counter key, amount) to subtract.
+    pub takes: Vec<(String, i64)>,
+    pub at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait PromotionStore: Send + Sync {
+    /// Creates a promotion (audited `promotion.create`); `Conflict` if the id exists.
+    async fn create_promotion(
+        &self,
+        id: &str,
+        status: &str,
+        spec: &serde_json::Value,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<StoredPromotion>;
+    /// Replaces a promotion's spec and/or status if it is still at `version`
+    /// (audited with what changed); `Conflict` if it moved on, `NotFound`.
+    async fn update_promotion(
+        &self,
+        id: &str,
+        version: i64,
+        status: &str,
+        spec: &serde_json::Value,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<StoredPromotion>;
+    async fn get_promotion(&self, id: &str) -> Result<Option<StoredPromotion>>;
+    async fn list_promotions(&self, status: Option<&str>, page: &PageRequest) -> Result<Page<StoredPromotion>>;
+    /// Every promotion (for the pricing snapshot).
+    async fn all_promotions(&self) -> Result<Vec<StoredPromotion>>;
+    /// Changes whenever any promotion changes (count, latest update), so a
+    /// node knows when to rebuild its snapshot.
+    async fn promotions_stamp(&self) -> Result<(i64, i64)>;
+
+    /// The used amount of these counters (missing ones are 0 and left out).
+    async fn counters(&self, keys: &[String]) -> Result<HashMap<String, i64>>;
+    /// Commits checkouts, each on its own: one that reaches a limit leaves
+    /// no trace and does not stop the others.
+    async fn commit_checkouts(&self, checkouts: &[NewCheckout]) -> Result<Vec<CheckoutOutcome>>;
+    async fn get_checkout(&self, order_id: &str) -> Result<Option<StoredCheckout>>;
+    /// Gives counters back once per return id; false if it was given before.
+    async fn return_counters(&self, r: &CounterReturn) -> Result<bool>;
+    /// What was given back for an order so far.
+    async fn counter_returns(&self, order_id: &str) -> Result<Vec<CounterReturn>>;
+}

@@ -1,0 +1,368 @@
+//! Promotions, limit counters and checkout commits.
+//!
+//! A checkout takes from its counters with one conditional update each
+//! (`used + amount <= max`), inside a savepoint: a checkout that reaches a
+//! limit is rolled back alone and the others in the same transaction
+//! commit. On SQLite the transaction holds the database's write lock
+//! (`BEGIN IMMEDIATE`); on PostgreSQL checkouts take an advisory lock, so
+//! committers on several nodes take counters one transaction at a time and
+//! never deadlock on each other's rows.
+
+use super::catalog::audit_entry;
+use super::orders::list;
+use super::{Dialect, SqlStore, backend, from_micros, micros};
+use crate::promotions::{CheckoutOutcome, CounterReturn, NewCheckout, PromotionStore, StoredCheckout, StoredPromotion};
+use crate::{Page, PageRequest, Result, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Executor, Row};
+use std::collections::HashMap;
+
+const COLUMNS: &str = "id, status, spec, version, created_at, updated_at";
+const CHECKOUT_COLUMNS: &str = "idempotency_key, order_id, request_hash, profile_id, takes, result, created_at";
+/// Serialises checkout commits across nodes (PostgreSQL).
+const CHECKOUT_LOCK: i64 = 7_259_003;
+
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn decode(row: &AnyRow) -> Result<StoredPromotion> {
+    Ok(StoredPromotion {
+        id: row.try_get("id").map_err(backend)?,
+        status: row.try_get("status").map_err(backend)?,
+        spec: json(&row.try_get::<String, _>("spec").map_err(backend)?)?,
+        version: row.try_get("version").map_err(backend)?,
+        created_at: from_micros(row.try_get("created_at").map_err(backend)?)?,
+        updated_at: from_micros(row.try_get("updated_at").map_err(backend)?)?,
+    })
+}
+
+fn decode_checkout(row: &AnyRow) -> Result<StoredCheckout> {
+    Ok(StoredCheckout {
+        idempotency_key: row.try_get("idempotency_key").map_err(backend)?,
+        order_id: row.try_get("order_id").map_err(backend)?,
+        request_hash: row.try_get("request_hash").map_err(backend)?,
+        profile_id: row.try_get("profile_id").map_err(backend)?,
+        takes: json(&row.try_get::<String, _>("takes").map_err(backend)?)?,
+        result: json(&row.try_get::<String, _>("result").map_err(backend)?)?,
+        created_at: from_micros(row.try_get("created_at").map_err(backend)?)?,
+    })
+}
+
+/// The fields that differ, before → after (status beside the spec's own).
+fn changes(was: &StoredPromotion, status: &str, spec: &Value) -> Option<(Value, Value)> {
+    let mut before = Map::new();
+    let mut after = Map::new();
+    if was.status != status {
+        before.insert("status".into(), Value::from(was.status.clone()));
+        after.insert("status".into(), Value::from(status));
+    }
+    let empty = Map::new();
+    let (old, new) = (was.spec.as_object().unwrap_or(&empty), spec.as_object().unwrap_or(&empty));
+    for key in old.keys().chain(new.keys().filter(|k| !old.contains_key(*k))) {
+        if old.get(key) != new.get(key) {
+            before.insert(key.clone(), old.get(key).cloned().unwrap_or(Value::Null));
+            after.insert(key.clone(), new.get(key).cloned().unwrap_or(Value::Null));
+        }
+    }
+    (!after.is_empty()).then(|| (Value::Object(before), Value::Object(after)))
+}
+
+impl SqlStore {
+    async fn write_tx(&self) -> Result<Tx> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
+        }
+        .map_err(backend)
+    }
+
+    async fn promotion_in(tx: &mut Tx, id: &str) -> Result<Option<StoredPromotion>> {
+        let sql = format!("SELECT {COLUMNS} FROM promotions WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await.map_err(backend)?;
+        row.as_ref().map(decode).transpose()
+    }
+
+    /// Commits one checkout inside the open transaction (in a savepoint).
+    async fn commit_one(&self, tx: &mut Tx, c: &NewCheckout) -> Result<CheckoutOutcome> {
+        let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE idempotency_key = $1 OR order_id = $2");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(&c.idempotency_key)
+            .bind(&c.order_id)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(backend)?;
+        let existing = rows.iter().map(decode_checkout).collect::<Result<Vec<_>>>()?;
+        if let Some(same) = existing.iter().find(|r| r.idempotency_key == c.idempotency_key) {
+            return Ok(CheckoutOutcome::Existing(same.clone()));
+        }
+        if !existing.is_empty() {
+            return Ok(CheckoutOutcome::OrderTaken);
+        }
+        (&mut **tx).execute("SAVEPOINT checkout").await.map_err(backend)?;
+        for t in &c.takes {
+            sqlx::query("INSERT INTO promotion_counters (key, used) VALUES ($1, 0) ON CONFLICT (key) DO NOTHING")
+                .bind(&t.key)
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?;
+            let done = sqlx::query("UPDATE promotion_counters SET used = used + $1 WHERE key = $2 AND used + $3 <= $4")
+                .bind(t.amount)
+                .bind(&t.key)
+                .bind(t.amount)
+                .bind(t.max)
+                .execute(&mut **tx)
+                .await
+                .map_err(backend)?;
+            if done.rows_affected() == 0 {
+                let used: i64 = sqlx::query_scalar("SELECT used FROM promotion_counters WHERE key = $1")
+                    .bind(&t.key)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(backend)?;
+                (&mut **tx).execute("ROLLBACK TO SAVEPOINT checkout").await.map_err(backend)?;
+                (&mut **tx).execute("RELEASE SAVEPOINT checkout").await.map_err(backend)?;
+                return Ok(CheckoutOutcome::LimitReached { key: t.key.clone(), used, max: t.max });
+            }
+        }
+        let takes = serde_json::to_string(&c.takes).map_err(|e| StoreError::Backend(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO checkouts (idempotency_key, order_id, request_hash, profile_id, takes, result, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&c.idempotency_key)
+        .bind(&c.order_id)
+        .bind(&c.request_hash)
+        .bind(&c.profile_id)
+        .bind(takes)
+        .bind(c.result.to_string())
+        .bind(micros(c.at))
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+        (&mut **tx).execute("RELEASE SAVEPOINT checkout").await.map_err(backend)?;
+        Ok(CheckoutOutcome::Committed(StoredCheckout {
+            idempotency_key: c.idempotency_key.clone(),
+            order_id: c.order_id.clone(),
+            request_hash: c.request_hash.clone(),
+            profile_id: c.profile_id.clone(),
+            takes: c.takes.clone(),
+            result: c.result.clone(),
+            created_at: c.at,
+        }))
+    }
+}
+
+#[async_trait]
+impl PromotionStore for SqlStore {
+    async fn create_promotion(
+        &self,
+        id: &str,
+        status: &str,
+        spec: &Value,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<StoredPromotion> {
+        let mut tx = self.write_tx().await?;
+        if Self::promotion_in(&mut tx, id).await?.is_some() {
+            return Err(StoreError::Conflict(format!("promotion {id:?} exists")));
+        }
+        sqlx::query(
+            "INSERT INTO promotions (id, status, spec, version, created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $5)",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(spec.to_string())
+        .bind(micros(at))
+        .bind(micros(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let mut after = spec.clone();
+        after["status"] = Value::from(status);
+        audit_entry(&mut tx, at, actor, "promotion.create", &format!("promotion:{id}"), None, Some(after)).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(StoredPromotion {
+            id: id.to_string(),
+            status: status.to_string(),
+            spec: spec.clone(),
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        })
+    }
+
+    async fn update_promotion(
+        &self,
+        id: &str,
+        version: i64,
+        status: &str,
+        spec: &Value,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<StoredPromotion> {
+        let mut tx = self.write_tx().await?;
+        let was = Self::promotion_in(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        if was.version != version {
+            return Err(StoreError::Conflict(format!(
+                "promotion {id:?} changed since version {version} (it is at {})",
+                was.version
+            )));
+        }
+        let Some((before, after)) = changes(&was, status, spec) else { return Ok(was) };
+        sqlx::query("UPDATE promotions SET status = $1, spec = $2, version = $3, updated_at = $4 WHERE id = $5")
+            .bind(status)
+            .bind(spec.to_string())
+            .bind(version + 1)
+            .bind(micros(at))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let action = if was.status != status { format!("promotion.{status}") } else { "promotion.update".into() };
+        audit_entry(&mut tx, at, actor, &action, &format!("promotion:{id}"), Some(before), Some(after)).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(StoredPromotion { status: status.into(), spec: spec.clone(), version: version + 1, updated_at: at, ..was })
+    }
+
+    async fn get_promotion(&self, id: &str) -> Result<Option<StoredPromotion>> {
+        let sql = format!("SELECT {COLUMNS} FROM promotions WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await.map_err(backend)?;
+        row.as_ref().map(decode).transpose()
+    }
+
+    async fn list_promotions(&self, status: Option<&str>, page: &PageRequest) -> Result<Page<StoredPromotion>> {
+        let limit = page.limit.max(1);
+        let after = page.after.as_ref().map_or("", |(_, id)| id.as_str());
+        let filter = if status.is_some() { "AND status = $2" } else { "" };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM promotions WHERE id > $1 {filter} ORDER BY id LIMIT {}",
+            i64::from(limit) + 1
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(after);
+        if let Some(s) = status {
+            q = q.bind(s);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(backend)?;
+        let items = rows.iter().take(limit as usize).map(decode).collect::<Result<Vec<_>>>()?;
+        let next = (rows.len() > limit as usize).then(|| items.last().map(|p| (0, p.id.clone()))).flatten();
+        Ok(Page { items, next })
+    }
+
+    async fn all_promotions(&self) -> Result<Vec<StoredPromotion>> {
+        let sql = format!("SELECT {COLUMNS} FROM promotions ORDER BY id");
+        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err(backend)?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn promotions_stamp(&self) -> Result<(i64, i64)> {
+        let row = sqlx::query("SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS at FROM promotions")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok((row.try_get("n").map_err(backend)?, row.try_get("at").map_err(backend)?))
+    }
+
+    async fn counters(&self, keys: &[String]) -> Result<HashMap<String, i64>> {
+        let mut out = HashMap::new();
+        for part in keys.chunks(500) {
+            let sql =
+                format!("SELECT key, used FROM promotion_counters WHERE key IN ({})", list(self.dialect, part.len()));
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for k in part {
+                q = q.bind(k);
+            }
+            for row in q.fetch_all(&self.pool).await.map_err(backend)? {
+                out.insert(row.try_get("key").map_err(backend)?, row.try_get("used").map_err(backend)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn commit_checkouts(&self, checkouts: &[NewCheckout]) -> Result<Vec<CheckoutOutcome>> {
+        let mut tx = self.write_tx().await?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(CHECKOUT_LOCK)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        let mut out = Vec::with_capacity(checkouts.len());
+        for c in checkouts {
+            out.push(self.commit_one(&mut tx, c).await?);
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(out)
+    }
+
+    async fn get_checkout(&self, order_id: &str) -> Result<Option<StoredCheckout>> {
+        let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE order_id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(order_id).fetch_optional(&self.pool).await.map_err(backend)?;
+        row.as_ref().map(decode_checkout).transpose()
+    }
+
+    async fn return_counters(&self, r: &CounterReturn) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(CHECKOUT_LOCK)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        let takes = serde_json::to_string(&r.takes).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let inserted = sqlx::query(
+            "INSERT INTO counter_returns (return_id, order_id, takes, at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (return_id) DO NOTHING",
+        )
+        .bind(&r.return_id)
+        .bind(&r.order_id)
+        .bind(takes)
+        .bind(micros(r.at))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if inserted.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for (key, amount) in &r.takes {
+            sqlx::query(
+                "UPDATE promotion_counters SET used = CASE WHEN used > $1 THEN used - $2 ELSE 0 END WHERE key = $3",
+            )
+            .bind(*amount)
+            .bind(*amount)
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn counter_returns(&self, order_id: &str) -> Result<Vec<CounterReturn>> {
+        let rows = sqlx::query(
+            "SELECT return_id, order_id, takes, at FROM counter_returns WHERE order_id = $1 ORDER BY at, return_id",
+        )
+        .bind(order_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                Ok(CounterReturn {
+                    return_id: row.try_get("return_id").map_err(backend)?,
+                    order_id: row.try_get("order_id").map_err(backend)?,
+                    takes: json(&row.try_get::<String, _>("takes").map_err(backend)?)?,
+                    at: from_micros(row.try_get("at").map_err(backend)?)?,
+                })
+            })
+            .collect()
+    }
+}
