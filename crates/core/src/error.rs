@@ -55,6 +55,9 @@ codes! {
     MethodNotAllowed => "method_not_allowed", "The route exists but not with this method.";
     UnsupportedMediaType => "unsupported_media_type", "The Content-Type is not accepted here.";
     Conflict => "conflict", "The change conflicts with the current state (e.g. a duplicate).";
+    CouponRejected => "coupon_rejected", "A presented coupon cannot be used for this order; details.reason says why (usage_limit_reached, expired, min_spend_not_met…).";
+    PriceChanged => "price_changed", "The order would cost another total than the expected_total sent (a promotion ran out or changed); price the cart again.";
+    IdempotencyKeyReused => "idempotency_key_reused", "The Idempotency-Key was used before for a different request.";
     RateLimited => "rate_limited", "Too many requests for this key; retry after the given delay.";
     Unavailable => "unavailable", "The server is starting or shutting down; retry later.";
     Internal => "internal", "An internal error; the cause is in the server log.";

@@ -15,6 +15,7 @@ pub mod engine;
 mod eval;
 pub mod explain;
 pub mod index;
+pub mod lifecycle;
 pub mod limits;
 mod rules;
 mod search;

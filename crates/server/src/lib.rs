@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod checkout;
 pub mod error;
 pub mod ingest;
 pub mod keys;
@@ -108,6 +109,7 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
         rules,
         gate,
         metrics: metrics_handle(),
+        promotions: checkout::cache::PromotionCache::new(),
         ready: true.into(),
     });
     Ok(Running { state, store, stop, writer: writer_task, processor })

@@ -27,6 +27,9 @@ pub struct Settings {
 pub struct ShopSettings {
     /// ISO-4217 code of the money in e-commerce events that name no currency.
     pub currency: String,
+    /// The shop's offset from UTC (`+08:00`): where its days, weeks and
+    /// months start for promotion limits.
+    pub utc_offset: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -117,7 +120,7 @@ impl Default for Settings {
                 unique_kinds: vec!["user_id".into()],
                 custom_kinds: Vec::new(),
             },
-            shop: ShopSettings { currency: "CNY".into() },
+            shop: ShopSettings { currency: "CNY".into(), utc_offset: "+08:00".into() },
             security: SecuritySettings {
                 encryption_key: String::new(),
                 admin_rate_per_second: 50,
@@ -290,6 +293,9 @@ impl Settings {
                 p.push(format!("identity.custom_kinds: {k:?} is a built-in kind"));
             }
         }
+        if beacon_core::zone::parse_utc_offset(&self.shop.utc_offset).is_none() {
+            p.push(format!("shop.utc_offset {:?} must be an offset such as +08:00 or Z", self.shop.utc_offset));
+        }
         if self.currency().is_none() {
             p.push(format!("shop.currency {:?} must be an ISO-4217 code such as CNY", self.shop.currency));
         }
@@ -320,6 +326,11 @@ impl Settings {
             "normal" => Some(Synchronous::Normal),
             _ => None,
         }
+    }
+
+    /// The shop's offset from UTC in seconds (validated at start-up).
+    pub fn utc_offset_seconds(&self) -> i32 {
+        beacon_core::zone::parse_utc_offset(&self.shop.utc_offset).unwrap_or(0)
     }
 
     /// The shop currency (validated at start-up; CNY if unreadable).

@@ -18,6 +18,8 @@ pub struct Inner {
     pub rules: crate::processor::Rules,
     pub gate: Gatekeeper,
     pub metrics: PrometheusHandle,
+    /// The promotion snapshot carts are priced with.
+    pub promotions: crate::checkout::cache::PromotionCache,
     pub ready: AtomicBool,
 }
 

@@ -106,7 +106,7 @@ pub trait PromotionStore: Send + Sync {
     async fn list_promotions(&self, status: Option<&str>, page: &PageRequest) -> Result<Page<StoredPromotion>>;
     /// Every promotion (for the pricing snapshot).
     async fn all_promotions(&self) -> Result<Vec<StoredPromotion>>;
-    /// Changes whenever any promotion changes (count, latest update), so a
+    /// Changes whenever any promotion changes (count, sum of versions), so a
     /// node knows when to rebuild its snapshot.
     async fn promotions_stamp(&self) -> Result<(i64, i64)>;
 
@@ -116,6 +116,7 @@ pub trait PromotionStore: Send + Sync {
     /// no trace and does not stop the others.
     async fn commit_checkouts(&self, checkouts: &[NewCheckout]) -> Result<Vec<CheckoutOutcome>>;
     async fn get_checkout(&self, order_id: &str) -> Result<Option<StoredCheckout>>;
+    async fn checkout_by_key(&self, idempotency_key: &str) -> Result<Option<StoredCheckout>>;
     /// Gives counters back once per return id; false if it was given before.
     async fn return_counters(&self, r: &CounterReturn) -> Result<bool>;
     /// What was given back for an order so far.

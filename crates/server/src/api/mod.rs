@@ -1,12 +1,14 @@
 //! The admin API (`/api/v1`), system routes and the router.
 
 pub mod audit;
+pub mod carts;
 pub mod extract;
 pub mod keys;
 pub mod openapi;
 pub mod orders;
 pub mod products;
 pub mod profiles;
+pub mod promotions;
 pub mod system;
 
 use crate::error::ApiError;
@@ -25,6 +27,8 @@ pub fn router(state: AppState) -> Router {
         .merge(profiles::routes())
         .merge(orders::routes())
         .merge(products::routes())
+        .merge(promotions::routes())
+        .merge(carts::routes())
         .merge(keys::routes())
         .merge(audit::routes())
         .merge(system::routes())

@@ -12,6 +12,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::ingest;
 use crate::state::AppState;
 use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use beacon_core::message::{self, Envelope, MessageKind, parse_time};
@@ -154,13 +156,59 @@ fn order_message(order: &Map<String, Value>) -> Result<String, beacon_core::Erro
     Ok(msg.to_string())
 }
 
+/// The log record of one order posted in the API's order shape, checked
+/// as ingest checks an `Order Completed` event.
+pub(crate) fn order_record(
+    order: &Map<String, Value>,
+    received_at: chrono::DateTime<Utc>,
+) -> Result<beacon_store::NewLogRecord, beacon_core::Error> {
+    let env = Envelope {
+        received_at,
+        sent_at: None,
+        kind: Some(MessageKind::Track),
+        generated_id: &ingest::fallback_message_id,
+    };
+    let text = order_message(order)?;
+    let raw = serde_json::value::RawValue::from_string(text)
+        .map_err(|e| beacon_core::Error::new(ErrorCode::InvalidOrder, format!("the order cannot be written: {e}")))?;
+    let m = message::validate(&raw, &env).map_err(|mut e| {
+        // name the fields as they were posted here, not as the Segment message has them
+        e.message = match e.code {
+            ErrorCode::MissingIdentity => "user_id or anonymous_id is required".into(),
+            ErrorCode::InvalidTimestamp => e.message.replacen("timestamp", "placed_at", 1),
+            _ => e.message.replace("userId", "user_id").replace("anonymousId", "anonymous_id"),
+        };
+        e
+    })?;
+    Ok(ingest::record(ORDERS_SOURCE, m, received_at))
+}
+
+/// Records orders placed elsewhere (`{"order_id", "products", …}` or
+/// `{"orders": […]}`), or places one from a cart (`{"lines": […], …}` with
+/// an `Idempotency-Key` header: priced, limits taken, then recorded).
 async fn create(
     _: Authorized<ManageData>,
     State(state): State<AppState>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<CreateBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let orders = match body {
         CreateBody::Many { orders } => orders,
+        CreateBody::One(cart) if cart.contains_key("lines") => {
+            let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidParameter,
+                    "placing an order from a cart needs an Idempotency-Key header",
+                )
+            })?;
+            let placed = crate::checkout::commit::place(&state, key.trim(), cart).await?;
+            let status = if placed.replayed { StatusCode::OK } else { StatusCode::CREATED };
+            let mut resp = (status, Json(placed.body)).into_response();
+            if placed.replayed {
+                resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            }
+            return Ok(resp);
+        }
         CreateBody::One(one) => vec![one],
     };
     if orders.len() > MAX_ORDERS {
@@ -169,28 +217,8 @@ async fn create(
     let received_at = Utc::now();
     let (mut accepted, mut rejected) = (Vec::new(), Vec::new());
     for (index, order) in orders.iter().enumerate() {
-        let env = Envelope {
-            received_at,
-            sent_at: None,
-            kind: Some(MessageKind::Track),
-            generated_id: &ingest::fallback_message_id,
-        };
-        let checked = order_message(order).and_then(|text| {
-            let raw = serde_json::value::RawValue::from_string(text).map_err(|e| {
-                beacon_core::Error::new(ErrorCode::InvalidOrder, format!("the order cannot be written: {e}"))
-            })?;
-            message::validate(&raw, &env).map_err(|mut e| {
-                // name the fields as they were posted here, not as the Segment message has them
-                e.message = match e.code {
-                    ErrorCode::MissingIdentity => "user_id or anonymous_id is required".into(),
-                    ErrorCode::InvalidTimestamp => e.message.replacen("timestamp", "placed_at", 1),
-                    _ => e.message.replace("userId", "user_id").replace("anonymousId", "anonymous_id"),
-                };
-                e
-            })
-        });
-        match checked {
-            Ok(m) => accepted.push(ingest::record(ORDERS_SOURCE, m, received_at)),
+        match order_record(order, received_at) {
+            Ok(r) => accepted.push(r),
             Err(e) => rejected.push(json!({"index": index, "code": e.code.as_str(), "message": e.message})),
         }
     }
@@ -202,7 +230,7 @@ async fn create(
     if n > 0 {
         ingest::write(&state, accepted).await?;
     }
-    Ok(Json(json!({"accepted": n, "rejected": rejected})))
+    Ok(Json(json!({"accepted": n, "rejected": rejected})).into_response())
 }
 
 #[derive(Deserialize)]

@@ -151,6 +151,25 @@ impl SqlStore {
         Ok(true)
     }
 
+    pub(crate) async fn get_products_impl(&self, keys: &[String]) -> Result<Vec<StoredProduct>> {
+        let mut out = Vec::new();
+        for part in keys.chunks(300) {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM products WHERE product_id IN ({}) OR sku IN ({})",
+                list(self.dialect, part.len()),
+                shifted(self.dialect, part.len(), part.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for v in part.iter().chain(part) {
+                q = q.bind(v.as_str());
+            }
+            for row in q.fetch_all(&self.pool).await.map_err(backend)? {
+                out.push(decode(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
     pub(crate) async fn get_product_impl(&self, id: &str) -> Result<Option<StoredProduct>> {
         let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM products WHERE product_id = $1")))
             .bind(id)

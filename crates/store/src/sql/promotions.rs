@@ -261,11 +261,11 @@ impl PromotionStore for SqlStore {
     }
 
     async fn promotions_stamp(&self) -> Result<(i64, i64)> {
-        let row = sqlx::query("SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS at FROM promotions")
+        let row = sqlx::query("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS v FROM promotions")
             .fetch_one(&self.pool)
             .await
             .map_err(backend)?;
-        Ok((row.try_get("n").map_err(backend)?, row.try_get("at").map_err(backend)?))
+        Ok((row.try_get("n").map_err(backend)?, row.try_get("v").map_err(backend)?))
     }
 
     async fn counters(&self, keys: &[String]) -> Result<HashMap<String, i64>> {
@@ -304,6 +304,13 @@ impl PromotionStore for SqlStore {
     async fn get_checkout(&self, order_id: &str) -> Result<Option<StoredCheckout>> {
         let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE order_id = $1");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(order_id).fetch_optional(&self.pool).await.map_err(backend)?;
+        row.as_ref().map(decode_checkout).transpose()
+    }
+
+    async fn checkout_by_key(&self, idempotency_key: &str) -> Result<Option<StoredCheckout>> {
+        let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE idempotency_key = $1");
+        let row =
+            sqlx::query(AssertSqlSafe(sql)).bind(idempotency_key).fetch_optional(&self.pool).await.map_err(backend)?;
         row.as_ref().map(decode_checkout).transpose()
     }
 

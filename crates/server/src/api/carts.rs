@@ -1,0 +1,30 @@
+//! `POST /api/v1/carts/price`: a dry run of the engine for a shopper, with
+//! the explanation. Placing the order is `POST /api/v1/orders` with the same
+//! body and an `Idempotency-Key` (`checkout::commit`).
+
+use super::extract::Json as JsonBody;
+use crate::auth::{Authorized, Read};
+use crate::checkout::{CartRequest, prepare, preview_time};
+use crate::error::ApiResult;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/carts/price", post(price))
+}
+
+async fn price(
+    _: Authorized<Read>,
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<CartRequest>,
+) -> ApiResult<Json<Value>> {
+    let now = preview_time(&req)?;
+    let prep = prepare(&state, &req, now).await?;
+    let mut out = prep.price().to_json();
+    out["profile_id"] = json!(prep.profile.as_ref().map(|p| p.id));
+    out["priced_at"] = json!(now);
+    Ok(Json(out))
+}

@@ -1,0 +1,242 @@
+//! Committing an order: price at commit time, take from every limit's
+//! counters atomically with the order's checkout record, then write the
+//! `Order Completed` event to the log (one order per `order_id`, as every
+//! other order).
+//!
+//! All or nothing: a counter that cannot take its amount rolls the whole
+//! checkout back; the cart is then priced again with the counters as they
+//! are, so an automatic promotion that ran out is left out, while a coupon
+//! the shopper presented that can no longer be used refuses the order
+//! (`coupon_rejected`), as does a total other than `expected_total`
+//! (`price_changed`). The same `Idempotency-Key` answers the first result
+//! again, however the promotions changed since.
+
+use super::{CartRequest, Prepared, prepare};
+use crate::error::{ApiError, ApiResult};
+use crate::ingest;
+use crate::state::AppState;
+use beacon_core::money::parse_minor;
+use beacon_core::{ErrorCode, IdentityKind, Money};
+use beacon_pricing::Priced;
+use beacon_store::{CheckoutOutcome, CounterTake, NewCheckout};
+use chrono::Utc;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+/// Attempts when counters move between pricing and committing.
+const ATTEMPTS: usize = 3;
+
+fn conflict(code: ErrorCode, message: impl Into<String>) -> ApiError {
+    ApiError::new(code, message)
+}
+
+/// An order as committed: whether it is a replay, and the answer.
+pub struct Placed {
+    pub replayed: bool,
+    pub body: Value,
+}
+
+pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Value>) -> ApiResult<Placed> {
+    if idempotency_key.is_empty() || idempotency_key.len() > 200 || idempotency_key.chars().any(char::is_control) {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "Idempotency-Key must be 1 to 200 characters"));
+    }
+    let request_hash = hex::encode(Sha256::digest(Value::Object(body.clone()).to_string().as_bytes()));
+    let promotions = state.store.promotions();
+    if let Some(done) = promotions.checkout_by_key(idempotency_key).await? {
+        return replay(state, done, &request_hash).await;
+    }
+    let req: CartRequest = serde_json::from_value(Value::Object(body))
+        .map_err(|e| ApiError::new(ErrorCode::InvalidCart, format!("order: {e}")))?;
+    if req.now.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidCart,
+            "now is for previews (POST /api/v1/carts/price); an order is priced when it is placed",
+        ));
+    }
+    let order_id = req.order_id.clone().unwrap_or_else(|| format!("ord_{}", uuid::Uuid::now_v7().simple()));
+    if order_id.trim().is_empty() || order_id.len() > 100 || order_id.chars().any(char::is_control) {
+        return Err(ApiError::new(ErrorCode::InvalidCart, "order_id must be 1 to 100 characters"));
+    }
+    for _ in 0..ATTEMPTS {
+        let prep = prepare(state, &req, Utc::now()).await?;
+        let priced = prep.price();
+        check(&req, &prep, &priced)?;
+        let order = order_fields(&req, &prep, &priced, &order_id);
+        // checked before anything is taken: an order the log would refuse takes nothing
+        let record = crate::api::orders::order_record(&order, prep.now)?;
+        let result = json!({
+            "order_id": order_id,
+            "placed_at": prep.now,
+            "profile_id": prep.profile.as_ref().map(|p| p.id),
+            "pricing": priced.to_json(),
+            "order": order,
+        });
+        let checkout = NewCheckout {
+            idempotency_key: idempotency_key.to_string(),
+            order_id: order_id.clone(),
+            request_hash: request_hash.clone(),
+            profile_id: prep.profile.as_ref().map(|p| p.id.to_string()),
+            takes: takes(&prep, &priced),
+            result,
+            at: prep.now,
+        };
+        let outcome = promotions.commit_checkouts(std::slice::from_ref(&checkout)).await?.pop();
+        match outcome {
+            Some(CheckoutOutcome::Committed(c)) => {
+                ingest::write(state, vec![record]).await?;
+                metrics::counter!("beacon_checkouts_total", "outcome" => "committed").increment(1);
+                return Ok(Placed { replayed: false, body: c.result });
+            }
+            Some(CheckoutOutcome::Existing(c)) => return replay(state, c, &request_hash).await,
+            Some(CheckoutOutcome::OrderTaken) => {
+                return Err(conflict(ErrorCode::Conflict, format!("order {order_id:?} was placed already")));
+            }
+            Some(CheckoutOutcome::LimitReached { .. }) | None => {
+                metrics::counter!("beacon_checkouts_total", "outcome" => "limit_raced").increment(1);
+            }
+        }
+    }
+    Err(conflict(ErrorCode::Conflict, "promotion limits kept changing while the order was placed; retry"))
+}
+
+/// The first answer again, and its order event (the log keeps one per order id).
+async fn replay(state: &AppState, done: beacon_store::StoredCheckout, request_hash: &str) -> ApiResult<Placed> {
+    if done.request_hash != request_hash {
+        return Err(ApiError::new(
+            ErrorCode::IdempotencyKeyReused,
+            "this Idempotency-Key was used for another request",
+        ));
+    }
+    if let Some(order) = done.result.get("order").and_then(Value::as_object) {
+        // the first attempt may have stopped between its commit and its event
+        ingest::write(state, vec![crate::api::orders::order_record(order, done.created_at)?]).await?;
+    }
+    metrics::counter!("beacon_checkouts_total", "outcome" => "replayed").increment(1);
+    Ok(Placed { replayed: true, body: done.result })
+}
+
+/// Refuses an order whose presented coupon did not apply, or whose total is
+/// not the one expected.
+fn check(req: &CartRequest, prep: &Prepared, priced: &Priced) -> ApiResult<()> {
+    let applied_code = |code: &str| {
+        priced
+            .applied
+            .iter()
+            .any(|a| prep.snapshot.promotions().iter().any(|p| p.id == a.id && p.coupon.as_deref() == Some(code)))
+    };
+    for code in &prep.cart.coupons {
+        if applied_code(code) {
+            continue;
+        }
+        let json = priced.to_json();
+        let reason = json["rejected"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| {
+                r["id"] == code.as_str()
+                    || prep
+                        .snapshot
+                        .promotions()
+                        .iter()
+                        .any(|p| r["id"] == p.id.as_str() && p.coupon.as_deref() == Some(code))
+            })
+            .map(|r| r["reason"].clone())
+            .unwrap_or_else(|| json!({"code": "no_discount"}));
+        return Err(ApiError::new(
+            ErrorCode::CouponRejected,
+            format!("coupon {code} cannot be used: {}", reason["code"].as_str().unwrap_or("rejected")),
+        )
+        .with_details(json!({"coupon": code, "reason": reason})));
+    }
+    if let Some(expected) = &req.expected_total {
+        let want = parse_minor(expected, priced.currency.exponent)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidCart, format!("expected_total: {e}")))?;
+        if want != priced.total {
+            let m = |minor| Money { minor, currency: priced.currency }.to_decimal_string();
+            return Err(ApiError::new(
+                ErrorCode::PriceChanged,
+                format!("the order costs {} now, not {}", m(priced.total), m(want)),
+            )
+            .with_details(json!({"expected_total": m(want), "total": m(priced.total), "pricing": priced.to_json()})));
+        }
+    }
+    Ok(())
+}
+
+/// Every counter each applied promotion takes from (one per identity for
+/// limits per identity, each bounded by the limit).
+fn takes(prep: &Prepared, priced: &Priced) -> Vec<CounterTake> {
+    let mut out = Vec::new();
+    for t in &priced.takes {
+        for key in prep.keys.get(&(t.promotion.clone(), t.limit)).into_iter().flatten() {
+            out.push(CounterTake { key: key.clone(), amount: t.amount, max: t.max });
+        }
+    }
+    out
+}
+
+/// The order in the shape `POST /api/v1/orders` records (an `Order
+/// Completed` event): the engine's total and discount, the lines at their
+/// unit prices.
+fn order_fields(req: &CartRequest, prep: &Prepared, priced: &Priced, order_id: &str) -> Map<String, Value> {
+    let m = |minor| Money { minor, currency: priced.currency }.to_decimal_string();
+    let held = |kind| {
+        prep.profile.as_ref().and_then(|p| p.identities.iter().find(|i| i.kind == kind)).map(|i| i.value.clone())
+    };
+    let user_id = req.user_id.clone().or_else(|| held(IdentityKind::UserId));
+    let anonymous_id = req.anonymous_id.clone().or_else(|| held(IdentityKind::AnonymousId));
+    let mut o = Map::new();
+    o.insert("order_id".into(), json!(order_id));
+    match (user_id, anonymous_id) {
+        (Some(u), a) => {
+            o.insert("user_id".into(), json!(u));
+            if let Some(a) = a {
+                o.insert("anonymous_id".into(), json!(a));
+            }
+        }
+        (None, Some(a)) => {
+            o.insert("anonymous_id".into(), json!(a));
+        }
+        // a buyer known only by email or phone: those link the order to them
+        (None, None) => {
+            o.insert("anonymous_id".into(), json!(format!("order:{order_id}")));
+        }
+    }
+    for (k, v) in [("email", &req.email), ("phone", &req.phone)] {
+        if let Some(v) = v {
+            o.insert(k.into(), json!(v));
+        }
+    }
+    o.insert("placed_at".into(), json!(prep.now));
+    o.insert("currency".into(), json!(priced.currency.code()));
+    o.insert("total".into(), json!(m(priced.total)));
+    o.insert("discount".into(), json!(m(priced.discount)));
+    let codes: Vec<&str> = prep
+        .snapshot
+        .promotions()
+        .iter()
+        .filter(|p| priced.applied.iter().any(|a| a.id == p.id))
+        .filter_map(|p| p.coupon.as_deref())
+        .collect();
+    if !codes.is_empty() {
+        o.insert("coupon".into(), json!(codes.join(",")));
+    }
+    let products: Vec<Value> = prep
+        .cart
+        .lines
+        .iter()
+        .zip(&prep.lines)
+        .map(|(l, ordered)| {
+            let mut p = json!({"product_id": ordered.product_id, "price": m(l.unit_price), "quantity": l.quantity});
+            for (k, v) in [("sku", &ordered.sku), ("name", &ordered.name), ("category", &ordered.category)] {
+                if let Some(v) = v {
+                    p[k] = json!(v);
+                }
+            }
+            p
+        })
+        .collect();
+    o.insert("products".into(), Value::Array(products));
+    o
+}

@@ -1,0 +1,267 @@
+//! Pricing carts for shoppers and committing their orders: the I/O around
+//! the pure engine (`beacon-pricing`).
+//!
+//! [`prepare`] turns a request into the engine's inputs: the buyer (a
+//! profile by id or by identity: member tier, tags, orders, identities for
+//! limits), the lines completed from the catalog, the promotion snapshot
+//! ([`cache::PromotionCache`]) and how much of each candidate promotion's
+//! limits is used. [`commit`] prices again at commit time and takes from
+//! the counters atomically.
+
+pub mod cache;
+pub mod commit;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use beacon_core::message::parse_time;
+use beacon_core::profile::Profile;
+use beacon_core::{ErrorCode, Identity, IdentityKind};
+use beacon_pricing::cart::{CartSpec, Customer, LineSpec};
+use beacon_pricing::limits::{Subject, counter_keys};
+use beacon_pricing::{Cart, Priced, Snapshot};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A cart to price or to order, as the API takes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartRequest {
+    /// The buyer: a profile id, or any of its identities.
+    #[serde(default)]
+    pub profile_id: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub anonymous_id: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    pub lines: Vec<LineRequest>,
+    #[serde(default)]
+    pub coupons: Vec<String>,
+    /// The store it is bought in (for limits per store).
+    #[serde(default)]
+    pub store: Option<String>,
+    /// Price as of this time (previews only; orders are priced now).
+    #[serde(default)]
+    pub now: Option<String>,
+    /// Orders only: the order's id (generated if absent).
+    #[serde(default)]
+    pub order_id: Option<String>,
+    /// Orders only: refuse the order (`price_changed`) unless it costs this.
+    #[serde(default)]
+    pub expected_total: Option<String>,
+}
+
+/// A line: a catalog product by id or SKU; the rest is read from the
+/// catalog unless given (a product not in the catalog needs its price).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineRequest {
+    #[serde(default)]
+    pub product_id: Option<String>,
+    #[serde(default)]
+    pub sku: Option<String>,
+    #[serde(default = "one")]
+    pub quantity: i64,
+    #[serde(default)]
+    pub price: Option<Value>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub brand: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// One line as ordered: what the order event records.
+#[derive(Debug, Clone)]
+pub struct OrderLine {
+    pub product_id: String,
+    pub sku: Option<String>,
+    pub name: Option<String>,
+    pub category: Option<String>,
+}
+
+/// The engine's inputs for one request.
+pub struct Prepared {
+    pub cart: Cart,
+    pub snapshot: Arc<Snapshot>,
+    pub profile: Option<Profile>,
+    /// The identities the request named.
+    pub identities: Vec<Identity>,
+    pub lines: Vec<OrderLine>,
+    /// The counters of each (promotion, limit) of the candidates.
+    pub keys: HashMap<(String, usize), Vec<String>>,
+    pub now: DateTime<Utc>,
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::InvalidCart, message)
+}
+
+/// Most lines a cart sent to the API may have.
+pub const MAX_LINES: usize = 500;
+
+async fn buyer(state: &AppState, req: &CartRequest) -> ApiResult<(Option<Profile>, Vec<Identity>)> {
+    let opts = &state.rules.identity.normalize;
+    let mut identities = Vec::new();
+    for (kind, value) in [
+        (IdentityKind::UserId, &req.user_id),
+        (IdentityKind::AnonymousId, &req.anonymous_id),
+        (IdentityKind::Email, &req.email),
+        (IdentityKind::Phone, &req.phone),
+    ] {
+        if let Some(v) = value {
+            identities.push(Identity::parse(kind, v, opts)?);
+        }
+    }
+    if let Some(id) = &req.profile_id {
+        let id = crate::api::profiles::parse_profile_id(id)?;
+        let profile =
+            state.store.get_profile(id).await?.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such profile"))?;
+        return Ok((Some(profile), identities));
+    }
+    for identity in &identities {
+        if let Some(p) = state.store.find_profiles(identity).await?.into_iter().next() {
+            return Ok((Some(p), identities));
+        }
+    }
+    Ok((None, identities))
+}
+
+/// What promotions may require of the buyer, from the profile: member tier
+/// (trait `tier`), tags (trait `tags`), orders placed.
+fn customer(profile: Option<&Profile>) -> Customer {
+    let Some(p) = profile else { return Customer::default() };
+    Customer {
+        tier: p.traits.get("tier").and_then(Value::as_str).map(str::to_string),
+        tags: p
+            .traits
+            .get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str().map(str::to_string))
+            .collect(),
+        orders: p.orders.order_count,
+    }
+}
+
+async fn lines(state: &AppState, req: &CartRequest) -> ApiResult<(Vec<LineSpec>, Vec<OrderLine>)> {
+    if req.lines.len() > MAX_LINES {
+        return Err(invalid(format!("at most {MAX_LINES} lines")));
+    }
+    let keys: Vec<String> =
+        req.lines.iter().filter_map(|l| l.product_id.clone().or_else(|| l.sku.clone())).collect::<Vec<_>>();
+    let found = if keys.is_empty() { Vec::new() } else { state.store.get_products(&keys).await? };
+    let mut by_key = HashMap::new();
+    for p in &found {
+        by_key.insert(p.product.product_id.as_str(), &p.product);
+        if let Some(sku) = &p.product.sku {
+            by_key.entry(sku.as_str()).or_insert(&p.product);
+        }
+    }
+    let mut specs = Vec::with_capacity(req.lines.len());
+    let mut ordered = Vec::with_capacity(req.lines.len());
+    for (i, l) in req.lines.iter().enumerate() {
+        let key = l
+            .product_id
+            .as_deref()
+            .or(l.sku.as_deref())
+            .ok_or_else(|| invalid(format!("lines[{i}] needs a product_id or sku")))?;
+        let product = by_key.get(key).copied();
+        let price = match (&l.price, product) {
+            (Some(p), _) => p.clone(),
+            (None, Some(p)) => Value::from(p.price.to_decimal_string()),
+            (None, None) => {
+                return Err(invalid(format!("lines[{i}]: {key:?} is not in the catalog; send its price")));
+            }
+        };
+        let category = l.category.clone().or_else(|| product.map(|p| p.category.join("/")));
+        let spec = LineSpec {
+            product_id: product.map_or_else(|| key.to_string(), |p| p.product_id.clone()),
+            sku: l.sku.clone().or_else(|| product.and_then(|p| p.sku.clone())),
+            category: category.clone(),
+            brand: l.brand.clone().or_else(|| product.and_then(|p| p.brand.clone())),
+            tags: l.tags.clone().or_else(|| product.map(|p| p.tags.clone())).unwrap_or_default(),
+            price,
+            quantity: l.quantity,
+        };
+        ordered.push(OrderLine {
+            product_id: spec.product_id.clone(),
+            sku: spec.sku.clone(),
+            name: l.name.clone().or_else(|| product.map(|p| p.name.clone())),
+            category,
+        });
+        specs.push(spec);
+    }
+    Ok((specs, ordered))
+}
+
+/// Reads everything the engine needs for `req`.
+pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) -> ApiResult<Prepared> {
+    let (profile, identities) = buyer(state, req).await?;
+    let (line_specs, ordered) = lines(state, req).await?;
+    let spec = CartSpec {
+        currency: req.currency.clone(),
+        lines: line_specs,
+        customer: customer(profile.as_ref()),
+        coupons: req.coupons.clone(),
+        store: req.store.clone(),
+    };
+    let shop_currency = state.rules.currency;
+    let mut cart = spec.compile(shop_currency)?;
+    let held = profile.as_ref().map_or(&identities, |p| &p.identities);
+    cart.who = Subject {
+        profile: profile.as_ref().map(|p| p.id.to_string()),
+        identities: held.iter().map(|i| format!("{}:{}", i.kind, i.value)).collect(),
+        store: req.store.clone(),
+    };
+    let snapshot = state.promotions.snapshot(state.store.as_ref(), shop_currency).await?;
+    let offset = state.settings.utc_offset_seconds();
+    let mut keys = HashMap::new();
+    for p in snapshot.candidates(&cart) {
+        for i in 0..p.limits.len() {
+            let coupon = p.coupon.as_deref();
+            keys.insert((p.id.clone(), i), counter_keys(p, i, &cart.who, coupon, now, offset));
+        }
+    }
+    if !keys.is_empty() {
+        let all: Vec<String> = keys.values().flatten().cloned().collect();
+        let used = state.store.promotions().counters(&all).await?;
+        for (limit, names) in &keys {
+            let most = names.iter().filter_map(|k| used.get(k)).copied().max().unwrap_or(0);
+            if most > 0 {
+                cart.usage.0.insert(limit.clone(), most);
+            }
+        }
+    }
+    Ok(Prepared { cart, snapshot, profile, identities, lines: ordered, keys, now })
+}
+
+/// The `now` a preview asks for, else the clock's.
+pub fn preview_time(req: &CartRequest) -> ApiResult<DateTime<Utc>> {
+    match &req.now {
+        Some(t) => Ok(parse_time(t, "now")?),
+        None => Ok(Utc::now()),
+    }
+}
+
+impl Prepared {
+    pub fn price(&self) -> Priced {
+        beacon_pricing::price_with(&self.cart, &self.snapshot, self.now)
+    }
+}

@@ -1,0 +1,241 @@
+//! Promotions over HTTP on both stores: the lifecycle and its audit, carts
+//! priced for a shopper, orders placed with limits taken atomically and
+//! idempotently, and no over-redemption under 1,000 concurrent orders.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::{ADMIN, TestApp, VIEWER};
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+async fn place(app: &TestApp, key: &str, body: Value) -> (StatusCode, Value, bool) {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/orders")
+        .header("authorization", format!("Bearer {ADMIN}"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", key)
+        .body(Body::from(body.to_string()))
+        .expect("request");
+    let (s, v, h) = app.request(req).await;
+    (s, v, h.get("idempotent-replayed").is_some())
+}
+
+async fn promo(app: &TestApp, spec: Value) {
+    let (s, v) = app.send(Method::POST, "/api/v1/promotions", ADMIN, spec).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
+
+async fn price(app: &TestApp, cart: Value) -> Value {
+    let (s, v) = app.send(Method::POST, "/api/v1/carts/price", ADMIN, cart).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+fn codes(v: &Value, key: &str) -> Vec<(String, String)> {
+    v[key]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| {
+            let code = x["reason"]["code"].as_str().or(x["amount"].as_str()).unwrap_or("");
+            (x["id"].as_str().unwrap_or("").to_string(), code.to_string())
+        })
+        .collect()
+}
+
+fn s(x: &str) -> String {
+    x.to_string()
+}
+
+async fn the_lifecycle_is_enforced_and_audited(app: &TestApp) {
+    let spec = json!({"id": "m", "name": "满100减20", "reward": {"type": "tiers", "tiers": [{"min": "100", "amount_off": "20"}]}});
+    let (s1, v) = app.send(Method::POST, "/api/v1/promotions", VIEWER, spec.clone()).await;
+    assert_eq!((s1, v["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    let (s1, v) = app
+        .send(
+            Method::POST,
+            "/api/v1/promotions",
+            ADMIN,
+            json!({"id": "x", "name": "x", "reward": {"type": "amount_off", "amount": "-1"}}),
+        )
+        .await;
+    assert_eq!((s1, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_promotion")), "{v}");
+    promo(app, spec.clone()).await;
+    let (s1, v) = app.send(Method::POST, "/api/v1/promotions", ADMIN, spec).await;
+    assert_eq!(s1, StatusCode::CONFLICT, "{v}");
+    let cart = json!({"lines": [{"product_id": "a", "price": "120.00"}]});
+    assert_eq!(codes(&price(app, cart.clone()).await, "rejected"), [(s("m"), s("inactive"))], "a draft does not apply");
+
+    let (s1, v) = app.send(Method::POST, "/api/v1/promotions/m/activate", ADMIN, json!({})).await;
+    assert_eq!((s1, v["status"].as_str(), v["version"].as_i64()), (StatusCode::OK, Some("active"), Some(2)), "{v}");
+    assert_eq!(codes(&price(app, cart.clone()).await, "applied"), [(s("m"), s("20.00"))]);
+    let (s1, v) = app.send(Method::POST, "/api/v1/promotions/m/activate", ADMIN, json!({})).await;
+    assert_eq!((s1, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")));
+    app.send(Method::POST, "/api/v1/promotions/m/pause", ADMIN, json!({})).await;
+    assert_eq!(codes(&price(app, cart.clone()).await, "rejected"), [(s("m"), s("inactive"))]);
+    app.send(Method::POST, "/api/v1/promotions/m/resume", ADMIN, json!({})).await;
+    // an edit keeps the status; a stale version is refused
+    let edit = json!({"name": "满100减30", "reward": {"type": "tiers", "tiers": [{"min": "100", "amount_off": "30"}]}});
+    let (s1, v) = app.send(Method::PUT, "/api/v1/promotions/m?if_version=2", ADMIN, edit.clone()).await;
+    assert_eq!(s1, StatusCode::CONFLICT, "{v}");
+    let (s1, v) = app.send(Method::PUT, "/api/v1/promotions/m", ADMIN, edit).await;
+    assert_eq!((s1, v["status"].as_str()), (StatusCode::OK, Some("active")), "{v}");
+    assert_eq!(codes(&price(app, cart.clone()).await, "applied"), [(s("m"), s("30.00"))]);
+    app.send(Method::POST, "/api/v1/promotions/m/end", ADMIN, json!({})).await;
+    let (s1, _) = app.send(Method::POST, "/api/v1/promotions/m/resume", ADMIN, json!({})).await;
+    assert_eq!(s1, StatusCode::CONFLICT);
+    let (_, audit) = app.get("/api/v1/audit?target=promotion:m", ADMIN).await;
+    let actions: Vec<&str> =
+        audit["items"].as_array().into_iter().flatten().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "promotion.ended",
+            "promotion.update",
+            "promotion.active",
+            "promotion.paused",
+            "promotion.active",
+            "promotion.create"
+        ],
+        "{audit}"
+    );
+    let (_, list) = app.get("/api/v1/promotions?status=ended", VIEWER).await;
+    assert_eq!(list["items"][0]["id"], "m", "{list}");
+}
+
+async fn carts_are_priced_for_the_shopper_from_the_catalog(app: &TestApp) {
+    app.send(
+        Method::POST,
+        "/api/v1/products",
+        ADMIN,
+        json!({"product_id": "tea-1", "name": "龙井", "category": "茶叶/绿茶", "price": "298.00"}),
+    )
+    .await;
+    let (st, v) =
+        app.ingest("/v1/identify", r#"{"userId": "u-gold", "traits": {"tier": "gold", "phone": "13800138000"}}"#).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    app.settle().await;
+    promo(
+        app,
+        json!({"id": "member", "name": "金卡会员价", "status": "active", "target": {"categories": ["茶叶"]},
+        "eligibility": {"tiers": ["gold"]}, "reward": {"type": "special_price", "price": "268.00"}}),
+    )
+    .await;
+    let v = price(app, json!({"user_id": "u-gold", "lines": [{"product_id": "tea-1", "quantity": 2}]})).await;
+    assert_eq!((v["subtotal"].as_str(), v["total"].as_str()), (Some("596.00"), Some("536.00")), "{v}");
+    assert!(v["profile_id"].is_string(), "{v}");
+    let v = price(app, json!({"user_id": "someone-else", "lines": [{"product_id": "tea-1"}]})).await;
+    assert_eq!(codes(&v, "rejected"), [(s("member"), s("customer_not_eligible"))]);
+    let (st, v) =
+        app.send(Method::POST, "/api/v1/carts/price", ADMIN, json!({"lines": [{"product_id": "nope"}]})).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_cart")), "{v}");
+    let (st, _) = app.send(Method::POST, "/api/v1/carts/price", ADMIN, json!({"lines": [], "colour": "red"})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    // a preview at another time
+    promo(
+        app,
+        json!({"id": "later", "name": "双12", "status": "active", "starts_at": "2026-12-12T00:00:00Z",
+        "reward": {"type": "amount_off", "amount": "12"}}),
+    )
+    .await;
+    let v = price(app, json!({"lines": [{"product_id": "tea-1"}], "now": "2026-12-12T08:00:00Z"})).await;
+    assert_eq!(codes(&v, "applied"), [(s("later"), s("12.00"))], "{v}");
+}
+
+async fn orders_take_limits_once_and_replay(app: &TestApp) {
+    promo(
+        app,
+        json!({"id": "c2", "name": "两张券", "status": "active", "coupon": "TWO",
+        "reward": {"type": "amount_off", "amount": "5"}, "limits": [{"counter": "redemptions", "limit": 2}]}),
+    )
+    .await;
+    let order = |n: u32| {
+        json!({"user_id": format!("u{n}"), "order_id": format!("o{n}"), "coupons": ["two"],
+        "lines": [{"product_id": "x", "price": "30.00", "quantity": 1}]})
+    };
+    let (st, v) = app.send(Method::POST, "/api/v1/orders", ADMIN, order(1)).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_parameter")), "no key: {v}");
+    let (st, first, replayed) = place(app, "k1", order(1)).await;
+    assert_eq!(
+        (st, first["pricing"]["total"].as_str(), replayed),
+        (StatusCode::CREATED, Some("25.00"), false),
+        "{first}"
+    );
+    let (st, again, replayed) = place(app, "k1", order(1)).await;
+    assert_eq!((st, replayed), (StatusCode::OK, true));
+    assert_eq!(again, first, "a retry answers the first result");
+    let (st, v, _) = place(app, "k1", order(9)).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused")));
+    let (st, v, _) = place(app, "k-other", order(1)).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "order o1 exists: {v}");
+    let mut wrong = order(2);
+    wrong["expected_total"] = json!("30.00");
+    let (st, v, _) = place(app, "k2", wrong).await;
+    assert_eq!(
+        (st, v["error"]["code"].as_str(), v["error"]["details"]["total"].as_str()),
+        (StatusCode::CONFLICT, Some("price_changed"), Some("25.00"))
+    );
+    assert_eq!(place(app, "k2b", order(2)).await.0, StatusCode::CREATED);
+    let (st, v, _) = place(app, "k3", order(3)).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("coupon_rejected")), "{v}");
+    assert_eq!(v["error"]["details"]["reason"]["code"], "usage_limit_reached", "{v}");
+    // the orders are recorded with the engine's figures, once
+    app.settle().await;
+    let (_, o) = app.get("/api/v1/orders/o1", ADMIN).await;
+    assert_eq!(
+        (o["total"].as_str(), o["discount"].as_str(), o["coupon"].as_str()),
+        (Some("25.00"), Some("5.00"), Some("TWO")),
+        "{o}"
+    );
+    let (_, list) = app.get("/api/v1/orders", ADMIN).await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(2), "{list}");
+}
+
+async fn a_thousand_concurrent_orders_never_over_redeem(app: &TestApp) {
+    promo(
+        app,
+        json!({"id": "hundred", "name": "100张", "status": "active", "coupon": "C100",
+        "reward": {"type": "amount_off", "amount": "1"}, "limits": [{"counter": "redemptions", "limit": 100}]}),
+    )
+    .await;
+    promo(
+        app,
+        json!({"id": "flash", "name": "秒杀", "status": "active", "target": {"products": ["fs"]},
+        "reward": {"type": "special_price", "price": "1.00"},
+        "limits": [{"counter": "units", "limit": 50}, {"counter": "units", "limit": 1, "scope": "identity"}]}),
+    )
+    .await;
+    let tries = (0..1000).map(|i| async move {
+        let body = json!({"user_id": format!("buyer-{i}"), "coupons": ["C100"],
+            "lines": [{"product_id": "x", "price": "9.00"}]});
+        place(app, &format!("c-{i}"), body).await.0
+    });
+    let statuses = join_all(tries).await;
+    let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+    assert_eq!((created, refused), (100, 900));
+    // flash sale: 1,000 attempts by 500 buyers (each twice) on 50 units, limit 1 each
+    let tries = (0..1000).map(|i| async move {
+        let body = json!({"user_id": format!("fan-{}", i % 500), "expected_total": "1.00",
+            "lines": [{"product_id": "fs", "price": "99.00"}]});
+        let (st, v, _) = place(app, &format!("f-{i}"), body).await;
+        (st, v["profile_id"].clone(), i % 500)
+    });
+    let outs = join_all(tries).await;
+    let mut winners: Vec<usize> = outs.iter().filter(|o| o.0 == StatusCode::CREATED).map(|o| o.2).collect();
+    assert_eq!(winners.len(), 50, "exactly the stock is sold");
+    winners.sort_unstable();
+    winners.dedup();
+    assert_eq!(winners.len(), 50, "nobody bought twice");
+    assert!(outs.iter().all(|o| o.0 == StatusCode::CREATED || o.0 == StatusCode::CONFLICT));
+}
+
+both_backends!(
+    the_lifecycle_is_enforced_and_audited,
+    carts_are_priced_for_the_shopper_from_the_catalog,
+    orders_take_limits_once_and_replay,
+    a_thousand_concurrent_orders_never_over_redeem,
+);
