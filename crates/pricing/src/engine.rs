@@ -152,7 +152,7 @@ fn takes(cart: &Cart, live: &[&Promotion], eval: &Eval) -> (Vec<Take>, Vec<(usiz
                 over.push((k, over_reason(l, used, needed)));
                 break;
             }
-            takes.push(Take { promotion: p.id.clone(), limit: i, amount: needed, max: l.limit });
+            takes.push(Take { promotion: p.id.clone(), limit: i, counter: l.counter, amount: needed, max: l.limit });
         }
     }
     (takes, over)

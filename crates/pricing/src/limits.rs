@@ -108,6 +108,20 @@ pub struct Subject {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Usage(pub HashMap<(String, usize), i64>);
 
+impl Counter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Counter::Redemptions => "redemptions",
+            Counter::Discount => "discount",
+            Counter::Units => "units",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Counter> {
+        [Counter::Redemptions, Counter::Discount, Counter::Units].into_iter().find(|c| c.as_str() == s)
+    }
+}
+
 impl Usage {
     pub fn used(&self, promotion: &str, limit: usize) -> i64 {
         self.0.get(&(promotion.to_string(), limit)).copied().unwrap_or(0)
@@ -119,6 +133,7 @@ impl Usage {
 pub struct Take {
     pub promotion: String,
     pub limit: usize,
+    pub counter: Counter,
     pub amount: i64,
     /// The most the counters may hold after it.
     pub max: i64,
@@ -164,4 +179,63 @@ pub(crate) fn lacks_subject(l: &Limit, who: &Subject, coupon: Option<&str>) -> b
         Scope::Identity => who.identities.is_empty(),
         Scope::Store => who.store.is_none(),
     }
+}
+
+/// One counter an order took from, as the commit recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taken {
+    pub key: String,
+    pub promotion: String,
+    pub counter: Counter,
+    pub amount: i64,
+}
+
+/// A line of the priced order: its quantity and what each promotion took off it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenLine {
+    pub quantity: i64,
+    /// (promotion id, discount on this line).
+    pub allocations: Vec<(String, i64)>,
+}
+
+/// What a refund or cancellation gives back to the counters an order took
+/// from. `whole`: the order is cancelled or refunded in full — everything
+/// not given back yet returns. Otherwise `refunded[i]` units of line `i`
+/// come back: the units of a flash sale's stock, and the refunded share of
+/// each discount budget (rounded down; the rest returns with the last
+/// refund); a redemption returns only with the whole order. Never more than
+/// was taken: `returned` is what earlier refunds gave back per key.
+pub fn give_back(
+    taken: &[Taken],
+    lines: &[TakenLine],
+    refunded: &[i64],
+    whole: bool,
+    returned: &HashMap<String, i64>,
+) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for t in taken {
+        let left = t.amount - returned.get(&t.key).copied().unwrap_or(0);
+        if left <= 0 {
+            continue;
+        }
+        let due = if whole {
+            left
+        } else {
+            let share =
+                |l: &TakenLine| l.allocations.iter().filter(|(p, _)| *p == t.promotion).map(|(_, a)| *a).sum::<i64>();
+            let back = lines.iter().zip(refunded).filter(|(l, _)| share(l) > 0).map(|(l, n)| {
+                let n = (*n).clamp(0, l.quantity);
+                match t.counter {
+                    Counter::Units => n,
+                    Counter::Discount => (i128::from(share(l)) * i128::from(n) / i128::from(l.quantity.max(1))) as i64,
+                    Counter::Redemptions => 0,
+                }
+            });
+            back.sum::<i64>().min(left)
+        };
+        if due > 0 {
+            out.push((t.key.clone(), due));
+        }
+    }
+    out
 }

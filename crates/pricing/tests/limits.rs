@@ -4,7 +4,7 @@
 mod common;
 
 use beacon_core::Currency;
-use beacon_pricing::limits::{Subject, counter_keys};
+use beacon_pricing::limits::{Counter, Subject, counter_keys};
 use beacon_pricing::{Cart, Take, price};
 use common::{applied, cart, now, promos, rejected};
 use serde_json::{Value, json};
@@ -31,7 +31,7 @@ fn a_redemption_limit_applies_until_reached_and_takes_one() {
     let c = cart(json!([["a", "", "50.00", 1]]));
     let p = priced(&with_usage(c.clone(), &[("r", 0, 99)]), specs.clone());
     assert_eq!(applied(&p.to_json()), [(s("r"), s("10.00"))]);
-    assert_eq!(p.takes, [Take { promotion: s("r"), limit: 0, amount: 1, max: 100 }]);
+    assert_eq!(p.takes, [Take { promotion: s("r"), limit: 0, counter: Counter::Redemptions, amount: 1, max: 100 }]);
     let p = priced(&with_usage(c, &[("r", 0, 100)]), specs);
     assert_eq!(p.total, 5000);
     assert_eq!(
@@ -61,7 +61,13 @@ fn a_budget_too_small_for_this_cart_leaves_the_promotion_out_and_prices_the_rest
     let c = with_usage(cart(json!([["a", "", "200.00", 1]])), &[("big", 0, 98_000)]);
     let p = priced(&c, specs);
     assert_eq!(applied(&p.to_json()), [(s("big"), s("20.00")), (s("small"), s("5.00"))]);
-    assert!(p.takes.contains(&Take { promotion: s("big"), limit: 0, amount: 2000, max: 100_000 }));
+    assert!(p.takes.contains(&Take {
+        promotion: s("big"),
+        limit: 0,
+        counter: Counter::Discount,
+        amount: 2000,
+        max: 100_000
+    }));
 }
 
 #[test]
@@ -130,4 +136,33 @@ fn limits_are_validated() {
         "limits": [{"counter": "discount", "limit": "1000.50", "period": "month", "scope": "identity"}]});
     let p = beacon_pricing::Spec::parse(&spec.to_string()).and_then(|s| s.compile(Currency::CNY));
     assert_eq!(p.map(|p| p.limits[0].limit).ok(), Some(100_050));
+}
+
+#[test]
+fn refunds_give_back_what_their_lines_took_and_never_more() {
+    use beacon_pricing::limits::{Taken, TakenLine, give_back};
+    use std::collections::HashMap;
+    let taken = vec![
+        Taken { key: s("fs|0|total|*"), promotion: s("fs"), counter: Counter::Units, amount: 3 },
+        Taken { key: s("fs|1|total|budget"), promotion: s("fs"), counter: Counter::Discount, amount: 1000 },
+        Taken { key: s("cp|0|total|*"), promotion: s("cp"), counter: Counter::Redemptions, amount: 1 },
+    ];
+    // line 0: 3 units at the flash price (10.00 off in all); line 1: the coupon's line
+    let lines = vec![
+        TakenLine { quantity: 3, allocations: vec![(s("fs"), 1000)] },
+        TakenLine { quantity: 1, allocations: vec![(s("cp"), 500)] },
+    ];
+    let none = HashMap::new();
+    // one of three flash units back: one unit of stock, a third of the budget (3.33), no redemption
+    let first = give_back(&taken, &lines, &[1, 0], false, &none);
+    assert_eq!(first, [(s("fs|0|total|*"), 1), (s("fs|1|total|budget"), 333)]);
+    // then the whole order: the rest, and the coupon's redemption
+    let returned: HashMap<String, i64> = first.into_iter().collect();
+    let rest = give_back(&taken, &lines, &[0, 0], true, &returned);
+    assert_eq!(rest, [(s("fs|0|total|*"), 2), (s("fs|1|total|budget"), 667), (s("cp|0|total|*"), 1)]);
+    // nothing is left to give back after that, whatever is refunded again
+    let all: HashMap<String, i64> = taken.iter().map(|t| (t.key.clone(), t.amount)).collect();
+    assert!(give_back(&taken, &lines, &[3, 1], true, &all).is_empty());
+    // refunding more units than the line had gives back only the line's
+    assert_eq!(give_back(&taken, &lines, &[9, 0], false, &none)[0], (s("fs|0|total|*"), 3));
 }

@@ -72,6 +72,8 @@ pub struct Running {
     stop: watch::Sender<bool>,
     writer: JoinHandle<()>,
     processor: Option<tokio::sync::oneshot::Receiver<()>>,
+    /// Gives back promotion limits of refunded orders (`checkout::returns`).
+    returns: JoinHandle<()>,
 }
 
 /// Starts the writer and processor on `store`; returns the state for the router.
@@ -101,6 +103,7 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
         )
     });
     let processor = processor.transpose().context("starting the processor thread")?;
+    let returns = tokio::spawn(checkout::returns::run(dyn_store.clone(), stop.subscribe()));
     let gate = auth::Gatekeeper::new(settings.security.admin_rate_per_second, settings.security.ingest_rate_per_second);
     let state = AppState::new(Inner {
         store: dyn_store,
@@ -112,7 +115,7 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
         promotions: checkout::cache::PromotionCache::new(),
         ready: true.into(),
     });
-    Ok(Running { state, store, stop, writer: writer_task, processor })
+    Ok(Running { state, store, stop, writer: writer_task, processor, returns })
 }
 
 impl Running {
@@ -123,7 +126,7 @@ impl Running {
     /// Drains: the writer flushes what it accepted, the processor catches up.
     pub async fn shutdown(self) {
         self.state.set_ready(false);
-        let Running { state, store, stop, writer, processor } = self;
+        let Running { state, store, stop, writer, processor, returns } = self;
         drop(state);
         // the writer ends when the last handle (held by the state) is gone
         let _ = writer.await;
@@ -131,6 +134,7 @@ impl Running {
         if let Some(processor) = processor {
             let _ = processor.await;
         }
+        let _ = returns.await;
         store.close().await;
     }
 }

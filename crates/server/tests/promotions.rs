@@ -238,4 +238,57 @@ both_backends!(
     carts_are_priced_for_the_shopper_from_the_catalog,
     orders_take_limits_once_and_replay,
     a_thousand_concurrent_orders_never_over_redeem,
+    refunds_and_cancellations_give_limits_back_once,
 );
+
+async fn used(app: &TestApp, promotion: &str) -> Vec<(String, i64)> {
+    let (_, v) = app.get(&format!("/api/v1/promotions/{promotion}/usage"), ADMIN).await;
+    v["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| (c["subject"].as_str().unwrap_or("").to_string(), c["used"].as_i64().unwrap_or(-1)))
+        .collect()
+}
+
+async fn refunds_and_cancellations_give_limits_back_once(app: &TestApp) {
+    promo(
+        app,
+        json!({"id": "fs", "name": "秒杀", "status": "active", "target": {"products": ["fs"]},
+        "reward": {"type": "special_price", "price": "1.00"},
+        "limits": [{"counter": "units", "limit": 3}, {"counter": "redemptions", "limit": 5, "scope": "identity"}]}),
+    )
+    .await;
+    let order = |user: &str, id: &str, qty: i64| {
+        json!({"user_id": user, "order_id": id,
+        "lines": [{"product_id": "fs", "price": "99.00", "quantity": qty}], "expected_total": format!("{qty}.00")})
+    };
+    assert_eq!(place(app, "a", order("u1", "A", 2)).await.0, StatusCode::CREATED);
+    assert_eq!(place(app, "b", order("u2", "B", 1)).await.0, StatusCode::CREATED);
+    let (st, v, _) = place(app, "c", order("u3", "C", 1)).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("price_changed")), "sold out: {v}");
+    assert_eq!(used(app, "fs").await, [(s("*"), 3), (s("user_id:u1"), 1), (s("user_id:u2"), 1)]);
+    app.settle().await;
+    // one unit of A back, sent twice (an SDK retry): one unit of stock returns, once
+    let refund = r#"{"type": "track", "userId": "u1", "messageId": "r-1", "event": "Order Refunded",
+        "properties": {"order_id": "A", "products": [{"product_id": "fs", "quantity": 1}]}}"#;
+    for _ in 0..2 {
+        assert_eq!(app.ingest("/v1/track", refund).await.0, StatusCode::OK);
+    }
+    app.settle().await;
+    let mut after = 0;
+    beacon_server::checkout::returns::settle(app.store.as_ref(), &mut after).await.expect("returns");
+    assert_eq!(beacon_server::checkout::returns::settle(app.store.as_ref(), &mut 0).await.expect("again"), 0);
+    assert_eq!(
+        used(app, "fs").await,
+        [(s("*"), 2), (s("user_id:u1"), 1), (s("user_id:u2"), 1)],
+        "a partial refund keeps the redemption"
+    );
+    assert_eq!(place(app, "c2", order("u3", "C", 1)).await.0, StatusCode::CREATED, "the unit is for sale again");
+    // cancelling B gives back its unit and its redemption
+    let cancel = r#"{"type": "track", "userId": "u2", "messageId": "c-1", "event": "Order Cancelled", "properties": {"order_id": "B"}}"#;
+    assert_eq!(app.ingest("/v1/track", cancel).await.0, StatusCode::OK);
+    app.settle().await;
+    beacon_server::checkout::returns::settle(app.store.as_ref(), &mut after).await.expect("returns");
+    assert_eq!(used(app, "fs").await, [(s("*"), 2), (s("user_id:u1"), 1), (s("user_id:u2"), 0), (s("user_id:u3"), 1)]);
+}

@@ -26,6 +26,12 @@ pub struct CounterTake {
     pub key: String,
     pub amount: i64,
     pub max: i64,
+    /// The promotion and what it counts (`redemptions`, `discount`, `units`),
+    /// to give back the right share on a refund.
+    #[serde(default)]
+    pub promotion: String,
+    #[serde(default)]
+    pub counter: String,
 }
 
 /// A checkout to commit: all its takes, or none.
@@ -80,6 +86,22 @@ pub struct CounterReturn {
     pub at: DateTime<Utc>,
 }
 
+/// A refund or cancellation of a checkout's order whose counters have not
+/// been given back yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingReturn {
+    /// The after-sales record's log position (its return id is `after_sale:<seq>`).
+    pub seq: i64,
+    pub kind: crate::AfterSaleKind,
+    /// `[{"product_id", "sku", "quantity"}]` of a refund by line.
+    pub lines: serde_json::Value,
+    /// The order's status now.
+    pub order_status: crate::OrderStatus,
+    pub checkout: StoredCheckout,
+    /// What earlier returns gave back, per counter key.
+    pub returned: HashMap<String, i64>,
+}
+
 #[async_trait]
 pub trait PromotionStore: Send + Sync {
     /// Creates a promotion (audited `promotion.create`); `Conflict` if the id exists.
@@ -110,6 +132,8 @@ pub trait PromotionStore: Send + Sync {
     /// node knows when to rebuild its snapshot.
     async fn promotions_stamp(&self) -> Result<(i64, i64)>;
 
+    /// Every counter of a promotion's limits: (key, used), by key.
+    async fn promotion_counters(&self, promotion_id: &str) -> Result<Vec<(String, i64)>>;
     /// The used amount of these counters (missing ones are 0 and left out).
     async fn counters(&self, keys: &[String]) -> Result<HashMap<String, i64>>;
     /// Commits checkouts, each on its own: one that reaches a limit leaves
@@ -119,6 +143,9 @@ pub trait PromotionStore: Send + Sync {
     async fn checkout_by_key(&self, idempotency_key: &str) -> Result<Option<StoredCheckout>>;
     /// Gives counters back once per return id; false if it was given before.
     async fn return_counters(&self, r: &CounterReturn) -> Result<bool>;
+    /// Applied refunds and cancellations after log position `after_seq` of
+    /// orders placed through a checkout, not given back yet (oldest first).
+    async fn pending_returns(&self, after_seq: i64, limit: u32) -> Result<Vec<PendingReturn>>;
     /// What was given back for an order so far.
     async fn counter_returns(&self, order_id: &str) -> Result<Vec<CounterReturn>>;
 }

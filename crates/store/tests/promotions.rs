@@ -17,7 +17,16 @@ fn checkout(key: &str, order: &str, takes: &[(&str, i64, i64)]) -> NewCheckout {
         order_id: order.into(),
         request_hash: format!("hash-{order}"),
         profile_id: Some("p1".into()),
-        takes: takes.iter().map(|(k, a, m)| CounterTake { key: (*k).into(), amount: *a, max: *m }).collect(),
+        takes: takes
+            .iter()
+            .map(|(k, a, m)| CounterTake {
+                key: (*k).into(),
+                amount: *a,
+                max: *m,
+                promotion: "p".into(),
+                counter: "units".into(),
+            })
+            .collect(),
         result: json!({"order_id": order}),
         at: t(1),
     }

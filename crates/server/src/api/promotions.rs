@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/promotions", get(list).post(create))
         .route("/api/v1/promotions/{id}", get(one).put(replace))
+        .route("/api/v1/promotions/{id}/usage", get(usage))
         .route("/api/v1/promotions/{id}/{action}", post(act))
 }
 
@@ -176,6 +177,27 @@ async fn stored(state: &AppState, id: &str) -> ApiResult<StoredPromotion> {
 
 async fn one(_: Authorized<Read>, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     Ok(Json(promotion_json(&stored(&state, &id).await?)))
+}
+
+/// How much of each limit is used: one entry per counter (limit, period, subject).
+async fn usage(_: Authorized<Read>, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let p = stored(&state, &id).await?;
+    let limits = p.spec.get("limits").and_then(Value::as_array).cloned().unwrap_or_default();
+    let counters = state.store.promotions().promotion_counters(&id).await?;
+    let items: Vec<Value> = counters
+        .iter()
+        .map(|(key, used)| {
+            // <id>|<limit>|<period>|<subject>, the id itself may hold '|'
+            let mut rest = key.strip_prefix(&format!("{id}|")).unwrap_or(key).splitn(3, '|');
+            let limit: Option<usize> = rest.next().and_then(|l| l.parse().ok());
+            let spec = limit.and_then(|l| limits.get(l));
+            json!({
+                "limit": limit, "period": rest.next(), "subject": rest.next(), "used": used,
+                "counter": spec.and_then(|s| s.get("counter")), "max": spec.and_then(|s| s.get("limit")),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"promotion": id, "items": items})))
 }
 
 #[derive(Deserialize)]

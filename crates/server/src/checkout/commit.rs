@@ -170,7 +170,13 @@ fn takes(prep: &Prepared, priced: &Priced) -> Vec<CounterTake> {
     let mut out = Vec::new();
     for t in &priced.takes {
         for key in prep.keys.get(&(t.promotion.clone(), t.limit)).into_iter().flatten() {
-            out.push(CounterTake { key: key.clone(), amount: t.amount, max: t.max });
+            out.push(CounterTake {
+                key: key.clone(),
+                amount: t.amount,
+                max: t.max,
+                promotion: t.promotion.clone(),
+                counter: t.counter.as_str().to_string(),
+            });
         }
     }
     out

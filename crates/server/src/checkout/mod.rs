@@ -10,6 +10,7 @@
 
 pub mod cache;
 pub mod commit;
+pub mod returns;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

@@ -14,9 +14,11 @@ CREATE INDEX promotions_status ON promotions (status, id);
 -- How much of each limit is used: one row per (promotion, limit, period,
 -- subject) key, as `beacon_pricing::limits::counter_keys` names it.
 CREATE TABLE promotion_counters (
-    key   TEXT    PRIMARY KEY,
-    used  BIGINT  NOT NULL
+    key        TEXT    PRIMARY KEY,
+    promotion  TEXT    NOT NULL,
+    used       BIGINT  NOT NULL
 );
+CREATE INDEX promotion_counters_promotion ON promotion_counters (promotion);
 
 -- Committed checkouts, by idempotency key: what was priced and what it took
 -- from which counters, so a retry answers the same and a cancellation or

@@ -12,7 +12,7 @@ use super::catalog::audit_entry;
 use super::orders::list;
 use super::{Dialect, SqlStore, backend, from_micros, micros};
 use crate::promotions::{CheckoutOutcome, CounterReturn, NewCheckout, PromotionStore, StoredCheckout, StoredPromotion};
-use crate::{Page, PageRequest, Result, StoreError};
+use crate::{AfterSaleKind, OrderStatus, Page, PageRequest, PendingReturn, Result, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -106,11 +106,14 @@ impl SqlStore {
         }
         (&mut **tx).execute("SAVEPOINT checkout").await.map_err(backend)?;
         for t in &c.takes {
-            sqlx::query("INSERT INTO promotion_counters (key, used) VALUES ($1, 0) ON CONFLICT (key) DO NOTHING")
-                .bind(&t.key)
-                .execute(&mut **tx)
-                .await
-                .map_err(backend)?;
+            sqlx::query(
+                "INSERT INTO promotion_counters (key, promotion, used) VALUES ($1, $2, 0) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(&t.key)
+            .bind(&t.promotion)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
             let done = sqlx::query("UPDATE promotion_counters SET used = used + $1 WHERE key = $2 AND used + $3 <= $4")
                 .bind(t.amount)
                 .bind(&t.key)
@@ -268,6 +271,15 @@ impl PromotionStore for SqlStore {
         Ok((row.try_get("n").map_err(backend)?, row.try_get("v").map_err(backend)?))
     }
 
+    async fn promotion_counters(&self, promotion_id: &str) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT key, used FROM promotion_counters WHERE promotion = $1 ORDER BY key")
+            .bind(promotion_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(|r| Ok((r.try_get("key").map_err(backend)?, r.try_get("used").map_err(backend)?))).collect()
+    }
+
     async fn counters(&self, keys: &[String]) -> Result<HashMap<String, i64>> {
         let mut out = HashMap::new();
         for part in keys.chunks(500) {
@@ -351,6 +363,45 @@ impl PromotionStore for SqlStore {
         }
         tx.commit().await.map_err(backend)?;
         Ok(true)
+    }
+
+    async fn pending_returns(&self, after_seq: i64, limit: u32) -> Result<Vec<PendingReturn>> {
+        let sql = format!(
+            "SELECT a.seq, a.kind, a.lines, o.status, {} FROM after_sales a \
+             JOIN checkouts c ON c.order_id = a.order_id JOIN orders o ON o.order_id = a.order_id \
+             WHERE a.seq > $1 AND a.outcome = 'applied' \
+             AND NOT EXISTS (SELECT 1 FROM counter_returns r WHERE r.return_id = {}) \
+             ORDER BY a.seq LIMIT {}",
+            CHECKOUT_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", "),
+            match self.dialect {
+                Dialect::Sqlite => "'after_sale:' || a.seq",
+                Dialect::Postgres => "'after_sale:' || a.seq::text",
+            },
+            limit.max(1)
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(after_seq).fetch_all(&self.pool).await.map_err(backend)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let checkout = decode_checkout(row)?;
+            let mut returned: HashMap<String, i64> = HashMap::new();
+            for r in self.counter_returns(&checkout.order_id).await? {
+                for (key, n) in r.takes {
+                    *returned.entry(key).or_default() += n;
+                }
+            }
+            let kind: String = row.try_get("kind").map_err(backend)?;
+            let status: String = row.try_get("status").map_err(backend)?;
+            out.push(PendingReturn {
+                seq: row.try_get("seq").map_err(backend)?,
+                kind: if kind == "cancel" { AfterSaleKind::Cancel } else { AfterSaleKind::Refund },
+                lines: json(&row.try_get::<String, _>("lines").map_err(backend)?)?,
+                order_status: OrderStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("order status {status:?}")))?,
+                checkout,
+                returned,
+            });
+        }
+        Ok(out)
     }
 
     async fn counter_returns(&self, order_id: &str) -> Result<Vec<CounterReturn>> {

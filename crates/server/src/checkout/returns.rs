@@ -1,0 +1,114 @@
+//! Giving back what refunded and cancelled orders took from promotion
+//! limits: stock, budgets, redemptions — once per refund or cancellation.
+//!
+//! Refunds and cancellations reach the processor like any event (an SDK, an
+//! import, the API); a background task here follows the applied ones of
+//! orders placed through a checkout and returns their share
+//! (`beacon_pricing::limits::give_back`) under the return id
+//! `after_sale:<seq>`, which the store keeps unique: a retried refund (the
+//! same event again is dropped by the processor; a replayed task finds the
+//! return id taken) gives nothing back twice.
+
+use beacon_core::{Currency, money::parse_minor};
+use beacon_pricing::limits::{Counter, Taken, TakenLine, give_back};
+use beacon_store::{AfterSaleKind, CounterReturn, OrderStatus, PendingReturn, Store, StoreError};
+use serde_json::Value;
+use std::time::Duration;
+
+/// How often the task looks for new refunds when nothing wakes it.
+pub const EVERY: Duration = Duration::from_millis(500);
+
+/// Gives back every pending return after `after` (moved on as they are
+/// done); returns how many were handled.
+pub async fn settle(store: &dyn Store, after: &mut i64) -> Result<usize, StoreError> {
+    let mut done = 0;
+    loop {
+        let pending = store.promotions().pending_returns(*after, 200).await?;
+        if pending.is_empty() {
+            return Ok(done);
+        }
+        for p in pending {
+            *after = (*after).max(p.seq);
+            let takes = share(&p);
+            let r = CounterReturn {
+                return_id: format!("after_sale:{}", p.seq),
+                order_id: p.checkout.order_id.clone(),
+                takes,
+                at: chrono::Utc::now(),
+            };
+            store.promotions().return_counters(&r).await?;
+            done += 1;
+        }
+    }
+}
+
+/// What this refund or cancellation gives back.
+fn share(p: &PendingReturn) -> Vec<(String, i64)> {
+    let pricing = &p.checkout.result["pricing"];
+    let exponent = pricing["currency"].as_str().and_then(Currency::parse).map_or(2, |c| c.exponent);
+    let minor = |v: &Value| v.as_str().and_then(|s| parse_minor(s, exponent).ok()).unwrap_or(0);
+    let lines: Vec<(String, TakenLine)> = pricing["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            let allocations = l["allocations"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| (a["promotion"].as_str().unwrap_or("").to_string(), minor(&a["amount"])))
+                .collect();
+            let id = l["product_id"].as_str().unwrap_or("").to_string();
+            (id, TakenLine { quantity: l["quantity"].as_i64().unwrap_or(0), allocations })
+        })
+        .collect();
+    // refunded units per line, matched by product id (then SKU) to the first line with room
+    let mut refunded = vec![0i64; lines.len()];
+    let skus: Vec<Option<&str>> = p.checkout.result["order"]["products"]
+        .as_array()
+        .map(|ps| ps.iter().map(|x| x["sku"].as_str()).collect())
+        .unwrap_or_default();
+    for r in p.lines.as_array().into_iter().flatten() {
+        let mut n = r["quantity"].as_i64().unwrap_or(0);
+        for (i, (id, l)) in lines.iter().enumerate() {
+            let same = r["product_id"].as_str() == Some(id.as_str())
+                || (r["sku"].is_string() && skus.get(i).copied().flatten() == r["sku"].as_str());
+            if same && n > 0 {
+                let room = (l.quantity - refunded[i]).min(n);
+                refunded[i] += room;
+                n -= room;
+            }
+        }
+    }
+    let taken: Vec<Taken> = p
+        .checkout
+        .takes
+        .iter()
+        .filter_map(|t| {
+            Some(Taken {
+                key: t.key.clone(),
+                promotion: t.promotion.clone(),
+                counter: Counter::parse(&t.counter)?,
+                amount: t.amount,
+            })
+        })
+        .collect();
+    let whole =
+        p.kind == AfterSaleKind::Cancel || matches!(p.order_status, OrderStatus::Refunded | OrderStatus::Cancelled);
+    let only_lines: Vec<TakenLine> = lines.into_iter().map(|(_, l)| l).collect();
+    give_back(&taken, &only_lines, &refunded, whole, &p.returned)
+}
+
+/// Runs [`settle`] until `stop`, waking every [`EVERY`].
+pub async fn run(store: std::sync::Arc<dyn Store>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut after = 0;
+    loop {
+        if let Err(e) = settle(store.as_ref(), &mut after).await {
+            tracing::warn!("giving back promotion limits of refunds: {e}");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
