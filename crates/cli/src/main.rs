@@ -71,7 +71,7 @@ enum Command {
         /// Measure ingest alone, without the processor competing for the cores.
         #[arg(long)]
         no_processor: bool,
-        /// Run only these measurements: batch, track, orders (batches of 100 Order Completed), pricing (the engine in process; default batch, track).
+        /// Run only these measurements: batch, track, orders (batches of 100 Order Completed), pricing (the engine in process), carts (POST /api/v1/carts/price), commits (orders placed with a contended coupon); default batch, track.
         #[arg(long, value_delimiter = ',', default_values = ["batch", "track"])]
         only: Vec<String>,
         /// Scale scenario: this many profiles (with --scale-events) instead of the speed runs.
@@ -225,6 +225,8 @@ async fn keys_cmd(action: KeyAction) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // the HTTP clients (import, export, demo, bench) speak TLS through rustls with ring
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     if let Command::Import(opts) = cli.command {
         // exit 1: some lines were rejected (and reported); 2: the import could not run

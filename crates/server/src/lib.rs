@@ -106,13 +106,17 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
     let returns = tokio::spawn(checkout::returns::run(dyn_store.clone(), stop.subscribe()));
     let gate = auth::Gatekeeper::new(settings.security.admin_rate_per_second, settings.security.ingest_rate_per_second);
     let state = AppState::new(Inner {
-        store: dyn_store,
+        store: dyn_store.clone(),
         writer,
         settings,
         rules,
         gate,
         metrics: metrics_handle(),
         promotions: checkout::cache::PromotionCache::new(),
+        catalog: checkout::lookup::TtlCache::new(checkout::lookup::PRODUCT_TTL),
+        catalog_stamp: Default::default(),
+        buyers: checkout::lookup::TtlCache::new(checkout::lookup::BUYER_TTL),
+        committer: checkout::committer::Committer::spawn(dyn_store.clone()),
         ready: true.into(),
     });
     Ok(Running { state, store, stop, writer: writer_task, processor, returns })

@@ -20,6 +20,13 @@ pub struct Inner {
     pub metrics: PrometheusHandle,
     /// The promotion snapshot carts are priced with.
     pub promotions: crate::checkout::cache::PromotionCache,
+    /// Catalog products by id and SKU (`None`: not in the catalog), for pricing.
+    pub catalog: crate::checkout::lookup::TtlCache<String, Option<Arc<beacon_core::catalog::Product>>>,
+    pub catalog_stamp: crate::checkout::lookup::CatalogStamp,
+    /// Buyers by profile id or identities, for previews.
+    pub buyers: crate::checkout::lookup::TtlCache<String, Option<Arc<beacon_core::profile::Profile>>>,
+    /// Commits checkouts in groups.
+    pub committer: crate::checkout::committer::Committer,
     pub ready: AtomicBool,
 }
 

@@ -100,6 +100,8 @@ pub trait Store: Send + Sync {
     /// changed (before → after), all in one transaction.
     async fn save_products(&self, products: &[Product], actor: &str, at: DateTime<Utc>) -> Result<Vec<Saved>>;
     async fn get_product(&self, product_id: &str) -> Result<Option<StoredProduct>>;
+    /// Changes with every catalog change (for caches of products).
+    async fn catalog_stamp(&self) -> Result<String>;
     /// The products with these ids or SKUs (in no particular order).
     async fn get_products(&self, ids_or_skus: &[String]) -> Result<Vec<StoredProduct>>;
     async fn list_products(&self, query: &ProductQuery) -> Result<Page<StoredProduct>>;

@@ -15,12 +15,31 @@ use tokio::net::TcpStream;
 pub struct LoadResult {
     pub ok: u64,
     pub failed: u64,
+    /// Of `ok`, answered 201 Created.
+    pub created: u64,
+    /// Failed requests by status (0: the connection failed).
+    pub failures: std::collections::BTreeMap<u16, u64>,
+    /// The body of the first failed answer, to say why.
+    pub first_failure: Option<String>,
     pub elapsed: Duration,
     /// Per-request latency in microseconds (successful requests).
     pub latencies_us: Vec<u32>,
 }
 
 impl LoadResult {
+    /// Adds another run's counts and latencies (and time) to these.
+    pub fn add(&mut self, r: LoadResult) {
+        self.ok += r.ok;
+        self.failed += r.failed;
+        self.created += r.created;
+        self.first_failure = self.first_failure.take().or(r.first_failure);
+        self.elapsed += r.elapsed;
+        self.latencies_us.extend(r.latencies_us);
+        for (k, n) in r.failures {
+            *self.failures.entry(k).or_default() += n;
+        }
+    }
+
     pub fn per_second(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
@@ -38,8 +57,13 @@ impl LoadResult {
 
 /// Builds a complete HTTP/1.1 POST request.
 pub fn post_request(path: &str, auth: &str, body: &[u8]) -> Vec<u8> {
+    post_request_with(path, auth, "", body)
+}
+
+/// [`post_request`] with more header lines (each ending in `\r\n`).
+pub fn post_request_with(path: &str, auth: &str, headers: &str, body: &[u8]) -> Vec<u8> {
     let mut req = format!(
-        "POST {path} HTTP/1.1\r\nhost: bench\r\nauthorization: {auth}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nhost: bench\r\nauthorization: {auth}\r\ncontent-type: application/json\r\n{headers}content-length: {}\r\n\r\n",
         body.len()
     )
     .into_bytes();
@@ -102,13 +126,23 @@ pub async fn run(addr: SocketAddr, connections: usize, duration: Duration, reque
                         break;
                     }
                     match read_response(&mut stream, &mut buf).await {
-                        Ok(200) => {
+                        Ok(status @ 200..=299) => {
                             r.ok += 1;
+                            r.created += u64::from(status == 201);
                             r.latencies_us.push(t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
                         }
-                        Ok(_) => r.failed += 1,
+                        Ok(status) => {
+                            r.failed += 1;
+                            *r.failures.entry(status).or_default() += 1;
+                            if r.first_failure.is_none() {
+                                let start = buf.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |p| p + 4);
+                                r.first_failure =
+                                    Some(String::from_utf8_lossy(&buf[start..]).chars().take(300).collect());
+                            }
+                        }
                         Err(_) => {
                             r.failed += 1;
+                            *r.failures.entry(0).or_default() += 1;
                             break;
                         }
                     }
@@ -122,6 +156,11 @@ pub async fn run(addr: SocketAddr, connections: usize, duration: Duration, reque
         if let Ok(r) = t.await {
             total.ok += r.ok;
             total.failed += r.failed;
+            total.created += r.created;
+            total.first_failure = total.first_failure.or(r.first_failure);
+            for (k, n) in r.failures {
+                *total.failures.entry(k).or_default() += n;
+            }
             total.latencies_us.extend(r.latencies_us);
         }
     }

@@ -7,6 +7,7 @@
 //! real: key lookup, validation, the durable group commit, and the processor
 //! running concurrently on the same cores.
 
+mod checkout;
 mod loadgen;
 pub mod pricing;
 pub mod scale;
@@ -23,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const WRITE_KEY: &str = "bench-write-key-0123456789";
-const ADMIN_KEY: &str = "bench-admin-key-0123456789";
+pub(super) const ADMIN_KEY: &str = "bench-admin-key-0123456789";
 const BATCH: usize = 100;
 
 pub struct BenchOptions {
@@ -36,7 +37,7 @@ pub struct BenchOptions {
     pub only: Vec<String>,
 }
 
-fn auth() -> String {
+pub(super) fn auth() -> String {
     use base64::Engine as _;
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{WRITE_KEY}:")))
 }
@@ -104,14 +105,15 @@ async fn baseline() -> anyhow::Result<SocketAddr> {
             Err(_) => axum::http::StatusCode::BAD_REQUEST.into_response(),
         }
     }
-    let app = axum::Router::new().route("/v1/batch", post(parse)).route("/v1/track", post(parse));
+    // every path: the checkout benches post carts and orders to it too
+    let app = axum::Router::new().route("/v1/batch", post(parse)).route("/v1/track", post(parse)).fallback(parse);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(addr)
 }
 
-struct Beacon {
+pub(super) struct Beacon {
     addr: SocketAddr,
     store: Arc<beacon_store::SqlStore>,
     _dir: tempfile::TempDir,
@@ -138,7 +140,7 @@ async fn start_beacon(opts: &BenchOptions) -> anyhow::Result<Beacon> {
 /// machine hits both alike; returns the totals of each. Beacon's processor
 /// runs during Beacon's rounds (its real cost) and is let catch up before each
 /// baseline round, so the baseline never pays for Beacon's work.
-async fn paired(
+pub(super) async fn paired(
     base: SocketAddr,
     beacon: &Beacon,
     connections: usize,
@@ -153,23 +155,24 @@ async fn paired(
             wait_processed(beacon.store.as_ref()).await?;
         }
         for (target, acc) in [(base, &mut b), (beacon.addr, &mut x)] {
-            let r = loadgen::run(target, connections, total / ROUNDS, requests.clone()).await;
-            acc.ok += r.ok;
-            acc.failed += r.failed;
-            acc.elapsed += r.elapsed;
-            acc.latencies_us.extend(r.latencies_us);
+            acc.add(loadgen::run(target, connections, total / ROUNDS, requests.clone()).await);
         }
     }
     Ok((b, x))
 }
 
-fn line(name: &str, r: &LoadResult, unit: f64) -> String {
+pub(super) fn line(name: &str, r: &LoadResult, unit: f64) -> String {
     format!(
         "| {name} | {:.0} | {:.2} | {:.2} | {} |",
         r.per_second() * unit,
         r.percentile_ms(50.0),
         r.percentile_ms(99.0),
-        r.failed
+        if r.failures.is_empty() {
+            r.failed.to_string()
+        } else {
+            let by: Vec<String> = r.failures.iter().map(|(s, n)| format!("{n}×{s}")).collect();
+            by.join(" ")
+        }
     )
 }
 
@@ -185,7 +188,7 @@ async fn count_unprocessed(store: &dyn Store) -> anyhow::Result<usize> {
     }
 }
 
-async fn wait_processed(store: &dyn Store) -> anyhow::Result<()> {
+pub(super) async fn wait_processed(store: &dyn Store) -> anyhow::Result<()> {
     loop {
         let head = store.log().head().await?;
         if store.processed_offset(beacon_server::processor::PROCESSOR).await? >= head {
@@ -224,6 +227,10 @@ async fn visible_latency(addr: SocketAddr, samples: usize) -> Vec<f64> {
 pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
     if opts.only.iter().all(|o| o == "pricing") {
         pricing::run();
+        return Ok(());
+    }
+    if opts.only.iter().all(|o| o == "price-once") {
+        pricing::once();
         return Ok(());
     }
     let run_id = uuid::Uuid::new_v4().simple().to_string();
@@ -286,6 +293,9 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
         println!("{}", line("parse-only baseline, /v1/track (requests/s)", &b_track, 1.0));
         println!("{}", line("Beacon durable, /v1/track (requests/s)", &x_track, 1.0));
         ratios.push(("track", x_track.per_second() / b_track.per_second().max(1e-9)));
+    }
+    if wants("carts") || wants("commits") {
+        ratios.extend(checkout::run(base, &beacon, opts.connections, dur, &wants, opts.processor).await?);
     }
     let mut vis = Vec::new();
     if opts.processor {

@@ -13,6 +13,17 @@ const DEPTS: usize = 10;
 const SUBS: usize = 20;
 const BRANDS: u64 = 400;
 
+/// The catalog entry of product `p` (what [`product_line`] lines are of).
+pub fn product_json(p: usize) -> serde_json::Value {
+    json!({"product_id": format!("P{p}"), "sku": format!("S{p}"), "name": format!("商品 {p}"),
+        "category": [format!("d{}", p % DEPTS), format!("s{}", p % (DEPTS * SUBS))],
+        "brand": format!("b{}", p % BRANDS as usize),
+        "tags": if p.is_multiple_of(7) { vec![format!("t{}", p % 10)] } else { vec![] },
+        "price": format!("{}.{:02}", 1 + p % 500, p % 100)})
+}
+
+pub const CATALOG: usize = PRODUCTS;
+
 fn product_line(rng: &mut Rng) -> Line {
     let p = rng.below(PRODUCTS as u64) as usize;
     Line {
@@ -30,6 +41,16 @@ fn product_line(rng: &mut Rng) -> Line {
 /// a handful the whole order; a quarter are exclusive coupons; some are
 /// outside their window.
 pub fn promotions(n: usize, seed: u64) -> Vec<Promotion> {
+    specs(n, seed)
+        .iter()
+        .map(|spec| {
+            Spec::parse(&spec.to_string()).and_then(|s| s.compile(Currency::CNY)).expect("bench promotions are valid")
+        })
+        .collect()
+}
+
+/// The specs of [`promotions`], as a shop would post them.
+pub fn specs(n: usize, seed: u64) -> Vec<serde_json::Value> {
     let mut rng = Rng::new(seed);
     (0..n)
         .map(|k| {
@@ -62,7 +83,7 @@ pub fn promotions(n: usize, seed: u64) -> Vec<Promotion> {
             if rng.chance(0.3) {
                 spec["ends_at"] = json!("2026-01-01T00:00:00Z");
             }
-            Spec::parse(&spec.to_string()).and_then(|s| s.compile(Currency::CNY)).expect("bench promotions are valid")
+            spec
         })
         .collect()
 }
@@ -129,5 +150,25 @@ pub fn run() {
         "\n{:.1} promotions applied and {:.1} combinations evaluated per cart on average",
         applied as f64 / carts.len() as f64,
         searched as f64 / carts.len() as f64
+    );
+}
+
+/// One 200-line cart priced once against 1,000 promotions, through the
+/// index and by the linear scan: the workload counted under callgrind
+/// (docs/BENCHMARKS.md has the command).
+pub fn once() {
+    let now = chrono::Utc::now();
+    let promos = promotions(1_000, 7);
+    let snapshot = Snapshot::new(promos.clone());
+    let cart = carts(1, 200, 9).pop().expect("one cart");
+    let indexed = price_with(&cart, &snapshot, now);
+    let linear = price(&cart, &promos, now);
+    assert_eq!(indexed.total, linear.total, "the index and the scan must price alike");
+    println!(
+        "200 lines, 1,000 promotions: total {} after {} off, {} promotions applied, {} combinations",
+        indexed.total,
+        indexed.discount,
+        indexed.applied.len(),
+        indexed.combinations
     );
 }

@@ -26,7 +26,6 @@ impl Client {
         if key.is_empty() {
             bail!("no key: pass --key or set BEACON_KEY (a secret key of role marketer or admin)");
         }
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(120))
             .user_agent(concat!("beacon/", env!("CARGO_PKG_VERSION")))

@@ -49,6 +49,7 @@ fn taken(sku: &Option<String>, owner: &str) -> ApiError {
 
 async fn save_one(state: &AppState, actor: &str, product: Product) -> ApiResult<(StatusCode, Json<Value>)> {
     let saved = state.store.save_products(std::slice::from_ref(&product), actor, Utc::now()).await?;
+    state.catalog.invalidate();
     let status = match saved.first() {
         Some(Saved::Created) => StatusCode::CREATED,
         Some(Saved::SkuTaken(owner)) => return Err(taken(&product.sku, owner)),
@@ -112,6 +113,7 @@ async fn bulk(
     }
     let products: Vec<Product> = valid.iter().map(|(_, p)| p.clone()).collect();
     let saved = state.store.save_products(&products, &who.actor(), Utc::now()).await?;
+    state.catalog.invalidate();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::from([("created", 0), ("updated", 0), ("unchanged", 0)]);
     for ((index, p), outcome) in valid.iter().zip(&saved) {
         match outcome {
@@ -184,11 +186,9 @@ async fn remove(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if state.store.delete_product(&id, &who.actor(), Utc::now()).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::new(ErrorCode::NotFound, "no such product"))
-    }
+    let deleted = state.store.delete_product(&id, &who.actor(), Utc::now()).await?;
+    state.catalog.invalidate();
+    if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::new(ErrorCode::NotFound, "no such product")) }
 }
 
 /// Every change to the product (price, stock, …): who, when, before → after.

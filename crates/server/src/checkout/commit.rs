@@ -41,10 +41,6 @@ pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Va
         return Err(ApiError::new(ErrorCode::InvalidParameter, "Idempotency-Key must be 1 to 200 characters"));
     }
     let request_hash = hex::encode(Sha256::digest(Value::Object(body.clone()).to_string().as_bytes()));
-    let promotions = state.store.promotions();
-    if let Some(done) = promotions.checkout_by_key(idempotency_key).await? {
-        return replay(state, done, &request_hash).await;
-    }
     let req: CartRequest = serde_json::from_value(Value::Object(body))
         .map_err(|e| ApiError::new(ErrorCode::InvalidCart, format!("order: {e}")))?;
     if req.now.is_some() {
@@ -58,12 +54,14 @@ pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Va
         return Err(ApiError::new(ErrorCode::InvalidCart, "order_id must be 1 to 100 characters"));
     }
     for _ in 0..ATTEMPTS {
-        let prep = prepare(state, &req, Utc::now()).await?;
-        let priced = prep.price();
-        check(&req, &prep, &priced)?;
-        let order = order_fields(&req, &prep, &priced, &order_id);
-        // checked before anything is taken: an order the log would refuse takes nothing
-        let record = crate::api::orders::order_record(&order, prep.now)?;
+        let (prep, priced, order, record) = match priced_order(state, &req, &order_id).await {
+            Ok(p) => p,
+            // a retry of an order placed before answers as it did then, whatever changed since
+            Err(e) => match state.store.promotions().checkout_by_key(idempotency_key).await? {
+                Some(done) => return replay(state, done, &request_hash).await,
+                None => return Err(e),
+            },
+        };
         let result = json!({
             "order_id": order_id,
             "placed_at": prep.now,
@@ -80,23 +78,37 @@ pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Va
             result,
             at: prep.now,
         };
-        let outcome = promotions.commit_checkouts(std::slice::from_ref(&checkout)).await?.pop();
-        match outcome {
-            Some(CheckoutOutcome::Committed(c)) => {
+        match state.committer.commit(checkout).await? {
+            CheckoutOutcome::Committed(c) => {
                 ingest::write(state, vec![record]).await?;
                 metrics::counter!("beacon_checkouts_total", "outcome" => "committed").increment(1);
                 return Ok(Placed { replayed: false, body: c.result });
             }
-            Some(CheckoutOutcome::Existing(c)) => return replay(state, c, &request_hash).await,
-            Some(CheckoutOutcome::OrderTaken) => {
+            CheckoutOutcome::Existing(c) => return replay(state, c, &request_hash).await,
+            CheckoutOutcome::OrderTaken => {
                 return Err(conflict(ErrorCode::Conflict, format!("order {order_id:?} was placed already")));
             }
-            Some(CheckoutOutcome::LimitReached { .. }) | None => {
+            CheckoutOutcome::LimitReached { .. } => {
                 metrics::counter!("beacon_checkouts_total", "outcome" => "limit_raced").increment(1);
             }
         }
     }
     Err(conflict(ErrorCode::Conflict, "promotion limits kept changing while the order was placed; retry"))
+}
+
+/// The cart priced now, checked, and the order it makes.
+async fn priced_order(
+    state: &AppState,
+    req: &CartRequest,
+    order_id: &str,
+) -> ApiResult<(Prepared, Priced, Map<String, Value>, beacon_store::NewLogRecord)> {
+    let prep = prepare(state, req, Utc::now(), false).await?;
+    let priced = prep.price();
+    check(req, &prep, &priced)?;
+    let order = order_fields(req, &prep, &priced, order_id);
+    // checked before anything is taken: an order the log would refuse takes nothing
+    let record = crate::api::orders::order_record(&order, prep.now)?;
+    Ok((prep, priced, order, record))
 }
 
 /// The first answer again, and its order event (the log keeps one per order id).
@@ -124,11 +136,12 @@ fn check(req: &CartRequest, prep: &Prepared, priced: &Priced) -> ApiResult<()> {
             .iter()
             .any(|a| prep.snapshot.promotions().iter().any(|p| p.id == a.id && p.coupon.as_deref() == Some(code)))
     };
+    let mut explained: Option<Value> = None;
     for code in &prep.cart.coupons {
         if applied_code(code) {
             continue;
         }
-        let json = priced.to_json();
+        let json = explained.get_or_insert_with(|| priced.to_json());
         let reason = json["rejected"]
             .as_array()
             .into_iter()
@@ -143,6 +156,11 @@ fn check(req: &CartRequest, prep: &Prepared, priced: &Priced) -> ApiResult<()> {
             })
             .map(|r| r["reason"].clone())
             .unwrap_or_else(|| json!({"code": "no_discount"}));
+        // a better offer won, or nothing was left to take off: the order goes ahead
+        // without the coupon, which the shopper keeps
+        if matches!(reason["code"].as_str(), Some("not_best_for_shopper" | "not_stackable_with" | "no_discount")) {
+            continue;
+        }
         return Err(ApiError::new(
             ErrorCode::CouponRejected,
             format!("coupon {code} cannot be used: {}", reason["code"].as_str().unwrap_or("rejected")),

@@ -10,10 +10,13 @@
 
 pub mod cache;
 pub mod commit;
+pub mod committer;
+pub mod lookup;
 pub mod returns;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use beacon_core::catalog::Product;
 use beacon_core::message::parse_time;
 use beacon_core::profile::Profile;
 use beacon_core::{ErrorCode, Identity, IdentityKind};
@@ -116,7 +119,7 @@ fn invalid(message: impl Into<String>) -> ApiError {
 /// Most lines a cart sent to the API may have.
 pub const MAX_LINES: usize = 500;
 
-async fn buyer(state: &AppState, req: &CartRequest) -> ApiResult<(Option<Profile>, Vec<Identity>)> {
+async fn buyer(state: &AppState, req: &CartRequest, fresh: bool) -> ApiResult<(Option<Profile>, Vec<Identity>)> {
     let opts = &state.rules.identity.normalize;
     let mut identities = Vec::new();
     for (kind, value) in [
@@ -129,18 +132,36 @@ async fn buyer(state: &AppState, req: &CartRequest) -> ApiResult<(Option<Profile
             identities.push(Identity::parse(kind, v, opts)?);
         }
     }
-    if let Some(id) = &req.profile_id {
-        let id = crate::api::profiles::parse_profile_id(id)?;
-        let profile =
-            state.store.get_profile(id).await?.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such profile"))?;
-        return Ok((Some(profile), identities));
-    }
-    for identity in &identities {
-        if let Some(p) = state.store.find_profiles(identity).await?.into_iter().next() {
-            return Ok((Some(p), identities));
+    let key = match (&req.profile_id, identities.first()) {
+        (Some(id), _) => format!("profile:{id}"),
+        (None, Some(_)) => {
+            identities.iter().map(|i| format!("{}:{}", i.kind, i.value)).collect::<Vec<_>>().join("\u{1f}")
         }
+        (None, None) => return Ok((None, identities)),
+    };
+    if !fresh && let Some(p) = state.buyers.get(&key) {
+        return Ok((p.as_deref().cloned(), identities));
     }
-    Ok((None, identities))
+    let generation = state.buyers.generation();
+    let profile = match &req.profile_id {
+        Some(id) => {
+            let id = crate::api::profiles::parse_profile_id(id)?;
+            let p = state.store.get_profile(id).await?;
+            Some(p.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such profile"))?)
+        }
+        None => {
+            let mut found = None;
+            for identity in &identities {
+                if let Some(p) = state.store.find_profiles(identity).await?.into_iter().next() {
+                    found = Some(p);
+                    break;
+                }
+            }
+            found
+        }
+    };
+    state.buyers.put([(key, profile.clone().map(Arc::new))], generation);
+    Ok((profile, identities))
 }
 
 /// What promotions may require of the buyer, from the profile: member tier
@@ -165,15 +186,33 @@ async fn lines(state: &AppState, req: &CartRequest) -> ApiResult<(Vec<LineSpec>,
     if req.lines.len() > MAX_LINES {
         return Err(invalid(format!("at most {MAX_LINES} lines")));
     }
-    let keys: Vec<String> =
-        req.lines.iter().filter_map(|l| l.product_id.clone().or_else(|| l.sku.clone())).collect::<Vec<_>>();
-    let found = if keys.is_empty() { Vec::new() } else { state.store.get_products(&keys).await? };
-    let mut by_key = HashMap::new();
-    for p in &found {
-        by_key.insert(p.product.product_id.as_str(), &p.product);
-        if let Some(sku) = &p.product.sku {
-            by_key.entry(sku.as_str()).or_insert(&p.product);
+    let keys: Vec<String> = req.lines.iter().filter_map(|l| l.product_id.clone().or_else(|| l.sku.clone())).collect();
+    if state.catalog_stamp.due() && state.catalog_stamp.changed(state.store.catalog_stamp().await?) {
+        state.catalog.invalidate();
+    }
+    let mut by_key: HashMap<String, Option<Arc<Product>>> = HashMap::new();
+    let mut missing = Vec::new();
+    for k in keys {
+        match state.catalog.get(&k) {
+            Some(p) => {
+                by_key.insert(k, p);
+            }
+            None => missing.push(k),
         }
+    }
+    if !missing.is_empty() {
+        let generation = state.catalog.generation();
+        let found = state.store.get_products(&missing).await?;
+        let mut fetched: HashMap<String, Option<Arc<Product>>> = missing.iter().map(|k| (k.clone(), None)).collect();
+        for p in found {
+            let p = Arc::new(p.product);
+            if let Some(sku) = &p.sku {
+                fetched.entry(sku.clone()).and_modify(|e| *e = e.clone().or(Some(p.clone())));
+            }
+            fetched.insert(p.product_id.clone(), Some(p));
+        }
+        by_key.extend(fetched.iter().map(|(k, v)| (k.clone(), v.clone())));
+        state.catalog.put(fetched, generation);
     }
     let mut specs = Vec::with_capacity(req.lines.len());
     let mut ordered = Vec::with_capacity(req.lines.len());
@@ -183,7 +222,7 @@ async fn lines(state: &AppState, req: &CartRequest) -> ApiResult<(Vec<LineSpec>,
             .as_deref()
             .or(l.sku.as_deref())
             .ok_or_else(|| invalid(format!("lines[{i}] needs a product_id or sku")))?;
-        let product = by_key.get(key).copied();
+        let product = by_key.get(key).and_then(|p| p.as_deref());
         let price = match (&l.price, product) {
             (Some(p), _) => p.clone(),
             (None, Some(p)) => Value::from(p.price.to_decimal_string()),
@@ -212,9 +251,10 @@ async fn lines(state: &AppState, req: &CartRequest) -> ApiResult<(Vec<LineSpec>,
     Ok((specs, ordered))
 }
 
-/// Reads everything the engine needs for `req`.
-pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) -> ApiResult<Prepared> {
-    let (profile, identities) = buyer(state, req).await?;
+/// Reads everything the engine needs for `req`; `fresh`: the buyer from the
+/// store, not from the preview cache.
+pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>, fresh: bool) -> ApiResult<Prepared> {
+    let (profile, identities) = buyer(state, req, fresh).await?;
     let (line_specs, ordered) = lines(state, req).await?;
     let spec = CartSpec {
         currency: req.currency.clone(),
@@ -235,6 +275,10 @@ pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) ->
     let offset = state.settings.utc_offset_seconds();
     let mut keys = HashMap::new();
     for p in snapshot.candidates(&cart) {
+        // a coupon's promotion is not considered for a cart that does not present its code
+        if p.coupon.as_ref().is_some_and(|c| !cart.coupons.contains(c)) {
+            continue;
+        }
         for i in 0..p.limits.len() {
             let coupon = p.coupon.as_deref();
             keys.insert((p.id.clone(), i), counter_keys(p, i, &cart.who, coupon, now, offset));

@@ -111,6 +111,10 @@ impl Store for SqlStore {
         self.save_products_impl(products, actor, at).await
     }
 
+    async fn catalog_stamp(&self) -> Result<String> {
+        self.catalog_stamp_impl().await
+    }
+
     async fn get_products(&self, ids_or_skus: &[String]) -> Result<Vec<StoredProduct>> {
         self.get_products_impl(ids_or_skus).await
     }

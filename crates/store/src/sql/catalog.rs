@@ -63,6 +63,7 @@ impl SqlStore {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<Vec<Saved>> {
+        let _write = self.write_guard().await;
         let mut tx = match self.dialect {
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Dialect::Postgres => self.pool.begin().await,
@@ -122,11 +123,15 @@ impl SqlStore {
             }
             out.push(outcome);
         }
+        if out.iter().any(|o| matches!(o, Saved::Created | Saved::Updated)) {
+            bump_stamp(&mut tx).await?;
+        }
         tx.commit().await.map_err(backend)?;
         Ok(out)
     }
 
     pub(crate) async fn delete_product_impl(&self, id: &str, actor: &str, at: DateTime<Utc>) -> Result<bool> {
+        let _write = self.write_guard().await;
         let mut tx = match self.dialect {
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Dialect::Postgres => self.pool.begin().await,
@@ -147,6 +152,7 @@ impl SqlStore {
             .map_err(backend)?;
         audit_entry(&mut tx, at, actor, "product.delete", &format!("product:{id}"), Some(old.product.to_json()), None)
             .await?;
+        bump_stamp(&mut tx).await?;
         tx.commit().await.map_err(backend)?;
         Ok(true)
     }
@@ -306,6 +312,29 @@ async fn write_product(
             .map_err(backend)?;
     }
     Ok(())
+}
+
+/// Marks the catalog changed (`catalog_stamp`), in the change's transaction.
+async fn bump_stamp(tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO meta (key, value) VALUES ('catalog_stamp', $1) ON CONFLICT (key) DO UPDATE SET value = $2",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(uuid::Uuid::new_v4().to_string())
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(())
+}
+
+impl SqlStore {
+    pub(crate) async fn catalog_stamp_impl(&self) -> Result<String> {
+        let v: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'catalog_stamp'")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(v.unwrap_or_default())
+    }
 }
 
 /// An audit entry about `target` (`product:tea-1`), in the change's transaction.

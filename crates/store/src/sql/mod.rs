@@ -78,11 +78,19 @@ pub struct SqlStore {
     /// after a power loss the processor's offset and state roll back together
     /// and it replays the log from there.
     pub(crate) proc_pool: AnyPool,
+    /// Checkout commits: on SQLite a connection whose commits are as
+    /// durable as `storage.synchronous` says (the event log's setting), not
+    /// fsynced one by one like admin changes.
+    pub(crate) checkout_pool: AnyPool,
     /// Checkpoints the log's WAL off the writer's path (SQLite only).
     checkpointer: Option<tokio::task::JoinHandle<()>>,
     pub(crate) log: log::SqlLog,
     pub(crate) dialect: Dialect,
     pub(crate) pii: PiiCipher,
+    /// SQLite: one write transaction on `beacon.db` at a time in this
+    /// process, queued here rather than in SQLite's busy handler (which
+    /// sleeps in steps of milliseconds before it tries again).
+    write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -157,10 +165,12 @@ impl SqlStore {
                 let store = SqlStore {
                     log,
                     proc_pool: pool.clone(),
+                    checkout_pool: pool.clone(),
                     checkpointer: None,
                     pool,
                     dialect: Dialect::Postgres,
                     pii: options.pii,
+                    write_lock: Default::default(),
                 };
                 store.verify_key().await?;
                 Ok(store)
@@ -179,6 +189,8 @@ impl SqlStore {
                 SQLITE_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
                 let (proc_opts, _) = sqlite_pool(options.data_dir.join("beacon.db"), Synchronous::Normal, 1, true)?;
                 let proc_pool = proc_opts.connect(&state_url).await.map_err(backend)?;
+                let (checkout_opts, _) = sqlite_pool(options.data_dir.join("beacon.db"), options.synchronous, 1, true)?;
+                let checkout_pool = checkout_opts.connect(&state_url).await.map_err(backend)?;
                 // `full`: each log commit fsyncs; `normal`: commits reach the OS,
                 // and `EventLog::sync` fsyncs behind them (see log.rs)
                 let log_path = options.data_dir.join("events.db");
@@ -191,14 +203,24 @@ impl SqlStore {
                 let store = SqlStore {
                     log,
                     proc_pool,
+                    checkout_pool,
                     checkpointer: Some(checkpointer),
                     pool,
                     dialect: Dialect::Sqlite,
                     pii: options.pii,
+                    write_lock: Default::default(),
                 };
                 store.verify_key().await?;
                 Ok(store)
             }
+        }
+    }
+
+    /// Held for a write transaction on the state database (SQLite only).
+    pub(crate) async fn write_guard(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.dialect {
+            Dialect::Sqlite => Some(self.write_lock.clone().lock_owned().await),
+            Dialect::Postgres => None,
         }
     }
 

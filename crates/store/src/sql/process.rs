@@ -18,10 +18,13 @@ pub(crate) struct SqlProcessTx {
     pub(super) dialect: Dialect,
     pii: PiiCipher,
     name: String,
+    /// Released when the transaction ends (after the transaction itself).
+    _write: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl SqlStore {
     pub(crate) async fn begin_process_tx(&self, name: &str) -> Result<SqlProcessTx> {
+        let write = self.write_guard().await;
         let tx = match self.dialect {
             // Take SQLite's write lock up front: a deferred transaction that
             // reads first could fail to upgrade if the admin API wrote between.
@@ -29,7 +32,7 @@ impl SqlStore {
             Dialect::Postgres => self.proc_pool.begin().await,
         }
         .map_err(backend)?;
-        Ok(SqlProcessTx { tx, dialect: self.dialect, pii: self.pii.clone(), name: name.to_string() })
+        Ok(SqlProcessTx { tx, dialect: self.dialect, pii: self.pii.clone(), name: name.to_string(), _write: write })
     }
 }
 

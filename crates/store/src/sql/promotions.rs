@@ -1,9 +1,8 @@
 //! Promotions, limit counters and checkout commits.
 //!
-//! A checkout takes from its counters with one conditional update each
-//! (`used + amount <= max`), inside a savepoint: a checkout that reaches a
-//! limit is rolled back alone and the others in the same transaction
-//! commit. On SQLite the transaction holds the database's write lock
+//! A checkout takes from its counters with one conditional upsert each
+//! (`used + amount <= max`); one that reaches a limit undoes what it took
+//! and its claim, alone, and the others in the same transaction commit. On SQLite the transaction holds the database's write lock
 //! (`BEGIN IMMEDIATE`); on PostgreSQL checkouts take an advisory lock, so
 //! committers on several nodes take counters one transaction at a time and
 //! never deadlock on each other's rows.
@@ -17,7 +16,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
-use sqlx::{AssertSqlSafe, Executor, Row};
+use sqlx::{AssertSqlSafe, Row};
 use std::collections::HashMap;
 
 const COLUMNS: &str = "id, status, spec, version, created_at, updated_at";
@@ -74,12 +73,18 @@ fn changes(was: &StoredPromotion, status: &str, spec: &Value) -> Option<(Value, 
 }
 
 impl SqlStore {
-    async fn write_tx(&self) -> Result<Tx> {
-        match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.pool.begin().await,
+    async fn write_tx(&self) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
+        self.write_tx_on(&self.pool).await
+    }
+
+    async fn write_tx_on(&self, pool: &sqlx::AnyPool) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
+        let write = self.write_guard().await;
+        let tx = match self.dialect {
+            Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => pool.begin().await,
         }
-        .map_err(backend)
+        .map_err(backend)?;
+        Ok((write, tx))
     }
 
     async fn promotion_in(tx: &mut Tx, id: &str) -> Result<Option<StoredPromotion>> {
@@ -88,55 +93,14 @@ impl SqlStore {
         row.as_ref().map(decode).transpose()
     }
 
-    /// Commits one checkout inside the open transaction (in a savepoint).
+    /// Commits one checkout inside the open transaction: claims its key and
+    /// order id, then takes from each counter with one conditional upsert; a
+    /// counter without room undoes what this checkout took before it.
     async fn commit_one(&self, tx: &mut Tx, c: &NewCheckout) -> Result<CheckoutOutcome> {
-        let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE idempotency_key = $1 OR order_id = $2");
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(&c.idempotency_key)
-            .bind(&c.order_id)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(backend)?;
-        let existing = rows.iter().map(decode_checkout).collect::<Result<Vec<_>>>()?;
-        if let Some(same) = existing.iter().find(|r| r.idempotency_key == c.idempotency_key) {
-            return Ok(CheckoutOutcome::Existing(same.clone()));
-        }
-        if !existing.is_empty() {
-            return Ok(CheckoutOutcome::OrderTaken);
-        }
-        (&mut **tx).execute("SAVEPOINT checkout").await.map_err(backend)?;
-        for t in &c.takes {
-            sqlx::query(
-                "INSERT INTO promotion_counters (key, promotion, used) VALUES ($1, $2, 0) ON CONFLICT (key) DO NOTHING",
-            )
-            .bind(&t.key)
-            .bind(&t.promotion)
-            .execute(&mut **tx)
-            .await
-            .map_err(backend)?;
-            let done = sqlx::query("UPDATE promotion_counters SET used = used + $1 WHERE key = $2 AND used + $3 <= $4")
-                .bind(t.amount)
-                .bind(&t.key)
-                .bind(t.amount)
-                .bind(t.max)
-                .execute(&mut **tx)
-                .await
-                .map_err(backend)?;
-            if done.rows_affected() == 0 {
-                let used: i64 = sqlx::query_scalar("SELECT used FROM promotion_counters WHERE key = $1")
-                    .bind(&t.key)
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(backend)?;
-                (&mut **tx).execute("ROLLBACK TO SAVEPOINT checkout").await.map_err(backend)?;
-                (&mut **tx).execute("RELEASE SAVEPOINT checkout").await.map_err(backend)?;
-                return Ok(CheckoutOutcome::LimitReached { key: t.key.clone(), used, max: t.max });
-            }
-        }
         let takes = serde_json::to_string(&c.takes).map_err(|e| StoreError::Backend(e.to_string()))?;
-        sqlx::query(
+        let claimed = sqlx::query(
             "INSERT INTO checkouts (idempotency_key, order_id, request_hash, profile_id, takes, result, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
         )
         .bind(&c.idempotency_key)
         .bind(&c.order_id)
@@ -148,7 +112,57 @@ impl SqlStore {
         .execute(&mut **tx)
         .await
         .map_err(backend)?;
-        (&mut **tx).execute("RELEASE SAVEPOINT checkout").await.map_err(backend)?;
+        if claimed.rows_affected() == 0 {
+            let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE idempotency_key = $1");
+            let row = sqlx::query(AssertSqlSafe(sql))
+                .bind(&c.idempotency_key)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(backend)?;
+            return Ok(match row {
+                Some(row) => CheckoutOutcome::Existing(decode_checkout(&row)?),
+                None => CheckoutOutcome::OrderTaken,
+            });
+        }
+        for (i, t) in c.takes.iter().enumerate() {
+            // a new counter starts at the amount (the engine never takes more than a limit)
+            let done = sqlx::query(
+                "INSERT INTO promotion_counters (key, promotion, used) VALUES ($1, $2, $3) \
+                 ON CONFLICT (key) DO UPDATE SET used = promotion_counters.used + $4 \
+                 WHERE promotion_counters.used + $5 <= $6",
+            )
+            .bind(&t.key)
+            .bind(&t.promotion)
+            .bind(t.amount)
+            .bind(t.amount)
+            .bind(t.amount)
+            .bind(t.max)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+            if done.rows_affected() == 0 || t.amount > t.max {
+                let used: i64 = sqlx::query_scalar("SELECT used FROM promotion_counters WHERE key = $1")
+                    .bind(&t.key)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(backend)?;
+                let undo = &c.takes[..if done.rows_affected() == 0 { i } else { i + 1 }];
+                for u in undo {
+                    sqlx::query("UPDATE promotion_counters SET used = used - $1 WHERE key = $2")
+                        .bind(u.amount)
+                        .bind(&u.key)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(backend)?;
+                }
+                sqlx::query("DELETE FROM checkouts WHERE idempotency_key = $1")
+                    .bind(&c.idempotency_key)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend)?;
+                return Ok(CheckoutOutcome::LimitReached { key: t.key.clone(), used, max: t.max });
+            }
+        }
         Ok(CheckoutOutcome::Committed(StoredCheckout {
             idempotency_key: c.idempotency_key.clone(),
             order_id: c.order_id.clone(),
@@ -171,7 +185,7 @@ impl PromotionStore for SqlStore {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<StoredPromotion> {
-        let mut tx = self.write_tx().await?;
+        let (_write, mut tx) = self.write_tx().await?;
         if Self::promotion_in(&mut tx, id).await?.is_some() {
             return Err(StoreError::Conflict(format!("promotion {id:?} exists")));
         }
@@ -209,7 +223,7 @@ impl PromotionStore for SqlStore {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<StoredPromotion> {
-        let mut tx = self.write_tx().await?;
+        let (_write, mut tx) = self.write_tx().await?;
         let was = Self::promotion_in(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
         if was.version != version {
             return Err(StoreError::Conflict(format!(
@@ -297,7 +311,7 @@ impl PromotionStore for SqlStore {
     }
 
     async fn commit_checkouts(&self, checkouts: &[NewCheckout]) -> Result<Vec<CheckoutOutcome>> {
-        let mut tx = self.write_tx().await?;
+        let (_write, mut tx) = self.write_tx_on(&self.checkout_pool).await?;
         if self.dialect == Dialect::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(CHECKOUT_LOCK)
@@ -327,7 +341,7 @@ impl PromotionStore for SqlStore {
     }
 
     async fn return_counters(&self, r: &CounterReturn) -> Result<bool> {
-        let mut tx = self.write_tx().await?;
+        let (_write, mut tx) = self.write_tx_on(&self.checkout_pool).await?;
         if self.dialect == Dialect::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(CHECKOUT_LOCK)
