@@ -22,7 +22,7 @@ async fn price(
     JsonBody(req): JsonBody<CartRequest>,
 ) -> ApiResult<Json<Value>> {
     let now = preview_time(&req)?;
-    let prep = prepare(&state, &req, now, false).await?;
+    let prep = prepare(&state, &req, now).await?;
     let mut out = prep.price().to_json();
     out["profile_id"] = json!(prep.profile.as_ref().map(|p| p.id));
     out["priced_at"] = json!(now);

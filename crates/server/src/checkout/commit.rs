@@ -102,7 +102,7 @@ async fn priced_order(
     req: &CartRequest,
     order_id: &str,
 ) -> ApiResult<(Prepared, Priced, Map<String, Value>, beacon_store::NewLogRecord)> {
-    let prep = prepare(state, req, Utc::now(), false).await?;
+    let prep = prepare(state, req, Utc::now()).await?;
     let priced = prep.price();
     check(req, &prep, &priced)?;
     let order = order_fields(req, &prep, &priced, order_id);

@@ -4,8 +4,9 @@
 //! Products: kept until the catalog changes — at once for this node's
 //! changes, within [`CATALOG_RECHECK`] for another node's (the store's
 //! catalog stamp, one row, is read at most that often). Buyers (profile facts: tier,
-//! tags, orders, identities) are read through the cache by previews only,
-//! at most [`BUYER_TTL`] old; placing an order reads the buyer fresh.
+//! tags, orders, identities) are at most [`BUYER_TTL`] old, for previews and
+//! orders alike: limits are still taken atomically at commit; what the age
+//! can miss is an identity linked to the buyer in the last moment.
 
 use std::collections::HashMap;
 use std::hash::Hash;

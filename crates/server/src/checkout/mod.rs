@@ -119,7 +119,7 @@ fn invalid(message: impl Into<String>) -> ApiError {
 /// Most lines a cart sent to the API may have.
 pub const MAX_LINES: usize = 500;
 
-async fn buyer(state: &AppState, req: &CartRequest, fresh: bool) -> ApiResult<(Option<Profile>, Vec<Identity>)> {
+async fn buyer(state: &AppState, req: &CartRequest) -> ApiResult<(Option<Profile>, Vec<Identity>)> {
     let opts = &state.rules.identity.normalize;
     let mut identities = Vec::new();
     for (kind, value) in [
@@ -139,7 +139,7 @@ async fn buyer(state: &AppState, req: &CartRequest, fresh: bool) -> ApiResult<(O
         }
         (None, None) => return Ok((None, identities)),
     };
-    if !fresh && let Some(p) = state.buyers.get(&key) {
+    if let Some(p) = state.buyers.get(&key) {
         return Ok((p.as_deref().cloned(), identities));
     }
     let generation = state.buyers.generation();
@@ -251,10 +251,9 @@ async fn lines(state: &AppState, req: &CartRequest) -> ApiResult<(Vec<LineSpec>,
     Ok((specs, ordered))
 }
 
-/// Reads everything the engine needs for `req`; `fresh`: the buyer from the
-/// store, not from the preview cache.
-pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>, fresh: bool) -> ApiResult<Prepared> {
-    let (profile, identities) = buyer(state, req, fresh).await?;
+/// Reads everything the engine needs for `req`.
+pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) -> ApiResult<Prepared> {
+    let (profile, identities) = buyer(state, req).await?;
     let (line_specs, ordered) = lines(state, req).await?;
     let spec = CartSpec {
         currency: req.currency.clone(),

@@ -7,6 +7,7 @@
 
 mod admin;
 mod catalog;
+mod checkouts;
 mod codec;
 mod commerce;
 mod log;

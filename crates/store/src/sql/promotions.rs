@@ -1,17 +1,10 @@
-//! Promotions, limit counters and checkout commits.
-//!
-//! A checkout takes from its counters with one conditional upsert each
-//! (`used + amount <= max`); one that reaches a limit undoes what it took
-//! and its claim, alone, and the others in the same transaction commit. On SQLite the transaction holds the database's write lock
-//! (`BEGIN IMMEDIATE`); on PostgreSQL checkouts take an advisory lock, so
-//! committers on several nodes take counters one transaction at a time and
-//! never deadlock on each other's rows.
+//! Promotions and limit counters (checkouts are in `checkouts.rs`).
 
 use super::catalog::audit_entry;
 use super::orders::list;
 use super::{Dialect, SqlStore, backend, from_micros, micros};
 use crate::promotions::{CheckoutOutcome, CounterReturn, NewCheckout, PromotionStore, StoredCheckout, StoredPromotion};
-use crate::{AfterSaleKind, OrderStatus, Page, PageRequest, PendingReturn, Result, StoreError};
+use crate::{Page, PageRequest, PendingReturn, Result, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -20,13 +13,12 @@ use sqlx::{AssertSqlSafe, Row};
 use std::collections::HashMap;
 
 const COLUMNS: &str = "id, status, spec, version, created_at, updated_at";
-const CHECKOUT_COLUMNS: &str = "idempotency_key, order_id, request_hash, profile_id, takes, result, created_at";
-/// Serialises checkout commits across nodes (PostgreSQL).
-const CHECKOUT_LOCK: i64 = 7_259_003;
+pub(super) const CHECKOUT_COLUMNS: &str =
+    "idempotency_key, order_id, request_hash, profile_id, takes, result, created_at";
 
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
+pub(super) type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
-fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+pub(super) fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
@@ -41,7 +33,7 @@ fn decode(row: &AnyRow) -> Result<StoredPromotion> {
     })
 }
 
-fn decode_checkout(row: &AnyRow) -> Result<StoredCheckout> {
+pub(super) fn decode_checkout(row: &AnyRow) -> Result<StoredCheckout> {
     Ok(StoredCheckout {
         idempotency_key: row.try_get("idempotency_key").map_err(backend)?,
         order_id: row.try_get("order_id").map_err(backend)?,
@@ -77,7 +69,10 @@ impl SqlStore {
         self.write_tx_on(&self.pool).await
     }
 
-    async fn write_tx_on(&self, pool: &sqlx::AnyPool) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
+    pub(super) async fn write_tx_on(
+        &self,
+        pool: &sqlx::AnyPool,
+    ) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
         let write = self.write_guard().await;
         let tx = match self.dialect {
             Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
@@ -91,87 +86,6 @@ impl SqlStore {
         let sql = format!("SELECT {COLUMNS} FROM promotions WHERE id = $1");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await.map_err(backend)?;
         row.as_ref().map(decode).transpose()
-    }
-
-    /// Commits one checkout inside the open transaction: claims its key and
-    /// order id, then takes from each counter with one conditional upsert; a
-    /// counter without room undoes what this checkout took before it.
-    async fn commit_one(&self, tx: &mut Tx, c: &NewCheckout) -> Result<CheckoutOutcome> {
-        let takes = serde_json::to_string(&c.takes).map_err(|e| StoreError::Backend(e.to_string()))?;
-        let claimed = sqlx::query(
-            "INSERT INTO checkouts (idempotency_key, order_id, request_hash, profile_id, takes, result, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-        )
-        .bind(&c.idempotency_key)
-        .bind(&c.order_id)
-        .bind(&c.request_hash)
-        .bind(&c.profile_id)
-        .bind(takes)
-        .bind(c.result.to_string())
-        .bind(micros(c.at))
-        .execute(&mut **tx)
-        .await
-        .map_err(backend)?;
-        if claimed.rows_affected() == 0 {
-            let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE idempotency_key = $1");
-            let row = sqlx::query(AssertSqlSafe(sql))
-                .bind(&c.idempotency_key)
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(backend)?;
-            return Ok(match row {
-                Some(row) => CheckoutOutcome::Existing(decode_checkout(&row)?),
-                None => CheckoutOutcome::OrderTaken,
-            });
-        }
-        for (i, t) in c.takes.iter().enumerate() {
-            // a new counter starts at the amount (the engine never takes more than a limit)
-            let done = sqlx::query(
-                "INSERT INTO promotion_counters (key, promotion, used) VALUES ($1, $2, $3) \
-                 ON CONFLICT (key) DO UPDATE SET used = promotion_counters.used + $4 \
-                 WHERE promotion_counters.used + $5 <= $6",
-            )
-            .bind(&t.key)
-            .bind(&t.promotion)
-            .bind(t.amount)
-            .bind(t.amount)
-            .bind(t.amount)
-            .bind(t.max)
-            .execute(&mut **tx)
-            .await
-            .map_err(backend)?;
-            if done.rows_affected() == 0 || t.amount > t.max {
-                let used: i64 = sqlx::query_scalar("SELECT used FROM promotion_counters WHERE key = $1")
-                    .bind(&t.key)
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(backend)?;
-                let undo = &c.takes[..if done.rows_affected() == 0 { i } else { i + 1 }];
-                for u in undo {
-                    sqlx::query("UPDATE promotion_counters SET used = used - $1 WHERE key = $2")
-                        .bind(u.amount)
-                        .bind(&u.key)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(backend)?;
-                }
-                sqlx::query("DELETE FROM checkouts WHERE idempotency_key = $1")
-                    .bind(&c.idempotency_key)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(backend)?;
-                return Ok(CheckoutOutcome::LimitReached { key: t.key.clone(), used, max: t.max });
-            }
-        }
-        Ok(CheckoutOutcome::Committed(StoredCheckout {
-            idempotency_key: c.idempotency_key.clone(),
-            order_id: c.order_id.clone(),
-            request_hash: c.request_hash.clone(),
-            profile_id: c.profile_id.clone(),
-            takes: c.takes.clone(),
-            result: c.result.clone(),
-            created_at: c.at,
-        }))
     }
 }
 
@@ -311,130 +225,26 @@ impl PromotionStore for SqlStore {
     }
 
     async fn commit_checkouts(&self, checkouts: &[NewCheckout]) -> Result<Vec<CheckoutOutcome>> {
-        let (_write, mut tx) = self.write_tx_on(&self.checkout_pool).await?;
-        if self.dialect == Dialect::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(CHECKOUT_LOCK)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        }
-        let mut out = Vec::with_capacity(checkouts.len());
-        for c in checkouts {
-            out.push(self.commit_one(&mut tx, c).await?);
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(out)
+        self.commit_checkouts_impl(checkouts).await
     }
 
     async fn get_checkout(&self, order_id: &str) -> Result<Option<StoredCheckout>> {
-        let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE order_id = $1");
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(order_id).fetch_optional(&self.pool).await.map_err(backend)?;
-        row.as_ref().map(decode_checkout).transpose()
+        self.checkout_where("order_id", order_id).await
     }
 
     async fn checkout_by_key(&self, idempotency_key: &str) -> Result<Option<StoredCheckout>> {
-        let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE idempotency_key = $1");
-        let row =
-            sqlx::query(AssertSqlSafe(sql)).bind(idempotency_key).fetch_optional(&self.pool).await.map_err(backend)?;
-        row.as_ref().map(decode_checkout).transpose()
+        self.checkout_where("idempotency_key", idempotency_key).await
     }
 
     async fn return_counters(&self, r: &CounterReturn) -> Result<bool> {
-        let (_write, mut tx) = self.write_tx_on(&self.checkout_pool).await?;
-        if self.dialect == Dialect::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(CHECKOUT_LOCK)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        }
-        let takes = serde_json::to_string(&r.takes).map_err(|e| StoreError::Backend(e.to_string()))?;
-        let inserted = sqlx::query(
-            "INSERT INTO counter_returns (return_id, order_id, takes, at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (return_id) DO NOTHING",
-        )
-        .bind(&r.return_id)
-        .bind(&r.order_id)
-        .bind(takes)
-        .bind(micros(r.at))
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        if inserted.rows_affected() == 0 {
-            return Ok(false);
-        }
-        for (key, amount) in &r.takes {
-            sqlx::query(
-                "UPDATE promotion_counters SET used = CASE WHEN used > $1 THEN used - $2 ELSE 0 END WHERE key = $3",
-            )
-            .bind(*amount)
-            .bind(*amount)
-            .bind(key)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(true)
+        self.return_counters_impl(r).await
     }
 
     async fn pending_returns(&self, after_seq: i64, limit: u32) -> Result<Vec<PendingReturn>> {
-        let sql = format!(
-            "SELECT a.seq, a.kind, a.lines, o.status, {} FROM after_sales a \
-             JOIN checkouts c ON c.order_id = a.order_id JOIN orders o ON o.order_id = a.order_id \
-             WHERE a.seq > $1 AND a.outcome = 'applied' \
-             AND NOT EXISTS (SELECT 1 FROM counter_returns r WHERE r.return_id = {}) \
-             ORDER BY a.seq LIMIT {}",
-            CHECKOUT_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", "),
-            match self.dialect {
-                Dialect::Sqlite => "'after_sale:' || a.seq",
-                Dialect::Postgres => "'after_sale:' || a.seq::text",
-            },
-            limit.max(1)
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(after_seq).fetch_all(&self.pool).await.map_err(backend)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let checkout = decode_checkout(row)?;
-            let mut returned: HashMap<String, i64> = HashMap::new();
-            for r in self.counter_returns(&checkout.order_id).await? {
-                for (key, n) in r.takes {
-                    *returned.entry(key).or_default() += n;
-                }
-            }
-            let kind: String = row.try_get("kind").map_err(backend)?;
-            let status: String = row.try_get("status").map_err(backend)?;
-            out.push(PendingReturn {
-                seq: row.try_get("seq").map_err(backend)?,
-                kind: if kind == "cancel" { AfterSaleKind::Cancel } else { AfterSaleKind::Refund },
-                lines: json(&row.try_get::<String, _>("lines").map_err(backend)?)?,
-                order_status: OrderStatus::parse(&status)
-                    .ok_or_else(|| StoreError::Corrupt(format!("order status {status:?}")))?,
-                checkout,
-                returned,
-            });
-        }
-        Ok(out)
+        self.pending_returns_impl(after_seq, limit).await
     }
 
     async fn counter_returns(&self, order_id: &str) -> Result<Vec<CounterReturn>> {
-        let rows = sqlx::query(
-            "SELECT return_id, order_id, takes, at FROM counter_returns WHERE order_id = $1 ORDER BY at, return_id",
-        )
-        .bind(order_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.iter()
-            .map(|row| {
-                Ok(CounterReturn {
-                    return_id: row.try_get("return_id").map_err(backend)?,
-                    order_id: row.try_get("order_id").map_err(backend)?,
-                    takes: json(&row.try_get::<String, _>("takes").map_err(backend)?)?,
-                    at: from_micros(row.try_get("at").map_err(backend)?)?,
-                })
-            })
-            .collect()
+        self.counter_returns_impl(order_id).await
     }
 }
