@@ -1,0 +1,119 @@
+//! Named scenarios of combined promotions, each checked against what a
+//! finance team computes by hand (the arithmetic is in the comments).
+
+mod common;
+
+use beacon_core::Currency;
+use beacon_pricing::cart::CartSpec;
+use beacon_pricing::{Spec, price};
+use common::{applied, cart, now, promos, rejected};
+use serde_json::{Value, json};
+
+fn s(x: &str) -> String {
+    x.to_string()
+}
+
+#[test]
+fn a_member_price_then_a_coupon_then_man_jian_on_what_is_left() {
+    let mut c = cart(json!([["tea", "茶叶/绿茶", "100.00", 2], ["cup", "茶具", "80.00", 1]]));
+    c.customer.tier = Some(s("gold"));
+    c.coupons = vec![s("C10")];
+    let specs = json!([
+        {"id": "member", "name": "金卡茶叶价 90", "target": {"categories": ["茶叶"]}, "eligibility": {"tiers": ["gold"]},
+         "reward": {"type": "special_price", "price": "90.00"}},
+        {"id": "mj", "name": "满200减30 满300减50", "reward": {"type": "tiers", "tiers": [
+            {"min": "200", "amount_off": "30"}, {"min": "300", "amount_off": "50"}]}},
+        {"id": "cp", "name": "满100减10券", "coupon": "C10", "min_spend": "100", "reward": {"type": "amount_off", "amount": "10"}}
+    ]);
+    let v = price(&c, &promos(specs), now()).to_json();
+    // 280.00; member price: 2 × 10.00 off → 260.00; cp (id before mj): −10 → 250.00; 满200减30 → 220.00
+    assert_eq!(
+        (v["subtotal"].as_str(), v["discount"].as_str(), v["total"].as_str()),
+        (Some("280.00"), Some("60.00"), Some("220.00"))
+    );
+    assert_eq!(applied(&v), [(s("member"), s("20.00")), (s("cp"), s("10.00")), (s("mj"), s("30.00"))]);
+    // 凑单: mj saw 250.00; 50.00 more reaches 满300减50
+    assert_eq!(v["hints"], json!([{"id": "mj", "spend_more": "50.00", "discount": "50.00"}]));
+}
+
+fn flash_or_coupon(coupon_off: &str) -> Value {
+    let mut c = cart(json!([["phone", "数码/手机", "1000.00", 1]]));
+    c.coupons = vec![s("BIG")];
+    let specs = json!([
+        {"id": "flash", "name": "秒杀 799", "target": {"products": ["phone"]}, "reward": {"type": "special_price", "price": "799.00"},
+         "stacking": {"group": "flash-or-coupon", "exclusive": true}},
+        {"id": "coupon", "name": "满900券", "coupon": "BIG", "min_spend": "900", "reward": {"type": "amount_off", "amount": coupon_off},
+         "stacking": {"group": "flash-or-coupon", "exclusive": true}}
+    ]);
+    price(&c, &promos(specs), now()).to_json()
+}
+
+#[test]
+fn coupons_do_not_stack_with_a_flash_sale_and_the_shopper_gets_the_better_one() {
+    // the coupon alone: 1000 − 250 = 750 beats the flash price 799
+    let v = flash_or_coupon("250");
+    assert_eq!((v["total"].as_str(), applied(&v)), (Some("750.00"), vec![(s("coupon"), s("250.00"))]));
+    assert_eq!(v["rejected"], json!([{"id": "flash", "reason": {"code": "not_stackable_with", "id": "coupon"}}]));
+}
+
+#[test]
+fn a_flash_sale_wins_over_a_smaller_coupon_it_does_not_stack_with() {
+    // 1000 − 150 = 850 loses to 799
+    let v = flash_or_coupon("150");
+    assert_eq!((v["total"].as_str(), applied(&v)), (Some("799.00"), vec![(s("flash"), s("201.00"))]));
+    assert_eq!(v["rejected"], json!([{"id": "coupon", "reason": {"code": "not_stackable_with", "id": "flash"}}]));
+}
+
+#[test]
+fn an_order_discount_splits_to_the_fen_by_largest_remainder() {
+    let v = common::price(
+        json!([["a", "", "33.33", 1], ["b", "", "33.33", 1], ["c", "", "33.34", 1]]),
+        json!([{"id": "x", "name": "立减10", "reward": {"type": "amount_off", "amount": "10"}}]),
+    );
+    // exact shares 3.333, 3.333, 3.334: floors 9.99, the last fen to the largest remainder (c)
+    let split: Vec<&str> = v["lines"].as_array().into_iter().flatten().filter_map(|l| l["discount"].as_str()).collect();
+    assert_eq!(split, ["3.33", "3.33", "3.34"]);
+}
+
+#[test]
+fn a_free_gift_line_takes_no_share_of_an_order_discount() {
+    let v = common::price(
+        json!([["tea", "茶叶", "100.00", 1], ["gift", "赠品", "0.00", 1]]),
+        json!([{"id": "p", "name": "全场9折", "reward": {"type": "percent_off", "percent": "10"}}]),
+    );
+    assert_eq!((v["total"].as_str(), v["lines"][1]["discount"].as_str()), (Some("90.00"), Some("0.00")));
+    assert_eq!(v["lines"][1]["total"], "0.00");
+}
+
+#[test]
+fn man_jian_measures_the_amount_after_line_discounts_and_the_shopper_keeps_the_bigger_saving() {
+    let v = common::price(
+        json!([["tea", "茶叶", "120.00", 1]]),
+        json!([
+            {"id": "p20", "name": "茶叶8折", "target": {"categories": ["茶叶"]}, "reward": {"type": "percent_off", "percent": "20"}},
+            {"id": "mj", "name": "满100减15", "reward": {"type": "tiers", "tiers": [{"min": "100", "amount_off": "15"}]}}
+        ]),
+    );
+    // with 8折: 96.00 and 满100 is missed; without it: 105.00 — 96.00 is lower
+    assert_eq!((v["total"].as_str(), applied(&v)), (Some("96.00"), vec![(s("p20"), s("24.00"))]));
+    assert_eq!(rejected(&v), [(s("mj"), s("min_spend_not_met"))]);
+    assert_eq!(
+        v["rejected"][0]["reason"],
+        json!({"code": "min_spend_not_met", "required": "100.00", "actual": "96.00"})
+    );
+    assert_eq!(v["hints"], json!([{"id": "mj", "spend_more": "4.00", "discount": "15.00"}]));
+}
+
+#[test]
+fn yen_have_no_minor_unit_and_percentages_round_half_up_to_the_yen() {
+    let jpy = Currency::parse("JPY").expect("JPY");
+    let cart: CartSpec =
+        serde_json::from_value(json!({"currency": "JPY", "lines": [{"product_id": "matcha", "price": "999"}]}))
+            .expect("cart");
+    let cart = cart.compile(jpy).expect("valid cart");
+    let spec = json!({"id": "p", "name": "15% off", "reward": {"type": "percent_off", "percent": "15"}});
+    let promo = Spec::parse(&spec.to_string()).and_then(|s| s.compile(jpy)).expect("valid");
+    let v = price(&cart, &[promo], now()).to_json();
+    // 15 % of ¥999 is ¥149.85 → ¥150
+    assert_eq!((v["discount"].as_str(), v["total"].as_str()), (Some("150"), Some("849")));
+}
