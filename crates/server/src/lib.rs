@@ -74,6 +74,9 @@ pub struct Running {
     processor: Option<tokio::sync::oneshot::Receiver<()>>,
     /// Gives back promotion limits of refunded orders (`checkout::returns`).
     returns: JoinHandle<()>,
+    /// Writes again orders whose checkout committed without its event (`checkout::recover`).
+    sweeper: JoinHandle<()>,
+    sweeper_stop: watch::Sender<bool>,
 }
 
 /// Starts the writer and processor on `store`; returns the state for the router.
@@ -119,7 +122,10 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
         committer: checkout::committer::Committer::spawn(dyn_store.clone()),
         ready: true.into(),
     });
-    Ok(Running { state, store, stop, writer: writer_task, processor, returns })
+    // stopped first at shutdown: it holds the state, so the writer could not drain while it runs
+    let (sweeper_stop, sweeper_rx) = watch::channel(false);
+    let sweeper = tokio::spawn(checkout::recover::run(state.clone(), sweeper_rx));
+    Ok(Running { state, store, stop, writer: writer_task, processor, returns, sweeper, sweeper_stop })
 }
 
 impl Running {
@@ -130,7 +136,9 @@ impl Running {
     /// Drains: the writer flushes what it accepted, the processor catches up.
     pub async fn shutdown(self) {
         self.state.set_ready(false);
-        let Running { state, store, stop, writer, processor, returns } = self;
+        let Running { state, store, stop, writer, processor, returns, sweeper, sweeper_stop } = self;
+        let _ = sweeper_stop.send(true);
+        let _ = sweeper.await;
         drop(state);
         // the writer ends when the last handle (held by the state) is gone
         let _ = writer.await;

@@ -233,12 +233,40 @@ async fn a_thousand_concurrent_orders_never_over_redeem(app: &TestApp) {
     assert!(outs.iter().all(|o| o.0 == StatusCode::CREATED || o.0 == StatusCode::CONFLICT));
 }
 
+async fn an_order_whose_event_was_lost_after_its_checkout_is_written_again(app: &TestApp) {
+    use beacon_store::{NewCheckout, Store};
+    // as if the node stopped between the checkout's commit and its order event
+    let order = json!({"order_id": "LOST-1", "user_id": "u-lost", "placed_at": "2026-11-11T12:00:00Z", "currency": "CNY",
+        "total": "25.00", "discount": "5.00", "coupon": "TWO", "products": [{"product_id": "x", "price": "30.00", "quantity": 1}]});
+    let at = chrono::Utc::now() - chrono::Duration::minutes(5);
+    let c = NewCheckout {
+        idempotency_key: "lost-key".into(),
+        order_id: "LOST-1".into(),
+        request_hash: "h".into(),
+        profile_id: None,
+        takes: vec![],
+        result: json!({"order_id": "LOST-1", "order": order}),
+        at,
+    };
+    app.store.promotions().commit_checkouts(&[c]).await.expect("commit");
+    app.settle().await;
+    assert_eq!(app.get("/api/v1/orders/LOST-1", ADMIN).await.0, StatusCode::NOT_FOUND);
+    let state = &app.running.as_ref().expect("running").state;
+    let (from, to) = (at - chrono::Duration::seconds(1), chrono::Utc::now());
+    assert_eq!(beacon_server::checkout::recover::sweep(state, from, to).await.expect("sweep"), 1);
+    app.settle().await;
+    let (st, o) = app.get("/api/v1/orders/LOST-1", ADMIN).await;
+    assert_eq!((st, o["total"].as_str(), o["discount"].as_str()), (StatusCode::OK, Some("25.00"), Some("5.00")), "{o}");
+    assert_eq!(beacon_server::checkout::recover::sweep(state, from, to).await.expect("again"), 0, "recorded now");
+}
+
 both_backends!(
     the_lifecycle_is_enforced_and_audited,
     carts_are_priced_for_the_shopper_from_the_catalog,
     orders_take_limits_once_and_replay,
     a_thousand_concurrent_orders_never_over_redeem,
     refunds_and_cancellations_give_limits_back_once,
+    an_order_whose_event_was_lost_after_its_checkout_is_written_again,
 );
 
 async fn used(app: &TestApp, promotion: &str) -> Vec<(String, i64)> {

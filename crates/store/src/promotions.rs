@@ -141,6 +141,15 @@ pub trait PromotionStore: Send + Sync {
     async fn commit_checkouts(&self, checkouts: &[NewCheckout]) -> Result<Vec<CheckoutOutcome>>;
     async fn get_checkout(&self, order_id: &str) -> Result<Option<StoredCheckout>>;
     async fn checkout_by_key(&self, idempotency_key: &str) -> Result<Option<StoredCheckout>>;
+    /// Checkouts committed from `after` to before `before` whose order is
+    /// not recorded (the node stopped, or the log refused, between the
+    /// commit and the order event), oldest first.
+    async fn orphan_checkouts(
+        &self,
+        after: DateTime<Utc>,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<StoredCheckout>>;
     /// Gives counters back once per return id; false if it was given before.
     async fn return_counters(&self, r: &CounterReturn) -> Result<bool>;
     /// Applied refunds and cancellations after log position `after_seq` of

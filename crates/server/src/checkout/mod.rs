@@ -12,6 +12,7 @@ pub mod cache;
 pub mod commit;
 pub mod committer;
 pub mod lookup;
+pub mod recover;
 pub mod returns;
 
 use crate::error::{ApiError, ApiResult};

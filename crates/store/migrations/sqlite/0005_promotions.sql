@@ -32,6 +32,7 @@ CREATE TABLE checkouts (
     result           TEXT    NOT NULL,
     created_at       BIGINT  NOT NULL
 );
+CREATE INDEX checkouts_created ON checkouts (created_at);
 
 -- What was given back to the counters, once per return id (a refund's or
 -- cancellation's id), so a retried refund returns nothing twice.

@@ -220,4 +220,25 @@ impl SqlStore {
             })
             .collect()
     }
+
+    pub(crate) async fn orphan_checkouts_impl(
+        &self,
+        after: chrono::DateTime<chrono::Utc>,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<StoredCheckout>> {
+        let columns = CHECKOUT_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT {columns} FROM checkouts c LEFT JOIN orders o ON o.order_id = c.order_id \
+             WHERE o.order_id IS NULL AND c.created_at >= $1 AND c.created_at < $2 ORDER BY c.created_at LIMIT {}",
+            limit.max(1)
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(micros(after))
+            .bind(micros(before))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(decode_checkout).collect()
+    }
 }

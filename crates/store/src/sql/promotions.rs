@@ -236,6 +236,15 @@ impl PromotionStore for SqlStore {
         self.checkout_where("idempotency_key", idempotency_key).await
     }
 
+    async fn orphan_checkouts(
+        &self,
+        after: DateTime<Utc>,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<StoredCheckout>> {
+        self.orphan_checkouts_impl(after, before, limit).await
+    }
+
     async fn return_counters(&self, r: &CounterReturn) -> Result<bool> {
         self.return_counters_impl(r).await
     }
