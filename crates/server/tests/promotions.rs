@@ -260,6 +260,22 @@ async fn an_order_whose_event_was_lost_after_its_checkout_is_written_again(app: 
     assert_eq!(beacon_server::checkout::recover::sweep(state, from, to).await.expect("again"), 0, "recorded now");
 }
 
+async fn limits_per_identity_never_store_a_phone_or_email_in_the_clear(app: &TestApp) {
+    promo(app, json!({"id": "once", "name": "每个手机号一次", "status": "active",
+        "reward": {"type": "amount_off", "amount": "1"}, "limits": [{"counter": "redemptions", "limit": 1, "scope": "identity"}]})).await;
+    let body = json!({"phone": "138 0013 8000", "email": "Ann@Example.com", "lines": [{"product_id": "x", "price": "9.00"}], "expected_total": "8.00"});
+    assert_eq!(place(app, "p-1", body.clone()).await.0, StatusCode::CREATED);
+    let subjects: Vec<String> = used(app, "once").await.into_iter().map(|(s, _)| s).collect();
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    assert!(subjects.iter().all(|s| !s.contains("8000") && !s.contains("example")), "{subjects:?}");
+    assert!(subjects.iter().any(|s| s.starts_with("phone#")) && subjects.iter().any(|s| s.starts_with("email#")));
+    // the same phone on another order is still counted
+    let mut again = body;
+    again["email"] = json!("other@example.com");
+    let (st, v, _) = place(app, "p-2", again).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("price_changed")), "{v}");
+}
+
 both_backends!(
     the_lifecycle_is_enforced_and_audited,
     carts_are_priced_for_the_shopper_from_the_catalog,
@@ -267,6 +283,7 @@ both_backends!(
     a_thousand_concurrent_orders_never_over_redeem,
     refunds_and_cancellations_give_limits_back_once,
     an_order_whose_event_was_lost_after_its_checkout_is_written_again,
+    limits_per_identity_never_store_a_phone_or_email_in_the_clear,
 );
 
 async fn used(app: &TestApp, promotion: &str) -> Vec<(String, i64)> {

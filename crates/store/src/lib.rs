@@ -66,6 +66,9 @@ pub trait Store: Send + Sync {
     fn log(&self) -> &dyn EventLog;
     /// Promotions, limit counters and checkouts.
     fn promotions(&self) -> &dyn PromotionStore;
+    /// How an identity is named in stored keys (limit counters): personal
+    /// data (email, phone) by its keyed lookup hash, never in the clear.
+    fn identity_key(&self, identity: &Identity) -> String;
     /// Starts a processor transaction; on PostgreSQL it locks the processor's
     /// offset row so only one processor advances it at a time.
     async fn begin_processing(&self, processor: &str) -> Result<Box<dyn ProcessTx>>;

@@ -268,7 +268,8 @@ pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) ->
     let held = profile.as_ref().map_or(&identities, |p| &p.identities);
     cart.who = Subject {
         profile: profile.as_ref().map(|p| p.id.to_string()),
-        identities: held.iter().map(|i| format!("{}:{}", i.kind, i.value)).collect(),
+        // email and phone by their keyed hash: counter keys are stored and shown
+        identities: held.iter().map(|i| state.store.identity_key(i)).collect(),
         store: req.store.clone(),
     };
     let snapshot = state.promotions.snapshot(state.store.as_ref(), shop_currency).await?;

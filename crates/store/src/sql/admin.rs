@@ -54,6 +54,17 @@ impl Store for SqlStore {
         self
     }
 
+    fn identity_key(&self, identity: &Identity) -> String {
+        let kind = identity.kind.as_str();
+        if identity.kind.is_pii() {
+            let hash = self.pii.lookup_key(kind, &identity.value);
+            let hex: String = hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
+            format!("{kind}#{hex}")
+        } else {
+            format!("{kind}:{}", identity.value)
+        }
+    }
+
     async fn begin_processing(&self, processor: &str) -> Result<Box<dyn ProcessTx>> {
         Ok(Box::new(self.begin_process_tx(processor).await?))
     }
