@@ -20,7 +20,7 @@
 
 use crate::cart::Cart;
 use crate::eval::{Eval, Outcome, canonical, eligible, evaluate, reward_discount};
-use crate::explain::{Applied, Hint, Priced, PricedLine, Reason, Rejected};
+use crate::explain::{Applied, Gift, Hint, Priced, PricedLine, Reason, Rejected};
 use crate::limits::{Counter, Limit, Scope, Take, lacks_subject};
 use crate::search::{choices, search};
 use crate::spec::{Basis, Promotion, Reward, Status};
@@ -145,7 +145,11 @@ fn takes(cart: &Cart, live: &[&Promotion], eval: &Eval) -> (Vec<Take>, Vec<(usiz
             let needed = match l.counter {
                 Counter::Redemptions => 1,
                 Counter::Discount => *amount,
-                Counter::Units => lines.iter().filter(|(_, a)| *a > 0).map(|(j, _)| cart.lines[*j].quantity).sum(),
+                Counter::Units => match &p.reward {
+                    // a gift's stock
+                    Reward::Gift { quantity, .. } => *quantity,
+                    _ => lines.iter().filter(|(_, a)| *a > 0).map(|(j, _)| cart.lines[*j].quantity).sum(),
+                },
             };
             let used = cart.usage.used(&p.id, i);
             if used.saturating_add(needed) > l.limit {
@@ -182,6 +186,7 @@ fn explain(
         })
         .collect();
     let mut applied = Vec::new();
+    let mut gifts = Vec::new();
     let mut hints = Vec::new();
     for (k, outcome) in eval.outcomes.iter().enumerate() {
         let p = live[k];
@@ -193,6 +198,14 @@ fn explain(
                     lines[*i].allocations.push((p.id.clone(), *a));
                 }
                 applied.push(Applied { id: p.id.clone(), name: p.name.clone(), amount: *amount, lines: parts.clone() });
+                if let Reward::Gift { product_id, sku, quantity } = &p.reward {
+                    gifts.push(Gift {
+                        promotion: p.id.clone(),
+                        product_id: product_id.clone(),
+                        sku: sku.clone(),
+                        quantity: *quantity,
+                    });
+                }
             }
             Outcome::Rejected(reason) => rejected.push(Rejected { id: p.id.clone(), reason: reason.clone() }),
             Outcome::Left => {
@@ -224,6 +237,7 @@ fn explain(
         combinations,
         exact,
         takes: Vec::new(),
+        gifts,
     }
 }
 

@@ -45,6 +45,8 @@ pub(crate) fn reward_discount(reward: &Reward, base: i64, items: i64) -> Result<
         }
         // per line, in `evaluate_from`; here only for hints, which special prices have none of
         Reward::SpecialPrice(_) => 0,
+        // a gift takes nothing off
+        Reward::Gift { .. } => 0,
         // for hints: the free units at the lines' average unit price
         Reward::BuyXGetY { buy, get, bp, max_times } => {
             let times = free_times(items, *buy, *get, *max_times);
@@ -213,6 +215,7 @@ pub(crate) fn evaluate_from(
                     .filter(|(_, d)| *d > 0)
                     .collect(),
             )),
+            (_, Reward::Gift { .. }) => Ok(Discount::Gift),
             (_, Reward::BuyXGetY { buy, get, bp, max_times }) => match free_times(items, *buy, *get, *max_times) {
                 0 => Err(Reason::MinItemsNotMet { required: buy + get, actual: items }),
                 times => Ok(Discount::PerLine(cheapest(cart, &amounts, lines, times * get, *bp))),
@@ -220,6 +223,10 @@ pub(crate) fn evaluate_from(
             _ => reward_discount(&p.reward, base, items).map(|d| Discount::Split(d.min(base))),
         };
         let discount = match result {
+            Ok(Discount::Gift) => {
+                outcomes.push(Outcome::Applied { amount: 0, lines: Vec::new() });
+                continue;
+            }
             Ok(d) if d.amount() > 0 => d,
             Ok(_) => {
                 outcomes.push(Outcome::Rejected(Reason::NoDiscount));
@@ -243,6 +250,7 @@ pub(crate) fn evaluate_from(
                 Vec::new()
             }
             Discount::Split(_) => take(&mut amounts, lines, amount, base, &mut scratch, detail),
+            Discount::Gift => Vec::new(),
         };
         outcomes.push(Outcome::Applied { amount, lines: if detail { shares } else { Vec::new() } });
     }
@@ -254,6 +262,8 @@ pub(crate) fn evaluate_from(
 enum Discount {
     PerLine(Vec<(usize, i64)>),
     Split(i64),
+    /// A gift line; nothing off.
+    Gift,
 }
 
 impl Discount {
@@ -261,6 +271,7 @@ impl Discount {
         match self {
             Discount::PerLine(shares) => shares.iter().map(|(_, d)| d).sum(),
             Discount::Split(d) => *d,
+            Discount::Gift => 0,
         }
     }
 }

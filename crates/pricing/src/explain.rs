@@ -22,6 +22,16 @@ pub struct Priced {
     pub exact: bool,
     /// What the applied promotions take from their limits (for the commit).
     pub takes: Vec<Take>,
+    /// Gift lines (满赠) the applied promotions add, at zero.
+    pub gifts: Vec<Gift>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gift {
+    pub promotion: String,
+    pub product_id: String,
+    pub sku: Option<String>,
+    pub quantity: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -217,6 +227,9 @@ impl Priced {
                 }
                 v
             }).collect::<Vec<_>>(),
+            "gifts": self.gifts.iter().map(|g| json!({
+                "promotion": g.promotion, "product_id": g.product_id, "sku": g.sku, "quantity": g.quantity, "price": m(0),
+            })).collect::<Vec<_>>(),
             "search": {"combinations": self.combinations, "exact": self.exact},
         })
     }

@@ -60,6 +60,10 @@ pub struct Spec {
     pub limits: Vec<LimitSpec>,
 }
 
+fn one_unit() -> u32 {
+    1
+}
+
 fn active() -> Status {
     Status::Active
 }
@@ -106,6 +110,15 @@ pub enum RewardSpec {
         percent_off: Option<String>,
         #[serde(default)]
         max_times: Option<u32>,
+    },
+    /// 满赠: a gift line at zero (only while the promotion's `units` limit,
+    /// its gift stock, lasts).
+    Gift {
+        product_id: String,
+        #[serde(default)]
+        sku: Option<String>,
+        #[serde(default = "one_unit")]
+        quantity: u32,
     },
     /// 每满减: every `every` spent takes `amount_off` off, optionally capped.
     Every {
@@ -200,6 +213,12 @@ pub enum Reward {
     },
     /// Unit price, minor units.
     SpecialPrice(i64),
+    /// A gift line at zero.
+    Gift {
+        product_id: String,
+        sku: Option<String>,
+        quantity: i64,
+    },
     /// Buy, get, basis points off the cheapest, most times.
     BuyXGetY {
         buy: i64,
@@ -314,6 +333,12 @@ impl Spec {
                     bp: percent_off.as_deref().map(|p| percent("reward.percent_off", p)).transpose()?.unwrap_or(10_000),
                     max_times: max_times.map(i64::from),
                 }
+            }
+            RewardSpec::Gift { product_id, sku, quantity } => {
+                if product_id.trim().is_empty() || !(1..=1000).contains(quantity) {
+                    return Err(invalid(id, "reward.product_id is required and reward.quantity must be 1 to 1000"));
+                }
+                Reward::Gift { product_id: product_id.clone(), sku: sku.clone(), quantity: i64::from(*quantity) }
             }
             RewardSpec::Every { every, amount_off, max_discount } => {
                 let every = money("reward.every", every)?;

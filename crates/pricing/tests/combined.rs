@@ -117,3 +117,28 @@ fn yen_have_no_minor_unit_and_percentages_round_half_up_to_the_yen() {
     // 15 % of ¥999 is ¥149.85 → ¥150
     assert_eq!((v["discount"].as_str(), v["total"].as_str()), (Some("150"), Some("849")));
 }
+
+#[test]
+fn a_gift_comes_with_a_threshold_while_its_stock_lasts() {
+    let specs = json!([{"id": "gift", "name": "满199赠茶杯", "min_spend": "199",
+        "reward": {"type": "gift", "product_id": "cup-gift", "quantity": 2},
+        "limits": [{"counter": "units", "limit": 100}]}]);
+    let c = cart(json!([["tea", "茶叶", "120.00", 2]]));
+    let p = price(&c, &promos(specs.clone()), now());
+    let v = p.to_json();
+    // 240.00 reaches 199: two cups at zero, nothing off the money
+    assert_eq!((v["total"].as_str(), applied(&v)), (Some("240.00"), vec![(s("gift"), s("0.00"))]));
+    assert_eq!(
+        v["gifts"],
+        json!([{"promotion": "gift", "product_id": "cup-gift", "sku": null, "quantity": 2, "price": "0.00"}])
+    );
+    assert_eq!(p.takes.iter().map(|t| t.amount).collect::<Vec<_>>(), [2], "two cups of the gift stock");
+    let v = price(&cart(json!([["tea", "茶叶", "120.00", 1]])), &promos(specs.clone()), now()).to_json();
+    assert_eq!(rejected(&v), [(s("gift"), s("min_spend_not_met"))]);
+    assert_eq!(v["gifts"], json!([]));
+    // one cup left, two wanted: none, and said so
+    let mut c = c;
+    c.usage.0.insert((s("gift"), 0), 99);
+    let v = price(&c, &promos(specs), now()).to_json();
+    assert_eq!(v["rejected"][0]["reason"], json!({"code": "out_of_stock", "stock": 100, "sold": 99, "wanted": 2}));
+}

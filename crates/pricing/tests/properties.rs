@@ -46,6 +46,7 @@ fn reward() -> impl Strategy<Value = Value> {
         (1u32..3, 1u32..3, 1i64..101, proptest::option::of(1u32..3)).prop_map(|(buy, get, pct, max)| {
             json!({"type": "buy_x_get_y", "buy": buy, "get": get, "percent_off": pct.to_string(), "max_times": max})
         }),
+        (1u32..4).prop_map(|q| json!({"type": "gift", "product_id": "gift", "quantity": q})),
     ]
 }
 

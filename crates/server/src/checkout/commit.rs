@@ -261,6 +261,13 @@ fn order_fields(req: &CartRequest, prep: &Prepared, priced: &Priced, order_id: &
             p
         })
         .collect();
-    o.insert("products".into(), Value::Array(products));
+    let gifts = priced.gifts.iter().map(|g| {
+        let mut p = json!({"product_id": g.product_id, "price": m(0), "quantity": g.quantity});
+        if let Some(sku) = &g.sku {
+            p["sku"] = json!(sku);
+        }
+        p
+    });
+    o.insert("products".into(), Value::Array(products.into_iter().chain(gifts).collect()));
     o
 }
