@@ -194,6 +194,25 @@ async fn orders_take_limits_once_and_replay(app: &TestApp) {
     assert_eq!(list["items"].as_array().map(Vec::len), Some(2), "{list}");
 }
 
+async fn a_gift_is_recorded_on_the_order_and_its_stock_taken(app: &TestApp) {
+    promo(app, json!({"id": "cup", "name": "满100赠杯", "status": "active", "min_spend": "100",
+        "reward": {"type": "gift", "product_id": "gift-cup", "quantity": 1}, "limits": [{"counter": "units", "limit": 1}]})).await;
+    let body = |n: u32| json!({"user_id": format!("g{n}"), "order_id": format!("G{n}"), "lines": [{"product_id": "tea", "price": "120.00"}]});
+    let (st, v, _) = place(app, "g1", body(1)).await;
+    assert_eq!((st, v["pricing"]["gifts"][0]["product_id"].as_str()), (StatusCode::CREATED, Some("gift-cup")), "{v}");
+    let (st, v, _) = place(app, "g2", body(2)).await;
+    assert_eq!((st, v["pricing"]["gifts"].as_array().map(Vec::len)), (StatusCode::CREATED, Some(0)), "stock gone: {v}");
+    app.settle().await;
+    let (_, o) = app.get("/api/v1/orders/G1", ADMIN).await;
+    let lines: Vec<(&str, &str)> = o["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| (l["product_id"].as_str().unwrap_or(""), l["paid"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(lines, [("tea", "120.00"), ("gift-cup", "0.00")], "{o}");
+}
+
 async fn a_thousand_concurrent_orders_never_over_redeem(app: &TestApp) {
     promo(
         app,
@@ -284,6 +303,7 @@ both_backends!(
     refunds_and_cancellations_give_limits_back_once,
     an_order_whose_event_was_lost_after_its_checkout_is_written_again,
     limits_per_identity_never_store_a_phone_or_email_in_the_clear,
+    a_gift_is_recorded_on_the_order_and_its_stock_taken,
 );
 
 async fn used(app: &TestApp, promotion: &str) -> Vec<(String, i64)> {
