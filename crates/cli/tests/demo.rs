@@ -96,4 +96,15 @@ fn the_demo_loads_a_plausible_shop_the_same_way_for_the_same_seed() {
         "Chinese names: {names:?}"
     );
     assert!(names.iter().any(|n| n.is_ascii()), "English names: {names:?}");
+    // its promotions are running: a cart with the new-customer coupon gets 满减 and the coupon
+    let promos = get(&server.addr, &key, "/api/v1/promotions?status=active");
+    assert_eq!(promos["items"].as_array().map(Vec::len), Some(5), "{promos}");
+    let cart = r#"{"phone":"13900000000","coupons":["NEW20"],"lines":[{"product_id":"P00002","quantity":3}]}"#;
+    let auth = format!("Bearer {key}");
+    let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
+    let (status, body) = common::http(&server.addr, "POST", "/api/v1/carts/price", &headers, cart.as_bytes());
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    let applied: Vec<&str> = v["applied"].as_array().into_iter().flatten().filter_map(|a| a["id"].as_str()).collect();
+    assert!(applied.contains(&"demo-new20"), "{v}");
 }

@@ -5,7 +5,8 @@
 //! shop goes in through the same APIs real data uses (`/v1/batch` with the
 //! write key, the products API), deterministic for a given `--seed`.
 
-pub(crate) mod rng;
+mod promotions;
+pub mod rng;
 mod shop;
 mod shoppers;
 
@@ -217,7 +218,10 @@ async fn load(opts: &DemoOptions, client: &Client, write_key: &str) -> anyhow::R
         end,
         plan.date(plan.promo_day),
     );
-    Ok(json!({"seed": opts.seed, "from": plan.date(0), "to": end, "promotion_day": plan.date(plan.promo_day)}))
+    let flash = promotions::load(client, &catalog).await?;
+    Ok(
+        json!({"seed": opts.seed, "from": plan.date(0), "to": end, "promotion_day": plan.date(plan.promo_day), "flash": flash}),
+    )
 }
 
 fn add(t: &mut shoppers::Stats, s: &shoppers::Stats) {
@@ -257,6 +261,11 @@ fn print_welcome(url: &str, admin: &str, write: &str, overview: &Value, loaded: 
     println!("  curl -s {h} {url}/api/v1/categories");
     println!("  curl -s {h} '{url}/api/v1/products?category=%E8%8C%B6%E5%8F%B6&limit=3'");
     println!("  curl -s {h} {url}/api/v1/products/P00001/reviews");
+    println!("  curl -s {h} '{url}/api/v1/promotions?status=active'");
+    let flash = loaded["flash"].as_str().unwrap_or("P00001");
+    println!(
+        "  curl -s {h} -H content-type:application/json {url}/api/v1/carts/price -d '{{\"phone\":\"13900000000\",\"coupons\":[\"NEW20\"],\"lines\":[{{\"product_id\":\"{flash}\"}},{{\"product_id\":\"P00002\",\"quantity\":2}}]}}'"
+    );
     println!(
         "  curl -s -u {write}: -H content-type:application/json {url}/v1/track -d '{{\"userId\":\"u100000\",\"event\":\"Product Viewed\",\"properties\":{{\"product_id\":\"P00001\"}}}}'"
     );
