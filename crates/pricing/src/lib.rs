@@ -17,6 +17,7 @@ pub mod explain;
 pub mod index;
 pub mod lifecycle;
 pub mod limits;
+mod reward;
 mod rules;
 mod search;
 pub mod spec;
