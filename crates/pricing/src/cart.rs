@@ -16,6 +16,20 @@ pub struct Cart {
     pub usage: crate::limits::Usage,
 }
 
+impl Cart {
+    /// An anonymous buyer's cart without coupons, limits unused.
+    pub fn new(currency: Currency, lines: Vec<Line>) -> Cart {
+        Cart {
+            currency,
+            lines,
+            customer: Customer::default(),
+            coupons: Vec::new(),
+            who: Default::default(),
+            usage: Default::default(),
+        }
+    }
+}
+
 /// What promotions may require of the buyer.
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -155,7 +169,10 @@ impl CartSpec {
             return Err(bad("at most 20 coupon codes".into()));
         }
         let coupons = self.coupons.iter().map(|c| c.trim().to_ascii_uppercase()).collect();
-        let who = crate::limits::Subject { store: self.store.clone(), ..Default::default() };
-        Ok(Cart { currency, lines, customer: self.customer.clone(), coupons, who, usage: Default::default() })
+        let mut cart = Cart::new(currency, lines);
+        cart.customer = self.customer.clone();
+        cart.coupons = coupons;
+        cart.who.store = self.store.clone();
+        Ok(cart)
     }
 }

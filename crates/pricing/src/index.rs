@@ -17,12 +17,14 @@ pub struct Snapshot {
     by_tag: HashMap<String, Vec<usize>>,
     /// Coupon code → promotions.
     by_coupon: HashMap<String, Vec<usize>>,
+    by_id: HashMap<String, usize>,
 }
 
 impl Snapshot {
     pub fn new(promotions: Vec<Promotion>) -> Snapshot {
         let mut s = Snapshot { promotions, ..Default::default() };
         for (k, p) in s.promotions.iter().enumerate() {
+            s.by_id.insert(p.id.clone(), k);
             if let Some(code) = &p.coupon {
                 s.by_coupon.entry(code.clone()).or_default().push(k);
             }
@@ -48,6 +50,10 @@ impl Snapshot {
 
     pub fn promotions(&self) -> &[Promotion] {
         &self.promotions
+    }
+
+    pub fn promotion(&self, id: &str) -> Option<&Promotion> {
+        self.by_id.get(id).map(|k| &self.promotions[*k])
     }
 
     pub fn has_coupon(&self, code: &str) -> bool {

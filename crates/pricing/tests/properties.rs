@@ -82,14 +82,7 @@ fn promotions() -> impl Strategy<Value = Vec<Promotion>> {
 }
 
 fn cart() -> impl Strategy<Value = Cart> {
-    proptest::collection::vec(line(), 1..7).prop_map(|lines| Cart {
-        currency: Currency::CNY,
-        lines,
-        customer: Default::default(),
-        coupons: Vec::new(),
-        who: Default::default(),
-        usage: Default::default(),
-    })
+    proptest::collection::vec(line(), 1..7).prop_map(|lines| Cart::new(Currency::CNY, lines))
 }
 
 fn check_sums(p: &Priced) -> Result<(), TestCaseError> {

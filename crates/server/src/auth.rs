@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use crate::keys::hash_key;
 use crate::state::AppState;
+use crate::ttl::TtlCache;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
@@ -13,12 +14,9 @@ use beacon_store::{ApiKey, KeyKind, Store};
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
-use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::num::NonZeroU32;
-use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long a key lookup is trusted before asking the store again. Revoking
 /// through this node's API takes effect at once; through another node,
@@ -27,15 +25,11 @@ pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 
 type Limiter = RateLimiter<String, HashMapStateStore<String>, DefaultClock>;
 
-/// A lookup result (a miss is cached too) and when it was made.
-type CachedKey = (Option<ApiKey>, Instant);
-
 /// Cached key lookups and per-key rate limiters.
 pub struct Gatekeeper {
-    cache: RwLock<HashMap<Vec<u8>, CachedKey>>,
-    /// Bumped by every invalidation, so a lookup that raced a revocation does
-    /// not put its stale answer back into the cache.
-    generation: AtomicU64,
+    /// By key hash; a miss is cached too. Invalidation wins over a lookup
+    /// that raced a revocation (the cache's generation).
+    cache: TtlCache<Vec<u8>, Option<ApiKey>>,
     admin_limit: Option<Limiter>,
     ingest_limit: Option<Limiter>,
 }
@@ -50,8 +44,7 @@ fn limiter(per_second: u32) -> Option<Limiter> {
 impl Gatekeeper {
     pub fn new(admin_per_second: u32, ingest_per_second: u32) -> Self {
         Gatekeeper {
-            cache: RwLock::new(HashMap::new()),
-            generation: AtomicU64::new(0),
+            cache: TtlCache::new(KEY_CACHE_TTL),
             admin_limit: limiter(admin_per_second),
             ingest_limit: limiter(ingest_per_second),
         }
@@ -60,31 +53,18 @@ impl Gatekeeper {
     /// The live (not revoked) key with this secret, if any.
     pub async fn lookup(&self, store: &dyn Store, secret: &str) -> Result<Option<ApiKey>, ApiError> {
         let hash = hash_key(secret);
-        if let Ok(cache) = self.cache.read()
-            && let Some((key, at)) = cache.get(&hash)
-            && at.elapsed() < KEY_CACHE_TTL
-        {
-            return Ok(key.clone());
+        if let Some(key) = self.cache.get(&hash) {
+            return Ok(key);
         }
-        let generation = self.generation.load(Ordering::Acquire);
+        let generation = self.cache.generation();
         let key = store.find_key_by_hash(&hash).await?.filter(|k| k.revoked_at.is_none());
-        if let Ok(mut cache) = self.cache.write()
-            && self.generation.load(Ordering::Acquire) == generation
-        {
-            if cache.len() > 10_000 {
-                cache.clear();
-            }
-            cache.insert(hash, (key.clone(), Instant::now()));
-        }
+        self.cache.put([(hash, key.clone())], generation);
         Ok(key)
     }
 
     /// Forgets cached lookups (after a key is created or revoked).
     pub fn invalidate(&self) {
-        if let Ok(mut cache) = self.cache.write() {
-            self.generation.fetch_add(1, Ordering::AcqRel);
-            cache.clear();
-        }
+        self.cache.invalidate();
     }
 
     pub fn check_rate(&self, key: &ApiKey) -> Result<(), ApiError> {

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod processor;
 pub mod settings;
 pub mod state;
+pub mod ttl;
 
 use anyhow::Context as _;
 use beacon_store::{PiiCipher, SqlStore, Store, StoreOptions, Synchronous};

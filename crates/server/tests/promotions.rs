@@ -253,20 +253,20 @@ async fn a_thousand_concurrent_orders_never_over_redeem(app: &TestApp) {
 }
 
 async fn an_order_whose_event_was_lost_after_its_checkout_is_written_again(app: &TestApp) {
-    use beacon_store::{NewCheckout, Store};
+    use beacon_store::{Checkout, Store};
     // as if the node stopped between the checkout's commit and its order event
     let order = json!({"order_id": "LOST-1", "user_id": "u-lost", "placed_at": "2026-11-11T12:00:00Z", "currency": "CNY",
         "total": "25.00", "discount": "5.00", "coupon": "TWO", "products": [{"product_id": "x", "price": "30.00", "quantity": 1}]});
     // older than the sweep at start looks back, so only the sweep below finds it
     let at = chrono::Utc::now() - beacon_server::checkout::recover::LOOK_BACK - chrono::Duration::days(1);
-    let c = NewCheckout {
+    let c = Checkout {
         idempotency_key: "lost-key".into(),
         order_id: "LOST-1".into(),
         request_hash: "h".into(),
         profile_id: None,
         takes: vec![],
         result: json!({"order_id": "LOST-1", "order": order}),
-        at,
+        created_at: at,
     };
     app.store.promotions().commit_checkouts(&[c]).await.expect("commit");
     app.settle().await;

@@ -34,9 +34,9 @@ pub struct CounterTake {
     pub counter: String,
 }
 
-/// A checkout to commit: all its takes, or none.
+/// A checkout: committed with all its takes, or none.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewCheckout {
+pub struct Checkout {
     pub idempotency_key: String,
     pub order_id: String,
     /// A hash of the request, so a key reused for another request is refused.
@@ -45,26 +45,15 @@ pub struct NewCheckout {
     pub takes: Vec<CounterTake>,
     /// What the caller answers (the priced order), kept for retries.
     pub result: serde_json::Value,
-    pub at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredCheckout {
-    pub idempotency_key: String,
-    pub order_id: String,
-    pub request_hash: String,
-    pub profile_id: Option<String>,
-    pub takes: Vec<CounterTake>,
-    pub result: serde_json::Value,
     pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum CheckoutOutcome {
-    Committed(StoredCheckout),
+    Committed(Checkout),
     /// This idempotency key was committed before (with this request hash or
     /// another: the caller compares).
-    Existing(StoredCheckout),
+    Existing(Checkout),
     /// Another idempotency key already committed this order id.
     OrderTaken,
     /// This counter could not take the amount (nothing was written).
@@ -97,7 +86,7 @@ pub struct PendingReturn {
     pub lines: serde_json::Value,
     /// The order's status now.
     pub order_status: crate::OrderStatus,
-    pub checkout: StoredCheckout,
+    pub checkout: Checkout,
     /// What earlier returns gave back, per counter key.
     pub returned: HashMap<String, i64>,
 }
@@ -138,18 +127,13 @@ pub trait PromotionStore: Send + Sync {
     async fn counters(&self, keys: &[String]) -> Result<HashMap<String, i64>>;
     /// Commits checkouts, each on its own: one that reaches a limit leaves
     /// no trace and does not stop the others.
-    async fn commit_checkouts(&self, checkouts: &[NewCheckout]) -> Result<Vec<CheckoutOutcome>>;
-    async fn get_checkout(&self, order_id: &str) -> Result<Option<StoredCheckout>>;
-    async fn checkout_by_key(&self, idempotency_key: &str) -> Result<Option<StoredCheckout>>;
+    async fn commit_checkouts(&self, checkouts: &[Checkout]) -> Result<Vec<CheckoutOutcome>>;
+    async fn get_checkout(&self, order_id: &str) -> Result<Option<Checkout>>;
+    async fn checkout_by_key(&self, idempotency_key: &str) -> Result<Option<Checkout>>;
     /// Checkouts committed from `after` to before `before` whose order is
     /// not recorded (the node stopped, or the log refused, between the
     /// commit and the order event), oldest first.
-    async fn orphan_checkouts(
-        &self,
-        after: DateTime<Utc>,
-        before: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<StoredCheckout>>;
+    async fn orphan_checkouts(&self, after: DateTime<Utc>, before: DateTime<Utc>, limit: u32) -> Result<Vec<Checkout>>;
     /// Gives counters back once per return id; false if it was given before.
     async fn return_counters(&self, r: &CounterReturn) -> Result<bool>;
     /// Applied refunds and cancellations after log position `after_seq` of

@@ -11,8 +11,8 @@ use fixtures::t;
 use futures_util::future::join_all;
 use serde_json::json;
 
-fn checkout(key: &str, order: &str, takes: &[(&str, i64, i64)]) -> NewCheckout {
-    NewCheckout {
+fn checkout(key: &str, order: &str, takes: &[(&str, i64, i64)]) -> Checkout {
+    Checkout {
         idempotency_key: key.into(),
         order_id: order.into(),
         request_hash: format!("hash-{order}"),
@@ -28,11 +28,11 @@ fn checkout(key: &str, order: &str, takes: &[(&str, i64, i64)]) -> NewCheckout {
             })
             .collect(),
         result: json!({"order_id": order}),
-        at: t(1),
+        created_at: t(1),
     }
 }
 
-async fn one(store: &SqlStore, c: NewCheckout) -> CheckoutOutcome {
+async fn one(store: &SqlStore, c: Checkout) -> CheckoutOutcome {
     let mut out = store.promotions().commit_checkouts(&[c]).await.expect("commit");
     out.pop().expect("one outcome")
 }

@@ -90,16 +90,7 @@ pub fn specs(n: usize, seed: u64) -> Vec<serde_json::Value> {
 
 pub fn carts(n: usize, lines: usize, seed: u64) -> Vec<Cart> {
     let mut rng = Rng::new(seed ^ 1);
-    (0..n)
-        .map(|_| Cart {
-            currency: Currency::CNY,
-            lines: (0..lines).map(|_| product_line(&mut rng)).collect(),
-            customer: Default::default(),
-            coupons: Vec::new(),
-            who: Default::default(),
-            usage: Default::default(),
-        })
-        .collect()
+    (0..n).map(|_| Cart::new(Currency::CNY, (0..lines).map(|_| product_line(&mut rng)).collect())).collect()
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -46,14 +46,7 @@ pub fn cart(lines: Value) -> Cart {
             },
         })
         .collect();
-    Cart {
-        currency: Currency::CNY,
-        lines,
-        customer: Default::default(),
-        coupons: Vec::new(),
-        who: Default::default(),
-        usage: Default::default(),
-    }
+    Cart::new(Currency::CNY, lines)
 }
 
 pub fn promos(specs: Value) -> Vec<Promotion> {

@@ -18,7 +18,7 @@ use crate::state::AppState;
 use beacon_core::money::parse_minor;
 use beacon_core::{ErrorCode, IdentityKind, Money};
 use beacon_pricing::Priced;
-use beacon_store::{CheckoutOutcome, CounterTake, NewCheckout};
+use beacon_store::{Checkout, CheckoutOutcome, CounterTake};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -69,14 +69,14 @@ pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Va
             "pricing": priced.to_json(),
             "order": order,
         });
-        let checkout = NewCheckout {
+        let checkout = Checkout {
             idempotency_key: idempotency_key.to_string(),
             order_id: order_id.clone(),
             request_hash: request_hash.clone(),
             profile_id: prep.profile.as_ref().map(|p| p.id.to_string()),
             takes: takes(&prep, &priced),
             result,
-            at: prep.now,
+            created_at: prep.now,
         };
         match state.committer.commit(checkout).await? {
             CheckoutOutcome::Committed(c) => {
@@ -112,7 +112,7 @@ async fn priced_order(
 }
 
 /// The first answer again, and its order event (the log keeps one per order id).
-async fn replay(state: &AppState, done: beacon_store::StoredCheckout, request_hash: &str) -> ApiResult<Placed> {
+async fn replay(state: &AppState, done: beacon_store::Checkout, request_hash: &str) -> ApiResult<Placed> {
     if done.request_hash != request_hash {
         return Err(ApiError::new(
             ErrorCode::IdempotencyKeyReused,
@@ -130,12 +130,8 @@ async fn replay(state: &AppState, done: beacon_store::StoredCheckout, request_ha
 /// Refuses an order whose presented coupon did not apply, or whose total is
 /// not the one expected.
 fn check(req: &CartRequest, prep: &Prepared, priced: &Priced) -> ApiResult<()> {
-    let applied_code = |code: &str| {
-        priced
-            .applied
-            .iter()
-            .any(|a| prep.snapshot.promotions().iter().any(|p| p.id == a.id && p.coupon.as_deref() == Some(code)))
-    };
+    let coupon_of = |id: &str| prep.snapshot.promotion(id).and_then(|p| p.coupon.as_deref());
+    let applied_code = |code: &str| priced.applied.iter().any(|a| coupon_of(&a.id) == Some(code));
     let mut explained: Option<Value> = None;
     for code in &prep.cart.coupons {
         if applied_code(code) {
@@ -146,14 +142,7 @@ fn check(req: &CartRequest, prep: &Prepared, priced: &Priced) -> ApiResult<()> {
             .as_array()
             .into_iter()
             .flatten()
-            .find(|r| {
-                r["id"] == code.as_str()
-                    || prep
-                        .snapshot
-                        .promotions()
-                        .iter()
-                        .any(|p| r["id"] == p.id.as_str() && p.coupon.as_deref() == Some(code))
-            })
+            .find(|r| r["id"] == code.as_str() || r["id"].as_str().and_then(coupon_of) == Some(code))
             .map(|r| r["reason"].clone())
             .unwrap_or_else(|| json!({"code": "no_discount"}));
         // a better offer won, or nothing was left to take off: the order goes ahead
@@ -236,12 +225,10 @@ fn order_fields(req: &CartRequest, prep: &Prepared, priced: &Priced, order_id: &
     o.insert("currency".into(), json!(priced.currency.code()));
     o.insert("total".into(), json!(m(priced.total)));
     o.insert("discount".into(), json!(m(priced.discount)));
-    let codes: Vec<&str> = prep
-        .snapshot
-        .promotions()
+    let codes: Vec<&str> = priced
+        .applied
         .iter()
-        .filter(|p| priced.applied.iter().any(|a| a.id == p.id))
-        .filter_map(|p| p.coupon.as_deref())
+        .filter_map(|a| prep.snapshot.promotion(&a.id).and_then(|p| p.coupon.as_deref()))
         .collect();
     if !codes.is_empty() {
         o.insert("coupon".into(), json!(codes.join(",")));

@@ -4,14 +4,14 @@
 //! same coupon costs one commit rather than one each.
 
 use crate::error::ApiError;
-use beacon_store::{CheckoutOutcome, NewCheckout, Store};
+use beacon_store::{Checkout, CheckoutOutcome, Store};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most checkouts in one transaction.
 pub const MAX_GROUP: usize = 256;
 
-type Job = (NewCheckout, oneshot::Sender<Result<CheckoutOutcome, String>>);
+type Job = (Checkout, oneshot::Sender<Result<CheckoutOutcome, String>>);
 
 #[derive(Clone)]
 pub struct Committer {
@@ -26,7 +26,7 @@ impl Committer {
         Committer { jobs }
     }
 
-    pub async fn commit(&self, checkout: NewCheckout) -> Result<CheckoutOutcome, ApiError> {
+    pub async fn commit(&self, checkout: Checkout) -> Result<CheckoutOutcome, ApiError> {
         let (tx, rx) = oneshot::channel();
         let stopped = || ApiError::new(beacon_core::ErrorCode::Unavailable, "the server is shutting down");
         self.jobs.send((checkout, tx)).await.map_err(|_| stopped())?;
@@ -37,7 +37,7 @@ impl Committer {
 async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_GROUP);
     while rx.recv_many(&mut jobs, MAX_GROUP).await > 0 {
-        let batch: Vec<NewCheckout> = jobs.iter().map(|(c, _)| c.clone()).collect();
+        let batch: Vec<Checkout> = jobs.iter().map(|(c, _)| c.clone()).collect();
         metrics::histogram!("beacon_checkout_group_size").record(batch.len() as f64);
         match store.promotions().commit_checkouts(&batch).await {
             Ok(outcomes) => {

@@ -207,8 +207,9 @@ async fn lines(state: &AppState, req: &CartRequest) -> ApiResult<(Vec<LineSpec>,
         let mut fetched: HashMap<String, Option<Arc<Product>>> = missing.iter().map(|k| (k.clone(), None)).collect();
         for p in found {
             let p = Arc::new(p.product);
-            if let Some(sku) = &p.sku {
-                fetched.entry(sku.clone()).and_modify(|e| *e = e.clone().or(Some(p.clone())));
+            // a key asked for as a SKU (a product's own id wins over another's SKU)
+            if let Some(slot @ None) = p.sku.as_ref().and_then(|sku| fetched.get_mut(sku)) {
+                *slot = Some(p.clone());
             }
             fetched.insert(p.product_id.clone(), Some(p));
         }

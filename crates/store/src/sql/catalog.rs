@@ -63,12 +63,7 @@ impl SqlStore {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<Vec<Saved>> {
-        let _write = self.write_guard().await;
-        let mut tx = match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.pool.begin().await,
-        }
-        .map_err(backend)?;
+        let (_write, mut tx) = self.begin_write(&self.pool).await?;
         if self.dialect == Dialect::Postgres {
             // one catalog writer at a time, so a product's before → after is exact
             sqlx::query("SELECT pg_advisory_xact_lock(7259002)").execute(&mut *tx).await.map_err(backend)?;
@@ -131,12 +126,7 @@ impl SqlStore {
     }
 
     pub(crate) async fn delete_product_impl(&self, id: &str, actor: &str, at: DateTime<Utc>) -> Result<bool> {
-        let _write = self.write_guard().await;
-        let mut tx = match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.pool.begin().await,
-        }
-        .map_err(backend)?;
+        let (_write, mut tx) = self.begin_write(&self.pool).await?;
         let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM products WHERE product_id = $1")))
             .bind(id)
             .fetch_optional(&mut *tx)

@@ -10,7 +10,7 @@
 
 use super::promotions::{CHECKOUT_COLUMNS, Tx, decode_checkout, json};
 use super::{Dialect, SqlStore, backend, from_micros, micros};
-use crate::promotions::{CheckoutOutcome, CounterReturn, NewCheckout, StoredCheckout};
+use crate::promotions::{Checkout, CheckoutOutcome, CounterReturn};
 use crate::{AfterSaleKind, OrderStatus, PendingReturn, Result, StoreError};
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::HashMap;
@@ -19,10 +19,24 @@ use std::collections::HashMap;
 const CHECKOUT_LOCK: i64 = 7_259_003;
 
 impl SqlStore {
+    /// A transaction for counters: on the checkout connection, and on
+    /// PostgreSQL under the advisory lock that serialises them across nodes.
+    async fn checkout_tx(&self) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
+        let (write, mut tx) = self.begin_write(&self.checkout_pool).await?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(CHECKOUT_LOCK)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        Ok((write, tx))
+    }
+
     /// Commits one checkout inside the open transaction: claims its key and
     /// order id, then takes from each counter with one conditional upsert; a
     /// counter without room undoes what this checkout took before it.
-    async fn commit_one(&self, tx: &mut Tx, c: &NewCheckout) -> Result<CheckoutOutcome> {
+    async fn commit_one(&self, tx: &mut Tx, c: &Checkout) -> Result<CheckoutOutcome> {
         let takes = serde_json::to_string(&c.takes).map_err(|e| StoreError::Backend(e.to_string()))?;
         let claimed = sqlx::query(
             "INSERT INTO checkouts (idempotency_key, order_id, request_hash, profile_id, takes, result, created_at) \
@@ -34,7 +48,7 @@ impl SqlStore {
         .bind(&c.profile_id)
         .bind(takes)
         .bind(c.result.to_string())
-        .bind(micros(c.at))
+        .bind(micros(c.created_at))
         .execute(&mut **tx)
         .await
         .map_err(backend)?;
@@ -89,26 +103,11 @@ impl SqlStore {
                 return Ok(CheckoutOutcome::LimitReached { key: t.key.clone(), used, max: t.max });
             }
         }
-        Ok(CheckoutOutcome::Committed(StoredCheckout {
-            idempotency_key: c.idempotency_key.clone(),
-            order_id: c.order_id.clone(),
-            request_hash: c.request_hash.clone(),
-            profile_id: c.profile_id.clone(),
-            takes: c.takes.clone(),
-            result: c.result.clone(),
-            created_at: c.at,
-        }))
+        Ok(CheckoutOutcome::Committed(c.clone()))
     }
 
-    pub(crate) async fn commit_checkouts_impl(&self, checkouts: &[NewCheckout]) -> Result<Vec<CheckoutOutcome>> {
-        let (_write, mut tx) = self.write_tx_on(&self.checkout_pool).await?;
-        if self.dialect == Dialect::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(CHECKOUT_LOCK)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        }
+    pub(crate) async fn commit_checkouts_impl(&self, checkouts: &[Checkout]) -> Result<Vec<CheckoutOutcome>> {
+        let (_write, mut tx) = self.checkout_tx().await?;
         let mut out = Vec::with_capacity(checkouts.len());
         for c in checkouts {
             out.push(self.commit_one(&mut tx, c).await?);
@@ -117,21 +116,14 @@ impl SqlStore {
         Ok(out)
     }
 
-    pub(super) async fn checkout_where(&self, column: &str, value: &str) -> Result<Option<StoredCheckout>> {
+    pub(super) async fn checkout_where(&self, column: &str, value: &str) -> Result<Option<Checkout>> {
         let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE {column} = $1");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(value).fetch_optional(&self.pool).await.map_err(backend)?;
         row.as_ref().map(decode_checkout).transpose()
     }
 
     pub(crate) async fn return_counters_impl(&self, r: &CounterReturn) -> Result<bool> {
-        let (_write, mut tx) = self.write_tx_on(&self.checkout_pool).await?;
-        if self.dialect == Dialect::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(CHECKOUT_LOCK)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        }
+        let (_write, mut tx) = self.checkout_tx().await?;
         let takes = serde_json::to_string(&r.takes).map_err(|e| StoreError::Backend(e.to_string()))?;
         let inserted = sqlx::query(
             "INSERT INTO counter_returns (return_id, order_id, takes, at) VALUES ($1, $2, $3, $4) \
@@ -226,7 +218,7 @@ impl SqlStore {
         after: chrono::DateTime<chrono::Utc>,
         before: chrono::DateTime<chrono::Utc>,
         limit: u32,
-    ) -> Result<Vec<StoredCheckout>> {
+    ) -> Result<Vec<Checkout>> {
         let columns = CHECKOUT_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ");
         let sql = format!(
             "SELECT {columns} FROM checkouts c LEFT JOIN orders o ON o.order_id = c.order_id \

@@ -217,6 +217,22 @@ impl SqlStore {
         }
     }
 
+    /// A write transaction on `pool` of the state database: on SQLite it
+    /// waits its turn in the process and takes the write lock up front
+    /// (`BEGIN IMMEDIATE`); keep the guard until the transaction ends.
+    pub(crate) async fn begin_write(
+        &self,
+        pool: &AnyPool,
+    ) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, sqlx::Transaction<'static, sqlx::Any>), StoreError> {
+        let write = self.write_guard().await;
+        let tx = match self.dialect {
+            Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => pool.begin().await,
+        }
+        .map_err(backend)?;
+        Ok((write, tx))
+    }
+
     /// Held for a write transaction on the state database (SQLite only).
     pub(crate) async fn write_guard(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match self.dialect {

@@ -24,14 +24,9 @@ pub(crate) struct SqlProcessTx {
 
 impl SqlStore {
     pub(crate) async fn begin_process_tx(&self, name: &str) -> Result<SqlProcessTx> {
-        let write = self.write_guard().await;
-        let tx = match self.dialect {
-            // Take SQLite's write lock up front: a deferred transaction that
-            // reads first could fail to upgrade if the admin API wrote between.
-            Dialect::Sqlite => self.proc_pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.proc_pool.begin().await,
-        }
-        .map_err(backend)?;
+        // SQLite's write lock up front: a deferred transaction that reads
+        // first could fail to upgrade if the admin API wrote between
+        let (write, tx) = self.begin_write(&self.proc_pool).await?;
         Ok(SqlProcessTx { tx, dialect: self.dialect, pii: self.pii.clone(), name: name.to_string(), _write: write })
     }
 }

@@ -2,8 +2,8 @@
 
 use super::catalog::audit_entry;
 use super::orders::list;
-use super::{Dialect, SqlStore, backend, from_micros, micros};
-use crate::promotions::{CheckoutOutcome, CounterReturn, NewCheckout, PromotionStore, StoredCheckout, StoredPromotion};
+use super::{SqlStore, backend, from_micros, micros};
+use crate::promotions::{Checkout, CheckoutOutcome, CounterReturn, PromotionStore, StoredPromotion};
 use crate::{Page, PageRequest, PendingReturn, Result, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -33,8 +33,8 @@ fn decode(row: &AnyRow) -> Result<StoredPromotion> {
     })
 }
 
-pub(super) fn decode_checkout(row: &AnyRow) -> Result<StoredCheckout> {
-    Ok(StoredCheckout {
+pub(super) fn decode_checkout(row: &AnyRow) -> Result<Checkout> {
+    Ok(Checkout {
         idempotency_key: row.try_get("idempotency_key").map_err(backend)?,
         order_id: row.try_get("order_id").map_err(backend)?,
         request_hash: row.try_get("request_hash").map_err(backend)?,
@@ -65,23 +65,6 @@ fn changes(was: &StoredPromotion, status: &str, spec: &Value) -> Option<(Value, 
 }
 
 impl SqlStore {
-    async fn write_tx(&self) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
-        self.write_tx_on(&self.pool).await
-    }
-
-    pub(super) async fn write_tx_on(
-        &self,
-        pool: &sqlx::AnyPool,
-    ) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
-        let write = self.write_guard().await;
-        let tx = match self.dialect {
-            Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => pool.begin().await,
-        }
-        .map_err(backend)?;
-        Ok((write, tx))
-    }
-
     async fn promotion_in(tx: &mut Tx, id: &str) -> Result<Option<StoredPromotion>> {
         let sql = format!("SELECT {COLUMNS} FROM promotions WHERE id = $1");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&mut **tx).await.map_err(backend)?;
@@ -99,7 +82,7 @@ impl PromotionStore for SqlStore {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<StoredPromotion> {
-        let (_write, mut tx) = self.write_tx().await?;
+        let (_write, mut tx) = self.begin_write(&self.pool).await?;
         if Self::promotion_in(&mut tx, id).await?.is_some() {
             return Err(StoreError::Conflict(format!("promotion {id:?} exists")));
         }
@@ -137,7 +120,7 @@ impl PromotionStore for SqlStore {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<StoredPromotion> {
-        let (_write, mut tx) = self.write_tx().await?;
+        let (_write, mut tx) = self.begin_write(&self.pool).await?;
         let was = Self::promotion_in(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
         if was.version != version {
             return Err(StoreError::Conflict(format!(
@@ -224,24 +207,19 @@ impl PromotionStore for SqlStore {
         Ok(out)
     }
 
-    async fn commit_checkouts(&self, checkouts: &[NewCheckout]) -> Result<Vec<CheckoutOutcome>> {
+    async fn commit_checkouts(&self, checkouts: &[Checkout]) -> Result<Vec<CheckoutOutcome>> {
         self.commit_checkouts_impl(checkouts).await
     }
 
-    async fn get_checkout(&self, order_id: &str) -> Result<Option<StoredCheckout>> {
+    async fn get_checkout(&self, order_id: &str) -> Result<Option<Checkout>> {
         self.checkout_where("order_id", order_id).await
     }
 
-    async fn checkout_by_key(&self, idempotency_key: &str) -> Result<Option<StoredCheckout>> {
+    async fn checkout_by_key(&self, idempotency_key: &str) -> Result<Option<Checkout>> {
         self.checkout_where("idempotency_key", idempotency_key).await
     }
 
-    async fn orphan_checkouts(
-        &self,
-        after: DateTime<Utc>,
-        before: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<StoredCheckout>> {
+    async fn orphan_checkouts(&self, after: DateTime<Utc>, before: DateTime<Utc>, limit: u32) -> Result<Vec<Checkout>> {
         self.orphan_checkouts_impl(after, before, limit).await
     }
 
