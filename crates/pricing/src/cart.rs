@@ -10,6 +10,9 @@ pub struct Cart {
     pub customer: Customer,
     /// Coupon codes presented, upper-cased.
     pub coupons: Vec<String>,
+    /// The presented codes that are unique codes of coupon templates, as
+    /// the store knows them.
+    pub grants: Vec<crate::codes::Grant>,
     /// Who is buying, for limits per profile, identity or store.
     pub who: crate::limits::Subject,
     /// How much of the promotions' limits is used.
@@ -24,6 +27,7 @@ impl Cart {
             lines,
             customer: Customer::default(),
             coupons: Vec::new(),
+            grants: Vec::new(),
             who: Default::default(),
             usage: Default::default(),
         }

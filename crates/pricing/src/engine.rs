@@ -19,6 +19,7 @@
 //! keeping the best so far, and says so (`exact: false`).
 
 use crate::cart::Cart;
+use crate::codes::Grant;
 use crate::eval::{Eval, Outcome, canonical, eligible, evaluate, reward_discount};
 use crate::explain::{Applied, Gift, Hint, Priced, PricedLine, Reason, Rejected};
 use crate::limits::{Counter, Limit, Scope, Take, lacks_subject};
@@ -31,14 +32,16 @@ pub const MAX_COMBINATIONS: usize = 4096;
 
 /// Prices `cart` with the promotions of `snapshot` its lines can match.
 pub fn price_with(cart: &Cart, snapshot: &crate::index::Snapshot, now: DateTime<Utc>) -> Priced {
-    let unknown = unknown_coupons(cart, |c| snapshot.has_coupon(c));
+    let unknown = unknown_coupons(cart, |c| snapshot.has_coupon(c) || cart.grants.iter().any(|g| g.code == c));
     price_candidates(cart, snapshot.candidates(cart), now, MAX_COMBINATIONS, unknown)
 }
 
 /// [`price`] with another bound on the exhaustive search (for tests and
 /// benchmarks of the one-choice-at-a-time search).
 pub fn price_bounded(cart: &Cart, promotions: &[Promotion], now: DateTime<Utc>, max_combinations: usize) -> Priced {
-    let unknown = unknown_coupons(cart, |c| promotions.iter().any(|p| p.coupon.as_deref() == Some(c)));
+    let unknown = unknown_coupons(cart, |c| {
+        promotions.iter().any(|p| p.coupon.as_deref() == Some(c)) || cart.grants.iter().any(|g| g.code == c)
+    });
     price_candidates(cart, promotions.iter().collect(), now, max_combinations, unknown)
 }
 
@@ -56,9 +59,9 @@ fn unknown_coupons(cart: &Cart, known: impl Fn(&str) -> bool) -> Vec<Rejected> {
     codes.into_iter().map(|c| Rejected { id: c.clone(), reason: Reason::UnknownCoupon }).collect()
 }
 
-fn price_candidates(
-    cart: &Cart,
-    promotions: Vec<&Promotion>,
+fn price_candidates<'a>(
+    cart: &'a Cart,
+    promotions: Vec<&'a Promotion>,
     now: DateTime<Utc>,
     limit: usize,
     unknown: Vec<Rejected>,
@@ -66,8 +69,13 @@ fn price_candidates(
     let order = canonical(cart);
     let mut rejected = unknown;
     let mut live: Vec<&Promotion> = Vec::new();
+    let grants = grants(cart, now, &mut rejected);
+    let code = |p: &'a Promotion| code_of(p, &grants);
     // a coupon's promotion is only for carts that present its code
-    let presented = |p: &Promotion| p.coupon.as_ref().is_none_or(|c| cart.coupons.contains(c));
+    let presented = |p: &'a Promotion| match &p.codes {
+        Some(_) => code(p).is_some(),
+        None => p.coupon.as_ref().is_none_or(|c| cart.coupons.contains(c)),
+    };
     for p in promotions.into_iter().filter(|p| presented(p)) {
         let reason = if !matches!(p.status, Status::Active | Status::Scheduled) {
             Some(Reason::Inactive { status: p.status })
@@ -84,8 +92,12 @@ fn price_candidates(
                 promotion: p.currency.code().to_string(),
                 cart: cart.currency.code().to_string(),
             })
+        } else if let Some(reason) =
+            p.codes.as_ref().and_then(|_| unusable(grants.iter().find(|g| g.promotion == p.id)?, cart, now))
+        {
+            Some(reason)
         } else {
-            spent_limit(p, cart)
+            spent_limit(p, cart, code(p))
         };
         match reason {
             Some(reason) => rejected.push(Rejected { id: p.id.clone(), reason }),
@@ -107,6 +119,13 @@ fn price_candidates(
         if over.is_empty() {
             let mut priced = explain(cart, &live, &on, eval, rejected, combinations, exact);
             priced.takes = takes;
+            priced.redeemed = priced
+                .applied
+                .iter()
+                .filter_map(|a| {
+                    Some((a.id.clone(), code(live.iter().find(|p| p.id == a.id && p.codes.is_some())?)?.to_string()))
+                })
+                .collect();
             return priced;
         }
         for (k, reason) in over.into_iter().rev() {
@@ -117,9 +136,9 @@ fn price_candidates(
 
 /// Why a promotion's limits rule it out before pricing: nothing to count
 /// by, or nothing left.
-fn spent_limit(p: &Promotion, cart: &Cart) -> Option<Reason> {
+fn spent_limit(p: &Promotion, cart: &Cart, code: Option<&str>) -> Option<Reason> {
     p.limits.iter().enumerate().find_map(|(i, l)| {
-        if lacks_subject(l, &cart.who, p.coupon.as_deref()) {
+        if lacks_subject(l, &cart.who, code) {
             return Some(Reason::CustomerRequired { scope: l.scope });
         }
         let used = cart.usage.used(&p.id, i);
@@ -238,6 +257,48 @@ fn explain(
         exact,
         takes: Vec::new(),
         gifts,
+        redeemed: Vec::new(),
+    }
+}
+
+/// The unique code each coupon template uses in this cart: of the codes
+/// presented for one template, the first usable (soonest to expire, then by
+/// code), else the first; the others are rejected as `duplicate_coupon`.
+fn grants<'a>(cart: &'a Cart, now: DateTime<Utc>, rejected: &mut Vec<Rejected>) -> Vec<&'a Grant> {
+    let mut all: Vec<&Grant> = cart.grants.iter().filter(|g| cart.coupons.contains(&g.code)).collect();
+    all.sort_by(|a, b| {
+        let rank = |g: &Grant| (unusable(g, cart, now).is_some(), g.valid_until.is_none(), g.valid_until);
+        (&a.promotion, rank(a), &a.code).cmp(&(&b.promotion, rank(b), &b.code))
+    });
+    all.dedup_by(|later, first| {
+        let same = later.promotion == first.promotion;
+        if same && later.code != first.code {
+            let promotion = first.promotion.clone();
+            rejected.push(Rejected { id: later.code.clone(), reason: Reason::DuplicateCoupon { promotion } });
+        }
+        same
+    });
+    all
+}
+
+/// The code a promotion is used with: its shared code, or the unique code presented for it.
+fn code_of<'a>(p: &'a Promotion, grants: &[&'a Grant]) -> Option<&'a str> {
+    match &p.codes {
+        Some(_) => grants.iter().find(|g| g.promotion == p.id).map(|g| g.code.as_str()),
+        None => p.coupon.as_deref(),
+    }
+}
+
+/// Why a unique code cannot be used in this cart now.
+fn unusable(g: &Grant, cart: &Cart, now: DateTime<Utc>) -> Option<Reason> {
+    if g.used {
+        Some(Reason::CouponUsed { code: g.code.clone() })
+    } else if g.owner.as_ref().is_some_and(|o| cart.who.profile.as_ref() != Some(o)) {
+        Some(Reason::CouponNotOwned { code: g.code.clone() })
+    } else if let Some(starts_at) = g.valid_from.filter(|s| now < *s) {
+        Some(Reason::NotStarted { starts_at })
+    } else {
+        g.valid_until.filter(|e| now >= *e).map(|ended_at| Reason::Expired { ended_at })
     }
 }
 

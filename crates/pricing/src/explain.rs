@@ -24,6 +24,9 @@ pub struct Priced {
     pub takes: Vec<Take>,
     /// Gift lines (满赠) the applied promotions add, at zero.
     pub gifts: Vec<Gift>,
+    /// (promotion, unique code) of each applied coupon template: the order
+    /// uses the code up.
+    pub redeemed: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +125,19 @@ pub enum Reason {
     CustomerRequired {
         scope: Scope,
     },
+    /// The unique code was used by an earlier order.
+    CouponUsed {
+        code: String,
+    },
+    /// The unique code was issued to another profile.
+    CouponNotOwned {
+        code: String,
+    },
+    /// Another code of the same coupon template is presented (one per
+    /// order; the entry's `id` is the code).
+    DuplicateCoupon {
+        promotion: String,
+    },
 }
 
 impl Reason {
@@ -144,6 +160,9 @@ impl Reason {
             Reason::BudgetExhausted { .. } => "budget_exhausted",
             Reason::OutOfStock { .. } => "out_of_stock",
             Reason::CustomerRequired { .. } => "customer_required",
+            Reason::CouponUsed { .. } => "coupon_used",
+            Reason::CouponNotOwned { .. } => "coupon_not_owned",
+            Reason::DuplicateCoupon { .. } => "duplicate_coupon",
         }
     }
 }
@@ -196,6 +215,8 @@ impl Priced {
                     v["wanted"] = json!(wanted);
                 }
                 Reason::CustomerRequired { scope } => v["scope"] = json!(scope),
+                Reason::CouponUsed { code } | Reason::CouponNotOwned { code } => v["coupon"] = json!(code),
+                Reason::DuplicateCoupon { promotion } => v["promotion"] = json!(promotion),
                 Reason::CurrencyMismatch { promotion, cart } => {
                     v["promotion_currency"] = json!(promotion);
                     v["cart_currency"] = json!(cart);
@@ -230,6 +251,7 @@ impl Priced {
             "gifts": self.gifts.iter().map(|g| json!({
                 "promotion": g.promotion, "product_id": g.product_id, "sku": g.sku, "quantity": g.quantity, "price": m(0),
             })).collect::<Vec<_>>(),
+            "redeemed": self.redeemed.iter().map(|(p, c)| json!({"promotion": p, "coupon": c})).collect::<Vec<_>>(),
             "search": {"combinations": self.combinations, "exact": self.exact},
         })
     }

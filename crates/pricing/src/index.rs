@@ -68,6 +68,7 @@ impl Snapshot {
         for code in &cart.coupons {
             hit.extend(self.by_coupon.get(code).into_iter().flatten().copied());
         }
+        hit.extend(cart.grants.iter().filter_map(|g| self.by_id.get(&g.promotion).copied()));
         for line in &cart.lines {
             let mut add = |v: Option<&Vec<usize>>| hit.extend(v.into_iter().flatten().copied());
             add(self.by_product.get(&line.product_id));

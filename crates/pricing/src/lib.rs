@@ -11,6 +11,7 @@
 //! - [`explain`]: what the answer says.
 
 pub mod cart;
+pub mod codes;
 pub mod engine;
 mod eval;
 pub mod explain;
@@ -23,6 +24,7 @@ mod search;
 pub mod spec;
 
 pub use cart::{Cart, Line};
+pub use codes::Grant;
 pub use engine::{price, price_bounded, price_with};
 pub use explain::{Priced, Reason};
 pub use index::Snapshot;

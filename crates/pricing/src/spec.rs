@@ -6,6 +6,7 @@ use beacon_core::{Currency, Error, ErrorCode};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use crate::codes::{Codes, CodesSpec};
 use crate::limits::{Limit, LimitSpec};
 use crate::reward::money;
 pub use crate::reward::{Basis, Off, Reward, RewardSpec, Tier, TierSpec};
@@ -47,6 +48,10 @@ pub struct Spec {
     /// A shared coupon code the cart must present (any case); none: automatic.
     #[serde(default)]
     pub coupon: Option<String>,
+    /// A coupon template: unique codes, each used once (docs/promotions.md,
+    /// "Coupon templates"); not with `coupon`.
+    #[serde(default)]
+    pub codes: Option<CodesSpec>,
     pub reward: RewardSpec,
     /// The eligible lines must add up to at least this (after earlier discounts).
     #[serde(default)]
@@ -115,6 +120,8 @@ pub struct Promotion {
     pub eligibility: Option<Eligibility>,
     /// The code, upper-cased.
     pub coupon: Option<String>,
+    /// Unique codes (a coupon template).
+    pub codes: Option<Codes>,
     pub reward: Reward,
     pub min_spend: Option<i64>,
     pub group: String,
@@ -190,6 +197,10 @@ impl Spec {
             }
             Some(c) => Some(c.to_ascii_uppercase()),
         };
+        if coupon.is_some() && self.codes.is_some() {
+            return Err(invalid(id, "a promotion has a shared coupon code or unique codes, not both"));
+        }
+        let codes = self.codes.as_ref().map(|c| c.compile(id)).transpose()?;
         if self.limits.len() > MAX_LIMITS {
             return Err(invalid(id, format!("at most {MAX_LIMITS} limits")));
         }
@@ -211,6 +222,7 @@ impl Spec {
             target,
             eligibility: self.eligibility.clone(),
             coupon,
+            codes,
             reward,
             min_spend: self.min_spend.as_deref().map(|m| money("min_spend", m)).transpose()?,
             group: self.stacking.group.clone(),
