@@ -91,6 +91,75 @@ pub struct PendingReturn {
     pub returned: HashMap<String, i64>,
 }
 
+/// The counter a unique code's one use is kept in (a checkout takes 1 of 1).
+pub fn coupon_key(promotion: &str, code: &str) -> String {
+    format!("{promotion}|code|total|coupon:{code}")
+}
+
+/// The counter of how many codes a template issued.
+pub fn issued_key(promotion: &str) -> String {
+    format!("{promotion}|issued|total|*")
+}
+
+/// The counter of how many codes of a template a profile was issued.
+pub fn held_key(promotion: &str, profile_id: &str) -> String {
+    format!("{promotion}|held|total|profile:{profile_id}")
+}
+
+/// A unique coupon code to issue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCoupon {
+    /// Upper-cased.
+    pub code: String,
+    pub profile_id: Option<String>,
+    /// Unique per template: issuing again with the same key returns the
+    /// code issued the first time.
+    pub issue_key: String,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// What a template may issue: at most `quantity` codes, at most
+/// `per_profile` to one profile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IssueLimits {
+    pub quantity: i64,
+    pub per_profile: i64,
+}
+
+/// An issued code as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCoupon {
+    pub code: String,
+    pub promotion: String,
+    pub profile_id: Option<String>,
+    /// `claim`, `operator`, `signup` or `journey`.
+    pub channel: String,
+    pub issued_at: DateTime<Utc>,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+    /// Redeemed by an order that was not cancelled or fully refunded.
+    pub used: bool,
+}
+
+/// What became of one code to issue.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Issued {
+    New(StoredCoupon),
+    /// Its issue key was issued before: that code.
+    Existing(StoredCoupon),
+    /// The template has issued its `quantity`.
+    QuantityReached {
+        quantity: i64,
+    },
+    /// The profile holds `per_profile` codes of the template.
+    ProfileLimitReached {
+        held: i64,
+    },
+    /// Another code is already this one (draw again).
+    CodeTaken,
+}
+
 #[async_trait]
 pub trait PromotionStore: Send + Sync {
     /// Creates a promotion (audited `promotion.create`); `Conflict` if the id exists.
@@ -141,4 +210,26 @@ pub trait PromotionStore: Send + Sync {
     async fn pending_returns(&self, after_seq: i64, limit: u32) -> Result<Vec<PendingReturn>>;
     /// What was given back for an order so far.
     async fn counter_returns(&self, order_id: &str) -> Result<Vec<CounterReturn>>;
+
+    /// Issues codes of template `promotion`, each on its own (in one
+    /// transaction): one over a limit leaves no trace and does not stop the others.
+    async fn issue_coupons(
+        &self,
+        promotion: &str,
+        channel: &str,
+        limits: IssueLimits,
+        coupons: &[NewCoupon],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Issued>>;
+    /// These codes (upper-cased), those that exist.
+    async fn coupons(&self, codes: &[String]) -> Result<Vec<StoredCoupon>>;
+    /// A profile's codes (with those of profiles merged into it), newest first, at most 1,000.
+    async fn profile_coupons(&self, profile_id: &str) -> Result<Vec<StoredCoupon>>;
+    /// A template's codes, oldest first.
+    async fn promotion_coupons(&self, promotion: &str, page: &PageRequest) -> Result<Page<StoredCoupon>>;
+    /// `Signed Up` events after log position `after`: (seq, profile id), oldest first.
+    async fn signups_after(&self, after: i64, limit: u32) -> Result<Vec<(i64, String)>>;
+    /// Where a follower of the log (by name) got to; 0 at first.
+    async fn follower_offset(&self, name: &str) -> Result<i64>;
+    async fn set_follower_offset(&self, name: &str, seq: i64) -> Result<()>;
 }

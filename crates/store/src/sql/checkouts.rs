@@ -18,10 +18,54 @@ use std::collections::HashMap;
 /// Serialises checkout commits across nodes (PostgreSQL).
 const CHECKOUT_LOCK: i64 = 7_259_003;
 
+/// Adds `amount` to counter `key` if it stays within `max` (one conditional
+/// upsert); false, and nothing changed, if it would not.
+pub(super) async fn take(tx: &mut Tx, key: &str, promotion: &str, amount: i64, max: i64) -> Result<bool> {
+    if amount > max {
+        return Ok(false);
+    }
+    let done = sqlx::query(
+        "INSERT INTO promotion_counters (key, promotion, used) VALUES ($1, $2, $3) \
+         ON CONFLICT (key) DO UPDATE SET used = promotion_counters.used + $4 \
+         WHERE promotion_counters.used + $5 <= $6",
+    )
+    .bind(key)
+    .bind(promotion)
+    .bind(amount)
+    .bind(amount)
+    .bind(amount)
+    .bind(max)
+    .execute(&mut **tx)
+    .await
+    .map_err(backend)?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Takes back what [`take`] added in the same transaction.
+pub(super) async fn untake(tx: &mut Tx, key: &str, amount: i64) -> Result<()> {
+    sqlx::query("UPDATE promotion_counters SET used = used - $1 WHERE key = $2")
+        .bind(amount)
+        .bind(key)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// A counter's used amount (0 if it has none).
+pub(super) async fn used(tx: &mut Tx, key: &str) -> Result<i64> {
+    let used: Option<i64> = sqlx::query_scalar("SELECT used FROM promotion_counters WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(used.unwrap_or(0))
+}
+
 impl SqlStore {
     /// A transaction for counters: on the checkout connection, and on
     /// PostgreSQL under the advisory lock that serialises them across nodes.
-    async fn checkout_tx(&self) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
+    pub(super) async fn checkout_tx(&self) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
         let (write, mut tx) = self.begin_write(&self.checkout_pool).await?;
         if self.dialect == Dialect::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -65,35 +109,10 @@ impl SqlStore {
             });
         }
         for (i, t) in c.takes.iter().enumerate() {
-            // a new counter starts at the amount (the engine never takes more than a limit)
-            let done = sqlx::query(
-                "INSERT INTO promotion_counters (key, promotion, used) VALUES ($1, $2, $3) \
-                 ON CONFLICT (key) DO UPDATE SET used = promotion_counters.used + $4 \
-                 WHERE promotion_counters.used + $5 <= $6",
-            )
-            .bind(&t.key)
-            .bind(&t.promotion)
-            .bind(t.amount)
-            .bind(t.amount)
-            .bind(t.amount)
-            .bind(t.max)
-            .execute(&mut **tx)
-            .await
-            .map_err(backend)?;
-            if done.rows_affected() == 0 || t.amount > t.max {
-                let used: i64 = sqlx::query_scalar("SELECT used FROM promotion_counters WHERE key = $1")
-                    .bind(&t.key)
-                    .fetch_one(&mut **tx)
-                    .await
-                    .map_err(backend)?;
-                let undo = &c.takes[..if done.rows_affected() == 0 { i } else { i + 1 }];
-                for u in undo {
-                    sqlx::query("UPDATE promotion_counters SET used = used - $1 WHERE key = $2")
-                        .bind(u.amount)
-                        .bind(&u.key)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(backend)?;
+            if !take(tx, &t.key, &t.promotion, t.amount, t.max).await? {
+                let used = used(tx, &t.key).await?;
+                for u in &c.takes[..i] {
+                    untake(tx, &u.key, u.amount).await?;
                 }
                 sqlx::query("DELETE FROM checkouts WHERE idempotency_key = $1")
                     .bind(&c.idempotency_key)

@@ -10,6 +10,7 @@ mod catalog;
 mod checkouts;
 mod codec;
 mod commerce;
+mod coupons;
 mod log;
 mod orders;
 mod process;

@@ -3,7 +3,10 @@
 use super::catalog::audit_entry;
 use super::orders::list;
 use super::{SqlStore, backend, from_micros, micros};
-use crate::promotions::{Checkout, CheckoutOutcome, CounterReturn, PromotionStore, StoredPromotion};
+use crate::promotions::{
+    Checkout, CheckoutOutcome, CounterReturn, IssueLimits, Issued, NewCoupon, PromotionStore, StoredCoupon,
+    StoredPromotion,
+};
 use crate::{Page, PageRequest, PendingReturn, Result, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -233,5 +236,40 @@ impl PromotionStore for SqlStore {
 
     async fn counter_returns(&self, order_id: &str) -> Result<Vec<CounterReturn>> {
         self.counter_returns_impl(order_id).await
+    }
+
+    async fn issue_coupons(
+        &self,
+        promotion: &str,
+        channel: &str,
+        limits: IssueLimits,
+        coupons: &[NewCoupon],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Issued>> {
+        self.issue_coupons_impl(promotion, channel, limits, coupons, at).await
+    }
+
+    async fn coupons(&self, codes: &[String]) -> Result<Vec<StoredCoupon>> {
+        self.coupons_impl(codes).await
+    }
+
+    async fn profile_coupons(&self, profile_id: &str) -> Result<Vec<StoredCoupon>> {
+        self.profile_coupons_impl(profile_id).await
+    }
+
+    async fn promotion_coupons(&self, promotion: &str, page: &PageRequest) -> Result<Page<StoredCoupon>> {
+        self.promotion_coupons_impl(promotion, page).await
+    }
+
+    async fn signups_after(&self, after: i64, limit: u32) -> Result<Vec<(i64, String)>> {
+        self.signups_after_impl(after, limit).await
+    }
+
+    async fn follower_offset(&self, name: &str) -> Result<i64> {
+        self.follower_offset_impl(name).await
+    }
+
+    async fn set_follower_offset(&self, name: &str, seq: i64) -> Result<()> {
+        self.set_follower_offset_impl(name, seq).await
     }
 }
