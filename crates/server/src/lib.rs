@@ -76,7 +76,8 @@ pub struct Running {
     /// Gives back promotion limits of refunded orders (`checkout::returns`).
     returns: JoinHandle<()>,
     /// Writes again orders whose checkout committed without its event (`checkout::recover`).
-    sweeper: JoinHandle<()>,
+    /// Tasks that hold the state (the lost-order sweep, sign-up coupons).
+    sweepers: Vec<JoinHandle<()>>,
     sweeper_stop: watch::Sender<bool>,
 }
 
@@ -123,10 +124,12 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
         committer: checkout::committer::Committer::spawn(dyn_store.clone()),
         ready: true.into(),
     });
-    // stopped first at shutdown: it holds the state, so the writer could not drain while it runs
+    // stopped first at shutdown: they hold the state, so the writer could not drain while they run
     let (sweeper_stop, sweeper_rx) = watch::channel(false);
+    let signups = tokio::spawn(checkout::signup::run(state.clone(), sweeper_rx.clone()));
     let sweeper = tokio::spawn(checkout::recover::run(state.clone(), sweeper_rx));
-    Ok(Running { state, store, stop, writer: writer_task, processor, returns, sweeper, sweeper_stop })
+    let sweepers = vec![sweeper, signups];
+    Ok(Running { state, store, stop, writer: writer_task, processor, returns, sweepers, sweeper_stop })
 }
 
 impl Running {
@@ -137,9 +140,11 @@ impl Running {
     /// Drains: the writer flushes what it accepted, the processor catches up.
     pub async fn shutdown(self) {
         self.state.set_ready(false);
-        let Running { state, store, stop, writer, processor, returns, sweeper, sweeper_stop } = self;
+        let Running { state, store, stop, writer, processor, returns, sweepers, sweeper_stop } = self;
         let _ = sweeper_stop.send(true);
-        let _ = sweeper.await;
+        for task in sweepers {
+            let _ = task.await;
+        }
         drop(state);
         // the writer ends when the last handle (held by the state) is gone
         let _ = writer.await;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod carts;
+pub mod coupons;
 pub mod extract;
 pub mod keys;
 pub mod openapi;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .merge(products::routes())
         .merge(promotions::routes())
         .merge(carts::routes())
+        .merge(coupons::routes())
         .merge(keys::routes())
         .merge(audit::routes())
         .merge(system::routes())

@@ -18,7 +18,7 @@ use crate::state::AppState;
 use beacon_core::money::parse_minor;
 use beacon_core::{ErrorCode, IdentityKind, Money};
 use beacon_pricing::Priced;
-use beacon_store::{Checkout, CheckoutOutcome, CounterTake};
+use beacon_store::{Checkout, CheckoutOutcome, CounterTake, coupon_key};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -130,8 +130,12 @@ async fn replay(state: &AppState, done: beacon_store::Checkout, request_hash: &s
 /// Refuses an order whose presented coupon did not apply, or whose total is
 /// not the one expected.
 fn check(req: &CartRequest, prep: &Prepared, priced: &Priced) -> ApiResult<()> {
+    // a shared code's promotion, or the template a unique code is of
     let coupon_of = |id: &str| prep.snapshot.promotion(id).and_then(|p| p.coupon.as_deref());
-    let applied_code = |code: &str| priced.applied.iter().any(|a| coupon_of(&a.id) == Some(code));
+    let template_of = |code: &str| prep.cart.grants.iter().find(|g| g.code == code).map(|g| g.promotion.as_str());
+    let applied_code = |code: &str| {
+        priced.applied.iter().any(|a| coupon_of(&a.id) == Some(code)) || priced.redeemed.iter().any(|(_, c)| c == code)
+    };
     let mut explained: Option<Value> = None;
     for code in &prep.cart.coupons {
         if applied_code(code) {
@@ -142,7 +146,10 @@ fn check(req: &CartRequest, prep: &Prepared, priced: &Priced) -> ApiResult<()> {
             .as_array()
             .into_iter()
             .flatten()
-            .find(|r| r["id"] == code.as_str() || r["id"].as_str().and_then(coupon_of) == Some(code))
+            .find(|r| {
+                let id = r["id"].as_str();
+                id == Some(code.as_str()) || id.and_then(coupon_of) == Some(code) || id == template_of(code)
+            })
             .map(|r| r["reason"].clone())
             .unwrap_or_else(|| json!({"code": "no_discount"}));
         // a better offer won, or nothing was left to take off: the order goes ahead
@@ -185,6 +192,16 @@ fn takes(prep: &Prepared, priced: &Priced) -> Vec<CounterTake> {
                 counter: t.counter.as_str().to_string(),
             });
         }
+    }
+    // a unique code is used once
+    for (promotion, code) in &priced.redeemed {
+        out.push(CounterTake {
+            key: coupon_key(promotion, code),
+            amount: 1,
+            max: 1,
+            promotion: promotion.clone(),
+            counter: "redemptions".into(),
+        });
     }
     out
 }
@@ -229,6 +246,7 @@ fn order_fields(req: &CartRequest, prep: &Prepared, priced: &Priced, order_id: &
         .applied
         .iter()
         .filter_map(|a| prep.snapshot.promotion(&a.id).and_then(|p| p.coupon.as_deref()))
+        .chain(priced.redeemed.iter().map(|(_, code)| code.as_str()))
         .collect();
     if !codes.is_empty() {
         o.insert("coupon".into(), json!(codes.join(",")));

@@ -11,9 +11,11 @@
 pub mod cache;
 pub mod commit;
 pub mod committer;
+pub mod coupons;
 pub mod lookup;
 pub mod recover;
 pub mod returns;
+pub mod signup;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -31,7 +33,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A cart to price or to order, as the API takes it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CartRequest {
     /// The buyer: a profile id, or any of its identities.
@@ -120,7 +122,7 @@ fn invalid(message: impl Into<String>) -> ApiError {
 /// Most lines a cart sent to the API may have.
 pub const MAX_LINES: usize = 500;
 
-async fn buyer(state: &AppState, req: &CartRequest) -> ApiResult<(Option<Profile>, Vec<Identity>)> {
+pub(crate) async fn buyer(state: &AppState, req: &CartRequest) -> ApiResult<(Option<Profile>, Vec<Identity>)> {
     let opts = &state.rules.identity.normalize;
     let mut identities = Vec::new();
     for (kind, value) in [
@@ -274,16 +276,25 @@ pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) ->
         store: req.store.clone(),
     };
     let snapshot = state.promotions.snapshot(state.store.as_ref(), shop_currency).await?;
+    // presented codes that are no shared code: unique codes of coupon templates (or unknown)
+    let unique: Vec<String> = cart.coupons.iter().filter(|c| !snapshot.has_coupon(c)).cloned().collect();
+    if !unique.is_empty() {
+        let found = state.store.promotions().coupons(&unique).await?;
+        cart.grants = found.into_iter().map(|c| coupons::grant(c, profile.as_ref())).collect();
+    }
     let offset = state.settings.utc_offset_seconds();
     let mut keys = HashMap::new();
     for p in snapshot.candidates(&cart) {
+        let code = match &p.codes {
+            Some(_) => cart.grants.iter().find(|g| g.promotion == p.id).map(|g| g.code.as_str()),
+            None => p.coupon.as_deref(),
+        };
         // a coupon's promotion is not considered for a cart that does not present its code
-        if p.coupon.as_ref().is_some_and(|c| !cart.coupons.contains(c)) {
+        if (p.coupon.is_some() || p.codes.is_some()) && !code.is_some_and(|c| cart.coupons.iter().any(|x| x == c)) {
             continue;
         }
         for i in 0..p.limits.len() {
-            let coupon = p.coupon.as_deref();
-            keys.insert((p.id.clone(), i), counter_keys(p, i, &cart.who, coupon, now, offset));
+            keys.insert((p.id.clone(), i), counter_keys(p, i, &cart.who, code, now, offset));
         }
     }
     if !keys.is_empty() {
