@@ -187,12 +187,15 @@ async fn usage(_: Authorized<Read>, State(state): State<AppState>, Path(id): Pat
     let items: Vec<Value> = counters
         .iter()
         .map(|(key, used)| {
-            // <id>|<limit>|<period>|<subject>, the id itself may hold '|'
+            // <id>|<limit>|<period>|<subject>, the id itself may hold '|'; a coupon
+            // template's counters have `code`, `issued` or `held` for the limit
             let mut rest = key.strip_prefix(&format!("{id}|")).unwrap_or(key).splitn(3, '|');
-            let limit: Option<usize> = rest.next().and_then(|l| l.parse().ok());
+            let first = rest.next();
+            let limit: Option<usize> = first.and_then(|l| l.parse().ok());
             let spec = limit.and_then(|l| limits.get(l));
             json!({
                 "limit": limit, "period": rest.next(), "subject": rest.next(), "used": used,
+                "counts": if limit.is_some() { Some("limit") } else { first },
                 "counter": spec.and_then(|s| s.get("counter")), "max": spec.and_then(|s| s.get("limit")),
             })
         })
