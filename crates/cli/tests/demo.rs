@@ -98,7 +98,7 @@ fn the_demo_loads_a_plausible_shop_the_same_way_for_the_same_seed() {
     assert!(names.iter().any(|n| n.is_ascii()), "English names: {names:?}");
     // its promotions are running: a cart with the new-customer coupon gets 满减 and the coupon
     let promos = get(&server.addr, &key, "/api/v1/promotions?status=active");
-    assert_eq!(promos["items"].as_array().map(Vec::len), Some(5), "{promos}");
+    assert_eq!(promos["items"].as_array().map(Vec::len), Some(6), "{promos}");
     let cart = r#"{"phone":"13900000000","coupons":["NEW20"],"lines":[{"product_id":"P00002","quantity":3}]}"#;
     let auth = format!("Bearer {key}");
     let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
@@ -107,4 +107,14 @@ fn the_demo_loads_a_plausible_shop_the_same_way_for_the_same_seed() {
     let v: Value = serde_json::from_slice(&body).expect("json");
     let applied: Vec<&str> = v["applied"].as_array().into_iter().flatten().filter_map(|a| a["id"].as_str()).collect();
     assert!(applied.contains(&"demo-new20"), "{v}");
+    // the first shoppers hold a spring coupon; another claims one
+    let first = get(&server.addr, &key, "/api/v1/profiles?limit=21");
+    let id = |i: usize| first["items"][i]["id"].as_str().unwrap_or("").to_string();
+    let wallet = get(&server.addr, &key, &format!("/api/v1/profiles/{}/coupons", id(0)));
+    assert_eq!(wallet["items"][0]["status"], "available", "{wallet}");
+    let claim = format!(r#"{{"promotion":"demo-spring","profile_id":"{}"}}"#, id(20));
+    let (status, body) = common::http(&server.addr, "POST", "/api/v1/coupons/claim", &headers, claim.as_bytes());
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    assert!(v["code"].as_str().is_some_and(|c| c.starts_with("SPRING-")), "{v}");
 }

@@ -218,10 +218,9 @@ async fn load(opts: &DemoOptions, client: &Client, write_key: &str) -> anyhow::R
         end,
         plan.date(plan.promo_day),
     );
-    let flash = promotions::load(client, &catalog).await?;
-    Ok(
-        json!({"seed": opts.seed, "from": plan.date(0), "to": end, "promotion_day": plan.date(plan.promo_day), "flash": flash}),
-    )
+    let promotions::Loaded { flash, member } = promotions::load(client, &catalog).await?;
+    Ok(json!({"seed": opts.seed, "from": plan.date(0), "to": end, "promotion_day": plan.date(plan.promo_day),
+        "flash": flash, "member": member}))
 }
 
 fn add(t: &mut shoppers::Stats, s: &shoppers::Stats) {
@@ -265,6 +264,10 @@ fn print_welcome(url: &str, admin: &str, write: &str, overview: &Value, loaded: 
     let flash = loaded["flash"].as_str().unwrap_or("P00001");
     println!(
         "  curl -s {h} -H content-type:application/json {url}/api/v1/carts/price -d '{{\"phone\":\"13900000000\",\"coupons\":[\"NEW20\"],\"lines\":[{{\"product_id\":\"{flash}\"}},{{\"product_id\":\"P00002\",\"quantity\":2}}]}}'"
+    );
+    println!(
+        "  curl -s {h} {url}/api/v1/profiles/{}/coupons   # a wallet with a spring coupon",
+        loaded["member"].as_str().unwrap_or("")
     );
     println!(
         "  curl -s -u {write}: -H content-type:application/json {url}/v1/track -d '{{\"userId\":\"u100000\",\"event\":\"Product Viewed\",\"properties\":{{\"product_id\":\"P00001\"}}}}'"

@@ -1,7 +1,8 @@
 //! The demo shop's running promotions, created through the promotions API
 //! (once: a re-run keeps those that exist): 满减 tiers, a member discount, a
 //! new-customer coupon limited per phone or device, a flash sale with stock
-//! and a limit per buyer, and a gift while its stock lasts.
+//! and a limit per buyer, a gift while its stock lasts, and a coupon
+//! template whose unique codes shoppers claim.
 
 use super::shop::Catalog;
 use crate::import::client::{Answer, Client};
@@ -30,11 +31,21 @@ fn specs(catalog: &Catalog) -> Vec<Value> {
         json!({"id": "demo-gift", "name": "满300赠定制茶杯", "status": "active", "min_spend": "300",
             "reward": {"type": "gift", "product_id": "GIFT-CUP", "quantity": 1},
             "limits": [{"counter": "units", "limit": 200}]}),
+        json!({"id": "demo-spring", "name": "春季券 满150减15", "status": "active", "min_spend": "150",
+            "reward": {"type": "amount_off", "amount": "15"},
+            "codes": {"pattern": "SPRING-####-????", "quantity": 5000, "claimable": true, "valid_days": 14}}),
     ]
 }
 
-/// Creates the promotions that do not exist yet; returns the flash sale's product.
-pub async fn load(client: &Client, catalog: &Catalog) -> anyhow::Result<String> {
+/// What the welcome shows: the flash sale's product and a shopper with codes in their wallet.
+pub struct Loaded {
+    pub flash: String,
+    pub member: String,
+}
+
+/// Creates the promotions that do not exist yet, and gives the first 20
+/// shoppers a spring coupon (once: the issue key is the same every run).
+pub async fn load(client: &Client, catalog: &Catalog) -> anyhow::Result<Loaded> {
     let existing = client.get("/api/v1/promotions?limit=200").await?;
     let have: Vec<&str> = existing["items"].as_array().into_iter().flatten().filter_map(|p| p["id"].as_str()).collect();
     for spec in specs(catalog) {
@@ -45,5 +56,15 @@ pub async fn load(client: &Client, catalog: &Catalog) -> anyhow::Result<String> 
             bail!("a demo promotion was refused: {v}");
         }
     }
-    Ok(catalog.items[0].product_id.clone())
+    let profiles = client.get("/api/v1/profiles?limit=20").await?;
+    let ids: Vec<&str> = profiles["items"].as_array().into_iter().flatten().filter_map(|p| p["id"].as_str()).collect();
+    if !ids.is_empty() {
+        let give = json!({"profiles": ids});
+        if let Answer::Rejected(v) =
+            client.post_keyed("/api/v1/promotions/demo-spring/coupons", &give, "demo-wallets").await?
+        {
+            bail!("the demo coupons were refused: {v}");
+        }
+    }
+    Ok(Loaded { flash: catalog.items[0].product_id.clone(), member: ids.first().unwrap_or(&"").to_string() })
 }

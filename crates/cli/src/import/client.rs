@@ -41,7 +41,7 @@ impl Client {
 
     /// GET with retries.
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        match self.send(reqwest::Method::GET, path, None).await? {
+        match self.send(reqwest::Method::GET, path, None, None).await? {
             Answer::Ok(v) => Ok(v),
             Answer::Rejected(v) => bail!("GET {path}: {v}"),
         }
@@ -50,10 +50,21 @@ impl Client {
     /// POST JSON, retrying while the server is busy or unreachable for a
     /// while (a re-sent batch is stored once: every item has its id).
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Answer> {
-        self.send(reqwest::Method::POST, path, Some(body)).await
+        self.send(reqwest::Method::POST, path, Some(body), None).await
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> anyhow::Result<Answer> {
+    /// [`Client::post`] with an `Idempotency-Key`.
+    pub async fn post_keyed(&self, path: &str, body: &Value, key: &str) -> anyhow::Result<Answer> {
+        self.send(reqwest::Method::POST, path, Some(body), Some(key)).await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+    ) -> anyhow::Result<Answer> {
         let url = format!("{}{path}", self.base);
         let mut delay = Duration::from_millis(200);
         for attempt in 1..=8 {
@@ -61,6 +72,9 @@ impl Client {
             req = if self.write { req.basic_auth(&self.key, Some("")) } else { req.bearer_auth(&self.key) };
             if let Some(b) = body {
                 req = req.json(b);
+            }
+            if let Some(k) = idempotency_key {
+                req = req.header("idempotency-key", k);
             }
             let wait = match req.send().await {
                 Ok(resp) => {
