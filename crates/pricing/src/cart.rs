@@ -17,6 +17,8 @@ pub struct Cart {
     pub who: crate::limits::Subject,
     /// How much of the promotions' limits is used.
     pub usage: crate::limits::Usage,
+    /// The shipping fee (minor units), which free shipping takes off.
+    pub shipping: i64,
 }
 
 impl Cart {
@@ -30,6 +32,7 @@ impl Cart {
             grants: Vec::new(),
             who: Default::default(),
             usage: Default::default(),
+            shipping: 0,
         }
     }
 }
@@ -116,6 +119,9 @@ pub struct CartSpec {
     /// The store it is bought in (for limits per store).
     #[serde(default)]
     pub store: Option<String>,
+    /// The shipping fee the shop charges for it (free shipping takes it off).
+    #[serde(default)]
+    pub shipping: Option<serde_json::Value>,
 }
 
 /// Most lines a cart may have.
@@ -133,21 +139,25 @@ impl CartSpec {
         if self.lines.len() > MAX_LINES {
             return Err(bad(format!("at most {MAX_LINES} lines")));
         }
+        let amount = |field: &str, v: &serde_json::Value| -> Result<i64, Error> {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => return Err(bad(format!("{field} must be a decimal number"))),
+            };
+            let minor =
+                beacon_core::money::parse_minor(&text, currency.exponent).map_err(|e| bad(format!("{field}: {e}")))?;
+            if !(0..=1_000_000_000_000).contains(&minor) {
+                return Err(bad(format!("{field} must be between 0 and 10,000,000,000")));
+            }
+            Ok(minor)
+        };
         let lines = self
             .lines
             .iter()
             .enumerate()
             .map(|(i, l)| {
-                let text = match &l.price {
-                    serde_json::Value::String(s) => s.clone(),
-                    serde_json::Value::Number(n) => n.to_string(),
-                    _ => return Err(bad(format!("lines[{i}].price must be a decimal number"))),
-                };
-                let unit_price = beacon_core::money::parse_minor(&text, currency.exponent)
-                    .map_err(|e| bad(format!("lines[{i}].price: {e}")))?;
-                if !(0..=1_000_000_000_000).contains(&unit_price) {
-                    return Err(bad(format!("lines[{i}].price must be between 0 and 10,000,000,000")));
-                }
+                let unit_price = amount(&format!("lines[{i}].price"), &l.price)?;
                 if !(0..=100_000).contains(&l.quantity) {
                     return Err(bad(format!("lines[{i}].quantity must be between 0 and 100000")));
                 }
@@ -177,6 +187,7 @@ impl CartSpec {
         cart.customer = self.customer.clone();
         cart.coupons = coupons;
         cart.who.store = self.store.clone();
+        cart.shipping = self.shipping.as_ref().map(|s| amount("shipping", s)).transpose()?.unwrap_or(0);
         Ok(cart)
     }
 }

@@ -2,7 +2,8 @@
 //! Pure: no I/O, no clock (the caller passes `now`), no randomness.
 //!
 //! Order of application (docs/promotions.md): promotions that target lines
-//! run first, then whole-order promotions on the already-discounted amounts;
+//! run first, then whole-order promotions on the already-discounted amounts,
+//! then free shipping (on the fee, which the evaluation keeps after the lines);
 //! within each stage, higher `priority` first, then by id. Thresholds
 //! (`min_spend`, tiers, 每满) are measured on the amounts a promotion sees
 //! when its turn comes, and every discount is capped by them, so no
@@ -107,7 +108,9 @@ fn price_candidates<'a>(
             None => live.push(p),
         }
     }
-    live.sort_by(|a, b| (a.target.is_none(), -a.priority, &a.id).cmp(&(b.target.is_none(), -b.priority, &b.id)));
+    // line promotions, then whole-order ones, then free shipping (on what the others left)
+    let stage = |p: &Promotion| (matches!(p.reward, Reward::FreeShipping(_)), p.target.is_none());
+    live.sort_by(|a, b| (stage(a), -a.priority, &a.id).cmp(&(stage(b), -b.priority, &b.id)));
     // a promotion that would take more of a limit than is left is left out and the rest priced again
     loop {
         let lines_of: Vec<Vec<usize>> = live.iter().map(|p| eligible(p, cart, &order)).collect();
@@ -167,7 +170,12 @@ fn takes(cart: &Cart, live: &[&Promotion], eval: &Eval) -> (Vec<Take>, Vec<(usiz
                 Counter::Units => match &p.reward {
                     // a gift's stock
                     Reward::Gift { quantity, .. } => *quantity,
-                    _ => lines.iter().filter(|(_, a)| *a > 0).map(|(j, _)| cart.lines[*j].quantity).sum(),
+                    _ => lines
+                        .iter()
+                        .filter(|(_, a)| *a > 0)
+                        .filter_map(|(j, _)| cart.lines.get(*j))
+                        .map(|l| l.quantity)
+                        .sum(),
                 },
             };
             let used = cart.usage.used(&p.id, i);
@@ -207,16 +215,24 @@ fn explain(
     let mut applied = Vec::new();
     let mut gifts = Vec::new();
     let mut hints = Vec::new();
+    let mut shipping_discount = 0;
     for (k, outcome) in eval.outcomes.iter().enumerate() {
         let p = live[k];
         match outcome {
             Outcome::Applied { amount, lines: parts } => {
+                let mut on_lines = Vec::with_capacity(parts.len());
                 for (i, a) in parts {
-                    lines[*i].discount += a;
-                    lines[*i].total -= a;
-                    lines[*i].allocations.push((p.id.clone(), *a));
+                    // past the lines: the shipping fee
+                    let Some(line) = lines.get_mut(*i) else {
+                        shipping_discount += a;
+                        continue;
+                    };
+                    line.discount += a;
+                    line.total -= a;
+                    line.allocations.push((p.id.clone(), *a));
+                    on_lines.push((*i, *a));
                 }
-                applied.push(Applied { id: p.id.clone(), name: p.name.clone(), amount: *amount, lines: parts.clone() });
+                applied.push(Applied { id: p.id.clone(), name: p.name.clone(), amount: *amount, lines: on_lines });
                 if let Reward::Gift { product_id, sku, quantity } = &p.reward {
                     gifts.push(Gift {
                         promotion: p.id.clone(),
@@ -239,15 +255,18 @@ fn explain(
                 rejected.push(Rejected { id: p.id.clone(), reason });
             }
         }
-        if let Some(h) = hint(p, eval.seen[k], outcome) {
+        if let Some(h) = hint(p, eval.seen[k], outcome, cart.shipping) {
             hints.push(h);
         }
     }
     let subtotal: i64 = lines.iter().map(|l| l.subtotal).sum();
+    let shipping = cart.shipping.max(0);
     Priced {
         currency: cart.currency,
         subtotal,
-        discount: subtotal - eval.total,
+        discount: subtotal + shipping - shipping_discount - eval.total,
+        shipping,
+        shipping_discount,
         total: eval.total,
         lines,
         applied,
@@ -303,11 +322,15 @@ fn unusable(g: &Grant, cart: &Cart, now: DateTime<Utc>) -> Option<Reason> {
 }
 
 /// What more the shopper would need for this promotion's next step.
-fn hint(p: &Promotion, (base, items): (i64, i64), outcome: &Outcome) -> Option<Hint> {
+fn hint(p: &Promotion, (base, items): (i64, i64), outcome: &Outcome, shipping: i64) -> Option<Hint> {
     let make = |more: i64, is_items: bool| {
         // for items, priced at the eligible lines' average unit price
         let (b, n) = if is_items { (base + more * (base / items.max(1)), items + more) } else { (base + more, items) };
-        let discount = reward_discount(&p.reward, b, n).ok()?.min(b);
+        let discount = match p.reward {
+            // 凑单包邮: the fee it would take off
+            Reward::FreeShipping(cap) => cap.map_or(shipping, |c| shipping.min(c)),
+            _ => reward_discount(&p.reward, b, n).ok()?.min(b),
+        };
         (more > 0 && discount > 0).then(|| Hint { id: p.id.clone(), more, items: is_items, discount })
     };
     match outcome {

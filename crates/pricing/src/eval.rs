@@ -45,8 +45,8 @@ pub(crate) fn reward_discount(reward: &Reward, base: i64, items: i64) -> Result<
         }
         // per line, in `evaluate_from`; here only for hints, which special prices have none of
         Reward::SpecialPrice(_) => 0,
-        // a gift takes nothing off
-        Reward::Gift { .. } => 0,
+        // a gift takes nothing off; free shipping nothing off the lines
+        Reward::Gift { .. } | Reward::FreeShipping(_) => 0,
         // for hints: the free units at the lines' average unit price
         Reward::BuyXGetY { buy, get, bp, max_times } => {
             let times = free_times(items, *buy, *get, *max_times);
@@ -103,8 +103,14 @@ pub(crate) fn canonical(cart: &Cart) -> Vec<usize> {
 }
 
 pub(crate) fn evaluate(cart: &Cart, order: &[&Promotion], lines_of: &[Vec<usize>], on: &[bool]) -> Eval {
-    let amounts: Vec<i64> = cart.lines.iter().map(|l| l.gross().max(0)).collect();
-    evaluate_from(cart, order, lines_of, on, 0, amounts, None, true)
+    evaluate_from(cart, order, lines_of, on, 0, start_amounts(cart), None, true)
+}
+
+/// What the shopper would pay before any promotion: each line's amount, and
+/// last (at index `cart.lines.len()`) the shipping fee, which only free
+/// shipping takes from.
+pub(crate) fn start_amounts(cart: &Cart) -> Vec<i64> {
+    cart.lines.iter().map(|l| l.gross().max(0)).chain([cart.shipping.max(0)]).collect()
 }
 
 /// Takes `amount` (≤ `base`, > 0) off `lines` in proportion to their
@@ -216,6 +222,10 @@ pub(crate) fn evaluate_from(
                     .collect(),
             )),
             (_, Reward::Gift { .. }) => Ok(Discount::Gift),
+            (_, Reward::FreeShipping(cap)) => {
+                let fee = amounts[cart.lines.len()];
+                Ok(Discount::PerLine(vec![(cart.lines.len(), cap.map_or(fee, |c| fee.min(c)))]))
+            }
             (_, Reward::BuyXGetY { buy, get, bp, max_times }) => match free_times(items, *buy, *get, *max_times) {
                 0 => Err(Reason::MinItemsNotMet { required: buy + get, actual: items }),
                 times => Ok(Discount::PerLine(cheapest(cart, &amounts, lines, times * get, *bp))),

@@ -10,8 +10,14 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Priced {
     pub currency: Currency,
+    /// The lines before promotions.
     pub subtotal: i64,
+    /// Taken off the lines.
     pub discount: i64,
+    /// The shipping fee, and what free shipping took off it.
+    pub shipping: i64,
+    pub shipping_discount: i64,
+    /// subtotal − discount + shipping − shipping_discount.
     pub total: i64,
     pub lines: Vec<PricedLine>,
     pub applied: Vec<Applied>,
@@ -229,6 +235,8 @@ impl Priced {
             "currency": self.currency.code(),
             "subtotal": m(self.subtotal),
             "discount": m(self.discount),
+            "shipping": m(self.shipping),
+            "shipping_discount": m(self.shipping_discount),
             "total": m(self.total),
             "lines": self.lines.iter().enumerate().map(|(i, l)| json!({
                 "index": i, "product_id": l.product_id, "quantity": l.quantity, "unit_price": m(l.unit_price),

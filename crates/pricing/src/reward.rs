@@ -44,6 +44,11 @@ pub enum RewardSpec {
         #[serde(default = "one_unit")]
         quantity: u32,
     },
+    /// 包邮: the cart's shipping fee off (or at most `max_discount` of it).
+    FreeShipping {
+        #[serde(default)]
+        max_discount: Option<String>,
+    },
     /// 每满减: every `every` spent takes `amount_off` off, optionally capped.
     Every {
         every: String,
@@ -95,6 +100,8 @@ pub enum Reward {
         sku: Option<String>,
         quantity: i64,
     },
+    /// The shipping fee off, at most this much.
+    FreeShipping(Option<i64>),
     /// Buy, get, basis points off the cheapest, most times.
     BuyXGetY {
         buy: i64,
@@ -194,6 +201,9 @@ impl RewardSpec {
                     return Err(invalid(id, "reward.product_id is required and reward.quantity must be 1 to 1000"));
                 }
                 Reward::Gift { product_id: product_id.clone(), sku: sku.clone(), quantity: i64::from(*quantity) }
+            }
+            Self::FreeShipping { max_discount } => {
+                Reward::FreeShipping(max_discount.as_deref().map(|m| money("reward.max_discount", m)).transpose()?)
             }
             Self::Every { every, amount_off, max_discount } => {
                 let every = money("reward.every", every)?;

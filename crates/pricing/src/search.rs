@@ -2,7 +2,7 @@
 //! module documentation for the choices and the bound).
 
 use crate::cart::Cart;
-use crate::eval::{Eval, Outcome, evaluate_from, has_threshold};
+use crate::eval::{Eval, Outcome, evaluate_from, has_threshold, start_amounts};
 use crate::spec::Promotion;
 use std::collections::HashMap;
 
@@ -77,8 +77,7 @@ pub(crate) fn score<'a>(
     on: &[bool],
     best: Option<&Score<'_>>,
 ) -> Score<'a> {
-    let gross: Vec<i64> = cart.lines.iter().map(|l| l.gross().max(0)).collect();
-    score_of(live, &[], &evaluate_from(cart, live, lines_of, on, 0, gross, None, false), best)
+    score_of(live, &[], &evaluate_from(cart, live, lines_of, on, 0, start_amounts(cart), None, false), best)
 }
 
 /// The score of an evaluation whose first promotions' outcomes are `prefix`
@@ -142,7 +141,7 @@ pub(crate) fn search(
     // too many: one choice at a time, keeping the best so far. A trial is
     // evaluated from the first promotion it switches; the ones before it
     // see the same amounts as in the best so far.
-    let gross: Vec<i64> = cart.lines.iter().map(|l| l.gross().max(0)).collect();
+    let gross = start_amounts(cart);
     let width = gross.len();
     let traced = |on: &[bool]| {
         let mut before = Vec::with_capacity(live.len() * width);

@@ -47,6 +47,10 @@ fn reward() -> impl Strategy<Value = Value> {
             json!({"type": "buy_x_get_y", "buy": buy, "get": get, "percent_off": pct.to_string(), "max_times": max})
         }),
         (1u32..4).prop_map(|q| json!({"type": "gift", "product_id": "gift", "quantity": q})),
+        proptest::option::of(0i64..2_000).prop_map(|cap| match cap {
+            Some(c) => json!({"type": "free_shipping", "max_discount": format!("{}.{:02}", c / 100, c % 100)}),
+            None => json!({"type": "free_shipping"}),
+        }),
     ]
 }
 
@@ -82,14 +86,19 @@ fn promotions() -> impl Strategy<Value = Vec<Promotion>> {
 }
 
 fn cart() -> impl Strategy<Value = Cart> {
-    proptest::collection::vec(line(), 1..7).prop_map(|lines| Cart::new(Currency::CNY, lines))
+    (proptest::collection::vec(line(), 1..7), proptest::option::of(1i64..2_000)).prop_map(|(lines, shipping)| {
+        let mut cart = Cart::new(Currency::CNY, lines);
+        cart.shipping = shipping.unwrap_or(0);
+        cart
+    })
 }
 
 fn check_sums(p: &Priced) -> Result<(), TestCaseError> {
     prop_assert!(0 <= p.discount && p.discount <= p.subtotal, "{p:?}");
-    prop_assert_eq!(p.total, p.subtotal - p.discount);
+    prop_assert!(0 <= p.shipping_discount && p.shipping_discount <= p.shipping, "{p:?}");
+    prop_assert_eq!(p.total, p.subtotal - p.discount + p.shipping - p.shipping_discount);
     prop_assert_eq!(p.lines.iter().map(|l| l.discount).sum::<i64>(), p.discount);
-    prop_assert_eq!(p.applied.iter().map(|a| a.amount).sum::<i64>(), p.discount);
+    prop_assert_eq!(p.applied.iter().map(|a| a.amount).sum::<i64>(), p.discount + p.shipping_discount);
     for l in &p.lines {
         prop_assert!(l.total >= 0 && l.total == l.subtotal - l.discount);
         prop_assert_eq!(l.allocations.iter().map(|(_, a)| a).sum::<i64>(), l.discount);

@@ -211,6 +211,24 @@ async fn a_gift_is_recorded_on_the_order_and_its_stock_taken(app: &TestApp) {
         .map(|l| (l["product_id"].as_str().unwrap_or(""), l["paid"].as_str().unwrap_or("")))
         .collect();
     assert_eq!(lines, [("tea", "120.00"), ("gift-cup", "0.00")], "{o}");
+    // 满99包邮 on a shipping fee of 12: the order pays 120.00 and records 12.00 of promotion cost
+    promo(
+        app,
+        json!({"id": "ship", "name": "满99包邮", "status": "active", "min_spend": "99",
+        "reward": {"type": "free_shipping"}}),
+    )
+    .await;
+    let mut shipped = body(3);
+    shipped["shipping"] = json!("12.00");
+    let (st, v, _) = place(app, "g3", shipped).await;
+    assert_eq!(
+        (st, v["pricing"]["shipping_discount"].as_str(), v["pricing"]["total"].as_str()),
+        (StatusCode::CREATED, Some("12.00"), Some("120.00")),
+        "{v}"
+    );
+    app.settle().await;
+    let (_, o) = app.get("/api/v1/orders/G3", ADMIN).await;
+    assert_eq!((o["total"].as_str(), o["discount"].as_str()), (Some("120.00"), Some("12.00")), "{o}");
 }
 
 async fn a_thousand_concurrent_orders_never_over_redeem(app: &TestApp) {

@@ -118,6 +118,7 @@ const FIELDS: &[&str] = &[
     "total",
     "revenue",
     "discount",
+    "shipping",
     "coupon",
     "products",
 ];
@@ -129,7 +130,7 @@ fn order_message(order: &Map<String, Value>) -> Result<String, beacon_core::Erro
         return Err(invalid(format!("unknown field {unknown:?}; the fields are {}", FIELDS.join(", "))));
     }
     let mut props = Map::new();
-    for key in ["order_id", "currency", "total", "revenue", "discount", "coupon", "products"] {
+    for key in ["order_id", "currency", "total", "revenue", "discount", "shipping", "coupon", "products"] {
         if let Some(v) = order.get(key) {
             props.insert(key.into(), v.clone());
         }

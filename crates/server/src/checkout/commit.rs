@@ -241,7 +241,11 @@ fn order_fields(req: &CartRequest, prep: &Prepared, priced: &Priced, order_id: &
     o.insert("placed_at".into(), json!(prep.now));
     o.insert("currency".into(), json!(priced.currency.code()));
     o.insert("total".into(), json!(m(priced.total)));
-    o.insert("discount".into(), json!(m(priced.discount)));
+    // what the promotions cost the shop, free shipping included
+    o.insert("discount".into(), json!(m(priced.discount + priced.shipping_discount)));
+    if priced.shipping > 0 {
+        o.insert("shipping".into(), json!(m(priced.shipping - priced.shipping_discount)));
+    }
     let codes: Vec<&str> = priced
         .applied
         .iter()

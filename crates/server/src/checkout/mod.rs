@@ -55,6 +55,9 @@ pub struct CartRequest {
     /// The store it is bought in (for limits per store).
     #[serde(default)]
     pub store: Option<String>,
+    /// The shipping fee the shop charges (free shipping takes it off).
+    #[serde(default)]
+    pub shipping: Option<Value>,
     /// Price as of this time (previews only; orders are priced now).
     #[serde(default)]
     pub now: Option<String>,
@@ -265,6 +268,7 @@ pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) ->
         customer: customer(profile.as_ref()),
         coupons: req.coupons.clone(),
         store: req.store.clone(),
+        shipping: req.shipping.clone(),
     };
     let shop_currency = state.rules.currency;
     let mut cart = spec.compile(shop_currency)?;
