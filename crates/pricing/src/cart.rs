@@ -19,6 +19,8 @@ pub struct Cart {
     pub usage: crate::limits::Usage,
     /// The shipping fee (minor units), which free shipping takes off.
     pub shipping: i64,
+    /// The group-buy (promotion id) this is a team member's order of.
+    pub group_buy: Option<String>,
 }
 
 impl Cart {
@@ -33,6 +35,7 @@ impl Cart {
             who: Default::default(),
             usage: Default::default(),
             shipping: 0,
+            group_buy: None,
         }
     }
 }
@@ -122,6 +125,9 @@ pub struct CartSpec {
     /// The shipping fee the shop charges for it (free shipping takes it off).
     #[serde(default)]
     pub shipping: Option<serde_json::Value>,
+    /// A team member's order of this group-buy (promotion id).
+    #[serde(default)]
+    pub group_buy: Option<String>,
 }
 
 /// Most lines a cart may have.
@@ -187,6 +193,7 @@ impl CartSpec {
         cart.customer = self.customer.clone();
         cart.coupons = coupons;
         cart.who.store = self.store.clone();
+        cart.group_buy = self.group_buy.clone();
         cart.shipping = self.shipping.as_ref().map(|s| amount("shipping", s)).transpose()?.unwrap_or(0);
         Ok(cart)
     }

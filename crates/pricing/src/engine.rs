@@ -72,10 +72,13 @@ fn price_candidates<'a>(
     let mut live: Vec<&Promotion> = Vec::new();
     let grants = grants(cart, now, &mut rejected);
     let code = |p: &'a Promotion| code_of(p, &grants);
-    // a coupon's promotion is only for carts that present its code
-    let presented = |p: &'a Promotion| match &p.codes {
-        Some(_) => code(p).is_some(),
-        None => p.coupon.as_ref().is_none_or(|c| cart.coupons.contains(c)),
+    // a coupon's promotion is only for carts that present its code, a group-buy for its teams' orders
+    let presented = |p: &'a Promotion| {
+        let coupon = match &p.codes {
+            Some(_) => code(p).is_some(),
+            None => p.coupon.as_ref().is_none_or(|c| cart.coupons.contains(c)),
+        };
+        coupon && (p.group_buy.is_none() || cart.group_buy.as_deref() == Some(p.id.as_str()))
     };
     for p in promotions.into_iter().filter(|p| presented(p)) {
         let reason = if !matches!(p.status, Status::Active | Status::Scheduled) {

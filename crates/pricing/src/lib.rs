@@ -15,6 +15,7 @@ pub mod codes;
 pub mod engine;
 mod eval;
 pub mod explain;
+pub mod groupbuy;
 pub mod index;
 pub mod lifecycle;
 pub mod limits;

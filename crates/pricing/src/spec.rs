@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::codes::{Codes, CodesSpec};
+use crate::groupbuy::{GroupBuy, GroupBuySpec};
 use crate::limits::{Limit, LimitSpec};
 use crate::reward::money;
 pub use crate::reward::{Basis, Off, Reward, RewardSpec, Tier, TierSpec};
@@ -52,6 +53,10 @@ pub struct Spec {
     /// "Coupon templates"); not with `coupon`.
     #[serde(default)]
     pub codes: Option<CodesSpec>,
+    /// 拼团: the reward is for the orders of a team's members only
+    /// (docs/promotions.md, "Group-buy"); needs a `target`.
+    #[serde(default)]
+    pub group_buy: Option<GroupBuySpec>,
     pub reward: RewardSpec,
     /// The eligible lines must add up to at least this (after earlier discounts).
     #[serde(default)]
@@ -122,6 +127,8 @@ pub struct Promotion {
     pub coupon: Option<String>,
     /// Unique codes (a coupon template).
     pub codes: Option<Codes>,
+    /// Team rules (a group-buy).
+    pub group_buy: Option<GroupBuy>,
     pub reward: Reward,
     pub min_spend: Option<i64>,
     pub group: String,
@@ -201,6 +208,10 @@ impl Spec {
             return Err(invalid(id, "a promotion has a shared coupon code or unique codes, not both"));
         }
         let codes = self.codes.as_ref().map(|c| c.compile(id)).transpose()?;
+        let group_buy = self.group_buy.as_ref().map(|g| g.compile(id)).transpose()?;
+        if group_buy.is_some() && target.is_none() {
+            return Err(invalid(id, "a group-buy needs a target (the products teams buy)"));
+        }
         if self.limits.len() > MAX_LIMITS {
             return Err(invalid(id, format!("at most {MAX_LIMITS} limits")));
         }
@@ -223,6 +234,7 @@ impl Spec {
             eligibility: self.eligibility.clone(),
             coupon,
             codes,
+            group_buy,
             reward,
             min_spend: self.min_spend.as_deref().map(|m| money("min_spend", m)).transpose()?,
             group: self.stacking.group.clone(),
