@@ -57,6 +57,7 @@ codes! {
     Conflict => "conflict", "The change conflicts with the current state (e.g. a duplicate).";
     CouponRejected => "coupon_rejected", "A presented coupon cannot be used for this order; details.reason says why (usage_limit_reached, expired, min_spend_not_met…).";
     CouponLimitReached => "coupon_limit_reached", "A coupon template cannot issue this code: it issued its quantity, or the profile holds as many of its codes as it may (details.reason: quantity_reached, profile_limit_reached), or it is not open for claims (not_claimable, inactive, expired).";
+    TeamUnavailable => "team_unavailable", "A group-buy order cannot open or join its team (details.reason: team_full, team_expired, team_failed, already_member, customer_required, or why the group price did not apply).";
     PriceChanged => "price_changed", "The order would cost another total than the expected_total sent (a promotion ran out or changed); price the cart again.";
     IdempotencyKeyReused => "idempotency_key_reused", "The Idempotency-Key was used before for a different request.";
     RateLimited => "rate_limited", "Too many requests for this key; retry after the given delay.";

@@ -65,7 +65,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         NotFound | RouteNotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        Conflict | CouponRejected | CouponLimitReached | PriceChanged => StatusCode::CONFLICT,
+        Conflict | CouponRejected | CouponLimitReached | TeamUnavailable | PriceChanged => StatusCode::CONFLICT,
         IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
         Unavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -76,7 +76,7 @@ pub struct Running {
     /// Gives back promotion limits of refunded orders (`checkout::returns`).
     returns: JoinHandle<()>,
     /// Writes again orders whose checkout committed without its event (`checkout::recover`).
-    /// Tasks that hold the state (the lost-order sweep, sign-up coupons).
+    /// Tasks that hold the state (the lost-order sweep, sign-up coupons, team expiry).
     sweepers: Vec<JoinHandle<()>>,
     sweeper_stop: watch::Sender<bool>,
 }
@@ -127,8 +127,9 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
     // stopped first at shutdown: they hold the state, so the writer could not drain while they run
     let (sweeper_stop, sweeper_rx) = watch::channel(false);
     let signups = tokio::spawn(checkout::signup::run(state.clone(), sweeper_rx.clone()));
+    let teams = tokio::spawn(checkout::teams::run(state.clone(), sweeper_rx.clone()));
     let sweeper = tokio::spawn(checkout::recover::run(state.clone(), sweeper_rx));
-    let sweepers = vec![sweeper, signups];
+    let sweepers = vec![sweeper, signups, teams];
     Ok(Running { state, store, stop, writer: writer_task, processor, returns, sweepers, sweeper_stop })
 }
 

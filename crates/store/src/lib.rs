@@ -12,11 +12,13 @@ mod chunk;
 mod pii;
 mod promotions;
 mod sql;
+mod teams;
 mod types;
 
 pub use pii::{DecryptError, PiiCipher, SealError};
 pub use promotions::*;
 pub use sql::{SqlStore, StoreOptions, Synchronous};
+pub use teams::*;
 pub use types::*;
 
 use async_trait::async_trait;

@@ -46,6 +46,9 @@ pub struct Checkout {
     /// What the caller answers (the priced order), kept for retries.
     pub result: serde_json::Value,
     pub created_at: DateTime<Utc>,
+    /// A group-buy team the order joins or opens (written only if the team
+    /// is still at the version the join was worked out from).
+    pub team: Option<crate::TeamWrite>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +65,9 @@ pub enum CheckoutOutcome {
         used: i64,
         max: i64,
     },
+    /// The team moved on (or its id is taken) since the join was worked out
+    /// (nothing was written).
+    TeamChanged,
 }
 
 /// Counters given back for one refund or cancellation.
@@ -232,4 +238,13 @@ pub trait PromotionStore: Send + Sync {
     /// Where a follower of the log (by name) got to; 0 at first.
     async fn follower_offset(&self, name: &str) -> Result<i64>;
     async fn set_follower_offset(&self, name: &str, seq: i64) -> Result<()>;
+
+    async fn get_team(&self, id: &str) -> Result<Option<crate::StoredTeam>>;
+    /// Replaces a team if it is still at `expected_version` (the new one
+    /// carries its next version); false if it moved on.
+    async fn update_team(&self, team: &crate::StoredTeam, expected_version: i64) -> Result<bool>;
+    /// A group-buy's teams with this status, soonest to expire first (at most `limit`).
+    async fn teams(&self, promotion: &str, status: &str, limit: u32) -> Result<Vec<crate::StoredTeam>>;
+    /// Open teams whose time is up at `now`, soonest first.
+    async fn expired_teams(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<crate::StoredTeam>>;
 }

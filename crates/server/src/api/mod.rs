@@ -11,6 +11,7 @@ pub mod products;
 pub mod profiles;
 pub mod promotions;
 pub mod system;
+pub mod teams;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .merge(promotions::routes())
         .merge(carts::routes())
         .merge(coupons::routes())
+        .merge(teams::routes())
         .merge(keys::routes())
         .merge(audit::routes())
         .merge(system::routes())

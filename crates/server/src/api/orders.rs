@@ -184,6 +184,33 @@ pub(crate) fn order_record(
     Ok(ingest::record(ORDERS_SOURCE, m, received_at))
 }
 
+/// The log record of the refund of a checkout's `order` (its fields as
+/// `order_record` takes them) that the server decides on (a group-buy team
+/// failed); `message_id` makes a retry write it once.
+pub(crate) fn refund_record(
+    order: &Map<String, Value>,
+    message_id: &str,
+    reason: &str,
+    at: chrono::DateTime<Utc>,
+) -> Result<beacon_store::NewLogRecord, beacon_core::Error> {
+    let mut msg = json!({"type": "track", "event": "Order Refunded", "messageId": message_id, "timestamp": at,
+        "properties": {"order_id": order.get("order_id"), "reason": reason}});
+    for (from, to) in [("user_id", "userId"), ("anonymous_id", "anonymousId")] {
+        if let Some(v) = order.get(from) {
+            msg[to] = v.clone();
+        }
+    }
+    let env = Envelope {
+        received_at: at,
+        sent_at: None,
+        kind: Some(MessageKind::Track),
+        generated_id: &ingest::fallback_message_id,
+    };
+    let raw = serde_json::value::RawValue::from_string(msg.to_string())
+        .map_err(|e| beacon_core::Error::new(ErrorCode::InvalidOrder, format!("the refund cannot be written: {e}")))?;
+    Ok(ingest::record(ORDERS_SOURCE, message::validate(&raw, &env)?, at))
+}
+
 /// Records orders placed elsewhere (`{"order_id", "products", …}` or
 /// `{"orders": […]}`), or places one from a cart (`{"lines": […], …}` with
 /// an `Idempotency-Key` header: priced, limits taken, then recorded).

@@ -18,7 +18,8 @@ use crate::state::AppState;
 use beacon_core::money::parse_minor;
 use beacon_core::{ErrorCode, IdentityKind, Money};
 use beacon_pricing::Priced;
-use beacon_store::{Checkout, CheckoutOutcome, CounterTake, coupon_key};
+use beacon_pricing::groupbuy::Team;
+use beacon_store::{Checkout, CheckoutOutcome, CounterTake, TeamWrite, coupon_key};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -54,7 +55,7 @@ pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Va
         return Err(ApiError::new(ErrorCode::InvalidCart, "order_id must be 1 to 100 characters"));
     }
     for _ in 0..ATTEMPTS {
-        let (prep, priced, order, record) = match priced_order(state, &req, &order_id).await {
+        let (prep, priced, order, record, team) = match priced_order(state, &req, &order_id).await {
             Ok(p) => p,
             // a retry of an order placed before answers as it did then, whatever changed since
             Err(e) => match state.store.promotions().checkout_by_key(idempotency_key).await? {
@@ -62,13 +63,16 @@ pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Va
                 None => return Err(e),
             },
         };
-        let result = json!({
+        let mut result = json!({
             "order_id": order_id,
             "placed_at": prep.now,
             "profile_id": prep.profile.as_ref().map(|p| p.id),
             "pricing": priced.to_json(),
             "order": order,
         });
+        if let Some((_, t)) = &team {
+            result["group_buy"] = super::teams::team_json(t);
+        }
         let checkout = Checkout {
             idempotency_key: idempotency_key.to_string(),
             order_id: order_id.clone(),
@@ -77,6 +81,7 @@ pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Va
             takes: takes(&prep, &priced),
             result,
             created_at: prep.now,
+            team: team.map(|(write, _)| write),
         };
         match state.committer.commit(checkout).await? {
             CheckoutOutcome::Committed(c) => {
@@ -91,24 +96,33 @@ pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Va
             CheckoutOutcome::LimitReached { .. } => {
                 metrics::counter!("beacon_checkouts_total", "outcome" => "limit_raced").increment(1);
             }
+            CheckoutOutcome::TeamChanged => {
+                metrics::counter!("beacon_checkouts_total", "outcome" => "team_raced").increment(1);
+            }
         }
     }
     Err(conflict(ErrorCode::Conflict, "promotion limits kept changing while the order was placed; retry"))
 }
 
+/// The order's checkout: its pricing, its order and log record, and the team it opens or joins.
+type Ordered = (Prepared, Priced, Map<String, Value>, beacon_store::NewLogRecord, Option<(TeamWrite, Team)>);
+
 /// The cart priced now, checked, and the order it makes.
-async fn priced_order(
-    state: &AppState,
-    req: &CartRequest,
-    order_id: &str,
-) -> ApiResult<(Prepared, Priced, Map<String, Value>, beacon_store::NewLogRecord)> {
+async fn priced_order(state: &AppState, req: &CartRequest, order_id: &str) -> ApiResult<Ordered> {
     let prep = prepare(state, req, Utc::now()).await?;
     let priced = prep.price();
     check(req, &prep, &priced)?;
     let order = order_fields(req, &prep, &priced, order_id);
     // checked before anything is taken: an order the log would refuse takes nothing
     let record = crate::api::orders::order_record(&order, prep.now)?;
-    Ok((prep, priced, order, record))
+    let team = match &req.group_buy {
+        Some(g) => {
+            let (write, team, _) = super::teams::join(state, &prep, &priced, g, order_id).await?;
+            Some((write, team))
+        }
+        None => None,
+    };
+    Ok((prep, priced, order, record, team))
 }
 
 /// The first answer again, and its order event (the log keeps one per order id).

@@ -16,6 +16,7 @@ pub mod lookup;
 pub mod recover;
 pub mod returns;
 pub mod signup;
+pub mod teams;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -58,6 +59,9 @@ pub struct CartRequest {
     /// The shipping fee the shop charges (free shipping takes it off).
     #[serde(default)]
     pub shipping: Option<Value>,
+    /// A group-buy order: the promotion, and the team to join (none: open one).
+    #[serde(default)]
+    pub group_buy: Option<teams::GroupBuyRequest>,
     /// Price as of this time (previews only; orders are priced now).
     #[serde(default)]
     pub now: Option<String>,
@@ -269,6 +273,7 @@ pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) ->
         coupons: req.coupons.clone(),
         store: req.store.clone(),
         shipping: req.shipping.clone(),
+        group_buy: req.group_buy.as_ref().map(|g| g.promotion.clone()),
     };
     let shop_currency = state.rules.currency;
     let mut cart = spec.compile(shop_currency)?;
@@ -293,8 +298,11 @@ pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) ->
             Some(_) => cart.grants.iter().find(|g| g.promotion == p.id).map(|g| g.code.as_str()),
             None => p.coupon.as_deref(),
         };
-        // a coupon's promotion is not considered for a cart that does not present its code
-        if (p.coupon.is_some() || p.codes.is_some()) && !code.is_some_and(|c| cart.coupons.iter().any(|x| x == c)) {
+        // a coupon's promotion is not considered for a cart that does not present its code,
+        // a group-buy for an order that is not one of its teams'
+        if (p.coupon.is_some() || p.codes.is_some()) && !code.is_some_and(|c| cart.coupons.iter().any(|x| x == c))
+            || p.group_buy.is_some() && cart.group_buy.as_deref() != Some(p.id.as_str())
+        {
             continue;
         }
         for i in 0..p.limits.len() {

@@ -37,6 +37,13 @@ pub async fn settle(store: &dyn Store, after: &mut i64) -> Result<usize, StoreEr
                 at: chrono::Utc::now(),
             };
             store.promotions().return_counters(&r).await?;
+            // a member's order cancelled or refunded in full leaves its team, if the team is still open
+            if whole(&p)
+                && let Some(team) = p.checkout.result["group_buy"]["id"].as_str()
+                && let Err(e) = super::teams::leave(store, team, &p.checkout.order_id).await
+            {
+                tracing::warn!("order {} leaving team {team}: {}", p.checkout.order_id, e.error.message);
+            }
             done += 1;
         }
     }
@@ -93,10 +100,14 @@ fn share(p: &PendingReturn) -> Vec<(String, i64)> {
             })
         })
         .collect();
-    let whole =
-        p.kind == AfterSaleKind::Cancel || matches!(p.order_status, OrderStatus::Refunded | OrderStatus::Cancelled);
+    let whole = whole(p);
     let only_lines: Vec<TakenLine> = lines.into_iter().map(|(_, l)| l).collect();
     give_back(&taken, &only_lines, &refunded, whole, &p.returned)
+}
+
+/// Whether the order is cancelled or refunded in full.
+fn whole(p: &PendingReturn) -> bool {
+    p.kind == AfterSaleKind::Cancel || matches!(p.order_status, OrderStatus::Refunded | OrderStatus::Cancelled)
 }
 
 /// Runs [`settle`] until `stop`, waking every [`EVERY`].

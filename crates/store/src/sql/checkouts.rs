@@ -62,6 +62,19 @@ pub(super) async fn used(tx: &mut Tx, key: &str) -> Result<i64> {
     Ok(used.unwrap_or(0))
 }
 
+/// Undoes a checkout in the open transaction: what it took, and its claim.
+async fn abandon(tx: &mut Tx, c: &Checkout, taken: &[crate::CounterTake]) -> Result<()> {
+    for u in taken {
+        untake(tx, &u.key, u.amount).await?;
+    }
+    sqlx::query("DELETE FROM checkouts WHERE idempotency_key = $1")
+        .bind(&c.idempotency_key)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    Ok(())
+}
+
 impl SqlStore {
     /// A transaction for counters: on the checkout connection, and on
     /// PostgreSQL under the advisory lock that serialises them across nodes.
@@ -111,16 +124,15 @@ impl SqlStore {
         for (i, t) in c.takes.iter().enumerate() {
             if !take(tx, &t.key, &t.promotion, t.amount, t.max).await? {
                 let used = used(tx, &t.key).await?;
-                for u in &c.takes[..i] {
-                    untake(tx, &u.key, u.amount).await?;
-                }
-                sqlx::query("DELETE FROM checkouts WHERE idempotency_key = $1")
-                    .bind(&c.idempotency_key)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(backend)?;
+                abandon(tx, c, &c.takes[..i]).await?;
                 return Ok(CheckoutOutcome::LimitReached { key: t.key.clone(), used, max: t.max });
             }
+        }
+        if let Some(team) = &c.team
+            && !super::teams::write_team(tx, team).await?
+        {
+            abandon(tx, c, &c.takes).await?;
+            return Ok(CheckoutOutcome::TeamChanged);
         }
         Ok(CheckoutOutcome::Committed(c.clone()))
     }

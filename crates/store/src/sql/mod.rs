@@ -16,6 +16,7 @@ mod orders;
 mod process;
 mod promotions;
 mod read;
+mod teams;
 
 use crate::pii::PiiCipher;
 use crate::{EventLog, StoreError};

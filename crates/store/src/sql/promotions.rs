@@ -45,6 +45,7 @@ pub(super) fn decode_checkout(row: &AnyRow) -> Result<Checkout> {
         takes: json(&row.try_get::<String, _>("takes").map_err(backend)?)?,
         result: json(&row.try_get::<String, _>("result").map_err(backend)?)?,
         created_at: from_micros(row.try_get("created_at").map_err(backend)?)?,
+        team: None,
     })
 }
 
@@ -271,5 +272,21 @@ impl PromotionStore for SqlStore {
 
     async fn set_follower_offset(&self, name: &str, seq: i64) -> Result<()> {
         self.set_follower_offset_impl(name, seq).await
+    }
+
+    async fn get_team(&self, id: &str) -> Result<Option<crate::StoredTeam>> {
+        self.get_team_impl(id).await
+    }
+
+    async fn update_team(&self, team: &crate::StoredTeam, expected_version: i64) -> Result<bool> {
+        self.update_team_impl(team, expected_version).await
+    }
+
+    async fn teams(&self, promotion: &str, status: &str, limit: u32) -> Result<Vec<crate::StoredTeam>> {
+        self.teams_impl(promotion, status, limit).await
+    }
+
+    async fn expired_teams(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<crate::StoredTeam>> {
+        self.expired_teams_impl(now, limit).await
     }
 }

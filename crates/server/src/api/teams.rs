@@ -1,0 +1,52 @@
+//! Group-buy teams (拼团), read-only: one team (for a join link), and a
+//! group-buy's open teams soonest to expire first (to offer to join). Teams
+//! are opened and joined by orders (`POST /api/v1/orders` with `group_buy`).
+
+use super::extract::{Path, Query};
+use crate::auth::{Authorized, Read};
+use crate::checkout::teams::view;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use beacon_core::ErrorCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/teams/{id}", get(one)).route("/api/v1/promotions/{id}/teams", get(list))
+}
+
+async fn one(_: Authorized<Read>, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let team = state.store.promotions().get_team(&id).await?;
+    let team = team.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no team {id:?}")))?;
+    Ok(Json(view(&team)?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    /// `open` (default), `complete` or `failed`.
+    status: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn list(
+    _: Authorized<Read>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ListParams>,
+) -> ApiResult<Json<Value>> {
+    let status = q.status.as_deref().unwrap_or("open");
+    if !["open", "complete", "failed"].contains(&status) {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "status must be open, complete or failed"));
+    }
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "limit must be 1..=1000"));
+    }
+    let teams = state.store.promotions().teams(&id, status, limit).await?;
+    let items = teams.iter().map(view).collect::<ApiResult<Vec<_>>>()?;
+    Ok(Json(json!({"promotion": id, "items": items})))
+}

@@ -1,0 +1,99 @@
+//! Group-buy teams: compare-and-set on a version, inside a checkout's
+//! transaction (a member joins with their order, or not at all) or alone
+//! (expiry, a member leaving).
+
+use super::promotions::{Tx, json};
+use super::{SqlStore, backend, from_micros, micros};
+use crate::{Result, StoredTeam, TeamWrite};
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+const COLUMNS: &str = "id, promotion, status, expires_at, state, version";
+
+fn decode(row: &AnyRow) -> Result<StoredTeam> {
+    Ok(StoredTeam {
+        id: row.try_get("id").map_err(backend)?,
+        promotion: row.try_get("promotion").map_err(backend)?,
+        status: row.try_get("status").map_err(backend)?,
+        expires_at: from_micros(row.try_get("expires_at").map_err(backend)?)?,
+        state: json(&row.try_get::<String, _>("state").map_err(backend)?)?,
+        version: row.try_get("version").map_err(backend)?,
+    })
+}
+
+/// Writes a team in the open transaction; false if it was created or
+/// changed by someone else in the meantime.
+pub(super) async fn write_team(tx: &mut Tx, w: &TeamWrite) -> Result<bool> {
+    let t = &w.team;
+    let done = match w.expected_version {
+        None => sqlx::query(
+            "INSERT INTO group_teams (id, promotion, status, expires_at, state, version, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(&t.id)
+        .bind(&t.promotion)
+        .bind(&t.status)
+        .bind(micros(t.expires_at))
+        .bind(t.state.to_string())
+        .bind(t.version)
+        .bind(micros(Utc::now()))
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?,
+        Some(v) => sqlx::query(
+            "UPDATE group_teams SET status = $1, expires_at = $2, state = $3, version = $4, updated_at = $5 \
+             WHERE id = $6 AND version = $7",
+        )
+        .bind(&t.status)
+        .bind(micros(t.expires_at))
+        .bind(t.state.to_string())
+        .bind(t.version)
+        .bind(micros(Utc::now()))
+        .bind(&t.id)
+        .bind(v)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?,
+    };
+    Ok(done.rows_affected() == 1)
+}
+
+impl SqlStore {
+    pub(crate) async fn get_team_impl(&self, id: &str) -> Result<Option<StoredTeam>> {
+        let sql = format!("SELECT {COLUMNS} FROM group_teams WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await.map_err(backend)?;
+        row.as_ref().map(decode).transpose()
+    }
+
+    pub(crate) async fn update_team_impl(&self, team: &StoredTeam, expected_version: i64) -> Result<bool> {
+        let (_write, mut tx) = self.checkout_tx().await?;
+        let w = TeamWrite { team: team.clone(), expected_version: Some(expected_version) };
+        let done = write_team(&mut tx, &w).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(done)
+    }
+
+    pub(crate) async fn teams_impl(&self, promotion: &str, status: &str, limit: u32) -> Result<Vec<StoredTeam>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM group_teams WHERE promotion = $1 AND status = $2 ORDER BY expires_at, id LIMIT {}",
+            limit.clamp(1, 1000)
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(promotion)
+            .bind(status)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(decode).collect()
+    }
+
+    pub(crate) async fn expired_teams_impl(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<StoredTeam>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM group_teams WHERE status = 'open' AND expires_at <= $1 ORDER BY expires_at, id LIMIT {}",
+            limit.clamp(1, 1000)
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(micros(now)).fetch_all(&self.pool).await.map_err(backend)?;
+        rows.iter().map(decode).collect()
+    }
+}
