@@ -21,6 +21,8 @@ pub struct Cart {
     pub shipping: i64,
     /// The group-buy (promotion id) this is a team member's order of.
     pub group_buy: Option<String>,
+    /// Points to redeem, with the buyer's balance and the program's rules.
+    pub points: Option<crate::points::Redemption>,
 }
 
 impl Cart {
@@ -36,6 +38,7 @@ impl Cart {
             usage: Default::default(),
             shipping: 0,
             group_buy: None,
+            points: None,
         }
     }
 }

@@ -125,6 +125,9 @@ fn price_candidates<'a>(
         if over.is_empty() {
             let mut priced = explain(cart, &live, &on, eval, rejected, combinations, exact);
             priced.takes = takes;
+            if let Some(r) = &cart.points {
+                crate::points::redeem(&mut priced, r);
+            }
             priced.redeemed = priced
                 .applied
                 .iter()
@@ -271,6 +274,7 @@ fn explain(
         shipping,
         shipping_discount,
         total: eval.total,
+        points: None,
         lines,
         applied,
         rejected,

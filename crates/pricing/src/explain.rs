@@ -17,8 +17,10 @@ pub struct Priced {
     /// The shipping fee, and what free shipping took off it.
     pub shipping: i64,
     pub shipping_discount: i64,
-    /// subtotal − discount + shipping − shipping_discount.
+    /// subtotal − discount + shipping − shipping_discount − the points' discount.
     pub total: i64,
+    /// Points redeemed (money off after every promotion).
+    pub points: Option<crate::points::PointsUse>,
     pub lines: Vec<PricedLine>,
     pub applied: Vec<Applied>,
     pub rejected: Vec<Rejected>,
@@ -259,6 +261,9 @@ impl Priced {
             "gifts": self.gifts.iter().map(|g| json!({
                 "promotion": g.promotion, "product_id": g.product_id, "sku": g.sku, "quantity": g.quantity, "price": m(0),
             })).collect::<Vec<_>>(),
+            "points": self.points.as_ref().map(|p| json!({
+                "requested": p.requested, "used": p.used, "discount": m(p.discount), "limited_by": p.limited_by,
+            })),
             "redeemed": self.redeemed.iter().map(|(p, c)| json!({"promotion": p, "coupon": c})).collect::<Vec<_>>(),
             "search": {"combinations": self.combinations, "exact": self.exact},
         })

@@ -19,6 +19,8 @@ pub mod groupbuy;
 pub mod index;
 pub mod lifecycle;
 pub mod limits;
+pub mod loyalty;
+pub mod points;
 mod reward;
 mod rules;
 mod search;

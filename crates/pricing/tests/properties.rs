@@ -86,17 +86,29 @@ fn promotions() -> impl Strategy<Value = Vec<Promotion>> {
 }
 
 fn cart() -> impl Strategy<Value = Cart> {
-    (proptest::collection::vec(line(), 1..7), proptest::option::of(1i64..2_000)).prop_map(|(lines, shipping)| {
-        let mut cart = Cart::new(Currency::CNY, lines);
-        cart.shipping = shipping.unwrap_or(0);
-        cart
-    })
+    let points = proptest::option::of((0i64..50_000, 0i64..50_000, 1i64..300, 1i64..=10_000));
+    (proptest::collection::vec(line(), 1..7), proptest::option::of(1i64..2_000), points).prop_map(
+        |(lines, shipping, points)| {
+            let mut cart = Cart::new(Currency::CNY, lines);
+            cart.shipping = shipping.unwrap_or(0);
+            cart.points = points.map(|(requested, available, points_per_unit, max_share_bp)| {
+                let rule = beacon_pricing::loyalty::Redeem { points_per_unit, max_share_bp, min_points: 0 };
+                beacon_pricing::points::Redemption { requested, available, rule }
+            });
+            cart
+        },
+    )
 }
 
 fn check_sums(p: &Priced) -> Result<(), TestCaseError> {
     prop_assert!(0 <= p.discount && p.discount <= p.subtotal, "{p:?}");
     prop_assert!(0 <= p.shipping_discount && p.shipping_discount <= p.shipping, "{p:?}");
-    prop_assert_eq!(p.total, p.subtotal - p.discount + p.shipping - p.shipping_discount);
+    let (used, paid) = p.points.as_ref().map_or((0, 0), |x| (x.used, x.discount));
+    prop_assert_eq!(p.total, p.subtotal - p.discount + p.shipping - p.shipping_discount - paid);
+    if let Some(x) = &p.points {
+        // never more points than asked or held, never more than the lines' total after promotions
+        prop_assert!(0 <= used && used <= x.requested && paid <= p.subtotal - p.discount, "{x:?}");
+    }
     prop_assert_eq!(p.lines.iter().map(|l| l.discount).sum::<i64>(), p.discount);
     prop_assert_eq!(p.applied.iter().map(|a| a.amount).sum::<i64>(), p.discount + p.shipping_discount);
     for l in &p.lines {
