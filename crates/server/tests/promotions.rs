@@ -286,6 +286,7 @@ async fn an_order_whose_event_was_lost_after_its_checkout_is_written_again(app: 
         result: json!({"order_id": "LOST-1", "order": order}),
         created_at: at,
         team: None,
+        points: Vec::new(),
     };
     app.store.promotions().commit_checkouts(&[c]).await.expect("commit");
     app.settle().await;

@@ -9,12 +9,14 @@
 //! here: the processor calls the pure core and tells the store what to write.
 
 mod chunk;
+mod loyalty;
 mod pii;
 mod promotions;
 mod sql;
 mod teams;
 mod types;
 
+pub use loyalty::*;
 pub use pii::{DecryptError, PiiCipher, SealError};
 pub use promotions::*;
 pub use sql::{SqlStore, StoreOptions, Synchronous};
@@ -68,6 +70,8 @@ pub trait Store: Send + Sync {
     fn log(&self) -> &dyn EventLog;
     /// Promotions, limit counters and checkouts.
     fn promotions(&self) -> &dyn PromotionStore;
+    /// The points program and points lots.
+    fn loyalty(&self) -> &dyn LoyaltyStore;
     /// How an identity is named in stored keys (limit counters): personal
     /// data (email, phone) by its keyed lookup hash, never in the clear.
     fn identity_key(&self, identity: &Identity) -> String;

@@ -49,6 +49,9 @@ pub struct Checkout {
     /// A group-buy team the order joins or opens (written only if the team
     /// is still at the version the join was worked out from).
     pub team: Option<crate::TeamWrite>,
+    /// Points redeemed: (lot, points) taken from each lot (a negative take
+    /// settles a debt), all or none.
+    pub points: Vec<(String, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +71,8 @@ pub enum CheckoutOutcome {
     /// The team moved on (or its id is taken) since the join was worked out
     /// (nothing was written).
     TeamChanged,
+    /// A points lot moved on since the redemption was worked out (nothing was written).
+    PointsChanged,
 }
 
 /// Counters given back for one refund or cancellation.

@@ -90,6 +90,7 @@ async fn a_code_is_used_once_through_the_checkout_and_read_back_as_used(store: &
         result: json!({}),
         created_at: t(2),
         team: None,
+        points: Vec::new(),
     };
     let outs = store.promotions().commit_checkouts(&[checkout(1), checkout(2)]).await.expect("commit");
     assert!(matches!(outs[0], CheckoutOutcome::Committed(_)));

@@ -30,6 +30,7 @@ fn checkout(key: &str, order: &str, takes: &[(&str, i64, i64)]) -> Checkout {
         result: json!({"order_id": order}),
         created_at: t(1),
         team: None,
+        points: Vec::new(),
     }
 }
 

@@ -82,6 +82,7 @@ pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Va
             result,
             created_at: prep.now,
             team: team.map(|(write, _)| write),
+            points: Vec::new(),
         };
         match state.committer.commit(checkout).await? {
             CheckoutOutcome::Committed(c) => {
@@ -98,6 +99,9 @@ pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Va
             }
             CheckoutOutcome::TeamChanged => {
                 metrics::counter!("beacon_checkouts_total", "outcome" => "team_raced").increment(1);
+            }
+            CheckoutOutcome::PointsChanged => {
+                metrics::counter!("beacon_checkouts_total", "outcome" => "points_raced").increment(1);
             }
         }
     }

@@ -54,6 +54,10 @@ impl Store for SqlStore {
         self
     }
 
+    fn loyalty(&self) -> &dyn crate::LoyaltyStore {
+        self
+    }
+
     fn identity_key(&self, identity: &Identity) -> String {
         let kind = identity.kind.as_str();
         if identity.kind.is_pii() {

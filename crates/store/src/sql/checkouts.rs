@@ -128,9 +128,14 @@ impl SqlStore {
                 return Ok(CheckoutOutcome::LimitReached { key: t.key.clone(), used, max: t.max });
             }
         }
+        if !super::loyalty::take_points(tx, &c.points).await? {
+            abandon(tx, c, &c.takes).await?;
+            return Ok(CheckoutOutcome::PointsChanged);
+        }
         if let Some(team) = &c.team
             && !super::teams::write_team(tx, team).await?
         {
+            super::loyalty::untake_points(tx, &c.points).await?;
             abandon(tx, c, &c.takes).await?;
             return Ok(CheckoutOutcome::TeamChanged);
         }

@@ -12,6 +12,7 @@ mod codec;
 mod commerce;
 mod coupons;
 mod log;
+mod loyalty;
 mod orders;
 mod process;
 mod promotions;

@@ -46,6 +46,7 @@ pub(super) fn decode_checkout(row: &AnyRow) -> Result<Checkout> {
         result: json(&row.try_get::<String, _>("result").map_err(backend)?)?,
         created_at: from_micros(row.try_get("created_at").map_err(backend)?)?,
         team: None,
+        points: Vec::new(),
     })
 }
 

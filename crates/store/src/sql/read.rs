@@ -224,7 +224,7 @@ impl SqlStore {
         Ok(Page { items, next })
     }
 
-    fn decode_event(&self, row: &AnyRow) -> Result<StoredEvent> {
+    pub(super) fn decode_event(&self, row: &AnyRow) -> Result<StoredEvent> {
         let kind: String = row.try_get("kind").map_err(backend)?;
         Ok(StoredEvent {
             seq: row.try_get("seq").map_err(backend)?,

@@ -1,0 +1,63 @@
+//! The loyalty port: the points program, points lots and the reads the
+//! program needs (balances, what was earned in a period, leaderboards).
+
+use crate::{Result, StoredEvent};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredProgram {
+    pub spec: serde_json::Value,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredLot {
+    pub id: String,
+    pub profile_id: String,
+    /// `order`, or the name of the event that earned it.
+    pub source: String,
+    pub order_id: Option<String>,
+    /// Earned, less what refunds took back.
+    pub points: i64,
+    /// Not spent yet (below zero: a debt).
+    pub left: i64,
+    pub earned_at: DateTime<Utc>,
+    pub vests_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+pub trait LoyaltyStore: Send + Sync {
+    async fn program(&self) -> Result<Option<StoredProgram>>;
+    /// Replaces the program if it is at `expected_version` (none: there is
+    /// none yet), audited `loyalty.update`; `Conflict` otherwise.
+    async fn put_program(
+        &self,
+        spec: &serde_json::Value,
+        expected_version: Option<i64>,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<StoredProgram>;
+    /// A profile's lots (with those of profiles merged into it), oldest first.
+    async fn lots(&self, profile_id: &str) -> Result<Vec<StoredLot>>;
+    async fn lot(&self, id: &str) -> Result<Option<StoredLot>>;
+    /// Adds a lot; false if its id exists.
+    async fn add_lot(&self, lot: &StoredLot) -> Result<bool>;
+    /// A refund takes `by` points back from a lot still at `points`: from
+    /// what is left, the rest as a debt; false if the lot moved on.
+    async fn claw_back(&self, id: &str, points: i64, by: i64) -> Result<bool>;
+    /// Adds `points` back to lots, once per key; false if done before.
+    async fn give_back_points(&self, key: &str, takes: &[(String, i64)], at: DateTime<Utc>) -> Result<bool>;
+    /// Lots of a profile from `source` earned in [from, to).
+    async fn count_lots(&self, profile_id: &str, source: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<i64>;
+    /// Points a profile (and those merged into it) earned in [from, to).
+    async fn earned(&self, profile_id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<i64>;
+    /// The profiles that earned the most in [from, to): (profile, points), most first, ties by id.
+    async fn leaderboard(&self, from: DateTime<Utc>, to: DateTime<Utc>, limit: u32) -> Result<Vec<(String, i64)>>;
+    /// How many profiles earned more than `points` in [from, to).
+    async fn earned_more(&self, points: i64, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<i64>;
+    /// Events with one of these names after log position `after`, oldest first.
+    async fn named_events_after(&self, names: &[String], after: i64, limit: u32) -> Result<Vec<StoredEvent>>;
+}
