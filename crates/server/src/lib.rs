@@ -76,7 +76,7 @@ pub struct Running {
     /// Gives back promotion limits of refunded orders (`checkout::returns`).
     returns: JoinHandle<()>,
     /// Writes again orders whose checkout committed without its event (`checkout::recover`).
-    /// Tasks that hold the state (the lost-order sweep, sign-up coupons, team expiry).
+    /// Tasks that hold the state (the lost-order sweep, sign-up coupons, team expiry, points).
     sweepers: Vec<JoinHandle<()>>,
     sweeper_stop: watch::Sender<bool>,
 }
@@ -121,6 +121,7 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
         catalog: checkout::lookup::TtlCache::new(checkout::lookup::PRODUCT_TTL),
         catalog_stamp: Default::default(),
         buyers: checkout::lookup::TtlCache::new(checkout::lookup::BUYER_TTL),
+        loyalty: Default::default(),
         committer: checkout::committer::Committer::spawn(dyn_store.clone()),
         ready: true.into(),
     });
@@ -128,8 +129,9 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
     let (sweeper_stop, sweeper_rx) = watch::channel(false);
     let signups = tokio::spawn(checkout::signup::run(state.clone(), sweeper_rx.clone()));
     let teams = tokio::spawn(checkout::teams::run(state.clone(), sweeper_rx.clone()));
+    let points = tokio::spawn(checkout::loyalty::run(state.clone(), sweeper_rx.clone()));
     let sweeper = tokio::spawn(checkout::recover::run(state.clone(), sweeper_rx));
-    let sweepers = vec![sweeper, signups, teams];
+    let sweepers = vec![sweeper, signups, teams, points];
     Ok(Running { state, store, stop, writer: writer_task, processor, returns, sweepers, sweeper_stop })
 }
 

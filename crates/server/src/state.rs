@@ -25,6 +25,8 @@ pub struct Inner {
     pub catalog_stamp: crate::checkout::lookup::CatalogStamp,
     /// Buyers by profile id or identities, for previews.
     pub buyers: crate::checkout::lookup::TtlCache<String, Option<Arc<beacon_core::profile::Profile>>>,
+    /// The points program.
+    pub loyalty: crate::checkout::loyalty::ProgramCache,
     /// Commits checkouts in groups.
     pub committer: crate::checkout::committer::Committer,
     pub ready: AtomicBool,

@@ -5,6 +5,7 @@ pub mod carts;
 pub mod coupons;
 pub mod extract;
 pub mod keys;
+pub mod loyalty;
 pub mod openapi;
 pub mod orders;
 pub mod products;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(carts::routes())
         .merge(coupons::routes())
         .merge(teams::routes())
+        .merge(loyalty::routes())
         .merge(keys::routes())
         .merge(audit::routes())
         .merge(system::routes())

@@ -73,6 +73,13 @@ pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Va
         if let Some((_, t)) = &team {
             result["group_buy"] = super::teams::team_json(t);
         }
+        // the lots the redeemed points come from, soonest to expire first
+        let used = priced.points.as_ref().map_or(0, |p| p.used);
+        let points = beacon_pricing::points::spend(&prep.lots, used, prep.now)
+            .map_err(|have| conflict(ErrorCode::Conflict, format!("only {have} points are available")))?;
+        if !points.is_empty() {
+            result["points_takes"] = json!(points);
+        }
         let checkout = Checkout {
             idempotency_key: idempotency_key.to_string(),
             order_id: order_id.clone(),
@@ -82,7 +89,7 @@ pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Va
             result,
             created_at: prep.now,
             team: team.map(|(write, _)| write),
-            points: Vec::new(),
+            points,
         };
         match state.committer.commit(checkout).await? {
             CheckoutOutcome::Committed(c) => {
@@ -259,8 +266,9 @@ fn order_fields(req: &CartRequest, prep: &Prepared, priced: &Priced, order_id: &
     o.insert("placed_at".into(), json!(prep.now));
     o.insert("currency".into(), json!(priced.currency.code()));
     o.insert("total".into(), json!(m(priced.total)));
-    // what the promotions cost the shop, free shipping included
-    o.insert("discount".into(), json!(m(priced.discount + priced.shipping_discount)));
+    // what the promotions cost the shop, free shipping and points included
+    let points = priced.points.as_ref().map_or(0, |p| p.discount);
+    o.insert("discount".into(), json!(m(priced.discount + priced.shipping_discount + points)));
     if priced.shipping > 0 {
         o.insert("shipping".into(), json!(m(priced.shipping - priced.shipping_discount)));
     }

@@ -13,6 +13,7 @@ pub mod commit;
 pub mod committer;
 pub mod coupons;
 pub mod lookup;
+pub mod loyalty;
 pub mod recover;
 pub mod returns;
 pub mod signup;
@@ -59,6 +60,9 @@ pub struct CartRequest {
     /// The shipping fee the shop charges (free shipping takes it off).
     #[serde(default)]
     pub shipping: Option<Value>,
+    /// Points to redeem (the buyer's, by the points program's rules).
+    #[serde(default)]
+    pub points: Option<i64>,
     /// A group-buy order: the promotion, and the team to join (none: open one).
     #[serde(default)]
     pub group_buy: Option<teams::GroupBuyRequest>,
@@ -119,6 +123,8 @@ pub struct Prepared {
     pub lines: Vec<OrderLine>,
     /// The counters of each (promotion, limit) of the candidates.
     pub keys: HashMap<(String, usize), Vec<String>>,
+    /// The buyer's points lots, read when points are redeemed.
+    pub lots: Vec<beacon_pricing::points::Lot>,
     pub now: DateTime<Utc>,
 }
 
@@ -284,6 +290,7 @@ pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) ->
         identities: held.iter().map(|i| state.store.identity_key(i)).collect(),
         store: req.store.clone(),
     };
+    let lots = points(state, req, profile.as_ref(), &mut cart, now).await?;
     let snapshot = state.promotions.snapshot(state.store.as_ref(), shop_currency).await?;
     // presented codes that are no shared code: unique codes of coupon templates (or unknown)
     let unique: Vec<String> = cart.coupons.iter().filter(|c| !snapshot.has_coupon(c)).cloned().collect();
@@ -319,7 +326,37 @@ pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) ->
             }
         }
     }
-    Ok(Prepared { cart, snapshot, profile, identities, lines: ordered, keys, now })
+    Ok(Prepared { cart, snapshot, profile, identities, lines: ordered, keys, lots, now })
+}
+
+/// The points program's part: the buyer's tier by it, and the points to
+/// redeem with their balance (the lots, for the commit).
+async fn points(
+    state: &AppState,
+    req: &CartRequest,
+    profile: Option<&Profile>,
+    cart: &mut Cart,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<beacon_pricing::points::Lot>> {
+    let program = state.loyalty.get(state).await?;
+    let (Some(p), Some(buyer)) = (program.as_deref().filter(|p| p.active), profile) else {
+        return match req.points {
+            Some(_) => Err(invalid("points need a known buyer (profile) and an active points program")),
+            None => Ok(Vec::new()),
+        };
+    };
+    if let Some(tier) = loyalty::tier(state, p, buyer, now).await? {
+        cart.customer.tier = Some(tier);
+    }
+    let Some(requested) = req.points else { return Ok(Vec::new()) };
+    let rule = p.redeem.ok_or_else(|| invalid("the points program does not redeem points"))?;
+    if !(0..=1_000_000_000).contains(&requested) {
+        return Err(invalid("points must be 0 to 1,000,000,000"));
+    }
+    let lots: Vec<_> = state.store.loyalty().lots(&buyer.id.to_string()).await?.iter().map(loyalty::lot).collect();
+    let available = beacon_pricing::points::balance(&lots, now).available;
+    cart.points = Some(beacon_pricing::points::Redemption { requested, available, rule });
+    Ok(lots)
 }
 
 /// The `now` a preview asks for, else the clock's.

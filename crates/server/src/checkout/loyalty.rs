@@ -1,0 +1,231 @@
+//! Points (积分) around the pure program and lots (`beacon_pricing::loyalty`,
+//! `beacon_pricing::points`): the program as the shop set it (cached for a
+//! second), a buyer's balance and tier for pricing, and a task that follows
+//! the processed events — orders earn (once per order), refunds and
+//! cancellations take back what the refunded part earned (a debt if it was
+//! spent) and give back the points a cancelled order redeemed (once), and
+//! events such as reviews earn up to a number a day.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use beacon_core::commerce::order::OrderStatus;
+use beacon_pricing::loyalty::{Program, ProgramSpec};
+use beacon_pricing::points::{Lot, balance};
+use beacon_store::{StoredLot, StoredProgram};
+use chrono::{DateTime, Duration, Months, Utc};
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// How stale the program may be on a node that did not change it.
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
+/// The follower's offset in the store.
+pub const FOLLOWER: &str = "points";
+pub const EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The compiled program, read again at most once a second.
+#[derive(Default)]
+pub struct ProgramCache(Mutex<Option<(Instant, Option<Arc<Program>>)>>);
+
+impl ProgramCache {
+    pub fn invalidate(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    pub async fn get(&self, state: &AppState) -> ApiResult<Option<Arc<Program>>> {
+        if let Some((at, p)) = self.0.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && at.elapsed() < RECHECK
+        {
+            return Ok(p.clone());
+        }
+        let stored = state.store.loyalty().program().await?;
+        let program = stored.as_ref().map(|p| compile(p, state)).transpose()?.map(Arc::new);
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), program.clone()));
+        Ok(program)
+    }
+}
+
+pub fn compile(p: &StoredProgram, state: &AppState) -> ApiResult<Program> {
+    Ok(ProgramSpec::parse(&p.spec.to_string())?.compile(state.rules.currency)?)
+}
+
+pub fn lot(l: &StoredLot) -> Lot {
+    Lot {
+        id: l.id.clone(),
+        points: l.points,
+        left: l.left,
+        earned_at: l.earned_at,
+        vests_at: l.vests_at,
+        expires_at: l.expires_at,
+    }
+}
+
+/// The window tiers count in, ending at `now`.
+pub fn tier_window(p: &Program, now: DateTime<Utc>) -> DateTime<Utc> {
+    now.checked_sub_months(Months::new(p.tier_window_months)).unwrap_or(now)
+}
+
+/// A profile's tier by the program: points earned in the window, or net
+/// spend (orders less refunds, in the shop currency, all time).
+pub async fn tier(
+    state: &AppState,
+    p: &Program,
+    profile: &beacon_core::profile::Profile,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<String>> {
+    if p.tiers.is_empty() {
+        return Ok(None);
+    }
+    let measure = match p.tier_basis {
+        beacon_pricing::loyalty::TierBasis::Points => {
+            state
+                .store
+                .loyalty()
+                .earned(&profile.id.to_string(), tier_window(p, now), now + Duration::seconds(1))
+                .await?
+        }
+        beacon_pricing::loyalty::TierBasis::Spend => {
+            profile.orders.by_currency.get(p.currency.code()).map_or(0, |(_, net)| *net)
+        }
+    };
+    Ok(p.tier_for(measure).map(str::to_string))
+}
+
+/// A new lot earned at `at`, vesting after the program's window and expiring after its months.
+fn new_lot(
+    p: &Program,
+    id: String,
+    profile: &str,
+    source: &str,
+    order: Option<&str>,
+    points: i64,
+    at: DateTime<Utc>,
+) -> StoredLot {
+    let vests_at = at + Duration::days(p.vesting_days);
+    StoredLot {
+        id,
+        profile_id: profile.to_string(),
+        source: source.to_string(),
+        order_id: order.map(str::to_string),
+        points,
+        left: points,
+        earned_at: at,
+        vests_at,
+        expires_at: p.expiry_months.and_then(|m| vests_at.checked_add_months(Months::new(m))),
+    }
+}
+
+fn order_id(payload: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(payload).ok()?;
+    match &v["properties"]["order_id"] {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Handles every event since the last run; returns how many.
+pub async fn follow(state: &AppState) -> ApiResult<usize> {
+    let Some(program) = state.loyalty.get(state).await? else { return Ok(0) };
+    let store = state.store.loyalty();
+    let mut names: Vec<String> = ["Order Completed", "Order Refunded", "Order Cancelled"].map(String::from).to_vec();
+    names.extend(program.earn_per_event.iter().map(|(e, _, _)| e.clone()));
+    let mut after = state.store.promotions().follower_offset(FOLLOWER).await?;
+    let mut done = 0;
+    loop {
+        let events = store.named_events_after(&names, after, 500).await?;
+        let Some(last) = events.last().map(|e| e.seq) else { return Ok(done) };
+        for e in &events {
+            let name = e.name.as_deref().unwrap_or("");
+            match name {
+                "Order Completed" | "Order Refunded" | "Order Cancelled" => {
+                    if let Some(id) = order_id(&e.payload) {
+                        settle_order(state, &program, &id).await?;
+                    }
+                }
+                _ => earn_event(state, &program, e).await?,
+            }
+        }
+        after = last;
+        state.store.promotions().set_follower_offset(FOLLOWER, after).await?;
+        done += events.len();
+    }
+}
+
+/// Brings an order's lot in line with the order: earned once, less what
+/// refunds took; a cancelled or fully refunded order's redemption given back.
+async fn settle_order(state: &AppState, p: &Program, order_id: &str) -> ApiResult<()> {
+    let Some(order) = state.store.get_order(order_id).await? else { return Ok(()) };
+    let gone = matches!(order.status, OrderStatus::Cancelled | OrderStatus::Refunded);
+    let earns = if gone { 0 } else { p.points_for_order(order.total_minor - order.refunded_minor) };
+    let id = format!("order:{order_id}");
+    let store = state.store.loyalty();
+    match store.lot(&id).await? {
+        None if earns > 0 => {
+            let lot = new_lot(p, id, &order.profile_id.to_string(), "order", Some(order_id), earns, order.placed_at);
+            store.add_lot(&lot).await?;
+        }
+        Some(l) if l.points > earns => {
+            // a concurrent change moves the lot on: the next event of the order settles it
+            store.claw_back(&id, l.points, l.points - earns).await?;
+        }
+        _ => {}
+    }
+    if gone
+        && let Some(c) = state.store.promotions().get_checkout(order_id).await?
+        && let Some(takes) = c.result.get("points_takes")
+    {
+        let takes: Vec<(String, i64)> = serde_json::from_value(takes.clone()).map_err(ApiError::internal)?;
+        store.give_back_points(&format!("points-back:{order_id}"), &takes, Utc::now()).await?;
+    }
+    Ok(())
+}
+
+/// An event that earns points (a review…), up to the rule's number a day in the shop's time zone.
+async fn earn_event(state: &AppState, p: &Program, e: &beacon_store::StoredEvent) -> ApiResult<()> {
+    let name = e.name.as_deref().unwrap_or("");
+    let Some((points, most)) = p.points_for_event(name) else { return Ok(()) };
+    let profile = e.profile_id.to_string();
+    if let Some(most) = most {
+        let offset = Duration::seconds(i64::from(state.settings.utc_offset_seconds()));
+        let local = (e.timestamp + offset).date_naive();
+        let start = local.and_hms_opt(0, 0, 0).map(|d| d.and_utc() - offset).unwrap_or(e.timestamp);
+        if state.store.loyalty().count_lots(&profile, name, start, start + Duration::days(1)).await? >= most {
+            return Ok(());
+        }
+    }
+    let lot = new_lot(p, format!("event:{}", e.seq), &profile, name, None, points, e.timestamp);
+    state.store.loyalty().add_lot(&lot).await?;
+    Ok(())
+}
+
+/// A profile's points as the API shows them.
+pub fn points_json(lots: &[StoredLot], now: DateTime<Utc>) -> Value {
+    let pure: Vec<Lot> = lots.iter().map(lot).collect();
+    let b = balance(&pure, now);
+    let next = pure
+        .iter()
+        .filter(|l| l.left > 0 && l.vests_at <= now && l.expires_at.is_some_and(|e| now < e))
+        .min_by_key(|l| l.expires_at);
+    serde_json::json!({
+        "available": b.available, "pending": b.pending, "debt": b.debt,
+        "next_expiry": next.map(|l| serde_json::json!({"points": l.left, "expires_at": l.expires_at})),
+        "lots": lots.iter().map(|l| serde_json::json!({
+            "id": l.id, "source": l.source, "order_id": l.order_id, "points": l.points, "left": l.left,
+            "earned_at": l.earned_at, "vests_at": l.vests_at, "expires_at": l.expires_at,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Runs [`follow`] until `stop`.
+pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = follow(&state).await {
+            tracing::warn!("points: {}", e.error.message);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
