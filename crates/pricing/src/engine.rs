@@ -12,7 +12,8 @@
 //! Best for the shopper: each exclusive group is one choice (none of its
 //! exclusive promotions, or one of them, which then turns off the rest of
 //! the group), and a promotion whose discount could push a later promotion
-//! below its threshold is a yes/no choice; every other promotion applies
+//! below its threshold is a yes/no choice, as is one that never combines
+//! with another (`not_with`; such pairs are skipped); every other promotion applies
 //! (leaving it out could only raise the total). The
 //! engine evaluates every combination of these choices and keeps the lowest
 //! total (ties: the fewest promotions, then the smallest list of ids) — up
@@ -252,8 +253,9 @@ fn explain(
             Outcome::Left => {
                 // left out: for the exclusive promotion of its group that is on, or because
                 // leaving it out was better for the shopper
-                let rival =
-                    (0..live.len()).find(|j| *j != k && on[*j] && live[*j].exclusive && live[*j].group == p.group);
+                let rival = (0..live.len()).find(|j| {
+                    *j != k && on[*j] && (live[*j].exclusive && live[*j].group == p.group || live[*j].conflicts(p))
+                });
                 let reason = match rival {
                     Some(j) => Reason::NotStackableWith { id: live[j].id.clone() },
                     None => Reason::NotBestForShopper,

@@ -31,9 +31,20 @@ pub(crate) fn choices(live: &[&Promotion], lines_of: &[Vec<usize>]) -> Vec<Choic
     for k in (0..live.len()).filter(|k| !live[*k].exclusive) {
         // can its discount take a later promotion below its threshold?
         let can_hurt = lines_of[k].iter().any(|i| last_threshold.get(i).is_some_and(|q| *q > k));
-        out.push(if can_hurt { vec![vec![k], vec![]] } else { vec![vec![k]] });
+        // one that never combines with another is a yes/no choice, off first (always valid)
+        let conflicts = live.iter().any(|p| p.conflicts(live[k]));
+        out.push(match (conflicts, can_hurt) {
+            (true, _) => vec![vec![], vec![k]],
+            (false, true) => vec![vec![k], vec![]],
+            (false, false) => vec![vec![k]],
+        });
     }
     out
+}
+
+/// Whether no two promotions that are on never combine (`not_with`).
+pub(crate) fn valid(live: &[&Promotion], on: &[bool]) -> bool {
+    (0..live.len()).all(|k| !on[k] || (k + 1..live.len()).all(|j| !on[j] || !live[k].conflicts(live[j])))
 }
 
 /// Which promotions a set of picks turns on. An exclusive promotion that is
@@ -130,7 +141,11 @@ pub(crate) fn search(
             if d == picks.len() {
                 break;
             }
-            let s = score(cart, live, lines_of, &switch(live, choices, &picks), Some(&best.1));
+            let on = switch(live, choices, &picks);
+            if !valid(live, &on) {
+                continue;
+            }
+            let s = score(cart, live, lines_of, &on, Some(&best.1));
             evaluated += 1;
             if better(&s, &best.1) {
                 best = (picks.clone(), s);
@@ -155,6 +170,9 @@ pub(crate) fn search(
             let mut trial = best.0.clone();
             trial[d] = option;
             let on = switch(live, choices, &trial);
+            if !valid(live, &on) {
+                continue;
+            }
             let Some(first) = (0..live.len()).find(|k| on[*k] != best_on[*k]) else { continue };
             let prefix = best_before[first * width..(first + 1) * width].to_vec();
             let suffix = evaluate_from(cart, live, lines_of, &on, first, prefix, None, false);

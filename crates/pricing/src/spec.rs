@@ -98,11 +98,15 @@ pub struct StackingSpec {
     pub group: String,
     #[serde(default)]
     pub exclusive: bool,
+    /// Groups it never combines with (either way): a coupon group that does
+    /// not stack with the flash-sale group, say.
+    #[serde(default)]
+    pub not_with: Vec<String>,
 }
 
 impl Default for StackingSpec {
     fn default() -> Self {
-        StackingSpec { group: default_group(), exclusive: false }
+        StackingSpec { group: default_group(), exclusive: false, not_with: Vec::new() }
     }
 }
 
@@ -133,6 +137,8 @@ pub struct Promotion {
     pub min_spend: Option<i64>,
     pub group: String,
     pub exclusive: bool,
+    /// Groups it never combines with.
+    pub not_with: Vec<String>,
     pub priority: i32,
     pub limits: Vec<Limit>,
 }
@@ -150,6 +156,13 @@ pub const MAX_LIMITS: usize = 8;
 
 pub(crate) fn invalid(id: &str, message: impl std::fmt::Display) -> Error {
     Error::new(ErrorCode::InvalidPromotion, format!("promotion {id:?}: {message}"))
+}
+
+impl Promotion {
+    /// Whether the two never combine (`not_with` either way).
+    pub fn conflicts(&self, other: &Promotion) -> bool {
+        self.id != other.id && (self.not_with.contains(&other.group) || other.not_with.contains(&self.group))
+    }
 }
 
 impl Spec {
@@ -239,6 +252,7 @@ impl Spec {
             min_spend: self.min_spend.as_deref().map(|m| money("min_spend", m)).transpose()?,
             group: self.stacking.group.clone(),
             exclusive: self.stacking.exclusive,
+            not_with: self.stacking.not_with.clone(),
             priority: self.priority,
         })
     }

@@ -142,3 +142,37 @@ fn a_gift_comes_with_a_threshold_while_its_stock_lasts() {
     let v = price(&c, &promos(specs), now()).to_json();
     assert_eq!(v["rejected"][0]["reason"], json!({"code": "out_of_stock", "stock": 100, "sold": 99, "wanted": 2}));
 }
+
+fn coupon_manjian_flash(cart_lines: Value) -> Value {
+    let mut c = cart(cart_lines);
+    c.coupons = vec![s("C30")];
+    let specs = json!([
+        {"id": "flash", "name": "秒杀 耳机 199", "target": {"products": ["buds"]}, "reward": {"type": "special_price", "price": "199.00"},
+         "stacking": {"group": "flash"}},
+        {"id": "c30", "name": "满300减30券", "coupon": "C30", "min_spend": "300", "reward": {"type": "amount_off", "amount": "30"},
+         "stacking": {"group": "coupons", "not_with": ["flash"]}},
+        {"id": "mj", "name": "满300减20", "reward": {"type": "tiers", "tiers": [{"min": "300", "amount_off": "20"}]}}
+    ]);
+    price(&c, &promos(specs), now()).to_json()
+}
+
+#[test]
+fn a_coupon_stacks_with_man_jian_but_not_with_a_flash_sale() {
+    // no flash-sale item: the coupon and 满减 both apply, 400 − 30 − 20 = 350
+    let v = coupon_manjian_flash(json!([["tea", "茶叶", "400.00", 1]]));
+    assert_eq!(applied(&v), [(s("c30"), s("30.00")), (s("mj"), s("20.00"))]);
+    // with the earbuds (249 → 199 flash): flash + 满减 = 449 − 50 − 20 = 379; coupon + 满减 = 449 − 30 − 20 = 399
+    let v = coupon_manjian_flash(json!([["tea", "茶叶", "200.00", 1], ["buds", "数码", "249.00", 1]]));
+    assert_eq!(
+        (v["total"].as_str(), applied(&v)),
+        (Some("379.00"), vec![(s("flash"), s("50.00")), (s("mj"), s("20.00"))])
+    );
+    assert_eq!(v["rejected"], json!([{"id": "c30", "reason": {"code": "not_stackable_with", "id": "flash"}}]));
+    // a dearer tea makes the coupon worth more than the flash price: 1000 + 209 (buds at 209 → 199 is only 10)
+    let v = coupon_manjian_flash(json!([["tea", "茶叶", "1000.00", 1], ["buds", "数码", "209.00", 1]]));
+    assert_eq!(
+        (v["total"].as_str(), applied(&v)),
+        (Some("1159.00"), vec![(s("c30"), s("30.00")), (s("mj"), s("20.00"))])
+    );
+    assert_eq!(v["rejected"], json!([{"id": "flash", "reason": {"code": "not_stackable_with", "id": "c30"}}]));
+}

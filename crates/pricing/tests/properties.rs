@@ -62,10 +62,12 @@ fn promotion(n: usize) -> impl Strategy<Value = Promotion> {
         0usize..3,
         proptest::bool::ANY,
         -2i32..3,
+        proptest::option::of(0usize..3),
     )
-        .prop_map(move |(reward, target, min_spend, group, exclusive, priority)| {
+        .prop_map(move |(reward, target, min_spend, group, exclusive, priority, not_with)| {
+            let not_with: Vec<String> = not_with.map(|g| format!("g{g}")).into_iter().collect();
             let mut spec = json!({"id": format!("promo{n}"), "name": "p", "reward": reward, "priority": priority,
-                "stacking": {"group": format!("g{group}"), "exclusive": exclusive}});
+                "stacking": {"group": format!("g{group}"), "exclusive": exclusive, "not_with": not_with}});
             let target = if target.is_none() && spec["reward"]["type"] == "special_price" { Some(3) } else { target };
             match target {
                 Some(0) => spec["target"] = json!({"categories": ["茶叶"]}),
@@ -123,7 +125,16 @@ proptest! {
 
     #[test]
     fn the_numbers_always_add_up(cart in cart(), promos in promotions()) {
-        check_sums(&price(&cart, &promos, common::now()))?;
+        let p = price(&cart, &promos, common::now());
+        check_sums(&p)?;
+        // never two applied that do not combine, nor two exclusive ones of one group
+        let on: Vec<&Promotion> = p.applied.iter().filter_map(|a| promos.iter().find(|x| x.id == a.id)).collect();
+        for (i, a) in on.iter().enumerate() {
+            for b in &on[i + 1..] {
+                prop_assert!(!a.conflicts(b), "{} and {}", a.id, b.id);
+                prop_assert!(!(a.group == b.group && (a.exclusive || b.exclusive)), "{} and {}", a.id, b.id);
+            }
+        }
     }
 
     #[test]
