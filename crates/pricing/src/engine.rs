@@ -335,12 +335,17 @@ fn hint(p: &Promotion, (base, items): (i64, i64), outcome: &Outcome, shipping: i
     let make = |more: i64, is_items: bool| {
         // for items, priced at the eligible lines' average unit price
         let (b, n) = if is_items { (base + more * (base / items.max(1)), items + more) } else { (base + more, items) };
-        let discount = match p.reward {
+        let discount = match &p.reward {
             // 凑单包邮: the fee it would take off
             Reward::FreeShipping(cap) => cap.map_or(shipping, |c| shipping.min(c)),
+            // 凑单赠: nothing off, a gift
+            Reward::Gift { product_id, quantity, .. } => {
+                let gift = Some((product_id.clone(), *quantity));
+                return (more > 0).then(|| Hint { id: p.id.clone(), more, items: is_items, discount: 0, gift });
+            }
             _ => reward_discount(&p.reward, b, n).ok()?.min(b),
         };
-        (more > 0 && discount > 0).then(|| Hint { id: p.id.clone(), more, items: is_items, discount })
+        (more > 0 && discount > 0).then(|| Hint { id: p.id.clone(), more, items: is_items, discount, gift: None })
     };
     match outcome {
         Outcome::Rejected(Reason::MinSpendNotMet { required, actual }) => make(required - actual, false),

@@ -48,7 +48,9 @@ pub(crate) fn reward_discount(reward: &Reward, base: i64, items: i64) -> Result<
         // a gift takes nothing off; free shipping nothing off the lines
         Reward::Gift { .. } | Reward::FreeShipping(_) => 0,
         // for hints: the free units at the lines' average unit price
-        Reward::BuyXGetY { buy, get, bp, max_times } => {
+        // a named product's price is not known here: no hint
+        Reward::BuyXGetY { get_products, .. } if !get_products.is_empty() => 0,
+        Reward::BuyXGetY { buy, get, bp, max_times, .. } => {
             let times = free_times(items, *buy, *get, *max_times);
             if times == 0 {
                 return Err(Reason::MinItemsNotMet { required: buy + get, actual: items });
@@ -72,13 +74,46 @@ pub(crate) fn has_threshold(p: &Promotion) -> bool {
     p.min_spend.is_some() || matches!(p.reward, Reward::Tiers(Basis::Amount, _) | Reward::Every { .. })
 }
 
-/// The lines a promotion applies to, in `order` (see [`canonical`]).
+/// The lines a promotion applies to, in `order` (see [`canonical`]): its
+/// target's, and a buy-X-get-Y's named `get` products.
 pub(crate) fn eligible(p: &Promotion, cart: &Cart, order: &[usize]) -> Vec<usize> {
+    let named = |l: &crate::cart::Line| match &p.reward {
+        Reward::BuyXGetY { get_products, .. } => is_named(get_products, l),
+        _ => false,
+    };
     order
         .iter()
         .copied()
-        .filter(|i| cart.lines[*i].quantity > 0 && p.target.as_ref().is_none_or(|t| t.matches(&cart.lines[*i])))
+        .filter(|i| {
+            let l = &cart.lines[*i];
+            l.quantity > 0 && (p.target.as_ref().is_none_or(|t| t.matches(l)) || named(l))
+        })
         .collect()
+}
+
+fn is_named(products: &[String], l: &crate::cart::Line) -> bool {
+    products.iter().any(|p| *p == l.product_id || l.sku.as_ref() == Some(p))
+}
+
+/// Buy X of the targeted set, get Y of named products: the `get` units,
+/// the cheapest of the named lines, for every `buy` units of the others.
+fn named_get(
+    cart: &Cart,
+    amounts: &[i64],
+    lines: &[usize],
+    products: &[String],
+    (buy, get, bp, max_times): (i64, i64, i64, Option<i64>),
+) -> Result<Discount, Reason> {
+    let (gets, buys): (Vec<usize>, Vec<usize>) = lines.iter().partition(|i| is_named(products, &cart.lines[**i]));
+    let bought: i64 = buys.iter().map(|i| cart.lines[*i].quantity).sum();
+    let times = max_times.map_or(bought / buy, |m| (bought / buy).min(m));
+    if times == 0 {
+        return Err(Reason::MinItemsNotMet { required: buy, actual: bought });
+    }
+    if gets.is_empty() {
+        return Err(Reason::NoMatchingLines);
+    }
+    Ok(Discount::PerLine(cheapest(cart, amounts, &gets, times * get, bp)))
 }
 
 /// The lines in an order that does not depend on their order in the cart
@@ -226,7 +261,10 @@ pub(crate) fn evaluate_from(
                 let fee = amounts[cart.lines.len()];
                 Ok(Discount::PerLine(vec![(cart.lines.len(), cap.map_or(fee, |c| fee.min(c)))]))
             }
-            (_, Reward::BuyXGetY { buy, get, bp, max_times }) => match free_times(items, *buy, *get, *max_times) {
+            (_, Reward::BuyXGetY { buy, get, bp, max_times, get_products }) if !get_products.is_empty() => {
+                named_get(cart, &amounts, lines, get_products, (*buy, *get, *bp, *max_times))
+            }
+            (_, Reward::BuyXGetY { buy, get, bp, max_times, .. }) => match free_times(items, *buy, *get, *max_times) {
                 0 => Err(Reason::MinItemsNotMet { required: buy + get, actual: items }),
                 times => Ok(Discount::PerLine(cheapest(cart, &amounts, lines, times * get, *bp))),
             },

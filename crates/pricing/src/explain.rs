@@ -184,6 +184,8 @@ pub struct Hint {
     pub items: bool,
     /// The promotion's discount once reached.
     pub discount: i64,
+    /// The gift (product id, quantity) once reached (满赠).
+    pub gift: Option<(String, i64)>,
 }
 
 impl Priced {
@@ -253,6 +255,9 @@ impl Priced {
             "hints": self.hints.iter().map(|h| {
                 let more = if h.items { json!({"items_more": h.more}) } else { json!({"spend_more": m(h.more)}) };
                 let mut v = json!({"id": h.id, "discount": m(h.discount)});
+                if let Some((product_id, quantity)) = &h.gift {
+                    v["gift"] = json!({"product_id": product_id, "quantity": quantity});
+                }
                 if let (Value::Object(o), Value::Object(extra)) = (&mut v, more) {
                     o.extend(extra);
                 }

@@ -26,7 +26,9 @@ pub enum RewardSpec {
     /// 特价: the targeted lines at this unit price (never above what they cost).
     SpecialPrice { price: String },
     /// 买X送Y: for every `buy` + `get` units of the targeted set, the `get`
-    /// cheapest are free (or `percent_off`), at most `max_times` times.
+    /// cheapest are free (or `percent_off`), at most `max_times` times. With
+    /// `get_products`: for every `buy` units of the targeted set, `get` units
+    /// of those products (ids or SKUs; the cheapest in the cart) instead.
     BuyXGetY {
         buy: u32,
         get: u32,
@@ -34,6 +36,8 @@ pub enum RewardSpec {
         percent_off: Option<String>,
         #[serde(default)]
         max_times: Option<u32>,
+        #[serde(default)]
+        get_products: Vec<String>,
     },
     /// 满赠: a gift line at zero (only while the promotion's `units` limit,
     /// its gift stock, lasts).
@@ -102,12 +106,14 @@ pub enum Reward {
     },
     /// The shipping fee off, at most this much.
     FreeShipping(Option<i64>),
-    /// Buy, get, basis points off the cheapest, most times.
+    /// Buy, get, basis points off the cheapest, most times; the named
+    /// products the `get` units are of (none: the targeted set's own).
     BuyXGetY {
         buy: i64,
         get: i64,
         bp: i64,
         max_times: Option<i64>,
+        get_products: Vec<String>,
     },
 }
 
@@ -182,7 +188,7 @@ impl RewardSpec {
                 }
                 Reward::SpecialPrice(money("reward.price", price)?)
             }
-            Self::BuyXGetY { buy, get, percent_off, max_times } => {
+            Self::BuyXGetY { buy, get, percent_off, max_times, get_products } => {
                 if *buy == 0 || *get == 0 || buy + get > 1000 {
                     return Err(invalid(
                         id,
@@ -194,6 +200,7 @@ impl RewardSpec {
                     get: i64::from(*get),
                     bp: percent_off.as_deref().map(|p| percent("reward.percent_off", p)).transpose()?.unwrap_or(10_000),
                     max_times: max_times.map(i64::from),
+                    get_products: get_products.clone(),
                 }
             }
             Self::Gift { product_id, sku, quantity } => {

@@ -136,6 +136,11 @@ fn a_gift_comes_with_a_threshold_while_its_stock_lasts() {
     let v = price(&cart(json!([["tea", "茶叶", "120.00", 1]])), &promos(specs.clone()), now()).to_json();
     assert_eq!(rejected(&v), [(s("gift"), s("min_spend_not_met"))]);
     assert_eq!(v["gifts"], json!([]));
+    // 凑单赠: 79.00 more for the two cups
+    assert_eq!(
+        v["hints"],
+        json!([{"id": "gift", "spend_more": "79.00", "discount": "0.00", "gift": {"product_id": "cup-gift", "quantity": 2}}])
+    );
     // one cup left, two wanted: none, and said so
     let mut c = c;
     c.usage.0.insert((s("gift"), 0), 99);
@@ -175,4 +180,25 @@ fn a_coupon_stacks_with_man_jian_but_not_with_a_flash_sale() {
         (Some("1159.00"), vec![(s("c30"), s("30.00")), (s("mj"), s("20.00"))])
     );
     assert_eq!(v["rejected"], json!([{"id": "flash", "reason": {"code": "not_stackable_with", "id": "c30"}}]));
+}
+
+fn tea_and_cup(lines: Value) -> Value {
+    let specs = json!([{"id": "bxgy", "name": "买两盒茶送茶杯", "target": {"categories": ["茶叶"]},
+        "reward": {"type": "buy_x_get_y", "buy": 2, "get": 1, "get_products": ["CUP-1"]}}]);
+    price(&cart(lines), &promos(specs), now()).to_json()
+}
+
+#[test]
+fn buy_two_teas_get_a_named_cup_free() {
+    let cup = json!({"id": "cup", "sku": "CUP-1", "category": "茶具", "price": "30.00", "qty": 1});
+    let tea = |n: i64| json!({"id": "tea", "category": "茶叶", "price": "88.00", "qty": n});
+    // 2 × 88 + 30: the cup (by its SKU) is free
+    let v = tea_and_cup(json!([tea(2), cup.clone()]));
+    assert_eq!((v["total"].as_str(), &v["lines"][1]["discount"]), (Some("176.00"), &json!("30.00")));
+    // four teas earn two cups, the cart has one: one is free
+    assert_eq!(tea_and_cup(json!([tea(4), cup.clone()]))["discount"], "30.00");
+    // one tea is not enough; without the cup there is nothing to give
+    let v = tea_and_cup(json!([tea(1), cup]));
+    assert_eq!(v["rejected"][0]["reason"], json!({"code": "min_items_not_met", "required": 2, "actual": 1}));
+    assert_eq!(tea_and_cup(json!([tea(2)]))["rejected"][0]["reason"]["code"], "no_matching_lines");
 }

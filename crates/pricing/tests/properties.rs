@@ -43,9 +43,13 @@ fn reward() -> impl Strategy<Value = Value> {
             |n| json!({"type": "tiers", "basis": "items", "tiers": [{"min": n.to_string(), "percent_off": "20"}]})
         ),
         (0i64..30_000).prop_map(|p| json!({"type": "special_price", "price": format!("{}.{:02}", p / 100, p % 100)})),
-        (1u32..3, 1u32..3, 1i64..101, proptest::option::of(1u32..3)).prop_map(|(buy, get, pct, max)| {
-            json!({"type": "buy_x_get_y", "buy": buy, "get": get, "percent_off": pct.to_string(), "max_times": max})
-        }),
+        (1u32..3, 1u32..3, 1i64..101, proptest::option::of(1u32..3), proptest::bool::ANY).prop_map(
+            |(buy, get, pct, max, named)| {
+                let get_products: Vec<&str> = if named { vec!["p2"] } else { vec![] };
+                json!({"type": "buy_x_get_y", "buy": buy, "get": get, "percent_off": pct.to_string(), "max_times": max,
+                    "get_products": get_products})
+            }
+        ),
         (1u32..4).prop_map(|q| json!({"type": "gift", "product_id": "gift", "quantity": q})),
         proptest::option::of(0i64..2_000).prop_map(|cap| match cap {
             Some(c) => json!({"type": "free_shipping", "max_discount": format!("{}.{:02}", c / 100, c % 100)}),
