@@ -87,6 +87,25 @@ pub fn clawback(lot: &Lot, points: i64) -> (i64, i64) {
     (from_left, points - from_left)
 }
 
+/// Which lots `n` more points go back to, of those an order `took` (lot,
+/// points, in the order taken), when `already` were given back before: the
+/// last taken first (they expire latest).
+pub fn give_back(took: &[(String, i64)], already: i64, n: i64) -> Vec<(String, i64)> {
+    let mut skip = already.max(0);
+    let mut left = n.max(0);
+    let mut out = Vec::new();
+    for (lot, taken) in took.iter().rev().filter(|(_, t)| *t > 0) {
+        let room = (taken - skip).max(0);
+        skip = (skip - taken).max(0);
+        let back = room.min(left);
+        if back > 0 {
+            out.push((lot.clone(), back));
+            left -= back;
+        }
+    }
+    out
+}
+
 /// Points to redeem on a cart: what the shopper asks, what they have, the program's rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Redemption {

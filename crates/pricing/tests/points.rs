@@ -6,7 +6,7 @@ mod common;
 
 use beacon_core::Currency;
 use beacon_pricing::loyalty::{Program, ProgramSpec};
-use beacon_pricing::points::{Lot, Redemption, balance, clawback, spend};
+use beacon_pricing::points::{Lot, Redemption, balance, clawback, give_back, spend};
 use beacon_pricing::price;
 use chrono::{DateTime, Duration, Utc};
 use common::{cart, now, promos};
@@ -129,4 +129,13 @@ fn points_pay_at_most_their_share_of_what_is_left_after_promotions() {
         redeem(1_000, 1_000, odd, "120.00")["points"],
         json!({"requested": 1000, "used": 999, "discount": "6.66", "limited_by": "none"})
     );
+}
+
+#[test]
+fn refunded_points_go_back_to_the_lots_taken_last_first() {
+    let took = [("feb".to_string(), 100), ("mar".to_string(), 50)];
+    assert_eq!(give_back(&took, 0, 70), [("mar".into(), 50), ("feb".into(), 20)]);
+    // 60 went back before: mar's 50 and 10 of feb's; 70 more come from feb
+    assert_eq!(give_back(&took, 60, 70), [("feb".into(), 70)]);
+    assert_eq!(give_back(&took, 140, 70), [("feb".into(), 10)], "never more than was taken");
 }

@@ -48,8 +48,16 @@ pub trait LoyaltyStore: Send + Sync {
     /// A refund takes `by` points back from a lot still at `points`: from
     /// what is left, the rest as a debt; false if the lot moved on.
     async fn claw_back(&self, id: &str, points: i64, by: i64) -> Result<bool>;
-    /// Adds `points` back to lots, once per key; false if done before.
-    async fn give_back_points(&self, key: &str, takes: &[(String, i64)], at: DateTime<Utc>) -> Result<bool>;
+    /// Adds points back to lots for an order, once per key; false if done before.
+    async fn give_back_points(
+        &self,
+        key: &str,
+        order_id: &str,
+        takes: &[(String, i64)],
+        at: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// What was given back for an order so far.
+    async fn points_given_back(&self, order_id: &str) -> Result<i64>;
     /// Lots of a profile from `source` earned in [from, to).
     async fn count_lots(&self, profile_id: &str, source: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<i64>;
     /// Points a profile (and those merged into it) earned in [from, to).

@@ -71,9 +71,10 @@ async fn lots_are_earned_once_clawed_back_and_redeemed_with_the_checkout(store: 
     assert!(l.claw_back("order:A", 100, 100).await.expect("claw back"));
     assert_eq!(left(l.lots("p1").await.expect("lots"))[0], ("order:A".into(), 0, -100));
     // the order that spent them is cancelled: its 120 come back to their lots, once
-    assert!(l.give_back_points("points-back:O1", &takes, t(4)).await.expect("back"));
-    assert!(!l.give_back_points("points-back:O1", &takes, t(4)).await.expect("again"));
+    assert!(l.give_back_points("points-back:O1", "O1", &takes, t(4)).await.expect("back"));
+    assert!(!l.give_back_points("points-back:O1", "O1", &takes, t(4)).await.expect("again"));
     assert_eq!(left(l.lots("p1").await.expect("lots")), [("order:A".into(), 0, 0), ("order:B".into(), 50, 50)]);
+    assert_eq!(l.points_given_back("O1").await.expect("given back"), 120);
     assert_eq!(l.count_lots("p1", "order", t(0), t(2)).await.expect("count"), 1);
 }
 

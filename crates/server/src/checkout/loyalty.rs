@@ -171,12 +171,23 @@ async fn settle_order(state: &AppState, p: &Program, order_id: &str) -> ApiResul
         }
         _ => {}
     }
-    if gone
-        && let Some(c) = state.store.promotions().get_checkout(order_id).await?
-        && let Some(takes) = c.result.get("points_takes")
-    {
-        let takes: Vec<(String, i64)> = serde_json::from_value(takes.clone()).map_err(ApiError::internal)?;
-        store.give_back_points(&format!("points-back:{order_id}"), &takes, Utc::now()).await?;
+    // the redeemed points come back with the refunded share of the order (all of them with the whole order)
+    if order.refunded_minor > 0 || gone {
+        let Some(c) = state.store.promotions().get_checkout(order_id).await? else { return Ok(()) };
+        let Some(takes) = c.result.get("points_takes") else { return Ok(()) };
+        let took: Vec<(String, i64)> = serde_json::from_value(takes.clone()).map_err(ApiError::internal)?;
+        let used: i64 = took.iter().map(|(_, n)| (*n).max(0)).sum();
+        let due = if gone || order.total_minor <= 0 {
+            used
+        } else {
+            (i128::from(used) * i128::from(order.refunded_minor.min(order.total_minor)) / i128::from(order.total_minor))
+                as i64
+        };
+        let already = store.points_given_back(order_id).await?;
+        if due > already {
+            let back = beacon_pricing::points::give_back(&took, already, due - already);
+            store.give_back_points(&format!("points-back:{order_id}:{due}"), order_id, &back, Utc::now()).await?;
+        }
     }
     Ok(())
 }

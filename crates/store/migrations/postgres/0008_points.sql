@@ -24,9 +24,11 @@ CREATE TABLE points_lots (
 CREATE INDEX points_lots_profile ON points_lots (profile_id, earned_at);
 CREATE INDEX points_lots_earned ON points_lots (earned_at, profile_id);
 
--- Points given back to their lots (a cancelled order's redemption), once per key.
+-- Points given back to their lots (a refunded order's redemption), once per key.
 CREATE TABLE points_moves (
-    key    TEXT    PRIMARY KEY,
-    takes  TEXT    NOT NULL,
-    at     BIGINT  NOT NULL
+    key       TEXT    PRIMARY KEY,
+    order_id  TEXT    NOT NULL,
+    takes     TEXT    NOT NULL,
+    at        BIGINT  NOT NULL
 );
+CREATE INDEX points_moves_order ON points_moves (order_id);

@@ -166,21 +166,43 @@ impl LoyaltyStore for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn give_back_points(&self, key: &str, takes: &[(String, i64)], at: DateTime<Utc>) -> Result<bool> {
+    async fn give_back_points(
+        &self,
+        key: &str,
+        order_id: &str,
+        takes: &[(String, i64)],
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
         let (_write, mut tx) = self.checkout_tx().await?;
         let text = serde_json::to_string(takes).map_err(|e| StoreError::Backend(e.to_string()))?;
-        let fresh = sqlx::query("INSERT INTO points_moves (key, takes, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(key)
-            .bind(text)
-            .bind(micros(at))
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+        let fresh = sqlx::query(
+            "INSERT INTO points_moves (key, order_id, takes, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(key)
+        .bind(order_id)
+        .bind(text)
+        .bind(micros(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
         if fresh.rows_affected() == 1 {
             untake_points(&mut tx, takes).await?;
         }
         tx.commit().await.map_err(backend)?;
         Ok(fresh.rows_affected() == 1)
+    }
+
+    async fn points_given_back(&self, order_id: &str) -> Result<i64> {
+        let rows: Vec<String> = sqlx::query_scalar("SELECT takes FROM points_moves WHERE order_id = $1")
+            .bind(order_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        let mut n = 0;
+        for text in rows {
+            n += json::<Vec<(String, i64)>>(&text)?.iter().map(|(_, p)| p).sum::<i64>();
+        }
+        Ok(n)
     }
 
     async fn count_lots(&self, profile_id: &str, source: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<i64> {
