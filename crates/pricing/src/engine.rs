@@ -35,7 +35,7 @@ pub const MAX_COMBINATIONS: usize = 4096;
 /// Prices `cart` with the promotions of `snapshot` its lines can match.
 pub fn price_with(cart: &Cart, snapshot: &crate::index::Snapshot, now: DateTime<Utc>) -> Priced {
     let unknown = unknown_coupons(cart, |c| snapshot.has_coupon(c) || cart.grants.iter().any(|g| g.code == c));
-    price_candidates(cart, snapshot.candidates(cart), now, MAX_COMBINATIONS, unknown)
+    price_candidates(cart, snapshot.candidates(cart), now, MAX_COMBINATIONS, unknown, true)
 }
 
 /// [`price`] with another bound on the exhaustive search (for tests and
@@ -44,7 +44,18 @@ pub fn price_bounded(cart: &Cart, promotions: &[Promotion], now: DateTime<Utc>, 
     let unknown = unknown_coupons(cart, |c| {
         promotions.iter().any(|p| p.coupon.as_deref() == Some(c)) || cart.grants.iter().any(|g| g.code == c)
     });
-    price_candidates(cart, promotions.iter().collect(), now, max_combinations, unknown)
+    price_candidates(cart, promotions.iter().collect(), now, max_combinations, unknown, true)
+}
+
+/// [`price`] with every promotion that could push a later threshold as a
+/// choice, without first settling the thresholds no combination can move
+/// (for tests that settling never changes the best total).
+#[doc(hidden)]
+pub fn price_unpruned(cart: &Cart, promotions: &[Promotion], now: DateTime<Utc>) -> Priced {
+    let unknown = unknown_coupons(cart, |c| {
+        promotions.iter().any(|p| p.coupon.as_deref() == Some(c)) || cart.grants.iter().any(|g| g.code == c)
+    });
+    price_candidates(cart, promotions.iter().collect(), now, MAX_COMBINATIONS, unknown, false)
 }
 
 /// Prices `cart` with `promotions` at `now`, looking at every one of them
@@ -67,6 +78,7 @@ fn price_candidates<'a>(
     now: DateTime<Utc>,
     limit: usize,
     unknown: Vec<Rejected>,
+    prune: bool,
 ) -> Priced {
     let order = canonical(cart);
     let mut rejected = unknown;
@@ -118,7 +130,7 @@ fn price_candidates<'a>(
     // a promotion that would take more of a limit than is left is left out and the rest priced again
     loop {
         let lines_of: Vec<Vec<usize>> = live.iter().map(|p| eligible(p, cart, &order)).collect();
-        let choices = choices(&live, &lines_of);
+        let choices = choices(cart, &live, &lines_of, prune);
         let (on, combinations, exact, found) = search(cart, &live, &lines_of, &choices, limit);
         let eval = evaluate(cart, &live, &lines_of, &on);
         debug_assert_eq!(eval.total, found, "the search scored the combination it chose");

@@ -2,15 +2,16 @@
 //! module documentation for the choices and the bound).
 
 use crate::cart::Cart;
-use crate::eval::{Eval, Outcome, evaluate_from, has_threshold, start_amounts};
+use crate::eval::{Eval, Outcome, evaluate_from, has_threshold, percent, start_amounts};
 use crate::spec::Promotion;
+use crate::spec::{Basis, Off, Reward};
 use std::collections::HashMap;
 
 /// One choice: its options, each the set of promotions (indexes into the
 /// evaluation order) it turns on; the others of the choice stay off.
 pub(crate) type Choice = Vec<Vec<usize>>;
 
-pub(crate) fn choices(live: &[&Promotion], lines_of: &[Vec<usize>]) -> Vec<Choice> {
+pub(crate) fn choices(cart: &Cart, live: &[&Promotion], lines_of: &[Vec<usize>], prune: bool) -> Vec<Choice> {
     let mut out: Vec<Choice> = Vec::new();
     let mut groups: Vec<&str> = live.iter().filter(|p| p.exclusive).map(|p| p.group.as_str()).collect();
     groups.sort_unstable();
@@ -21,9 +22,11 @@ pub(crate) fn choices(live: &[&Promotion], lines_of: &[Vec<usize>]) -> Vec<Choic
         options.extend((0..live.len()).filter(|k| live[*k].exclusive && live[*k].group == g).map(|k| vec![k]));
         out.push(options);
     }
-    // per line, the last promotion with a threshold that covers it
+    // per line, the last promotion with a threshold that covers it and that
+    // the promotions before it could move across one of its levels
+    let gross: Vec<i64> = cart.lines.iter().map(|l| l.gross().max(0)).collect();
     let mut last_threshold: HashMap<usize, usize> = HashMap::new();
-    for q in (0..live.len()).filter(|q| has_threshold(live[*q])) {
+    for q in (0..live.len()).filter(|q| has_threshold(live[*q]) && !(prune && settled(live, lines_of, &gross, *q))) {
         for i in &lines_of[q] {
             last_threshold.insert(*i, q);
         }
@@ -40,6 +43,57 @@ pub(crate) fn choices(live: &[&Promotion], lines_of: &[Vec<usize>]) -> Vec<Choic
         });
     }
     out
+}
+
+/// Whether threshold promotion `t` reaches the same level (`min_spend`,
+/// tier, 每满 step) in every combination: the amount it measures lies
+/// between its lines' gross and that less the most every promotion before
+/// it could take off them, and no level lies in between (or, for 每满, its
+/// cap is reached even at the low end). Leaving out an earlier promotion
+/// then cannot win it anything, so that one need not be a choice.
+fn settled(live: &[&Promotion], lines_of: &[Vec<usize>], gross: &[i64], t: usize) -> bool {
+    let mine = &lines_of[t];
+    let high: i64 = mine.iter().map(|i| gross[*i]).sum();
+    let cut: i64 = (0..t)
+        .filter(|q| lines_of[*q].iter().any(|i| mine.contains(i)))
+        .map(|q| most_off(live[q], lines_of[q].iter().map(|i| gross[*i]).sum()))
+        .fold(0i64, i64::saturating_add);
+    let low = high.saturating_sub(cut).max(0);
+    let crosses = |level: i64| low < level && level <= high;
+    let p = live[t];
+    if p.min_spend.is_some_and(crosses) {
+        return false;
+    }
+    match &p.reward {
+        Reward::Tiers(Basis::Amount, tiers) => !tiers.iter().any(|tier| crosses(tier.min)),
+        Reward::Every { every, amount_off, cap } => {
+            high / every == low / every || cap.is_some_and(|c| (low / every).saturating_mul(*amount_off) >= c)
+        }
+        _ => true,
+    }
+}
+
+/// The most a promotion can take off lines of gross `g`.
+fn most_off(p: &Promotion, g: i64) -> i64 {
+    let bound = match &p.reward {
+        Reward::AmountOff(a) => *a,
+        Reward::PercentOff(bp, cap) => cap.map_or(percent(g, *bp), |c| percent(g, *bp).min(c)),
+        Reward::Tiers(_, tiers) => tiers
+            .iter()
+            .map(|t| match t.off {
+                Off::Amount(a) => a,
+                Off::Percent(bp) => percent(g, bp),
+            })
+            .max()
+            .unwrap_or(0),
+        Reward::Every { every, amount_off, cap } => {
+            let n = (g / every).saturating_mul(*amount_off);
+            cap.map_or(n, |c| n.min(c))
+        }
+        Reward::Gift { .. } | Reward::FreeShipping(_) => 0,
+        Reward::SpecialPrice(_) | Reward::BuyXGetY { .. } => g,
+    };
+    bound.clamp(0, g)
 }
 
 /// Whether no two promotions that are on never combine (`not_with`).

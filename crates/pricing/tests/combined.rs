@@ -202,3 +202,28 @@ fn buy_two_teas_get_a_named_cup_free() {
     assert_eq!(v["rejected"][0]["reason"], json!({"code": "min_items_not_met", "required": 2, "actual": 1}));
     assert_eq!(tea_and_cup(json!([tea(2)]))["rejected"][0]["reason"]["code"], "no_matching_lines");
 }
+
+#[test]
+fn a_threshold_no_combination_can_move_is_settled_before_the_search() {
+    // 满100减10 on a 1,000.00 cart: the three line discounts before it take at most 30.00,
+    // so it is reached whatever they do, and none of them is a choice
+    let specs = json!([
+        {"id": "a", "name": "茶叶立减10", "target": {"products": ["tea"]}, "reward": {"type": "amount_off", "amount": "10"}},
+        {"id": "b", "name": "茶具立减10", "target": {"products": ["cup"]}, "reward": {"type": "amount_off", "amount": "10"}},
+        {"id": "c", "name": "茶点立减10", "target": {"products": ["cake"]}, "reward": {"type": "amount_off", "amount": "10"}},
+        {"id": "mj", "name": "满100减10", "reward": {"type": "tiers", "tiers": [{"min": "100", "amount_off": "10"}]}}
+    ]);
+    let c = cart(json!([["tea", "茶叶", "500.00", 1], ["cup", "茶具", "300.00", 1], ["cake", "茶点", "200.00", 1]]));
+    let settled = price(&c, &promos(specs.clone()), now());
+    let every = beacon_pricing::engine::price_unpruned(&c, &promos(specs), now());
+    assert_eq!((settled.total, every.total), (96_000, 96_000));
+    assert_eq!((settled.combinations, every.combinations), (1, 8));
+    // a cart of 105.00 can fall below 100: then each one is a choice
+    let specs = json!([
+        {"id": "a", "name": "茶叶立减10", "target": {"products": ["tea"]}, "reward": {"type": "amount_off", "amount": "10"}},
+        {"id": "mj", "name": "满100减20", "reward": {"type": "tiers", "tiers": [{"min": "100", "amount_off": "20"}]}}
+    ]);
+    let v = price(&cart(json!([["tea", "茶叶", "105.00", 1]])), &promos(specs), now());
+    // 105 − 20 = 85 beats 105 − 10 = 95 (under 100, no 满减)
+    assert_eq!((v.total, v.combinations), (8_500, 2));
+}

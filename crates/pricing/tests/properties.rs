@@ -142,6 +142,14 @@ proptest! {
     }
 
     #[test]
+    fn settling_thresholds_in_advance_never_changes_the_best_total(cart in cart(), promos in promotions()) {
+        let settled = price(&cart, &promos, common::now());
+        let every = beacon_pricing::engine::price_unpruned(&cart, &promos, common::now());
+        prop_assert_eq!(settled.total, every.total, "{:?} vs {:?}", settled.applied, every.applied);
+        prop_assert!(settled.combinations <= every.combinations);
+    }
+
+    #[test]
     fn the_index_finds_every_promotion_that_matters(cart in cart(), promos in promotions()) {
         let all = price(&cart, &promos, common::now());
         let indexed = beacon_pricing::price_with(&cart, &beacon_pricing::Snapshot::new(promos.clone()), common::now());
