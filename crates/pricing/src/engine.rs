@@ -22,7 +22,7 @@
 
 use crate::cart::Cart;
 use crate::codes::Grant;
-use crate::eval::{Eval, Outcome, canonical, eligible, evaluate, reward_discount};
+use crate::eval::{Eval, Lines, Outcome, canonical, evaluate, reward_discount};
 use crate::explain::{Applied, Gift, Hint, Priced, PricedLine, Reason, Rejected};
 use crate::limits::{Counter, Limit, Scope, Take, lacks_subject};
 use crate::search::{choices, search};
@@ -81,8 +81,9 @@ fn price_candidates<'a>(
     prune: bool,
 ) -> Priced {
     let order = canonical(cart);
+    let index = Lines::new(cart, &order);
     let mut rejected = unknown;
-    let mut live: Vec<&Promotion> = Vec::new();
+    let mut live: Vec<(&Promotion, Vec<usize>)> = Vec::new();
     let grants = grants(cart, now, &mut rejected);
     let code = |p: &'a Promotion| code_of(p, &grants);
     // a coupon's promotion is only for carts that present its code, a group-buy for its teams' orders
@@ -118,18 +119,20 @@ fn price_candidates<'a>(
         };
         match reason {
             Some(reason) => rejected.push(Rejected { id: p.id.clone(), reason }),
-            None if eligible(p, cart, &order).is_empty() => {
-                rejected.push(Rejected { id: p.id.clone(), reason: Reason::NoMatchingLines })
-            }
-            None => live.push(p),
+            None => match index.eligible(p) {
+                lines if lines.is_empty() => {
+                    rejected.push(Rejected { id: p.id.clone(), reason: Reason::NoMatchingLines })
+                }
+                lines => live.push((p, lines)),
+            },
         }
     }
     // line promotions, then whole-order ones, then free shipping (on what the others left)
     let stage = |p: &Promotion| (matches!(p.reward, Reward::FreeShipping(_)), p.target.is_none());
-    live.sort_by(|a, b| (stage(a), -a.priority, &a.id).cmp(&(stage(b), -b.priority, &b.id)));
+    live.sort_by(|(a, _), (b, _)| (stage(a), -a.priority, &a.id).cmp(&(stage(b), -b.priority, &b.id)));
+    let (mut live, mut lines_of): (Vec<&Promotion>, Vec<Vec<usize>>) = live.into_iter().unzip();
     // a promotion that would take more of a limit than is left is left out and the rest priced again
     loop {
-        let lines_of: Vec<Vec<usize>> = live.iter().map(|p| eligible(p, cart, &order)).collect();
         let choices = choices(cart, &live, &lines_of, prune);
         let (on, combinations, exact, found) = search(cart, &live, &lines_of, &choices, limit);
         let eval = evaluate(cart, &live, &lines_of, &on);
@@ -151,6 +154,7 @@ fn price_candidates<'a>(
             return priced;
         }
         for (k, reason) in over.into_iter().rev() {
+            lines_of.remove(k);
             rejected.push(Rejected { id: live.remove(k).id.clone(), reason });
         }
     }

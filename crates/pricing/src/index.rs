@@ -4,7 +4,7 @@
 
 use crate::cart::Cart;
 use crate::spec::Promotion;
-use std::collections::HashMap;
+use crate::fasthash::FastMap as HashMap;
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -32,7 +32,12 @@ impl Snapshot {
                 s.whole_order.push(k);
                 continue;
             };
-            for id in &t.products {
+            // a buy-X-get-Y is found by the products it gives too (its explanation says what to buy)
+            let named = match &p.reward {
+                crate::spec::Reward::BuyXGetY { get_products, .. } => get_products.as_slice(),
+                _ => &[],
+            };
+            for id in t.products.iter().chain(named) {
                 s.by_product.entry(id.clone()).or_default().push(k);
             }
             for c in &t.categories {

@@ -14,6 +14,7 @@ pub mod cart;
 pub mod codes;
 pub mod engine;
 mod eval;
+mod fasthash;
 pub mod explain;
 pub mod groupbuy;
 pub mod index;

@@ -96,30 +96,58 @@ fn most_off(p: &Promotion, g: i64) -> i64 {
     bound.clamp(0, g)
 }
 
-/// Whether no two promotions that are on never combine (`not_with`).
-pub(crate) fn valid(live: &[&Promotion], on: &[bool]) -> bool {
-    (0..live.len()).all(|k| !on[k] || (k + 1..live.len()).all(|j| !on[j] || !live[k].conflicts(live[j])))
+/// What turning a promotion on rules out, worked out once per search.
+pub(crate) struct Shape {
+    /// For each exclusive promotion, the others of its group.
+    rivals: Vec<Vec<usize>>,
+    /// Pairs that never combine (`not_with`).
+    conflicts: Vec<(usize, usize)>,
 }
 
-/// Which promotions a set of picks turns on. An exclusive promotion that is
-/// on turns off the rest of its group.
-pub(crate) fn switch(live: &[&Promotion], choices: &[Choice], picks: &[usize]) -> Vec<bool> {
-    let mut on = vec![false; live.len()];
-    for (choice, pick) in choices.iter().zip(picks) {
-        for k in &choice[*pick] {
-            on[*k] = true;
-        }
-    }
-    for k in 0..live.len() {
-        if on[k] && live[k].exclusive {
-            for j in 0..live.len() {
-                if j != k && live[j].group == live[k].group {
-                    on[j] = false;
+impl Shape {
+    pub(crate) fn new(live: &[&Promotion]) -> Shape {
+        let rivals = (0..live.len())
+            .map(|k| match live[k].exclusive {
+                true => (0..live.len()).filter(|j| *j != k && live[*j].group == live[k].group).collect(),
+                false => Vec::new(),
+            })
+            .collect();
+        let mut conflicts = Vec::new();
+        if live.iter().any(|p| !p.not_with.is_empty()) {
+            for k in 0..live.len() {
+                for j in k + 1..live.len() {
+                    if live[k].conflicts(live[j]) {
+                        conflicts.push((k, j));
+                    }
                 }
             }
         }
+        Shape { rivals, conflicts }
     }
-    on
+
+    /// Whether no two promotions that are on never combine.
+    fn valid(&self, on: &[bool]) -> bool {
+        self.conflicts.iter().all(|(a, b)| !(on[*a] && on[*b]))
+    }
+
+    /// Which promotions a set of picks turns on. An exclusive promotion that
+    /// is on turns off the rest of its group.
+    fn switch(&self, choices: &[Choice], picks: &[usize]) -> Vec<bool> {
+        let mut on = vec![false; self.rivals.len()];
+        for (choice, pick) in choices.iter().zip(picks) {
+            for k in &choice[*pick] {
+                on[*k] = true;
+            }
+        }
+        for k in 0..on.len() {
+            if on[k] {
+                for j in &self.rivals[k] {
+                    on[*j] = false;
+                }
+            }
+        }
+        on
+    }
 }
 
 /// A combination's score: its total, how many promotions applied, and (to
@@ -177,8 +205,10 @@ pub(crate) fn search(
     limit: usize,
 ) -> (Vec<bool>, usize, bool, i64) {
     let total: usize = choices.iter().try_fold(1usize, |acc, c| acc.checked_mul(c.len())).unwrap_or(usize::MAX);
+    let shape = Shape::new(live);
+    let switch = |picks: &[usize]| shape.switch(choices, picks);
     let mut picks = vec![0usize; choices.len()];
-    let mut best = (picks.clone(), score(cart, live, lines_of, &switch(live, choices, &picks), None));
+    let mut best = (picks.clone(), score(cart, live, lines_of, &switch(&picks), None));
     let mut evaluated = 1;
     if total <= limit {
         // every combination, odometer order
@@ -195,8 +225,8 @@ pub(crate) fn search(
             if d == picks.len() {
                 break;
             }
-            let on = switch(live, choices, &picks);
-            if !valid(live, &on) {
+            let on = switch(&picks);
+            if !shape.valid(&on) {
                 continue;
             }
             let s = score(cart, live, lines_of, &on, Some(&best.1));
@@ -205,7 +235,7 @@ pub(crate) fn search(
                 best = (picks.clone(), s);
             }
         }
-        return (switch(live, choices, &best.0), evaluated, true, best.1.total);
+        return (switch(&best.0), evaluated, true, best.1.total);
     }
     // too many: one choice at a time, keeping the best so far. A trial is
     // evaluated from the first promotion it switches; the ones before it
@@ -217,14 +247,14 @@ pub(crate) fn search(
         let eval = evaluate_from(cart, live, lines_of, on, 0, gross.clone(), Some(&mut before), false);
         (eval, before)
     };
-    let mut best_on = switch(live, choices, &best.0);
+    let mut best_on = switch(&best.0);
     let (mut best_eval, mut best_before) = traced(&best_on);
     for d in 0..choices.len() {
         for option in 1..choices[d].len() {
             let mut trial = best.0.clone();
             trial[d] = option;
-            let on = switch(live, choices, &trial);
-            if !valid(live, &on) {
+            let on = switch(&trial);
+            if !shape.valid(&on) {
                 continue;
             }
             let Some(first) = (0..live.len()).find(|k| on[*k] != best_on[*k]) else { continue };
@@ -239,5 +269,5 @@ pub(crate) fn search(
             }
         }
     }
-    (switch(live, choices, &best.0), evaluated, false, best.1.total)
+    (switch(&best.0), evaluated, false, best.1.total)
 }

@@ -161,7 +161,9 @@ pub(crate) fn invalid(id: &str, message: impl std::fmt::Display) -> Error {
 impl Promotion {
     /// Whether the two never combine (`not_with` either way).
     pub fn conflicts(&self, other: &Promotion) -> bool {
-        self.id != other.id && (self.not_with.contains(&other.group) || other.not_with.contains(&self.group))
+        (!self.not_with.is_empty() || !other.not_with.is_empty())
+            && self.id != other.id
+            && (self.not_with.contains(&other.group) || other.not_with.contains(&self.group))
     }
 }
 
