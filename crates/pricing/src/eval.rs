@@ -283,34 +283,62 @@ pub(crate) fn evaluate_from(
     mut before: Option<&mut Vec<i64>>,
     detail: bool,
 ) -> Eval {
-    let mut scratch = Vec::new();
     let mut outcomes = Vec::with_capacity(order.len() - start);
     let mut seen = Vec::with_capacity(order.len() - start);
-    // Without detail, once only whole-order promotions are left, each sees
-    // the same lines, so their discounts are pooled instead of spread over
-    // the lines (the totals are the same).
-    let pool_from = if detail || before.is_some() {
-        order.len()
-    } else {
-        // (a buy-X-get-Y needs the lines' own amounts, so the pool starts after it)
-        (start..order.len())
-            .rev()
-            .take_while(|k| order[*k].target.is_none() && !matches!(order[*k].reward, Reward::BuyXGetY { .. }))
-            .last()
-            .unwrap_or(order.len())
-    };
+    let pool_from = if detail || before.is_some() { order.len() } else { pool_from(order, start) };
+    let mut stepper = Stepper { cart, order, lines_of, pool_from, detail, scratch: Vec::new() };
     let mut pooled = 0i64;
-    for (k, p) in order.iter().enumerate().skip(start) {
+    for k in start..order.len() {
         if let Some(b) = before.as_deref_mut() {
             b.extend_from_slice(&amounts);
         }
-        let lines = &lines_of[k];
-        let base: i64 = lines.iter().map(|i| amounts[*i]).sum::<i64>() - pooled;
+        let (outcome, saw) = stepper.step(k, on[k], &mut amounts, &mut pooled, None);
+        outcomes.push(outcome);
+        seen.push(saw);
+    }
+    Eval { total: amounts.iter().sum::<i64>() - pooled, outcomes, seen }
+}
+
+/// Without detail, once only whole-order promotions are left, each sees the
+/// same lines, so their discounts are pooled instead of spread over the
+/// lines (the totals are the same). Where the pool starts, from `start` on.
+pub(crate) fn pool_from(order: &[&Promotion], start: usize) -> usize {
+    // (a buy-X-get-Y needs the lines' own amounts, so the pool starts after it)
+    (start..order.len())
+        .rev()
+        .take_while(|k| order[*k].target.is_none() && !matches!(order[*k].reward, Reward::BuyXGetY { .. }))
+        .last()
+        .unwrap_or(order.len())
+}
+
+/// Evaluates one promotion at a time on amounts it changes in place.
+pub(crate) struct Stepper<'a> {
+    pub(crate) cart: &'a Cart,
+    pub(crate) order: &'a [&'a Promotion],
+    pub(crate) lines_of: &'a [Vec<usize>],
+    /// Split discounts from here on are pooled ([`pool_from`]).
+    pub(crate) pool_from: usize,
+    pub(crate) detail: bool,
+    pub(crate) scratch: Vec<(i128, usize)>,
+}
+
+impl Stepper<'_> {
+    /// Promotion `k` (if `on`) on `amounts` and `pooled`: its outcome and
+    /// what it saw (amount, items). With `log`, every amount it changes is
+    /// recorded first as (slot, value before), so it can be undone.
+    pub(crate) fn step(
+        &mut self,
+        k: usize,
+        on: bool,
+        amounts: &mut [i64],
+        pooled: &mut i64,
+        log: Option<&mut Vec<(usize, i64)>>,
+    ) -> (Outcome, (i64, i64)) {
+        let (cart, p, lines) = (self.cart, self.order[k], &self.lines_of[k]);
+        let base: i64 = lines.iter().map(|i| amounts[*i]).sum::<i64>() - *pooled;
         let items: i64 = lines.iter().map(|i| cart.lines[*i].quantity).sum();
-        seen.push((base, items));
-        if !on[k] {
-            outcomes.push(Outcome::Left);
-            continue;
+        if !on {
+            return (Outcome::Left, (base, items));
         }
         // rewards that price each line themselves, and those split in proportion
         let result = match (p.min_spend, &p.reward) {
@@ -329,47 +357,45 @@ pub(crate) fn evaluate_from(
                 Ok(Discount::PerLine(vec![(cart.lines.len(), cap.map_or(fee, |c| fee.min(c)))]))
             }
             (_, Reward::BuyXGetY { buy, get, bp, max_times, get_products }) if !get_products.is_empty() => {
-                named_get(cart, &amounts, lines, get_products, (*buy, *get, *bp, *max_times))
+                named_get(cart, amounts, lines, get_products, (*buy, *get, *bp, *max_times))
             }
             (_, Reward::BuyXGetY { buy, get, bp, max_times, .. }) => match free_times(items, *buy, *get, *max_times) {
                 0 => Err(Reason::MinItemsNotMet { required: buy + get, actual: items }),
-                times => Ok(Discount::PerLine(cheapest(cart, &amounts, lines, times * get, *bp))),
+                times => Ok(Discount::PerLine(cheapest(cart, amounts, lines, times * get, *bp))),
             },
             _ => reward_discount(&p.reward, base, items).map(|d| Discount::Split(d.min(base))),
         };
         let discount = match result {
-            Ok(Discount::Gift) => {
-                outcomes.push(Outcome::Applied { amount: 0, lines: Vec::new() });
-                continue;
-            }
+            Ok(Discount::Gift) => return (Outcome::Applied { amount: 0, lines: Vec::new() }, (base, items)),
             Ok(d) if d.amount() > 0 => d,
-            Ok(_) => {
-                outcomes.push(Outcome::Rejected(Reason::NoDiscount));
-                continue;
-            }
-            Err(reason) => {
-                outcomes.push(Outcome::Rejected(reason));
-                continue;
-            }
+            Ok(_) => return (Outcome::Rejected(Reason::NoDiscount), (base, items)),
+            Err(reason) => return (Outcome::Rejected(reason), (base, items)),
         };
         let amount = discount.amount();
         let shares = match discount {
             Discount::PerLine(shares) => {
+                if let Some(log) = log {
+                    log.extend(shares.iter().map(|(i, _)| (*i, amounts[*i])));
+                }
                 for (i, d) in &shares {
                     amounts[*i] -= d;
                 }
                 shares
             }
-            Discount::Split(_) if k >= pool_from => {
-                pooled += amount;
+            Discount::Split(_) if k >= self.pool_from => {
+                *pooled += amount;
                 Vec::new()
             }
-            Discount::Split(_) => take(&mut amounts, lines, amount, base, &mut scratch, detail),
+            Discount::Split(_) => {
+                if let Some(log) = log {
+                    log.extend(lines.iter().map(|i| (*i, amounts[*i])));
+                }
+                take(amounts, lines, amount, base, &mut self.scratch, self.detail)
+            }
             Discount::Gift => Vec::new(),
         };
-        outcomes.push(Outcome::Applied { amount, lines: if detail { shares } else { Vec::new() } });
+        (Outcome::Applied { amount, lines: if self.detail { shares } else { Vec::new() } }, (base, items))
     }
-    Eval { total: amounts.iter().sum::<i64>() - pooled, outcomes, seen }
 }
 
 /// A promotion's discount: already per line, or an amount to split over its
