@@ -129,14 +129,15 @@ fn price_candidates<'a>(
     }
     // line promotions, then whole-order ones, then free shipping (on what the others left)
     let stage = |p: &Promotion| (matches!(p.reward, Reward::FreeShipping(_)), p.target.is_none());
-    live.sort_by(|(a, _), (b, _)| (stage(a), -a.priority, &a.id).cmp(&(stage(b), -b.priority, &b.id)));
+    // (ids are unique, so the order is total and an unstable sort is as good)
+    live.sort_unstable_by(|(a, _), (b, _)| (stage(a), -a.priority, &a.id).cmp(&(stage(b), -b.priority, &b.id)));
     let (mut live, mut lines_of): (Vec<&Promotion>, Vec<Vec<usize>>) = live.into_iter().unzip();
     // a promotion that would take more of a limit than is left is left out and the rest priced again
     loop {
         let choices = choices(cart, &live, &lines_of, prune);
         let (on, combinations, exact, found) = search(cart, &live, &lines_of, &choices, limit);
         let eval = evaluate(cart, &live, &lines_of, &on);
-        debug_assert_eq!(eval.total, found, "the search scored the combination it chose");
+        debug_assert_eq!(eval.paid, found, "the search scored the combination it chose");
         let (takes, over) = takes(cart, &live, &eval);
         if over.is_empty() {
             let mut priced = explain(cart, &live, &on, eval, rejected, combinations, exact);

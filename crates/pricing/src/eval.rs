@@ -15,6 +15,8 @@ pub(crate) enum Outcome {
 
 pub(crate) struct Eval {
     pub(crate) total: i64,
+    /// What the shopper pays: `total` less what redeemed points take off.
+    pub(crate) paid: i64,
     pub(crate) outcomes: Vec<Outcome>,
     /// What each promotion saw: (eligible amount, eligible items).
     pub(crate) seen: Vec<(i64, i64)>,
@@ -182,7 +184,8 @@ fn named_get(
 /// in any order get the same discounts).
 pub(crate) fn canonical(cart: &Cart) -> Vec<usize> {
     let mut order: Vec<usize> = (0..cart.lines.len()).collect();
-    order.sort_by(|a, b| {
+    // (the index last makes the order total, so an unstable sort is as good)
+    order.sort_unstable_by(|a, b| {
         let (x, y) = (&cart.lines[*a], &cart.lines[*b]);
         (&x.product_id, &x.sku, x.unit_price, x.quantity, &x.brand, &x.category, &x.tags, a).cmp(&(
             &y.product_id,
@@ -296,7 +299,9 @@ pub(crate) fn evaluate_from(
         outcomes.push(outcome);
         seen.push(saw);
     }
-    Eval { total: amounts.iter().sum::<i64>() - pooled, outcomes, seen }
+    let total = amounts.iter().sum::<i64>() - pooled;
+    let paid = crate::points::paid(cart, total, amounts[cart.lines.len()]);
+    Eval { total, paid, outcomes, seen }
 }
 
 /// Without detail, once only whole-order promotions are left, each sees the

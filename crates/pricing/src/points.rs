@@ -126,11 +126,12 @@ pub struct PointsUse {
     pub limited_by: &'static str,
 }
 
-/// Takes the points' money off the order's total after promotions: at most
-/// `max_share` of what the lines cost, whole minor units, and only the
-/// points that money is worth (rounded up to a whole point).
-pub(crate) fn redeem(priced: &mut Priced, r: &Redemption) {
-    let unit = 10i128.pow(u32::from(priced.currency.exponent));
+/// The money points take off `merchandise` (what the lines cost after
+/// promotions, minor units): at most `max_share` of it, whole minor units,
+/// and the points that money is worth, rounded up to a whole point.
+/// (money, points used, what limited them).
+pub(crate) fn money_off(r: &Redemption, merchandise: i64, exponent: u8) -> (i64, i64, &'static str) {
+    let unit = 10i128.pow(u32::from(exponent));
     let ppu = i128::from(r.rule.points_per_unit);
     let requested = r.requested.max(0);
     let mut usable = requested.min(r.available.max(0));
@@ -139,8 +140,7 @@ pub(crate) fn redeem(priced: &mut Priced, r: &Redemption) {
         usable = 0;
         limited_by = "below_min_points";
     }
-    let merchandise = i128::from(priced.subtotal - priced.discount);
-    let cap = merchandise * i128::from(r.rule.max_share_bp) / 10_000;
+    let cap = i128::from(merchandise.max(0)) * i128::from(r.rule.max_share_bp) / 10_000;
     let worth = i128::from(usable) * unit / ppu;
     if cap < worth {
         limited_by = "max_share";
@@ -148,7 +148,22 @@ pub(crate) fn redeem(priced: &mut Priced, r: &Redemption) {
     let money = worth.min(cap).max(0);
     // the points that money takes (a whole point, rounded up, never more than usable)
     let used = ((money * ppu + unit - 1) / unit).min(i128::from(usable));
-    let (money, used) = (money as i64, used as i64);
+    (money as i64, used as i64, limited_by)
+}
+
+/// What the shopper pays for a combination: its total (`with_shipping`,
+/// shipping left included) less what the cart's points take off its lines.
+pub(crate) fn paid(cart: &crate::Cart, with_shipping: i64, shipping_left: i64) -> i64 {
+    match &cart.points {
+        Some(r) => with_shipping - money_off(r, with_shipping - shipping_left, cart.currency.exponent).0,
+        None => with_shipping,
+    }
+}
+
+/// Takes the points' money off the order's total after promotions.
+pub(crate) fn redeem(priced: &mut Priced, r: &Redemption) {
+    let merchandise = priced.subtotal - priced.discount;
+    let (money, used, limited_by) = money_off(r, merchandise, priced.currency.exponent);
     priced.total -= money;
-    priced.points = Some(PointsUse { requested, used, discount: money, limited_by });
+    priced.points = Some(PointsUse { requested: r.requested.max(0), used, discount: money, limited_by });
 }

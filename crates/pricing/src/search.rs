@@ -2,7 +2,7 @@
 //! module documentation for the choices and the bound).
 
 use crate::cart::Cart;
-use crate::eval::{Eval, Outcome, evaluate_from, has_threshold, percent, start_amounts};
+use crate::eval::{Eval, Outcome, Stepper, evaluate_from, has_threshold, percent, pool_from, start_amounts};
 use crate::spec::Promotion;
 use crate::spec::{Basis, Off, Reward};
 use std::collections::HashMap;
@@ -150,8 +150,59 @@ impl Shape {
     }
 }
 
-/// A combination's score: its total, how many promotions applied, and (to
-/// break ties) their ids, sorted.
+/// Evaluates combination after combination, each from the first promotion
+/// it switches: the amounts are put back as they were before it (an undo
+/// log of every amount a promotion changed), and only the rest is evaluated.
+struct Walk<'a> {
+    stepper: Stepper<'a>,
+    amounts: Vec<i64>,
+    pooled: i64,
+    log: Vec<(usize, i64)>,
+    /// Before each promotion: the log's length and the pooled discount.
+    marks: Vec<(usize, i64)>,
+    outcomes: Vec<Outcome>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(cart: &'a Cart, live: &'a [&'a Promotion], lines_of: &'a [Vec<usize>]) -> Walk<'a> {
+        Walk {
+            stepper: Stepper { cart, order: live, lines_of, pool_from: pool_from(live, 0), detail: false, scratch: Vec::new() },
+            amounts: start_amounts(cart),
+            pooled: 0,
+            log: Vec::new(),
+            marks: vec![(0, 0); live.len()],
+            outcomes: vec![Outcome::Left; live.len()],
+        }
+    }
+
+    /// Evaluates `on` from promotion `f` (the ones before it are as last time).
+    fn from(&mut self, f: usize, on: &[bool]) {
+        if f < self.marks.len() {
+            let (len, pooled) = self.marks[f];
+            while self.log.len() > len {
+                if let Some((i, v)) = self.log.pop() {
+                    self.amounts[i] = v;
+                }
+            }
+            self.pooled = pooled;
+        }
+        for k in f..self.marks.len() {
+            self.marks[k] = (self.log.len(), self.pooled);
+            let (outcome, _) = self.stepper.step(k, on[k], &mut self.amounts, &mut self.pooled, Some(&mut self.log));
+            self.outcomes[k] = outcome;
+        }
+    }
+
+    fn score<'p>(&self, live: &[&'p Promotion], best: Option<&Score<'_>>) -> Score<'p> {
+        let total = self.amounts.iter().sum::<i64>() - self.pooled;
+        let paid = crate::points::paid(self.stepper.cart, total, self.amounts[self.stepper.cart.lines.len()]);
+        let eval = Eval { total, paid, outcomes: Vec::new(), seen: Vec::new() };
+        score_of(live, &self.outcomes, &eval, best)
+    }
+}
+
+/// A combination's score: what the shopper pays (after points), how many
+/// promotions applied, and (to break ties) their ids, sorted.
 pub(crate) struct Score<'a> {
     pub(crate) total: i64,
     pub(crate) count: usize,
@@ -186,14 +237,14 @@ pub(crate) fn score_of<'a>(
     let count = applied().count();
     // the ids only matter when it may become (or tie with) the best
     let ids = match best {
-        Some(b) if (suffix.total, count) > (b.total, b.count) => Vec::new(),
+        Some(b) if (suffix.paid, count) > (b.total, b.count) => Vec::new(),
         _ => {
             let mut ids: Vec<&str> = applied().map(|(k, _)| live[k].id.as_str()).collect();
             ids.sort_unstable();
             ids
         }
     };
-    Score { total: suffix.total, count, ids }
+    Score { total: suffix.paid, count, ids }
 }
 
 /// The best switch settings, how many combinations were evaluated, and whether exhaustively.
@@ -211,25 +262,37 @@ pub(crate) fn search(
     let mut best = (picks.clone(), score(cart, live, lines_of, &switch(&picks), None));
     let mut evaluated = 1;
     if total <= limit {
-        // every combination, odometer order
+        // every combination, odometer order, the choices whose promotions come
+        // last turning fastest; each is evaluated from the first promotion it
+        // switches, undoing what the previous one did from there
+        let first = |c: &Choice| c.iter().flatten().min().copied().unwrap_or(usize::MAX);
+        let mut digits: Vec<usize> = (0..choices.len()).collect();
+        digits.sort_by_key(|d| std::cmp::Reverse(first(&choices[*d])));
+        let mut walk = Walk::new(cart, live, lines_of);
+        walk.from(0, &switch(&picks));
+        let mut last_on = switch(&picks);
         loop {
             let mut d = 0;
-            while d < picks.len() {
-                picks[d] += 1;
-                if picks[d] < choices[d].len() {
+            while d < digits.len() {
+                let c = digits[d];
+                picks[c] += 1;
+                if picks[c] < choices[c].len() {
                     break;
                 }
-                picks[d] = 0;
+                picks[c] = 0;
                 d += 1;
             }
-            if d == picks.len() {
+            if d == digits.len() {
                 break;
             }
             let on = switch(&picks);
             if !shape.valid(&on) {
                 continue;
             }
-            let s = score(cart, live, lines_of, &on, Some(&best.1));
+            let Some(f) = (0..live.len()).find(|k| on[*k] != last_on[*k]) else { continue };
+            walk.from(f, &on);
+            last_on = on;
+            let s = walk.score(live, Some(&best.1));
             evaluated += 1;
             if better(&s, &best.1) {
                 best = (picks.clone(), s);
