@@ -291,11 +291,11 @@ pub(crate) fn evaluate_from(
     let pool_from = if detail || before.is_some() { order.len() } else { pool_from(order, start) };
     let mut stepper = Stepper { cart, order, lines_of, pool_from, detail, scratch: Vec::new() };
     let mut pooled = 0i64;
-    for k in start..order.len() {
+    for (k, on) in on.iter().enumerate().skip(start) {
         if let Some(b) = before.as_deref_mut() {
             b.extend_from_slice(&amounts);
         }
-        let (outcome, saw) = stepper.step(k, on[k], &mut amounts, &mut pooled, None);
+        let (outcome, saw) = stepper.step(k, *on, &mut amounts, &mut pooled, None);
         outcomes.push(outcome);
         seen.push(saw);
     }

@@ -54,8 +54,12 @@ pub(crate) fn choices(cart: &Cart, live: &[&Promotion], lines_of: &[Vec<usize>],
 fn settled(live: &[&Promotion], lines_of: &[Vec<usize>], gross: &[i64], t: usize) -> bool {
     let mine = &lines_of[t];
     let high: i64 = mine.iter().map(|i| gross[*i]).sum();
+    let mut covered = vec![false; gross.len()];
+    for i in mine {
+        covered[*i] = true;
+    }
     let cut: i64 = (0..t)
-        .filter(|q| lines_of[*q].iter().any(|i| mine.contains(i)))
+        .filter(|q| lines_of[*q].iter().any(|i| covered[*i]))
         .map(|q| most_off(live[q], lines_of[q].iter().map(|i| gross[*i]).sum()))
         .fold(0i64, i64::saturating_add);
     let low = high.saturating_sub(cut).max(0);
@@ -186,9 +190,9 @@ impl<'a> Walk<'a> {
             }
             self.pooled = pooled;
         }
-        for k in f..self.marks.len() {
+        for (k, on) in on.iter().enumerate().skip(f) {
             self.marks[k] = (self.log.len(), self.pooled);
-            let (outcome, _) = self.stepper.step(k, on[k], &mut self.amounts, &mut self.pooled, Some(&mut self.log));
+            let (outcome, _) = self.stepper.step(k, *on, &mut self.amounts, &mut self.pooled, Some(&mut self.log));
             self.outcomes[k] = outcome;
         }
     }
