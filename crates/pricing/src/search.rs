@@ -31,11 +31,12 @@ pub(crate) fn choices(cart: &Cart, live: &[&Promotion], lines_of: &[Vec<usize>],
             last_threshold.insert(*i, q);
         }
     }
+    let any_rule = live.iter().any(|p| !p.not_with.is_empty());
     for k in (0..live.len()).filter(|k| !live[*k].exclusive) {
         // can its discount take a later promotion below its threshold?
         let can_hurt = lines_of[k].iter().any(|i| last_threshold.get(i).is_some_and(|q| *q > k));
         // one that never combines with another is a yes/no choice, off first (always valid)
-        let conflicts = live.iter().any(|p| p.conflicts(live[k]));
+        let conflicts = any_rule && live.iter().any(|p| p.conflicts(live[k]));
         out.push(match (conflicts, can_hurt) {
             (true, _) => vec![vec![], vec![k]],
             (false, true) => vec![vec![k], vec![]],
