@@ -22,9 +22,10 @@
 
 use crate::cart::Cart;
 use crate::codes::Grant;
-use crate::eval::{Eval, Lines, Outcome, canonical, evaluate, reward_discount};
+use crate::eval::{Eval, Outcome, canonical, evaluate, reward_discount};
 use crate::explain::{Applied, Gift, Hint, Priced, PricedLine, Reason, Rejected};
 use crate::limits::{Counter, Limit, Scope, Take, lacks_subject};
+use crate::lines::Lines;
 use crate::search::{choices, search};
 use crate::spec::{Basis, Promotion, Reward, Status};
 use chrono::{DateTime, Utc};

@@ -3,8 +3,8 @@
 //! promotion the shop has.
 
 use crate::cart::Cart;
-use crate::spec::Promotion;
 use crate::fasthash::FastMap as HashMap;
+use crate::spec::Promotion;
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {

@@ -171,7 +171,14 @@ struct Walk<'a> {
 impl<'a> Walk<'a> {
     fn new(cart: &'a Cart, live: &'a [&'a Promotion], lines_of: &'a [Vec<usize>]) -> Walk<'a> {
         Walk {
-            stepper: Stepper { cart, order: live, lines_of, pool_from: pool_from(live, 0), detail: false, scratch: Vec::new() },
+            stepper: Stepper {
+                cart,
+                order: live,
+                lines_of,
+                pool_from: pool_from(live, 0),
+                detail: false,
+                scratch: Vec::new(),
+            },
             amounts: start_amounts(cart),
             pooled: 0,
             log: Vec::new(),
