@@ -307,6 +307,12 @@ fn explain(
     }
 }
 
+/// The unique code the engine uses for each coupon template in this cart
+/// (for the caller to read the same code's limit counters).
+pub fn chosen_grants(cart: &Cart, now: DateTime<Utc>) -> Vec<&Grant> {
+    grants(cart, now, &mut Vec::new())
+}
+
 /// The unique code each coupon template uses in this cart: of the codes
 /// presented for one template, the first usable (soonest to expire, then by
 /// code), else the first; the others are rejected as `duplicate_coupon`.

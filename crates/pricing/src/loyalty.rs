@@ -34,6 +34,16 @@ pub struct ProgramSpec {
     pub tier_basis: TierBasis,
     #[serde(default = "twelve")]
     pub tier_window_months: u32,
+    /// Where earning events may come from: `server` (orders and imports
+    /// sent with a secret key, and checkouts), write key ids (a shop's
+    /// server-side sources), or `any` (a write key in a browser could then
+    /// send made-up orders). Default `["server"]`.
+    #[serde(default = "server")]
+    pub earn_from: Vec<String>,
+}
+
+fn server() -> Vec<String> {
+    vec!["server".into()]
 }
 
 fn active() -> String {
@@ -105,6 +115,7 @@ pub struct Program {
     pub tiers: Vec<(String, i64)>,
     pub tier_basis: TierBasis,
     pub tier_window_months: u32,
+    pub earn_from: Vec<String>,
     pub currency: Currency,
 }
 
@@ -194,6 +205,7 @@ impl ProgramSpec {
             tiers,
             tier_basis: self.tier_basis,
             tier_window_months: self.tier_window_months,
+            earn_from: self.earn_from.clone(),
             currency,
         })
     }
@@ -212,6 +224,12 @@ impl Program {
     pub fn points_for_event(&self, name: &str) -> Option<(i64, Option<i64>)> {
         let found = self.earn_per_event.iter().find(|(e, _, _)| e == name);
         found.filter(|_| self.active).map(|(_, p, m)| (*p, *m))
+    }
+
+    /// Whether events from `source` (`api:…` for secret-key routes, else
+    /// the write key's id) may earn points.
+    pub fn trusts(&self, source: &str) -> bool {
+        self.earn_from.iter().any(|s| s == "any" || s == source || (s == "server" && source.starts_with("api:")))
     }
 
     /// The highest tier `measure` (points earned, or minor units spent, in the window) reaches.

@@ -87,6 +87,12 @@ pub fn clawback(lot: &Lot, points: i64) -> (i64, i64) {
     (from_left, points - from_left)
 }
 
+/// The points an order redeemed, of what it `took` from lots: what it took
+/// less the debt it settled on the way (a negative take), which stays settled.
+pub fn redeemed(took: &[(String, i64)]) -> i64 {
+    took.iter().map(|(_, n)| *n).sum::<i64>().max(0)
+}
+
 /// Which lots `n` more points go back to, of those an order `took` (lot,
 /// points, in the order taken), when `already` were given back before: the
 /// last taken first (they expire latest).
@@ -148,6 +154,10 @@ pub(crate) fn money_off(r: &Redemption, merchandise: i64, exponent: u8) -> (i64,
     let money = worth.min(cap).max(0);
     // the points that money takes (a whole point, rounded up, never more than usable)
     let used = ((money * ppu + unit - 1) / unit).min(i128::from(usable));
+    // fewer than the least an order may redeem (after the caps): none
+    if used > 0 && used < i128::from(r.rule.min_points) {
+        return (0, 0, "below_min_points");
+    }
     (money as i64, used as i64, limited_by)
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use beacon_core::Currency;
 use beacon_pricing::loyalty::{Program, ProgramSpec};
-use beacon_pricing::points::{Lot, Redemption, balance, clawback, give_back, spend};
+use beacon_pricing::points::{Lot, Redemption, balance, clawback, give_back, redeemed, spend};
 use beacon_pricing::price;
 use chrono::{DateTime, Duration, Utc};
 use common::{cart, now, promos};
@@ -122,7 +122,12 @@ fn points_pay_at_most_their_share_of_what_is_left_after_promotions() {
         (v["points"]["used"].as_i64(), v["points"]["limited_by"].as_str()),
         (Some(300), Some("insufficient_points"))
     );
-    assert_eq!(redeem(50, 300, half, "120.00")["points"]["limited_by"], "below_min_points");
+    assert_eq!(redeem(50, 300, half.clone(), "120.00")["points"]["limited_by"], "below_min_points");
+    // 200 asked, 50 held: fewer than the 100 an order must redeem, so none
+    assert_eq!(
+        redeem(200, 50, half, "120.00")["points"],
+        json!({"requested": 200, "used": 0, "discount": "0.00", "limited_by": "below_min_points"})
+    );
     // 150 points a yuan: 1,000 points are worth 6.666… → 6.66, which takes 999 points (a whole point, rounded up)
     let odd = json!({"points_per_unit": 150});
     assert_eq!(
@@ -138,4 +143,6 @@ fn refunded_points_go_back_to_the_lots_taken_last_first() {
     // 60 went back before: mar's 50 and 10 of feb's; 70 more come from feb
     assert_eq!(give_back(&took, 60, 70), [("feb".into(), 70)]);
     assert_eq!(give_back(&took, 140, 70), [("feb".into(), 10)], "never more than was taken");
+    // 70 redeemed while settling a debt of 30: 100 taken, 70 redeemed, and only those come back
+    assert_eq!(redeemed(&[("a".into(), 100), ("debt".into(), -30)]), 70);
 }

@@ -81,7 +81,9 @@ async fn claimed_and_issued_codes_are_redeemed_once_and_given_back(app: &TestApp
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["issued"].as_array().map(Vec::len), Some(1), "{v}");
     assert_eq!(v["refused"][0]["reason"], json!({"code": "quantity_reached", "quantity": 3}));
-    let (_, listed) = app.get("/api/v1/promotions/spring/coupons?limit=2", VIEWER).await;
+    let (s, _) = app.get("/api/v1/promotions/spring/coupons?limit=2", VIEWER).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "bearer codes are for marketers only");
+    let (_, listed) = app.get("/api/v1/promotions/spring/coupons?limit=2", ADMIN).await;
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(2));
     assert!(listed["next_cursor"].is_string(), "{listed}");
 

@@ -16,7 +16,8 @@ fn program() -> Value {
                  {"on": "event", "event": "Product Reviewed", "points": 20, "max_per_day": 2}],
         "redeem": {"points_per_unit": 100, "max_share": "50", "min_points": 100},
         "expiry_months": 12,
-        "tiers": [{"name": "silver", "min": "500"}, {"name": "gold", "min": "2000"}]
+        "tiers": [{"name": "silver", "min": "500"}, {"name": "gold", "min": "2000"}],
+        "earn_from": ["any"]
     })
 }
 
@@ -125,9 +126,24 @@ async fn points_are_earned_redeemed_given_back_and_clawed_back(app: &TestApp) {
     follow(app).await;
     let p = points(app, "u1").await;
     assert_eq!((p["available"].as_i64(), p["tier"].as_str()), (Some(340), None), "below silver now: {p}");
+    // with the program paused, a refund of 0.01 more takes only its share at the rate A earned:
+    // 500 earned × 299.99 kept of 500.00 = 299.99, rounded down to 299 (the paused program would have made it 0)
+    let mut paused = program();
+    paused["status"] = json!("paused");
+    app.send(Method::PUT, "/api/v1/loyalty/program", ADMIN, paused).await;
+    track(app, json!({"userId": "u1", "messageId": "rf-A2", "event": "Order Refunded", "properties": {"order_id": "A", "total": "0.01"}})).await;
+    follow(app).await;
+    assert_eq!(points(app, "u1").await["available"], 339);
 }
 
 async fn leaderboards_rank_the_points_earned_this_month(app: &TestApp) {
+    // by default only orders sent with a secret key earn: one sent with a write key (a browser could) does not
+    let mut server_only = program();
+    server_only.as_object_mut().map(|o| o.remove("earn_from"));
+    app.send(Method::PUT, "/api/v1/loyalty/program", ADMIN, server_only).await;
+    ordered(app, "u9", "Z", "900.00").await;
+    follow(app).await;
+    assert_eq!(points(app, "u9").await["available"], 0);
     app.send(Method::PUT, "/api/v1/loyalty/program", ADMIN, program()).await;
     for (user, id, total) in
         [("u1", "A", "300.00"), ("u2", "B", "800.00"), ("u3", "C", "300.00"), ("u4", "D", "100.00")]

@@ -19,6 +19,8 @@ pub struct StoredLot {
     /// `order`, or the name of the event that earned it.
     pub source: String,
     pub order_id: Option<String>,
+    /// As earned (refunds take back a share of this).
+    pub earned: i64,
     /// Earned, less what refunds took back.
     pub points: i64,
     /// Not spent yet (below zero: a debt).
@@ -27,6 +29,10 @@ pub struct StoredLot {
     pub vests_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
 }
+
+/// Which lots `more` points go back to, of those an order took, when
+/// `already` came back before (`beacon_pricing::points::give_back`).
+pub type Split = fn(&[(String, i64)], i64, i64) -> Vec<(String, i64)>;
 
 #[async_trait]
 pub trait LoyaltyStore: Send + Sync {
@@ -43,19 +49,25 @@ pub trait LoyaltyStore: Send + Sync {
     /// A profile's lots (with those of profiles merged into it), oldest first.
     async fn lots(&self, profile_id: &str) -> Result<Vec<StoredLot>>;
     async fn lot(&self, id: &str) -> Result<Option<StoredLot>>;
-    /// Adds a lot; false if its id exists.
-    async fn add_lot(&self, lot: &StoredLot) -> Result<bool>;
+    /// Adds a lot; false if its id exists, or if `cap` is given and the
+    /// profile already has `cap` lots from the lot's source earned in
+    /// [from, to) (counted and added atomically).
+    async fn add_lot(&self, lot: &StoredLot, cap: Option<(DateTime<Utc>, DateTime<Utc>, i64)>) -> Result<bool>;
     /// A refund takes `by` points back from a lot still at `points`: from
     /// what is left, the rest as a debt; false if the lot moved on.
     async fn claw_back(&self, id: &str, points: i64, by: i64) -> Result<bool>;
-    /// Adds points back to lots for an order, once per key; false if done before.
+    /// Gives an order's redeemed points back until `due` have come back in
+    /// all: reads what came back before and adds the rest to lots as
+    /// `split(took, already, more)` says, atomically (two nodes cannot both
+    /// give the same share back); returns how many came back now.
     async fn give_back_points(
         &self,
-        key: &str,
         order_id: &str,
-        takes: &[(String, i64)],
+        took: &[(String, i64)],
+        due: i64,
+        split: Split,
         at: DateTime<Utc>,
-    ) -> Result<bool>;
+    ) -> Result<i64>;
     /// What was given back for an order so far.
     async fn points_given_back(&self, order_id: &str) -> Result<i64>;
     /// Lots of a profile from `source` earned in [from, to).

@@ -250,6 +250,7 @@ pub trait PromotionStore: Send + Sync {
     async fn update_team(&self, team: &crate::StoredTeam, expected_version: i64) -> Result<bool>;
     /// A group-buy's teams with this status, soonest to expire first (at most `limit`).
     async fn teams(&self, promotion: &str, status: &str, limit: u32) -> Result<Vec<crate::StoredTeam>>;
-    /// Open teams whose time is up at `now`, soonest first.
+    /// Open teams whose time is up at `now`, and failed ones whose refunds
+    /// are not all written yet (status `refunding`), soonest first.
     async fn expired_teams(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<crate::StoredTeam>>;
 }

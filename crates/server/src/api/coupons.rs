@@ -89,7 +89,9 @@ async fn give(
         let found = state.store.get_profile(parsed).await?;
         let owner =
             found.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("profiles[{i}]: no such profile")))?;
-        targets.push(Target { profile_id: Some(owner.id.to_string()), issue_key: format!("operator:{key}:{i}") });
+        // the profile in the key: the same key with another list issues to the new profiles
+        let issue_key = format!("operator:{key}:{i}:{}", owner.id);
+        targets.push(Target { profile_id: Some(owner.id.to_string()), issue_key });
     }
     for i in 0..req.count {
         targets.push(Target { profile_id: None, issue_key: format!("operator:{key}:bearer:{i}") });
@@ -172,8 +174,9 @@ struct ListParams {
     limit: Option<u32>,
 }
 
+/// Marketers only: bearer codes are as good as cash.
 async fn list(
-    _: Authorized<Read>,
+    _: Authorized<ManageMarketing>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<ListParams>,

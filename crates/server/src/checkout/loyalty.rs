@@ -107,6 +107,7 @@ fn new_lot(
         profile_id: profile.to_string(),
         source: source.to_string(),
         order_id: order.map(str::to_string),
+        earned: points,
         points,
         left: points,
         earned_at: at,
@@ -126,6 +127,13 @@ fn order_id(payload: &str) -> Option<String> {
 
 /// Handles every event since the last run; returns how many.
 pub async fn follow(state: &AppState) -> ApiResult<usize> {
+    // points are earned from the program's start on, not for the history before it
+    // (the head is read first: what is processed after it is still looked at)
+    let head = state.store.processed_offset(crate::processor::PROCESSOR).await?;
+    if state.store.loyalty().program().await?.is_none() {
+        state.store.promotions().set_follower_offset(FOLLOWER, head).await?;
+        return Ok(0);
+    }
     let Some(program) = state.loyalty.get(state).await? else { return Ok(0) };
     let store = state.store.loyalty();
     let mut names: Vec<String> = ["Order Completed", "Order Refunded", "Order Cancelled"].map(String::from).to_vec();
@@ -140,10 +148,12 @@ pub async fn follow(state: &AppState) -> ApiResult<usize> {
             match name {
                 "Order Completed" | "Order Refunded" | "Order Cancelled" => {
                     if let Some(id) = order_id(&e.payload) {
-                        settle_order(state, &program, &id).await?;
+                        let earns = name == "Order Completed" && program.trusts(&e.source_id);
+                        settle_order(state, &program, &id, earns).await?;
                     }
                 }
-                _ => earn_event(state, &program, e).await?,
+                _ if program.trusts(&e.source_id) => earn_event(state, &program, e).await?,
+                _ => {}
             }
         }
         after = last;
@@ -152,42 +162,49 @@ pub async fn follow(state: &AppState) -> ApiResult<usize> {
     }
 }
 
-/// Brings an order's lot in line with the order: earned once, less what
-/// refunds took; a cancelled or fully refunded order's redemption given back.
-async fn settle_order(state: &AppState, p: &Program, order_id: &str) -> ApiResult<()> {
+/// Brings an order's lot in line with the order: earned once (when
+/// `earns`: an `Order Completed` from a trusted source), less the refunded
+/// share of what it earned; the refunded share of its redeemed points given
+/// back.
+async fn settle_order(state: &AppState, p: &Program, order_id: &str, earns: bool) -> ApiResult<()> {
     let Some(order) = state.store.get_order(order_id).await? else { return Ok(()) };
     let gone = matches!(order.status, OrderStatus::Cancelled | OrderStatus::Refunded);
-    let earns = if gone { 0 } else { p.points_for_order(order.total_minor - order.refunded_minor) };
+    // the share of the order that stands
+    let share = |n: i64| -> i64 {
+        if gone {
+            0
+        } else if order.total_minor <= 0 {
+            n
+        } else {
+            let kept = (order.total_minor - order.refunded_minor).clamp(0, order.total_minor);
+            (i128::from(n) * i128::from(kept) / i128::from(order.total_minor)) as i64
+        }
+    };
     let id = format!("order:{order_id}");
     let store = state.store.loyalty();
     match store.lot(&id).await? {
-        None if earns > 0 => {
-            let lot = new_lot(p, id, &order.profile_id.to_string(), "order", Some(order_id), earns, order.placed_at);
-            store.add_lot(&lot).await?;
+        None if earns => {
+            let points = p.points_for_order(order.total_minor - order.refunded_minor);
+            if points > 0 && !gone {
+                let lot =
+                    new_lot(p, id, &order.profile_id.to_string(), "order", Some(order_id), points, order.placed_at);
+                store.add_lot(&lot, None).await?;
+            }
         }
-        Some(l) if l.points > earns => {
+        // by the share of what it earned then, whatever the program says now
+        Some(l) if l.points > share(l.earned) => {
             // a concurrent change moves the lot on: the next event of the order settles it
-            store.claw_back(&id, l.points, l.points - earns).await?;
+            store.claw_back(&id, l.points, l.points - share(l.earned)).await?;
         }
         _ => {}
     }
-    // the redeemed points come back with the refunded share of the order (all of them with the whole order)
     if order.refunded_minor > 0 || gone {
         let Some(c) = state.store.promotions().get_checkout(order_id).await? else { return Ok(()) };
         let Some(takes) = c.result.get("points_takes") else { return Ok(()) };
         let took: Vec<(String, i64)> = serde_json::from_value(takes.clone()).map_err(ApiError::internal)?;
-        let used: i64 = took.iter().map(|(_, n)| (*n).max(0)).sum();
-        let due = if gone || order.total_minor <= 0 {
-            used
-        } else {
-            (i128::from(used) * i128::from(order.refunded_minor.min(order.total_minor)) / i128::from(order.total_minor))
-                as i64
-        };
-        let already = store.points_given_back(order_id).await?;
-        if due > already {
-            let back = beacon_pricing::points::give_back(&took, already, due - already);
-            store.give_back_points(&format!("points-back:{order_id}:{due}"), order_id, &back, Utc::now()).await?;
-        }
+        let redeemed = beacon_pricing::points::redeemed(&took);
+        let due = redeemed - share(redeemed);
+        store.give_back_points(order_id, &took, due, beacon_pricing::points::give_back, Utc::now()).await?;
     }
     Ok(())
 }
@@ -197,16 +214,16 @@ async fn earn_event(state: &AppState, p: &Program, e: &beacon_store::StoredEvent
     let name = e.name.as_deref().unwrap_or("");
     let Some((points, most)) = p.points_for_event(name) else { return Ok(()) };
     let profile = e.profile_id.to_string();
-    if let Some(most) = most {
+    // when the server received it, not the time the sender claims (no back-dated earning)
+    let at = e.received_at;
+    let cap = most.map(|most| {
         let offset = Duration::seconds(i64::from(state.settings.utc_offset_seconds()));
-        let local = (e.timestamp + offset).date_naive();
-        let start = local.and_hms_opt(0, 0, 0).map(|d| d.and_utc() - offset).unwrap_or(e.timestamp);
-        if state.store.loyalty().count_lots(&profile, name, start, start + Duration::days(1)).await? >= most {
-            return Ok(());
-        }
-    }
-    let lot = new_lot(p, format!("event:{}", e.seq), &profile, name, None, points, e.timestamp);
-    state.store.loyalty().add_lot(&lot).await?;
+        let local = (at + offset).date_naive();
+        let start = local.and_hms_opt(0, 0, 0).map(|d| d.and_utc() - offset).unwrap_or(at);
+        (start, start + Duration::days(1), most)
+    });
+    let lot = new_lot(p, format!("event:{}", e.seq), &profile, name, None, points, at);
+    state.store.loyalty().add_lot(&lot, cap).await?;
     Ok(())
 }
 

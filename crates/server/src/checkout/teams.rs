@@ -145,30 +145,49 @@ pub async fn leave(store: &dyn beacon_store::Store, team_id: &str, order_id: &st
 
 /// Ends the teams whose time is up: complete alone, or failed with every
 /// member's order refunded (an `Order Refunded` event each, written once).
+/// A failed team is `refunding` in the store until its refunds are written,
+/// so a node that stops in between leaves them to the next round.
 pub async fn expire(state: &AppState, now: chrono::DateTime<Utc>) -> ApiResult<usize> {
     let mut done = 0;
     for current in state.store.promotions().expired_teams(now, 200).await? {
-        let Ok((team, effects)) = parse(&current)?.step(&Step::Expire, now) else { continue };
-        // a join in flight moved it on: the next round sees it again
-        if !state.store.promotions().update_team(&stored(&team, current.version + 1)?, current.version).await? {
-            continue;
-        }
-        done += 1;
-        for effect in effects {
-            let Effect::Refund { orders } = effect else { continue };
-            let mut records = Vec::new();
-            for order_id in orders {
-                let Some(c) = state.store.promotions().get_checkout(&order_id).await? else { continue };
-                let Some(order) = c.result.get("order").and_then(Value::as_object) else { continue };
-                let id = format!("team-refund:{}:{order_id}", team.id);
-                records.push(crate::api::orders::refund_record(order, &id, "group-buy team failed (拼团失败)", now)?);
+        let team = parse(&current)?;
+        let (team, version) = if current.status == "refunding" {
+            (team, current.version)
+        } else {
+            let Ok((team, effects)) = team.step(&Step::Expire, now) else { continue };
+            let mut next = stored(&team, current.version + 1)?;
+            if effects.iter().any(|e| matches!(e, Effect::Refund { .. })) {
+                next.status = "refunding".into();
             }
-            if !records.is_empty() {
-                crate::ingest::write(state, records).await?;
+            // a join in flight moved it on: the next round sees it again
+            if !state.store.promotions().update_team(&next, current.version).await? {
+                continue;
             }
-        }
+            done += 1;
+            if next.status != "refunding" {
+                continue;
+            }
+            (team, next.version)
+        };
+        refund(state, &team, now).await?;
+        state.store.promotions().update_team(&stored(&team, version + 1)?, version).await?;
     }
     Ok(done)
+}
+
+/// An `Order Refunded` event for every member's order (the message id makes a retry a no-op).
+async fn refund(state: &AppState, team: &Team, now: chrono::DateTime<Utc>) -> ApiResult<()> {
+    let mut records = Vec::new();
+    for m in &team.members {
+        let Some(c) = state.store.promotions().get_checkout(&m.order_id).await? else { continue };
+        let Some(order) = c.result.get("order").and_then(Value::as_object) else { continue };
+        let id = format!("team-refund:{}:{}", team.id, m.order_id);
+        records.push(crate::api::orders::refund_record(order, &id, "group-buy team failed (拼团失败)", now)?);
+    }
+    if !records.is_empty() {
+        crate::ingest::write(state, records).await?;
+    }
+    Ok(())
 }
 
 /// Runs [`expire`] until `stop`, every [`EVERY`].

@@ -15,6 +15,8 @@ CREATE TABLE points_lots (
     profile_id   TEXT    NOT NULL,
     source       TEXT    NOT NULL,
     order_id     TEXT,
+    -- as earned; refunds take back a share of this
+    earned       BIGINT  NOT NULL,
     points       BIGINT  NOT NULL,
     left_points  BIGINT  NOT NULL,
     earned_at    BIGINT  NOT NULL,

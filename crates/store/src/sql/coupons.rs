@@ -215,7 +215,8 @@ impl SqlStore {
         let (_write, mut tx) = self.begin_write(&self.pool).await?;
         sqlx::query(
             "INSERT INTO processor_offsets (name, seq) VALUES ($1, $2) \
-             ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+             ON CONFLICT (name) DO UPDATE SET seq = CASE WHEN excluded.seq > processor_offsets.seq \
+             THEN excluded.seq ELSE processor_offsets.seq END",
         )
         .bind(name)
         .bind(seq)

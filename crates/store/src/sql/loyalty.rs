@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-const LOT_COLUMNS: &str = "id, profile_id, source, order_id, points, left_points, earned_at, vests_at, expires_at";
+const LOT_COLUMNS: &str =
+    "id, profile_id, source, order_id, earned, points, left_points, earned_at, vests_at, expires_at";
 
 /// A profile and the profiles merged into it (bound as $1 and $2).
 const OWNED: &str = "(profile_id = $1 OR profile_id IN (SELECT merged_id FROM merges WHERE survivor_id = $2))";
@@ -20,6 +21,7 @@ fn decode_lot(row: &AnyRow) -> Result<StoredLot> {
         profile_id: row.try_get("profile_id").map_err(backend)?,
         source: row.try_get("source").map_err(backend)?,
         order_id: row.try_get("order_id").map_err(backend)?,
+        earned: row.try_get("earned").map_err(backend)?,
         points: row.try_get("points").map_err(backend)?,
         left: row.try_get("left_points").map_err(backend)?,
         earned_at: from_micros(row.try_get("earned_at").map_err(backend)?)?,
@@ -128,16 +130,34 @@ impl LoyaltyStore for SqlStore {
         row.as_ref().map(decode_lot).transpose()
     }
 
-    async fn add_lot(&self, l: &StoredLot) -> Result<bool> {
+    async fn add_lot(&self, l: &StoredLot, cap: Option<(DateTime<Utc>, DateTime<Utc>, i64)>) -> Result<bool> {
         let (_write, mut tx) = self.checkout_tx().await?;
+        if let Some((from, to, most)) = cap {
+            let sql = format!(
+                "SELECT COUNT(*) FROM points_lots WHERE {OWNED} AND source = $3 AND earned_at >= $4 AND earned_at < $5"
+            );
+            let n: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
+                .bind(&l.profile_id)
+                .bind(&l.profile_id)
+                .bind(&l.source)
+                .bind(micros(from))
+                .bind(micros(to))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if n >= most {
+                return Ok(false);
+            }
+        }
         let done = sqlx::query(
-            "INSERT INTO points_lots (id, profile_id, source, order_id, points, left_points, earned_at, vests_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            "INSERT INTO points_lots (id, profile_id, source, order_id, earned, points, left_points, earned_at, vests_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
         )
         .bind(&l.id)
         .bind(&l.profile_id)
         .bind(&l.source)
         .bind(&l.order_id)
+        .bind(l.earned)
         .bind(l.points)
         .bind(l.left)
         .bind(micros(l.earned_at))
@@ -168,28 +188,38 @@ impl LoyaltyStore for SqlStore {
 
     async fn give_back_points(
         &self,
-        key: &str,
         order_id: &str,
-        takes: &[(String, i64)],
+        took: &[(String, i64)],
+        due: i64,
+        split: crate::Split,
         at: DateTime<Utc>,
-    ) -> Result<bool> {
+    ) -> Result<i64> {
         let (_write, mut tx) = self.checkout_tx().await?;
-        let text = serde_json::to_string(takes).map_err(|e| StoreError::Backend(e.to_string()))?;
-        let fresh = sqlx::query(
-            "INSERT INTO points_moves (key, order_id, takes, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        )
-        .bind(key)
-        .bind(order_id)
-        .bind(text)
-        .bind(micros(at))
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        if fresh.rows_affected() == 1 {
-            untake_points(&mut tx, takes).await?;
+        let rows: Vec<String> = sqlx::query_scalar("SELECT takes FROM points_moves WHERE order_id = $1")
+            .bind(order_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let mut already = 0;
+        for text in rows {
+            already += json::<Vec<(String, i64)>>(&text)?.iter().map(|(_, p)| p).sum::<i64>();
         }
+        if due <= already {
+            return Ok(0);
+        }
+        let takes = split(took, already, due - already);
+        let text = serde_json::to_string(&takes).map_err(|e| StoreError::Backend(e.to_string()))?;
+        sqlx::query("INSERT INTO points_moves (key, order_id, takes, at) VALUES ($1, $2, $3, $4)")
+            .bind(format!("points-back:{order_id}:{due}"))
+            .bind(order_id)
+            .bind(text)
+            .bind(micros(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        untake_points(&mut tx, &takes).await?;
         tx.commit().await.map_err(backend)?;
-        Ok(fresh.rows_affected() == 1)
+        Ok(takes.iter().map(|(_, n)| n).sum())
     }
 
     async fn points_given_back(&self, order_id: &str) -> Result<i64> {

@@ -90,7 +90,8 @@ impl SqlStore {
 
     pub(crate) async fn expired_teams_impl(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<StoredTeam>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM group_teams WHERE status = 'open' AND expires_at <= $1 ORDER BY expires_at, id LIMIT {}",
+            "SELECT {COLUMNS} FROM group_teams WHERE (status = 'open' AND expires_at <= $1) OR status = 'refunding' \
+             ORDER BY expires_at, id LIMIT {}",
             limit.clamp(1, 1000)
         );
         let rows = sqlx::query(AssertSqlSafe(sql)).bind(micros(now)).fetch_all(&self.pool).await.map_err(backend)?;
