@@ -274,9 +274,16 @@ fn explain(
                 let rival = (0..live.len()).find(|j| {
                     *j != k && on[*j] && (live[*j].exclusive && live[*j].group == p.group || live[*j].conflicts(p))
                 });
-                let reason = match rival {
-                    Some(j) => Reason::NotStackableWith { id: live[j].id.clone() },
-                    None => Reason::NotBestForShopper,
+                let (base, items) = eval.seen[k];
+                let unmet = match p.min_spend {
+                    Some(min) if base < min => Some(Reason::MinSpendNotMet { required: min, actual: base }),
+                    _ => reward_discount(&p.reward, base, items).err(),
+                };
+                let reason = match (rival, unmet) {
+                    (Some(j), _) => Reason::NotStackableWith { id: live[j].id.clone() },
+                    // it would not have applied anyway: say why
+                    (None, Some(reason)) => reason,
+                    (None, None) => Reason::NotBestForShopper,
                 };
                 rejected.push(Rejected { id: p.id.clone(), reason });
             }

@@ -17,9 +17,11 @@ pub(crate) fn choices(cart: &Cart, live: &[&Promotion], lines_of: &[Vec<usize>],
     groups.sort_unstable();
     groups.dedup();
     for g in groups {
-        // none of its exclusive promotions, or one of them alone
+        // none of its exclusive promotions, or one of them alone (not one that can never apply)
         let mut options = vec![vec![]];
-        options.extend((0..live.len()).filter(|k| live[*k].exclusive && live[*k].group == g).map(|k| vec![k]));
+        let member = |k: &usize| live[*k].exclusive && live[*k].group == g;
+        let useful = |k: &usize| !(prune && inert(cart, live[*k], &lines_of[*k]));
+        options.extend((0..live.len()).filter(|k| member(k) && useful(k)).map(|k| vec![k]));
         out.push(options);
     }
     // per line, the last promotion with a threshold that covers it and that
@@ -44,6 +46,25 @@ pub(crate) fn choices(cart: &Cart, live: &[&Promotion], lines_of: &[Vec<usize>],
         });
     }
     out
+}
+
+/// Whether a promotion can never apply to this cart: its threshold
+/// (`min_spend`, its first tier by amount or items, 每满's step, buy X get
+/// Y's units) is above what its lines come to before any discount, and
+/// discounts only lower that. Leaving it out of the choices changes nothing.
+pub(crate) fn inert(cart: &Cart, p: &Promotion, lines: &[usize]) -> bool {
+    let high: i64 = lines.iter().map(|i| cart.lines[*i].gross().max(0)).sum();
+    let items: i64 = lines.iter().map(|i| cart.lines[*i].quantity).sum();
+    if p.min_spend.is_some_and(|m| m > high) {
+        return true;
+    }
+    match &p.reward {
+        Reward::Tiers(Basis::Amount, tiers) => tiers.first().is_some_and(|t| t.min > high),
+        Reward::Tiers(Basis::Items, tiers) => tiers.first().is_some_and(|t| t.min > items),
+        Reward::Every { every, .. } => *every > high,
+        Reward::BuyXGetY { buy, get, get_products, .. } if get_products.is_empty() => buy + get > items,
+        _ => false,
+    }
 }
 
 /// Whether threshold promotion `t` reaches the same level (`min_spend`,

@@ -227,3 +227,26 @@ fn a_threshold_no_combination_can_move_is_settled_before_the_search() {
     // 105 − 20 = 85 beats 105 − 10 = 95 (under 100, no 满减)
     assert_eq!((v.total, v.combinations), (8_500, 2));
 }
+
+#[test]
+fn an_exclusive_promotion_that_can_never_apply_is_no_option_and_says_why() {
+    // one coupon per order: 满300减50 cannot be reached by a 200.00 cart, 9折 can
+    let specs = json!([
+        {"id": "big", "name": "满300减50", "reward": {"type": "tiers", "tiers": [{"min": "300", "amount_off": "50"}]},
+         "stacking": {"group": "coupon", "exclusive": true}},
+        {"id": "ten", "name": "9折", "reward": {"type": "percent_off", "percent": "10"},
+         "stacking": {"group": "coupon", "exclusive": true}}
+    ]);
+    let c = cart(json!([["tea", "茶叶", "200.00", 1]]));
+    let p = price(&c, &promos(specs.clone()), now());
+    assert_eq!((p.total, p.combinations), (18_000, 2), "none or 9折; 满300 is no option");
+    assert_eq!(p.to_json()["rejected"], json!([{"id": "big", "reason": {"code": "not_stackable_with", "id": "ten"}}]));
+    assert_eq!(beacon_pricing::engine::price_unpruned(&c, &promos(specs.clone()), now()).combinations, 3);
+    // alone in its group, it is left out and the answer says why
+    let only_big = json!([specs[0].clone()]);
+    let v = price(&c, &promos(only_big), now()).to_json();
+    assert_eq!(
+        v["rejected"],
+        json!([{"id": "big", "reason": {"code": "min_spend_not_met", "required": "300.00", "actual": "200.00"}}])
+    );
+}
