@@ -36,7 +36,8 @@ pub const MAX_COMBINATIONS: usize = 4096;
 /// Prices `cart` with the promotions of `snapshot` its lines can match.
 pub fn price_with(cart: &Cart, snapshot: &crate::index::Snapshot, now: DateTime<Utc>) -> Priced {
     let unknown = unknown_coupons(cart, |c| snapshot.has_coupon(c) || cart.grants.iter().any(|g| g.code == c));
-    price_candidates(cart, snapshot.candidates(cart), now, MAX_COMBINATIONS, unknown, true)
+    let found = snapshot.candidates_with_lines(cart).into_iter().map(|(p, lines)| (p, Some(lines))).collect();
+    price_candidates(cart, found, now, MAX_COMBINATIONS, unknown, true)
 }
 
 /// [`price`] with another bound on the exhaustive search (for tests and
@@ -45,7 +46,7 @@ pub fn price_bounded(cart: &Cart, promotions: &[Promotion], now: DateTime<Utc>, 
     let unknown = unknown_coupons(cart, |c| {
         promotions.iter().any(|p| p.coupon.as_deref() == Some(c)) || cart.grants.iter().any(|g| g.code == c)
     });
-    price_candidates(cart, promotions.iter().collect(), now, max_combinations, unknown, true)
+    price_candidates(cart, promotions.iter().map(|p| (p, None)).collect(), now, max_combinations, unknown, true)
 }
 
 /// [`price`] with every promotion that could push a later threshold as a
@@ -56,7 +57,7 @@ pub fn price_unpruned(cart: &Cart, promotions: &[Promotion], now: DateTime<Utc>)
     let unknown = unknown_coupons(cart, |c| {
         promotions.iter().any(|p| p.coupon.as_deref() == Some(c)) || cart.grants.iter().any(|g| g.code == c)
     });
-    price_candidates(cart, promotions.iter().collect(), now, MAX_COMBINATIONS, unknown, false)
+    price_candidates(cart, promotions.iter().map(|p| (p, None)).collect(), now, MAX_COMBINATIONS, unknown, false)
 }
 
 /// Prices `cart` with `promotions` at `now`, looking at every one of them
@@ -73,16 +74,35 @@ fn unknown_coupons(cart: &Cart, known: impl Fn(&str) -> bool) -> Vec<Rejected> {
     codes.into_iter().map(|c| Rejected { id: c.clone(), reason: Reason::UnknownCoupon }).collect()
 }
 
+/// A candidate promotion, with its lines when the snapshot found them
+/// (`Some(None)`: every line; `None`: not looked up yet).
+type Candidate<'a> = (&'a Promotion, Option<Option<Vec<usize>>>);
+
 fn price_candidates<'a>(
     cart: &'a Cart,
-    promotions: Vec<&'a Promotion>,
+    promotions: Vec<Candidate<'a>>,
     now: DateTime<Utc>,
     limit: usize,
     unknown: Vec<Rejected>,
     prune: bool,
 ) -> Priced {
     let order = canonical(cart);
-    let index = Lines::new(cart, &order);
+    let mut rank = vec![0; cart.lines.len()];
+    for (r, i) in order.iter().enumerate() {
+        rank[*i] = r;
+    }
+    let every: Vec<usize> = order.iter().copied().filter(|i| cart.lines[*i].quantity > 0).collect();
+    // the lines a promotion applies to, in canonical order
+    let mut index: Option<Lines> = None;
+    let mut lines_for = |p: &Promotion, found: Option<Option<Vec<usize>>>| match found {
+        Some(None) => every.clone(),
+        Some(Some(mut lines)) => {
+            lines.sort_unstable_by_key(|i| rank[*i]);
+            lines.dedup();
+            lines
+        }
+        None => index.get_or_insert_with(|| Lines::new(cart, &order)).eligible(p),
+    };
     let mut rejected = unknown;
     let mut live: Vec<(&Promotion, Vec<usize>)> = Vec::new();
     let grants = grants(cart, now, &mut rejected);
@@ -95,7 +115,7 @@ fn price_candidates<'a>(
         };
         coupon && (p.group_buy.is_none() || cart.group_buy.as_deref() == Some(p.id.as_str()))
     };
-    for p in promotions.into_iter().filter(|p| presented(p)) {
+    for (p, found) in promotions.into_iter().filter(|(p, _)| presented(p)) {
         let reason = if !matches!(p.status, Status::Active | Status::Scheduled) {
             Some(Reason::Inactive { status: p.status })
         } else if let Some(starts_at) = p.starts_at.filter(|s| now < *s) {
@@ -120,7 +140,7 @@ fn price_candidates<'a>(
         };
         match reason {
             Some(reason) => rejected.push(Rejected { id: p.id.clone(), reason }),
-            None => match index.eligible(p) {
+            None => match lines_for(p, found) {
                 lines if lines.is_empty() => {
                     rejected.push(Rejected { id: p.id.clone(), reason: Reason::NoMatchingLines })
                 }

@@ -65,6 +65,48 @@ impl Snapshot {
         self.by_coupon.contains_key(code)
     }
 
+    /// [`Snapshot::candidates`], each with the lines that found it (in cart
+    /// order; `None`: a whole-order promotion, every line), so pricing need
+    /// not look the lines up again.
+    pub fn candidates_with_lines(&self, cart: &Cart) -> Vec<(&Promotion, Option<Vec<usize>>)> {
+        let mut hit: Vec<(usize, usize)> = Vec::new();
+        let mut bare: Vec<usize> = self.whole_order.clone();
+        for code in &cart.coupons {
+            bare.extend(self.by_coupon.get(code).into_iter().flatten().copied());
+        }
+        bare.extend(cart.grants.iter().filter_map(|g| self.by_id.get(&g.promotion).copied()));
+        for (i, line) in cart.lines.iter().enumerate().filter(|(_, l)| l.quantity > 0) {
+            let mut add = |v: Option<&Vec<usize>>| hit.extend(v.into_iter().flatten().map(|k| (*k, i)));
+            add(self.by_product.get(&line.product_id));
+            if let Some(sku) = line.sku.as_ref().filter(|s| **s != line.product_id) {
+                add(self.by_product.get(sku));
+            }
+            for depth in 1..=line.category.len() {
+                add(self.by_category.get(&line.category[..depth]));
+            }
+            if let Some(b) = &line.brand {
+                add(self.by_brand.get(b));
+            }
+            for tag in &line.tags {
+                add(self.by_tag.get(tag));
+            }
+        }
+        hit.extend(bare.into_iter().map(|k| (k, usize::MAX)));
+        hit.sort_unstable();
+        hit.dedup();
+        let mut out: Vec<(&Promotion, Option<Vec<usize>>)> = Vec::new();
+        for (k, i) in hit {
+            let p = &self.promotions[k];
+            if out.last().is_none_or(|(q, _)| !std::ptr::eq(*q, p)) {
+                out.push((p, p.target.as_ref().map(|_| Vec::new())));
+            }
+            if let (Some((_, Some(lines))), true) = (out.last_mut(), i != usize::MAX) {
+                lines.push(i);
+            }
+        }
+        out
+    }
+
     /// The promotions that could apply to `cart`, in snapshot order (with
     /// those of every code it presents, so a coupon for other products is
     /// explained, not reported unknown).
