@@ -106,19 +106,33 @@ fn named_get(
 /// in any order get the same discounts).
 pub(crate) fn canonical(cart: &Cart) -> Vec<usize> {
     let mut order: Vec<usize> = (0..cart.lines.len()).collect();
+    // the product id's first 8 bytes as a number (zero-padded) order as the bytes do,
+    // so most comparisons are one integer comparison; a tie compares everything
+    let prefix: Vec<u64> = cart
+        .lines
+        .iter()
+        .map(|l| {
+            let mut b = [0u8; 8];
+            let id = l.product_id.as_bytes();
+            b[..id.len().min(8)].copy_from_slice(&id[..id.len().min(8)]);
+            u64::from_be_bytes(b)
+        })
+        .collect();
     // (the index last makes the order total, so an unstable sort is as good)
     order.sort_unstable_by(|a, b| {
         let (x, y) = (&cart.lines[*a], &cart.lines[*b]);
-        (&x.product_id, &x.sku, x.unit_price, x.quantity, &x.brand, &x.category, &x.tags, a).cmp(&(
-            &y.product_id,
-            &y.sku,
-            y.unit_price,
-            y.quantity,
-            &y.brand,
-            &y.category,
-            &y.tags,
-            b,
-        ))
+        prefix[*a].cmp(&prefix[*b]).then_with(|| {
+            (&x.product_id, &x.sku, x.unit_price, x.quantity, &x.brand, &x.category, &x.tags, a).cmp(&(
+                &y.product_id,
+                &y.sku,
+                y.unit_price,
+                y.quantity,
+                &y.brand,
+                &y.category,
+                &y.tags,
+                b,
+            ))
+        })
     });
     order
 }
