@@ -8,7 +8,9 @@
 //! from ([`Codes::generate`]) and looks up the codes a cart presents, which
 //! it passes as [`Grant`]s.
 
-use crate::spec::invalid;
+use crate::cart::Cart;
+use crate::explain::{Reason, Rejected};
+use crate::spec::{Promotion, invalid};
 use beacon_core::Error;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -169,5 +171,52 @@ impl Codes {
             }
             None => (starts_at, ends_at),
         }
+    }
+}
+
+/// The unique code the engine uses for each coupon template in this cart
+/// (for the caller to read the same code's limit counters).
+pub fn chosen_grants(cart: &Cart, now: DateTime<Utc>) -> Vec<&Grant> {
+    grants(cart, now, &mut Vec::new())
+}
+
+/// The unique code each coupon template uses in this cart: of the codes
+/// presented for one template, the first usable (soonest to expire, then by
+/// code), else the first; the others are rejected as `duplicate_coupon`.
+pub(crate) fn grants<'a>(cart: &'a Cart, now: DateTime<Utc>, rejected: &mut Vec<Rejected>) -> Vec<&'a Grant> {
+    let mut all: Vec<&Grant> = cart.grants.iter().filter(|g| cart.coupons.contains(&g.code)).collect();
+    all.sort_by(|a, b| {
+        let rank = |g: &Grant| (unusable(g, cart, now).is_some(), g.valid_until.is_none(), g.valid_until);
+        (&a.promotion, rank(a), &a.code).cmp(&(&b.promotion, rank(b), &b.code))
+    });
+    all.dedup_by(|later, first| {
+        let same = later.promotion == first.promotion;
+        if same && later.code != first.code {
+            let promotion = first.promotion.clone();
+            rejected.push(Rejected { id: later.code.clone(), reason: Reason::DuplicateCoupon { promotion } });
+        }
+        same
+    });
+    all
+}
+
+/// The code a promotion is used with: its shared code, or the unique code presented for it.
+pub(crate) fn code_of<'a>(p: &'a Promotion, grants: &[&'a Grant]) -> Option<&'a str> {
+    match &p.codes {
+        Some(_) => grants.iter().find(|g| g.promotion == p.id).map(|g| g.code.as_str()),
+        None => p.coupon.as_deref(),
+    }
+}
+
+/// Why a unique code cannot be used in this cart now.
+pub(crate) fn unusable(g: &Grant, cart: &Cart, now: DateTime<Utc>) -> Option<Reason> {
+    if g.used {
+        Some(Reason::CouponUsed { code: g.code.clone() })
+    } else if g.owner.as_ref().is_some_and(|o| cart.who.profile.as_ref() != Some(o)) {
+        Some(Reason::CouponNotOwned { code: g.code.clone() })
+    } else if let Some(starts_at) = g.valid_from.filter(|s| now < *s) {
+        Some(Reason::NotStarted { starts_at })
+    } else {
+        g.valid_until.filter(|e| now >= *e).map(|ended_at| Reason::Expired { ended_at })
     }
 }

@@ -301,7 +301,7 @@ pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) ->
     let offset = state.settings.utc_offset_seconds();
     let mut keys = HashMap::new();
     // the code the engine will use for each template (the first usable of those presented)
-    let chosen = beacon_pricing::engine::chosen_grants(&cart, now);
+    let chosen = beacon_pricing::codes::chosen_grants(&cart, now);
     for p in snapshot.candidates(&cart) {
         let code = match &p.codes {
             Some(_) => chosen.iter().find(|g| g.promotion == p.id).map(|g| g.code.as_str()),
