@@ -111,29 +111,6 @@ impl Snapshot {
     /// those of every code it presents, so a coupon for other products is
     /// explained, not reported unknown).
     pub fn candidates(&self, cart: &Cart) -> Vec<&Promotion> {
-        let mut hit = self.whole_order.clone();
-        for code in &cart.coupons {
-            hit.extend(self.by_coupon.get(code).into_iter().flatten().copied());
-        }
-        hit.extend(cart.grants.iter().filter_map(|g| self.by_id.get(&g.promotion).copied()));
-        for line in &cart.lines {
-            let mut add = |v: Option<&Vec<usize>>| hit.extend(v.into_iter().flatten().copied());
-            add(self.by_product.get(&line.product_id));
-            if let Some(sku) = &line.sku {
-                add(self.by_product.get(sku));
-            }
-            for depth in 1..=line.category.len() {
-                add(self.by_category.get(&line.category[..depth]));
-            }
-            if let Some(b) = &line.brand {
-                add(self.by_brand.get(b));
-            }
-            for tag in &line.tags {
-                add(self.by_tag.get(tag));
-            }
-        }
-        hit.sort_unstable();
-        hit.dedup();
-        hit.into_iter().map(|k| &self.promotions[k]).collect()
+        self.candidates_with_lines(cart).into_iter().map(|(p, _)| p).collect()
     }
 }

@@ -5,22 +5,13 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use common::{ADMIN, TestApp, VIEWER};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 async fn post(app: &TestApp, path: &str, key: Option<&str>, body: Value) -> (StatusCode, Value) {
-    let mut req = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header("authorization", format!("Bearer {ADMIN}"))
-        .header("content-type", "application/json");
-    if let Some(k) = key {
-        req = req.header("idempotency-key", k);
-    }
-    let (s, v, _) = app.request(req.body(Body::from(body.to_string())).expect("request")).await;
+    let (s, v, _) = app.post_keyed(path, key, body).await;
     (s, v)
 }
 

@@ -5,8 +5,7 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use common::{ADMIN, TestApp, VIEWER};
 use serde_json::{Value, json};
 
@@ -50,15 +49,7 @@ async fn points(app: &TestApp, user: &str) -> Value {
 }
 
 async fn place(app: &TestApp, key: &str, body: Value) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri("/api/v1/orders")
-        .header("authorization", format!("Bearer {ADMIN}"))
-        .header("content-type", "application/json")
-        .header("idempotency-key", key)
-        .body(Body::from(body.to_string()))
-        .expect("request");
-    let (s, v, _) = app.request(req).await;
+    let (s, v, _) = app.post_keyed("/api/v1/orders", Some(key), body).await;
     (s, v)
 }
 

@@ -4,22 +4,13 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use common::{ADMIN, TestApp, VIEWER};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
 async fn place(app: &TestApp, key: &str, body: Value) -> (StatusCode, Value, bool) {
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri("/api/v1/orders")
-        .header("authorization", format!("Bearer {ADMIN}"))
-        .header("content-type", "application/json")
-        .header("idempotency-key", key)
-        .body(Body::from(body.to_string()))
-        .expect("request");
-    let (s, v, h) = app.request(req).await;
+    let (s, v, h) = app.post_keyed("/api/v1/orders", Some(key), body).await;
     (s, v, h.get("idempotent-replayed").is_some())
 }
 

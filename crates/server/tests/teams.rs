@@ -5,8 +5,7 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use chrono::{Duration, Utc};
 use common::{ADMIN, TestApp, VIEWER};
 use futures_util::future::join_all;
@@ -33,15 +32,7 @@ async fn order(app: &TestApp, n: u32, team: Option<&str>) -> (StatusCode, Value)
 async fn order_as(app: &TestApp, user: u32, n: u32, team: Option<&str>) -> (StatusCode, Value) {
     let body = json!({"user_id": format!("u{user}"), "order_id": format!("O{n}"),
         "lines": [{"product_id": "tea", "price": "128.00"}], "group_buy": {"promotion": "gb", "team": team}});
-    let req = Request::builder()
-        .method(Method::POST)
-        .uri("/api/v1/orders")
-        .header("authorization", format!("Bearer {ADMIN}"))
-        .header("content-type", "application/json")
-        .header("idempotency-key", format!("k{n}"))
-        .body(Body::from(body.to_string()))
-        .expect("request");
-    let (s, v, _) = app.request(req).await;
+    let (s, v, _) = app.post_keyed("/api/v1/orders", Some(&format!("k{n}")), body).await;
     (s, v)
 }
 

@@ -8,7 +8,6 @@ mod common;
 mod fixtures;
 
 use beacon_store::*;
-use common::Harness;
 use fixtures::t;
 use futures_util::future::join_all;
 use serde_json::json;
@@ -139,20 +138,7 @@ async fn follower_offsets_are_kept(store: &SqlStore) {
     assert_eq!(p.follower_offset("coupons.signup").await.expect("offset"), 42);
 }
 
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            use super::*;
-            $(#[tokio::test] async fn $name() { let h = Harness::embedded().await; super::$name(&h.store).await; })*
-        }
-        mod postgres {
-            use super::*;
-            $(#[tokio::test] async fn $name() { let h = Harness::postgres().await; super::$name(&h.store).await; h.cleanup().await; })*
-        }
-    };
-}
-
-both!(
+both_stores!(
     codes_are_issued_within_the_templates_limits,
     a_code_is_used_once_through_the_checkout_and_read_back_as_used,
     concurrent_claims_never_pass_the_quantity_or_a_profiles_limit,

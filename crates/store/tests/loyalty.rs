@@ -8,7 +8,6 @@ mod common;
 mod fixtures;
 
 use beacon_store::*;
-use common::Harness;
 use fixtures::t;
 use serde_json::json;
 
@@ -99,20 +98,7 @@ async fn leaderboards_rank_what_was_earned_in_the_period(store: &SqlStore) {
     assert_eq!(l.earned("ann", t(0), t(3)).await.expect("earned"), 300);
 }
 
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            use super::*;
-            $(#[tokio::test] async fn $name() { let h = Harness::embedded().await; super::$name(&h.store).await; })*
-        }
-        mod postgres {
-            use super::*;
-            $(#[tokio::test] async fn $name() { let h = Harness::postgres().await; super::$name(&h.store).await; h.cleanup().await; })*
-        }
-    };
-}
-
-both!(
+both_stores!(
     the_program_is_versioned_and_audited,
     lots_are_earned_once_clawed_back_and_redeemed_with_the_checkout,
     leaderboards_rank_what_was_earned_in_the_period

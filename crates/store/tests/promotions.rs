@@ -6,7 +6,6 @@ mod common;
 mod fixtures;
 
 use beacon_store::*;
-use common::Harness;
 use fixtures::t;
 use futures_util::future::join_all;
 use serde_json::json;
@@ -133,20 +132,7 @@ async fn concurrent_checkouts_never_pass_a_limit(store: &SqlStore) {
     assert_eq!(used.get("coupon|0|total|*"), Some(&100));
 }
 
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod embedded {
-            use super::*;
-            $(#[tokio::test] async fn $name() { let h = Harness::embedded().await; super::$name(&h.store).await; })*
-        }
-        mod postgres {
-            use super::*;
-            $(#[tokio::test] async fn $name() { let h = Harness::postgres().await; super::$name(&h.store).await; h.cleanup().await; })*
-        }
-    };
-}
-
-both!(
+both_stores!(
     promotions_are_versioned_and_audited,
     a_checkout_takes_all_its_counters_or_none,
     concurrent_checkouts_never_pass_a_limit

@@ -129,6 +129,24 @@ impl TestApp {
         (s, v)
     }
 
+    /// POST `body` with the admin key and, if given, an `Idempotency-Key`.
+    pub async fn post_keyed(
+        &self,
+        path: &str,
+        idempotency_key: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value, axum::http::HeaderMap) {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("authorization", format!("Bearer {ADMIN}"))
+            .header("content-type", "application/json");
+        if let Some(k) = idempotency_key {
+            req = req.header("idempotency-key", k);
+        }
+        self.request(req.body(Body::from(body.to_string())).expect("request")).await
+    }
+
     /// Runs the processor until the log is consumed (no sleeping).
     pub async fn settle(&self) {
         let rules = self.running.as_ref().map(|r| r.state.rules.clone()).unwrap_or_default();

@@ -106,3 +106,23 @@ impl Harness {
         }
     }
 }
+
+/// Runs test bodies `async fn name(store: &SqlStore)` against both stores.
+#[macro_export]
+macro_rules! both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test] async fn $name() {
+                let h = $crate::common::Harness::embedded().await;
+                super::$name(&h.store).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() {
+                let h = $crate::common::Harness::postgres().await;
+                super::$name(&h.store).await;
+                h.cleanup().await;
+            })*
+        }
+    };
+}
