@@ -1,6 +1,7 @@
 //! The embedded store's own behaviour, beside the shared conformance suite:
 //! its encryption-key check, when log appends become readable, and the size
-//! of the log's WAL under a steady stream of appends.
+//! of the log's WAL under a steady stream of appends, and the move of the
+//! checkout tables to `checkout.db`.
 
 mod fixtures;
 
@@ -82,4 +83,40 @@ async fn the_log_wal_stays_near_its_limit_under_steady_appends() {
     assert_eq!(all.len(), CHUNKS, "every append is read back across WAL restarts");
     assert_eq!(all[CHUNKS - 1].record.payload, incompressible((CHUNKS - 1) as u64, BYTES));
     store.close().await;
+}
+
+/// A data directory from before `checkout.db` keeps its checkouts: their
+/// rows move there when the store opens, and the old tables are dropped.
+#[tokio::test]
+async fn checkouts_in_beacon_db_move_to_checkout_db() {
+    use sqlx::{AnyPool, Executor};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let open = || SqlStore::open(options(dir.path(), Synchronous::Normal, 64 << 20, 3));
+    open().await.expect("open").close().await;
+    // the layout before: the tables in beacon.db, with rows, and migration 0009 not run
+    let url = format!("sqlite://{}", dir.path().join("beacon.db").display());
+    let raw = AnyPool::connect(&url).await.expect("raw");
+    raw.execute(include_str!("../migrations/sqlite_checkout/0001_checkout.sql")).await.expect("old tables");
+    raw.execute(
+        "INSERT INTO checkouts VALUES ('k-old', 'o-old', 'h', 'p1', '[]', '{\"order_id\":\"o-old\"}', 1); \
+         INSERT INTO promotion_counters VALUES ('c|0|total|*', 'c', 7); \
+         DELETE FROM _sqlx_migrations WHERE version = 9",
+    )
+    .await
+    .expect("old rows");
+    raw.close().await;
+
+    let store = open().await.expect("reopen");
+    let p = store.promotions();
+    let old = p.get_checkout("o-old").await.expect("get").expect("moved");
+    assert_eq!(old.idempotency_key, "k-old");
+    let used = p.counters(&["c|0|total|*".to_string()]).await.expect("counters");
+    assert_eq!(used.get("c|0|total|*"), Some(&7));
+    store.close().await;
+    let raw = AnyPool::connect(&url).await.expect("raw");
+    let left: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = 'checkouts'")
+        .fetch_all(&raw)
+        .await
+        .expect("tables");
+    assert!(left.is_empty(), "the old tables are dropped from beacon.db");
 }

@@ -132,8 +132,98 @@ async fn concurrent_checkouts_never_pass_a_limit(store: &SqlStore) {
     assert_eq!(used.get("coupon|0|total|*"), Some(&100));
 }
 
+/// A checkout of `group` under a namespace, so the same group can be
+/// committed twice in one store.
+fn named(ns: &str, c: &Checkout) -> Checkout {
+    let mut c = c.clone();
+    c.idempotency_key = format!("{ns}{}", c.idempotency_key);
+    c.order_id = format!("{ns}{}", c.order_id);
+    for t in &mut c.takes {
+        t.key = format!("{ns}{}", t.key);
+    }
+    c
+}
+
+async fn a_group_decides_as_one_by_one_would(store: &SqlStore) {
+    let p = store.promotions();
+    // taken before: a key and an order id, and part of a counter
+    let group = [
+        checkout("a", "oa", &[("hot", 1, 3), ("cap", 10, 25)]),
+        checkout("b", "ob", &[("hot", 1, 3)]),
+        checkout("done", "odone", &[("hot", 1, 3)]),
+        checkout("c", "oc", &[("hot", 1, 3), ("cap", 10, 25)]),
+        checkout("d", "od", &[("cap", 30, 25)]),
+        checkout("e", "otaken", &[("hot", 1, 3)]),
+        checkout("f", "of", &[("hot", 1, 3), ("cap", 5, 25)]),
+        checkout("g", "og", &[("cap", 5, 25)]),
+        checkout("h", "oh", &[]),
+    ];
+    let before = [checkout("done", "odone", &[("hot", 1, 3)]), checkout("x", "otaken", &[("cap", 3, 25)])];
+    let mut outcomes = Vec::new();
+    for ns in ["1/", "2/"] {
+        for c in &before {
+            assert!(matches!(one(store, named(ns, c)).await, CheckoutOutcome::Committed(_)));
+        }
+        let checkouts: Vec<Checkout> = group.iter().map(|c| named(ns, c)).collect();
+        let outs = if ns == "1/" {
+            let mut outs = Vec::new();
+            for c in checkouts {
+                outs.push(one(store, c).await);
+            }
+            outs
+        } else {
+            p.commit_checkouts(&checkouts).await.expect("group")
+        };
+        let keys = [format!("{ns}hot"), format!("{ns}cap")];
+        let used = p.counters(&keys).await.expect("counters");
+        let shape: Vec<String> = outs
+            .iter()
+            .map(|o| match o {
+                CheckoutOutcome::Committed(c) | CheckoutOutcome::Existing(c) => {
+                    format!("{:?} {}", std::mem::discriminant(o), c.order_id.trim_start_matches(ns))
+                }
+                CheckoutOutcome::LimitReached { key, used, max } => {
+                    format!("limit {} {used}/{max}", key.trim_start_matches(ns))
+                }
+                other => format!("{other:?}"),
+            })
+            .collect();
+        outcomes.push((shape, used.get(&keys[0]).copied(), used.get(&keys[1]).copied()));
+        for c in &group {
+            let stored = p.get_checkout(&format!("{ns}{}", c.order_id)).await.expect("get").map(|c| c.idempotency_key);
+            outcomes.last_mut().expect("pushed").0.push(format!("{}: {stored:?}", c.order_id));
+        }
+    }
+    let [one_by_one, together] = [&outcomes[0], &outcomes[1]];
+    assert_eq!(one_by_one.0.len(), together.0.len());
+    for (a, b) in one_by_one.0.iter().zip(&together.0) {
+        assert_eq!(a.replace("1/", ""), b.replace("2/", ""));
+    }
+    assert_eq!((one_by_one.1, one_by_one.2), (together.1, together.2));
+    // hot: done, a and b fill it, so c and f are refused (c's cap take is undone);
+    // cap: 3 (x) + 10 (a) + 5 (g); d asks more than the limit; e's order id is taken
+    assert_eq!((together.1, together.2), (Some(3), Some(18)));
+}
+
+async fn concurrent_groups_never_pass_a_limit(store: &SqlStore) {
+    // 20 groups of 50 orders at once on a coupon with 100 uses
+    let groups = (0..20).map(|g| {
+        let group: Vec<Checkout> = (0..50)
+            .map(|i| checkout(&format!("gk-{g}-{i}"), &format!("go-{g}-{i}"), &[("coupon|0|total|*", 1, 100)]))
+            .collect();
+        async move { store.promotions().commit_checkouts(&group).await.expect("group") }
+    });
+    let outs: Vec<CheckoutOutcome> = join_all(groups).await.into_iter().flatten().collect();
+    let committed = outs.iter().filter(|o| matches!(o, CheckoutOutcome::Committed(_))).count();
+    assert_eq!(committed, 100);
+    let used = store.promotions().counters(&["coupon|0|total|*".to_string()]).await.expect("counters");
+    assert_eq!(used.get("coupon|0|total|*"), Some(&100));
+}
+
 both_stores!(
     promotions_are_versioned_and_audited,
     a_checkout_takes_all_its_counters_or_none,
-    concurrent_checkouts_never_pass_a_limit
+    concurrent_checkouts_never_pass_a_limit,
+    a_group_decides_as_one_by_one_would,
+    concurrent_groups_never_pass_a_limit
 );

@@ -31,6 +31,11 @@ impl Cache {
         self.committed_offset = None;
     }
 
+    /// The offset this processor's last commit left, if it has one.
+    pub fn committed_offset(&self) -> Option<i64> {
+        self.committed_offset
+    }
+
     /// Empties the cache unless this processor committed `offset` itself.
     pub fn check(&mut self, offset: i64) {
         if self.committed_offset != Some(offset) {

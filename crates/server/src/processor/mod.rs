@@ -54,10 +54,20 @@ async fn decide_and_commit(
     batch: u32,
     cache: &mut Cache,
 ) -> Result<usize, StoreError> {
+    // the log is read before the write lock is taken, from where this
+    // processor's last commit left the offset; another node's commit in
+    // between (the offset moved) means reading again
+    let ahead = match cache.committed_offset() {
+        Some(from) => Some((from, store.log().read(from, batch).await?)),
+        None => None,
+    };
     let mut tx = store.begin_processing(PROCESSOR).await?;
     let offset = tx.offset().await?;
     cache.check(offset);
-    let records = store.log().read(offset, batch).await?;
+    let records = match ahead {
+        Some((from, records)) if from == offset => records,
+        _ => store.log().read(offset, batch).await?,
+    };
     let Some(last) = records.last().map(|r| r.seq) else { return Ok(0) };
 
     // 1. read what the batch says, and what it needs from the store, in bulk

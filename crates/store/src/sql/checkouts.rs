@@ -76,18 +76,26 @@ async fn abandon(tx: &mut Tx, c: &Checkout, taken: &[crate::CounterTake]) -> Res
 }
 
 impl SqlStore {
-    /// A transaction for counters: on the checkout connection, and on
+    /// A transaction for counters: on SQLite on the `checkout.db` writer,
+    /// queued in the process and begun deferred (see `shopdb.rs`); on
     /// PostgreSQL under the advisory lock that serialises them across nodes.
     pub(super) async fn checkout_tx(&self) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
-        let (write, mut tx) = self.begin_write(&self.checkout_pool).await?;
-        if self.dialect == Dialect::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(CHECKOUT_LOCK)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
+        match self.dialect {
+            Dialect::Sqlite => {
+                let write = self.checkout_guard().await;
+                let tx = self.checkout_pool.begin().await.map_err(backend)?;
+                Ok((Some(write), tx))
+            }
+            Dialect::Postgres => {
+                let mut tx = self.checkout_pool.begin().await.map_err(backend)?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(CHECKOUT_LOCK)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                Ok((None, tx))
+            }
         }
-        Ok((write, tx))
     }
 
     /// Commits one checkout inside the open transaction: claims its key and
@@ -143,6 +151,14 @@ impl SqlStore {
     }
 
     pub(crate) async fn commit_checkouts_impl(&self, checkouts: &[Checkout]) -> Result<Vec<CheckoutOutcome>> {
+        if super::checkout_group::groupable(checkouts) {
+            let (_write, mut tx) = self.checkout_tx().await?;
+            if let Some(out) = super::checkout_group::commit(&mut tx, self.dialect, checkouts).await? {
+                tx.commit().await.map_err(backend)?;
+                return Ok(out);
+            }
+            // a counter moved under the group: dropping the transaction rolls it back
+        }
         let (_write, mut tx) = self.checkout_tx().await?;
         let mut out = Vec::with_capacity(checkouts.len());
         for c in checkouts {
@@ -154,7 +170,7 @@ impl SqlStore {
 
     pub(super) async fn checkout_where(&self, column: &str, value: &str) -> Result<Option<Checkout>> {
         let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE {column} = $1");
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(value).fetch_optional(&self.pool).await.map_err(backend)?;
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(value).fetch_optional(&self.shop_pool).await.map_err(backend)?;
         row.as_ref().map(decode_checkout).transpose()
     }
 
@@ -204,7 +220,7 @@ impl SqlStore {
             },
             limit.max(1)
         );
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(after_seq).fetch_all(&self.pool).await.map_err(backend)?;
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(after_seq).fetch_all(&self.shop_pool).await.map_err(backend)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let checkout = decode_checkout(row)?;
@@ -234,7 +250,7 @@ impl SqlStore {
             "SELECT return_id, order_id, takes, at FROM counter_returns WHERE order_id = $1 ORDER BY at, return_id",
         )
         .bind(order_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.shop_pool)
         .await
         .map_err(backend)?;
         rows.iter()
@@ -264,7 +280,7 @@ impl SqlStore {
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(micros(after))
             .bind(micros(before))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.shop_pool)
             .await
             .map_err(backend)?;
         rows.iter().map(decode_checkout).collect()

@@ -138,7 +138,7 @@ impl SqlStore {
             for c in part {
                 q = q.bind(c);
             }
-            for row in q.fetch_all(&self.pool).await.map_err(backend)? {
+            for row in q.fetch_all(&self.shop_pool).await.map_err(backend)? {
                 out.push(decode(&row)?);
             }
         }
@@ -155,7 +155,7 @@ impl SqlStore {
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(profile_id)
             .bind(profile_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.shop_pool)
             .await
             .map_err(backend)?;
         rows.iter().map(decode).collect()
@@ -179,7 +179,7 @@ impl SqlStore {
             .bind(at)
             .bind(at)
             .bind(code)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.shop_pool)
             .await
             .map_err(backend)?;
         let mut items = rows.iter().map(decode).collect::<Result<Vec<_>>>()?;
@@ -196,7 +196,7 @@ impl SqlStore {
              ORDER BY seq LIMIT {}",
             limit.clamp(1, 10_000)
         );
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(after).fetch_all(&self.pool).await.map_err(backend)?;
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(after).fetch_all(&self.shop_pool).await.map_err(backend)?;
         rows.iter()
             .map(|r| Ok((r.try_get("seq").map_err(backend)?, r.try_get("profile_id").map_err(backend)?)))
             .collect()
@@ -205,7 +205,7 @@ impl SqlStore {
     pub(crate) async fn follower_offset_impl(&self, name: &str) -> Result<i64> {
         let seq: Option<i64> = sqlx::query_scalar("SELECT seq FROM processor_offsets WHERE name = $1")
             .bind(name)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.shop_pool)
             .await
             .map_err(backend)?;
         Ok(seq.unwrap_or(0))

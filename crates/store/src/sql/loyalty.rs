@@ -66,7 +66,7 @@ pub(super) async fn untake_points(tx: &mut super::promotions::Tx, takes: &[(Stri
 impl LoyaltyStore for SqlStore {
     async fn program(&self) -> Result<Option<StoredProgram>> {
         let row = sqlx::query("SELECT spec, version, updated_at FROM loyalty_program WHERE id = 'points'")
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.shop_pool)
             .await
             .map_err(backend)?;
         row.map(|r| {
@@ -118,7 +118,7 @@ impl LoyaltyStore for SqlStore {
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(profile_id)
             .bind(profile_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.shop_pool)
             .await
             .map_err(backend)?;
         rows.iter().map(decode_lot).collect()
@@ -126,7 +126,7 @@ impl LoyaltyStore for SqlStore {
 
     async fn lot(&self, id: &str) -> Result<Option<StoredLot>> {
         let sql = format!("SELECT {LOT_COLUMNS} FROM points_lots WHERE id = $1");
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await.map_err(backend)?;
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.shop_pool).await.map_err(backend)?;
         row.as_ref().map(decode_lot).transpose()
     }
 
@@ -225,7 +225,7 @@ impl LoyaltyStore for SqlStore {
     async fn points_given_back(&self, order_id: &str) -> Result<i64> {
         let rows: Vec<String> = sqlx::query_scalar("SELECT takes FROM points_moves WHERE order_id = $1")
             .bind(order_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.shop_pool)
             .await
             .map_err(backend)?;
         let mut n = 0;
@@ -245,7 +245,7 @@ impl LoyaltyStore for SqlStore {
             .bind(source)
             .bind(micros(from))
             .bind(micros(to))
-            .fetch_one(&self.pool)
+            .fetch_one(&self.shop_pool)
             .await
             .map_err(backend)
     }
@@ -259,7 +259,7 @@ impl LoyaltyStore for SqlStore {
             .bind(profile_id)
             .bind(micros(from))
             .bind(micros(to))
-            .fetch_one(&self.pool)
+            .fetch_one(&self.shop_pool)
             .await
             .map_err(backend)?;
         Ok(n)
@@ -276,7 +276,7 @@ impl LoyaltyStore for SqlStore {
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(micros(from))
             .bind(micros(to))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.shop_pool)
             .await
             .map_err(backend)?;
         rows.iter().map(|r| Ok((r.try_get("who").map_err(backend)?, r.try_get("earned").map_err(backend)?))).collect()
@@ -291,7 +291,7 @@ impl LoyaltyStore for SqlStore {
             .bind(micros(from))
             .bind(micros(to))
             .bind(points)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.shop_pool)
             .await
             .map_err(backend)
     }
@@ -311,7 +311,7 @@ impl LoyaltyStore for SqlStore {
         for n in names {
             q = q.bind(n);
         }
-        let rows = q.fetch_all(&self.pool).await.map_err(backend)?;
+        let rows = q.fetch_all(&self.shop_pool).await.map_err(backend)?;
         rows.iter().map(|r| self.decode_event(r)).collect()
     }
 }

@@ -1,12 +1,15 @@
 //! The SQL adapter: one implementation for SQLite and PostgreSQL.
 //!
-//! Embedded layout: `beacon.db` (state) and `events.db` (the event log) in the
-//! data directory. Two files give the log its own write lock, so ingest never
-//! waits for the processor's transactions. Times are stored as microseconds
+//! Embedded layout, in the data directory: `beacon.db` (state), `events.db`
+//! (the event log) and `checkout.db` (what checkouts commit: limit counters,
+//! checkouts, coupons, group-buy teams, points lots). Each file has its own
+//! write lock, so ingest never waits for the processor's transactions, and
+//! neither does an order (see `shopdb.rs`). Times are stored as microseconds
 //! since the Unix epoch (UTC) in both dialects.
 
 mod admin;
 mod catalog;
+mod checkout_group;
 mod checkouts;
 mod codec;
 mod commerce;
@@ -17,6 +20,7 @@ mod orders;
 mod process;
 mod promotions;
 mod read;
+mod shopdb;
 mod teams;
 
 use crate::pii::PiiCipher;
@@ -32,6 +36,7 @@ type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static SQLITE_LOG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite_log");
+static SQLITE_CHECKOUT_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite_checkout");
 static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// What survives a power loss on the embedded store.
@@ -82,10 +87,15 @@ pub struct SqlStore {
     /// after a power loss the processor's offset and state roll back together
     /// and it replays the log from there.
     pub(crate) proc_pool: AnyPool,
-    /// Checkout commits: on SQLite a connection whose commits are as
-    /// durable as `storage.synchronous` says (the event log's setting), not
-    /// fsynced one by one like admin changes.
+    /// Checkout commits: on SQLite the one connection that writes
+    /// `checkout.db` (with `beacon.db` attached for reads), whose commits are
+    /// as durable as `storage.synchronous` says (the event log's setting),
+    /// not fsynced one by one like admin changes.
     pub(crate) checkout_pool: AnyPool,
+    /// Reads of what checkouts commit (on SQLite, connections on
+    /// `checkout.db` with `beacon.db` attached, so the tables of both resolve
+    /// by name); the state pool on PostgreSQL.
+    pub(crate) shop_pool: AnyPool,
     /// Checkpoints the log's WAL off the writer's path (SQLite only).
     checkpointer: Option<tokio::task::JoinHandle<()>>,
     pub(crate) log: log::SqlLog,
@@ -95,6 +105,8 @@ pub struct SqlStore {
     /// process, queued here rather than in SQLite's busy handler (which
     /// sleeps in steps of milliseconds before it tries again).
     write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// SQLite: the same for `checkout.db`.
+    checkout_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -127,6 +139,7 @@ fn sqlite_pool(
     sync: Synchronous,
     max: u32,
     autocheckpoint: bool,
+    attach: Option<PathBuf>,
 ) -> Result<(AnyPoolOptions, String), StoreError> {
     let url = format!("sqlite://{}?mode=rwc", path.display());
     // connections live as long as the store: closing the last one would fold
@@ -138,7 +151,11 @@ fn sqlite_pool(
         .idle_timeout(None)
         .test_before_acquire(false)
         .after_connect(move |conn: &mut AnyConnection, _| -> BoxFuture<'_, Result<(), sqlx::Error>> {
+            let attach = attach.as_ref().map(|p| p.display().to_string());
             Box::pin(async move {
+                if let Some(path) = attach {
+                    sqlx::query("ATTACH DATABASE $1 AS state").bind(path).execute(&mut *conn).await?;
+                }
                 conn.execute("PRAGMA journal_mode = WAL").await?;
                 conn.execute(sync.pragma()).await?;
                 conn.execute("PRAGMA busy_timeout = 10000").await?;
@@ -170,11 +187,13 @@ impl SqlStore {
                     log,
                     proc_pool: pool.clone(),
                     checkout_pool: pool.clone(),
+                    shop_pool: pool.clone(),
                     checkpointer: None,
                     pool,
                     dialect: Dialect::Postgres,
                     pii: options.pii,
                     write_lock: Default::default(),
+                    checkout_lock: Default::default(),
                 };
                 store.verify_key().await?;
                 Ok(store)
@@ -187,18 +206,18 @@ impl SqlStore {
                 std::fs::create_dir_all(&options.data_dir)
                     .map_err(|e| StoreError::Unavailable(format!("{}: {e}", options.data_dir.display())))?;
                 // admin changes (keys, audit) are few: always fsynced at commit
+                let state_path = options.data_dir.join("beacon.db");
                 let (state_opts, state_url) =
-                    sqlite_pool(options.data_dir.join("beacon.db"), Synchronous::Full, options.max_connections, true)?;
+                    sqlite_pool(state_path.clone(), Synchronous::Full, options.max_connections, true, None)?;
                 let pool = state_opts.connect(&state_url).await.map_err(backend)?;
+                let (checkout_pool, shop_pool) = shopdb::open(&options, &state_path).await?;
                 SQLITE_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
-                let (proc_opts, _) = sqlite_pool(options.data_dir.join("beacon.db"), Synchronous::Normal, 1, true)?;
+                let (proc_opts, _) = sqlite_pool(state_path, Synchronous::Normal, 1, true, None)?;
                 let proc_pool = proc_opts.connect(&state_url).await.map_err(backend)?;
-                let (checkout_opts, _) = sqlite_pool(options.data_dir.join("beacon.db"), options.synchronous, 1, true)?;
-                let checkout_pool = checkout_opts.connect(&state_url).await.map_err(backend)?;
                 // `full`: each log commit fsyncs; `normal`: commits reach the OS,
                 // and `EventLog::sync` fsyncs behind them (see log.rs)
                 let log_path = options.data_dir.join("events.db");
-                let (log_opts, log_url) = sqlite_pool(log_path.clone(), options.synchronous, 3, false)?;
+                let (log_opts, log_url) = sqlite_pool(log_path.clone(), options.synchronous, 3, false, None)?;
                 let log_pool = log_opts.connect(&log_url).await.map_err(backend)?;
                 SQLITE_LOG_MIGRATOR.run(&log_pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
                 let fsync = (options.synchronous == Synchronous::Normal).then_some(log_path);
@@ -208,11 +227,13 @@ impl SqlStore {
                     log,
                     proc_pool,
                     checkout_pool,
+                    shop_pool,
                     checkpointer: Some(checkpointer),
                     pool,
                     dialect: Dialect::Sqlite,
                     pii: options.pii,
                     write_lock: Default::default(),
+                    checkout_lock: Default::default(),
                 };
                 store.verify_key().await?;
                 Ok(store)
@@ -234,6 +255,11 @@ impl SqlStore {
         }
         .map_err(backend)?;
         Ok((write, tx))
+    }
+
+    /// Held for a write transaction on `checkout.db` (SQLite).
+    pub(crate) async fn checkout_guard(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.checkout_lock.clone().lock_owned().await
     }
 
     /// Held for a write transaction on the state database (SQLite only).
@@ -275,6 +301,8 @@ impl SqlStore {
         }
         self.log.close().await;
         self.proc_pool.close().await;
+        self.checkout_pool.close().await;
+        self.shop_pool.close().await;
         self.pool.close().await;
     }
 

@@ -151,7 +151,7 @@ impl PromotionStore for SqlStore {
 
     async fn get_promotion(&self, id: &str) -> Result<Option<StoredPromotion>> {
         let sql = format!("SELECT {COLUMNS} FROM promotions WHERE id = $1");
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await.map_err(backend)?;
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.shop_pool).await.map_err(backend)?;
         row.as_ref().map(decode).transpose()
     }
 
@@ -167,7 +167,7 @@ impl PromotionStore for SqlStore {
         if let Some(s) = status {
             q = q.bind(s);
         }
-        let rows = q.fetch_all(&self.pool).await.map_err(backend)?;
+        let rows = q.fetch_all(&self.shop_pool).await.map_err(backend)?;
         let items = rows.iter().take(limit as usize).map(decode).collect::<Result<Vec<_>>>()?;
         let next = (rows.len() > limit as usize).then(|| items.last().map(|p| (0, p.id.clone()))).flatten();
         Ok(Page { items, next })
@@ -175,13 +175,13 @@ impl PromotionStore for SqlStore {
 
     async fn all_promotions(&self) -> Result<Vec<StoredPromotion>> {
         let sql = format!("SELECT {COLUMNS} FROM promotions ORDER BY id");
-        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err(backend)?;
+        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.shop_pool).await.map_err(backend)?;
         rows.iter().map(decode).collect()
     }
 
     async fn promotions_stamp(&self) -> Result<(i64, i64)> {
         let row = sqlx::query("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS v FROM promotions")
-            .fetch_one(&self.pool)
+            .fetch_one(&self.shop_pool)
             .await
             .map_err(backend)?;
         Ok((row.try_get("n").map_err(backend)?, row.try_get("v").map_err(backend)?))
@@ -190,7 +190,7 @@ impl PromotionStore for SqlStore {
     async fn promotion_counters(&self, promotion_id: &str) -> Result<Vec<(String, i64)>> {
         let rows = sqlx::query("SELECT key, used FROM promotion_counters WHERE promotion = $1 ORDER BY key")
             .bind(promotion_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.shop_pool)
             .await
             .map_err(backend)?;
         rows.iter().map(|r| Ok((r.try_get("key").map_err(backend)?, r.try_get("used").map_err(backend)?))).collect()
@@ -205,7 +205,7 @@ impl PromotionStore for SqlStore {
             for k in part {
                 q = q.bind(k);
             }
-            for row in q.fetch_all(&self.pool).await.map_err(backend)? {
+            for row in q.fetch_all(&self.shop_pool).await.map_err(backend)? {
                 out.insert(row.try_get("key").map_err(backend)?, row.try_get("used").map_err(backend)?);
             }
         }

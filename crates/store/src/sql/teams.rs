@@ -62,7 +62,7 @@ pub(super) async fn write_team(tx: &mut Tx, w: &TeamWrite) -> Result<bool> {
 impl SqlStore {
     pub(crate) async fn get_team_impl(&self, id: &str) -> Result<Option<StoredTeam>> {
         let sql = format!("SELECT {COLUMNS} FROM group_teams WHERE id = $1");
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await.map_err(backend)?;
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.shop_pool).await.map_err(backend)?;
         row.as_ref().map(decode).transpose()
     }
 
@@ -82,7 +82,7 @@ impl SqlStore {
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(promotion)
             .bind(status)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.shop_pool)
             .await
             .map_err(backend)?;
         rows.iter().map(decode).collect()
@@ -94,7 +94,8 @@ impl SqlStore {
              ORDER BY expires_at, id LIMIT {}",
             limit.clamp(1, 1000)
         );
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(micros(now)).fetch_all(&self.pool).await.map_err(backend)?;
+        let rows =
+            sqlx::query(AssertSqlSafe(sql)).bind(micros(now)).fetch_all(&self.shop_pool).await.map_err(backend)?;
         rows.iter().map(decode).collect()
     }
 }
