@@ -93,14 +93,20 @@ async fn checkouts_in_beacon_db_move_to_checkout_db() {
     let dir = tempfile::tempdir().expect("tempdir");
     let open = || SqlStore::open(options(dir.path(), Synchronous::Normal, 64 << 20, 3));
     open().await.expect("open").close().await;
-    // the layout before: the tables in beacon.db, with rows, and migration 0009 not run
+    // a stale copy in checkout.db (an older binary ran after an interrupted move)
+    let shop = AnyPool::connect(&format!("sqlite://{}", dir.path().join("checkout.db").display())).await.expect("raw");
+    shop.execute("INSERT INTO promotion_counters VALUES ('c|0|total|*', 'c', 3)").await.expect("stale row");
+    shop.close().await;
+    // the layout of a directory last opened at migration 0005: its tables in
+    // beacon.db, with rows; 0006 to 0009 not run
     let url = format!("sqlite://{}", dir.path().join("beacon.db").display());
     let raw = AnyPool::connect(&url).await.expect("raw");
     raw.execute(include_str!("../migrations/sqlite_checkout/0001_checkout.sql")).await.expect("old tables");
     raw.execute(
-        "INSERT INTO checkouts VALUES ('k-old', 'o-old', 'h', 'p1', '[]', '{\"order_id\":\"o-old\"}', 1); \
-         INSERT INTO promotion_counters VALUES ('c|0|total|*', 'c', 7); \
-         DELETE FROM _sqlx_migrations WHERE version = 9",
+        "DROP TABLE coupons; DROP TABLE group_teams; DROP TABLE points_lots; DROP TABLE points_moves; \
+         DROP TABLE loyalty_program; DELETE FROM _sqlx_migrations WHERE version >= 6; \
+         INSERT INTO checkouts VALUES ('k-old', 'o-old', 'h', 'p1', '[]', '{\"order_id\":\"o-old\"}', 1); \
+         INSERT INTO promotion_counters VALUES ('c|0|total|*', 'c', 7)",
     )
     .await
     .expect("old rows");
@@ -111,7 +117,7 @@ async fn checkouts_in_beacon_db_move_to_checkout_db() {
     let old = p.get_checkout("o-old").await.expect("get").expect("moved");
     assert_eq!(old.idempotency_key, "k-old");
     let used = p.counters(&["c|0|total|*".to_string()]).await.expect("counters");
-    assert_eq!(used.get("c|0|total|*"), Some(&7));
+    assert_eq!(used.get("c|0|total|*"), Some(&7), "beacon.db's rows are the record until they are dropped");
     store.close().await;
     let raw = AnyPool::connect(&url).await.expect("raw");
     let left: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = 'checkouts'")

@@ -3,8 +3,8 @@
 //! A checkout takes from its counters with one conditional upsert each
 //! (`used + amount <= max`); one that reaches a limit undoes what it took
 //! and its claim, alone, and the others in the same transaction commit. On
-//! SQLite the transaction holds the database's write lock (`BEGIN
-//! IMMEDIATE`, queued in process); on PostgreSQL checkouts take an advisory
+//! SQLite the transaction runs on `checkout.db`'s one writer, queued in the
+//! process (see `shopdb.rs`); on PostgreSQL checkouts take an advisory
 //! lock, so committers on several nodes take counters one transaction at a
 //! time and never deadlock on each other's rows.
 

@@ -39,28 +39,43 @@ pub(super) async fn open(options: &StoreOptions, state: &Path) -> Result<(AnyPoo
     }
     let (opts, url) = sqlite_pool(path.clone(), options.synchronous, 1, true, Some(state.to_path_buf()))?;
     let writer = opts.connect(&url).await.map_err(backend)?;
-    move_rows(&writer).await?;
+    move_rows(&writer, options.synchronous).await?;
     let (opts, _) = sqlite_pool(path, Synchronous::Normal, options.max_connections, true, Some(state.to_path_buf()))?;
     let readers = opts.connect(&url).await.map_err(backend)?;
     Ok((writer, readers))
 }
 
 /// Copies the rows of the moved tables from `beacon.db`, where a data
-/// directory from before the split has them (a copy interrupted and run
-/// again copies each row once).
-async fn move_rows(writer: &AnyPool) -> Result<()> {
-    let old: Option<String> =
-        sqlx::query_scalar("SELECT name FROM state.sqlite_master WHERE type = 'table' AND name = 'checkouts'")
-            .fetch_optional(writer)
-            .await
-            .map_err(backend)?;
-    if old.is_none() {
+/// directory from before the split has them (those its migrations made).
+/// Until migration 0009 drops them there, `beacon.db` is the record: a copy
+/// interrupted, or followed by a run of an older binary, is done again from
+/// it. The copy is fsynced before 0009 can drop the originals.
+async fn move_rows(writer: &AnyPool, synchronous: Synchronous) -> Result<()> {
+    let mut old = Vec::new();
+    for table in MOVED {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT name FROM state.sqlite_master WHERE type = 'table' AND name = $1")
+                .bind(table)
+                .fetch_optional(writer)
+                .await
+                .map_err(backend)?;
+        old.extend(found);
+    }
+    if old.is_empty() {
         return Ok(());
     }
-    let mut tx = writer.begin().await.map_err(backend)?;
-    for table in MOVED {
-        let sql = format!("INSERT OR IGNORE INTO main.{table} SELECT * FROM state.{table}");
-        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await.map_err(backend)?;
+    let mut conn = writer.acquire().await.map_err(backend)?;
+    sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await.map_err(backend)?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(backend)?;
+    for table in &old {
+        for sql in
+            [format!("DELETE FROM main.{table}"), format!("INSERT INTO main.{table} SELECT * FROM state.{table}")]
+        {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await.map_err(backend)?;
+        }
     }
-    tx.commit().await.map_err(backend)
+    tx.commit().await.map_err(backend)?;
+    // the writer's own setting again (a fresh connection would get it from the pool)
+    sqlx::query(sqlx::AssertSqlSafe(synchronous.pragma())).execute(&mut *conn).await.map_err(backend)?;
+    Ok(())
 }
