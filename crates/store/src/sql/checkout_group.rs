@@ -13,7 +13,10 @@
 //! the read and the write (nothing here writes a counter outside the checkout
 //! lock, so that is a guard, not a path taken).
 
-use super::promotions::{CHECKOUT_COLUMNS, Tx, decode_checkout};
+use super::checkouts::existing;
+use super::orders::list;
+use super::process::placeholders;
+use super::promotions::{CHECKOUT_COLUMNS, Tx};
 use super::{Dialect, backend, micros};
 use crate::promotions::{Checkout, CheckoutOutcome};
 use crate::{Result, StoreError};
@@ -22,17 +25,6 @@ use std::collections::{HashMap, HashSet};
 
 /// Checkouts per multi-row insert (7 parameters each).
 const ROWS: usize = 128;
-
-/// `n` parameters from `first` (1-based), comma-separated.
-fn params(dialect: Dialect, first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| match dialect {
-            Dialect::Sqlite => "?".to_string(),
-            Dialect::Postgres => format!("${i}"),
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
 
 /// Whether the group can be committed together.
 pub(super) fn groupable(checkouts: &[Checkout]) -> bool {
@@ -54,7 +46,7 @@ pub(super) async fn commit(tx: &mut Tx, dialect: Dialect, group: &[Checkout]) ->
     let mut out: Vec<Option<CheckoutOutcome>> = vec![None; group.len()];
     for (i, c) in group.iter().enumerate() {
         if !claimed.contains(c.idempotency_key.as_str()) {
-            out[i] = Some(existing(tx, c).await?);
+            out[i] = Some(existing(tx, &c.idempotency_key).await?);
         }
     }
     // the counters as they are, then each claimed checkout in turn
@@ -88,7 +80,7 @@ pub(super) async fn commit(tx: &mut Tx, dialect: Dialect, group: &[Checkout]) ->
         }
     }
     if !refused.is_empty() {
-        let sql = format!("DELETE FROM checkouts WHERE idempotency_key IN ({})", params(dialect, 1, refused.len()));
+        let sql = format!("DELETE FROM checkouts WHERE idempotency_key IN ({})", list(dialect, refused.len()));
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for k in &refused {
             q = q.bind(*k);
@@ -110,10 +102,9 @@ pub(super) async fn commit(tx: &mut Tx, dialect: Dialect, group: &[Checkout]) ->
 async fn claim(tx: &mut Tx, dialect: Dialect, group: &[Checkout]) -> Result<HashSet<String>> {
     let mut claimed = HashSet::with_capacity(group.len());
     for part in group.chunks(ROWS) {
-        let rows: Vec<String> = (0..part.len()).map(|r| format!("({})", params(dialect, r * 7 + 1, 7))).collect();
         let sql = format!(
             "INSERT INTO checkouts ({CHECKOUT_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING RETURNING idempotency_key",
-            rows.join(",")
+            placeholders(dialect, part.len(), 7)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for c in part {
@@ -134,21 +125,10 @@ async fn claim(tx: &mut Tx, dialect: Dialect, group: &[Checkout]) -> Result<Hash
     Ok(claimed)
 }
 
-/// What stands in the way of a checkout whose claim failed.
-async fn existing(tx: &mut Tx, c: &Checkout) -> Result<CheckoutOutcome> {
-    let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE idempotency_key = $1");
-    let row =
-        sqlx::query(AssertSqlSafe(sql)).bind(&c.idempotency_key).fetch_optional(&mut **tx).await.map_err(backend)?;
-    Ok(match row {
-        Some(row) => CheckoutOutcome::Existing(decode_checkout(&row)?),
-        None => CheckoutOutcome::OrderTaken,
-    })
-}
-
 async fn counters<'k>(tx: &mut Tx, dialect: Dialect, keys: &[&'k str]) -> Result<HashMap<&'k str, i64>> {
     let mut out = HashMap::with_capacity(keys.len());
     for part in keys.chunks(500) {
-        let sql = format!("SELECT key, used FROM promotion_counters WHERE key IN ({})", params(dialect, 1, part.len()));
+        let sql = format!("SELECT key, used FROM promotion_counters WHERE key IN ({})", list(dialect, part.len()));
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for k in part {
             q = q.bind(*k);

@@ -62,6 +62,17 @@ pub(super) async fn used(tx: &mut Tx, key: &str) -> Result<i64> {
     Ok(used.unwrap_or(0))
 }
 
+/// What stands in the way of a checkout whose claim failed: the checkout
+/// committed before under its key, or another key's claim on its order id.
+pub(super) async fn existing(tx: &mut Tx, idempotency_key: &str) -> Result<CheckoutOutcome> {
+    let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE idempotency_key = $1");
+    let row = sqlx::query(AssertSqlSafe(sql)).bind(idempotency_key).fetch_optional(&mut **tx).await.map_err(backend)?;
+    Ok(match row {
+        Some(row) => CheckoutOutcome::Existing(decode_checkout(&row)?),
+        None => CheckoutOutcome::OrderTaken,
+    })
+}
+
 /// Undoes a checkout in the open transaction: what it took, and its claim.
 async fn abandon(tx: &mut Tx, c: &Checkout, taken: &[crate::CounterTake]) -> Result<()> {
     for u in taken {
@@ -118,16 +129,7 @@ impl SqlStore {
         .await
         .map_err(backend)?;
         if claimed.rows_affected() == 0 {
-            let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE idempotency_key = $1");
-            let row = sqlx::query(AssertSqlSafe(sql))
-                .bind(&c.idempotency_key)
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(backend)?;
-            return Ok(match row {
-                Some(row) => CheckoutOutcome::Existing(decode_checkout(&row)?),
-                None => CheckoutOutcome::OrderTaken,
-            });
+            return existing(tx, &c.idempotency_key).await;
         }
         for (i, t) in c.takes.iter().enumerate() {
             if !take(tx, &t.key, &t.promotion, t.amount, t.max).await? {

@@ -51,16 +51,11 @@ pub(super) async fn open(options: &StoreOptions, state: &Path) -> Result<(AnyPoo
 /// interrupted, or followed by a run of an older binary, is done again from
 /// it. The copy is fsynced before 0009 can drop the originals.
 async fn move_rows(writer: &AnyPool, synchronous: Synchronous) -> Result<()> {
-    let mut old = Vec::new();
-    for table in MOVED {
-        let found: Option<String> =
-            sqlx::query_scalar("SELECT name FROM state.sqlite_master WHERE type = 'table' AND name = $1")
-                .bind(table)
-                .fetch_optional(writer)
-                .await
-                .map_err(backend)?;
-        old.extend(found);
-    }
+    let tables: Vec<String> = sqlx::query_scalar("SELECT name FROM state.sqlite_master WHERE type = 'table'")
+        .fetch_all(writer)
+        .await
+        .map_err(backend)?;
+    let old: Vec<&str> = MOVED.into_iter().filter(|t| tables.iter().any(|n| n == t)).collect();
     if old.is_empty() {
         return Ok(());
     }
