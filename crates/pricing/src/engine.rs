@@ -212,6 +212,8 @@ fn takes(cart: &Cart, live: &[&Promotion], eval: &Eval) -> (Vec<Take>, Vec<(usiz
             let needed = match l.counter {
                 Counter::Redemptions => 1,
                 Counter::Discount => *amount,
+                // the points program's own (a promotion's limits refuse it at compile)
+                Counter::Points => 0,
                 Counter::Units => match &p.reward {
                     // a gift's stock
                     Reward::Gift { quantity, .. } => *quantity,

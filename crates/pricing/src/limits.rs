@@ -26,7 +26,13 @@ pub enum Counter {
     Discount,
     /// Units of the lines it discounted (a flash sale's stock).
     Units,
+    /// Points redeemed (the points program's `redeem.limits` only).
+    Points,
 }
+
+/// The owner of the points program's redemption limits in counter keys
+/// (promotion ids may not start with `~`).
+pub const POINTS_OWNER: &str = "~points";
 
 /// The window a limit is counted in, in the shop's time zone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
@@ -114,11 +120,12 @@ impl Counter {
             Counter::Redemptions => "redemptions",
             Counter::Discount => "discount",
             Counter::Units => "units",
+            Counter::Points => "points",
         }
     }
 
     pub fn parse(s: &str) -> Option<Counter> {
-        [Counter::Redemptions, Counter::Discount, Counter::Units].into_iter().find(|c| c.as_str() == s)
+        [Counter::Redemptions, Counter::Discount, Counter::Units, Counter::Points].into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -152,7 +159,23 @@ pub fn counter_keys(
     now: DateTime<Utc>,
     utc_offset_seconds: i32,
 ) -> Vec<String> {
-    let Some(l) = p.limits.get(limit) else { return Vec::new() };
+    match p.limits.get(limit) {
+        Some(l) => keys_of(&p.id, limit, l, who, coupon, now, utc_offset_seconds),
+        None => Vec::new(),
+    }
+}
+
+/// The counters limit `limit` of `owner` (a promotion's id, or
+/// [`POINTS_OWNER`]) is kept in: see [`counter_keys`].
+pub fn keys_of(
+    owner: &str,
+    limit: usize,
+    l: &Limit,
+    who: &Subject,
+    coupon: Option<&str>,
+    now: DateTime<Utc>,
+    utc_offset_seconds: i32,
+) -> Vec<String> {
     let local = (now + Duration::seconds(i64::from(utc_offset_seconds))).date_naive();
     let period = match l.period {
         Period::Total => "total".to_string(),
@@ -160,7 +183,7 @@ pub fn counter_keys(
         Period::Week => format!("{}-W{:02}", local.iso_week().year(), local.iso_week().week()),
         Period::Month => local.format("%Y-%m").to_string(),
     };
-    let key = |subject: &str| format!("{}|{limit}|{period}|{subject}", p.id);
+    let key = |subject: &str| format!("{owner}|{limit}|{period}|{subject}");
     match l.scope {
         Scope::Promotion => vec![key("*")],
         Scope::Coupon => coupon.map(|c| key(&format!("coupon:{c}"))).into_iter().collect(),
@@ -203,7 +226,8 @@ pub struct TakenLine {
 /// not given back yet returns. Otherwise `refunded[i]` units of line `i`
 /// come back: the units of a flash sale's stock, and the refunded share of
 /// each discount budget (rounded down; the rest returns with the last
-/// refund); a redemption returns only with the whole order. Never more than
+/// refund); a redemption, and the points an order redeemed, return only
+/// with the whole order. Never more than
 /// was taken: `returned` is what earlier refunds gave back per key.
 pub fn give_back(
     taken: &[Taken],
@@ -228,7 +252,8 @@ pub fn give_back(
                 match t.counter {
                     Counter::Units => n,
                     Counter::Discount => (i128::from(share(l)) * i128::from(n) / i128::from(l.quantity.max(1))) as i64,
-                    Counter::Redemptions => 0,
+                    // like a use of the promotion, points redeemed come back with the whole order
+                    Counter::Redemptions | Counter::Points => 0,
                 }
             });
             back.sum::<i64>().min(left)

@@ -79,6 +79,11 @@ pub struct RedeemSpec {
     /// The fewest points one order may redeem.
     #[serde(default)]
     pub min_points: u32,
+    /// Most points redeemed, as limits with counter `points`: per `profile`,
+    /// `identity` (across every profile sharing a phone or device) or
+    /// `store`, or the whole shop's (`promotion`), in a `period`.
+    #[serde(default)]
+    pub limits: Vec<crate::limits::LimitSpec>,
 }
 
 fn hundred() -> String {
@@ -109,6 +114,8 @@ pub struct Program {
     /// (event name, points, most a day).
     pub earn_per_event: Vec<(String, i64, Option<i64>)>,
     pub redeem: Option<Redeem>,
+    /// `redeem.limits`, kept under [`crate::limits::POINTS_OWNER`].
+    pub redeem_limits: Vec<crate::limits::Limit>,
     pub vesting_days: i64,
     pub expiry_months: Option<u32>,
     /// Rising by `min` (points, or minor units of spend).
@@ -162,6 +169,7 @@ impl ProgramSpec {
                 }
             }
         }
+        let redeem_limits = self.redeem_limits(currency)?;
         let redeem = match &self.redeem {
             None => None,
             Some(r) => {
@@ -200,6 +208,7 @@ impl ProgramSpec {
             earn_per_order,
             earn_per_event,
             redeem,
+            redeem_limits,
             vesting_days: i64::from(self.vesting_days),
             expiry_months: self.expiry_months,
             tiers,
@@ -208,6 +217,28 @@ impl ProgramSpec {
             earn_from: self.earn_from.clone(),
             currency,
         })
+    }
+}
+
+impl ProgramSpec {
+    fn redeem_limits(&self, currency: Currency) -> Result<Vec<crate::limits::Limit>, Error> {
+        use crate::limits::{Counter, Scope};
+        let specs = self.redeem.as_ref().map_or(&[][..], |r| &r.limits[..]);
+        if specs.len() > 8 {
+            return Err(bad("redeem: at most 8 limits"));
+        }
+        let mut out = Vec::with_capacity(specs.len());
+        for (i, l) in specs.iter().enumerate() {
+            if l.counter != Counter::Points || l.scope == Scope::Coupon {
+                return Err(bad(format!(
+                    "redeem.limits[{i}]: counter must be points, scope promotion (the whole shop), profile, identity or store"
+                )));
+            }
+            let limit = crate::limits::compile("points program", i, l, currency.exponent)
+                .map_err(|_| bad(format!("redeem.limits[{i}].limit must be a whole number of points, ≥ 0")))?;
+            out.push(limit);
+        }
+        Ok(out)
     }
 }
 

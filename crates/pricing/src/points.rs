@@ -117,6 +117,8 @@ pub fn give_back(took: &[(String, i64)], already: i64, n: i64) -> Vec<(String, i
 pub struct Redemption {
     pub requested: i64,
     pub available: i64,
+    /// The most the program's redemption limits still allow (none: no limits).
+    pub room: Option<i64>,
     pub rule: Redeem,
 }
 
@@ -127,8 +129,9 @@ pub struct PointsUse {
     pub used: i64,
     /// Money off, minor units.
     pub discount: i64,
-    /// Why fewer were used than asked: `insufficient_points`, `max_share`,
-    /// `below_min_points`, or `none` if all were.
+    /// Why fewer were used than asked: `insufficient_points`,
+    /// `points_limit_reached`, `max_share`, `below_min_points`, or `none` if
+    /// all were.
     pub limited_by: &'static str,
 }
 
@@ -142,6 +145,10 @@ pub(crate) fn money_off(r: &Redemption, merchandise: i64, exponent: u8) -> (i64,
     let requested = r.requested.max(0);
     let mut usable = requested.min(r.available.max(0));
     let mut limited_by = if usable < requested { "insufficient_points" } else { "none" };
+    if let Some(room) = r.room.filter(|room| *room < usable) {
+        usable = room.max(0);
+        limited_by = "points_limit_reached";
+    }
     if requested < r.rule.min_points {
         usable = 0;
         limited_by = "below_min_points";

@@ -176,8 +176,8 @@ impl Spec {
     /// Validates the spec for a shop in `currency`.
     pub fn compile(&self, currency: Currency) -> Result<Promotion, Error> {
         let id = self.id.as_str();
-        if id.trim().is_empty() || id.len() > 100 || id.chars().any(char::is_control) {
-            return Err(invalid(id, "id must be 1 to 100 characters without control characters"));
+        if id.trim().is_empty() || id.len() > 100 || id.chars().any(char::is_control) || id.starts_with('~') {
+            return Err(invalid(id, "id must be 1 to 100 characters without control characters, not starting with ~"));
         }
         if self.name.trim().is_empty() {
             return Err(invalid(id, "name is required"));
@@ -234,7 +234,12 @@ impl Spec {
             .limits
             .iter()
             .enumerate()
-            .map(|(i, l)| crate::limits::compile(id, i, l, currency.exponent))
+            .map(|(i, l)| match l.counter {
+                crate::limits::Counter::Points => {
+                    Err(invalid(id, format!("limits[{i}]: counter points is for the points program's redeem.limits")))
+                }
+                _ => crate::limits::compile(id, i, l, currency.exponent),
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Promotion {
             limits,

@@ -99,9 +99,13 @@ fn a_clawback_takes_what_is_left_and_owes_the_rest() {
 }
 
 fn redeem(requested: i64, available: i64, rule: Value, amount: &str) -> Value {
+    redeem_within(requested, available, None, rule, amount)
+}
+
+fn redeem_within(requested: i64, available: i64, room: Option<i64>, rule: Value, amount: &str) -> Value {
     let p = program(json!({"redeem": rule}));
     let mut c = cart(json!([["tea", "茶叶", amount, 1]]));
-    c.points = Some(Redemption { requested, available, rule: p.redeem.expect("a redeem rule") });
+    c.points = Some(Redemption { requested, available, room, rule: p.redeem.expect("a redeem rule") });
     let specs =
         json!([{"id": "m", "name": "满100减10", "min_spend": "100", "reward": {"type": "amount_off", "amount": "10"}}]);
     price(&c, &promos(specs), now()).to_json()
@@ -145,4 +149,35 @@ fn refunded_points_go_back_to_the_lots_taken_last_first() {
     assert_eq!(give_back(&took, 140, 70), [("feb".into(), 10)], "never more than was taken");
     // 70 redeemed while settling a debt of 30: 100 taken, 70 redeemed, and only those come back
     assert_eq!(redeemed(&[("a".into(), 100), ("debt".into(), -30)]), 70);
+}
+
+#[test]
+fn redemption_limits_cap_the_points_an_order_may_use() {
+    let rule = json!({"points_per_unit": 100, "max_share": "100", "min_points": 100,
+        "limits": [{"counter": "points", "limit": 5000, "period": "day", "scope": "profile"}]});
+    // 2,000 points left today of the 5,000 a profile may redeem a day: 2,000 pay 20.00
+    let v = redeem_within(3_000, 10_000, Some(2_000), rule.clone(), "120.00");
+    assert_eq!(
+        v["points"],
+        json!({"requested": 3000, "used": 2000, "discount": "20.00", "limited_by": "points_limit_reached"})
+    );
+    // room for fewer than the least an order may redeem: none
+    let v = redeem_within(3_000, 10_000, Some(50), rule.clone(), "120.00");
+    assert_eq!((v["points"]["used"].as_i64(), v["points"]["limited_by"].as_str()), (Some(0), Some("below_min_points")));
+    // room to spare changes nothing
+    let v = redeem_within(3_000, 10_000, Some(9_000), rule.clone(), "120.00");
+    assert_eq!((v["points"]["used"].as_i64(), v["points"]["limited_by"].as_str()), (Some(3000), Some("none")));
+    let p = program(json!({"redeem": rule}));
+    assert_eq!(p.redeem_limits.len(), 1);
+    assert_eq!(p.redeem_limits[0].limit, 5000);
+    // only points, and never per coupon
+    for bad in [
+        json!({"counter": "discount", "limit": "10"}),
+        json!({"counter": "points", "limit": 10, "scope": "coupon"}),
+        json!({"counter": "points", "limit": -1}),
+    ] {
+        let spec = json!({"redeem": {"points_per_unit": 100, "limits": [bad]}});
+        let err = ProgramSpec::parse(&spec.to_string()).expect("parses").compile(Currency::CNY).expect_err("refused");
+        assert!(err.message.contains("redeem.limits[0]"), "{}", err.message);
+    }
 }

@@ -92,14 +92,20 @@ fn promotions() -> impl Strategy<Value = Vec<Promotion>> {
 }
 
 fn cart() -> impl Strategy<Value = Cart> {
-    let points = proptest::option::of((0i64..50_000, 0i64..50_000, 1i64..300, 1i64..=10_000));
+    let points = proptest::option::of((
+        0i64..50_000,
+        0i64..50_000,
+        proptest::option::of(0i64..50_000),
+        1i64..300,
+        1i64..=10_000,
+    ));
     (proptest::collection::vec(line(), 1..7), proptest::option::of(1i64..2_000), points).prop_map(
         |(lines, shipping, points)| {
             let mut cart = Cart::new(Currency::CNY, lines);
             cart.shipping = shipping.unwrap_or(0);
-            cart.points = points.map(|(requested, available, points_per_unit, max_share_bp)| {
+            cart.points = points.map(|(requested, available, room, points_per_unit, max_share_bp)| {
                 let rule = beacon_pricing::loyalty::Redeem { points_per_unit, max_share_bp, min_points: 0 };
-                beacon_pricing::points::Redemption { requested, available, rule }
+                beacon_pricing::points::Redemption { requested, available, room, rule }
             });
             cart
         },

@@ -1,7 +1,8 @@
 //! Points over HTTP on both stores: the program, points earned by orders
 //! and reviews (up to a number a day), redeemed at checkout within the
 //! program's share, given back and clawed back when orders are cancelled or
-//! refunded, tiers by points, and leaderboards with a profile's own rank.
+//! refunded, tiers by points, redemption limits, and leaderboards with a
+//! profile's own rank.
 
 mod common;
 
@@ -127,6 +128,52 @@ async fn points_are_earned_redeemed_given_back_and_clawed_back(app: &TestApp) {
     assert_eq!(points(app, "u1").await["available"], 339);
 }
 
+async fn redemption_limits_hold_per_profile_and_day(app: &TestApp) {
+    let mut limited = program();
+    limited["redeem"]["limits"] = json!([{"counter": "points", "limit": 400, "period": "day", "scope": "profile"}]);
+    let (s, v) = app.send(Method::PUT, "/api/v1/loyalty/program", ADMIN, limited).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    ordered(app, "u2", "E", "1000.00").await;
+    follow(app).await;
+    assert_eq!(points(app, "u2").await["available"], 1000);
+    let order = |id: &str, n: i64| json!({"user_id": "u2", "order_id": id, "points": n, "lines": [{"product_id": "tea", "price": "200.00"}]});
+    let (s, v) = place(app, "f", order("F", 300)).await;
+    assert_eq!((s, v["pricing"]["points"]["used"].as_i64()), (StatusCode::CREATED, Some(300)), "{v}");
+    // 100 of today's 400 are left
+    let (s, v) = place(app, "g", order("G", 300)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["pricing"]["points"]["used"].as_i64(), v["pricing"]["points"]["limited_by"].as_str()),
+        (Some(100), Some("points_limit_reached")),
+        "{v}"
+    );
+    let (_, v) = app.send(Method::POST, "/api/v1/carts/price", ADMIN, order("H", 300)).await;
+    assert_eq!(
+        (v["points"]["used"].as_i64(), v["points"]["limited_by"].as_str()),
+        (Some(0), Some("points_limit_reached")),
+        "{v}"
+    );
+    // F cancelled: its 300 count no more today
+    track(
+        app,
+        json!({"userId": "u2", "messageId": "c-F", "event": "Order Cancelled", "properties": {"order_id": "F"}}),
+    )
+    .await;
+    app.settle().await;
+    beacon_server::checkout::returns::settle(app.store.as_ref(), &mut 0).await.expect("returns");
+    let (_, v) = app.send(Method::POST, "/api/v1/carts/price", ADMIN, order("H", 500)).await;
+    assert_eq!(v["points"]["used"].as_i64(), Some(300), "{v}");
+    // a promotion cannot count points, and its ids starting with ~ are Beacon's own
+    for spec in [
+        json!({"id": "pp", "name": "x", "reward": {"type": "amount_off", "amount": "1"},
+               "limits": [{"counter": "points", "limit": 1}]}),
+        json!({"id": "~points", "name": "x", "reward": {"type": "amount_off", "amount": "1"}}),
+    ] {
+        let (s, v) = app.send(Method::POST, "/api/v1/promotions", ADMIN, spec).await;
+        assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_promotion")), "{v}");
+    }
+}
+
 async fn leaderboards_rank_the_points_earned_this_month(app: &TestApp) {
     // by default only orders sent with a secret key earn: one sent with a write key (a browser could) does not
     let mut server_only = program();
@@ -157,4 +204,8 @@ async fn leaderboards_rank_the_points_earned_this_month(app: &TestApp) {
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_parameter")));
 }
 
-both_backends!(points_are_earned_redeemed_given_back_and_clawed_back, leaderboards_rank_the_points_earned_this_month);
+both_backends!(
+    points_are_earned_redeemed_given_back_and_clawed_back,
+    redemption_limits_hold_per_profile_and_day,
+    leaderboards_rank_the_points_earned_this_month
+);

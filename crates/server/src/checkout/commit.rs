@@ -19,6 +19,7 @@ use beacon_core::money::parse_minor;
 use beacon_core::{ErrorCode, IdentityKind, Money};
 use beacon_pricing::Priced;
 use beacon_pricing::groupbuy::Team;
+use beacon_pricing::limits::{Counter, POINTS_OWNER};
 use beacon_store::{Checkout, CheckoutOutcome, CounterTake, TeamWrite, coupon_key};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
@@ -215,6 +216,19 @@ fn takes(prep: &Prepared, priced: &Priced) -> Vec<CounterTake> {
                 max: t.max,
                 promotion: t.promotion.clone(),
                 counter: t.counter.as_str().to_string(),
+            });
+        }
+    }
+    // the points program's redemption limits take the points redeemed
+    let redeemed = priced.points.as_ref().map_or(0, |p| p.used);
+    for (keys, max) in prep.points_limits.iter().filter(|_| redeemed > 0) {
+        for key in keys {
+            out.push(CounterTake {
+                key: key.clone(),
+                amount: redeemed,
+                max: *max,
+                promotion: POINTS_OWNER.into(),
+                counter: Counter::Points.as_str().into(),
             });
         }
     }

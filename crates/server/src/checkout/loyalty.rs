@@ -9,6 +9,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use beacon_core::commerce::order::OrderStatus;
+use beacon_pricing::limits::{POINTS_OWNER, Subject, keys_of};
 use beacon_pricing::loyalty::{Program, ProgramSpec};
 use beacon_pricing::points::{Lot, balance};
 use beacon_store::{StoredLot, StoredProgram};
@@ -89,6 +90,37 @@ pub async fn tier(
         }
     };
     Ok(p.tier_for(measure).map(str::to_string))
+}
+
+/// The most points the program's redemption limits still let this buyer
+/// redeem at `now` (none without limits; 0 for a limit whose scope the buyer
+/// has nothing to count by), and each limit's counters with the limit.
+pub async fn redemption_room(
+    state: &AppState,
+    p: &Program,
+    who: &Subject,
+    now: DateTime<Utc>,
+) -> ApiResult<(Option<i64>, Vec<(Vec<String>, i64)>)> {
+    if p.redeem_limits.is_empty() {
+        return Ok((None, Vec::new()));
+    }
+    let offset = state.settings.utc_offset_seconds();
+    let limits: Vec<(Vec<String>, i64)> = p
+        .redeem_limits
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (keys_of(POINTS_OWNER, i, l, who, None, now, offset), l.limit))
+        .collect();
+    let all: Vec<String> = limits.iter().flat_map(|(keys, _)| keys.iter().cloned()).collect();
+    let used = state.store.promotions().counters(&all).await?;
+    let room = limits
+        .iter()
+        .map(|(keys, max)| match keys.is_empty() {
+            true => 0,
+            false => max - keys.iter().filter_map(|k| used.get(k)).copied().max().unwrap_or(0),
+        })
+        .min();
+    Ok((room.map(|r| r.max(0)), limits))
 }
 
 /// A new lot earned at `at`, vesting after the program's window and expiring after its months.

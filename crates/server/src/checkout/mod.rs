@@ -125,6 +125,8 @@ pub struct Prepared {
     pub keys: HashMap<(String, usize), Vec<String>>,
     /// The buyer's points lots, read when points are redeemed.
     pub lots: Vec<beacon_pricing::points::Lot>,
+    /// The counters of each of the program's redemption limits, with the limit.
+    pub points_limits: Vec<(Vec<String>, i64)>,
     pub now: DateTime<Utc>,
 }
 
@@ -290,7 +292,7 @@ pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) ->
         identities: held.iter().map(|i| state.store.identity_key(i)).collect(),
         store: req.store.clone(),
     };
-    let lots = points(state, req, profile.as_ref(), &mut cart, now).await?;
+    let (lots, points_limits) = points(state, req, profile.as_ref(), &mut cart, now).await?;
     let snapshot = state.promotions.snapshot(state.store.as_ref(), shop_currency).await?;
     // presented codes that are no shared code: unique codes of coupon templates (or unknown)
     let unique: Vec<String> = cart.coupons.iter().filter(|c| !snapshot.has_coupon(c)).cloned().collect();
@@ -328,37 +330,39 @@ pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) ->
             }
         }
     }
-    Ok(Prepared { cart, snapshot, profile, identities, lines: ordered, keys, lots, now })
+    Ok(Prepared { cart, snapshot, profile, identities, lines: ordered, keys, lots, points_limits, now })
 }
 
 /// The points program's part: the buyer's tier by it, and the points to
-/// redeem with their balance (the lots, for the commit).
+/// redeem with their balance and the room its redemption limits leave (the
+/// lots and the limits' counters, for the commit).
 async fn points(
     state: &AppState,
     req: &CartRequest,
     profile: Option<&Profile>,
     cart: &mut Cart,
     now: DateTime<Utc>,
-) -> ApiResult<Vec<beacon_pricing::points::Lot>> {
+) -> ApiResult<(Vec<beacon_pricing::points::Lot>, Vec<(Vec<String>, i64)>)> {
     let program = state.loyalty.get(state).await?;
     let (Some(p), Some(buyer)) = (program.as_deref().filter(|p| p.active), profile) else {
         return match req.points {
             Some(_) => Err(invalid("points need a known buyer (profile) and an active points program")),
-            None => Ok(Vec::new()),
+            None => Ok(Default::default()),
         };
     };
     if let Some(tier) = loyalty::tier(state, p, buyer, now).await? {
         cart.customer.tier = Some(tier);
     }
-    let Some(requested) = req.points else { return Ok(Vec::new()) };
+    let Some(requested) = req.points else { return Ok(Default::default()) };
     let rule = p.redeem.ok_or_else(|| invalid("the points program does not redeem points"))?;
     if !(0..=1_000_000_000).contains(&requested) {
         return Err(invalid("points must be 0 to 1,000,000,000"));
     }
     let lots: Vec<_> = state.store.loyalty().lots(&buyer.id.to_string()).await?.iter().map(loyalty::lot).collect();
     let available = beacon_pricing::points::balance(&lots, now).available;
-    cart.points = Some(beacon_pricing::points::Redemption { requested, available, rule });
-    Ok(lots)
+    let (room, limits) = loyalty::redemption_room(state, p, &cart.who, now).await?;
+    cart.points = Some(beacon_pricing::points::Redemption { requested, available, room, rule });
+    Ok((lots, limits))
 }
 
 /// The `now` a preview asks for, else the clock's.
