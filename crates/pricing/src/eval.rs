@@ -101,23 +101,22 @@ fn named_get(
     Ok(Discount::PerLine(cheapest(cart, amounts, &gets, times * get, bp)))
 }
 
+/// A text's first 8 bytes as a number (zero-padded): numbers order as the
+/// texts do, as far as those bytes go.
+pub(crate) fn prefix8(text: &str) -> u64 {
+    let mut b = [0u8; 8];
+    let bytes = text.as_bytes();
+    b[..bytes.len().min(8)].copy_from_slice(&bytes[..bytes.len().min(8)]);
+    u64::from_be_bytes(b)
+}
+
 /// The lines in an order that does not depend on their order in the cart
 /// (largest-remainder ties go to the earlier line in it, so the same lines
 /// in any order get the same discounts).
 pub(crate) fn canonical(cart: &Cart) -> Vec<usize> {
     let mut order: Vec<usize> = (0..cart.lines.len()).collect();
-    // the product id's first 8 bytes as a number (zero-padded) order as the bytes do,
-    // so most comparisons are one integer comparison; a tie compares everything
-    let prefix: Vec<u64> = cart
-        .lines
-        .iter()
-        .map(|l| {
-            let mut b = [0u8; 8];
-            let id = l.product_id.as_bytes();
-            b[..id.len().min(8)].copy_from_slice(&id[..id.len().min(8)]);
-            u64::from_be_bytes(b)
-        })
-        .collect();
+    // most comparisons are one integer comparison; a tie compares everything
+    let prefix: Vec<u64> = cart.lines.iter().map(|l| prefix8(&l.product_id)).collect();
     // (the index last makes the order total, so an unstable sort is as good)
     order.sort_unstable_by(|a, b| {
         let (x, y) = (&cart.lines[*a], &cart.lines[*b]);

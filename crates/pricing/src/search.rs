@@ -156,20 +156,42 @@ impl Shape {
         self.conflicts.iter().all(|(a, b)| !(on[*a] && on[*b]))
     }
 
-    /// Which promotions a set of picks turns on. An exclusive promotion that
-    /// is on turns off the rest of its group.
-    fn switch(&self, choices: &[Choice], picks: &[usize]) -> Vec<bool> {
-        let mut on = vec![false; self.rivals.len()];
-        for (choice, pick) in choices.iter().zip(picks) {
-            for k in &choice[*pick] {
-                on[*k] = true;
+    /// What turns promotions on for `choices`: see [`Switch::on`].
+    fn switch<'c>(&'c self, choices: &'c [Choice]) -> Switch<'c> {
+        let mut base = vec![false; self.rivals.len()];
+        for c in choices.iter().filter(|c| c.len() == 1) {
+            for k in &c[0] {
+                base[*k] = true;
             }
         }
-        for k in 0..on.len() {
-            if on[k] {
-                for j in &self.rivals[k] {
-                    on[*j] = false;
-                }
+        let variable = (0..choices.len()).filter(|c| choices[*c].len() > 1).collect();
+        Switch { rivals: &self.rivals, choices, base, variable }
+    }
+}
+
+/// The promotions a set of picks turns on: those of the choices with one
+/// option are always on (`base`), so only the others are looked at per
+/// combination.
+struct Switch<'c> {
+    rivals: &'c [Vec<usize>],
+    choices: &'c [Choice],
+    base: Vec<bool>,
+    variable: Vec<usize>,
+}
+
+impl Switch<'_> {
+    /// Which promotions `picks` turns on. An exclusive promotion that is on
+    /// turns off the rest of its group (an exclusive group is one choice, so
+    /// at most one of its members is on).
+    fn on(&self, picks: &[usize]) -> Vec<bool> {
+        let mut on = self.base.clone();
+        let picked = || self.variable.iter().flat_map(|c| &self.choices[*c][picks[*c]]);
+        for k in picked() {
+            on[*k] = true;
+        }
+        for k in picked() {
+            for j in &self.rivals[*k] {
+                on[*j] = false;
             }
         }
         on
@@ -221,50 +243,66 @@ impl<'a> Walk<'a> {
         }
         for (k, on) in on.iter().enumerate().skip(f) {
             self.marks[k] = (self.log.len(), self.pooled);
-            let (outcome, _) = self.stepper.step(k, *on, &mut self.amounts, &mut self.pooled, Some(&mut self.log));
-            self.outcomes[k] = outcome;
+            // a promotion that is off changes nothing (what it would measure is not needed here)
+            self.outcomes[k] = match on {
+                true => self.stepper.step(k, true, &mut self.amounts, &mut self.pooled, Some(&mut self.log)).0,
+                false => Outcome::Left,
+            };
         }
     }
 
-    fn score<'p>(&self, live: &[&'p Promotion], best: Option<&Score<'_>>) -> Score<'p> {
+    fn score(&self, ranks: &[u32], best: Option<&Score>) -> Score {
         let total = self.amounts.iter().sum::<i64>() - self.pooled;
         let paid = crate::points::paid(self.stepper.cart, total, self.amounts[self.stepper.cart.lines.len()]);
         let eval = Eval { total, paid, outcomes: Vec::new(), seen: Vec::new() };
-        score_of(live, &self.outcomes, &eval, best)
+        score_of(ranks, &self.outcomes, &eval, best)
     }
 }
 
 /// A combination's score: what the shopper pays (after points), how many
-/// promotions applied, and (to break ties) their ids, sorted.
-pub(crate) struct Score<'a> {
+/// promotions applied, and (to break ties) their ids, sorted, as ranks in
+/// the order of the ids ([`id_ranks`]): comparing two lists of ranks is
+/// comparing the lists of ids, without a string in sight.
+pub(crate) struct Score {
     pub(crate) total: i64,
     pub(crate) count: usize,
-    pub(crate) ids: Vec<&'a str>,
+    pub(crate) ids: Vec<u32>,
 }
 
 /// Lower total wins; then fewer promotions; then the smaller list of ids.
-pub(crate) fn better(a: &Score<'_>, b: &Score<'_>) -> bool {
+pub(crate) fn better(a: &Score, b: &Score) -> bool {
     (a.total, a.count, &a.ids) < (b.total, b.count, &b.ids)
 }
 
-pub(crate) fn score<'a>(
+/// Each promotion's place among them ordered by id (then by evaluation order).
+pub(crate) fn id_ranks(live: &[&Promotion]) -> Vec<u32> {
+    let prefix: Vec<u64> = live.iter().map(|p| crate::eval::prefix8(&p.id)).collect();
+    let mut by_id: Vec<usize> = (0..live.len()).collect();
+    // (the index last makes the order total, so an unstable sort is as good)
+    by_id.sort_unstable_by(|a, b| {
+        prefix[*a].cmp(&prefix[*b]).then_with(|| live[*a].id.cmp(&live[*b].id)).then(a.cmp(b))
+    });
+    let mut ranks = vec![0u32; live.len()];
+    for (rank, k) in by_id.into_iter().enumerate() {
+        ranks[k] = rank as u32;
+    }
+    ranks
+}
+
+pub(crate) fn score(
     cart: &Cart,
-    live: &[&'a Promotion],
+    live: &[&Promotion],
+    ranks: &[u32],
     lines_of: &[Vec<usize>],
     on: &[bool],
-    best: Option<&Score<'_>>,
-) -> Score<'a> {
-    score_of(live, &[], &evaluate_from(cart, live, lines_of, on, 0, start_amounts(cart), None, false), best)
+    best: Option<&Score>,
+) -> Score {
+    score_of(ranks, &[], &evaluate_from(cart, live, lines_of, on, 0, start_amounts(cart), None, false), best)
 }
 
 /// The score of an evaluation whose first promotions' outcomes are `prefix`
 /// and the rest `suffix`.
-pub(crate) fn score_of<'a>(
-    live: &[&'a Promotion],
-    prefix: &[Outcome],
-    suffix: &Eval,
-    best: Option<&Score<'_>>,
-) -> Score<'a> {
+pub(crate) fn score_of(ranks: &[u32], prefix: &[Outcome], suffix: &Eval, best: Option<&Score>) -> Score {
     let applied =
         || prefix.iter().chain(&suffix.outcomes).enumerate().filter(|(_, o)| matches!(o, Outcome::Applied { .. }));
     let count = applied().count();
@@ -272,7 +310,7 @@ pub(crate) fn score_of<'a>(
     let ids = match best {
         Some(b) if (suffix.paid, count) > (b.total, b.count) => Vec::new(),
         _ => {
-            let mut ids: Vec<&str> = applied().map(|(k, _)| live[k].id.as_str()).collect();
+            let mut ids: Vec<u32> = applied().map(|(k, _)| ranks[k]).collect();
             ids.sort_unstable();
             ids
         }
@@ -290,9 +328,11 @@ pub(crate) fn search(
 ) -> (Vec<bool>, usize, bool, i64) {
     let total: usize = choices.iter().try_fold(1usize, |acc, c| acc.checked_mul(c.len())).unwrap_or(usize::MAX);
     let shape = Shape::new(live);
-    let switch = |picks: &[usize]| shape.switch(choices, picks);
+    let switcher = shape.switch(choices);
+    let switch = |picks: &[usize]| switcher.on(picks);
     let mut picks = vec![0usize; choices.len()];
-    let mut best = (picks.clone(), score(cart, live, lines_of, &switch(&picks), None));
+    let ranks = id_ranks(live);
+    let mut best = (picks.clone(), score(cart, live, &ranks, lines_of, &switch(&picks), None));
     let mut evaluated = 1;
     if total <= limit {
         // every combination, odometer order, the choices whose promotions come
@@ -325,7 +365,7 @@ pub(crate) fn search(
             let Some(f) = (0..live.len()).find(|k| on[*k] != last_on[*k]) else { continue };
             walk.from(f, &on);
             last_on = on;
-            let s = walk.score(live, Some(&best.1));
+            let s = walk.score(&ranks, Some(&best.1));
             evaluated += 1;
             if better(&s, &best.1) {
                 best = (picks.clone(), s);
@@ -356,7 +396,7 @@ pub(crate) fn search(
             let Some(first) = (0..live.len()).find(|k| on[*k] != best_on[*k]) else { continue };
             let prefix = best_before[first * width..(first + 1) * width].to_vec();
             let suffix = evaluate_from(cart, live, lines_of, &on, first, prefix, None, false);
-            let s = score_of(live, &best_eval.outcomes[..first], &suffix, Some(&best.1));
+            let s = score_of(&ranks, &best_eval.outcomes[..first], &suffix, Some(&best.1));
             evaluated += 1;
             if better(&s, &best.1) {
                 best = (trial, s);
