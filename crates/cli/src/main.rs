@@ -6,10 +6,10 @@ mod export;
 mod import;
 mod price;
 
-use anyhow::Context as _;
-use beacon_core::access::Role;
+use anyhow::{Context as _, anyhow};
+use beacon_server::app::keys;
+use beacon_server::open_store;
 use beacon_server::settings::{Overrides, Settings};
-use beacon_server::{keys, open_store};
 use beacon_store::{KeyKind, Store};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -194,20 +194,13 @@ async fn keys_cmd(action: KeyAction) -> anyhow::Result<()> {
     match action {
         KeyAction::Create { common, role, write, name } => {
             let settings = load_settings(&common, None)?;
-            let kind = if write {
-                KeyKind::Write
-            } else {
-                let role = role.unwrap_or_default();
-                KeyKind::Secret(
-                    Role::parse(&role)
-                        .with_context(|| format!("role {role:?} is not admin, marketer, analyst or viewer"))?,
-                )
-            };
+            let kind = if write { "write" } else { "secret" };
+            let cmd = keys::CreateKey::parse(&name, Some(kind), role.as_deref()).map_err(|e| anyhow!(e.message))?;
             let store = open_store(&settings).await?;
-            let issued = keys::issue(kind, &name, None, chrono::Utc::now());
-            keys::create(&store, &issued, "cli").await?;
+            let issued =
+                keys::create_key(&store, &cmd, "cli", chrono::Utc::now()).await.map_err(|e| anyhow!(e.message))?;
             println!("{}", issued.secret);
-            eprintln!("created {} ({}); the key above is shown only once", issued.record.id, keys::kind_json(kind));
+            eprintln!("created {} ({}); the key above is shown only once", issued.record.id, cmd.kind.to_json());
             store.close().await;
         }
         KeyAction::List { common } => {
@@ -215,7 +208,7 @@ async fn keys_cmd(action: KeyAction) -> anyhow::Result<()> {
             let store = open_store(&settings).await?;
             for k in store.list_keys().await? {
                 let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
-                println!("{}\t{}\t{}…\t{}\t{}", k.id, keys::kind_json(k.kind), k.prefix, k.name, state);
+                println!("{}\t{}\t{}…\t{}\t{}", k.id, k.kind.to_json(), k.prefix, k.name, state);
             }
             store.close().await;
         }

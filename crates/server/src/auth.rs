@@ -1,8 +1,8 @@
 //! Who is calling: secret keys with a role for the admin API (the
 //! `Authorized<P>` extractor), write keys for ingest, per-key rate limits.
 
+use crate::app::keys::hash_key;
 use crate::error::ApiError;
-use crate::keys::hash_key;
 use crate::state::AppState;
 use crate::ttl::TtlCache;
 use axum::extract::FromRequestParts;

@@ -25,31 +25,21 @@ impl ApiError {
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        let id = uuid::Uuid::new_v4();
-        tracing::error!(error_id = %id, "internal error: {cause}");
-        ApiError::new(ErrorCode::Internal, format!("internal error (id {id}); see the server log"))
+        beacon_store::internal_error(cause).into()
     }
 }
 
 impl From<Error> for ApiError {
+    /// `unavailable` asks the client to retry in a second.
     fn from(error: Error) -> Self {
-        ApiError { error, retry_after: None }
+        let retry_after = (error.code == ErrorCode::Unavailable).then_some(1);
+        ApiError { error, retry_after }
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ApiError::new(ErrorCode::NotFound, "not found"),
-            StoreError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
-            StoreError::Unavailable(m) => {
-                tracing::warn!("store unavailable: {m}");
-                let mut e = ApiError::new(ErrorCode::Unavailable, "the database is unavailable; retry later");
-                e.retry_after = Some(1);
-                e
-            }
-            other => ApiError::internal(other),
-        }
+        Error::from(e).into()
     }
 }
 

@@ -4,21 +4,21 @@
 //! `beacon-core` (and later the engines), storage behind `beacon-store`.
 
 pub mod api;
+pub mod app;
 pub mod auth;
-pub mod checkout;
 pub mod error;
-pub mod ingest;
-pub mod keys;
 pub mod processor;
 pub mod settings;
 pub mod state;
 pub mod ttl;
+pub mod workers;
 
 use anyhow::Context as _;
+use app::App;
 use beacon_store::{PiiCipher, SqlStore, Store, StoreOptions, Synchronous};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use settings::Settings;
-use state::{AppState, Inner};
+use state::AppState;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{Notify, watch};
@@ -45,7 +45,7 @@ pub fn metrics_handle() -> PrometheusHandle {
 /// Opens the configured store, creating the PII key on first start.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
     let data_dir = &settings.storage.data_dir;
-    let (master, created) = keys::load_or_create_master_key(&settings.security.encryption_key, data_dir)
+    let (master, created) = app::keys::load_or_create_master_key(&settings.security.encryption_key, data_dir)
         .with_context(|| format!("loading the encryption key from {}", data_dir.display()))?;
     if created {
         tracing::warn!(
@@ -73,34 +73,30 @@ pub struct Running {
     stop: watch::Sender<bool>,
     writer: JoinHandle<()>,
     processor: Option<tokio::sync::oneshot::Receiver<()>>,
-    /// Gives back promotion limits of refunded orders (`checkout::returns`).
-    returns: JoinHandle<()>,
-    /// Writes again orders whose checkout committed without its event (`checkout::recover`).
-    /// Tasks that hold the state (the lost-order sweep, sign-up coupons, team expiry, points).
-    sweepers: Vec<JoinHandle<()>>,
-    sweeper_stop: watch::Sender<bool>,
+    /// Tasks that hold the app (`workers`): stopped first at shutdown.
+    workers: workers::Workers,
 }
 
-/// Starts the writer and processor on `store`; returns the state for the router.
+/// Starts the writer, the processor and the workers on `store`; returns the
+/// state for the router.
 pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running> {
     let committed = Arc::new(Notify::new());
     let dyn_store: Arc<dyn Store> = store.clone();
-    let (writer, writer_task) = ingest::writer::spawn(
+    let (writer, writer_task) = app::writer::spawn(
         dyn_store.clone(),
         settings.ingest.queue_capacity,
         settings.ingest.max_group_records,
         match settings.synchronous() {
-            Some(Synchronous::Normal) => ingest::writer::Ack::AfterCommit,
-            _ => ingest::writer::Ack::AfterSync,
+            Some(Synchronous::Normal) => app::writer::Ack::AfterCommit,
+            _ => app::writer::Ack::AfterSync,
         },
         committed.clone(),
     );
     let (stop, stop_rx) = watch::channel(false);
-    let rules = settings.processor_rules();
     let processor = settings.ingest.run_processor.then(|| {
         processor::spawn(
             dyn_store.clone(),
-            rules.clone(),
+            settings.processor_rules(),
             settings.ingest.processor_batch,
             std::time::Duration::from_millis(settings.ingest.processor_linger_ms),
             committed,
@@ -108,31 +104,11 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
         )
     });
     let processor = processor.transpose().context("starting the processor thread")?;
-    let returns = tokio::spawn(checkout::returns::run(dyn_store.clone(), stop.subscribe()));
     let gate = auth::Gatekeeper::new(settings.security.admin_rate_per_second, settings.security.ingest_rate_per_second);
-    let state = AppState::new(Inner {
-        store: dyn_store.clone(),
-        writer,
-        settings,
-        rules,
-        gate,
-        metrics: metrics_handle(),
-        promotions: checkout::cache::PromotionCache::new(),
-        catalog: checkout::lookup::TtlCache::new(checkout::lookup::PRODUCT_TTL),
-        catalog_stamp: Default::default(),
-        buyers: checkout::lookup::TtlCache::new(checkout::lookup::BUYER_TTL),
-        loyalty: Default::default(),
-        committer: checkout::committer::Committer::spawn(dyn_store.clone()),
-        ready: true.into(),
-    });
-    // stopped first at shutdown: they hold the state, so the writer could not drain while they run
-    let (sweeper_stop, sweeper_rx) = watch::channel(false);
-    let signups = tokio::spawn(checkout::signup::run(state.clone(), sweeper_rx.clone()));
-    let teams = tokio::spawn(checkout::teams::run(state.clone(), sweeper_rx.clone()));
-    let points = tokio::spawn(checkout::loyalty::run(state.clone(), sweeper_rx.clone()));
-    let sweeper = tokio::spawn(checkout::recover::run(state.clone(), sweeper_rx));
-    let sweepers = vec![sweeper, signups, teams, points];
-    Ok(Running { state, store, stop, writer: writer_task, processor, returns, sweepers, sweeper_stop })
+    let app = App::new(dyn_store, writer, settings, Arc::new(app::SystemClock));
+    let workers = workers::spawn(&app);
+    let state = AppState::new(app, gate, metrics_handle());
+    Ok(Running { state, store, stop, writer: writer_task, processor, workers })
 }
 
 impl Running {
@@ -143,19 +119,15 @@ impl Running {
     /// Drains: the writer flushes what it accepted, the processor catches up.
     pub async fn shutdown(self) {
         self.state.set_ready(false);
-        let Running { state, store, stop, writer, processor, returns, sweepers, sweeper_stop } = self;
-        let _ = sweeper_stop.send(true);
-        for task in sweepers {
-            let _ = task.await;
-        }
+        let Running { state, store, stop, writer, processor, workers } = self;
+        workers.stop().await;
         drop(state);
-        // the writer ends when the last handle (held by the state) is gone
+        // the writer ends when the last handle (held by the app) is gone
         let _ = writer.await;
         let _ = stop.send(true);
         if let Some(processor) = processor {
             let _ = processor.await;
         }
-        let _ = returns.await;
         store.close().await;
     }
 }

@@ -303,7 +303,7 @@ impl Settings {
             p.push(format!("ingest.max_group_records must be at most {MAX_GROUP_RECORDS}"));
         }
         if !self.security.encryption_key.is_empty()
-            && crate::keys::parse_master_key(&self.security.encryption_key).is_none()
+            && crate::app::keys::parse_master_key(&self.security.encryption_key).is_none()
         {
             p.push("security.encryption_key must be 32 bytes as 64 hex digits or base64".into());
         }

@@ -1,9 +1,10 @@
-//! Shared application state.
+//! The HTTP side's state: the app (use cases and their context) behind the
+//! gate (key lookups, rate limits), metrics and readiness. Handlers reach
+//! the app's fields through `Deref` (`state.store`, `state.now()`); workers
+//! hold an [`App`] alone.
 
+use crate::app::App;
 use crate::auth::Gatekeeper;
-use crate::ingest::writer::WriterHandle;
-use crate::settings::Settings;
-use beacon_store::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,23 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
-    pub store: Arc<dyn Store>,
-    pub writer: WriterHandle,
-    pub settings: Settings,
-    pub rules: crate::processor::Rules,
+    pub app: App,
     pub gate: Gatekeeper,
     pub metrics: PrometheusHandle,
-    /// The promotion snapshot carts are priced with.
-    pub promotions: crate::checkout::cache::PromotionCache,
-    /// Catalog products by id and SKU (`None`: not in the catalog), for pricing.
-    pub catalog: crate::checkout::lookup::TtlCache<String, Option<Arc<beacon_core::catalog::Product>>>,
-    pub catalog_stamp: crate::checkout::lookup::CatalogStamp,
-    /// Buyers by profile id or identities, for previews.
-    pub buyers: crate::checkout::lookup::TtlCache<String, Option<Arc<beacon_core::profile::Profile>>>,
-    /// The points program.
-    pub loyalty: crate::checkout::loyalty::ProgramCache,
-    /// Commits checkouts in groups.
-    pub committer: crate::checkout::committer::Committer,
     pub ready: AtomicBool,
 }
 
@@ -39,9 +26,16 @@ impl std::ops::Deref for AppState {
     }
 }
 
+impl std::ops::Deref for Inner {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
 impl AppState {
-    pub fn new(inner: Inner) -> Self {
-        AppState(Arc::new(inner))
+    pub fn new(app: App, gate: Gatekeeper, metrics: PrometheusHandle) -> Self {
+        AppState(Arc::new(Inner { app, gate, metrics, ready: AtomicBool::new(true) }))
     }
 
     pub fn is_ready(&self) -> bool {

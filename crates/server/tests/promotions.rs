@@ -267,7 +267,7 @@ async fn an_order_whose_event_was_lost_after_its_checkout_is_written_again(app: 
     let order = json!({"order_id": "LOST-1", "user_id": "u-lost", "placed_at": "2026-11-11T12:00:00Z", "currency": "CNY",
         "total": "25.00", "discount": "5.00", "coupon": "TWO", "products": [{"product_id": "x", "price": "30.00", "quantity": 1}]});
     // older than the sweep at start looks back, so only the sweep below finds it
-    let at = chrono::Utc::now() - beacon_server::checkout::recover::LOOK_BACK - chrono::Duration::days(1);
+    let at = chrono::Utc::now() - beacon_server::app::checkout::recover::LOOK_BACK - chrono::Duration::days(1);
     let c = Checkout {
         idempotency_key: "lost-key".into(),
         order_id: "LOST-1".into(),
@@ -284,11 +284,11 @@ async fn an_order_whose_event_was_lost_after_its_checkout_is_written_again(app: 
     assert_eq!(app.get("/api/v1/orders/LOST-1", ADMIN).await.0, StatusCode::NOT_FOUND);
     let state = &app.running.as_ref().expect("running").state;
     let (from, to) = (at - chrono::Duration::seconds(1), chrono::Utc::now());
-    assert_eq!(beacon_server::checkout::recover::sweep(state, from, to).await.expect("sweep"), 1);
+    assert_eq!(beacon_server::app::checkout::recover::sweep(state, from, to).await.expect("sweep"), 1);
     app.settle().await;
     let (st, o) = app.get("/api/v1/orders/LOST-1", ADMIN).await;
     assert_eq!((st, o["total"].as_str(), o["discount"].as_str()), (StatusCode::OK, Some("25.00"), Some("5.00")), "{o}");
-    assert_eq!(beacon_server::checkout::recover::sweep(state, from, to).await.expect("again"), 0, "recorded now");
+    assert_eq!(beacon_server::app::checkout::recover::sweep(state, from, to).await.expect("again"), 0, "recorded now");
 }
 
 async fn limits_per_identity_never_store_a_phone_or_email_in_the_clear(app: &TestApp) {
@@ -354,8 +354,8 @@ async fn refunds_and_cancellations_give_limits_back_once(app: &TestApp) {
     }
     app.settle().await;
     let mut after = 0;
-    beacon_server::checkout::returns::settle(app.store.as_ref(), &mut after).await.expect("returns");
-    assert_eq!(beacon_server::checkout::returns::settle(app.store.as_ref(), &mut 0).await.expect("again"), 0);
+    beacon_server::app::checkout::returns::settle(app.store.as_ref(), &mut after).await.expect("returns");
+    assert_eq!(beacon_server::app::checkout::returns::settle(app.store.as_ref(), &mut 0).await.expect("again"), 0);
     assert_eq!(
         used(app, "fs").await,
         [(s("*"), 2), (s("user_id:u1"), 1), (s("user_id:u2"), 1)],
@@ -366,6 +366,6 @@ async fn refunds_and_cancellations_give_limits_back_once(app: &TestApp) {
     let cancel = r#"{"type": "track", "userId": "u2", "messageId": "c-1", "event": "Order Cancelled", "properties": {"order_id": "B"}}"#;
     assert_eq!(app.ingest("/v1/track", cancel).await.0, StatusCode::OK);
     app.settle().await;
-    beacon_server::checkout::returns::settle(app.store.as_ref(), &mut after).await.expect("returns");
+    beacon_server::app::checkout::returns::settle(app.store.as_ref(), &mut after).await.expect("returns");
     assert_eq!(used(app, "fs").await, [(s("*"), 2), (s("user_id:u1"), 1), (s("user_id:u2"), 0), (s("user_id:u3"), 1)]);
 }

@@ -99,7 +99,7 @@ async fn an_expired_team_fails_and_its_orders_are_refunded(app: &TestApp) {
     assert_eq!(order(app, 2, Some(&id)).await.0, StatusCode::CREATED);
     app.settle().await;
     let state = &app.running.as_ref().expect("running").state;
-    let teams = beacon_server::checkout::teams::expire;
+    let teams = beacon_server::app::checkout::teams::expire;
     assert_eq!(teams(state, Utc::now()).await.expect("expire"), 0, "not yet");
     assert_eq!(teams(state, Utc::now() + Duration::minutes(61)).await.expect("expire"), 1);
     assert_eq!(team(app, &id).await["status"], "failed");
@@ -119,11 +119,11 @@ async fn a_cancelled_order_leaves_its_open_team(app: &TestApp) {
     let cancel = r#"{"type": "track", "userId": "u2", "messageId": "c-2", "event": "Order Cancelled", "properties": {"order_id": "O2"}}"#;
     assert_eq!(app.ingest("/v1/track", cancel).await.0, StatusCode::OK);
     app.settle().await;
-    beacon_server::checkout::returns::settle(app.store.as_ref(), &mut 0).await.expect("returns");
+    beacon_server::app::checkout::returns::settle(app.store.as_ref(), &mut 0).await.expect("returns");
     assert_eq!(team(app, &id).await["members"], 1);
     // alone, it completes when its time is up
     let state = &app.running.as_ref().expect("running").state;
-    beacon_server::checkout::teams::expire(state, Utc::now() + Duration::minutes(61)).await.expect("expire");
+    beacon_server::app::checkout::teams::expire(state, Utc::now() + Duration::minutes(61)).await.expect("expire");
     assert_eq!(team(app, &id).await["status"], "complete");
 }
 

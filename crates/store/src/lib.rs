@@ -45,6 +45,32 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl From<StoreError> for beacon_core::Error {
+    /// What a caller may be told: not found and conflicts as they are, an
+    /// unavailable database as `unavailable` (retry), anything else as an
+    /// internal error whose cause goes to the log only.
+    fn from(e: StoreError) -> Self {
+        use beacon_core::ErrorCode;
+        match e {
+            StoreError::NotFound => beacon_core::Error::new(ErrorCode::NotFound, "not found"),
+            StoreError::Conflict(m) => beacon_core::Error::new(ErrorCode::Conflict, m),
+            StoreError::Unavailable(m) => {
+                tracing::warn!("store unavailable: {m}");
+                beacon_core::Error::new(ErrorCode::Unavailable, "the database is unavailable; retry later")
+            }
+            other => internal_error(other),
+        }
+    }
+}
+
+/// An `internal` error for a cause the caller must not see: the cause is
+/// logged under a fresh id, and the message names only that id.
+pub fn internal_error(cause: impl std::fmt::Display) -> beacon_core::Error {
+    let id = uuid::Uuid::new_v4();
+    tracing::error!(error_id = %id, "internal error: {cause}");
+    beacon_core::Error::new(beacon_core::ErrorCode::Internal, format!("internal error (id {id}); see the server log"))
+}
+
 /// The durable, ordered event log.
 #[async_trait]
 pub trait EventLog: Send + Sync {
@@ -121,10 +147,14 @@ pub trait Store: Send + Sync {
     /// Events about a product (by its id or SKU), newest first.
     async fn product_events(&self, product: &Product, page: &PageRequest) -> Result<Page<StoredEvent>>;
 
-    async fn insert_key(&self, key: &ApiKey) -> Result<()>;
+    /// Stores a new key and its `key.create` audit entry (by `actor`) in one
+    /// transaction; `Conflict` if the id or hash is taken.
+    async fn insert_key(&self, key: &ApiKey, actor: &str) -> Result<()>;
     async fn find_key_by_hash(&self, hash: &[u8]) -> Result<Option<ApiKey>>;
     async fn list_keys(&self) -> Result<Vec<ApiKey>>;
-    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<ApiKey>;
+    /// Revokes a key (the first revocation's time stays) and writes its
+    /// `key.revoke` audit entry, before and after, in one transaction.
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>, actor: &str) -> Result<ApiKey>;
     async fn count_keys(&self) -> Result<i64>;
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()>;

@@ -230,6 +230,29 @@ pub struct ApiKey {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+impl KeyKind {
+    /// `{"kind": "write"}` or `{"kind": "secret", "role": …}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            KeyKind::Write => serde_json::json!({"kind": "write"}),
+            KeyKind::Secret(role) => serde_json::json!({"kind": "secret", "role": role.as_str()}),
+        }
+    }
+}
+
+impl ApiKey {
+    /// The key as lists and the audit log show it (never its hash).
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = self.kind.to_json();
+        v["id"] = self.id.clone().into();
+        v["name"] = self.name.clone().into();
+        v["prefix"] = self.prefix.clone().into();
+        v["created_at"] = serde_json::json!(self.created_at);
+        v["revoked_at"] = serde_json::json!(self.revoked_at);
+        v
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAuditEntry {
     pub at: DateTime<Utc>,

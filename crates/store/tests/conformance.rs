@@ -254,14 +254,25 @@ async fn keys_and_audit_round_trip(store: &SqlStore) {
         created_at: t(1),
         revoked_at: None,
     };
-    store.insert_key(&key).await.expect("insert");
+    store.insert_key(&key, "admin").await.expect("insert");
     let dup = ApiKey { id: "key_2".into(), ..key.clone() };
-    assert!(matches!(store.insert_key(&dup).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(store.insert_key(&dup, "admin").await, Err(StoreError::Conflict(_))));
     assert_eq!(store.find_key_by_hash(&[1, 2, 3]).await.expect("find"), Some(key.clone()));
     assert_eq!(store.count_keys().await.ok(), Some(1));
-    let revoked = store.revoke_key("key_1", t(2)).await.expect("revoke");
+    let revoked = store.revoke_key("key_1", t(2), "admin").await.expect("revoke");
     assert_eq!(revoked.revoked_at, Some(t(2)));
-    assert!(matches!(store.revoke_key("nope", t(2)).await, Err(StoreError::NotFound)));
+    assert!(matches!(store.revoke_key("nope", t(2), "admin").await, Err(StoreError::NotFound)));
+    // each change wrote its audit entry with it; the refused ones wrote none
+    let audit = store.list_audit(None, &PageRequest { after: None, limit: 10 }).await.expect("audit");
+    let seen: Vec<(&str, &str, &str)> = audit
+        .items
+        .iter()
+        .map(|e| (e.entry.action.as_str(), e.entry.target.as_str(), e.entry.actor.as_str()))
+        .collect();
+    assert_eq!(seen, [("key.revoke", "key:key_1", "admin"), ("key.create", "key:key_1", "admin")]);
+    assert_eq!(audit.items[0].entry.before.as_ref().map(|b| b["revoked_at"].clone()), Some(serde_json::Value::Null));
+    assert_eq!(audit.items[0].entry.after.as_ref().map(|a| a["role"].clone()), Some(serde_json::json!("analyst")));
+    assert!(!audit.items[1].entry.after.as_ref().is_some_and(|a| a.to_string().contains("hash")), "no hash audited");
     for n in 0..3 {
         store
             .append_audit(&NewAuditEntry {
@@ -278,7 +289,7 @@ async fn keys_and_audit_round_trip(store: &SqlStore) {
     let page = store.list_audit(None, &PageRequest { after: None, limit: 2 }).await.expect("audit");
     assert_eq!(page.items.iter().map(|e| e.entry.target.as_str()).collect::<Vec<_>>(), ["key_2", "key_1"]);
     let rest = store.list_audit(None, &PageRequest { after: page.next, limit: 2 }).await.expect("audit");
-    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.items.len(), 2, "key_0, then the key's own revoke entry");
     assert_eq!(rest.items[0].entry.after, Some(serde_json::json!({"n": 0})));
 }
 

@@ -14,8 +14,9 @@ pub mod scale;
 
 use anyhow::Context as _;
 use axum::routing::post;
+use beacon_server::app::keys;
+use beacon_server::open_store;
 use beacon_server::settings::Settings;
-use beacon_server::{keys, open_store};
 use beacon_store::Store;
 use loadgen::{LoadResult, post_request};
 use serde_json::json;

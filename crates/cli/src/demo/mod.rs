@@ -87,7 +87,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     let settings = Settings::load(None, std::env::vars(), &overrides)?;
     let (admin, write) = demo_keys(&opts.data_dir)?;
     let store = Arc::new(beacon_server::open_store(&settings).await?);
-    beacon_server::keys::bootstrap(store.as_ref(), Some(admin.clone()), Some(write.clone()), Utc::now()).await?;
+    beacon_server::app::keys::bootstrap(store.as_ref(), Some(admin.clone()), Some(write.clone()), Utc::now()).await?;
     let listener = beacon_server::bind(settings.listen_addr().context("listen address")?).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let running = beacon_server::start(settings, store)?;

@@ -3,8 +3,8 @@
 //! body and an `Idempotency-Key` (`checkout::commit`).
 
 use super::extract::Json as JsonBody;
+use crate::app::checkout::{CartRequest, prepare, preview_time};
 use crate::auth::{Authorized, Read};
-use crate::checkout::{CartRequest, prepare, preview_time};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::extract::State;

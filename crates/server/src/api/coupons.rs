@@ -3,39 +3,29 @@
 //! profile's wallet. The logic is in `checkout::coupons`.
 
 use super::extract::{Json as JsonBody, Path, Query, encode_cursor, page_request};
+use crate::app::checkout::coupons::status;
+use crate::app::coupons::{self, GiveCodes, refusal};
+use crate::app::profiles;
 use crate::auth::{Authorized, ManageData, ManageMarketing, Read};
-use crate::checkout::coupons::{Target, coupon_json, issue, open_for_shoppers, refusal, template};
-use crate::checkout::{CartRequest, buyer};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use beacon_core::ErrorCode;
-use beacon_pricing::{Promotion, Snapshot};
-use beacon_store::Issued;
+use beacon_core::{ErrorCode, Identity, IdentityKind};
+use beacon_pricing::Promotion;
+use beacon_store::{Issued, StoredCoupon};
+use chrono::DateTime;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::sync::Arc;
-
-/// Most codes one request issues.
-const MAX_BATCH: usize = 1000;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/promotions/{id}/coupons", get(list).post(give))
         .route("/api/v1/coupons/claim", post(claim))
         .route("/api/v1/profiles/{id}/coupons", get(wallet))
-}
-
-async fn snapshot(state: &AppState) -> ApiResult<Arc<Snapshot>> {
-    state.promotions.snapshot(state.store.as_ref(), state.rules.currency).await
-}
-
-fn promotion<'a>(snapshot: &'a Snapshot, id: &str) -> ApiResult<&'a Promotion> {
-    snapshot.promotion(id).ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no promotion {id:?}")))
 }
 
 /// The client's `Idempotency-Key`, else a fresh one.
@@ -47,8 +37,18 @@ fn request_key(headers: &HeaderMap) -> ApiResult<String> {
     }
 }
 
-fn limit_reached(message: String, reason: Value) -> ApiError {
-    ApiError::new(ErrorCode::CouponLimitReached, message).with_details(json!({"reason": reason}))
+pub fn coupon_json(c: &StoredCoupon, p: Option<&Promotion>, now: DateTime<Utc>) -> Value {
+    json!({
+        "code": c.code,
+        "promotion": c.promotion,
+        "name": p.map(|p| p.name.as_str()),
+        "status": status(c, p, now),
+        "profile_id": c.profile_id,
+        "channel": c.channel,
+        "issued_at": c.issued_at,
+        "valid_from": c.valid_from,
+        "valid_until": c.valid_until,
+    })
 }
 
 #[derive(Deserialize)]
@@ -70,42 +70,18 @@ async fn give(
     headers: HeaderMap,
     JsonBody(req): JsonBody<Give>,
 ) -> ApiResult<Json<Value>> {
-    let snapshot = snapshot(&state).await?;
-    let p = promotion(&snapshot, &id)?;
-    template(p)?;
-    let n = req.profiles.len() + req.count;
-    if n == 0 || n > MAX_BATCH {
-        return Err(ApiError::new(ErrorCode::InvalidParameter, format!("issue 1 to {MAX_BATCH} codes a request")));
-    }
-    let now = Utc::now();
-    if open_for_shoppers(p, now) == Err("expired") || p.status == beacon_pricing::spec::Status::Ended {
-        return Err(limit_reached(format!("promotion {id:?} has ended"), json!({"code": "expired"})));
-    }
-    let key = request_key(&headers)?;
-    let mut targets = Vec::with_capacity(n);
-    for (i, profile) in req.profiles.iter().enumerate() {
-        let parsed = crate::api::profiles::parse_profile_id(profile)?;
-        // a profile merged away is issued to as its survivor
-        let found = state.store.get_profile(parsed).await?;
-        let owner =
-            found.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("profiles[{i}]: no such profile")))?;
-        // the profile in the key: the same key with another list issues to the new profiles
-        let issue_key = format!("operator:{key}:{i}:{}", owner.id);
-        targets.push(Target { profile_id: Some(owner.id.to_string()), issue_key });
-    }
-    for i in 0..req.count {
-        targets.push(Target { profile_id: None, issue_key: format!("operator:{key}:bearer:{i}") });
-    }
-    let results = issue(&state, p, "operator", &targets, now).await?;
-    let mut issued = Vec::new();
-    let mut refused = Vec::new();
-    for (t, r) in targets.iter().zip(&results) {
+    let cmd =
+        GiveCodes { promotion: id, profiles: req.profiles, count: req.count, request_key: request_key(&headers)? };
+    let given = coupons::give(&state, &cmd).await?;
+    let p = given.snapshot.promotion(&cmd.promotion);
+    let (mut issued, mut refused) = (Vec::new(), Vec::new());
+    for (t, r) in &given.results {
         match r {
-            Issued::New(c) | Issued::Existing(c) => issued.push(coupon_json(c, Some(p), now)),
+            Issued::New(c) | Issued::Existing(c) => issued.push(coupon_json(c, p, given.now)),
             r => refused.push(json!({"profile_id": t.profile_id, "reason": refusal(r)})),
         }
     }
-    Ok(Json(json!({"promotion": id, "issued": issued, "refused": refused})))
+    Ok(Json(json!({"promotion": cmd.promotion, "issued": issued, "refused": refused})))
 }
 
 #[derive(Deserialize)]
@@ -132,38 +108,25 @@ async fn claim(
     headers: HeaderMap,
     JsonBody(req): JsonBody<Claim>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let snapshot = snapshot(&state).await?;
-    let p = promotion(&snapshot, &req.promotion)?;
-    let codes = template(p)?;
-    let now = Utc::now();
-    let closed = if codes.claimable { open_for_shoppers(p, now).err() } else { Some("not_claimable") };
-    if let Some(why) = closed {
-        return Err(limit_reached(format!("promotion {:?} cannot be claimed: {why}", p.id), json!({"code": why})));
-    }
-    let cart = CartRequest {
-        profile_id: req.profile_id,
-        user_id: req.user_id,
-        anonymous_id: req.anonymous_id,
-        email: req.email,
-        phone: req.phone,
-        ..Default::default()
-    };
-    let (profile, _) = buyer(&state, &cart).await?;
-    let profile = profile.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no profile has these identities"))?;
-    let target = Target {
-        profile_id: Some(profile.id.to_string()),
-        issue_key: format!("claim:{}:{}", profile.id, request_key(&headers)?),
-    };
-    let result = issue(&state, p, "claim", &[target], now).await?.pop();
-    match result {
-        Some(Issued::New(c)) => Ok((StatusCode::CREATED, Json(coupon_json(&c, Some(p), now)))),
-        Some(Issued::Existing(c)) => Ok((StatusCode::OK, Json(coupon_json(&c, Some(p), now)))),
-        Some(r) => {
-            let reason = refusal(&r).unwrap_or(Value::Null);
-            let what = reason["code"].as_str().unwrap_or("refused").to_string();
-            Err(limit_reached(format!("promotion {:?} cannot issue a code: {what}", p.id), reason))
+    let opts = &state.rules.identity.normalize;
+    let mut identities = Vec::new();
+    for (kind, value) in [
+        (IdentityKind::UserId, &req.user_id),
+        (IdentityKind::AnonymousId, &req.anonymous_id),
+        (IdentityKind::Email, &req.email),
+        (IdentityKind::Phone, &req.phone),
+    ] {
+        if let Some(v) = value {
+            identities.push(Identity::parse(kind, v, opts)?);
         }
-        None => Err(ApiError::internal("no outcome for the claim")),
+    }
+    let key = request_key(&headers)?;
+    let given = coupons::claim(&state, &req.promotion, req.profile_id.as_deref(), &identities, &key).await?;
+    let p = given.snapshot.promotion(&req.promotion);
+    match given.results.first() {
+        Some((_, Issued::New(c))) => Ok((StatusCode::CREATED, Json(coupon_json(c, p, given.now)))),
+        Some((_, Issued::Existing(c))) => Ok((StatusCode::OK, Json(coupon_json(c, p, given.now)))),
+        _ => Err(ApiError::internal("no code for the claim")),
     }
 }
 
@@ -181,10 +144,10 @@ async fn list(
     Path(id): Path<String>,
     Query(q): Query<ListParams>,
 ) -> ApiResult<Json<Value>> {
-    let snapshot = snapshot(&state).await?;
-    let p = promotion(&snapshot, &id)?;
+    let snapshot = coupons::snapshot(&state).await?;
+    let p = coupons::promotion(&snapshot, &id)?;
     let page = state.store.promotions().promotion_coupons(&id, &page_request(q.cursor.as_deref(), q.limit)?).await?;
-    let now = Utc::now();
+    let now = state.now();
     Ok(Json(json!({
         "items": page.items.iter().map(|c| coupon_json(c, Some(p), now)).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),
@@ -208,11 +171,9 @@ async fn wallet(
     if q.status.as_deref().is_some_and(|s| !["available", "used", "expired"].contains(&s)) {
         return Err(ApiError::new(ErrorCode::InvalidParameter, "status must be available, used or expired"));
     }
-    let parsed = crate::api::profiles::parse_profile_id(&id)?;
-    let profile = state.store.get_profile(parsed).await?;
-    let profile = profile.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such profile"))?;
-    let snapshot = snapshot(&state).await?;
-    let now = Utc::now();
+    let profile = profiles::by_id(&state, &id).await?;
+    let snapshot = coupons::snapshot(&state).await?;
+    let now = state.now();
     let items: Vec<Value> = state
         .store
         .promotions()

@@ -4,8 +4,9 @@
 //! `checkout::loyalty`.
 
 use super::extract::{Json as JsonBody, Path, Query};
+use crate::app::checkout::loyalty::{points_json, tier};
+use crate::app::profiles;
 use crate::auth::{Authorized, ManageMarketing, Read};
-use crate::checkout::loyalty::{points_json, tier};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
@@ -52,7 +53,7 @@ async fn put_program(
         Some(n) => Some(n),
         None => state.store.loyalty().program().await?.map(|p| p.version),
     };
-    let saved = state.store.loyalty().put_program(&spec, expected, &auth.actor(), Utc::now()).await?;
+    let saved = state.store.loyalty().put_program(&spec, expected, &auth.actor(), state.now()).await?;
     state.loyalty.invalidate();
     Ok(Json(program_json(&saved)))
 }
@@ -62,10 +63,8 @@ async fn profile_points(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let parsed = crate::api::profiles::parse_profile_id(&id)?;
-    let profile = state.store.get_profile(parsed).await?;
-    let profile = profile.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such profile"))?;
-    let now = Utc::now();
+    let profile = profiles::by_id(&state, &id).await?;
+    let now = state.now();
     let lots = state.store.loyalty().lots(&profile.id.to_string()).await?;
     let mut out = points_json(&lots, now);
     out["profile_id"] = json!(profile.id);
@@ -134,9 +133,7 @@ async fn leaderboard(
         .collect();
     let mut out = json!({"period": name, "from": from, "to": to, "items": items});
     if let Some(id) = &q.profile_id {
-        let parsed = crate::api::profiles::parse_profile_id(id)?;
-        let profile = state.store.get_profile(parsed).await?;
-        let profile = profile.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such profile"))?;
+        let profile = profiles::by_id(&state, id).await?;
         let mine = store.earned(&profile.id.to_string(), from, to).await?;
         let rank = if mine > 0 { Some(store.earned_more(mine, from, to).await? + 1) } else { None };
         out["me"] = json!({"profile_id": profile.id, "points": mine, "rank": rank});

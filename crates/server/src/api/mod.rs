@@ -4,6 +4,7 @@ pub mod audit;
 pub mod carts;
 pub mod coupons;
 pub mod extract;
+pub mod ingest;
 pub mod keys;
 pub mod loyalty;
 pub mod openapi;
@@ -26,7 +27,7 @@ use std::time::Instant;
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(crate::ingest::routes())
+        .merge(ingest::routes())
         .merge(profiles::routes())
         .merge(orders::routes())
         .merge(products::routes())

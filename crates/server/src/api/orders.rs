@@ -6,20 +6,19 @@
 //! however it arrives.
 
 use super::extract::{Json as JsonBody, PageParams, Path, Query, encode_cursor, page_request};
-use super::profiles::parse_profile_id;
+use crate::app::profiles::parse_id as parse_profile_id;
+use crate::app::{checkout, records};
 use crate::auth::{Authorized, ManageData, Read};
 use crate::error::{ApiError, ApiResult};
-use crate::ingest;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use beacon_core::message::{self, Envelope, MessageKind, parse_time};
+use beacon_core::message::parse_time;
 use beacon_core::{Currency, ErrorCode, Money};
 use beacon_store::{AfterSale, Order, OrderQuery, OrderStatus, Revenue, ReviewsOf, StoredReview};
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -31,11 +30,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/products/{id}/reviews", get(product_reviews))
         .route("/api/v1/profiles/{id}/reviews", get(profile_reviews))
 }
-
-/// Most orders one request may carry.
-pub const MAX_ORDERS: usize = 1000;
-/// The source orders posted through this API are deduplicated under.
-pub const ORDERS_SOURCE: &str = "api:orders";
 
 fn money(minor: i64, currency: Currency) -> String {
     Money { minor, currency }.to_decimal_string()
@@ -106,111 +100,6 @@ enum CreateBody {
     One(Map<String, Value>),
 }
 
-/// Fields an order posted here may have.
-const FIELDS: &[&str] = &[
-    "order_id",
-    "user_id",
-    "anonymous_id",
-    "email",
-    "phone",
-    "placed_at",
-    "currency",
-    "total",
-    "revenue",
-    "discount",
-    "shipping",
-    "coupon",
-    "products",
-];
-
-/// The `Order Completed` message for one posted order.
-fn order_message(order: &Map<String, Value>) -> Result<String, beacon_core::Error> {
-    let invalid = |m: String| beacon_core::Error::new(ErrorCode::InvalidOrder, m);
-    if let Some(unknown) = order.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return Err(invalid(format!("unknown field {unknown:?}; the fields are {}", FIELDS.join(", "))));
-    }
-    let mut props = Map::new();
-    for key in ["order_id", "currency", "total", "revenue", "discount", "shipping", "coupon", "products"] {
-        if let Some(v) = order.get(key) {
-            props.insert(key.into(), v.clone());
-        }
-    }
-    let mut msg = json!({"type": "track", "event": "Order Completed", "properties": props});
-    let id = match order.get("order_id") {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    };
-    if let Some(id) = id {
-        msg["messageId"] = json!(format!("order:{id}"));
-    }
-    for (from, to) in [("user_id", "userId"), ("anonymous_id", "anonymousId"), ("placed_at", "timestamp")] {
-        if let Some(v) = order.get(from) {
-            msg[to] = v.clone();
-        }
-    }
-    let traits: Map<String, Value> =
-        ["email", "phone"].iter().filter_map(|k| order.get(*k).map(|v| (k.to_string(), v.clone()))).collect();
-    if !traits.is_empty() {
-        msg["context"] = json!({ "traits": traits });
-    }
-    Ok(msg.to_string())
-}
-
-/// The log record of one order posted in the API's order shape, checked
-/// as ingest checks an `Order Completed` event.
-pub(crate) fn order_record(
-    order: &Map<String, Value>,
-    received_at: chrono::DateTime<Utc>,
-) -> Result<beacon_store::NewLogRecord, beacon_core::Error> {
-    let env = Envelope {
-        received_at,
-        sent_at: None,
-        kind: Some(MessageKind::Track),
-        generated_id: &ingest::fallback_message_id,
-    };
-    let text = order_message(order)?;
-    let raw = serde_json::value::RawValue::from_string(text)
-        .map_err(|e| beacon_core::Error::new(ErrorCode::InvalidOrder, format!("the order cannot be written: {e}")))?;
-    let m = message::validate(&raw, &env).map_err(|mut e| {
-        // name the fields as they were posted here, not as the Segment message has them
-        e.message = match e.code {
-            ErrorCode::MissingIdentity => "user_id or anonymous_id is required".into(),
-            ErrorCode::InvalidTimestamp => e.message.replacen("timestamp", "placed_at", 1),
-            _ => e.message.replace("userId", "user_id").replace("anonymousId", "anonymous_id"),
-        };
-        e
-    })?;
-    Ok(ingest::record(ORDERS_SOURCE, m, received_at))
-}
-
-/// The log record of the refund of a checkout's `order` (its fields as
-/// `order_record` takes them) that the server decides on (a group-buy team
-/// failed); `message_id` makes a retry write it once.
-pub(crate) fn refund_record(
-    order: &Map<String, Value>,
-    message_id: &str,
-    reason: &str,
-    at: chrono::DateTime<Utc>,
-) -> Result<beacon_store::NewLogRecord, beacon_core::Error> {
-    let mut msg = json!({"type": "track", "event": "Order Refunded", "messageId": message_id, "timestamp": at,
-        "properties": {"order_id": order.get("order_id"), "reason": reason}});
-    for (from, to) in [("user_id", "userId"), ("anonymous_id", "anonymousId")] {
-        if let Some(v) = order.get(from) {
-            msg[to] = v.clone();
-        }
-    }
-    let env = Envelope {
-        received_at: at,
-        sent_at: None,
-        kind: Some(MessageKind::Track),
-        generated_id: &ingest::fallback_message_id,
-    };
-    let raw = serde_json::value::RawValue::from_string(msg.to_string())
-        .map_err(|e| beacon_core::Error::new(ErrorCode::InvalidOrder, format!("the refund cannot be written: {e}")))?;
-    Ok(ingest::record(ORDERS_SOURCE, message::validate(&raw, &env)?, at))
-}
-
 /// Records orders placed elsewhere (`{"order_id", "products", …}` or
 /// `{"orders": […]}`), or places one from a cart (`{"lines": […], …}` with
 /// an `Idempotency-Key` header: priced, limits taken, then recorded).
@@ -229,7 +118,7 @@ async fn create(
                     "placing an order from a cart needs an Idempotency-Key header",
                 )
             })?;
-            let placed = crate::checkout::commit::place(&state, key.trim(), cart).await?;
+            let placed = checkout::commit::place(&state, key.trim(), cart).await?;
             let status = if placed.replayed { StatusCode::OK } else { StatusCode::CREATED };
             let mut resp = (status, Json(placed.body)).into_response();
             if placed.replayed {
@@ -239,26 +128,8 @@ async fn create(
         }
         CreateBody::One(one) => vec![one],
     };
-    if orders.len() > MAX_ORDERS {
-        return Err(ApiError::new(ErrorCode::PayloadTooLarge, format!("at most {MAX_ORDERS} orders per request")));
-    }
-    let received_at = Utc::now();
-    let (mut accepted, mut rejected) = (Vec::new(), Vec::new());
-    for (index, order) in orders.iter().enumerate() {
-        match order_record(order, received_at) {
-            Ok(r) => accepted.push(r),
-            Err(e) => rejected.push(json!({"index": index, "code": e.code.as_str(), "message": e.message})),
-        }
-    }
-    if accepted.is_empty() && !rejected.is_empty() {
-        return Err(ApiError::new(ErrorCode::InvalidOrder, "no order in the request is valid")
-            .with_details(json!({ "rejected": rejected })));
-    }
-    let n = accepted.len();
-    if n > 0 {
-        ingest::write(&state, accepted).await?;
-    }
-    Ok(Json(json!({"accepted": n, "rejected": rejected})).into_response())
+    let (n, refused) = records::record_orders(&state, &orders).await?;
+    Ok(Json(json!({"accepted": n, "rejected": records::refusals_json(&refused)})).into_response())
 }
 
 #[derive(Deserialize)]

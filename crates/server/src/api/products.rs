@@ -14,7 +14,6 @@ use axum::{Json, Router};
 use beacon_core::ErrorCode;
 use beacon_core::catalog::{ProductStatus, parse_product};
 use beacon_store::{Product, ProductQuery, Saved, StoredProduct};
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -48,7 +47,7 @@ fn taken(sku: &Option<String>, owner: &str) -> ApiError {
 }
 
 async fn save_one(state: &AppState, actor: &str, product: Product) -> ApiResult<(StatusCode, Json<Value>)> {
-    let saved = state.store.save_products(std::slice::from_ref(&product), actor, Utc::now()).await?;
+    let saved = state.store.save_products(std::slice::from_ref(&product), actor, state.now()).await?;
     state.catalog.invalidate();
     let status = match saved.first() {
         Some(Saved::Created) => StatusCode::CREATED,
@@ -112,7 +111,7 @@ async fn bulk(
         }
     }
     let products: Vec<Product> = valid.iter().map(|(_, p)| p.clone()).collect();
-    let saved = state.store.save_products(&products, &who.actor(), Utc::now()).await?;
+    let saved = state.store.save_products(&products, &who.actor(), state.now()).await?;
     state.catalog.invalidate();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::from([("created", 0), ("updated", 0), ("unchanged", 0)]);
     for ((index, p), outcome) in valid.iter().zip(&saved) {
@@ -186,7 +185,7 @@ async fn remove(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let deleted = state.store.delete_product(&id, &who.actor(), Utc::now()).await?;
+    let deleted = state.store.delete_product(&id, &who.actor(), state.now()).await?;
     state.catalog.invalidate();
     if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::new(ErrorCode::NotFound, "no such product")) }
 }

@@ -1,6 +1,7 @@
 //! `/api/v1/profiles`, `/api/v1/overview`.
 
 use super::extract::{PageParams, Path, Query, encode_cursor, page_request};
+use crate::app::profiles;
 use crate::auth::{Authorized, Read};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -8,7 +9,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use beacon_core::message::parse_time;
-use beacon_core::{Currency, ErrorCode, Identity, Money, ProfileId};
+use beacon_core::{Currency, ErrorCode, Identity, Money};
 use beacon_store::{Profile, ProfileQuery, StoredEvent};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -66,10 +67,6 @@ pub fn event_json(e: &StoredEvent) -> Value {
     })
 }
 
-pub fn parse_profile_id(s: &str) -> ApiResult<ProfileId> {
-    s.parse().map_err(|_| ApiError::new(ErrorCode::InvalidParameter, format!("{s:?} is not a profile id")))
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListParams {
@@ -108,10 +105,7 @@ async fn list(
 }
 
 async fn one(_: Authorized<Read>, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let id = parse_profile_id(&id)?;
-    let profile =
-        state.store.get_profile(id).await?.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such profile"))?;
-    Ok(Json(profile_json(&profile)))
+    Ok(Json(profile_json(&profiles::by_id(&state, &id).await?)))
 }
 
 async fn events(
@@ -120,7 +114,7 @@ async fn events(
     Path(id): Path<String>,
     Query(p): Query<PageParams>,
 ) -> ApiResult<Json<Value>> {
-    let id = parse_profile_id(&id)?;
+    let id = profiles::parse_id(&id)?;
     let page = p.request()?;
     if page.after.as_ref().is_some_and(|(_, seq)| seq.parse::<i64>().is_err()) {
         return Err(ApiError::new(ErrorCode::InvalidCursor, "the cursor is not one this server issued"));

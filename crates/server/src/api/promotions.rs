@@ -3,8 +3,8 @@
 //! `/api/v1/audit`).
 
 use super::extract::{Json as JsonBody, Path, Query, encode_cursor, page_request};
+use crate::app::promotions;
 use crate::auth::{Authorized, ManageMarketing, Read};
-use crate::checkout::cache::compile;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use beacon_core::ErrorCode;
-use beacon_pricing::lifecycle::{Action, effective, transition};
+use beacon_pricing::lifecycle::{Action, effective};
 use beacon_pricing::spec::Status;
 use beacon_store::StoredPromotion;
 use chrono::Utc;
@@ -27,11 +27,11 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/promotions/{id}/{action}", post(act))
 }
 
-fn promotion_json(p: &StoredPromotion) -> Value {
+fn promotion_json(p: &StoredPromotion, now: chrono::DateTime<Utc>) -> Value {
     let status = Status::parse(&p.status);
     let (starts, ends) = (p.spec.get("starts_at"), p.spec.get("ends_at"));
     let time = |v: Option<&Value>| v.and_then(Value::as_str).and_then(|s| s.parse::<chrono::DateTime<Utc>>().ok());
-    let now_status = status.map(|s| effective(s, time(starts), time(ends), Utc::now()).as_str());
+    let now_status = status.map(|s| effective(s, time(starts), time(ends), now).as_str());
     json!({
         "id": p.id,
         "status": p.status,
@@ -43,70 +43,13 @@ fn promotion_json(p: &StoredPromotion) -> Value {
     })
 }
 
-/// Checks a spec against the shop currency; returns it without `status`.
-fn checked(
-    state: &AppState,
-    mut spec: Map<String, Value>,
-    id: Option<&str>,
-) -> ApiResult<(Map<String, Value>, Status)> {
-    let status = match spec.remove("status") {
-        None => Status::Draft,
-        Some(Value::String(s)) => match Status::parse(&s) {
-            Some(st @ (Status::Draft | Status::Active | Status::Scheduled)) => st,
-            _ => {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidPromotion,
-                    "status, when given, must be draft, scheduled or active (pause and end are actions)",
-                ));
-            }
-        },
-        Some(_) => return Err(ApiError::new(ErrorCode::InvalidPromotion, "status must be a string")),
-    };
-    if let Some(id) = id {
-        match spec.get("id") {
-            None => {
-                spec.insert("id".into(), json!(id));
-            }
-            Some(v) if v == id => {}
-            Some(_) => {
-                return Err(ApiError::new(ErrorCode::InvalidPromotion, "the spec's id is not the one in the path"));
-            }
-        }
-    }
-    let stored = StoredPromotion {
-        id: spec.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
-        status: status.as_str().into(),
-        spec: Value::Object(spec.clone()),
-        version: 0,
-        created_at: Utc::now(),
-        updated_at: Utc::now(),
-    };
-    compile(&stored, state.rules.currency)?;
-    Ok((spec, status))
-}
-
 async fn create(
     auth: Authorized<ManageMarketing>,
     State(state): State<AppState>,
     JsonBody(spec): JsonBody<Map<String, Value>>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let (spec, mut status) = checked(&state, spec, None)?;
-    let id = spec.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-    if status == Status::Active {
-        // active from a future start is scheduled
-        status = transition(Status::Draft, Action::Activate, starts_at(&spec), Utc::now())?;
-    }
-    let made = state
-        .store
-        .promotions()
-        .create_promotion(&id, status.as_str(), &Value::Object(spec), &auth.actor(), Utc::now())
-        .await?;
-    state.promotions.invalidate();
-    Ok((StatusCode::CREATED, Json(promotion_json(&made))))
-}
-
-fn starts_at(spec: &Map<String, Value>) -> Option<chrono::DateTime<Utc>> {
-    spec.get("starts_at").and_then(Value::as_str).and_then(|s| s.parse().ok())
+    let made = promotions::create(&state, spec, &auth.actor()).await?;
+    Ok((StatusCode::CREATED, Json(promotion_json(&made, state.now()))))
 }
 
 #[derive(Deserialize)]
@@ -123,26 +66,8 @@ async fn replace(
     Query(v): Query<Version>,
     JsonBody(spec): JsonBody<Map<String, Value>>,
 ) -> ApiResult<Json<Value>> {
-    let current = stored(&state, &id).await?;
-    if current.status == "ended" {
-        return Err(ApiError::new(ErrorCode::Conflict, "an ended promotion cannot change; copy it into a new one"));
-    }
-    let had_status = spec.contains_key("status");
-    let (spec, _) = checked(&state, spec, Some(&id))?;
-    if had_status {
-        return Err(ApiError::new(
-            ErrorCode::InvalidPromotion,
-            "status changes through /activate, /pause, /resume and /end, not in the spec",
-        ));
-    }
-    let version = v.if_version.unwrap_or(current.version);
-    let saved = state
-        .store
-        .promotions()
-        .update_promotion(&id, version, &current.status, &Value::Object(spec), &auth.actor(), Utc::now())
-        .await?;
-    state.promotions.invalidate();
-    Ok(Json(promotion_json(&saved)))
+    let saved = promotions::replace(&state, &id, spec, v.if_version, &auth.actor()).await?;
+    Ok(Json(promotion_json(&saved, state.now())))
 }
 
 async fn act(
@@ -152,51 +77,23 @@ async fn act(
 ) -> ApiResult<Json<Value>> {
     let action = Action::parse(&action)
         .ok_or_else(|| ApiError::new(ErrorCode::RouteNotFound, "the actions are activate, pause, resume and end"))?;
-    let current = stored(&state, &id).await?;
-    let from = Status::parse(&current.status)
-        .ok_or_else(|| ApiError::internal(format!("stored status {:?}", current.status)))?;
-    let spec = current.spec.as_object().cloned().unwrap_or_default();
-    let to = transition(from, action, starts_at(&spec), Utc::now())?;
-    let saved = state
-        .store
-        .promotions()
-        .update_promotion(&id, current.version, to.as_str(), &current.spec, &auth.actor(), Utc::now())
-        .await?;
-    state.promotions.invalidate();
-    Ok(Json(promotion_json(&saved)))
-}
-
-async fn stored(state: &AppState, id: &str) -> ApiResult<StoredPromotion> {
-    state
-        .store
-        .promotions()
-        .get_promotion(id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such promotion"))
+    let saved = promotions::act(&state, &id, action, &auth.actor()).await?;
+    Ok(Json(promotion_json(&saved, state.now())))
 }
 
 async fn one(_: Authorized<Read>, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(promotion_json(&stored(&state, &id).await?)))
+    Ok(Json(promotion_json(&promotions::get(&state, &id).await?, state.now())))
 }
 
 /// How much of each limit is used: one entry per counter (limit, period, subject).
 async fn usage(_: Authorized<Read>, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let p = stored(&state, &id).await?;
-    let limits = p.spec.get("limits").and_then(Value::as_array).cloned().unwrap_or_default();
-    let counters = state.store.promotions().promotion_counters(&id).await?;
-    let items: Vec<Value> = counters
+    let items: Vec<Value> = promotions::usage(&state, &id)
+        .await?
         .iter()
-        .map(|(key, used)| {
-            // <id>|<limit>|<period>|<subject>, the id itself may hold '|'; a coupon
-            // template's counters have `code`, `issued` or `held` for the limit
-            let mut rest = key.strip_prefix(&format!("{id}|")).unwrap_or(key).splitn(3, '|');
-            let first = rest.next();
-            let limit: Option<usize> = first.and_then(|l| l.parse().ok());
-            let spec = limit.and_then(|l| limits.get(l));
+        .map(|u| {
             json!({
-                "limit": limit, "period": rest.next(), "subject": rest.next(), "used": used,
-                "counts": if limit.is_some() { Some("limit") } else { first },
-                "counter": spec.and_then(|s| s.get("counter")), "max": spec.and_then(|s| s.get("limit")),
+                "limit": u.limit, "period": u.period, "subject": u.subject, "used": u.used,
+                "counts": u.counts, "counter": u.counter, "max": u.max,
             })
         })
         .collect();
@@ -230,7 +127,7 @@ async fn list(
         .list_promotions(p.status.as_deref(), &page_request(p.cursor.as_deref(), p.limit)?)
         .await?;
     Ok(Json(json!({
-        "items": page.items.iter().map(promotion_json).collect::<Vec<_>>(),
+        "items": page.items.iter().map(|p| promotion_json(p, state.now())).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),
     })))
 }

@@ -3,8 +3,8 @@
 //! are opened and joined by orders (`POST /api/v1/orders` with `group_buy`).
 
 use super::extract::{Path, Query};
+use crate::app::checkout::teams::view;
 use crate::auth::{Authorized, Read};
-use crate::checkout::teams::view;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
@@ -47,6 +47,6 @@ async fn list(
         return Err(ApiError::new(ErrorCode::InvalidParameter, "limit must be 1..=1000"));
     }
     let teams = state.store.promotions().teams(&id, status, limit).await?;
-    let items = teams.iter().map(view).collect::<ApiResult<Vec<_>>>()?;
+    let items = teams.iter().map(view).collect::<Result<Vec<_>, _>>()?;
     Ok(Json(json!({"promotion": id, "items": items})))
 }

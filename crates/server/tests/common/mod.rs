@@ -6,8 +6,10 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use beacon_core::access::Role;
+use beacon_server::app::keys;
 use beacon_server::settings::Settings;
-use beacon_server::{Running, keys, processor};
+use beacon_server::{Running, processor};
+use beacon_store::Store as _;
 use beacon_store::{KeyKind, PiiCipher, SqlStore, StoreOptions, Synchronous};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -76,7 +78,7 @@ impl TestApp {
             [(WRITE, KeyKind::Write), (ADMIN, KeyKind::Secret(Role::Admin)), (VIEWER, KeyKind::Secret(Role::Viewer))]
         {
             let k = keys::issue(kind, "test", Some(secret.to_string()), now);
-            keys::create(&store, &k, "test").await.expect("key");
+            store.insert_key(&k.record, "test").await.expect("key");
         }
         let store = Arc::new(store);
         let running = beacon_server::start(settings, store.clone()).expect("start");

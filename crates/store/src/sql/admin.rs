@@ -1,5 +1,6 @@
 //! API keys and the audit log, and the `Store` trait wiring.
 
+use super::catalog::audit_entry;
 use super::{SqlStore, backend, from_micros, micros};
 use crate::{
     AfterSale, ApiKey, AuditEntry, DayFigures, EventLog, KeyKind, NewAuditEntry, Order, OrderQuery, Overview, Page,
@@ -154,11 +155,12 @@ impl Store for SqlStore {
         self.product_events_impl(product, page).await
     }
 
-    async fn insert_key(&self, key: &ApiKey) -> Result<()> {
+    async fn insert_key(&self, key: &ApiKey, actor: &str) -> Result<()> {
         let (kind, role) = match key.kind {
             KeyKind::Write => ("write", None),
             KeyKind::Secret(role) => ("secret", Some(role.as_str())),
         };
+        let (_write, mut tx) = self.begin_write(&self.pool).await?;
         sqlx::query(
             "INSERT INTO api_keys (id, name, kind, role, hash, prefix, created_at, revoked_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
@@ -170,10 +172,12 @@ impl Store for SqlStore {
         .bind(key.hash.clone())
         .bind(key.prefix.as_str())
         .bind(micros(key.created_at))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        Ok(())
+        let target = format!("key:{}", key.id);
+        audit_entry(&mut tx, key.created_at, actor, "key.create", &target, None, Some(key.to_json())).await?;
+        tx.commit().await.map_err(backend)
     }
 
     async fn find_key_by_hash(&self, hash: &[u8]) -> Result<Option<ApiKey>> {
@@ -195,20 +199,28 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn revoke_key(&self, id: &str, at: DateTime<Utc>) -> Result<ApiKey> {
-        sqlx::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1")
+    async fn revoke_key(&self, id: &str, at: DateTime<Utc>, actor: &str) -> Result<ApiKey> {
+        let select = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1");
+        let (_write, mut tx) = self.begin_write(&self.pool).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(select.clone()))
             .bind(id)
-            .bind(micros(at))
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(backend)?
             .ok_or(StoreError::NotFound)?;
-        key_from_row(&row)
+        let before = key_from_row(&row)?;
+        sqlx::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1")
+            .bind(id)
+            .bind(micros(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(select)).bind(id).fetch_one(&mut *tx).await.map_err(backend)?;
+        let after = key_from_row(&row)?;
+        let target = format!("key:{id}");
+        audit_entry(&mut tx, at, actor, "key.revoke", &target, Some(before.to_json()), Some(after.to_json())).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(after)
     }
 
     async fn count_keys(&self) -> Result<i64> {

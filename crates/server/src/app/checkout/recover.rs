@@ -4,9 +4,8 @@
 //! checkout's record. The log keeps one order per order id, so writing one
 //! that did arrive after all changes nothing.
 
-use crate::error::ApiError;
-use crate::ingest;
-use crate::state::AppState;
+use crate::app::App;
+use beacon_core::Error;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
@@ -20,50 +19,27 @@ pub const EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Writes again the orders of checkouts from `after` to `before` that are
 /// not recorded; returns how many.
-pub async fn sweep(state: &AppState, after: DateTime<Utc>, before: DateTime<Utc>) -> Result<usize, ApiError> {
+pub async fn sweep(app: &App, after: DateTime<Utc>, before: DateTime<Utc>) -> Result<usize, Error> {
     let mut from = after;
     let mut written = 0;
     loop {
-        let orphans = state.store.promotions().orphan_checkouts(from, before, 200).await?;
+        let orphans = app.store.promotions().orphan_checkouts(from, before, 200).await?;
         let Some(last) = orphans.last() else { return Ok(written) };
         from = last.created_at;
         let full = orphans.len() == 200;
         let mut records = Vec::with_capacity(orphans.len());
         for c in &orphans {
             match c.result.get("order").and_then(Value::as_object) {
-                Some(order) => records.push(crate::api::orders::order_record(order, c.created_at)?),
+                Some(order) => records.push(crate::app::records::order_record(order, c.created_at)?),
                 None => tracing::warn!(order = %c.order_id, "checkout without its order; not written again"),
             }
         }
         written += records.len();
         if !records.is_empty() {
-            ingest::write(state, records).await?;
+            crate::app::log::append(app, records).await?;
         }
         if !full {
             return Ok(written);
-        }
-    }
-}
-
-/// Sweeps at start (the last [`LOOK_BACK`]) and then every [`EVERY`], until
-/// `stop`.
-pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut after = Utc::now() - LOOK_BACK;
-    loop {
-        let before = Utc::now() - GRACE;
-        match sweep(&state, after, before).await {
-            Ok(n) => {
-                if n > 0 {
-                    tracing::warn!("wrote again {n} orders whose checkout committed without its order event");
-                }
-                // the next sweep looks again a little before where this one ended
-                after = before - GRACE;
-            }
-            Err(e) => tracing::warn!("sweeping checkouts: {}", e.error.message),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
-            _ = stop.changed() => return,
         }
     }
 }

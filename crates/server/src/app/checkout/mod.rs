@@ -19,8 +19,8 @@ pub mod returns;
 pub mod signup;
 pub mod teams;
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::app::{App, AppResult};
+use beacon_core::Error;
 use beacon_core::catalog::Product;
 use beacon_core::message::parse_time;
 use beacon_core::profile::Profile;
@@ -130,15 +130,15 @@ pub struct Prepared {
     pub now: DateTime<Utc>,
 }
 
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorCode::InvalidCart, message)
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::InvalidCart, message)
 }
 
 /// Most lines a cart sent to the API may have.
 pub const MAX_LINES: usize = 500;
 
-pub(crate) async fn buyer(state: &AppState, req: &CartRequest) -> ApiResult<(Option<Profile>, Vec<Identity>)> {
-    let opts = &state.rules.identity.normalize;
+pub(crate) async fn buyer(app: &App, req: &CartRequest) -> AppResult<(Option<Profile>, Vec<Identity>)> {
+    let opts = &app.rules.identity.normalize;
     let mut identities = Vec::new();
     for (kind, value) in [
         (IdentityKind::UserId, &req.user_id),
@@ -157,28 +157,15 @@ pub(crate) async fn buyer(state: &AppState, req: &CartRequest) -> ApiResult<(Opt
         }
         (None, None) => return Ok((None, identities)),
     };
-    if let Some(p) = state.buyers.get(&key) {
+    if let Some(p) = app.buyers.get(&key) {
         return Ok((p.as_deref().cloned(), identities));
     }
-    let generation = state.buyers.generation();
+    let generation = app.buyers.generation();
     let profile = match &req.profile_id {
-        Some(id) => {
-            let id = crate::api::profiles::parse_profile_id(id)?;
-            let p = state.store.get_profile(id).await?;
-            Some(p.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such profile"))?)
-        }
-        None => {
-            let mut found = None;
-            for identity in &identities {
-                if let Some(p) = state.store.find_profiles(identity).await?.into_iter().next() {
-                    found = Some(p);
-                    break;
-                }
-            }
-            found
-        }
+        Some(id) => Some(crate::app::profiles::by_id(app, id).await?),
+        None => crate::app::profiles::by_identities(app, &identities).await?,
     };
-    state.buyers.put([(key, profile.clone().map(Arc::new))], generation);
+    app.buyers.put([(key, profile.clone().map(Arc::new))], generation);
     Ok((profile, identities))
 }
 
@@ -200,18 +187,18 @@ fn customer(profile: Option<&Profile>) -> Customer {
     }
 }
 
-async fn lines(state: &AppState, req: &CartRequest) -> ApiResult<(Vec<LineSpec>, Vec<OrderLine>)> {
+async fn lines(app: &App, req: &CartRequest) -> AppResult<(Vec<LineSpec>, Vec<OrderLine>)> {
     if req.lines.len() > MAX_LINES {
         return Err(invalid(format!("at most {MAX_LINES} lines")));
     }
     let keys: Vec<String> = req.lines.iter().filter_map(|l| l.product_id.clone().or_else(|| l.sku.clone())).collect();
-    if state.catalog_stamp.due() && state.catalog_stamp.changed(state.store.catalog_stamp().await?) {
-        state.catalog.invalidate();
+    if app.catalog_stamp.due() && app.catalog_stamp.changed(app.store.catalog_stamp().await?) {
+        app.catalog.invalidate();
     }
     let mut by_key: HashMap<String, Option<Arc<Product>>> = HashMap::new();
     let mut missing = Vec::new();
     for k in keys {
-        match state.catalog.get(&k) {
+        match app.catalog.get(&k) {
             Some(p) => {
                 by_key.insert(k, p);
             }
@@ -219,8 +206,8 @@ async fn lines(state: &AppState, req: &CartRequest) -> ApiResult<(Vec<LineSpec>,
         }
     }
     if !missing.is_empty() {
-        let generation = state.catalog.generation();
-        let found = state.store.get_products(&missing).await?;
+        let generation = app.catalog.generation();
+        let found = app.store.get_products(&missing).await?;
         let mut fetched: HashMap<String, Option<Arc<Product>>> = missing.iter().map(|k| (k.clone(), None)).collect();
         for p in found {
             let p = Arc::new(p.product);
@@ -231,7 +218,7 @@ async fn lines(state: &AppState, req: &CartRequest) -> ApiResult<(Vec<LineSpec>,
             fetched.insert(p.product_id.clone(), Some(p));
         }
         by_key.extend(fetched.iter().map(|(k, v)| (k.clone(), v.clone())));
-        state.catalog.put(fetched, generation);
+        app.catalog.put(fetched, generation);
     }
     let mut specs = Vec::with_capacity(req.lines.len());
     let mut ordered = Vec::with_capacity(req.lines.len());
@@ -271,9 +258,9 @@ async fn lines(state: &AppState, req: &CartRequest) -> ApiResult<(Vec<LineSpec>,
 }
 
 /// Reads everything the engine needs for `req`.
-pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) -> ApiResult<Prepared> {
-    let (profile, identities) = buyer(state, req).await?;
-    let (line_specs, ordered) = lines(state, req).await?;
+pub async fn prepare(app: &App, req: &CartRequest, now: DateTime<Utc>) -> AppResult<Prepared> {
+    let (profile, identities) = buyer(app, req).await?;
+    let (line_specs, ordered) = lines(app, req).await?;
     let spec = CartSpec {
         currency: req.currency.clone(),
         lines: line_specs,
@@ -283,24 +270,24 @@ pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) ->
         shipping: req.shipping.clone(),
         group_buy: req.group_buy.as_ref().map(|g| g.promotion.clone()),
     };
-    let shop_currency = state.rules.currency;
+    let shop_currency = app.rules.currency;
     let mut cart = spec.compile(shop_currency)?;
     let held = profile.as_ref().map_or(&identities, |p| &p.identities);
     cart.who = Subject {
         profile: profile.as_ref().map(|p| p.id.to_string()),
         // email and phone by their keyed hash: counter keys are stored and shown
-        identities: held.iter().map(|i| state.store.identity_key(i)).collect(),
+        identities: held.iter().map(|i| app.store.identity_key(i)).collect(),
         store: req.store.clone(),
     };
-    let (lots, points_limits) = points(state, req, profile.as_ref(), &mut cart, now).await?;
-    let snapshot = state.promotions.snapshot(state.store.as_ref(), shop_currency).await?;
+    let (lots, points_limits) = points(app, req, profile.as_ref(), &mut cart, now).await?;
+    let snapshot = app.promotions.snapshot(app.store.as_ref(), shop_currency).await?;
     // presented codes that are no shared code: unique codes of coupon templates (or unknown)
     let unique: Vec<String> = cart.coupons.iter().filter(|c| !snapshot.has_coupon(c)).cloned().collect();
     if !unique.is_empty() {
-        let found = state.store.promotions().coupons(&unique).await?;
+        let found = app.store.promotions().coupons(&unique).await?;
         cart.grants = found.into_iter().map(|c| coupons::grant(c, profile.as_ref())).collect();
     }
-    let offset = state.settings.utc_offset_seconds();
+    let offset = app.settings.utc_offset_seconds();
     let mut keys = HashMap::new();
     // the code the engine will use for each template (the first usable of those presented)
     let chosen = beacon_pricing::codes::chosen_grants(&cart, now);
@@ -322,7 +309,7 @@ pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) ->
     }
     if !keys.is_empty() {
         let all: Vec<String> = keys.values().flatten().cloned().collect();
-        let used = state.store.promotions().counters(&all).await?;
+        let used = app.store.promotions().counters(&all).await?;
         for (limit, names) in &keys {
             let most = names.iter().filter_map(|k| used.get(k)).copied().max().unwrap_or(0);
             if most > 0 {
@@ -337,20 +324,20 @@ pub async fn prepare(state: &AppState, req: &CartRequest, now: DateTime<Utc>) ->
 /// redeem with their balance and the room its redemption limits leave (the
 /// lots and the limits' counters, for the commit).
 async fn points(
-    state: &AppState,
+    app: &App,
     req: &CartRequest,
     profile: Option<&Profile>,
     cart: &mut Cart,
     now: DateTime<Utc>,
-) -> ApiResult<(Vec<beacon_pricing::points::Lot>, Vec<(Vec<String>, i64)>)> {
-    let program = state.loyalty.get(state).await?;
+) -> AppResult<(Vec<beacon_pricing::points::Lot>, Vec<(Vec<String>, i64)>)> {
+    let program = app.loyalty.get(app).await?;
     let (Some(p), Some(buyer)) = (program.as_deref().filter(|p| p.active), profile) else {
         return match req.points {
             Some(_) => Err(invalid("points need a known buyer (profile) and an active points program")),
             None => Ok(Default::default()),
         };
     };
-    if let Some(tier) = loyalty::tier(state, p, buyer, now).await? {
+    if let Some(tier) = loyalty::tier(app, p, buyer, now).await? {
         cart.customer.tier = Some(tier);
     }
     let Some(requested) = req.points else { return Ok(Default::default()) };
@@ -358,15 +345,15 @@ async fn points(
     if !(0..=1_000_000_000).contains(&requested) {
         return Err(invalid("points must be 0 to 1,000,000,000"));
     }
-    let lots: Vec<_> = state.store.loyalty().lots(&buyer.id.to_string()).await?.iter().map(loyalty::lot).collect();
+    let lots: Vec<_> = app.store.loyalty().lots(&buyer.id.to_string()).await?.iter().map(loyalty::lot).collect();
     let available = beacon_pricing::points::balance(&lots, now).available;
-    let (room, limits) = loyalty::redemption_room(state, p, &cart.who, now).await?;
+    let (room, limits) = loyalty::redemption_room(app, p, &cart.who, now).await?;
     cart.points = Some(beacon_pricing::points::Redemption { requested, available, room, rule });
     Ok((lots, limits))
 }
 
 /// The `now` a preview asks for, else the clock's.
-pub fn preview_time(req: &CartRequest) -> ApiResult<DateTime<Utc>> {
+pub fn preview_time(req: &CartRequest) -> AppResult<DateTime<Utc>> {
     match &req.now {
         Some(t) => Ok(parse_time(t, "now")?),
         None => Ok(Utc::now()),

@@ -7,8 +7,8 @@
 //! orders; a member's order cancelled while the team is open leaves it.
 
 use super::Prepared;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::app::{App, AppResult};
+use beacon_core::Error;
 use beacon_core::ErrorCode;
 use beacon_pricing::Priced;
 use beacon_pricing::groupbuy::{Effect, Step, Team, TeamError};
@@ -30,11 +30,11 @@ pub struct GroupBuyRequest {
     pub team: Option<String>,
 }
 
-fn unavailable(message: impl Into<String>, reason: Value) -> ApiError {
-    ApiError::new(ErrorCode::TeamUnavailable, message).with_details(json!({"reason": reason}))
+fn unavailable(message: impl Into<String>, reason: Value) -> Error {
+    Error::new(ErrorCode::TeamUnavailable, message).with_details(json!({"reason": reason}))
 }
 
-fn refused(e: &TeamError) -> ApiError {
+fn refused(e: &TeamError) -> Error {
     let mut reason = json!({"code": e.code()});
     match e {
         TeamError::Full { max_members } => reason["max_members"] = json!(max_members),
@@ -44,45 +44,45 @@ fn refused(e: &TeamError) -> ApiError {
     unavailable(format!("the team cannot be joined: {}", e.code()), reason)
 }
 
-pub fn stored(team: &Team, version: i64) -> ApiResult<StoredTeam> {
+pub fn stored(team: &Team, version: i64) -> AppResult<StoredTeam> {
     Ok(StoredTeam {
         id: team.id.clone(),
         promotion: team.promotion.clone(),
         status: team.status.as_str().to_string(),
         expires_at: team.expires_at,
-        state: serde_json::to_value(team).map_err(ApiError::internal)?,
+        state: serde_json::to_value(team).map_err(beacon_store::internal_error)?,
         version,
     })
 }
 
-fn parse(t: &StoredTeam) -> ApiResult<Team> {
-    serde_json::from_value(t.state.clone()).map_err(|e| ApiError::internal(format!("team {}: {e}", t.id)))
+fn parse(t: &StoredTeam) -> AppResult<Team> {
+    serde_json::from_value(t.state.clone()).map_err(|e| beacon_store::internal_error(format!("team {}: {e}", t.id)))
 }
 
 /// A short, unguessable team code (shared as a link).
-fn new_team_id() -> ApiResult<String> {
+fn new_team_id() -> AppResult<String> {
     const MIXED: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     let mut random = [0u8; 12];
-    getrandom::fill(&mut random).map_err(|e| ApiError::internal(format!("random numbers: {e}")))?;
+    getrandom::fill(&mut random).map_err(|e| beacon_store::internal_error(format!("random numbers: {e}")))?;
     Ok(format!("T{}", random.iter().map(|b| MIXED[usize::from(*b) % MIXED.len()] as char).collect::<String>()))
 }
 
 /// Works out the team an order opens or joins: what to write with its
 /// checkout, and the team as it will be.
 pub async fn join(
-    state: &AppState,
+    app: &App,
     prep: &Prepared,
     priced: &Priced,
     g: &GroupBuyRequest,
     order_id: &str,
-) -> ApiResult<(TeamWrite, Team, Vec<Effect>)> {
+) -> AppResult<(TeamWrite, Team, Vec<Effect>)> {
     let p = prep
         .snapshot
         .promotion(&g.promotion)
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no promotion {:?}", g.promotion)))?;
-    let rules = p.group_buy.ok_or_else(|| {
-        ApiError::new(ErrorCode::InvalidCart, format!("promotion {:?} is not a group-buy", g.promotion))
-    })?;
+        .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("no promotion {:?}", g.promotion)))?;
+    let rules = p
+        .group_buy
+        .ok_or_else(|| Error::new(ErrorCode::InvalidCart, format!("promotion {:?} is not a group-buy", g.promotion)))?;
     if !priced.applied.iter().any(|a| a.id == p.id) {
         let json = priced.to_json();
         let why = json["rejected"].as_array().into_iter().flatten().find(|r| r["id"] == p.id.as_str());
@@ -99,8 +99,8 @@ pub async fn join(
             Ok((TeamWrite { team: stored(&team, 1)?, expected_version: None }, team, effects))
         }
         Some(id) => {
-            let found = state.store.promotions().get_team(id).await?;
-            let current = found.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no team {id:?}")))?;
+            let found = app.store.promotions().get_team(id).await?;
+            let current = found.ok_or_else(|| Error::new(ErrorCode::NotFound, format!("no team {id:?}")))?;
             if current.promotion != p.id {
                 return Err(unavailable(
                     format!("team {id:?} is of group-buy {:?}", current.promotion),
@@ -126,12 +126,12 @@ pub fn team_json(t: &Team) -> Value {
 }
 
 /// Reads a stored team for the API.
-pub fn view(t: &StoredTeam) -> ApiResult<Value> {
+pub fn view(t: &StoredTeam) -> AppResult<Value> {
     Ok(team_json(&parse(t)?))
 }
 
 /// A member's order was cancelled: it leaves its team if the team is still open.
-pub async fn leave(store: &dyn beacon_store::Store, team_id: &str, order_id: &str) -> ApiResult<()> {
+pub async fn leave(store: &dyn beacon_store::Store, team_id: &str, order_id: &str) -> AppResult<()> {
     for _ in 0..5 {
         let Some(current) = store.promotions().get_team(team_id).await? else { return Ok(()) };
         let step = Step::Leave { order_id: order_id.to_string() };
@@ -140,16 +140,16 @@ pub async fn leave(store: &dyn beacon_store::Store, team_id: &str, order_id: &st
             return Ok(());
         }
     }
-    Err(ApiError::new(ErrorCode::Conflict, format!("team {team_id} kept changing")))
+    Err(Error::new(ErrorCode::Conflict, format!("team {team_id} kept changing")))
 }
 
 /// Ends the teams whose time is up: complete alone, or failed with every
 /// member's order refunded (an `Order Refunded` event each, written once).
 /// A failed team is `refunding` in the store until its refunds are written,
 /// so a node that stops in between leaves them to the next round.
-pub async fn expire(state: &AppState, now: chrono::DateTime<Utc>) -> ApiResult<usize> {
+pub async fn expire(app: &App, now: chrono::DateTime<Utc>) -> AppResult<usize> {
     let mut done = 0;
-    for current in state.store.promotions().expired_teams(now, 200).await? {
+    for current in app.store.promotions().expired_teams(now, 200).await? {
         let team = parse(&current)?;
         let (team, version) = if current.status == "refunding" {
             (team, current.version)
@@ -160,7 +160,7 @@ pub async fn expire(state: &AppState, now: chrono::DateTime<Utc>) -> ApiResult<u
                 next.status = "refunding".into();
             }
             // a join in flight moved it on: the next round sees it again
-            if !state.store.promotions().update_team(&next, current.version).await? {
+            if !app.store.promotions().update_team(&next, current.version).await? {
                 continue;
             }
             done += 1;
@@ -169,36 +169,23 @@ pub async fn expire(state: &AppState, now: chrono::DateTime<Utc>) -> ApiResult<u
             }
             (team, next.version)
         };
-        refund(state, &team, now).await?;
-        state.store.promotions().update_team(&stored(&team, version + 1)?, version).await?;
+        refund(app, &team, now).await?;
+        app.store.promotions().update_team(&stored(&team, version + 1)?, version).await?;
     }
     Ok(done)
 }
 
 /// An `Order Refunded` event for every member's order (the message id makes a retry a no-op).
-async fn refund(state: &AppState, team: &Team, now: chrono::DateTime<Utc>) -> ApiResult<()> {
+async fn refund(app: &App, team: &Team, now: chrono::DateTime<Utc>) -> AppResult<()> {
     let mut records = Vec::new();
     for m in &team.members {
-        let Some(c) = state.store.promotions().get_checkout(&m.order_id).await? else { continue };
+        let Some(c) = app.store.promotions().get_checkout(&m.order_id).await? else { continue };
         let Some(order) = c.result.get("order").and_then(Value::as_object) else { continue };
         let id = format!("team-refund:{}:{}", team.id, m.order_id);
-        records.push(crate::api::orders::refund_record(order, &id, "group-buy team failed (拼团失败)", now)?);
+        records.push(crate::app::records::refund_record(order, &id, "group-buy team failed (拼团失败)", now)?);
     }
     if !records.is_empty() {
-        crate::ingest::write(state, records).await?;
+        crate::app::log::append(app, records).await?;
     }
     Ok(())
-}
-
-/// Runs [`expire`] until `stop`, every [`EVERY`].
-pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        if let Err(e) = expire(&state, Utc::now()).await {
-            tracing::warn!("expiring group-buy teams: {}", e.error.message);
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
-            _ = stop.changed() => return,
-        }
-    }
 }

@@ -5,7 +5,8 @@
 
 use base64::Engine as _;
 use beacon_core::access::Role;
-use beacon_store::{ApiKey, KeyKind, NewAuditEntry, Store, StoreError};
+use beacon_core::{Error, ErrorCode};
+use beacon_store::{ApiKey, KeyKind, Store, StoreError};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -60,29 +61,58 @@ pub fn issue(kind: KeyKind, name: &str, secret: Option<String>, now: DateTime<Ut
     IssuedKey { secret, record }
 }
 
-pub fn kind_json(kind: KeyKind) -> serde_json::Value {
-    match kind {
-        KeyKind::Write => serde_json::json!({"kind": "write"}),
-        KeyKind::Secret(role) => serde_json::json!({"kind": "secret", "role": role.as_str()}),
+/// A key to create, as a caller asks for it.
+#[derive(Debug, Clone)]
+pub struct CreateKey {
+    pub name: String,
+    pub kind: KeyKind,
+}
+
+/// Longest key name.
+pub const MAX_NAME: usize = 200;
+
+impl CreateKey {
+    /// From the API's words: `kind` is `secret` (the default, with a role)
+    /// or `write` (no role).
+    pub fn parse(name: &str, kind: Option<&str>, role: Option<&str>) -> Result<CreateKey, Error> {
+        let invalid = |m: String| Error::new(ErrorCode::InvalidParameter, m);
+        let kind = match (kind.unwrap_or("secret"), role) {
+            ("write", None) => KeyKind::Write,
+            ("write", Some(_)) => return Err(invalid("write keys have no role".into())),
+            ("secret", Some(role)) => Role::parse(role).map(KeyKind::Secret).ok_or_else(|| {
+                Error::new(ErrorCode::InvalidRole, format!("role {role:?} is not admin, marketer, analyst or viewer"))
+            })?,
+            ("secret", None) => return Err(Error::new(ErrorCode::InvalidRole, "a secret key needs a role")),
+            (other, _) => return Err(invalid(format!("kind {other:?} is not secret or write"))),
+        };
+        let name = name.trim();
+        if name.is_empty() || name.len() > MAX_NAME {
+            return Err(invalid(format!("name must be 1 to {MAX_NAME} bytes")));
+        }
+        Ok(CreateKey { name: name.to_string(), kind })
     }
 }
 
-/// Stores a key and its audit entry.
-pub async fn create(store: &dyn Store, key: &IssuedKey, actor: &str) -> Result<(), StoreError> {
-    store.insert_key(&key.record).await?;
-    let mut after = kind_json(key.record.kind);
-    after["id"] = key.record.id.clone().into();
-    after["name"] = key.record.name.clone().into();
-    store
-        .append_audit(&NewAuditEntry {
-            at: key.record.created_at,
-            actor: actor.to_string(),
-            action: "key.create".into(),
-            target: key.record.id.clone(),
-            before: None,
-            after: Some(after),
-        })
-        .await
+/// Makes a key and stores it with its audit entry (one transaction); the
+/// secret is in the result only.
+pub async fn create_key(
+    store: &dyn Store,
+    cmd: &CreateKey,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<IssuedKey, Error> {
+    let issued = issue(cmd.kind, &cmd.name, None, now);
+    store.insert_key(&issued.record, actor).await?;
+    Ok(issued)
+}
+
+/// Revokes a key, audited in the same transaction; `not_found` if there is
+/// no such key. Revoking twice keeps the first time.
+pub async fn revoke_key(store: &dyn Store, id: &str, actor: &str, now: DateTime<Utc>) -> Result<ApiKey, Error> {
+    store.revoke_key(id, now, actor).await.map_err(|e| match e {
+        StoreError::NotFound => Error::new(ErrorCode::NotFound, "no such key"),
+        e => e.into(),
+    })
 }
 
 /// On a store with no keys: creates the given keys, or fresh ones. Returns
@@ -105,7 +135,7 @@ pub async fn bootstrap(
         made.push(issue(KeyKind::Write, "bootstrap write", write, now));
     }
     for key in &made {
-        create(store, key, "bootstrap").await?;
+        store.insert_key(&key.record, "bootstrap").await?;
     }
     Ok(made)
 }

@@ -3,7 +3,7 @@
 //! reaches a limit does not stop the others), so a burst of orders on the
 //! same coupon costs one commit rather than one each.
 
-use crate::error::ApiError;
+use beacon_core::Error;
 use beacon_store::{Checkout, CheckoutOutcome, Store};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -26,11 +26,11 @@ impl Committer {
         Committer { jobs }
     }
 
-    pub async fn commit(&self, checkout: Checkout) -> Result<CheckoutOutcome, ApiError> {
+    pub async fn commit(&self, checkout: Checkout) -> Result<CheckoutOutcome, Error> {
         let (tx, rx) = oneshot::channel();
-        let stopped = || ApiError::new(beacon_core::ErrorCode::Unavailable, "the server is shutting down");
+        let stopped = || Error::new(beacon_core::ErrorCode::Unavailable, "the server is shutting down");
         self.jobs.send((checkout, tx)).await.map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?.map_err(ApiError::internal)
+        rx.await.map_err(|_| stopped())?.map_err(beacon_store::internal_error)
     }
 }
 

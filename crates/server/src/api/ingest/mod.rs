@@ -3,8 +3,8 @@
 //! key, validate each message (core), hand the good ones to the writer.
 
 pub mod body;
-pub mod writer;
 
+use crate::app::log::{self, fallback_message_id, record};
 use crate::auth::{Authorized, ManageData};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -22,7 +22,6 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::borrow::Cow;
-use writer::WriteError;
 
 pub fn routes() -> Router<AppState> {
     let single = |kind: MessageKind| {
@@ -45,7 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/g", single(MessageKind::Group))
         .route("/v1/alias", single(MessageKind::Alias))
         .route("/v1/a", single(MessageKind::Alias))
-        .route("/api/v1/events", post(import_events).get(crate::api::profiles::all_events))
+        .route("/api/v1/events", post(import_events).get(super::profiles::all_events))
 }
 
 #[derive(Deserialize)]
@@ -99,43 +98,8 @@ async fn write_key(state: &AppState, from_header: Option<String>, from_body: Opt
     }
 }
 
-/// A `messageId` for a message sent without one: a per-process random prefix
-/// and a counter, unique across restarts and nodes without a syscall per call.
-pub fn fallback_message_id() -> String {
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static PREFIX: OnceLock<String> = OnceLock::new();
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string());
-    format!("bcn-{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
-/// Hands records to the group-committing writer; returns once they are
-/// durable (see `writer::Ack`).
-pub async fn write(state: &AppState, records: Vec<NewLogRecord>) -> Result<(), ApiError> {
-    state.writer.write(records).await.map_err(|e| match e {
-        WriteError::Busy | WriteError::Stopped => {
-            let mut err = ApiError::new(ErrorCode::Unavailable, "the server is busy; retry shortly");
-            err.retry_after = Some(1);
-            err
-        }
-        WriteError::Store(e) => ApiError::internal(e),
-    })
-}
-
 fn malformed(e: serde_json::Error) -> ApiError {
     ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {e}"))
-}
-
-pub fn record(source: &str, m: IncomingMessage, received_at: chrono::DateTime<Utc>) -> NewLogRecord {
-    NewLogRecord {
-        source_id: source.to_string(),
-        message_id: m.message_id,
-        kind: m.kind,
-        received_at,
-        timestamp: m.timestamp,
-        payload: m.payload,
-    }
 }
 
 /// Validates every message of a batch; returns the records to store and the
@@ -242,7 +206,7 @@ async fn store_checked(
             .with_details(json!({ "rejected": rejected })));
     }
     if n_ok > 0 {
-        write(state, accepted).await?;
+        log::append(state, accepted).await?;
     }
     metrics::counter!("beacon_ingest_events_total", "result" => "accepted").increment(n_ok as u64);
     tracing::trace!(source = %source, accepted = n_ok, rejected = n_bad, "ingested");

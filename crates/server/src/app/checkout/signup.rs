@@ -7,10 +7,9 @@
 //! is kept in the store), so a restart neither misses nor repeats a sign-up.
 
 use super::coupons::{Target, issue, open_for_shoppers};
-use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::app::profiles::{self, ProfileRef};
+use crate::app::{App, AppResult};
 use beacon_pricing::Promotion;
-use chrono::Utc;
 use std::time::Duration;
 
 /// The task's offset in the store.
@@ -20,15 +19,15 @@ pub const EVERY: Duration = Duration::from_millis(500);
 
 /// Issues the codes of every sign-up since the last run; returns how many
 /// sign-ups were handled.
-pub async fn settle(state: &AppState) -> ApiResult<usize> {
-    let promotions = state.store.promotions();
+pub async fn settle(app: &App) -> AppResult<usize> {
+    let promotions = app.store.promotions();
     let mut after = promotions.follower_offset(FOLLOWER).await?;
     let mut done = 0;
     loop {
         let batch = promotions.signups_after(after, 500).await?;
         let Some(last) = batch.last().map(|(seq, _)| *seq) else { return Ok(done) };
-        let snapshot = state.promotions.snapshot(state.store.as_ref(), state.rules.currency).await?;
-        let now = Utc::now();
+        let snapshot = app.promotions.snapshot(app.store.as_ref(), app.rules.currency).await?;
+        let now = app.now();
         let templates: Vec<&Promotion> = snapshot
             .promotions()
             .iter()
@@ -38,32 +37,19 @@ pub async fn settle(state: &AppState) -> ApiResult<usize> {
             let mut targets = Vec::with_capacity(batch.len());
             for (_, id) in &batch {
                 // a profile merged away since is issued to as its survivor
-                let Ok(parsed) = crate::api::profiles::parse_profile_id(id) else { continue };
-                if let Some(p) = state.store.get_profile(parsed).await? {
+                let Ok(r) = ProfileRef::id(id) else { continue };
+                if let Some(p) = profiles::find(app, &r).await? {
                     targets.push(Target { profile_id: Some(p.id.to_string()), issue_key: format!("signup:{}", p.id) });
                 }
             }
             targets.sort_by(|a, b| a.issue_key.cmp(&b.issue_key));
             targets.dedup_by(|a, b| a.issue_key == b.issue_key);
             for p in templates {
-                issue(state, p, "signup", &targets, now).await?;
+                issue(app, p, "signup", &targets, now).await?;
             }
         }
         after = last;
         promotions.set_follower_offset(FOLLOWER, after).await?;
         done += batch.len();
-    }
-}
-
-/// Runs [`settle`] until `stop`, waking every [`EVERY`].
-pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        if let Err(e) = settle(&state).await {
-            tracing::warn!("issuing sign-up coupons: {}", e.error.message);
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
-            _ = stop.changed() => return,
-        }
     }
 }

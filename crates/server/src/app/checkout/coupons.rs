@@ -7,15 +7,14 @@
 //! issues each within the template's quantity and per-profile limit,
 //! atomically; a code that happens to exist already is drawn again.
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::app::{App, AppResult};
+use beacon_core::Error;
 use beacon_core::ErrorCode;
 use beacon_pricing::Promotion;
 use beacon_pricing::codes::{Codes, Grant};
 use beacon_pricing::spec::Status;
 use beacon_store::{IssueLimits, Issued, NewCoupon, StoredCoupon};
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
 
 /// Draws for codes that happen to exist already.
 const DRAWS: usize = 5;
@@ -28,9 +27,9 @@ pub struct Target {
 }
 
 /// The template of promotion `p`, or why it has none.
-pub fn template(p: &Promotion) -> ApiResult<&Codes> {
+pub fn template(p: &Promotion) -> AppResult<&Codes> {
     p.codes.as_ref().ok_or_else(|| {
-        ApiError::new(
+        Error::new(
             ErrorCode::Conflict,
             format!("promotion {:?} has no unique codes (it is not a coupon template)", p.id),
         )
@@ -48,22 +47,22 @@ pub fn open_for_shoppers(p: &Promotion, now: DateTime<Utc>) -> Result<(), &'stat
     Ok(())
 }
 
-fn draw(codes: &Codes, n: usize) -> ApiResult<Vec<String>> {
+fn draw(codes: &Codes, n: usize) -> AppResult<Vec<String>> {
     let slots = codes.pattern.len();
     let mut random = vec![0u8; 4 * slots * n];
-    getrandom::fill(&mut random).map_err(|e| ApiError::internal(format!("random numbers: {e}")))?;
+    getrandom::fill(&mut random).map_err(|e| beacon_store::internal_error(format!("random numbers: {e}")))?;
     let mut words = random.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
     Ok((0..n).map(|_| codes.generate(|| words.next().unwrap_or(0))).collect())
 }
 
 /// Issues a code of template `p` to each target, each on its own.
 pub async fn issue(
-    state: &AppState,
+    app: &App,
     p: &Promotion,
     channel: &str,
     targets: &[Target],
     now: DateTime<Utc>,
-) -> ApiResult<Vec<Issued>> {
+) -> AppResult<Vec<Issued>> {
     let codes = template(p)?;
     let limits = IssueLimits {
         quantity: i64::try_from(codes.quantity).unwrap_or(i64::MAX),
@@ -88,7 +87,7 @@ pub async fn issue(
                 valid_until,
             })
             .collect();
-        let results = state.store.promotions().issue_coupons(&p.id, channel, limits, &batch, now).await?;
+        let results = app.store.promotions().issue_coupons(&p.id, channel, limits, &batch, now).await?;
         let mut again = Vec::new();
         for (i, r) in pending.iter().zip(results) {
             match r {
@@ -103,16 +102,6 @@ pub async fn issue(
     Ok(out)
 }
 
-/// Why one code was not issued, for the API.
-pub fn refusal(r: &Issued) -> Option<Value> {
-    match r {
-        Issued::New(_) | Issued::Existing(_) => None,
-        Issued::QuantityReached { quantity } => Some(json!({"code": "quantity_reached", "quantity": quantity})),
-        Issued::ProfileLimitReached { held } => Some(json!({"code": "profile_limit_reached", "per_profile": held})),
-        Issued::CodeTaken => Some(json!({"code": "code_taken"})),
-    }
-}
-
 /// `available`, `used` or `expired` at `now` (a code of a template that
 /// ended or is gone is expired).
 pub fn status(c: &StoredCoupon, p: Option<&Promotion>, now: DateTime<Utc>) -> &'static str {
@@ -124,20 +113,6 @@ pub fn status(c: &StoredCoupon, p: Option<&Promotion>, now: DateTime<Utc>) -> &'
     } else {
         "available"
     }
-}
-
-pub fn coupon_json(c: &StoredCoupon, p: Option<&Promotion>, now: DateTime<Utc>) -> Value {
-    json!({
-        "code": c.code,
-        "promotion": c.promotion,
-        "name": p.map(|p| p.name.as_str()),
-        "status": status(c, p, now),
-        "profile_id": c.profile_id,
-        "channel": c.channel,
-        "issued_at": c.issued_at,
-        "valid_from": c.valid_from,
-        "valid_until": c.valid_until,
-    })
 }
 
 /// The engine's view of a stored code; an owner merged into the buyer is the buyer.

@@ -12,24 +12,22 @@
 //! again, however the promotions changed since.
 
 use super::{CartRequest, Prepared, prepare};
-use crate::error::{ApiError, ApiResult};
-use crate::ingest;
-use crate::state::AppState;
+use crate::app::{App, AppResult};
+use beacon_core::Error;
 use beacon_core::money::parse_minor;
 use beacon_core::{ErrorCode, IdentityKind, Money};
 use beacon_pricing::Priced;
 use beacon_pricing::groupbuy::Team;
 use beacon_pricing::limits::{Counter, POINTS_OWNER};
 use beacon_store::{Checkout, CheckoutOutcome, CounterTake, TeamWrite, coupon_key};
-use chrono::Utc;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 /// Attempts when counters move between pricing and committing.
 const ATTEMPTS: usize = 3;
 
-fn conflict(code: ErrorCode, message: impl Into<String>) -> ApiError {
-    ApiError::new(code, message)
+fn conflict(code: ErrorCode, message: impl Into<String>) -> Error {
+    Error::new(code, message)
 }
 
 /// An order as committed: whether it is a replay, and the answer.
@@ -38,29 +36,29 @@ pub struct Placed {
     pub body: Value,
 }
 
-pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Value>) -> ApiResult<Placed> {
+pub async fn place(app: &App, idempotency_key: &str, body: Map<String, Value>) -> AppResult<Placed> {
     if idempotency_key.is_empty() || idempotency_key.len() > 200 || idempotency_key.chars().any(char::is_control) {
-        return Err(ApiError::new(ErrorCode::InvalidParameter, "Idempotency-Key must be 1 to 200 characters"));
+        return Err(Error::new(ErrorCode::InvalidParameter, "Idempotency-Key must be 1 to 200 characters"));
     }
     let request_hash = hex::encode(Sha256::digest(Value::Object(body.clone()).to_string().as_bytes()));
     let req: CartRequest = serde_json::from_value(Value::Object(body))
-        .map_err(|e| ApiError::new(ErrorCode::InvalidCart, format!("order: {e}")))?;
+        .map_err(|e| Error::new(ErrorCode::InvalidCart, format!("order: {e}")))?;
     if req.now.is_some() {
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorCode::InvalidCart,
             "now is for previews (POST /api/v1/carts/price); an order is priced when it is placed",
         ));
     }
     let order_id = req.order_id.clone().unwrap_or_else(|| format!("ord_{}", uuid::Uuid::now_v7().simple()));
     if order_id.trim().is_empty() || order_id.len() > 100 || order_id.chars().any(char::is_control) {
-        return Err(ApiError::new(ErrorCode::InvalidCart, "order_id must be 1 to 100 characters"));
+        return Err(Error::new(ErrorCode::InvalidCart, "order_id must be 1 to 100 characters"));
     }
     for _ in 0..ATTEMPTS {
-        let (prep, priced, order, record, team) = match priced_order(state, &req, &order_id).await {
+        let (prep, priced, order, record, team) = match priced_order(app, &req, &order_id).await {
             Ok(p) => p,
             // a retry of an order placed before answers as it did then, whatever changed since
-            Err(e) => match state.store.promotions().checkout_by_key(idempotency_key).await? {
-                Some(done) => return replay(state, done, &request_hash).await,
+            Err(e) => match app.store.promotions().checkout_by_key(idempotency_key).await? {
+                Some(done) => return replay(app, done, &request_hash).await,
                 None => return Err(e),
             },
         };
@@ -92,13 +90,13 @@ pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Va
             team: team.map(|(write, _)| write),
             points,
         };
-        match state.committer.commit(checkout).await? {
+        match app.committer.commit(checkout).await? {
             CheckoutOutcome::Committed(c) => {
-                ingest::write(state, vec![record]).await?;
+                crate::app::log::append(app, vec![record]).await?;
                 metrics::counter!("beacon_checkouts_total", "outcome" => "committed").increment(1);
                 return Ok(Placed { replayed: false, body: c.result });
             }
-            CheckoutOutcome::Existing(c) => return replay(state, c, &request_hash).await,
+            CheckoutOutcome::Existing(c) => return replay(app, c, &request_hash).await,
             CheckoutOutcome::OrderTaken => {
                 return Err(conflict(ErrorCode::Conflict, format!("order {order_id:?} was placed already")));
             }
@@ -120,16 +118,16 @@ pub async fn place(state: &AppState, idempotency_key: &str, body: Map<String, Va
 type Ordered = (Prepared, Priced, Map<String, Value>, beacon_store::NewLogRecord, Option<(TeamWrite, Team)>);
 
 /// The cart priced now, checked, and the order it makes.
-async fn priced_order(state: &AppState, req: &CartRequest, order_id: &str) -> ApiResult<Ordered> {
-    let prep = prepare(state, req, Utc::now()).await?;
+async fn priced_order(app: &App, req: &CartRequest, order_id: &str) -> AppResult<Ordered> {
+    let prep = prepare(app, req, app.now()).await?;
     let priced = prep.price();
     check(req, &prep, &priced)?;
     let order = order_fields(req, &prep, &priced, order_id);
     // checked before anything is taken: an order the log would refuse takes nothing
-    let record = crate::api::orders::order_record(&order, prep.now)?;
+    let record = crate::app::records::order_record(&order, prep.now)?;
     let team = match &req.group_buy {
         Some(g) => {
-            let (write, team, _) = super::teams::join(state, &prep, &priced, g, order_id).await?;
+            let (write, team, _) = super::teams::join(app, &prep, &priced, g, order_id).await?;
             Some((write, team))
         }
         None => None,
@@ -138,16 +136,13 @@ async fn priced_order(state: &AppState, req: &CartRequest, order_id: &str) -> Ap
 }
 
 /// The first answer again, and its order event (the log keeps one per order id).
-async fn replay(state: &AppState, done: beacon_store::Checkout, request_hash: &str) -> ApiResult<Placed> {
+async fn replay(app: &App, done: beacon_store::Checkout, request_hash: &str) -> AppResult<Placed> {
     if done.request_hash != request_hash {
-        return Err(ApiError::new(
-            ErrorCode::IdempotencyKeyReused,
-            "this Idempotency-Key was used for another request",
-        ));
+        return Err(Error::new(ErrorCode::IdempotencyKeyReused, "this Idempotency-Key was used for another request"));
     }
     if let Some(order) = done.result.get("order").and_then(Value::as_object) {
         // the first attempt may have stopped between its commit and its event
-        ingest::write(state, vec![crate::api::orders::order_record(order, done.created_at)?]).await?;
+        crate::app::log::append(app, vec![crate::app::records::order_record(order, done.created_at)?]).await?;
     }
     metrics::counter!("beacon_checkouts_total", "outcome" => "replayed").increment(1);
     Ok(Placed { replayed: true, body: done.result })
@@ -155,7 +150,7 @@ async fn replay(state: &AppState, done: beacon_store::Checkout, request_hash: &s
 
 /// Refuses an order whose presented coupon did not apply, or whose total is
 /// not the one expected.
-fn check(req: &CartRequest, prep: &Prepared, priced: &Priced) -> ApiResult<()> {
+fn check(req: &CartRequest, prep: &Prepared, priced: &Priced) -> AppResult<()> {
     // a shared code's promotion, or the template a unique code is of
     let coupon_of = |id: &str| prep.snapshot.promotion(id).and_then(|p| p.coupon.as_deref());
     let template_of = |code: &str| prep.cart.grants.iter().find(|g| g.code == code).map(|g| g.promotion.as_str());
@@ -183,7 +178,7 @@ fn check(req: &CartRequest, prep: &Prepared, priced: &Priced) -> ApiResult<()> {
         if matches!(reason["code"].as_str(), Some("not_best_for_shopper" | "not_stackable_with" | "no_discount")) {
             continue;
         }
-        return Err(ApiError::new(
+        return Err(Error::new(
             ErrorCode::CouponRejected,
             format!("coupon {code} cannot be used: {}", reason["code"].as_str().unwrap_or("rejected")),
         )
@@ -191,10 +186,10 @@ fn check(req: &CartRequest, prep: &Prepared, priced: &Priced) -> ApiResult<()> {
     }
     if let Some(expected) = &req.expected_total {
         let want = parse_minor(expected, priced.currency.exponent)
-            .map_err(|e| ApiError::new(ErrorCode::InvalidCart, format!("expected_total: {e}")))?;
+            .map_err(|e| Error::new(ErrorCode::InvalidCart, format!("expected_total: {e}")))?;
         if want != priced.total {
             let m = |minor| Money { minor, currency: priced.currency }.to_decimal_string();
-            return Err(ApiError::new(
+            return Err(Error::new(
                 ErrorCode::PriceChanged,
                 format!("the order costs {} now, not {}", m(priced.total), m(want)),
             )

@@ -8,7 +8,6 @@
 //!
 //! [`invalidate`]: PromotionCache::invalidate
 
-use crate::error::ApiError;
 use beacon_core::{Currency, Error, ErrorCode};
 use beacon_pricing::spec::Status;
 use beacon_pricing::{Promotion, Snapshot, Spec};
@@ -63,7 +62,7 @@ impl PromotionCache {
         c.as_ref().filter(|c| c.checked.elapsed() < RECHECK).map(|c| c.snapshot.clone())
     }
 
-    pub async fn snapshot(&self, store: &dyn Store, currency: Currency) -> Result<Arc<Snapshot>, ApiError> {
+    pub async fn snapshot(&self, store: &dyn Store, currency: Currency) -> Result<Arc<Snapshot>, Error> {
         if let Some(s) = self.fresh() {
             return Ok(s);
         }

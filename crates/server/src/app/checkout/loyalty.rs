@@ -6,8 +6,7 @@
 //! spent) and give back the points a cancelled order redeemed (once), and
 //! events such as reviews earn up to a number a day.
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::app::{App, AppResult};
 use beacon_core::commerce::order::OrderStatus;
 use beacon_pricing::limits::{POINTS_OWNER, Subject, keys_of};
 use beacon_pricing::loyalty::{Program, ProgramSpec};
@@ -33,21 +32,21 @@ impl ProgramCache {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    pub async fn get(&self, state: &AppState) -> ApiResult<Option<Arc<Program>>> {
+    pub async fn get(&self, app: &App) -> AppResult<Option<Arc<Program>>> {
         if let Some((at, p)) = self.0.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
             && at.elapsed() < RECHECK
         {
             return Ok(p.clone());
         }
-        let stored = state.store.loyalty().program().await?;
-        let program = stored.as_ref().map(|p| compile(p, state)).transpose()?.map(Arc::new);
+        let stored = app.store.loyalty().program().await?;
+        let program = stored.as_ref().map(|p| compile(p, app)).transpose()?.map(Arc::new);
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), program.clone()));
         Ok(program)
     }
 }
 
-pub fn compile(p: &StoredProgram, state: &AppState) -> ApiResult<Program> {
-    Ok(ProgramSpec::parse(&p.spec.to_string())?.compile(state.rules.currency)?)
+pub fn compile(p: &StoredProgram, app: &App) -> AppResult<Program> {
+    ProgramSpec::parse(&p.spec.to_string())?.compile(app.rules.currency)
 }
 
 pub fn lot(l: &StoredLot) -> Lot {
@@ -69,21 +68,17 @@ pub fn tier_window(p: &Program, now: DateTime<Utc>) -> DateTime<Utc> {
 /// A profile's tier by the program: points earned in the window, or net
 /// spend (orders less refunds, in the shop currency, all time).
 pub async fn tier(
-    state: &AppState,
+    app: &App,
     p: &Program,
     profile: &beacon_core::profile::Profile,
     now: DateTime<Utc>,
-) -> ApiResult<Option<String>> {
+) -> AppResult<Option<String>> {
     if p.tiers.is_empty() {
         return Ok(None);
     }
     let measure = match p.tier_basis {
         beacon_pricing::loyalty::TierBasis::Points => {
-            state
-                .store
-                .loyalty()
-                .earned(&profile.id.to_string(), tier_window(p, now), now + Duration::seconds(1))
-                .await?
+            app.store.loyalty().earned(&profile.id.to_string(), tier_window(p, now), now + Duration::seconds(1)).await?
         }
         beacon_pricing::loyalty::TierBasis::Spend => {
             profile.orders.by_currency.get(p.currency.code()).map_or(0, |(_, net)| *net)
@@ -96,15 +91,15 @@ pub async fn tier(
 /// redeem at `now` (none without limits; 0 for a limit whose scope the buyer
 /// has nothing to count by), and each limit's counters with the limit.
 pub async fn redemption_room(
-    state: &AppState,
+    app: &App,
     p: &Program,
     who: &Subject,
     now: DateTime<Utc>,
-) -> ApiResult<(Option<i64>, Vec<(Vec<String>, i64)>)> {
+) -> AppResult<(Option<i64>, Vec<(Vec<String>, i64)>)> {
     if p.redeem_limits.is_empty() {
         return Ok((None, Vec::new()));
     }
-    let offset = state.settings.utc_offset_seconds();
+    let offset = app.settings.utc_offset_seconds();
     let limits: Vec<(Vec<String>, i64)> = p
         .redeem_limits
         .iter()
@@ -112,7 +107,7 @@ pub async fn redemption_room(
         .map(|(i, l)| (keys_of(POINTS_OWNER, i, l, who, None, now, offset), l.limit))
         .collect();
     let all: Vec<String> = limits.iter().flat_map(|(keys, _)| keys.iter().cloned()).collect();
-    let used = state.store.promotions().counters(&all).await?;
+    let used = app.store.promotions().counters(&all).await?;
     let room = limits
         .iter()
         .map(|(keys, max)| match keys.is_empty() {
@@ -158,19 +153,19 @@ fn order_id(payload: &str) -> Option<String> {
 }
 
 /// Handles every event since the last run; returns how many.
-pub async fn follow(state: &AppState) -> ApiResult<usize> {
+pub async fn follow(app: &App) -> AppResult<usize> {
     // points are earned from the program's start on, not for the history before it
     // (the head is read first: what is processed after it is still looked at)
-    let head = state.store.processed_offset(crate::processor::PROCESSOR).await?;
-    if state.store.loyalty().program().await?.is_none() {
-        state.store.promotions().set_follower_offset(FOLLOWER, head).await?;
+    let head = app.store.processed_offset(crate::processor::PROCESSOR).await?;
+    if app.store.loyalty().program().await?.is_none() {
+        app.store.promotions().set_follower_offset(FOLLOWER, head).await?;
         return Ok(0);
     }
-    let Some(program) = state.loyalty.get(state).await? else { return Ok(0) };
-    let store = state.store.loyalty();
+    let Some(program) = app.loyalty.get(app).await? else { return Ok(0) };
+    let store = app.store.loyalty();
     let mut names: Vec<String> = ["Order Completed", "Order Refunded", "Order Cancelled"].map(String::from).to_vec();
     names.extend(program.earn_per_event.iter().map(|(e, _, _)| e.clone()));
-    let mut after = state.store.promotions().follower_offset(FOLLOWER).await?;
+    let mut after = app.store.promotions().follower_offset(FOLLOWER).await?;
     let mut done = 0;
     loop {
         let events = store.named_events_after(&names, after, 500).await?;
@@ -181,15 +176,15 @@ pub async fn follow(state: &AppState) -> ApiResult<usize> {
                 "Order Completed" | "Order Refunded" | "Order Cancelled" => {
                     if let Some(id) = order_id(&e.payload) {
                         let earns = name == "Order Completed" && program.trusts(&e.source_id);
-                        settle_order(state, &program, &id, earns).await?;
+                        settle_order(app, &program, &id, earns).await?;
                     }
                 }
-                _ if program.trusts(&e.source_id) => earn_event(state, &program, e).await?,
+                _ if program.trusts(&e.source_id) => earn_event(app, &program, e).await?,
                 _ => {}
             }
         }
         after = last;
-        state.store.promotions().set_follower_offset(FOLLOWER, after).await?;
+        app.store.promotions().set_follower_offset(FOLLOWER, after).await?;
         done += events.len();
     }
 }
@@ -198,8 +193,8 @@ pub async fn follow(state: &AppState) -> ApiResult<usize> {
 /// `earns`: an `Order Completed` from a trusted source), less the refunded
 /// share of what it earned; the refunded share of its redeemed points given
 /// back.
-async fn settle_order(state: &AppState, p: &Program, order_id: &str, earns: bool) -> ApiResult<()> {
-    let Some(order) = state.store.get_order(order_id).await? else { return Ok(()) };
+async fn settle_order(app: &App, p: &Program, order_id: &str, earns: bool) -> AppResult<()> {
+    let Some(order) = app.store.get_order(order_id).await? else { return Ok(()) };
     let gone = matches!(order.status, OrderStatus::Cancelled | OrderStatus::Refunded);
     // the share of the order that stands
     let share = |n: i64| -> i64 {
@@ -213,7 +208,7 @@ async fn settle_order(state: &AppState, p: &Program, order_id: &str, earns: bool
         }
     };
     let id = format!("order:{order_id}");
-    let store = state.store.loyalty();
+    let store = app.store.loyalty();
     match store.lot(&id).await? {
         None if earns => {
             let points = p.points_for_order(order.total_minor - order.refunded_minor);
@@ -231,31 +226,31 @@ async fn settle_order(state: &AppState, p: &Program, order_id: &str, earns: bool
         _ => {}
     }
     if order.refunded_minor > 0 || gone {
-        let Some(c) = state.store.promotions().get_checkout(order_id).await? else { return Ok(()) };
+        let Some(c) = app.store.promotions().get_checkout(order_id).await? else { return Ok(()) };
         let Some(takes) = c.result.get("points_takes") else { return Ok(()) };
-        let took: Vec<(String, i64)> = serde_json::from_value(takes.clone()).map_err(ApiError::internal)?;
+        let took: Vec<(String, i64)> = serde_json::from_value(takes.clone()).map_err(beacon_store::internal_error)?;
         let redeemed = beacon_pricing::points::redeemed(&took);
         let due = redeemed - share(redeemed);
-        store.give_back_points(order_id, &took, due, beacon_pricing::points::give_back, Utc::now()).await?;
+        store.give_back_points(order_id, &took, due, beacon_pricing::points::give_back, app.now()).await?;
     }
     Ok(())
 }
 
 /// An event that earns points (a review…), up to the rule's number a day in the shop's time zone.
-async fn earn_event(state: &AppState, p: &Program, e: &beacon_store::StoredEvent) -> ApiResult<()> {
+async fn earn_event(app: &App, p: &Program, e: &beacon_store::StoredEvent) -> AppResult<()> {
     let name = e.name.as_deref().unwrap_or("");
     let Some((points, most)) = p.points_for_event(name) else { return Ok(()) };
     let profile = e.profile_id.to_string();
     // when the server received it, not the time the sender claims (no back-dated earning)
     let at = e.received_at;
     let cap = most.map(|most| {
-        let offset = Duration::seconds(i64::from(state.settings.utc_offset_seconds()));
+        let offset = Duration::seconds(i64::from(app.settings.utc_offset_seconds()));
         let local = (at + offset).date_naive();
         let start = local.and_hms_opt(0, 0, 0).map(|d| d.and_utc() - offset).unwrap_or(at);
         (start, start + Duration::days(1), most)
     });
     let lot = new_lot(p, format!("event:{}", e.seq), &profile, name, None, points, at);
-    state.store.loyalty().add_lot(&lot, cap).await?;
+    app.store.loyalty().add_lot(&lot, cap).await?;
     Ok(())
 }
 
@@ -275,17 +270,4 @@ pub fn points_json(lots: &[StoredLot], now: DateTime<Utc>) -> Value {
             "earned_at": l.earned_at, "vests_at": l.vests_at, "expires_at": l.expires_at,
         })).collect::<Vec<_>>(),
     })
-}
-
-/// Runs [`follow`] until `stop`.
-pub async fn run(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        if let Err(e) = follow(&state).await {
-            tracing::warn!("points: {}", e.error.message);
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
-            _ = stop.changed() => return,
-        }
-    }
 }

@@ -42,7 +42,7 @@ pub async fn settle(store: &dyn Store, after: &mut i64) -> Result<usize, StoreEr
                 && let Some(team) = p.checkout.result["group_buy"]["id"].as_str()
                 && let Err(e) = super::teams::leave(store, team, &p.checkout.order_id).await
             {
-                tracing::warn!("order {} leaving team {team}: {}", p.checkout.order_id, e.error.message);
+                tracing::warn!("order {} leaving team {team}: {}", p.checkout.order_id, e.message);
             }
             done += 1;
         }
@@ -108,18 +108,4 @@ fn share(p: &PendingReturn) -> Vec<(String, i64)> {
 /// Whether the order is cancelled or refunded in full.
 fn whole(p: &PendingReturn) -> bool {
     p.kind == AfterSaleKind::Cancel || matches!(p.order_status, OrderStatus::Refunded | OrderStatus::Cancelled)
-}
-
-/// Runs [`settle`] until `stop`, waking every [`EVERY`].
-pub async fn run(store: std::sync::Arc<dyn Store>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut after = 0;
-    loop {
-        if let Err(e) = settle(store.as_ref(), &mut after).await {
-            tracing::warn!("giving back promotion limits of refunds: {e}");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
-            _ = stop.changed() => return,
-        }
-    }
 }

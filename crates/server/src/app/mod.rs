@@ -1,0 +1,92 @@
+//! The use cases: every flow of Beacon exists once here, as a function over
+//! typed commands returning `Result<T, beacon_core::Error>` — place an
+//! order, price a cart, issue or claim a coupon, resolve a profile
+//! reference, create or revoke a key, append to the log… HTTP handlers
+//! (`api/`), background workers (`workers/`) and the CLI call these.
+//!
+//! Nothing here knows HTTP: no status codes, no request or response types,
+//! and nothing imports from `api/` (a test in `tests/structure.rs` reads the
+//! sources to keep it so). Each use case loads what it needs from the store,
+//! calls a pure engine (`beacon-core`, `beacon-pricing`) and commits.
+
+pub mod checkout;
+pub mod clock;
+pub mod coupons;
+pub mod keys;
+pub mod log;
+pub mod profiles;
+pub mod promotions;
+pub mod records;
+pub mod writer;
+
+use beacon_store::Store;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+
+/// What a use case returns.
+pub type AppResult<T> = Result<T, beacon_core::Error>;
+
+/// The use cases' context: the store, the log writer, settings, caches, the
+/// clock. Cheap to clone; workers hold one without the HTTP stack.
+#[derive(Clone)]
+pub struct App(Arc<Context>);
+
+pub struct Context {
+    pub store: Arc<dyn Store>,
+    /// Appends to the event log (group commit).
+    pub writer: writer::WriterHandle,
+    pub settings: crate::settings::Settings,
+    pub rules: crate::processor::Rules,
+    /// The promotion snapshot carts are priced with.
+    pub promotions: checkout::cache::PromotionCache,
+    /// Catalog products by id and SKU (`None`: not in the catalog), for pricing.
+    pub catalog: checkout::lookup::TtlCache<String, Option<Arc<beacon_core::catalog::Product>>>,
+    pub catalog_stamp: checkout::lookup::CatalogStamp,
+    /// Buyers by profile id or identities, for previews.
+    pub buyers: checkout::lookup::TtlCache<String, Option<Arc<beacon_core::profile::Profile>>>,
+    /// The points program.
+    pub loyalty: checkout::loyalty::ProgramCache,
+    /// Commits checkouts in groups.
+    pub committer: checkout::committer::Committer,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::ops::Deref for App {
+    type Target = Context;
+    fn deref(&self) -> &Context {
+        &self.0
+    }
+}
+
+impl App {
+    /// The app over `store`: caches empty, the committer started (it ends
+    /// when the last clone of the app is dropped).
+    pub fn new(
+        store: Arc<dyn Store>,
+        writer: writer::WriterHandle,
+        settings: crate::settings::Settings,
+        clock: Arc<dyn Clock>,
+    ) -> App {
+        let rules = settings.processor_rules();
+        App(Arc::new(Context {
+            committer: checkout::committer::Committer::spawn(store.clone()),
+            store,
+            writer,
+            settings,
+            rules,
+            promotions: checkout::cache::PromotionCache::new(),
+            catalog: checkout::lookup::TtlCache::with_clock(checkout::lookup::PRODUCT_TTL, clock.clone()),
+            catalog_stamp: Default::default(),
+            buyers: checkout::lookup::TtlCache::with_clock(checkout::lookup::BUYER_TTL, clock.clone()),
+            loyalty: Default::default(),
+            clock,
+        }))
+    }
+
+    /// The time now, by the app's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}

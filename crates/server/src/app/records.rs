@@ -1,0 +1,167 @@
+//! The log records of orders: an order in the shape `POST /api/v1/orders`
+//! takes (and the checkout records), written as the `Order Completed` event
+//! ingest would accept; the refunds the server itself decides on.
+
+use beacon_core::ErrorCode;
+use beacon_core::message::{self, Envelope, MessageKind};
+use chrono::Utc;
+use serde_json::{Map, Value, json};
+
+/// The source orders posted through the API (and placed by checkouts) are
+/// deduplicated under.
+pub const ORDERS_SOURCE: &str = "api:orders";
+
+/// Fields an order posted here may have.
+const FIELDS: &[&str] = &[
+    "order_id",
+    "user_id",
+    "anonymous_id",
+    "email",
+    "phone",
+    "placed_at",
+    "currency",
+    "total",
+    "revenue",
+    "discount",
+    "shipping",
+    "coupon",
+    "products",
+];
+
+/// The `Order Completed` message for one posted order.
+fn order_message(order: &Map<String, Value>) -> Result<String, beacon_core::Error> {
+    let invalid = |m: String| beacon_core::Error::new(ErrorCode::InvalidOrder, m);
+    if let Some(unknown) = order.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(invalid(format!("unknown field {unknown:?}; the fields are {}", FIELDS.join(", "))));
+    }
+    let mut props = Map::new();
+    for key in ["order_id", "currency", "total", "revenue", "discount", "shipping", "coupon", "products"] {
+        if let Some(v) = order.get(key) {
+            props.insert(key.into(), v.clone());
+        }
+    }
+    let mut msg = json!({"type": "track", "event": "Order Completed", "properties": props});
+    let id = match order.get("order_id") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    if let Some(id) = id {
+        msg["messageId"] = json!(format!("order:{id}"));
+    }
+    for (from, to) in [("user_id", "userId"), ("anonymous_id", "anonymousId"), ("placed_at", "timestamp")] {
+        if let Some(v) = order.get(from) {
+            msg[to] = v.clone();
+        }
+    }
+    let traits: Map<String, Value> =
+        ["email", "phone"].iter().filter_map(|k| order.get(*k).map(|v| (k.to_string(), v.clone()))).collect();
+    if !traits.is_empty() {
+        msg["context"] = json!({ "traits": traits });
+    }
+    Ok(msg.to_string())
+}
+
+/// The log record of one order posted in the API's order shape, checked
+/// as ingest checks an `Order Completed` event.
+pub fn order_record(
+    order: &Map<String, Value>,
+    received_at: chrono::DateTime<Utc>,
+) -> Result<beacon_store::NewLogRecord, beacon_core::Error> {
+    let env = Envelope {
+        received_at,
+        sent_at: None,
+        kind: Some(MessageKind::Track),
+        generated_id: &super::log::fallback_message_id,
+    };
+    let text = order_message(order)?;
+    let raw = serde_json::value::RawValue::from_string(text)
+        .map_err(|e| beacon_core::Error::new(ErrorCode::InvalidOrder, format!("the order cannot be written: {e}")))?;
+    let m = message::validate(&raw, &env).map_err(|mut e| {
+        // name the fields as they were posted here, not as the Segment message has them
+        e.message = match e.code {
+            ErrorCode::MissingIdentity => "user_id or anonymous_id is required".into(),
+            ErrorCode::InvalidTimestamp => e.message.replacen("timestamp", "placed_at", 1),
+            _ => e.message.replace("userId", "user_id").replace("anonymousId", "anonymous_id"),
+        };
+        e
+    })?;
+    Ok(super::log::record(ORDERS_SOURCE, m, received_at))
+}
+
+/// The log record of the refund of a checkout's `order` (its fields as
+/// `order_record` takes them) that the server decides on (a group-buy team
+/// failed); `message_id` makes a retry write it once.
+pub fn refund_record(
+    order: &Map<String, Value>,
+    message_id: &str,
+    reason: &str,
+    at: chrono::DateTime<Utc>,
+) -> Result<beacon_store::NewLogRecord, beacon_core::Error> {
+    let mut msg = json!({"type": "track", "event": "Order Refunded", "messageId": message_id, "timestamp": at,
+        "properties": {"order_id": order.get("order_id"), "reason": reason}});
+    for (from, to) in [("user_id", "userId"), ("anonymous_id", "anonymousId")] {
+        if let Some(v) = order.get(from) {
+            msg[to] = v.clone();
+        }
+    }
+    let env = Envelope {
+        received_at: at,
+        sent_at: None,
+        kind: Some(MessageKind::Track),
+        generated_id: &super::log::fallback_message_id,
+    };
+    let raw = serde_json::value::RawValue::from_string(msg.to_string())
+        .map_err(|e| beacon_core::Error::new(ErrorCode::InvalidOrder, format!("the refund cannot be written: {e}")))?;
+    Ok(super::log::record(ORDERS_SOURCE, message::validate(&raw, &env)?, at))
+}
+
+/// Most orders one request may record.
+pub const MAX_ORDERS: usize = 1000;
+
+/// An order refused by [`record_orders`]: its place in the request and why.
+pub struct Refused {
+    pub index: usize,
+    pub error: beacon_core::Error,
+}
+
+/// Records orders placed elsewhere: each valid one goes into the log as an
+/// `Order Completed` event (the processor decides it, once per order id);
+/// returns how many were accepted and the refused ones. Nothing is written
+/// when no order is valid (`invalid_order`, the refusals in its details).
+pub async fn record_orders(
+    app: &super::App,
+    orders: &[Map<String, Value>],
+) -> Result<(usize, Vec<Refused>), beacon_core::Error> {
+    if orders.len() > MAX_ORDERS {
+        return Err(beacon_core::Error::new(
+            ErrorCode::PayloadTooLarge,
+            format!("at most {MAX_ORDERS} orders per request"),
+        ));
+    }
+    let received_at = app.now();
+    let (mut accepted, mut refused) = (Vec::new(), Vec::new());
+    for (index, order) in orders.iter().enumerate() {
+        match order_record(order, received_at) {
+            Ok(r) => accepted.push(r),
+            Err(error) => refused.push(Refused { index, error }),
+        }
+    }
+    if accepted.is_empty() && !refused.is_empty() {
+        return Err(beacon_core::Error::new(ErrorCode::InvalidOrder, "no order in the request is valid")
+            .with_details(json!({ "rejected": refusals_json(&refused) })));
+    }
+    let n = accepted.len();
+    if n > 0 {
+        super::log::append(app, accepted).await?;
+    }
+    Ok((n, refused))
+}
+
+/// The refusals as the API lists them.
+pub fn refusals_json(refused: &[Refused]) -> Vec<Value> {
+    refused
+        .iter()
+        .map(|r| json!({"index": r.index, "code": r.error.code.as_str(), "message": r.error.message}))
+        .collect()
+}
