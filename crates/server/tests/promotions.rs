@@ -274,7 +274,8 @@ async fn an_order_whose_event_was_lost_after_its_checkout_is_written_again(app: 
         request_hash: "h".into(),
         profile_id: None,
         takes: vec![],
-        result: json!({"order_id": "LOST-1", "order": order}),
+        record: beacon_store::CheckoutRecord::from_answer(json!({"order_id": "LOST-1", "order": order}))
+            .expect("record"),
         created_at: at,
         team: None,
         points: Vec::new(),

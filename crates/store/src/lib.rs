@@ -8,6 +8,7 @@
 //! this crate. Business rules (identity resolution, trait merging) are not
 //! here: the processor calls the pure core and tells the store what to write.
 
+mod checkout_record;
 mod chunk;
 mod loyalty;
 mod pii;
@@ -16,6 +17,7 @@ mod sql;
 mod teams;
 mod types;
 
+pub use checkout_record::*;
 pub use loyalty::*;
 pub use pii::{DecryptError, PiiCipher, SealError};
 pub use promotions::*;

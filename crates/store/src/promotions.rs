@@ -43,8 +43,9 @@ pub struct Checkout {
     pub request_hash: String,
     pub profile_id: Option<String>,
     pub takes: Vec<CounterTake>,
-    /// What the caller answers (the priced order), kept for retries.
-    pub result: serde_json::Value,
+    /// What it committed (the order, its lines' shares, team, points) and
+    /// the answer given, kept for retries.
+    pub record: crate::CheckoutRecord,
     pub created_at: DateTime<Utc>,
     /// A group-buy team the order joins or opens (written only if the team
     /// is still at the version the join was worked out from).

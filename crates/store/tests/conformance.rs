@@ -3,6 +3,7 @@
 //! PostgreSQL comes from `BEACON_TEST_DATABASE_URL` (default: the local
 //! server at 127.0.0.1:5432, database `test`); each test gets its own schema.
 
+#[allow(dead_code)]
 mod common;
 mod fixtures;
 

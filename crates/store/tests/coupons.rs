@@ -10,7 +10,6 @@ mod fixtures;
 use beacon_store::*;
 use fixtures::t;
 use futures_util::future::join_all;
-use serde_json::json;
 
 fn coupon(code: &str, profile: Option<&str>, key: &str) -> NewCoupon {
     NewCoupon {
@@ -86,7 +85,7 @@ async fn a_code_is_used_once_through_the_checkout_and_read_back_as_used(store: &
             promotion: "spring".into(),
             counter: "redemptions".into(),
         }],
-        result: json!({}),
+        record: common::record_for("B-1", "buyer@example.com"),
         created_at: t(2),
         team: None,
         points: Vec::new(),

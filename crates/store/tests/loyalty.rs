@@ -54,7 +54,7 @@ async fn lots_are_earned_once_clawed_back_and_redeemed_with_the_checkout(store: 
         request_hash: "h".into(),
         profile_id: Some("p1".into()),
         takes: vec![],
-        result: json!({}),
+        record: common::record_for(&format!("O{n}"), "buyer@example.com"),
         created_at: t(3),
         team: None,
         points,

@@ -26,7 +26,7 @@ fn checkout(key: &str, order: &str, takes: &[(&str, i64, i64)]) -> Checkout {
                 counter: "units".into(),
             })
             .collect(),
-        result: json!({"order_id": order}),
+        record: common::record_for(order, "buyer@example.com"),
         created_at: t(1),
         team: None,
         points: Vec::new(),
@@ -227,3 +227,48 @@ both_stores!(
     a_group_decides_as_one_by_one_would,
     concurrent_groups_never_pass_a_limit
 );
+
+/// A checkout's record keeps the order typed and its buyer's email sealed;
+/// a record written before records were typed (the answer itself, email in
+/// the clear) is rewritten at open and reads the same.
+async fn checkout_records_are_sealed_and_old_ones_upgraded(h: &mut common::Harness) {
+    let c = checkout("rec-1", "R-1", &[("rec|0|total|all", 1, 10)]);
+    let outs = h.store.promotions().commit_checkouts(std::slice::from_ref(&c)).await.expect("commit");
+    assert!(matches!(outs[0], CheckoutOutcome::Committed(_)));
+    let raw = h.raw.dump_checkouts().await;
+    assert!(raw.starts_with("{\"version\":2,"), "{raw}");
+    assert!(!raw.contains("buyer@example.com"), "no email in the clear: {raw}");
+    let back = h.store.promotions().checkout_by_key("rec-1").await.expect("read").expect("found");
+    assert_eq!(back.record, c.record);
+    assert_eq!(back.record.order.as_ref().and_then(|o| o.email.as_deref()), Some("buyer@example.com"));
+    // a version 1 row, as an older Beacon wrote it
+    let old = common::record_for("R-0", "old@example.com").answer.to_string().replace('\'', "''");
+    h.raw
+        .exec_shop(&format!(
+            "INSERT INTO checkouts (idempotency_key, order_id, request_hash, profile_id, takes, result, created_at) \
+             VALUES ('rec-0', 'R-0', 'h', NULL, '[]', '{old}', 0)"
+        ))
+        .await;
+    assert!(h.raw.dump_checkouts().await.contains("old@example.com"));
+    h.reopen().await;
+    let raw = h.raw.dump_checkouts().await;
+    assert!(!raw.contains("old@example.com"), "rewritten sealed at open: {raw}");
+    assert_eq!(raw.matches("{\"version\":2,").count(), 2, "{raw}");
+    let old = h.store.promotions().checkout_by_key("rec-0").await.expect("read").expect("found");
+    assert_eq!(old.record, common::record_for("R-0", "old@example.com"));
+    assert_eq!(old.record.lines[0].product_id, "tea");
+}
+
+#[tokio::test]
+async fn embedded_checkout_records_are_sealed_and_old_ones_upgraded() {
+    let mut h = common::Harness::embedded().await;
+    checkout_records_are_sealed_and_old_ones_upgraded(&mut h).await;
+    h.cleanup().await;
+}
+
+#[tokio::test]
+async fn postgres_checkout_records_are_sealed_and_old_ones_upgraded() {
+    let mut h = common::Harness::postgres().await;
+    checkout_records_are_sealed_and_old_ones_upgraded(&mut h).await;
+    h.cleanup().await;
+}

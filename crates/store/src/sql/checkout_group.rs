@@ -18,6 +18,7 @@ use super::orders::list;
 use super::process::placeholders;
 use super::promotions::{CHECKOUT_COLUMNS, Tx};
 use super::{Dialect, backend, micros};
+use crate::PiiCipher;
 use crate::promotions::{Checkout, CheckoutOutcome};
 use crate::{Result, StoreError};
 use sqlx::{AssertSqlSafe, Row};
@@ -41,12 +42,17 @@ pub(super) fn groupable(checkouts: &[Checkout]) -> bool {
 
 /// Commits the group inside `tx`; `None` when a counter moved under it (the
 /// caller drops the transaction and goes one by one).
-pub(super) async fn commit(tx: &mut Tx, dialect: Dialect, group: &[Checkout]) -> Result<Option<Vec<CheckoutOutcome>>> {
-    let claimed = claim(tx, dialect, group).await?;
+pub(super) async fn commit(
+    tx: &mut Tx,
+    dialect: Dialect,
+    pii: &PiiCipher,
+    group: &[Checkout],
+) -> Result<Option<Vec<CheckoutOutcome>>> {
+    let claimed = claim(tx, dialect, pii, group).await?;
     let mut out: Vec<Option<CheckoutOutcome>> = vec![None; group.len()];
     for (i, c) in group.iter().enumerate() {
         if !claimed.contains(c.idempotency_key.as_str()) {
-            out[i] = Some(existing(tx, &c.idempotency_key).await?);
+            out[i] = Some(existing(tx, pii, &c.idempotency_key).await?);
         }
     }
     // the counters as they are, then each claimed checkout in turn
@@ -99,7 +105,7 @@ pub(super) async fn commit(tx: &mut Tx, dialect: Dialect, group: &[Checkout]) ->
 }
 
 /// Claims the group's keys and order ids; returns the keys claimed.
-async fn claim(tx: &mut Tx, dialect: Dialect, group: &[Checkout]) -> Result<HashSet<String>> {
+async fn claim(tx: &mut Tx, dialect: Dialect, pii: &PiiCipher, group: &[Checkout]) -> Result<HashSet<String>> {
     let mut claimed = HashSet::with_capacity(group.len());
     for part in group.chunks(ROWS) {
         let sql = format!(
@@ -115,7 +121,7 @@ async fn claim(tx: &mut Tx, dialect: Dialect, group: &[Checkout]) -> Result<Hash
                 .bind(c.request_hash.clone())
                 .bind(c.profile_id.clone())
                 .bind(takes)
-                .bind(c.result.to_string())
+                .bind(super::promotions::record_text(pii, &c.record)?)
                 .bind(micros(c.created_at));
         }
         for row in q.fetch_all(&mut **tx).await.map_err(backend)? {

@@ -8,8 +8,9 @@
 //! lock, so committers on several nodes take counters one transaction at a
 //! time and never deadlock on each other's rows.
 
-use super::promotions::{CHECKOUT_COLUMNS, Tx, decode_checkout, json};
+use super::promotions::{CHECKOUT_COLUMNS, Tx, decode_checkout, json, record_text};
 use super::{Dialect, SqlStore, backend, from_micros, micros};
+use crate::PiiCipher;
 use crate::promotions::{Checkout, CheckoutOutcome, CounterReturn};
 use crate::{AfterSaleKind, OrderStatus, PendingReturn, Result, StoreError};
 use sqlx::{AssertSqlSafe, Row};
@@ -64,11 +65,11 @@ pub(super) async fn used(tx: &mut Tx, key: &str) -> Result<i64> {
 
 /// What stands in the way of a checkout whose claim failed: the checkout
 /// committed before under its key, or another key's claim on its order id.
-pub(super) async fn existing(tx: &mut Tx, idempotency_key: &str) -> Result<CheckoutOutcome> {
+pub(super) async fn existing(tx: &mut Tx, pii: &PiiCipher, idempotency_key: &str) -> Result<CheckoutOutcome> {
     let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE idempotency_key = $1");
     let row = sqlx::query(AssertSqlSafe(sql)).bind(idempotency_key).fetch_optional(&mut **tx).await.map_err(backend)?;
     Ok(match row {
-        Some(row) => CheckoutOutcome::Existing(decode_checkout(&row)?),
+        Some(row) => CheckoutOutcome::Existing(decode_checkout(&row, pii)?),
         None => CheckoutOutcome::OrderTaken,
     })
 }
@@ -123,13 +124,13 @@ impl SqlStore {
         .bind(&c.request_hash)
         .bind(&c.profile_id)
         .bind(takes)
-        .bind(c.result.to_string())
+        .bind(record_text(&self.pii, &c.record)?)
         .bind(micros(c.created_at))
         .execute(&mut **tx)
         .await
         .map_err(backend)?;
         if claimed.rows_affected() == 0 {
-            return existing(tx, &c.idempotency_key).await;
+            return existing(tx, &self.pii, &c.idempotency_key).await;
         }
         for (i, t) in c.takes.iter().enumerate() {
             if !take(tx, &t.key, &t.promotion, t.amount, t.max).await? {
@@ -155,7 +156,7 @@ impl SqlStore {
     pub(crate) async fn commit_checkouts_impl(&self, checkouts: &[Checkout]) -> Result<Vec<CheckoutOutcome>> {
         if super::checkout_group::groupable(checkouts) {
             let (_write, mut tx) = self.checkout_tx().await?;
-            if let Some(out) = super::checkout_group::commit(&mut tx, self.dialect, checkouts).await? {
+            if let Some(out) = super::checkout_group::commit(&mut tx, self.dialect, &self.pii, checkouts).await? {
                 tx.commit().await.map_err(backend)?;
                 return Ok(out);
             }
@@ -173,7 +174,7 @@ impl SqlStore {
     pub(super) async fn checkout_where(&self, column: &str, value: &str) -> Result<Option<Checkout>> {
         let sql = format!("SELECT {CHECKOUT_COLUMNS} FROM checkouts WHERE {column} = $1");
         let row = sqlx::query(AssertSqlSafe(sql)).bind(value).fetch_optional(&self.shop_pool).await.map_err(backend)?;
-        row.as_ref().map(decode_checkout).transpose()
+        row.as_ref().map(|r| decode_checkout(r, &self.pii)).transpose()
     }
 
     pub(crate) async fn return_counters_impl(&self, r: &CounterReturn) -> Result<bool> {
@@ -225,7 +226,7 @@ impl SqlStore {
         let rows = sqlx::query(AssertSqlSafe(sql)).bind(after_seq).fetch_all(&self.shop_pool).await.map_err(backend)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
-            let checkout = decode_checkout(row)?;
+            let checkout = decode_checkout(row, &self.pii)?;
             let mut returned: HashMap<String, i64> = HashMap::new();
             for r in self.counter_returns_impl(&checkout.order_id).await? {
                 for (key, n) in r.takes {
@@ -285,6 +286,47 @@ impl SqlStore {
             .fetch_all(&self.shop_pool)
             .await
             .map_err(backend)?;
-        rows.iter().map(decode_checkout).collect()
+        rows.iter().map(|r| decode_checkout(r, &self.pii)).collect()
+    }
+
+    /// Rewrites checkouts stored before their records were typed (version
+    /// 1: the answer given, contact details in the clear) as version 2,
+    /// sealed. Runs at open; a row that cannot be read is left as it is,
+    /// with a warning. Returns how many were rewritten.
+    pub(super) async fn upgrade_checkout_records(&self) -> Result<usize> {
+        let mut after = String::new();
+        let mut done = 0;
+        loop {
+            let rows = sqlx::query(
+                "SELECT idempotency_key, result FROM checkouts WHERE result NOT LIKE '{\"version\":%' \
+                 AND idempotency_key > $1 ORDER BY idempotency_key LIMIT 500",
+            )
+            .bind(&after)
+            .fetch_all(&self.shop_pool)
+            .await
+            .map_err(backend)?;
+            let Some(last) = rows.last() else { return Ok(done) };
+            after = last.try_get("idempotency_key").map_err(backend)?;
+            let (_write, mut tx) = self.checkout_tx().await?;
+            for row in &rows {
+                let key: String = row.try_get("idempotency_key").map_err(backend)?;
+                let text: String = row.try_get("result").map_err(backend)?;
+                let record = match super::promotions::parse_record(&self.pii, &text) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::warn!("checkout {key:?} kept as it is: {e}");
+                        continue;
+                    }
+                };
+                sqlx::query("UPDATE checkouts SET result = $1 WHERE idempotency_key = $2")
+                    .bind(record_text(&self.pii, &record)?)
+                    .bind(&key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                done += 1;
+            }
+            tx.commit().await.map_err(backend)?;
+        }
     }
 }

@@ -196,6 +196,7 @@ impl SqlStore {
                     checkout_lock: Default::default(),
                 };
                 store.verify_key().await?;
+                store.upgrade_checkout_records().await?;
                 Ok(store)
             }
             Some(other) => Err(StoreError::Backend(format!(
@@ -236,6 +237,7 @@ impl SqlStore {
                     checkout_lock: Default::default(),
                 };
                 store.verify_key().await?;
+                store.upgrade_checkout_records().await?;
                 Ok(store)
             }
         }

@@ -36,14 +36,25 @@ fn decode(row: &AnyRow) -> Result<StoredPromotion> {
     })
 }
 
-pub(super) fn decode_checkout(row: &AnyRow) -> Result<Checkout> {
+/// A checkout's record as stored: its emails and phones sealed.
+pub(super) fn record_text(pii: &crate::PiiCipher, record: &crate::CheckoutRecord) -> Result<String> {
+    pii.seal_json(&record.to_text()).map(|t| t.into_owned()).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+/// A stored record of any version, opened.
+pub(super) fn parse_record(pii: &crate::PiiCipher, text: &str) -> Result<crate::CheckoutRecord> {
+    let text = pii.open_json(text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    crate::CheckoutRecord::parse(&text).map_err(StoreError::Corrupt)
+}
+
+pub(super) fn decode_checkout(row: &AnyRow, pii: &crate::PiiCipher) -> Result<Checkout> {
     Ok(Checkout {
         idempotency_key: row.try_get("idempotency_key").map_err(backend)?,
         order_id: row.try_get("order_id").map_err(backend)?,
         request_hash: row.try_get("request_hash").map_err(backend)?,
         profile_id: row.try_get("profile_id").map_err(backend)?,
         takes: json(&row.try_get::<String, _>("takes").map_err(backend)?)?,
-        result: json(&row.try_get::<String, _>("result").map_err(backend)?)?,
+        record: parse_record(pii, &row.try_get::<String, _>("result").map_err(backend)?)?,
         created_at: from_micros(row.try_get("created_at").map_err(backend)?)?,
         team: None,
         points: Vec::new(),

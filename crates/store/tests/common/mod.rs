@@ -1,12 +1,14 @@
 //! Test harness: a fresh embedded store in a temp dir, or a fresh schema on
 //! the local PostgreSQL.
 
-use beacon_store::{SqlStore, StoreOptions, Synchronous};
+use beacon_store::{CheckoutRecord, SqlStore, StoreOptions, Synchronous};
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 pub struct RawSql {
     pool: AnyPool,
     log_pool: AnyPool,
+    /// The checkout tables (`checkout.db` when embedded).
+    shop_pool: AnyPool,
 }
 
 impl RawSql {
@@ -26,6 +28,17 @@ impl RawSql {
             out.push_str(&String::from_utf8_lossy(&r.get::<Vec<u8>, _>(0)));
         }
         out
+    }
+
+    /// Every checkout record as stored.
+    pub async fn dump_checkouts(&self) -> String {
+        let rows = sqlx::query("SELECT result FROM checkouts").fetch_all(&self.shop_pool).await.expect("checkouts");
+        rows.iter().map(|r| r.get::<String, _>(0)).collect::<Vec<_>>().join("\n")
+    }
+
+    /// Runs a statement on the checkout tables.
+    pub async fn exec_shop(&self, sql: &str) {
+        sqlx::query(AssertSqlSafe(sql.to_string())).execute(&self.shop_pool).await.expect("raw statement");
     }
 
     /// Every identity row as text, to check what is stored in the clear.
@@ -51,6 +64,7 @@ impl RawSql {
 pub struct Harness {
     pub store: SqlStore,
     pub raw: RawSql,
+    opts: StoreOptions,
     schema: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -70,12 +84,13 @@ fn options(database_url: Option<String>, dir: std::path::PathBuf) -> StoreOption
 impl Harness {
     pub async fn embedded() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqlStore::open(options(None, dir.path().to_path_buf())).await.expect("open embedded");
-        let url = format!("sqlite://{}", dir.path().join("beacon.db").display());
-        let pool = AnyPool::connect(&url).await.expect("raw pool");
-        let log_url = format!("sqlite://{}", dir.path().join("events.db").display());
-        let log_pool = AnyPool::connect(&log_url).await.expect("raw log pool");
-        Harness { store, raw: RawSql { pool, log_pool }, schema: None, _dir: Some(dir) }
+        let opts = options(None, dir.path().to_path_buf());
+        let store = SqlStore::open(opts.clone()).await.expect("open embedded");
+        let url = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
+        let pool = AnyPool::connect(&url("beacon.db")).await.expect("raw pool");
+        let log_pool = AnyPool::connect(&url("events.db")).await.expect("raw log pool");
+        let shop_pool = AnyPool::connect(&url("checkout.db")).await.expect("raw checkout pool");
+        Harness { store, raw: RawSql { pool, log_pool, shop_pool }, opts, schema: None, _dir: Some(dir) }
     }
 
     pub async fn postgres() -> Self {
@@ -89,16 +104,24 @@ impl Harness {
         admin.close().await;
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        let store = SqlStore::open(options(Some(url.clone()), std::env::temp_dir())).await.expect("open postgres");
+        let opts = options(Some(url.clone()), std::env::temp_dir());
+        let store = SqlStore::open(opts.clone()).await.expect("open postgres");
         let pool = AnyPool::connect(&url).await.expect("raw pool");
-        let log_pool = pool.clone();
-        Harness { store, raw: RawSql { pool, log_pool }, schema: Some((base, schema)), _dir: None }
+        let (log_pool, shop_pool) = (pool.clone(), pool.clone());
+        Harness { store, raw: RawSql { pool, log_pool, shop_pool }, opts, schema: Some((base, schema)), _dir: None }
+    }
+
+    /// Closes the store and opens it again, as a restart would.
+    pub async fn reopen(&mut self) {
+        self.store.close().await;
+        self.store = SqlStore::open(self.opts.clone()).await.expect("reopen");
     }
 
     pub async fn cleanup(self) {
         self.store.close().await;
         self.raw.pool.close().await;
         self.raw.log_pool.close().await;
+        self.raw.shop_pool.close().await;
         if let Some((base, schema)) = self.schema
             && let Ok(admin) = AnyPool::connect(&base).await
         {
@@ -125,4 +148,14 @@ macro_rules! both_stores {
             })*
         }
     };
+}
+
+/// A checkout record for order `order_id`, bought by `email`, as a version 1
+/// answer (the shape the store upgrades) would read.
+pub fn record_for(order_id: &str, email: &str) -> CheckoutRecord {
+    let answer = serde_json::json!({"order_id": order_id, "order": {"order_id": order_id, "email": email,
+        "anonymous_id": format!("order:{order_id}"), "placed_at": "2026-03-01T08:00:00Z", "currency": "CNY",
+        "total": "10.00", "discount": "0.00", "products": [{"product_id": "tea", "price": "10.00", "quantity": 1}]},
+        "pricing": {"currency": "CNY", "lines": [{"product_id": "tea", "quantity": 1, "allocations": []}]}});
+    CheckoutRecord::from_answer(answer).expect("a valid answer")
 }

@@ -19,7 +19,10 @@ use beacon_core::{ErrorCode, IdentityKind, Money};
 use beacon_pricing::Priced;
 use beacon_pricing::groupbuy::Team;
 use beacon_pricing::limits::{Counter, POINTS_OWNER};
-use beacon_store::{Checkout, CheckoutOutcome, CounterTake, TeamWrite, coupon_key};
+use beacon_store::{
+    CHECKOUT_RECORD_VERSION, Checkout, CheckoutOutcome, CheckoutRecord, CounterTake, PlacedOrder, PlacedProduct,
+    RecordLine, TeamWrite, coupon_key,
+};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -54,7 +57,7 @@ pub async fn place(app: &App, idempotency_key: &str, body: Map<String, Value>) -
         return Err(Error::new(ErrorCode::InvalidCart, "order_id must be 1 to 100 characters"));
     }
     for _ in 0..ATTEMPTS {
-        let (prep, priced, order, record, team) = match priced_order(app, &req, &order_id).await {
+        let (prep, priced, order, event, team) = match priced_order(app, &req, &order_id).await {
             Ok(p) => p,
             // a retry of an order placed before answers as it did then, whatever changed since
             Err(e) => match app.store.promotions().checkout_by_key(idempotency_key).await? {
@@ -62,39 +65,44 @@ pub async fn place(app: &App, idempotency_key: &str, body: Map<String, Value>) -
                 None => return Err(e),
             },
         };
-        let mut result = json!({
+        let mut answer = json!({
             "order_id": order_id,
             "placed_at": prep.now,
             "profile_id": prep.profile.as_ref().map(|p| p.id),
             "pricing": priced.to_json(),
-            "order": order,
+            "order": order.to_map(),
         });
         if let Some((_, t)) = &team {
-            result["group_buy"] = super::teams::team_json(t);
+            answer["group_buy"] = super::teams::team_json(t);
         }
         // the lots the redeemed points come from, soonest to expire first
         let used = priced.points.as_ref().map_or(0, |p| p.used);
         let points = beacon_pricing::points::spend(&prep.lots, used, prep.now)
             .map_err(|have| conflict(ErrorCode::Conflict, format!("only {have} points are available")))?;
-        if !points.is_empty() {
-            result["points_takes"] = json!(points);
-        }
+        let record = CheckoutRecord {
+            version: CHECKOUT_RECORD_VERSION,
+            lines: record_lines(&prep, &priced),
+            team: team.as_ref().map(|(_, t)| t.id.clone()),
+            points_takes: points.clone(),
+            order: Some(order),
+            answer,
+        };
         let checkout = Checkout {
             idempotency_key: idempotency_key.to_string(),
             order_id: order_id.clone(),
             request_hash: request_hash.clone(),
             profile_id: prep.profile.as_ref().map(|p| p.id.to_string()),
             takes: takes(&prep, &priced),
-            result,
+            record,
             created_at: prep.now,
             team: team.map(|(write, _)| write),
             points,
         };
         match app.committer.commit(checkout).await? {
             CheckoutOutcome::Committed(c) => {
-                crate::app::log::append(app, vec![record]).await?;
+                crate::app::log::append(app, vec![event]).await?;
                 metrics::counter!("beacon_checkouts_total", "outcome" => "committed").increment(1);
-                return Ok(Placed { replayed: false, body: c.result });
+                return Ok(Placed { replayed: false, body: c.record.answer });
             }
             CheckoutOutcome::Existing(c) => return replay(app, c, &request_hash).await,
             CheckoutOutcome::OrderTaken => {
@@ -115,7 +123,7 @@ pub async fn place(app: &App, idempotency_key: &str, body: Map<String, Value>) -
 }
 
 /// The order's checkout: its pricing, its order and log record, and the team it opens or joins.
-type Ordered = (Prepared, Priced, Map<String, Value>, beacon_store::NewLogRecord, Option<(TeamWrite, Team)>);
+type Ordered = (Prepared, Priced, PlacedOrder, beacon_store::NewLogRecord, Option<(TeamWrite, Team)>);
 
 /// The cart priced now, checked, and the order it makes.
 async fn priced_order(app: &App, req: &CartRequest, order_id: &str) -> AppResult<Ordered> {
@@ -124,7 +132,7 @@ async fn priced_order(app: &App, req: &CartRequest, order_id: &str) -> AppResult
     check(req, &prep, &priced)?;
     let order = order_fields(req, &prep, &priced, order_id);
     // checked before anything is taken: an order the log would refuse takes nothing
-    let record = crate::app::records::order_record(&order, prep.now)?;
+    let event = crate::app::records::order_record(&order.to_map(), prep.now)?;
     let team = match &req.group_buy {
         Some(g) => {
             let (write, team, _) = super::teams::join(app, &prep, &priced, g, order_id).await?;
@@ -132,7 +140,7 @@ async fn priced_order(app: &App, req: &CartRequest, order_id: &str) -> AppResult
         }
         None => None,
     };
-    Ok((prep, priced, order, record, team))
+    Ok((prep, priced, order, event, team))
 }
 
 /// The first answer again, and its order event (the log keeps one per order id).
@@ -140,12 +148,13 @@ async fn replay(app: &App, done: beacon_store::Checkout, request_hash: &str) -> 
     if done.request_hash != request_hash {
         return Err(Error::new(ErrorCode::IdempotencyKeyReused, "this Idempotency-Key was used for another request"));
     }
-    if let Some(order) = done.result.get("order").and_then(Value::as_object) {
-        // the first attempt may have stopped between its commit and its event
-        crate::app::log::append(app, vec![crate::app::records::order_record(order, done.created_at)?]).await?;
+    // the first attempt may have stopped between its commit and its event
+    if let Some(order) = &done.record.order {
+        let event = crate::app::records::order_record(&order.to_map(), done.created_at)?;
+        crate::app::log::append(app, vec![event]).await?;
     }
     metrics::counter!("beacon_checkouts_total", "outcome" => "replayed").increment(1);
-    Ok(Placed { replayed: true, body: done.result })
+    Ok(Placed { replayed: true, body: done.record.answer })
 }
 
 /// Refuses an order whose presented coupon did not apply, or whose total is
@@ -240,78 +249,71 @@ fn takes(prep: &Prepared, priced: &Priced) -> Vec<CounterTake> {
     out
 }
 
-/// The order in the shape `POST /api/v1/orders` records (an `Order
-/// Completed` event): the engine's total and discount, the lines at their
-/// unit prices.
-fn order_fields(req: &CartRequest, prep: &Prepared, priced: &Priced, order_id: &str) -> Map<String, Value> {
+/// Each cart line as priced, with what each promotion took off it (the
+/// share a refund gives back).
+fn record_lines(prep: &Prepared, priced: &Priced) -> Vec<RecordLine> {
+    priced
+        .lines
+        .iter()
+        .zip(&prep.lines)
+        .map(|(l, ordered)| RecordLine {
+            product_id: l.product_id.clone(),
+            sku: ordered.sku.clone(),
+            quantity: l.quantity,
+            allocations: l.allocations.clone(),
+        })
+        .collect()
+}
+
+/// The order as `POST /api/v1/orders` records it (an `Order Completed`
+/// event): the engine's total and discount, the lines at their unit prices.
+fn order_fields(req: &CartRequest, prep: &Prepared, priced: &Priced, order_id: &str) -> PlacedOrder {
     let m = |minor| Money { minor, currency: priced.currency }.to_decimal_string();
     let held = |kind| {
         prep.profile.as_ref().and_then(|p| p.identities.iter().find(|i| i.kind == kind)).map(|i| i.value.clone())
     };
     let user_id = req.user_id.clone().or_else(|| held(IdentityKind::UserId));
-    let anonymous_id = req.anonymous_id.clone().or_else(|| held(IdentityKind::AnonymousId));
-    let mut o = Map::new();
-    o.insert("order_id".into(), json!(order_id));
-    match (user_id, anonymous_id) {
-        (Some(u), a) => {
-            o.insert("user_id".into(), json!(u));
-            if let Some(a) = a {
-                o.insert("anonymous_id".into(), json!(a));
-            }
-        }
-        (None, Some(a)) => {
-            o.insert("anonymous_id".into(), json!(a));
-        }
+    let mut anonymous_id = req.anonymous_id.clone().or_else(|| held(IdentityKind::AnonymousId));
+    if user_id.is_none() && anonymous_id.is_none() {
         // a buyer known only by email or phone: those link the order to them
-        (None, None) => {
-            o.insert("anonymous_id".into(), json!(format!("order:{order_id}")));
-        }
+        anonymous_id = Some(format!("order:{order_id}"));
     }
-    for (k, v) in [("email", &req.email), ("phone", &req.phone)] {
-        if let Some(v) = v {
-            o.insert(k.into(), json!(v));
-        }
-    }
-    o.insert("placed_at".into(), json!(prep.now));
-    o.insert("currency".into(), json!(priced.currency.code()));
-    o.insert("total".into(), json!(m(priced.total)));
     // what the promotions cost the shop, free shipping and points included
     let points = priced.points.as_ref().map_or(0, |p| p.discount);
-    o.insert("discount".into(), json!(m(priced.discount + priced.shipping_discount + points)));
-    if priced.shipping > 0 {
-        o.insert("shipping".into(), json!(m(priced.shipping - priced.shipping_discount)));
-    }
     let codes: Vec<&str> = priced
         .applied
         .iter()
         .filter_map(|a| prep.snapshot.promotion(&a.id).and_then(|p| p.coupon.as_deref()))
         .chain(priced.redeemed.iter().map(|(_, code)| code.as_str()))
         .collect();
-    if !codes.is_empty() {
-        o.insert("coupon".into(), json!(codes.join(",")));
-    }
-    let products: Vec<Value> = prep
-        .cart
-        .lines
-        .iter()
-        .zip(&prep.lines)
-        .map(|(l, ordered)| {
-            let mut p = json!({"product_id": ordered.product_id, "price": m(l.unit_price), "quantity": l.quantity});
-            for (k, v) in [("sku", &ordered.sku), ("name", &ordered.name), ("category", &ordered.category)] {
-                if let Some(v) = v {
-                    p[k] = json!(v);
-                }
-            }
-            p
-        })
-        .collect();
-    let gifts = priced.gifts.iter().map(|g| {
-        let mut p = json!({"product_id": g.product_id, "price": m(0), "quantity": g.quantity});
-        if let Some(sku) = &g.sku {
-            p["sku"] = json!(sku);
-        }
-        p
+    let products = prep.cart.lines.iter().zip(&prep.lines).map(|(l, ordered)| PlacedProduct {
+        product_id: ordered.product_id.clone(),
+        sku: ordered.sku.clone(),
+        name: ordered.name.clone(),
+        category: ordered.category.clone(),
+        price: m(l.unit_price),
+        quantity: l.quantity,
     });
-    o.insert("products".into(), Value::Array(products.into_iter().chain(gifts).collect()));
-    o
+    let gifts = priced.gifts.iter().map(|g| PlacedProduct {
+        product_id: g.product_id.clone(),
+        sku: g.sku.clone(),
+        name: None,
+        category: None,
+        price: m(0),
+        quantity: g.quantity,
+    });
+    PlacedOrder {
+        order_id: order_id.to_string(),
+        user_id,
+        anonymous_id,
+        email: req.email.clone(),
+        phone: req.phone.clone(),
+        placed_at: prep.now,
+        currency: priced.currency.code().to_string(),
+        total: m(priced.total),
+        discount: m(priced.discount + priced.shipping_discount + points),
+        shipping: (priced.shipping > 0).then(|| m(priced.shipping - priced.shipping_discount)),
+        coupon: (!codes.is_empty()).then(|| codes.join(",")),
+        products: products.chain(gifts).collect(),
+    }
 }

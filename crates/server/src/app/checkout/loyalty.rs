@@ -227,11 +227,13 @@ async fn settle_order(app: &App, p: &Program, order_id: &str, earns: bool) -> Ap
     }
     if order.refunded_minor > 0 || gone {
         let Some(c) = app.store.promotions().get_checkout(order_id).await? else { return Ok(()) };
-        let Some(takes) = c.result.get("points_takes") else { return Ok(()) };
-        let took: Vec<(String, i64)> = serde_json::from_value(takes.clone()).map_err(beacon_store::internal_error)?;
+        let took = &c.record.points_takes;
+        if took.is_empty() {
+            return Ok(());
+        }
         let redeemed = beacon_pricing::points::redeemed(&took);
         let due = redeemed - share(redeemed);
-        store.give_back_points(order_id, &took, due, beacon_pricing::points::give_back, app.now()).await?;
+        store.give_back_points(order_id, took, due, beacon_pricing::points::give_back, app.now()).await?;
     }
     Ok(())
 }

@@ -7,7 +7,6 @@
 use crate::app::App;
 use beacon_core::Error;
 use chrono::{DateTime, Duration, Utc};
-use serde_json::Value;
 
 /// How old a checkout must be before its order is written again (an order
 /// event on its way, or waiting for the processor, is not an orphan).
@@ -29,8 +28,8 @@ pub async fn sweep(app: &App, after: DateTime<Utc>, before: DateTime<Utc>) -> Re
         let full = orphans.len() == 200;
         let mut records = Vec::with_capacity(orphans.len());
         for c in &orphans {
-            match c.result.get("order").and_then(Value::as_object) {
-                Some(order) => records.push(crate::app::records::order_record(order, c.created_at)?),
+            match &c.record.order {
+                Some(order) => records.push(crate::app::records::order_record(&order.to_map(), c.created_at)?),
                 None => tracing::warn!(order = %c.order_id, "checkout without its order; not written again"),
             }
         }

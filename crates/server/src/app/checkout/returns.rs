@@ -9,10 +9,8 @@
 //! same event again is dropped by the processor; a replayed task finds the
 //! return id taken) gives nothing back twice.
 
-use beacon_core::{Currency, money::parse_minor};
 use beacon_pricing::limits::{Counter, Taken, TakenLine, give_back};
 use beacon_store::{AfterSaleKind, CounterReturn, OrderStatus, PendingReturn, Store, StoreError};
-use serde_json::Value;
 use std::time::Duration;
 
 /// How often the task looks for new refunds when nothing wakes it.
@@ -39,7 +37,7 @@ pub async fn settle(store: &dyn Store, after: &mut i64) -> Result<usize, StoreEr
             store.promotions().return_counters(&r).await?;
             // a member's order cancelled or refunded in full leaves its team, if the team is still open
             if whole(&p)
-                && let Some(team) = p.checkout.result["group_buy"]["id"].as_str()
+                && let Some(team) = p.checkout.record.team.as_deref()
                 && let Err(e) = super::teams::leave(store, team, &p.checkout.order_id).await
             {
                 tracing::warn!("order {} leaving team {team}: {}", p.checkout.order_id, e.message);
@@ -51,35 +49,14 @@ pub async fn settle(store: &dyn Store, after: &mut i64) -> Result<usize, StoreEr
 
 /// What this refund or cancellation gives back.
 fn share(p: &PendingReturn) -> Vec<(String, i64)> {
-    let pricing = &p.checkout.result["pricing"];
-    let exponent = pricing["currency"].as_str().and_then(Currency::parse).map_or(2, |c| c.exponent);
-    let minor = |v: &Value| v.as_str().and_then(|s| parse_minor(s, exponent).ok()).unwrap_or(0);
-    let lines: Vec<(String, TakenLine)> = pricing["lines"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|l| {
-            let allocations = l["allocations"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|a| (a["promotion"].as_str().unwrap_or("").to_string(), minor(&a["amount"])))
-                .collect();
-            let id = l["product_id"].as_str().unwrap_or("").to_string();
-            (id, TakenLine { quantity: l["quantity"].as_i64().unwrap_or(0), allocations })
-        })
-        .collect();
+    let lines = &p.checkout.record.lines;
     // refunded units per line, matched by product id (then SKU) to the first line with room
     let mut refunded = vec![0i64; lines.len()];
-    let skus: Vec<Option<&str>> = p.checkout.result["order"]["products"]
-        .as_array()
-        .map(|ps| ps.iter().map(|x| x["sku"].as_str()).collect())
-        .unwrap_or_default();
     for r in p.lines.as_array().into_iter().flatten() {
         let mut n = r["quantity"].as_i64().unwrap_or(0);
-        for (i, (id, l)) in lines.iter().enumerate() {
-            let same = r["product_id"].as_str() == Some(id.as_str())
-                || (r["sku"].is_string() && skus.get(i).copied().flatten() == r["sku"].as_str());
+        for (i, l) in lines.iter().enumerate() {
+            let same = r["product_id"].as_str() == Some(l.product_id.as_str())
+                || (r["sku"].is_string() && l.sku.as_deref() == r["sku"].as_str());
             if same && n > 0 {
                 let room = (l.quantity - refunded[i]).min(n);
                 refunded[i] += room;
@@ -101,7 +78,8 @@ fn share(p: &PendingReturn) -> Vec<(String, i64)> {
         })
         .collect();
     let whole = whole(p);
-    let only_lines: Vec<TakenLine> = lines.into_iter().map(|(_, l)| l).collect();
+    let only_lines: Vec<TakenLine> =
+        lines.iter().map(|l| TakenLine { quantity: l.quantity, allocations: l.allocations.clone() }).collect();
     give_back(&taken, &only_lines, &refunded, whole, &p.returned)
 }
 

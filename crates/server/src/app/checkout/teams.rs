@@ -180,9 +180,14 @@ async fn refund(app: &App, team: &Team, now: chrono::DateTime<Utc>) -> AppResult
     let mut records = Vec::new();
     for m in &team.members {
         let Some(c) = app.store.promotions().get_checkout(&m.order_id).await? else { continue };
-        let Some(order) = c.result.get("order").and_then(Value::as_object) else { continue };
+        let Some(order) = &c.record.order else { continue };
         let id = format!("team-refund:{}:{}", team.id, m.order_id);
-        records.push(crate::app::records::refund_record(order, &id, "group-buy team failed (拼团失败)", now)?);
+        records.push(crate::app::records::refund_record(
+            &order.to_map(),
+            &id,
+            "group-buy team failed (拼团失败)",
+            now,
+        )?);
     }
     if !records.is_empty() {
         crate::app::log::append(app, records).await?;
