@@ -231,7 +231,7 @@ async fn settle_order(app: &App, p: &Program, order_id: &str, earns: bool) -> Ap
         if took.is_empty() {
             return Ok(());
         }
-        let redeemed = beacon_pricing::points::redeemed(&took);
+        let redeemed = beacon_pricing::points::redeemed(took);
         let due = redeemed - share(redeemed);
         store.give_back_points(order_id, took, due, beacon_pricing::points::give_back, app.now()).await?;
     }
