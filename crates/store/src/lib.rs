@@ -10,6 +10,7 @@
 
 mod checkout_record;
 mod chunk;
+mod jobs;
 mod loyalty;
 mod pii;
 mod promotions;
@@ -18,6 +19,7 @@ mod teams;
 mod types;
 
 pub use checkout_record::*;
+pub use jobs::*;
 pub use loyalty::*;
 pub use pii::{DecryptError, PiiCipher, SealError};
 pub use promotions::*;
@@ -100,6 +102,8 @@ pub trait Store: Send + Sync {
     fn promotions(&self) -> &dyn PromotionStore;
     /// The points program and points lots.
     fn loyalty(&self) -> &dyn LoyaltyStore;
+    /// The outbox, timers and leases.
+    fn jobs(&self) -> &dyn JobStore;
     /// How an identity is named in stored keys (limit counters): personal
     /// data (email, phone) by its keyed lookup hash, never in the clear.
     fn identity_key(&self, identity: &Identity) -> String;

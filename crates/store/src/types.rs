@@ -295,4 +295,8 @@ pub struct BatchChanges {
     pub orders: Vec<Order>,
     pub after_sales: Vec<AfterSale>,
     pub reviews: Vec<StoredReview>,
+    /// Messages for the outbox, added once per key (a replay adds none).
+    pub outbox: Vec<crate::NewJob>,
+    /// Timers to set (a key set again moves).
+    pub timers: Vec<crate::NewJob>,
 }

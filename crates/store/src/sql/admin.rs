@@ -59,6 +59,10 @@ impl Store for SqlStore {
         self
     }
 
+    fn jobs(&self) -> &dyn crate::JobStore {
+        self
+    }
+
     fn identity_key(&self, identity: &Identity) -> String {
         let kind = identity.kind.as_str();
         if identity.kind.is_pii() {

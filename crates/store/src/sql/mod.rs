@@ -14,6 +14,7 @@ mod checkouts;
 mod codec;
 mod commerce;
 mod coupons;
+mod jobs;
 mod log;
 mod loyalty;
 mod orders;

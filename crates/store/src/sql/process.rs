@@ -235,6 +235,10 @@ impl ProcessTx for SqlProcessTx {
 
     async fn apply(&mut self, c: &BatchChanges) -> Result<()> {
         self.insert_states(&c.created, false).await?;
+        // what the batch leaves for later: added once per key, so a replayed batch adds nothing twice
+        let now = chrono::Utc::now();
+        super::jobs::insert(&mut self.tx, self.dialect, &self.pii, crate::Queue::Outbox, &c.outbox, false, now).await?;
+        super::jobs::insert(&mut self.tx, self.dialect, &self.pii, crate::Queue::Timers, &c.timers, true, now).await?;
         for m in &c.merges {
             let (from, into) = (m.from.to_string(), m.into.to_string());
             // identities both hold stay once, on the survivor

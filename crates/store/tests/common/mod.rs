@@ -36,6 +36,13 @@ impl RawSql {
         rows.iter().map(|r| r.get::<String, _>(0)).collect::<Vec<_>>().join("\n")
     }
 
+    /// One text column of a state table, every row joined.
+    pub async fn dump_table(&self, table: &str, column: &str) -> String {
+        let sql = format!("SELECT {column} FROM {table}");
+        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await.expect("dump table");
+        rows.iter().map(|r| r.get::<String, _>(0)).collect::<Vec<_>>().join("\n")
+    }
+
     /// Runs a statement on the checkout tables.
     pub async fn exec_shop(&self, sql: &str) {
         sqlx::query(AssertSqlSafe(sql.to_string())).execute(&self.shop_pool).await.expect("raw statement");
@@ -109,6 +116,11 @@ impl Harness {
         let pool = AnyPool::connect(&url).await.expect("raw pool");
         let (log_pool, shop_pool) = (pool.clone(), pool.clone());
         Harness { store, raw: RawSql { pool, log_pool, shop_pool }, opts, schema: Some((base, schema)), _dir: None }
+    }
+
+    /// Another store on the same database, as a second node (or process) would open it.
+    pub async fn another(&self) -> SqlStore {
+        SqlStore::open(self.opts.clone()).await.expect("open another")
     }
 
     /// Closes the store and opens it again, as a restart would.
