@@ -108,7 +108,6 @@ async fn claimed_and_issued_codes_are_redeemed_once_and_given_back(app: &TestApp
     let cancel = r#"{"type": "track", "userId": "u1", "messageId": "c-1", "event": "Order Cancelled", "properties": {"order_id": "A"}}"#;
     assert_eq!(app.ingest("/v1/track", cancel).await.0, StatusCode::OK);
     app.settle().await;
-    beacon_server::app::checkout::returns::settle(app.store.as_ref(), &mut 0).await.expect("returns");
     assert_eq!(wallet(app, "u1").await, [(code, "available".into())]);
     let (_, unknown) = app.send(Method::POST, "/api/v1/carts/price", ADMIN, cart("u1", "SPRING-0000-AAAA")).await;
     assert_eq!(unknown["rejected"][0], json!({"id": "SPRING-0000-AAAA", "reason": {"code": "unknown_coupon"}}));
@@ -144,8 +143,8 @@ async fn a_sign_up_is_issued_a_code_once(app: &TestApp) {
     }
     app.settle().await;
     let state = &app.running.as_ref().expect("running").state;
-    beacon_server::app::checkout::signup::settle(state).await.expect("sign-ups");
-    assert_eq!(beacon_server::app::checkout::signup::settle(state).await.expect("again"), 0, "nothing new");
+    let again = beacon_server::workers::drain(state, std::time::Duration::from_secs(10)).await.expect("again");
+    assert_eq!(again, 0, "nothing new");
     let codes = wallet(app, "new-1").await;
     assert_eq!(codes.len(), 1, "{codes:?}");
     assert!(codes[0].0.starts_with("WELCOME-") && codes[0].1 == "available", "{codes:?}");

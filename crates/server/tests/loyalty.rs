@@ -38,8 +38,6 @@ async fn ordered(app: &TestApp, user: &str, id: &str, total: &str) {
 /// Processes the log, then lets the points follower catch up.
 async fn follow(app: &TestApp) {
     app.settle().await;
-    let state = &app.running.as_ref().expect("running").state;
-    beacon_server::app::checkout::loyalty::follow(state).await.expect("points");
 }
 
 async fn points(app: &TestApp, user: &str) -> Value {
@@ -160,7 +158,6 @@ async fn redemption_limits_hold_per_profile_and_day(app: &TestApp) {
     )
     .await;
     app.settle().await;
-    beacon_server::app::checkout::returns::settle(app.store.as_ref(), &mut 0).await.expect("returns");
     let (_, v) = app.send(Method::POST, "/api/v1/carts/price", ADMIN, order("H", 500)).await;
     assert_eq!(v["points"]["used"].as_i64(), Some(300), "{v}");
     // a promotion cannot count points, and its ids starting with ~ are Beacon's own

@@ -354,9 +354,9 @@ async fn refunds_and_cancellations_give_limits_back_once(app: &TestApp) {
         assert_eq!(app.ingest("/v1/track", refund).await.0, StatusCode::OK);
     }
     app.settle().await;
-    let mut after = 0;
-    beacon_server::app::checkout::returns::settle(app.store.as_ref(), &mut after).await.expect("returns");
-    assert_eq!(beacon_server::app::checkout::returns::settle(app.store.as_ref(), &mut 0).await.expect("again"), 0);
+    let state = &app.running.as_ref().expect("running").state;
+    let again = beacon_server::workers::drain(state, std::time::Duration::from_secs(10)).await.expect("again");
+    assert_eq!(again, 0, "given back once");
     assert_eq!(
         used(app, "fs").await,
         [(s("*"), 2), (s("user_id:u1"), 1), (s("user_id:u2"), 1)],
@@ -367,6 +367,5 @@ async fn refunds_and_cancellations_give_limits_back_once(app: &TestApp) {
     let cancel = r#"{"type": "track", "userId": "u2", "messageId": "c-1", "event": "Order Cancelled", "properties": {"order_id": "B"}}"#;
     assert_eq!(app.ingest("/v1/track", cancel).await.0, StatusCode::OK);
     app.settle().await;
-    beacon_server::app::checkout::returns::settle(app.store.as_ref(), &mut after).await.expect("returns");
     assert_eq!(used(app, "fs").await, [(s("*"), 2), (s("user_id:u1"), 1), (s("user_id:u2"), 0), (s("user_id:u3"), 1)]);
 }

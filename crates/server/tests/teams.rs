@@ -119,7 +119,6 @@ async fn a_cancelled_order_leaves_its_open_team(app: &TestApp) {
     let cancel = r#"{"type": "track", "userId": "u2", "messageId": "c-2", "event": "Order Cancelled", "properties": {"order_id": "O2"}}"#;
     assert_eq!(app.ingest("/v1/track", cancel).await.0, StatusCode::OK);
     app.settle().await;
-    beacon_server::app::checkout::returns::settle(app.store.as_ref(), &mut 0).await.expect("returns");
     assert_eq!(team(app, &id).await["members"], 1);
     // alone, it completes when its time is up
     let state = &app.running.as_ref().expect("running").state;

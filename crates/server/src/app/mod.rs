@@ -12,6 +12,7 @@
 pub mod checkout;
 pub mod clock;
 pub mod coupons;
+pub mod jobs;
 pub mod keys;
 pub mod log;
 pub mod profiles;
@@ -51,6 +52,8 @@ pub struct Context {
     /// Commits checkouts in groups.
     pub committer: checkout::committer::Committer,
     pub clock: Arc<dyn Clock>,
+    /// This process's name in leases (random, new at every start).
+    pub node: String,
 }
 
 impl std::ops::Deref for App {
@@ -82,6 +85,7 @@ impl App {
             buyers: checkout::lookup::TtlCache::with_clock(checkout::lookup::BUYER_TTL, clock.clone()),
             loyalty: Default::default(),
             clock,
+            node: format!("node-{}", uuid::Uuid::new_v4().simple()),
         }))
     }
 

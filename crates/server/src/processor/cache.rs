@@ -22,6 +22,9 @@ pub struct Cache {
     holders: HashMap<Identity, Vec<ProfileId>>,
     profiles: HashMap<ProfileId, (ProfileState, Vec<Identity>)>,
     committed_offset: Option<i64>,
+    /// What the follow-up stage follows (not emptied with the rest: it is
+    /// read from the store on its own schedule).
+    pub follows: super::follow::FollowsCache,
 }
 
 impl Cache {

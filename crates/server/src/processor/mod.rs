@@ -6,6 +6,7 @@
 //! loses or doubles.
 
 mod cache;
+pub mod follow;
 mod orders;
 mod working;
 
@@ -69,6 +70,9 @@ async fn decide_and_commit(
         _ => store.log().read(offset, batch).await?,
     };
     let Some(last) = records.last().map(|r| r.seq) else { return Ok(0) };
+    // after the records are read: a program changed before they were appended is seen
+    let follows = cache.follows.get(store, rules.currency).await?;
+    let now = chrono::Utc::now();
 
     // 1. read what the batch says, and what it needs from the store, in bulk
     let mut parsed = Vec::with_capacity(records.len());
@@ -116,12 +120,17 @@ async fn decide_and_commit(
 
     // 2. decide each event in log order, in memory
     let mut duplicates = 0u64;
+    let mut outbox = Vec::new();
     for (rec, found, name, product, deal) in parsed {
         if !seen.insert((rec.record.source_id.clone(), rec.record.message_id.clone())) {
             duplicates += 1;
             continue;
         }
+        let followed = follows.cares(name.as_deref(), deal.is_some()).then(|| name.clone());
         let sender = work.apply(rec, &found, name, product, &rules.identity);
+        if let (Some(sender), Some(name)) = (sender, followed) {
+            follows.event(rec, name.as_deref(), deal.as_ref(), sender, now, &mut outbox);
+        }
         if let (Some(sender), Some(deal)) = (sender, deal) {
             book.apply(&mut work, sender, rec, deal);
         }
@@ -135,6 +144,8 @@ async fn decide_and_commit(
     changes.orders = order_changes.orders;
     changes.after_sales = order_changes.after_sales;
     changes.reviews = order_changes.reviews;
+    follow::Follows::after_sales(&changes.after_sales, now, &mut outbox);
+    changes.outbox = outbox;
     tx.apply(&changes).await?;
     tx.set_offset(last).await?;
     tx.commit().await?;

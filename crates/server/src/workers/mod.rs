@@ -1,17 +1,32 @@
-//! Background work: the tasks that call the use cases on a schedule rather
-//! than for a request — sign-up coupons, points, expired teams, limits given
-//! back by refunds, lost orders written again. They hold an [`App`], never
-//! the HTTP stack, and stop together.
+//! Background work, on an [`App`] without the HTTP stack:
+//!
+//! - **dispatchers**, one per outbox topic (`app::jobs`): claim due jobs
+//!   with a lease, handle them, mark them done or give them back for a
+//!   later retry (at least once; handlers are idempotent);
+//! - **sweepers** that must run once per cluster (expired group-buy teams,
+//!   orders whose checkout committed without their event), each on the node
+//!   that holds its named lease;
+//! - at start, the one-off catch-up of the followers this replaced.
 //!
 //! (The processor, which consumes the event log, runs on its own thread:
 //! `crate::processor`.)
 
-use crate::app::App;
 use crate::app::checkout::{loyalty, recover, returns, signup, teams};
+use crate::app::{App, jobs};
+use beacon_store::{ClaimedJob, Queue};
 use std::future::Future;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// Jobs claimed at a time.
+const CLAIM: u32 = 64;
+/// How long a claimed job is a worker's before another may take it.
+const JOB_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+/// How often an idle dispatcher looks for due jobs.
+const IDLE: Duration = Duration::from_millis(200);
+/// Longest wait before a failed job is tried again.
+const MAX_BACKOFF_SECS: i64 = 300;
 
 /// The running tasks.
 pub struct Workers {
@@ -22,20 +37,14 @@ pub struct Workers {
 /// Starts every background task on `app`.
 pub fn spawn(app: &App) -> Workers {
     let (stop, rx) = watch::channel(false);
-    let tasks = vec![
-        periodic("issuing sign-up coupons", signup::EVERY, rx.clone(), app.clone(), |app| async move {
-            signup::settle(&app).await.map(drop)
-        }),
-        periodic("points", loyalty::EVERY, rx.clone(), app.clone(), |app| async move {
-            loyalty::follow(&app).await.map(drop)
-        }),
-        periodic("expiring group-buy teams", teams::EVERY, rx.clone(), app.clone(), |app| async move {
-            let now = app.now();
-            teams::expire(&app, now).await.map(drop)
-        }),
-        tokio::spawn(give_back(app.clone(), rx.clone())),
-        tokio::spawn(sweep_lost_orders(app.clone(), rx)),
-    ];
+    let mut tasks: Vec<JoinHandle<()>> =
+        jobs::TOPICS.iter().map(|topic| tokio::spawn(dispatch(app.clone(), topic, rx.clone()))).collect();
+    tasks.push(tokio::spawn(catch_up(app.clone())));
+    tasks.push(sweeper("teams", teams::EVERY, rx.clone(), app.clone(), |app| async move {
+        let now = app.now();
+        teams::expire(&app, now).await.map(drop)
+    }));
+    tasks.push(tokio::spawn(sweep_lost_orders(app.clone(), rx)));
     Workers { tasks, stop }
 }
 
@@ -50,10 +59,109 @@ impl Workers {
     }
 }
 
-/// Runs `step` now and then every `every` until `stop`; a failure is logged
-/// and the next round tries again.
-fn periodic<F, Fut>(
-    what: &'static str,
+/// Handles one claimed job and records the outcome.
+async fn run_job(app: &App, job: &ClaimedJob) -> Result<(), beacon_core::Error> {
+    let store = app.store.jobs();
+    match jobs::handle(app, &job.topic, &job.payload).await {
+        Ok(()) => {
+            store.complete(Queue::Outbox, &job.key, &app.node, app.now()).await?;
+            metrics::counter!("beacon_jobs_total", "topic" => job.topic.clone(), "outcome" => "done").increment(1);
+        }
+        Err(e) => {
+            let wait = (1i64 << job.attempts.clamp(0, 9)).min(MAX_BACKOFF_SECS);
+            tracing::warn!(job = %job.key, attempts = job.attempts, "job failed, retried in {wait}s: {}", e.message);
+            let at = app.now() + chrono::TimeDelta::seconds(wait);
+            store.retry(Queue::Outbox, &job.key, &app.node, &e.message, at).await?;
+            metrics::counter!("beacon_jobs_total", "topic" => job.topic.clone(), "outcome" => "retried").increment(1);
+        }
+    }
+    Ok(())
+}
+
+/// Handles the due jobs of `topic` once; returns how many were claimed.
+async fn dispatch_once(app: &App, topic: &str) -> Result<usize, beacon_core::Error> {
+    let claimed = app.store.jobs().claim(Queue::Outbox, topic, &app.node, app.now(), JOB_LEASE, CLAIM).await?;
+    for job in &claimed {
+        run_job(app, job).await?;
+    }
+    Ok(claimed.len())
+}
+
+/// Handles jobs until none is left to do, whichever worker does them (tests
+/// and tools; the dispatchers do this continuously); returns how many this
+/// call handled. A job still not done after `patience` (one failing and
+/// waiting for its retry, one held by a stalled worker) is an error.
+pub async fn drain(app: &App, patience: Duration) -> Result<usize, beacon_core::Error> {
+    let deadline = tokio::time::Instant::now() + patience;
+    let mut total = 0;
+    loop {
+        let mut round = 0;
+        for topic in jobs::TOPICS {
+            round += dispatch_once(app, topic).await?;
+        }
+        total += round;
+        if round > 0 {
+            continue;
+        }
+        let mut left = 0;
+        for topic in jobs::TOPICS {
+            left += app.store.jobs().pending(Queue::Outbox, topic).await?;
+        }
+        if left == 0 {
+            return Ok(total);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(beacon_core::Error::new(
+                beacon_core::ErrorCode::Unavailable,
+                format!("{left} jobs still not done"),
+            ));
+        }
+        // held by another worker of this node or another: wait for it
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn dispatch(app: App, topic: &'static str, mut stop: watch::Receiver<bool>) {
+    loop {
+        let busy = match dispatch_once(&app, topic).await {
+            Ok(n) => n == CLAIM as usize,
+            Err(e) => {
+                tracing::warn!("dispatching {topic} jobs: {}", e.message);
+                false
+            }
+        };
+        if *stop.borrow() {
+            return;
+        }
+        if !busy {
+            tokio::select! {
+                _ = tokio::time::sleep(IDLE) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}
+
+/// The followers this replaced, caught up once (see each `catch_up`).
+async fn catch_up(app: App) {
+    for (what, result) in [
+        ("sign-ups", signup::catch_up(&app).await),
+        ("points", loyalty::catch_up(&app).await),
+        ("returns", returns::catch_up(&app).await),
+    ] {
+        match result {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("queued {n} {what} the earlier follower had not reached"),
+            Err(e) => tracing::warn!("catching up {what}: {}", e.message),
+        }
+    }
+}
+
+/// Runs `step` every `every` on whichever node holds the lease `sweep:<name>`
+/// (taken for three rounds, renewed each round: a dead holder's sweep moves
+/// to another node within that time).
+fn sweeper<F, Fut>(
+    name: &'static str,
     every: Duration,
     mut stop: watch::Receiver<bool>,
     app: App,
@@ -64,53 +172,61 @@ where
     Fut: Future<Output = Result<(), beacon_core::Error>> + Send,
 {
     tokio::spawn(async move {
+        let lease = chrono::TimeDelta::from_std(every * 3).unwrap_or(chrono::TimeDelta::seconds(30));
+        let lease_name = format!("sweep:{name}");
         loop {
-            if let Err(e) = step(app.clone()).await {
-                tracing::warn!("{what}: {}", e.message);
+            let now = app.now();
+            match app.store.jobs().acquire_lease(&lease_name, &app.node, now, now + lease).await {
+                Ok(true) => {
+                    if let Err(e) = step(app.clone()).await {
+                        tracing::warn!("sweeping {name}: {}", e.message);
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!("the {name} sweep's lease: {e}"),
             }
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
-                _ = stop.changed() => return,
+                _ = stop.changed() => {
+                    let _ = app.store.jobs().release_lease(&lease_name, &app.node).await;
+                    return;
+                }
             }
         }
     })
 }
 
-/// Gives back the promotion limits of refunds and cancellations, following
-/// them from where this run started.
-async fn give_back(app: App, mut stop: watch::Receiver<bool>) {
-    let mut after = 0;
-    loop {
-        if let Err(e) = returns::settle(app.store.as_ref(), &mut after).await {
-            tracing::warn!("giving back promotion limits of refunds: {e}");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(returns::EVERY) => {}
-            _ = stop.changed() => return,
-        }
-    }
-}
-
 /// Writes again the orders of checkouts that committed without their event:
-/// at start over the last [`recover::LOOK_BACK`], then every
-/// [`recover::EVERY`].
+/// over the last [`recover::LOOK_BACK`] on the first round this node holds
+/// the lease, then every [`recover::EVERY`].
 async fn sweep_lost_orders(app: App, mut stop: watch::Receiver<bool>) {
+    let lease = chrono::TimeDelta::from_std(recover::EVERY * 3).unwrap_or(chrono::TimeDelta::minutes(3));
     let mut after = app.now() - recover::LOOK_BACK;
     loop {
-        let before = app.now() - recover::GRACE;
-        match recover::sweep(&app, after, before).await {
-            Ok(n) => {
-                if n > 0 {
-                    tracing::warn!("wrote again {n} orders whose checkout committed without its order event");
+        let now = app.now();
+        match app.store.jobs().acquire_lease("sweep:lost-orders", &app.node, now, now + lease).await {
+            Ok(true) => {
+                let before = now - recover::GRACE;
+                match recover::sweep(&app, after, before).await {
+                    Ok(n) => {
+                        if n > 0 {
+                            tracing::warn!("wrote again {n} orders whose checkout committed without its order event");
+                        }
+                        // the next sweep looks again a little before where this one ended
+                        after = before - recover::GRACE;
+                    }
+                    Err(e) => tracing::warn!("sweeping checkouts: {}", e.message),
                 }
-                // the next sweep looks again a little before where this one ended
-                after = before - recover::GRACE;
             }
-            Err(e) => tracing::warn!("sweeping checkouts: {}", e.message),
+            Ok(false) => {}
+            Err(e) => tracing::warn!("the lost-orders sweep's lease: {e}"),
         }
         tokio::select! {
             _ = tokio::time::sleep(recover::EVERY) => {}
-            _ = stop.changed() => return,
+            _ = stop.changed() => {
+                let _ = app.store.jobs().release_lease("sweep:lost-orders", &app.node).await;
+                return;
+            }
         }
     }
 }

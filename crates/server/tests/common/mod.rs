@@ -153,6 +153,9 @@ impl TestApp {
     pub async fn settle(&self) {
         let rules = self.running.as_ref().map(|r| r.state.rules.clone()).unwrap_or_default();
         processor::drain(self.store.as_ref(), &rules, 500).await.expect("processing");
+        if let Some(r) = &self.running {
+            beacon_server::workers::drain(&r.state, std::time::Duration::from_secs(10)).await.expect("jobs");
+        }
     }
 
     pub async fn log_head(&self) -> i64 {

@@ -133,6 +133,23 @@ impl JobStore for SqlStore {
              RETURNING job_key, topic, payload, due_at, attempts, lease_until",
             limit.max(1)
         );
+        if self.dialect == Dialect::Sqlite {
+            // nothing due is the common case: look without the write lock first
+            let any = format!(
+                "SELECT 1 FROM {t} WHERE topic = $1 AND done_at IS NULL AND due_at <= $2 \
+                 AND (lease_until IS NULL OR lease_until <= $3) LIMIT 1"
+            );
+            let found = sqlx::query(AssertSqlSafe(any))
+                .bind(topic)
+                .bind(micros(now))
+                .bind(micros(now))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+            if found.is_none() {
+                return Ok(Vec::new());
+            }
+        }
         let (_write, mut tx) = self.begin_write(&self.pool).await?;
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(owner)

@@ -6,7 +6,7 @@
 //! spent) and give back the points a cancelled order redeemed (once), and
 //! events such as reviews earn up to a number a day.
 
-use crate::app::{App, AppResult};
+use crate::app::{App, AppResult, jobs};
 use beacon_core::commerce::order::OrderStatus;
 use beacon_pricing::limits::{POINTS_OWNER, Subject, keys_of};
 use beacon_pricing::loyalty::{Program, ProgramSpec};
@@ -19,9 +19,8 @@ use std::time::Instant;
 
 /// How stale the program may be on a node that did not change it.
 const RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
-/// The follower's offset in the store.
-pub const FOLLOWER: &str = "points";
-pub const EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+/// The retired follower's offset in the store.
+const FOLLOWER: &str = "points";
 
 /// The compiled program, read again at most once a second.
 #[derive(Default)]
@@ -152,41 +151,67 @@ fn order_id(payload: &str) -> Option<String> {
     }
 }
 
-/// Handles every event since the last run; returns how many.
-pub async fn follow(app: &App) -> AppResult<usize> {
-    // points are earned from the program's start on, not for the history before it
-    // (the head is read first: what is processed after it is still looked at)
-    let head = app.store.processed_offset(crate::processor::PROCESSOR).await?;
-    if app.store.loyalty().program().await?.is_none() {
-        app.store.promotions().set_follower_offset(FOLLOWER, head).await?;
-        return Ok(0);
+/// An order event's job: the order's lot settled (earned when `completed`
+/// and the program trusts `source`).
+pub async fn order_changed(app: &App, order_id: &str, completed: bool, source: &str) -> AppResult<()> {
+    let Some(program) = app.loyalty.get(app).await? else { return Ok(()) };
+    settle_order(app, &program, order_id, completed && program.trusts(source)).await
+}
+
+/// An earning event's job: the event at `seq`, received at `at` on
+/// `profile` (or the profile it was merged into since), earns if the
+/// program trusts `source`.
+pub async fn event_earns(
+    app: &App,
+    seq: i64,
+    name: &str,
+    profile: beacon_core::ProfileId,
+    source: &str,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    let Some(program) = app.loyalty.get(app).await? else { return Ok(()) };
+    if !program.trusts(source) {
+        return Ok(());
     }
-    let Some(program) = app.loyalty.get(app).await? else { return Ok(0) };
-    let store = app.store.loyalty();
-    let mut names: Vec<String> = ["Order Completed", "Order Refunded", "Order Cancelled"].map(String::from).to_vec();
-    names.extend(program.earn_per_event.iter().map(|(e, _, _)| e.clone()));
-    let mut after = app.store.promotions().follower_offset(FOLLOWER).await?;
-    let mut done = 0;
-    loop {
-        let events = store.named_events_after(&names, after, 500).await?;
-        let Some(last) = events.last().map(|e| e.seq) else { return Ok(done) };
-        for e in &events {
-            let name = e.name.as_deref().unwrap_or("");
-            match name {
-                "Order Completed" | "Order Refunded" | "Order Cancelled" => {
-                    if let Some(id) = order_id(&e.payload) {
-                        let earns = name == "Order Completed" && program.trusts(&e.source_id);
-                        settle_order(app, &program, &id, earns).await?;
+    let owner = app.store.get_profile(profile).await?.map_or(profile, |p| p.id);
+    earn_event(app, &program, seq, name, &owner.to_string(), at).await
+}
+
+/// Upgrading from the follower that read order and earning events from the
+/// events table: those it had not reached become outbox jobs (the
+/// processor's keys, so none is queued twice), and it is retired. Without
+/// a program there is nothing to follow (points are earned from its start).
+pub async fn catch_up(app: &App) -> AppResult<usize> {
+    let promotions = app.store.promotions();
+    let mut after = promotions.follower_offset(FOLLOWER).await?;
+    let program = app.loyalty.get(app).await?;
+    let mut queued = 0;
+    if let Some(program) = program.filter(|_| after < super::RETIRED) {
+        let mut names: Vec<String> =
+            ["Order Completed", "Order Refunded", "Order Cancelled"].map(String::from).to_vec();
+        names.extend(program.earn_per_event.iter().map(|(e, _, _)| e.clone()));
+        loop {
+            let events = app.store.loyalty().named_events_after(&names, after, 500).await?;
+            let Some(last) = events.last().map(|e| e.seq) else { break };
+            let jobs: Vec<beacon_store::NewJob> = events
+                .iter()
+                .filter_map(|e| {
+                    let name = e.name.as_deref().unwrap_or("");
+                    let (seq, source, at) = (e.seq, e.source_id.as_str(), e.received_at);
+                    match name {
+                        "Order Completed" | "Order Refunded" | "Order Cancelled" => order_id(&e.payload)
+                            .map(|id| jobs::points_order(seq, &id, name == "Order Completed", source, app.now())),
+                        _ => Some(jobs::points_event(seq, name, &e.profile_id.to_string(), source, at, app.now())),
                     }
-                }
-                _ if program.trusts(&e.source_id) => earn_event(app, &program, e).await?,
-                _ => {}
-            }
+                })
+                .collect();
+            queued += app.store.jobs().enqueue(beacon_store::Queue::Outbox, &jobs).await?;
+            after = last;
+            promotions.set_follower_offset(FOLLOWER, after).await?;
         }
-        after = last;
-        app.store.promotions().set_follower_offset(FOLLOWER, after).await?;
-        done += events.len();
     }
+    promotions.set_follower_offset(FOLLOWER, super::RETIRED).await?;
+    Ok(queued)
 }
 
 /// Brings an order's lot in line with the order: earned once (when
@@ -239,19 +264,16 @@ async fn settle_order(app: &App, p: &Program, order_id: &str, earns: bool) -> Ap
 }
 
 /// An event that earns points (a review…), up to the rule's number a day in the shop's time zone.
-async fn earn_event(app: &App, p: &Program, e: &beacon_store::StoredEvent) -> AppResult<()> {
-    let name = e.name.as_deref().unwrap_or("");
+/// `at` is when the server received it, not the time the sender claims (no back-dated earning).
+async fn earn_event(app: &App, p: &Program, seq: i64, name: &str, profile: &str, at: DateTime<Utc>) -> AppResult<()> {
     let Some((points, most)) = p.points_for_event(name) else { return Ok(()) };
-    let profile = e.profile_id.to_string();
-    // when the server received it, not the time the sender claims (no back-dated earning)
-    let at = e.received_at;
     let cap = most.map(|most| {
         let offset = Duration::seconds(i64::from(app.settings.utc_offset_seconds()));
         let local = (at + offset).date_naive();
         let start = local.and_hms_opt(0, 0, 0).map(|d| d.and_utc() - offset).unwrap_or(at);
         (start, start + Duration::days(1), most)
     });
-    let lot = new_lot(p, format!("event:{}", e.seq), &profile, name, None, points, at);
+    let lot = new_lot(p, format!("event:{seq}"), profile, name, None, points, at);
     app.store.loyalty().add_lot(&lot, cap).await?;
     Ok(())
 }

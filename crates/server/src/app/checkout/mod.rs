@@ -100,6 +100,10 @@ pub struct LineRequest {
     pub tags: Option<Vec<String>>,
 }
 
+/// The offset of a follower that read the events table, once it is
+/// retired (its work is queued by the processor now).
+pub const RETIRED: i64 = i64::MAX;
+
 fn one() -> i64 {
     1
 }

@@ -11,40 +11,50 @@
 
 use beacon_pricing::limits::{Counter, Taken, TakenLine, give_back};
 use beacon_store::{AfterSaleKind, CounterReturn, OrderStatus, PendingReturn, Store, StoreError};
-use std::time::Duration;
 
-/// How often the task looks for new refunds when nothing wakes it.
-pub const EVERY: Duration = Duration::from_millis(500);
+/// Marks the upgrade from the task that scanned for pending returns.
+const FOLLOWER: &str = "limits.returns";
 
-/// Gives back every pending return after `after` (moved on as they are
-/// done); returns how many were handled.
-pub async fn settle(store: &dyn Store, after: &mut i64) -> Result<usize, StoreError> {
-    let mut done = 0;
-    loop {
-        let pending = store.promotions().pending_returns(*after, 200).await?;
-        if pending.is_empty() {
-            return Ok(done);
-        }
-        for p in pending {
-            *after = (*after).max(p.seq);
-            let takes = share(&p);
-            let r = CounterReturn {
-                return_id: format!("after_sale:{}", p.seq),
-                order_id: p.checkout.order_id.clone(),
-                takes,
-                at: chrono::Utc::now(),
-            };
-            store.promotions().return_counters(&r).await?;
-            // a member's order cancelled or refunded in full leaves its team, if the team is still open
-            if whole(&p)
-                && let Some(team) = p.checkout.record.team.as_deref()
-                && let Err(e) = super::teams::leave(store, team, &p.checkout.order_id).await
-            {
-                tracing::warn!("order {} leaving team {team}: {}", p.checkout.order_id, e.message);
-            }
-            done += 1;
-        }
+/// Gives back what the applied refund or cancellation at log position
+/// `seq` frees, if its order was placed through a checkout and nothing was
+/// given back for it yet; returns whether anything was.
+pub async fn give_back_one(store: &dyn Store, seq: i64) -> Result<bool, StoreError> {
+    // the first pending return from `seq` on: this one, if it is pending
+    let pending = store.promotions().pending_returns(seq - 1, 1).await?;
+    let Some(p) = pending.into_iter().next().filter(|p| p.seq == seq) else { return Ok(false) };
+    let r = CounterReturn {
+        return_id: format!("after_sale:{}", p.seq),
+        order_id: p.checkout.order_id.clone(),
+        takes: share(&p),
+        at: chrono::Utc::now(),
+    };
+    store.promotions().return_counters(&r).await?;
+    // a member's order cancelled or refunded in full leaves its team, if the team is still open
+    if whole(&p)
+        && let Some(team) = p.checkout.record.team.as_deref()
+        && let Err(e) = super::teams::leave(store, team, &p.checkout.order_id).await
+    {
+        tracing::warn!("order {} leaving team {team}: {}", p.checkout.order_id, e.message);
     }
+    Ok(true)
+}
+
+/// Upgrading from the task that looked for pending returns itself: those
+/// pending now become outbox jobs (the processor's keys), once.
+pub async fn catch_up(app: &crate::app::App) -> Result<usize, beacon_core::Error> {
+    let promotions = app.store.promotions();
+    let mut after = promotions.follower_offset(FOLLOWER).await?;
+    let mut queued = 0;
+    while after < super::RETIRED {
+        let pending = promotions.pending_returns(after, 200).await?;
+        let Some(last) = pending.last().map(|p| p.seq) else { break };
+        let jobs: Vec<_> =
+            pending.iter().map(|p| crate::app::jobs::give_back(p.seq, &p.checkout.order_id, app.now())).collect();
+        queued += app.store.jobs().enqueue(beacon_store::Queue::Outbox, &jobs).await?;
+        after = last;
+    }
+    promotions.set_follower_offset(FOLLOWER, super::RETIRED).await?;
+    Ok(queued)
 }
 
 /// What this refund or cancellation gives back.
