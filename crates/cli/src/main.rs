@@ -1,5 +1,6 @@
 //! The `beacon` binary: a thin shell over `beacon-server`.
 
+mod backup;
 mod bench;
 mod demo;
 mod export;
@@ -89,6 +90,19 @@ enum Command {
     Export(export::ExportOptions),
     /// Price a cart with promotions offline (the pure engine) and print the explanation.
     Price(price::PriceOptions),
+    /// Copy the embedded store into one file while Beacon serves (PostgreSQL: use pg_dump).
+    Backup {
+        /// The backup file to write (a tar archive; it must not exist).
+        file: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Bring a backup back into an empty data directory (then start Beacon on it).
+    Restore {
+        file: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Manage API keys directly in the store.
     Keys {
         #[command(subcommand)]
@@ -216,6 +230,23 @@ async fn keys_cmd(action: KeyAction) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn backup_cmd(file: &std::path::Path, common: &Common) -> anyhow::Result<()> {
+    let settings = load_settings(common, None)?;
+    if !settings.storage.database_url.trim().is_empty() {
+        anyhow::bail!("a PostgreSQL store is backed up with pg_dump (see docs/OPERATIONS.md)");
+    }
+    let files = backup::backup(&settings.storage.data_dir, file).await?;
+    eprintln!("backed up {} into {} ({})", settings.storage.data_dir.display(), file.display(), files.join(", "));
+    Ok(())
+}
+
+fn restore_cmd(file: &std::path::Path, common: &Common) -> anyhow::Result<()> {
+    let settings = load_settings(common, None)?;
+    let files = backup::restore(file, &settings.storage.data_dir)?;
+    eprintln!("restored {} into {} ({})", file.display(), settings.storage.data_dir.display(), files.join(", "));
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     // the HTTP clients (import, export, demo, bench) speak TLS through rustls with ring
@@ -235,6 +266,8 @@ async fn main() -> std::process::ExitCode {
         Command::Price(opts) => price::run(opts),
         Command::Serve { common, listen, admin_key, write_key } => serve(common, listen, admin_key, write_key).await,
         Command::Keys { action } => keys_cmd(action).await,
+        Command::Backup { file, common } => backup_cmd(&file, &common).await,
+        Command::Restore { file, common } => restore_cmd(&file, &common),
         Command::Bench {
             seconds,
             connections,

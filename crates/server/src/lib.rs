@@ -54,7 +54,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
         );
     }
     let url = settings.storage.database_url.trim();
-    SqlStore::open(StoreOptions {
+    let store = SqlStore::open(StoreOptions {
         database_url: (!url.is_empty()).then(|| url.to_string()),
         data_dir: data_dir.clone(),
         synchronous: settings.synchronous().unwrap_or(Synchronous::Full),
@@ -63,7 +63,18 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
         pii: PiiCipher::new(&master),
     })
     .await
-    .context("opening the store")
+    .context("opening the store")?;
+    // the state is derived from the log: state past the log's end (a copy
+    // taken out of order) would make the processor skip new events
+    let (processed, head) = (store.processed_offset(processor::PROCESSOR).await?, store.log().head().await?);
+    if processed > head {
+        store.close().await;
+        anyhow::bail!(
+            "the processed state (offset {processed}) is ahead of the event log (head {head}): \
+             this data directory was not copied consistently; restore it from a `beacon backup`"
+        );
+    }
+    Ok(store)
 }
 
 /// A running Beacon: the app state plus its background tasks.

@@ -23,7 +23,7 @@ pub use jobs::*;
 pub use loyalty::*;
 pub use pii::{DecryptError, PiiCipher, SealError};
 pub use promotions::*;
-pub use sql::{SqlStore, StoreOptions, Synchronous};
+pub use sql::{EMBEDDED_FILES, SqlStore, StoreOptions, Synchronous, backup_embedded};
 pub use teams::*;
 pub use types::*;
 

@@ -8,6 +8,7 @@
 //! since the Unix epoch (UTC) in both dialects.
 
 mod admin;
+mod backup;
 mod catalog;
 mod checkout_group;
 mod checkouts;
@@ -26,6 +27,7 @@ mod teams;
 
 use crate::pii::PiiCipher;
 use crate::{EventLog, StoreError};
+pub use backup::{EMBEDDED_FILES, backup_embedded};
 use chrono::{DateTime, Utc};
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
