@@ -25,6 +25,8 @@ pub struct TestApp {
     pub running: Option<Running>,
     pub router: axum::Router,
     pub store: Arc<SqlStore>,
+    /// The PostgreSQL URL (with its schema), for more nodes on the same database.
+    database_url: Option<String>,
     pg_schema: Option<(String, String)>,
     _dir: tempfile::TempDir,
 }
@@ -64,7 +66,7 @@ impl TestApp {
             }
         };
         let store = SqlStore::open(StoreOptions {
-            database_url,
+            database_url: database_url.clone(),
             data_dir: dir.path().to_path_buf(),
             synchronous: Synchronous::Normal,
             max_connections: 4,
@@ -83,7 +85,32 @@ impl TestApp {
         let store = Arc::new(store);
         let running = beacon_server::start(settings, store.clone()).expect("start");
         let router = running.router();
-        TestApp { running: Some(running), router, store, pg_schema, _dir: dir }
+        TestApp { running: Some(running), router, store, database_url, pg_schema, _dir: dir }
+    }
+
+    /// Another node on this app's PostgreSQL database: its own store handle,
+    /// writer, processor, committer and workers, as a second process would
+    /// have (stopping it leaves the database to the first).
+    pub async fn another_node(&self) -> TestApp {
+        let url = self.database_url.clone().expect("more nodes need PostgreSQL");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut settings = Settings::default();
+        settings.storage.data_dir = dir.path().to_path_buf();
+        settings.security.admin_rate_per_second = 0;
+        let store = SqlStore::open(StoreOptions {
+            database_url: Some(url.clone()),
+            data_dir: dir.path().to_path_buf(),
+            synchronous: Synchronous::Normal,
+            max_connections: 4,
+            log_wal_limit: 64 << 20,
+            pii: PiiCipher::new(&[9; 32]),
+        })
+        .await
+        .expect("open store");
+        let store = Arc::new(store);
+        let running = beacon_server::start(settings, store.clone()).expect("start");
+        let router = running.router();
+        TestApp { running: Some(running), router, store, database_url: Some(url), pg_schema: None, _dir: dir }
     }
 
     pub async fn request(&self, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
