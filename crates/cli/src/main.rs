@@ -50,12 +50,23 @@ enum Command {
         /// Address to listen on.
         #[arg(long)]
         listen: Option<String>,
+        /// all (one process, the default), api (ingest and the API) or worker (processor and jobs); api and worker share a PostgreSQL store.
+        #[arg(long)]
+        role: Option<String>,
         /// Admin key to create on first start (automation).
         #[arg(long, env = "BEACON_ADMIN_KEY", hide_env_values = true)]
         admin_key: Option<String>,
         /// Write key to create on first start (automation).
         #[arg(long, env = "BEACON_WRITE_KEY", hide_env_values = true)]
         write_key: Option<String>,
+    },
+    /// Run a worker (= serve --role worker): the processor and the background jobs, on a PostgreSQL store shared with api nodes.
+    Worker {
+        #[command(flatten)]
+        common: Common,
+        /// Address for /healthz, /readyz and /metrics.
+        #[arg(long)]
+        listen: Option<String>,
     },
     /// Measure ingest against a parse-only baseline in the same process.
     Bench {
@@ -131,7 +142,12 @@ enum KeyAction {
 }
 
 fn load_settings(common: &Common, listen: Option<String>) -> anyhow::Result<Settings> {
-    let overrides = Overrides { listen, data_dir: common.data_dir.clone(), database_url: common.database_url.clone() };
+    load_settings_with(common, listen, None)
+}
+
+fn load_settings_with(common: &Common, listen: Option<String>, role: Option<String>) -> anyhow::Result<Settings> {
+    let overrides =
+        Overrides { listen, role, data_dir: common.data_dir.clone(), database_url: common.database_url.clone() };
     Ok(Settings::load(common.config.as_deref(), std::env::vars(), &overrides)?)
 }
 
@@ -176,16 +192,21 @@ fn check_env_key(name: &str, key: &Option<String>) -> anyhow::Result<()> {
 async fn serve(
     common: Common,
     listen: Option<String>,
+    role: Option<String>,
     admin: Option<String>,
     write: Option<String>,
 ) -> anyhow::Result<()> {
-    let settings = load_settings(&common, listen)?;
+    let settings = load_settings_with(&common, listen, role)?;
     init_logging(&settings);
     check_env_key("BEACON_ADMIN_KEY", &admin)?;
     check_env_key("BEACON_WRITE_KEY", &write)?;
     tracing::info!(?settings, "starting beacon");
     let store = Arc::new(open_store(&settings).await?);
-    let made = keys::bootstrap(store.as_ref(), admin, write, chrono::Utc::now()).await?;
+    let serves_api = settings.role().is_none_or(|r| r.serves_api());
+    let made = match serves_api {
+        true => keys::bootstrap(store.as_ref(), admin, write, chrono::Utc::now()).await?,
+        false => Vec::new(),
+    };
     let addr = settings.listen_addr().context("listen address")?;
     let listener = beacon_server::bind(addr).await?;
     let addr = listener.local_addr()?;
@@ -199,7 +220,10 @@ async fn serve(
             println!("  {what:<28} {}", k.secret);
         }
     }
-    println!("Beacon listening on http://{addr}");
+    match serves_api {
+        true => println!("Beacon listening on http://{addr}"),
+        false => println!("Beacon worker up; health on http://{addr}"),
+    }
     let running = beacon_server::start(settings, store)?;
     beacon_server::serve(running, listener, shutdown_signal()).await
 }
@@ -264,7 +288,10 @@ async fn main() -> std::process::ExitCode {
         Command::Demo(opts) => demo::run(opts).await,
         Command::Export(opts) => export::run(opts).await,
         Command::Price(opts) => price::run(opts),
-        Command::Serve { common, listen, admin_key, write_key } => serve(common, listen, admin_key, write_key).await,
+        Command::Serve { common, listen, role, admin_key, write_key } => {
+            serve(common, listen, role, admin_key, write_key).await
+        }
+        Command::Worker { common, listen } => serve(common, listen, Some("worker".into()), None, None).await,
         Command::Keys { action } => keys_cmd(action).await,
         Command::Backup { file, common } => backup_cmd(&file, &common).await,
         Command::Restore { file, common } => restore_cmd(&file, &common),

@@ -87,15 +87,7 @@ fn survive_kill9(database_url: Option<&str>, env: &[(String, String)]) {
         attempted.extend(ids.iter().cloned());
     }
     server.wait_processed();
-    let mut stored = BTreeSet::new();
-    let mut total = 0;
-    for sender in 0..SENDERS {
-        let (ids, count) = common::stored_ids(&server, &format!("crash-{sender}"));
-        assert_eq!(count as usize, ids.len(), "event_count matches the timeline");
-        total += ids.len();
-        stored.extend(ids);
-    }
-    assert_eq!(total, stored.len(), "no event stored twice");
+    let stored = common::stored_once(&server, (0..SENDERS).map(|s| format!("crash-{s}")));
     let lost: Vec<_> = outcome.acked.difference(&stored).take(5).collect();
     assert!(lost.is_empty(), "acknowledged events lost: {lost:?}");
     assert_eq!(stored, attempted, "after the retries, exactly the events sent");

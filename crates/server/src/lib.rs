@@ -85,7 +85,7 @@ pub struct Running {
     writer: JoinHandle<()>,
     processor: Option<tokio::sync::oneshot::Receiver<()>>,
     /// Tasks that hold the app (`workers`): stopped first at shutdown.
-    workers: workers::Workers,
+    workers: Option<workers::Workers>,
 }
 
 /// Starts the writer, the processor and the workers on `store`; returns the
@@ -104,7 +104,8 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
         committed.clone(),
     );
     let (stop, stop_rx) = watch::channel(false);
-    let processor = settings.ingest.run_processor.then(|| {
+    let role = settings.role().unwrap_or(settings::ProcessRole::All);
+    let processor = (settings.ingest.run_processor && role.works()).then(|| {
         processor::spawn(
             dyn_store.clone(),
             settings.processor_rules(),
@@ -117,21 +118,28 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
     let processor = processor.transpose().context("starting the processor thread")?;
     let gate = auth::Gatekeeper::new(settings.security.admin_rate_per_second, settings.security.ingest_rate_per_second);
     let app = App::new(dyn_store, writer, settings, Arc::new(app::SystemClock));
-    let workers = workers::spawn(&app);
+    let workers = role.works().then(|| workers::spawn(&app));
     let state = AppState::new(app, gate, metrics_handle());
     Ok(Running { state, store, stop, writer: writer_task, processor, workers })
 }
 
 impl Running {
+    /// The HTTP surface: everything, or on a worker the system routes
+    /// only (health, readiness, metrics).
     pub fn router(&self) -> axum::Router {
-        api::router(self.state.clone())
+        match self.state.settings.role() {
+            Some(settings::ProcessRole::Worker) => api::system_router(self.state.clone()),
+            _ => api::router(self.state.clone()),
+        }
     }
 
     /// Drains: the writer flushes what it accepted, the processor catches up.
     pub async fn shutdown(self) {
         self.state.set_ready(false);
         let Running { state, store, stop, writer, processor, workers } = self;
-        workers.stop().await;
+        if let Some(workers) = workers {
+            workers.stop().await;
+        }
         drop(state);
         // the writer ends when the last handle (held by the app) is gone
         let _ = writer.await;

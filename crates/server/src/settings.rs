@@ -36,6 +36,39 @@ pub struct ShopSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSettings {
     pub listen: String,
+    /// What this process runs: `all` (one process, the default), `api`
+    /// (ingest and the API, stateless) or `worker` (the processor and the
+    /// background workers). `api` and `worker` share a PostgreSQL store.
+    pub role: String,
+}
+
+/// What a process runs (`server.role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessRole {
+    All,
+    Api,
+    Worker,
+}
+
+impl ProcessRole {
+    pub fn parse(s: &str) -> Option<ProcessRole> {
+        match s {
+            "all" => Some(ProcessRole::All),
+            "api" => Some(ProcessRole::Api),
+            "worker" => Some(ProcessRole::Worker),
+            _ => None,
+        }
+    }
+
+    /// Serves ingest and the API.
+    pub fn serves_api(self) -> bool {
+        self != ProcessRole::Worker
+    }
+
+    /// Runs the processor and the background workers.
+    pub fn works(self) -> bool {
+        self != ProcessRole::Api
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -100,7 +133,7 @@ pub struct LogSettings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            server: ServerSettings { listen: "127.0.0.1:8080".into() },
+            server: ServerSettings { listen: "127.0.0.1:8080".into(), role: "all".into() },
             storage: StorageSettings {
                 data_dir: PathBuf::from("./beacon-data"),
                 database_url: String::new(),
@@ -173,6 +206,7 @@ impl fmt::Debug for Settings {
         let db = if self.storage.database_url.is_empty() { "(embedded)" } else { "<redacted>" };
         f.debug_struct("Settings")
             .field("listen", &self.server.listen)
+            .field("role", &self.server.role)
             .field("data_dir", &self.storage.data_dir)
             .field("database_url", &db)
             .field("synchronous", &self.storage.synchronous)
@@ -191,6 +225,7 @@ pub struct Overrides {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    pub role: Option<String>,
 }
 
 /// Every problem found while loading settings.
@@ -257,6 +292,9 @@ impl Settings {
         if let Some(v) = &overrides.database_url {
             settings.storage.database_url = v.clone();
         }
+        if let Some(v) = &overrides.role {
+            settings.server.role = v.clone();
+        }
         errors.extend(settings.problems());
         if errors.is_empty() { Ok(settings) } else { Err(SettingsError(errors)) }
     }
@@ -268,6 +306,15 @@ impl Settings {
         }
         if self.synchronous().is_none() {
             p.push(format!("storage.synchronous {:?} must be \"full\" or \"normal\"", self.storage.synchronous));
+        }
+        match self.role() {
+            None => p.push(format!("server.role {:?} must be all, api or worker", self.server.role)),
+            Some(ProcessRole::Api | ProcessRole::Worker) if self.storage.database_url.trim().is_empty() => p.push(
+                "server.role api and worker share a PostgreSQL store: set storage.database_url \
+                 (the embedded store serves one process, role all)"
+                    .into(),
+            ),
+            Some(_) => {}
         }
         let url = &self.storage.database_url;
         if !url.is_empty() && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
@@ -314,6 +361,10 @@ impl Settings {
             p.push(format!("log.format {:?} must be \"text\" or \"json\"", self.log.format));
         }
         p
+    }
+
+    pub fn role(&self) -> Option<ProcessRole> {
+        ProcessRole::parse(&self.server.role)
     }
 
     pub fn listen_addr(&self) -> Option<SocketAddr> {

@@ -56,3 +56,20 @@ fn secrets_are_redacted_in_debug() {
     let text = format!("{s:?}");
     assert!(!text.contains("hunter2") && !text.contains(&"00".repeat(32)));
 }
+
+#[test]
+fn roles_other_than_all_need_postgresql() {
+    let load = |role: &str, url: Option<&str>| {
+        Settings::load(
+            None,
+            env(&[]),
+            &Overrides { role: Some(role.into()), database_url: url.map(String::from), ..Default::default() },
+        )
+    };
+    assert_eq!(load("all", None).ok().and_then(|s| s.role()), Some(ProcessRole::All));
+    assert!(load("worker", None).is_err_and(|e| e.to_string().contains("PostgreSQL")));
+    assert!(load("api", None).is_err_and(|e| e.to_string().contains("PostgreSQL")));
+    let worker = load("worker", Some("postgres://db/x")).ok().and_then(|s| s.role());
+    assert_eq!(worker, Some(ProcessRole::Worker));
+    assert!(load("edge", None).is_err_and(|e| e.to_string().contains("all, api or worker")));
+}

@@ -83,6 +83,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         listen: Some(opts.listen.clone()),
         data_dir: Some(opts.data_dir.clone()),
         database_url: opts.database_url.clone(),
+        role: None,
     };
     let settings = Settings::load(None, std::env::vars(), &overrides)?;
     let (admin, write) = demo_keys(&opts.data_dir)?;

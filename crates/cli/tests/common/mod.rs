@@ -53,7 +53,10 @@ impl Server {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("Beacon listening on http://") {
+                let addr = line
+                    .strip_prefix("Beacon listening on http://")
+                    .or_else(|| line.strip_prefix("Beacon worker up; health on http://"));
+                if let Some(addr) = addr {
                     let _ = tx.send(addr.trim().to_string());
                 }
             }
@@ -229,4 +232,19 @@ pub fn stored_ids(server: &Server, user: &str) -> (Vec<String>, i64) {
         }
     }
     (ids, p["event_count"].as_i64().unwrap_or(-1))
+}
+
+/// Every message id on the timelines of these users, checking that each
+/// profile's event_count matches its timeline and that no event is there twice.
+pub fn stored_once(server: &Server, users: impl IntoIterator<Item = String>) -> std::collections::BTreeSet<String> {
+    let mut stored = std::collections::BTreeSet::new();
+    let mut total = 0;
+    for user in users {
+        let (ids, count) = stored_ids(server, &user);
+        assert_eq!(count as usize, ids.len(), "{user}: event_count matches the timeline");
+        total += ids.len();
+        stored.extend(ids);
+    }
+    assert_eq!(total, stored.len(), "no event stored twice");
+    stored
 }

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use beacon_core::{ErrorCode, Identity, IdentityKind};
+use beacon_core::ErrorCode;
 use beacon_pricing::Promotion;
 use beacon_store::{Issued, StoredCoupon};
 use chrono::DateTime;
@@ -108,18 +108,9 @@ async fn claim(
     headers: HeaderMap,
     JsonBody(req): JsonBody<Claim>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let opts = &state.rules.identity.normalize;
-    let mut identities = Vec::new();
-    for (kind, value) in [
-        (IdentityKind::UserId, &req.user_id),
-        (IdentityKind::AnonymousId, &req.anonymous_id),
-        (IdentityKind::Email, &req.email),
-        (IdentityKind::Phone, &req.phone),
-    ] {
-        if let Some(v) = value {
-            identities.push(Identity::parse(kind, v, opts)?);
-        }
-    }
+    let (user, anonymous, email, phone) =
+        (req.user_id.as_deref(), req.anonymous_id.as_deref(), req.email.as_deref(), req.phone.as_deref());
+    let identities = profiles::named_identities(&state, user, anonymous, email, phone)?;
     let key = request_key(&headers)?;
     let given = coupons::claim(&state, &req.promotion, req.profile_id.as_deref(), &identities, &key).await?;
     let p = given.snapshot.promotion(&req.promotion);

@@ -47,6 +47,17 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A worker's surface: health, readiness and metrics.
+pub fn system_router(state: AppState) -> Router {
+    Router::new()
+        .merge(system::routes())
+        .fallback(|| async {
+            ApiError::new(ErrorCode::RouteNotFound, "a worker serves /healthz, /readyz and /metrics only")
+        })
+        .layer(middleware::from_fn(observe))
+        .with_state(state)
+}
+
 /// Request counts and latency per route.
 async fn observe(req: Request, next: Next) -> Response {
     let started = Instant::now();

@@ -3,7 +3,7 @@
 //! points, workers — resolves through here.
 
 use super::{App, AppResult};
-use beacon_core::{Error, ErrorCode, Identity, ProfileId};
+use beacon_core::{Error, ErrorCode, Identity, IdentityKind, ProfileId};
 use beacon_store::Profile;
 
 /// How a caller names a profile.
@@ -43,6 +43,25 @@ pub async fn resolve(app: &App, r: &ProfileRef) -> AppResult<Profile> {
 /// The profile with id `s` (text from a caller), resolved through merges.
 pub async fn by_id(app: &App, s: &str) -> AppResult<Profile> {
     resolve(app, &ProfileRef::id(s)?).await
+}
+
+/// The identities a caller names a shopper by (user id, anonymous id,
+/// email, phone: each if given), normalised as ingest normalises them.
+pub fn named_identities(
+    app: &App,
+    user_id: Option<&str>,
+    anonymous_id: Option<&str>,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Result<Vec<Identity>, Error> {
+    let opts = &app.rules.identity.normalize;
+    let named = [
+        (IdentityKind::UserId, user_id),
+        (IdentityKind::AnonymousId, anonymous_id),
+        (IdentityKind::Email, email),
+        (IdentityKind::Phone, phone),
+    ];
+    named.into_iter().filter_map(|(kind, v)| v.map(|v| Identity::parse(kind, v, opts))).collect()
 }
 
 /// The first profile holding any of `identities`, in their order.

@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 /// Jobs claimed at a time.
 const CLAIM: u32 = 64;
 /// How long a claimed job is a worker's before another may take it.
-const JOB_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+const JOB_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 /// How often an idle dispatcher looks for due jobs.
 const IDLE: Duration = Duration::from_millis(200);
 /// Longest wait before a failed job is tried again.

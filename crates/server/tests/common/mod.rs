@@ -65,16 +65,7 @@ impl TestApp {
                 (Some(format!("{base}{sep}options=-c%20search_path%3D{schema}")), Some((base, schema)))
             }
         };
-        let store = SqlStore::open(StoreOptions {
-            database_url: database_url.clone(),
-            data_dir: dir.path().to_path_buf(),
-            synchronous: Synchronous::Normal,
-            max_connections: 4,
-            log_wal_limit: 64 << 20,
-            pii: PiiCipher::new(&[9; 32]),
-        })
-        .await
-        .expect("open store");
+        let store = open_store(database_url.clone(), dir.path()).await;
         let now = chrono::Utc::now();
         for (secret, kind) in
             [(WRITE, KeyKind::Write), (ADMIN, KeyKind::Secret(Role::Admin)), (VIEWER, KeyKind::Secret(Role::Viewer))]
@@ -97,16 +88,7 @@ impl TestApp {
         let mut settings = Settings::default();
         settings.storage.data_dir = dir.path().to_path_buf();
         settings.security.admin_rate_per_second = 0;
-        let store = SqlStore::open(StoreOptions {
-            database_url: Some(url.clone()),
-            data_dir: dir.path().to_path_buf(),
-            synchronous: Synchronous::Normal,
-            max_connections: 4,
-            log_wal_limit: 64 << 20,
-            pii: PiiCipher::new(&[9; 32]),
-        })
-        .await
-        .expect("open store");
+        let store = open_store(Some(url.clone()), dir.path()).await;
         let store = Arc::new(store);
         let running = beacon_server::start(settings, store.clone()).expect("start");
         let router = running.router();
@@ -210,6 +192,20 @@ impl TestApp {
             let _ = sqlx::query(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&admin).await;
         }
     }
+}
+
+/// A store as every test node opens it (one PII key for all).
+async fn open_store(database_url: Option<String>, dir: &std::path::Path) -> SqlStore {
+    SqlStore::open(StoreOptions {
+        database_url,
+        data_dir: dir.to_path_buf(),
+        synchronous: Synchronous::Normal,
+        max_connections: 4,
+        log_wal_limit: 64 << 20,
+        pii: PiiCipher::new(&[9; 32]),
+    })
+    .await
+    .expect("open store")
 }
 
 pub fn basic(user: &str) -> String {

@@ -24,7 +24,7 @@ use beacon_core::Error;
 use beacon_core::catalog::Product;
 use beacon_core::message::parse_time;
 use beacon_core::profile::Profile;
-use beacon_core::{ErrorCode, Identity, IdentityKind};
+use beacon_core::{ErrorCode, Identity};
 use beacon_pricing::cart::{CartSpec, Customer, LineSpec};
 use beacon_pricing::limits::{Subject, counter_keys};
 use beacon_pricing::{Cart, Priced, Snapshot};
@@ -142,18 +142,9 @@ fn invalid(message: impl Into<String>) -> Error {
 pub const MAX_LINES: usize = 500;
 
 pub(crate) async fn buyer(app: &App, req: &CartRequest) -> AppResult<(Option<Profile>, Vec<Identity>)> {
-    let opts = &app.rules.identity.normalize;
-    let mut identities = Vec::new();
-    for (kind, value) in [
-        (IdentityKind::UserId, &req.user_id),
-        (IdentityKind::AnonymousId, &req.anonymous_id),
-        (IdentityKind::Email, &req.email),
-        (IdentityKind::Phone, &req.phone),
-    ] {
-        if let Some(v) = value {
-            identities.push(Identity::parse(kind, v, opts)?);
-        }
-    }
+    let (user, anonymous) = (req.user_id.as_deref(), req.anonymous_id.as_deref());
+    let identities =
+        crate::app::profiles::named_identities(app, user, anonymous, req.email.as_deref(), req.phone.as_deref())?;
     let key = match (&req.profile_id, identities.first()) {
         (Some(id), _) => format!("profile:{id}"),
         (None, Some(_)) => {
