@@ -1,7 +1,7 @@
 //! The catalog: products (with their tags and category paths), saved with
 //! their audit entries in one transaction.
 
-use super::orders::list;
+use super::SqlDialect as _;
 use super::{Dialect, SqlStore, backend, from_micros, micros};
 use crate::{Page, Product, ProductQuery, ProductStatus, Result, ReviewStatus, Saved, StoreError, StoredProduct};
 use beacon_core::catalog::diff;
@@ -75,8 +75,8 @@ impl SqlStore {
             let skus: Vec<&str> = part.iter().filter_map(|p| p.sku.as_deref()).collect();
             let sql = format!(
                 "SELECT {COLUMNS} FROM products WHERE product_id IN ({}) OR sku IN ({})",
-                list(self.dialect, ids.len()),
-                if skus.is_empty() { "NULL".to_string() } else { shifted(self.dialect, ids.len(), skus.len()) }
+                self.dialect.params_from(0, ids.len()),
+                if skus.is_empty() { "NULL".to_string() } else { self.dialect.params_from(ids.len(), skus.len()) }
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for v in ids.iter().chain(&skus) {
@@ -152,8 +152,8 @@ impl SqlStore {
         for part in keys.chunks(300) {
             let sql = format!(
                 "SELECT {COLUMNS} FROM products WHERE product_id IN ({}) OR sku IN ({})",
-                list(self.dialect, part.len()),
-                shifted(self.dialect, part.len(), part.len())
+                self.dialect.params_from(0, part.len()),
+                self.dialect.params_from(part.len(), part.len())
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for v in part.iter().chain(part) {
@@ -203,13 +203,7 @@ impl SqlStore {
         }
         if let Some(text) = &q.name_contains {
             // instr, not LIKE: no wildcard escaping, any language
-            sql.push_str(&format!(
-                " AND {} > 0",
-                match self.dialect {
-                    Dialect::Sqlite => format!("instr(lower(name), lower({}))", next()),
-                    Dialect::Postgres => format!("strpos(lower(name), lower({}))", next()),
-                }
-            ));
+            sql.push_str(&format!(" AND {} > 0", self.dialect.position("lower(name)", &format!("lower({})", next()))));
             binds.push(text.clone());
         }
         if let Some((_, after)) = &q.page.after {
@@ -242,17 +236,6 @@ impl SqlStore {
             })
             .collect()
     }
-}
-
-/// `$n+1 … $n+m` (or `?`s) for values bound after `n` others.
-fn shifted(dialect: Dialect, n: usize, m: usize) -> String {
-    (n + 1..=n + m)
-        .map(|i| match dialect {
-            Dialect::Sqlite => "?".to_string(),
-            Dialect::Postgres => format!("${i}"),
-        })
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 async fn write_product(

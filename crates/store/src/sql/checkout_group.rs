@@ -13,9 +13,8 @@
 //! the read and the write (nothing here writes a counter outside the checkout
 //! lock, so that is a guard, not a path taken).
 
+use super::SqlDialect as _;
 use super::checkouts::existing;
-use super::orders::list;
-use super::process::placeholders;
 use super::promotions::{CHECKOUT_COLUMNS, Tx};
 use super::{Dialect, backend, micros};
 use crate::PiiCipher;
@@ -86,7 +85,7 @@ pub(super) async fn commit(
         }
     }
     if !refused.is_empty() {
-        let sql = format!("DELETE FROM checkouts WHERE idempotency_key IN ({})", list(dialect, refused.len()));
+        let sql = format!("DELETE FROM checkouts WHERE idempotency_key IN ({})", dialect.params_from(0, refused.len()));
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for k in &refused {
             q = q.bind(*k);
@@ -110,7 +109,7 @@ async fn claim(tx: &mut Tx, dialect: Dialect, pii: &PiiCipher, group: &[Checkout
     for part in group.chunks(ROWS) {
         let sql = format!(
             "INSERT INTO checkouts ({CHECKOUT_COLUMNS}) VALUES {} ON CONFLICT DO NOTHING RETURNING idempotency_key",
-            placeholders(dialect, part.len(), 7)
+            dialect.rows(part.len(), 7)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for c in part {
@@ -134,7 +133,8 @@ async fn claim(tx: &mut Tx, dialect: Dialect, pii: &PiiCipher, group: &[Checkout
 async fn counters<'k>(tx: &mut Tx, dialect: Dialect, keys: &[&'k str]) -> Result<HashMap<&'k str, i64>> {
     let mut out = HashMap::with_capacity(keys.len());
     for part in keys.chunks(500) {
-        let sql = format!("SELECT key, used FROM promotion_counters WHERE key IN ({})", list(dialect, part.len()));
+        let sql =
+            format!("SELECT key, used FROM promotion_counters WHERE key IN ({})", dialect.params_from(0, part.len()));
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for k in part {
             q = q.bind(*k);

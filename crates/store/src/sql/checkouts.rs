@@ -8,6 +8,7 @@
 //! lock, so committers on several nodes take counters one transaction at a
 //! time and never deadlock on each other's rows.
 
+use super::SqlDialect as _;
 use super::promotions::{CHECKOUT_COLUMNS, Tx, decode_checkout, json, record_text};
 use super::{Dialect, SqlStore, backend, from_micros, micros};
 use crate::PiiCipher;
@@ -214,13 +215,10 @@ impl SqlStore {
             "SELECT a.seq, a.kind, a.lines, o.status, {} FROM after_sales a \
              JOIN checkouts c ON c.order_id = a.order_id JOIN orders o ON o.order_id = a.order_id \
              WHERE a.seq > $1 AND a.outcome = 'applied' \
-             AND NOT EXISTS (SELECT 1 FROM counter_returns r WHERE r.return_id = {}) \
+             AND NOT EXISTS (SELECT 1 FROM counter_returns r WHERE r.return_id = 'after_sale:' || {}) \
              ORDER BY a.seq LIMIT {}",
             CHECKOUT_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", "),
-            match self.dialect {
-                Dialect::Sqlite => "'after_sale:' || a.seq",
-                Dialect::Postgres => "'after_sale:' || a.seq::text",
-            },
+            self.dialect.int_as_text("a.seq"),
             limit.max(1)
         );
         let rows = sqlx::query(AssertSqlSafe(sql)).bind(after_seq).fetch_all(&self.shop_pool).await.map_err(backend)?;

@@ -1,9 +1,10 @@
 //! The processor's commerce writes: orders (final state per batch),
 //! after-sales records and reviews, in the batch's transaction.
 
-use super::orders::{ORDER_COLUMNS, decode_order, list};
+use super::SqlDialect as _;
+use super::orders::{ORDER_COLUMNS, decode_order};
 use super::process::SqlProcessTx;
-use super::{Dialect, backend, micros};
+use super::{backend, micros};
 use crate::{BatchChanges, Order, Result, StoreError};
 use sqlx::AssertSqlSafe;
 
@@ -14,8 +15,10 @@ impl SqlProcessTx {
     pub(super) async fn load_orders(&mut self, ids: &[String]) -> Result<Vec<Order>> {
         let mut out = Vec::with_capacity(ids.len());
         for part in ids.chunks(ROWS) {
-            let sql =
-                format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_id IN ({})", list(self.dialect, part.len()));
+            let sql = format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE order_id IN ({})",
+                self.dialect.params_from(0, part.len())
+            );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for id in part {
                 q = q.bind(id.as_str());
@@ -47,7 +50,7 @@ impl SqlProcessTx {
                 "INSERT INTO orders ({ORDER_COLUMNS}, updated_at) VALUES {} ON CONFLICT (order_id) DO UPDATE SET \
                  profile_id = excluded.profile_id, refunded_minor = excluded.refunded_minor, \
                  status = excluded.status, lines = excluded.lines, updated_at = excluded.updated_at",
-                rows(self.dialect, part.len(), 12)
+                self.dialect.rows(part.len(), 12)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for o in part {
@@ -71,7 +74,7 @@ impl SqlProcessTx {
             let sql = format!(
                 "INSERT INTO after_sales (seq, order_id, profile_id, kind, amount_minor, currency, reason, outcome, \
                  lines, at, message_id) VALUES {} ON CONFLICT (seq) DO NOTHING",
-                rows(self.dialect, part.len(), 11)
+                self.dialect.rows(part.len(), 11)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for a in part {
@@ -94,7 +97,7 @@ impl SqlProcessTx {
             let sql = format!(
                 "INSERT INTO reviews (seq, review_id, profile_id, product_id, rating, body, at) VALUES {} \
                  ON CONFLICT (seq) DO NOTHING",
-                rows(self.dialect, part.len(), 7)
+                self.dialect.rows(part.len(), 7)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for r in part {
@@ -111,8 +114,4 @@ impl SqlProcessTx {
         }
         Ok(())
     }
-}
-
-fn rows(dialect: Dialect, rows: usize, width: usize) -> String {
-    super::process::placeholders(dialect, rows, width)
 }

@@ -5,6 +5,7 @@
 //! `issued`, and the profile's `held`), in the checkout transaction, so a
 //! claim race never issues past either limit.
 
+use super::SqlDialect as _;
 use super::checkouts::{take, untake};
 use super::promotions::Tx;
 use super::{SqlStore, backend, from_micros, micros};
@@ -132,7 +133,7 @@ impl SqlStore {
             let sql = format!(
                 "SELECT {} WHERE c.code IN ({}) ORDER BY c.code",
                 FROM,
-                super::orders::list(self.dialect, part.len())
+                self.dialect.params_from(0, part.len())
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for c in part {

@@ -5,7 +5,7 @@
 //! several nodes take different rows without waiting on each other; on
 //! SQLite writes are serialised anyway (one process, `BEGIN IMMEDIATE`).
 
-use super::process::placeholders;
+use super::SqlDialect as _;
 use super::promotions::Tx;
 use super::{Dialect, SqlStore, backend, from_micros, micros};
 use crate::{ClaimedJob, JobStore, NewJob, PiiCipher, Queue, Result, StoreError};
@@ -50,7 +50,7 @@ pub(super) async fn insert(
         let sql = format!(
             "INSERT INTO {} (job_key, topic, payload, due_at, created_at) VALUES {} {on_conflict}",
             table(queue),
-            placeholders(dialect, part.len(), 5)
+            dialect.rows(part.len(), 5)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for j in part {
@@ -122,10 +122,7 @@ impl JobStore for SqlStore {
         limit: u32,
     ) -> Result<Vec<ClaimedJob>> {
         let t = table(queue);
-        let lock = match self.dialect {
-            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
-            Dialect::Sqlite => "",
-        };
+        let lock = self.dialect.skip_locked();
         let sql = format!(
             "UPDATE {t} SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 WHERE job_key IN \
              (SELECT job_key FROM {t} WHERE topic = $3 AND done_at IS NULL AND due_at <= $4 \

@@ -1,7 +1,7 @@
 //! Commerce reads: orders, after-sales records, reviews, revenue figures.
 
 use super::codec::parse_id;
-use super::{Dialect, SqlStore, backend, from_micros, micros};
+use super::{SqlStore, backend, from_micros, micros};
 use crate::{
     AfterSale, AfterSaleKind, DayFigures, Order, OrderLine, OrderQuery, OrderStatus, Overview, Page, PageRequest,
     Result, Revenue, ReviewsOf, StoreError, StoredReview,
@@ -246,15 +246,4 @@ impl SqlStore {
             (rows.len() > limit as usize).then(|| items.last().map(|r| (micros(r.at), r.seq.to_string()))).flatten();
         Ok(Page { items, next })
     }
-}
-
-/// `IN (…)` placeholders for `n` values.
-pub(super) fn list(dialect: Dialect, n: usize) -> String {
-    (1..=n)
-        .map(|i| match dialect {
-            Dialect::Sqlite => "?".to_string(),
-            Dialect::Postgres => format!("${i}"),
-        })
-        .collect::<Vec<_>>()
-        .join(",")
 }

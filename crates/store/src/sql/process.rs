@@ -1,5 +1,6 @@
 //! The processor's transaction: bulk reads and one bulk write per batch.
 
+use super::SqlDialect as _;
 use super::codec::{decode_identity, encode_identity, encode_reason, parse_id};
 use super::{Dialect, SqlStore, backend, from_micros, micros};
 use crate::pii::PiiCipher;
@@ -35,27 +36,6 @@ fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-/// `($1,$2),($3,$4),…` for `rows` rows of `width` parameters; plain `?` on
-/// SQLite, whose by-name parameter lookup is linear per parameter (quadratic
-/// over a multi-row statement).
-pub(super) fn placeholders(dialect: Dialect, rows: usize, width: usize) -> String {
-    let mut s = String::with_capacity(rows * width * 5);
-    for r in 0..rows {
-        s.push_str(if r == 0 { "(" } else { ",(" });
-        for c in 0..width {
-            if c > 0 {
-                s.push(',');
-            }
-            match dialect {
-                Dialect::Sqlite => s.push('?'),
-                Dialect::Postgres => s.push_str(&format!("${}", r * width + c + 1)),
-            }
-        }
-        s.push(')');
-    }
-    s
-}
-
 // The batch lookups test a row value against a VALUES list. Some SQLite
 // versions (3.40, for one) plan that as a scan of the whole index, which
 // would make every batch slower as the tables grow; the bundled one probes
@@ -65,7 +45,7 @@ pub(super) fn placeholders(dialect: Dialect, rows: usize, width: usize) -> Strin
 fn seen_sql(dialect: Dialect, rows: usize) -> String {
     format!(
         "SELECT source_id, message_id FROM events WHERE (source_id, message_id) IN (VALUES {})",
-        placeholders(dialect, rows, 2)
+        dialect.rows(rows, 2)
     )
 }
 
@@ -74,7 +54,7 @@ fn holders_sql(dialect: Dialect, rows: usize) -> String {
     format!(
         "SELECT i.kind, i.lookup, i.profile_id FROM identities i JOIN profiles p ON p.id = i.profile_id \
          WHERE p.merged_into IS NULL AND (i.kind, i.lookup) IN (VALUES {})",
-        placeholders(dialect, rows, 2)
+        dialect.rows(rows, 2)
     )
 }
 
@@ -100,7 +80,7 @@ impl SqlProcessTx {
             let sql = format!(
                 "INSERT INTO profiles (id, traits, trait_times, first_seen, last_seen, event_count, orders, \
                  created_at, updated_at) VALUES {}{conflict}",
-                placeholders(self.dialect, part.len(), 9)
+                self.dialect.rows(part.len(), 9)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for s in part {
@@ -130,11 +110,8 @@ impl ProcessTx for SqlProcessTx {
             .execute(&mut *self.tx)
             .await
             .map_err(backend)?;
-        let sql = match self.dialect {
-            Dialect::Sqlite => "SELECT seq FROM processor_offsets WHERE name = $1",
-            Dialect::Postgres => "SELECT seq FROM processor_offsets WHERE name = $1 FOR UPDATE",
-        };
-        let row = sqlx::query(sql).bind(name).fetch_one(&mut *self.tx).await.map_err(backend)?;
+        let sql = format!("SELECT seq FROM processor_offsets WHERE name = $1 {}", self.dialect.for_update());
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(name).fetch_one(&mut *self.tx).await.map_err(backend)?;
         row.try_get::<i64, _>(0).map_err(backend)
     }
 
@@ -187,7 +164,7 @@ impl ProcessTx for SqlProcessTx {
         let mut out = Vec::with_capacity(ids.len());
         for part in ids.chunks(ROWS) {
             let list: Vec<String> = part.iter().map(ProfileId::to_string).collect();
-            let marks = placeholders(self.dialect, 1, list.len());
+            let marks = self.dialect.rows(1, list.len());
             let marks = &marks[1..marks.len() - 1];
             let mut q = sqlx::query(AssertSqlSafe(format!(
                 "SELECT profile_id, kind, value, value_enc FROM identities WHERE profile_id IN ({marks})"
@@ -271,7 +248,7 @@ impl ProcessTx for SqlProcessTx {
             let sql = format!(
                 "INSERT INTO identities (kind, lookup, profile_id, value, value_enc, first_seen) VALUES {} \
                  ON CONFLICT (kind, lookup, profile_id) DO NOTHING",
-                placeholders(self.dialect, part.len(), 6)
+                self.dialect.rows(part.len(), 6)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for (profile, identity, at) in part {
@@ -290,7 +267,7 @@ impl ProcessTx for SqlProcessTx {
             let sql = format!(
                 "INSERT INTO events (seq, profile_id, source_id, message_id, kind, name, product, ts, received_at, payload) \
                  VALUES {}",
-                placeholders(self.dialect, part.len(), 10)
+                self.dialect.rows(part.len(), 10)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for e in part {

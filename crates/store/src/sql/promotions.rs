@@ -1,7 +1,7 @@
 //! Promotions and limit counters (checkouts are in `checkouts.rs`).
 
+use super::SqlDialect as _;
 use super::catalog::audit_entry;
-use super::orders::list;
 use super::{SqlStore, backend, from_micros, micros};
 use crate::promotions::{
     Checkout, CheckoutOutcome, CounterReturn, IssueLimits, Issued, NewCoupon, PromotionStore, StoredCoupon,
@@ -210,8 +210,10 @@ impl PromotionStore for SqlStore {
     async fn counters(&self, keys: &[String]) -> Result<HashMap<String, i64>> {
         let mut out = HashMap::new();
         for part in keys.chunks(500) {
-            let sql =
-                format!("SELECT key, used FROM promotion_counters WHERE key IN ({})", list(self.dialect, part.len()));
+            let sql = format!(
+                "SELECT key, used FROM promotion_counters WHERE key IN ({})",
+                self.dialect.params_from(0, part.len())
+            );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for k in part {
                 q = q.bind(k);

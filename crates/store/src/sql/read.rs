@@ -1,7 +1,8 @@
 //! Profile reads: lookup by identity, by id, lists and timelines.
 
+use super::SqlDialect as _;
 use super::codec::{decode_identity, decode_reason, parse_id};
-use super::{Dialect, SqlStore, backend, from_micros, micros};
+use super::{SqlStore, backend, from_micros, micros};
 use crate::{MergeRecord, Page, PageRequest, Profile, ProfileQuery, Result, StoreError, StoredEvent};
 use beacon_core::message::MessageKind;
 use beacon_core::{Identity, ProfileId};
@@ -130,12 +131,7 @@ impl SqlStore {
         }
         if q.has_trait.is_some() {
             let p = next();
-            sql.push_str(&match self.dialect {
-                Dialect::Sqlite => {
-                    format!(" AND EXISTS (SELECT 1 FROM json_each(traits) WHERE key = {p})")
-                }
-                Dialect::Postgres => format!(" AND jsonb_exists(traits::jsonb, {p})"),
-            });
+            sql.push_str(&format!(" AND {}", self.dialect.has_key("traits", &p)));
         }
         sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {}", next()));
         let mut query = sqlx::query(AssertSqlSafe(sql));

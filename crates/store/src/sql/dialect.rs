@@ -1,0 +1,103 @@
+//! The SQL text that differs between SQLite and PostgreSQL, in one place:
+//! callers write `dialect.rows(…)` or `dialect.skip_locked()` instead of
+//! matching on the backend. (What differs in how the stores work — the
+//! embedded log's files and fsyncs, SQLite's in-process write queue — is
+//! not SQL and stays where it is done.)
+
+use super::Dialect;
+
+pub(crate) trait SqlDialect {
+    /// The placeholder of the `i`th bound value (1-based).
+    fn param(&self, i: usize) -> String;
+    /// Locks the rows a `SELECT` read until the transaction ends, where the
+    /// backend has row locks (PostgreSQL); SQLite's writers take turns anyway.
+    fn for_update(&self) -> &'static str;
+    /// The same, passing over rows another transaction holds (claims).
+    fn skip_locked(&self) -> &'static str;
+    /// An integer expression as text, for `||`.
+    fn int_as_text(&self, expr: &str) -> String;
+    /// Where `needle` is in `haystack`, 0 if nowhere (both text expressions).
+    fn position(&self, haystack: &str, needle: &str) -> String;
+    /// Whether the JSON text in `column` has the top-level key `param`.
+    fn has_key(&self, column: &str, param: &str) -> String;
+
+    /// `($1,$2),($3,$4),…` for `rows` rows of `width` values.
+    fn rows(&self, rows: usize, width: usize) -> String {
+        let mut s = String::with_capacity(rows * width * 5);
+        for r in 0..rows {
+            s.push_str(if r == 0 { "(" } else { ",(" });
+            for c in 0..width {
+                if c > 0 {
+                    s.push(',');
+                }
+                s.push_str(&self.param(r * width + c + 1));
+            }
+            s.push(')');
+        }
+        s
+    }
+
+    /// `$n+1,…,$n+m`: `m` values bound after `n` others (an `IN (…)` list).
+    fn params_from(&self, n: usize, m: usize) -> String {
+        (n + 1..=n + m).map(|i| self.param(i)).collect::<Vec<_>>().join(",")
+    }
+}
+
+impl SqlDialect for Dialect {
+    fn param(&self, i: usize) -> String {
+        match self {
+            // plain `?`: SQLite's by-name lookup of `$n` is linear per
+            // parameter, quadratic over a multi-row statement
+            Dialect::Sqlite => "?".to_string(),
+            Dialect::Postgres => format!("${i}"),
+        }
+    }
+
+    fn for_update(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => "FOR UPDATE",
+        }
+    }
+
+    fn skip_locked(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    fn int_as_text(&self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite => expr.to_string(),
+            Dialect::Postgres => format!("{expr}::text"),
+        }
+    }
+
+    fn position(&self, haystack: &str, needle: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("instr({haystack}, {needle})"),
+            Dialect::Postgres => format!("strpos({haystack}, {needle})"),
+        }
+    }
+
+    fn has_key(&self, column: &str, param: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("EXISTS (SELECT 1 FROM json_each({column}) WHERE key = {param})"),
+            Dialect::Postgres => format!("jsonb_exists({column}::jsonb, {param})"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_each_backend() {
+        assert_eq!(Dialect::Postgres.rows(2, 2), "($1,$2),($3,$4)");
+        assert_eq!(Dialect::Sqlite.rows(2, 2), "(?,?),(?,?)");
+        assert_eq!(Dialect::Postgres.params_from(2, 3), "$3,$4,$5");
+        assert_eq!(Dialect::Sqlite.params_from(2, 3), "?,?,?");
+    }
+}
