@@ -22,26 +22,43 @@ const RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
 /// The retired follower's offset in the store.
 const FOLLOWER: &str = "points";
 
-/// The compiled program, read again at most once a second.
+/// The compiled program for pricing, read again at most once a second.
+/// An invalidation wins over a read that raced it (the generation), so a
+/// program just changed on this node is never shadowed by the old one.
 #[derive(Default)]
-pub struct ProgramCache(Mutex<Option<(Instant, Option<Arc<Program>>)>>);
+pub struct ProgramCache {
+    held: Mutex<Option<(Instant, Option<Arc<Program>>)>>,
+    generation: std::sync::atomic::AtomicU64,
+}
 
 impl ProgramCache {
     pub fn invalidate(&self) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        *held = None;
     }
 
     pub async fn get(&self, app: &App) -> AppResult<Option<Arc<Program>>> {
-        if let Some((at, p)) = self.0.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+        if let Some((at, p)) = self.held.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
             && at.elapsed() < RECHECK
         {
             return Ok(p.clone());
         }
-        let stored = app.store.loyalty().program().await?;
-        let program = stored.as_ref().map(|p| compile(p, app)).transpose()?.map(Arc::new);
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), program.clone()));
+        let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
+        let program = current(app).await?;
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(std::sync::atomic::Ordering::Acquire) == generation {
+            *held = Some((Instant::now(), program.clone()));
+        }
         Ok(program)
     }
+}
+
+/// The program as stored now (jobs decide by this, not by a cache that may
+/// be a second behind another node's change).
+pub async fn current(app: &App) -> AppResult<Option<Arc<Program>>> {
+    let stored = app.store.loyalty().program().await?;
+    Ok(stored.as_ref().map(|p| compile(p, app)).transpose()?.map(Arc::new))
 }
 
 pub fn compile(p: &StoredProgram, app: &App) -> AppResult<Program> {
@@ -154,7 +171,7 @@ fn order_id(payload: &str) -> Option<String> {
 /// An order event's job: the order's lot settled (earned when `completed`
 /// and the program trusts `source`).
 pub async fn order_changed(app: &App, order_id: &str, completed: bool, source: &str) -> AppResult<()> {
-    let Some(program) = app.loyalty.get(app).await? else { return Ok(()) };
+    let Some(program) = current(app).await? else { return Ok(()) };
     settle_order(app, &program, order_id, completed && program.trusts(source)).await
 }
 
@@ -169,7 +186,7 @@ pub async fn event_earns(
     source: &str,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
-    let Some(program) = app.loyalty.get(app).await? else { return Ok(()) };
+    let Some(program) = current(app).await? else { return Ok(()) };
     if !program.trusts(source) {
         return Ok(());
     }
@@ -184,7 +201,7 @@ pub async fn event_earns(
 pub async fn catch_up(app: &App) -> AppResult<usize> {
     let promotions = app.store.promotions();
     let mut after = promotions.follower_offset(FOLLOWER).await?;
-    let program = app.loyalty.get(app).await?;
+    let program = current(app).await?;
     let mut queued = 0;
     if let Some(program) = program.filter(|_| after < super::RETIRED) {
         let mut names: Vec<String> =
