@@ -8,6 +8,7 @@ pub mod app;
 pub mod auth;
 pub mod error;
 pub mod processor;
+pub mod role;
 pub mod settings;
 pub mod state;
 pub mod ttl;

@@ -2,6 +2,7 @@
 //! `BEACON__SECTION__KEY` environment variables → command-line flags.
 //! Validated once at start-up, every problem reported together.
 
+pub use crate::role::ProcessRole;
 use beacon_core::extract::IdentityRules;
 use beacon_core::{Currency, IdentityKind, NormalizeOptions};
 use beacon_store::Synchronous;
@@ -40,35 +41,6 @@ pub struct ServerSettings {
     /// (ingest and the API, stateless) or `worker` (the processor and the
     /// background workers). `api` and `worker` share a PostgreSQL store.
     pub role: String,
-}
-
-/// What a process runs (`server.role`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProcessRole {
-    All,
-    Api,
-    Worker,
-}
-
-impl ProcessRole {
-    pub fn parse(s: &str) -> Option<ProcessRole> {
-        match s {
-            "all" => Some(ProcessRole::All),
-            "api" => Some(ProcessRole::Api),
-            "worker" => Some(ProcessRole::Worker),
-            _ => None,
-        }
-    }
-
-    /// Serves ingest and the API.
-    pub fn serves_api(self) -> bool {
-        self != ProcessRole::Worker
-    }
-
-    /// Runs the processor and the background workers.
-    pub fn works(self) -> bool {
-        self != ProcessRole::Api
-    }
 }
 
 #[derive(Clone, Serialize, Deserialize)]
