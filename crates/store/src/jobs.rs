@@ -68,6 +68,9 @@ pub trait JobStore: Send + Sync {
     async fn complete(&self, queue: Queue, key: &str, owner: &str, now: DateTime<Utc>) -> Result<bool>;
     /// Gives a job back to run again at `at`, recording why, if `owner` still holds it.
     async fn retry(&self, queue: Queue, key: &str, owner: &str, error: &str, at: DateTime<Utc>) -> Result<bool>;
+    /// Forgets up to `limit` jobs done before `before` (their keys may be
+    /// added again after that); returns how many.
+    async fn purge_done(&self, queue: Queue, before: DateTime<Utc>, limit: u32) -> Result<u64>;
     /// Jobs of `topic` not done yet.
     async fn pending(&self, queue: Queue, topic: &str) -> Result<i64>;
     /// Takes the named lease for `owner` until `until`, or renews it; false

@@ -31,6 +31,11 @@ async fn the_outbox_adds_a_key_once(store: &SqlStore) {
     assert_eq!(jobs.enqueue(Queue::Outbox, &[job("a", "mail", 5)]).await.expect("after done"), 0, "done is remembered");
     assert_eq!(jobs.pending(Queue::Outbox, "mail").await.expect("pending"), 1);
     assert_eq!(jobs.pending(Queue::Timers, "mail").await.expect("other queue"), 0, "the queues are apart");
+    // done rows are kept until purged; then the key may come again
+    assert_eq!(jobs.purge_done(Queue::Outbox, t(2), 10).await.expect("purge"), 0, "done at 2, not before");
+    assert_eq!(jobs.purge_done(Queue::Outbox, t(3), 10).await.expect("purge"), 1);
+    assert_eq!(jobs.pending(Queue::Outbox, "mail").await.expect("pending"), 1, "pending jobs are never purged");
+    assert_eq!(jobs.enqueue(Queue::Outbox, &[job("a", "mail", 5)]).await.expect("after purge"), 1);
 }
 
 async fn claims_take_due_unleased_jobs_soonest_first(store: &SqlStore) {

@@ -25,6 +25,10 @@ const CLAIM: u32 = 64;
 const JOB_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 /// How often an idle dispatcher looks for due jobs.
 const IDLE: Duration = Duration::from_millis(200);
+/// How long done jobs are kept (a replayed batch within this adds nothing twice).
+const KEEP_DONE: chrono::TimeDelta = chrono::TimeDelta::days(7);
+/// How often done jobs past [`KEEP_DONE`] are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// Longest wait before a failed job is tried again.
 const MAX_BACKOFF_SECS: i64 = 300;
 
@@ -43,6 +47,13 @@ pub fn spawn(app: &App) -> Workers {
     tasks.push(sweeper("teams", teams::EVERY, rx.clone(), app.clone(), |app| async move {
         let now = app.now();
         teams::expire(&app, now).await.map(drop)
+    }));
+    tasks.push(sweeper("done-jobs", PURGE_EVERY, rx.clone(), app.clone(), |app| async move {
+        let before = app.now() - KEEP_DONE;
+        for queue in [Queue::Outbox, Queue::Timers] {
+            while app.store.jobs().purge_done(queue, before, 10_000).await? == 10_000 {}
+        }
+        Ok(())
     }));
     tasks.push(tokio::spawn(sweep_lost_orders(app.clone(), rx)));
     Workers { tasks, stop }

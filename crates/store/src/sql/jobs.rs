@@ -194,6 +194,16 @@ impl JobStore for SqlStore {
         Ok(self.write_one(sql, vec![Bind::Int(micros(at)), Bind::Text(error), text(key), text(owner)]).await? > 0)
     }
 
+    async fn purge_done(&self, queue: Queue, before: DateTime<Utc>, limit: u32) -> Result<u64> {
+        let t = table(queue);
+        let sql = format!(
+            "DELETE FROM {t} WHERE job_key IN \
+             (SELECT job_key FROM {t} WHERE done_at IS NOT NULL AND done_at < $1 LIMIT {})",
+            limit.max(1)
+        );
+        self.write_one(sql, vec![Bind::Int(micros(before))]).await
+    }
+
     async fn pending(&self, queue: Queue, topic: &str) -> Result<i64> {
         let sql = format!("SELECT COUNT(*) FROM {} WHERE topic = $1 AND done_at IS NULL", table(queue));
         let row = sqlx::query(AssertSqlSafe(sql)).bind(topic).fetch_one(&self.pool).await.map_err(backend)?;
