@@ -11,11 +11,13 @@ use axum::http::request::Parts;
 use beacon_core::ErrorCode;
 use beacon_core::access::{Permission, Role};
 use beacon_store::{ApiKey, KeyKind, Store};
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock as _;
+use governor::nanos::Nanos;
 use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
 use std::marker::PhantomData;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a key lookup is trusted before asking the store again. Revoking
@@ -23,7 +25,24 @@ use std::time::Duration;
 /// within this time.
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 
-type Limiter = RateLimiter<String, HashMapStateStore<String>, DefaultClock>;
+type Limiter = RateLimiter<String, HashMapStateStore<String>, Ticker, governor::middleware::NoOpMiddleware<Nanos>>;
+
+/// The app's clock as the rate limiters read it: nanoseconds since the
+/// gate was made (a clock that steps back reads as no time passing).
+#[derive(Clone)]
+pub struct Ticker {
+    clock: Arc<dyn crate::app::Clock>,
+    origin: chrono::DateTime<chrono::Utc>,
+}
+
+impl governor::clock::Clock for Ticker {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        let since = (self.clock.now() - self.origin).num_nanoseconds().unwrap_or(i64::MAX);
+        Nanos::from(u64::try_from(since).unwrap_or(0))
+    }
+}
 
 /// Cached key lookups and per-key rate limiters.
 pub struct Gatekeeper {
@@ -32,21 +51,24 @@ pub struct Gatekeeper {
     cache: TtlCache<Vec<u8>, Option<ApiKey>>,
     admin_limit: Option<Limiter>,
     ingest_limit: Option<Limiter>,
+    ticker: Ticker,
 }
 
-fn limiter(per_second: u32) -> Option<Limiter> {
+fn limiter(per_second: u32, ticker: &Ticker) -> Option<Limiter> {
     let rate = NonZeroU32::new(per_second)?;
-    Some(RateLimiter::hashmap(
-        Quota::per_second(rate).allow_burst(rate.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
-    ))
+    let quota = Quota::per_second(rate).allow_burst(rate.saturating_mul(NonZeroU32::MIN.saturating_add(1)));
+    Some(RateLimiter::hashmap_with_clock(quota, ticker.clone()))
 }
 
 impl Gatekeeper {
-    pub fn new(admin_per_second: u32, ingest_per_second: u32) -> Self {
+    /// Per-key rates (0: none), a burst of twice the rate, by `clock`.
+    pub fn new(admin_per_second: u32, ingest_per_second: u32, clock: Arc<dyn crate::app::Clock>) -> Self {
+        let ticker = Ticker { origin: clock.now(), clock: clock.clone() };
         Gatekeeper {
-            cache: TtlCache::new(KEY_CACHE_TTL),
-            admin_limit: limiter(admin_per_second),
-            ingest_limit: limiter(ingest_per_second),
+            cache: TtlCache::with_clock(KEY_CACHE_TTL, clock),
+            admin_limit: limiter(admin_per_second, &ticker),
+            ingest_limit: limiter(ingest_per_second, &ticker),
+            ticker,
         }
     }
 
@@ -74,7 +96,7 @@ impl Gatekeeper {
         };
         let Some(limiter) = limiter else { return Ok(()) };
         limiter.check_key(&key.id).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let wait = not_until.wait_time_from(self.ticker.now());
             let mut e = ApiError::new(ErrorCode::RateLimited, "too many requests for this key");
             e.retry_after = Some(wait.as_secs().max(1));
             e
@@ -139,5 +161,46 @@ impl<P: Requirement> FromRequestParts<AppState> for Authorized<P> {
             return Err(ApiError::new(ErrorCode::Forbidden, format!("the {} role may not do this", role.as_str())));
         }
         Ok(Authorized { key, role, _p: PhantomData })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::ManualClock;
+
+    fn key(id: &str) -> ApiKey {
+        ApiKey {
+            id: id.into(),
+            name: "t".into(),
+            kind: KeyKind::Secret(Role::Admin),
+            hash: Vec::new(),
+            prefix: String::new(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_key_gets_its_burst_then_waits_for_the_clock() {
+        let clock = Arc::new(ManualClock::new(chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(20_000)));
+        let gate = Gatekeeper::new(5, 0, clock.clone());
+        let (a, b) = (key("a"), key("b"));
+        // a burst of twice the rate, then refused with the wait in whole seconds
+        assert!((0..10).all(|_| gate.check_rate(&a).is_ok()));
+        let refused = gate.check_rate(&a).err().expect("over the burst");
+        assert_eq!((refused.error.code, refused.retry_after), (ErrorCode::RateLimited, Some(1)));
+        assert!(gate.check_rate(&b).is_ok(), "each key has its own budget");
+        // one fifth of a second gives one request back, and only one
+        clock.advance(chrono::TimeDelta::milliseconds(200));
+        assert!(gate.check_rate(&a).is_ok());
+        assert!(gate.check_rate(&a).is_err());
+        // a clock that steps back gives nothing back
+        clock.advance(chrono::TimeDelta::seconds(-30));
+        assert!(gate.check_rate(&a).is_err());
+        // write keys have no limit here (0)
+        let mut w = key("w");
+        w.kind = KeyKind::Write;
+        assert!((0..1000).all(|_| gate.check_rate(&w).is_ok()));
     }
 }

@@ -117,8 +117,10 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
         )
     });
     let processor = processor.transpose().context("starting the processor thread")?;
-    let gate = auth::Gatekeeper::new(settings.security.admin_rate_per_second, settings.security.ingest_rate_per_second);
-    let app = App::new(dyn_store, writer, settings, Arc::new(app::SystemClock));
+    let clock: Arc<dyn app::Clock> = Arc::new(app::SystemClock);
+    let security = &settings.security;
+    let gate = auth::Gatekeeper::new(security.admin_rate_per_second, security.ingest_rate_per_second, clock.clone());
+    let app = App::new(dyn_store, writer, settings, clock);
     let workers = role.works().then(|| workers::spawn(&app));
     let state = AppState::new(app, gate, metrics_handle());
     Ok(Running { state, store, stop, writer: writer_task, processor, workers })
