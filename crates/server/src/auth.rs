@@ -188,7 +188,7 @@ mod tests {
         let (a, b) = (key("a"), key("b"));
         // a burst of twice the rate, then refused with the wait in whole seconds
         assert!((0..10).all(|_| gate.check_rate(&a).is_ok()));
-        let refused = gate.check_rate(&a).err().expect("over the burst");
+        let refused = gate.check_rate(&a).expect_err("over the burst");
         assert_eq!((refused.error.code, refused.retry_after), (ErrorCode::RateLimited, Some(1)));
         assert!(gate.check_rate(&b).is_ok(), "each key has its own budget");
         // one fifth of a second gives one request back, and only one
