@@ -33,8 +33,14 @@ pub async fn backup(data_dir: &Path, file: &Path) -> anyhow::Result<Vec<String>>
         std::fs::copy(data_dir.join(KEY_FILE), staging.path().join(KEY_FILE)).context("copying the key file")?;
         names.push(KEY_FILE.into());
     }
-    let partial = file.with_extension("partial");
-    let out = File::create(&partial).with_context(|| format!("creating {}", partial.display()))?;
+    let mut partial = file.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let out = File::options()
+        .write(true)
+        .create_new(true)
+        .open(&partial)
+        .with_context(|| format!("creating {} (it must not exist)", partial.display()))?;
     let mut tar = tar::Builder::new(out);
     for name in &names {
         tar.append_path_with_name(staging.path().join(name), name).with_context(|| format!("adding {name}"))?;
@@ -42,15 +48,19 @@ pub async fn backup(data_dir: &Path, file: &Path) -> anyhow::Result<Vec<String>>
     let mut out = tar.into_inner().context("finishing the archive")?;
     out.flush()?;
     out.sync_all().context("syncing the backup")?;
-    std::fs::rename(&partial, file).with_context(|| format!("renaming to {}", file.display()))?;
+    // a hard link fails if `file` appeared meanwhile: nothing is overwritten
+    std::fs::hard_link(&partial, file).with_context(|| format!("naming the backup {}", file.display()))?;
+    std::fs::remove_file(&partial).context("removing the partial name")?;
     Ok(names)
 }
 
 /// Unpacks the backup `file` into `data_dir`, which must not hold a store.
 /// Nothing is left in `data_dir` unless the whole backup was read.
 pub fn restore(file: &Path, data_dir: &Path) -> anyhow::Result<Vec<String>> {
-    for name in beacon_store::EMBEDDED_FILES.iter().chain(&[KEY_FILE]) {
-        if data_dir.join(name).exists() {
+    let leftovers =
+        beacon_store::EMBEDDED_FILES.iter().flat_map(|f| [f.to_string(), format!("{f}-wal"), format!("{f}-shm")]);
+    for name in leftovers.chain([KEY_FILE.to_string()]) {
+        if data_dir.join(&name).exists() {
             bail!("{} already holds {name}: restore into an empty data directory", data_dir.display());
         }
     }

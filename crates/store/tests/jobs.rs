@@ -75,7 +75,10 @@ async fn timers_move_when_set_again_and_can_be_cancelled(store: &SqlStore) {
     let jobs = store.jobs();
     let lease = Duration::seconds(LEASE);
     jobs.schedule(Queue::Timers, &[job("team:T1", "team.expire", 5)]).await.expect("set");
-    jobs.schedule(Queue::Timers, &[job("team:T1", "team.expire", 2)]).await.expect("move");
+    // set twice in one call: the last wins (PostgreSQL refuses one upsert touching a row twice)
+    jobs.schedule(Queue::Timers, &[job("team:T1", "team.expire", 9), job("team:T1", "team.expire", 2)])
+        .await
+        .expect("move");
     let due = jobs.claim(Queue::Timers, "team.expire", "w1", t(3), lease, 10).await.expect("claim");
     assert_eq!(due.len(), 1, "one timer, moved to 2");
     assert!(jobs.complete(Queue::Timers, "team:T1", "w1", t(3)).await.expect("fired"));

@@ -6,6 +6,9 @@ use std::sync::Mutex;
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
+    /// Time elapsed on a clock that never steps back (rate limits measure
+    /// by it: a wall clock set back must not lock keys out).
+    fn monotonic(&self) -> std::time::Duration;
 }
 
 /// The system's clock.
@@ -14,6 +17,11 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+
+    fn monotonic(&self) -> std::time::Duration {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START.get_or_init(std::time::Instant::now).elapsed()
     }
 }
 
@@ -41,6 +49,11 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         self.0.lock().map_or_else(|p| *p.into_inner(), |t| *t)
+    }
+
+    /// Time since the Unix epoch as set (tests move it forward).
+    fn monotonic(&self) -> std::time::Duration {
+        (self.now() - DateTime::UNIX_EPOCH).to_std().unwrap_or_default()
     }
 }
 

@@ -29,9 +29,18 @@ pub fn signup(seq: i64, profile: &str, at: DateTime<Utc>) -> NewJob {
     job(SIGNUP, seq, json!({"profile_id": profile}), at)
 }
 
-/// An order event (`completed`: an `Order Completed`) from `source`.
-pub fn points_order(seq: i64, order_id: &str, completed: bool, source: &str, at: DateTime<Utc>) -> NewJob {
-    job(POINTS, seq, json!({"order_id": order_id, "completed": completed, "source": source}), at)
+/// An order event (`completed`: an `Order Completed`) from `source`;
+/// `program`: whether a points program existed when it was processed
+/// (points are earned from the program's start, not for orders before it).
+pub fn points_order(
+    seq: i64,
+    order_id: &str,
+    completed: bool,
+    source: &str,
+    program: bool,
+    at: DateTime<Utc>,
+) -> NewJob {
+    job(POINTS, seq, json!({"order_id": order_id, "completed": completed, "source": source, "program": program}), at)
 }
 
 /// An event the points program pays for, received at `received` on
@@ -68,7 +77,9 @@ pub async fn handle(app: &App, topic: &str, payload: &Value) -> AppResult<()> {
         POINTS => {
             let source = text("source").unwrap_or("");
             if let Some(order_id) = text("order_id") {
-                let completed = payload["completed"].as_bool().unwrap_or(false);
+                // earned only if the program was there when the order was processed
+                let completed =
+                    payload["completed"].as_bool().unwrap_or(false) && payload["program"].as_bool().unwrap_or(true);
                 return loyalty::order_changed(app, order_id, completed, source).await;
             }
             let (Some(name), Some(profile), Some(seq)) = (text("event"), text("profile_id"), payload["seq"].as_i64())

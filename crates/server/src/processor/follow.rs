@@ -71,7 +71,7 @@ impl Follows {
         // every order event: whether it earns is the program's word when the job runs
         if let Some(order_id) = deal.and_then(super::orders::order_id) {
             let completed = matches!(deal, Some(CommerceEvent::Completed(_)));
-            out.push(jobs::points_order(seq, order_id, completed, source, at));
+            out.push(jobs::points_order(seq, order_id, completed, source, self.points.is_some(), at));
         } else if let Some(name) = name.filter(|n| self.points.as_ref().is_some_and(|paid| paid.contains(*n))) {
             out.push(jobs::points_event(seq, name, &profile.to_string(), source, rec.record.received_at, at));
         }

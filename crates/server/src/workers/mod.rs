@@ -19,8 +19,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// Jobs claimed at a time.
-const CLAIM: u32 = 64;
+/// Jobs claimed at a time (handled one after another within one lease).
+const CLAIM: u32 = 16;
 /// How long a claimed job is a worker's before another may take it.
 const JOB_LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 /// How often an idle dispatcher looks for due jobs.

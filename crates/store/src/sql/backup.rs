@@ -1,10 +1,12 @@
 //! A consistent copy of the embedded store while it serves: each file is
 //! copied from one read snapshot with SQLite's `VACUUM INTO`, in an order
-//! that keeps the copy consistent across files — derived state first, the
-//! log it was derived from last. So the copy's processor offset is never
-//! past the copy's log (the processor replays the rest after a restore),
-//! and a checkout in the copy whose order event is not is written again by
-//! the lost-order sweep, as after any crash.
+//! that keeps the copy consistent across files: the state derived from the
+//! log before the log (the copy's processor offset is never past the copy's
+//! log; the processor replays the rest after a restore), and the checkouts
+//! after the log, since a checkout commits before its order event is
+//! appended (every order event in the copy has its checkout, with its
+//! limit takes and points; a checkout whose event is not in the copy is
+//! written again by the lost-order sweep, as after any crash).
 
 use super::backend;
 use crate::{Result, StoreError};
@@ -12,7 +14,7 @@ use sqlx::{AnyConnection, Connection};
 use std::path::Path;
 
 /// The data directory's database files, in the order a backup copies them.
-pub const EMBEDDED_FILES: [&str; 3] = ["beacon.db", "checkout.db", "events.db"];
+pub const EMBEDDED_FILES: [&str; 3] = ["beacon.db", "events.db", "checkout.db"];
 
 /// Copies each database file of `data_dir` into `into` (which must exist;
 /// the copies must not).

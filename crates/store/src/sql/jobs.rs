@@ -45,15 +45,23 @@ pub(super) async fn insert(
     } else {
         "ON CONFLICT (job_key) DO NOTHING"
     };
+    // PostgreSQL refuses one upsert that touches a row twice: of a key set
+    // twice in one call, the last wins
+    let mut unique: Vec<&NewJob> = jobs.iter().collect();
+    if reschedule {
+        let mut seen = std::collections::HashSet::new();
+        unique = jobs.iter().rev().filter(|j| seen.insert(j.key.as_str())).collect();
+        unique.reverse();
+    }
     let mut written = 0;
-    for part in jobs.chunks(ROWS) {
+    for part in unique.chunks(ROWS) {
         let sql = format!(
             "INSERT INTO {} (job_key, topic, payload, due_at, created_at) VALUES {} {on_conflict}",
             table(queue),
             dialect.rows(part.len(), 5)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
-        for j in part {
+        for j in part.iter() {
             q = q
                 .bind(j.key.clone())
                 .bind(j.topic.clone())
