@@ -25,6 +25,7 @@ pub mod loyalty;
 pub mod points;
 mod reward;
 mod rules;
+mod score;
 mod search;
 pub mod spec;
 
