@@ -30,6 +30,21 @@ fn the_current_binary_reads_a_version_1_data_directory() {
     assert_eq!(p["merges"][0]["reason"]["kind"], "alias");
     let (s, _) = server.get("/api/v1/profiles?identity=user_id:fixture-old");
     assert_eq!(s, 200);
+    // the timeline moved to the batched layout: every event, with its body read from the log
+    let id = p["id"].as_str().expect("id").to_string();
+    let (s, timeline) = server.get(&format!("/api/v1/profiles/{id}/events?limit=10"));
+    assert_eq!(s, 200, "{timeline}");
+    let items = timeline["items"].as_array().expect("items");
+    assert_eq!(items.len(), 4, "{timeline}");
+    assert!(items.iter().any(|e| e["type"] == "alias"), "{timeline}");
+    let email = items.iter().find(|e| e.to_string().contains("fixture@example.com"));
+    assert!(email.is_some(), "personal data in the payload opened: {timeline}");
+    // and the old events still dedupe: sending one again changes nothing
+    let first = &items[items.len() - 1];
+    let again = serde_json::json!({"type": first["type"], "messageId": first["message_id"], "userId": "fixture-user",
+                                   "event": "Replayed", "anonymousId": "fixture-anon"});
+    let (s, _) = server.post_events("/v1/batch", serde_json::json!({"batch": [again]}).to_string().as_bytes());
+    assert_eq!(s, 200);
     // and it keeps working: a new event lands on the same profile
     let (s, _) = server.post_events(
         "/v1/track",

@@ -116,7 +116,7 @@ impl Default for Settings {
             ingest: IngestSettings {
                 max_group_records: 5_000,
                 queue_capacity: 1024,
-                processor_batch: 500,
+                processor_batch: 20_000,
                 processor_linger_ms: 10,
                 run_processor: true,
             },

@@ -174,7 +174,12 @@ async fn a_merge_moves_everything_and_old_ids_still_resolve(store: &SqlStore) {
         links(c, &["email:c@x.com"], 3),
     ]
     .concat();
-    setup.events = vec![event(1, a, 1), event(2, b, 2), event(3, c, 3)];
+    // the timeline rows point into the log, which holds the events themselves
+    let log = store.event_log();
+    log.append(&(1..=3).map(log_record).collect::<Vec<_>>()).await.expect("append");
+    log.sync().await.expect("sync");
+    let s: Vec<i64> = log.read(0, 10).await.expect("read").iter().map(|r| r.seq).collect();
+    setup.events = vec![event(s[0], a, 1), event(s[1], b, 2), event(s[2], c, 3)];
     tx.apply(&setup).await.expect("setup");
     let why = MergeReason::SharedIdentity { identity: id("anonymous_id:shared") };
     let merge = |from, into, min, reason: MergeReason, m: &str| MergeChange {
@@ -203,9 +208,10 @@ async fn a_merge_moves_everything_and_old_ids_still_resolve(store: &SqlStore) {
         assert_eq!(p.merges.len(), 2);
     }
     let page = store.profile_events(b, &PageRequest { after: None, limit: 2 }).await.expect("events");
-    assert_eq!(page.items.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 2]);
+    assert_eq!(page.items.iter().map(|e| e.seq).collect::<Vec<_>>(), [s[2], s[1]]);
+    assert_eq!(page.items[0].message_id, "m3", "the event's body comes from the log");
     let rest = store.profile_events(c, &PageRequest { after: page.next, limit: 2 }).await.expect("events");
-    assert_eq!(rest.items.iter().map(|e| e.seq).collect::<Vec<_>>(), [1]);
+    assert_eq!(rest.items.iter().map(|e| e.seq).collect::<Vec<_>>(), [s[0]]);
     assert!(rest.next.is_none());
     assert_eq!(store.overview().await.expect("overview").profiles, 1);
 }

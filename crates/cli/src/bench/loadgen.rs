@@ -104,6 +104,27 @@ async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Re
 
 /// Runs `connections` closed loops for `duration`, cycling through `requests`.
 pub async fn run(addr: SocketAddr, connections: usize, duration: Duration, requests: Arc<Vec<Vec<u8>>>) -> LoadResult {
+    run_with(addr, connections, duration, requests, true).await
+}
+
+/// [`run`] that sends each request at most once: it stops early when the
+/// list is used up (every event new, as in the end-to-end scenarios).
+pub async fn run_each(
+    addr: SocketAddr,
+    connections: usize,
+    duration: Duration,
+    requests: Arc<Vec<Vec<u8>>>,
+) -> LoadResult {
+    run_with(addr, connections, duration, requests, false).await
+}
+
+async fn run_with(
+    addr: SocketAddr,
+    connections: usize,
+    duration: Duration,
+    requests: Arc<Vec<Vec<u8>>>,
+    wrap: bool,
+) -> LoadResult {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let deadline = started + duration;
@@ -119,7 +140,11 @@ pub async fn run(addr: SocketAddr, connections: usize, duration: Duration, reque
                 let _ = stream.set_nodelay(true);
                 let mut buf = Vec::with_capacity(16 * 1024);
                 while Instant::now() < deadline {
-                    let i = next.fetch_add(1, Ordering::Relaxed) % requests.len();
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if !wrap && i >= requests.len() {
+                        break;
+                    }
+                    let i = i % requests.len();
                     let t = Instant::now();
                     if stream.write_all(&requests[i]).await.is_err() {
                         r.failed += 1;

@@ -8,6 +8,7 @@
 //! running concurrently on the same cores.
 
 mod checkout;
+mod e2e;
 mod loadgen;
 pub mod pricing;
 pub mod scale;
@@ -272,6 +273,13 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
             wait_processed(beacon.store.as_ref()).await?;
         }
         backlog = Some((n, started.elapsed()));
+    }
+    for (name, make) in [("hot", e2e::hot_event as fn(&str, usize) -> serde_json::Value), ("wide", e2e::wide_event)] {
+        if wants(name) && opts.processor {
+            let r = e2e::measure(base, &beacon, opts.connections, dur, name, make).await?;
+            e2e::report(name, &r);
+            ratios.push((if name == "hot" { "hot, end to end" } else { "wide, end to end" }, r.ratio()));
+        }
     }
     if wants("orders") {
         let (b, x) = paired(base, &beacon, opts.connections, dur, &orders, opts.processor).await?;

@@ -12,6 +12,10 @@ pub(crate) trait SqlDialect {
     /// Locks the rows a `SELECT` read until the transaction ends, where the
     /// backend has row locks (PostgreSQL); SQLite's writers take turns anyway.
     fn for_update(&self) -> &'static str;
+    /// `INSERT` for many rows inside a transaction that is rolled back
+    /// whole on any error: SQLite's `OR FAIL` spares the statement its undo
+    /// journal (a constraint error still ends the transaction's commit).
+    fn bulk_insert(&self) -> &'static str;
     /// The same, passing over rows another transaction holds (claims).
     fn skip_locked(&self) -> &'static str;
     /// An integer expression as text, for `||`.
@@ -50,6 +54,13 @@ impl SqlDialect for Dialect {
             // parameter, quadratic over a multi-row statement
             Dialect::Sqlite => "?".to_string(),
             Dialect::Postgres => format!("${i}"),
+        }
+    }
+
+    fn bulk_insert(&self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "INSERT OR FAIL",
+            Dialect::Postgres => "INSERT",
         }
     }
 

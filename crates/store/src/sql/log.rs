@@ -13,13 +13,14 @@
 //! on a record a power loss could take back (its own state would otherwise
 //! run ahead of the log after a restart).
 
-use super::{Dialect, backend};
+use super::{Dialect, SqlDialect as _, backend};
 use crate::chunk::{self, chunk_of, record_seq};
 use crate::pii::PiiCipher;
 use crate::{EventLog, LogRecord, NewLogRecord, Result, StoreError};
 use async_trait::async_trait;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Row};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -183,6 +184,40 @@ fn fsync_wal(db: &Path) -> std::io::Result<()> {
         Ok(f) => f.sync_data(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::File::open(db)?.sync_data(),
         Err(e) => Err(e),
+    }
+}
+
+impl SqlLog {
+    /// The records at `seqs` (the timeline keeps only where an event sits in
+    /// the log; its body is read from here), personal data opened. A seq the
+    /// log does not hold is missing from the map.
+    pub(crate) async fn records_at(&self, seqs: &[i64]) -> Result<HashMap<i64, LogRecord>> {
+        let mut chunks: Vec<i64> = seqs.iter().map(|s| chunk_of(*s)).collect();
+        chunks.sort_unstable();
+        chunks.dedup();
+        let wanted: HashSet<i64> = seqs.iter().copied().collect();
+        let mut out = HashMap::with_capacity(seqs.len());
+        for part in chunks.chunks(200) {
+            let sql =
+                format!("SELECT seq, body FROM log_chunks WHERE seq IN ({})", self.dialect.params_from(0, part.len()));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for c in part {
+                q = q.bind(*c);
+            }
+            for row in q.fetch_all(&self.pool).await.map_err(backend)? {
+                let seq: i64 = row.try_get(0).map_err(backend)?;
+                let body: Vec<u8> = row.try_get(1).map_err(backend)?;
+                for mut r in chunk::decode(seq, &body)?.into_iter().filter(|r| wanted.contains(&r.seq)) {
+                    r.record.payload = self
+                        .pii
+                        .open_json(&r.record.payload)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                        .into_owned();
+                    out.insert(r.seq, r);
+                }
+            }
+        }
+        Ok(out)
     }
 }
 

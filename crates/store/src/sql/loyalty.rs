@@ -302,8 +302,8 @@ impl LoyaltyStore for SqlStore {
         }
         let list: Vec<String> = (0..names.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
-            "SELECT seq, profile_id, source_id, message_id, kind, name, product, ts, received_at, payload FROM events \
-             WHERE seq > $1 AND kind = 'track' AND name IN ({}) ORDER BY seq LIMIT {}",
+            "SELECT {} FROM events WHERE seq > $1 AND kind = 'track' AND name IN ({}) ORDER BY seq LIMIT {}",
+            super::events::COLUMNS,
             list.join(", "),
             limit.clamp(1, 10_000)
         );
@@ -312,6 +312,6 @@ impl LoyaltyStore for SqlStore {
             q = q.bind(n);
         }
         let rows = q.fetch_all(&self.shop_pool).await.map_err(backend)?;
-        rows.iter().map(|r| self.decode_event(r)).collect()
+        self.events_from_rows(&rows).await
     }
 }

@@ -16,6 +16,7 @@ mod codec;
 mod commerce;
 mod coupons;
 mod dialect;
+mod events;
 mod jobs;
 mod log;
 mod loyalty;
@@ -33,7 +34,11 @@ use chrono::{DateTime, Utc};
 pub(crate) use dialect::SqlDialect;
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyConnection, Executor};
+use sqlx::{AnyConnection, AssertSqlSafe, Executor};
+
+/// Page cache of the processor's connection: the timeline and identity
+/// indexes it inserts into at random places stay in memory.
+const PROCESSOR_CACHE_MIB: u32 = 256;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -145,6 +150,7 @@ fn sqlite_pool(
     max: u32,
     autocheckpoint: bool,
     attach: Option<PathBuf>,
+    cache_mib: u32,
 ) -> Result<(AnyPoolOptions, String), StoreError> {
     let url = format!("sqlite://{}?mode=rwc", path.display());
     // connections live as long as the store: closing the last one would fold
@@ -165,6 +171,13 @@ fn sqlite_pool(
                 conn.execute(sync.pragma()).await?;
                 conn.execute("PRAGMA busy_timeout = 10000").await?;
                 conn.execute("PRAGMA foreign_keys = OFF").await?;
+                // a statement's undo (a multi-row insert that may fail half way) in memory, not a temp file
+                conn.execute("PRAGMA temp_store = MEMORY").await?;
+                if cache_mib > 0 {
+                    sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = -{}", cache_mib * 1024)))
+                        .execute(&mut *conn)
+                        .await?;
+                }
                 if !autocheckpoint {
                     conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
                 }
@@ -201,6 +214,7 @@ impl SqlStore {
                     checkout_lock: Default::default(),
                 };
                 store.verify_key().await?;
+                store.upgrade_event_table().await?;
                 store.upgrade_checkout_records().await?;
                 Ok(store)
             }
@@ -214,16 +228,16 @@ impl SqlStore {
                 // admin changes (keys, audit) are few: always fsynced at commit
                 let state_path = options.data_dir.join("beacon.db");
                 let (state_opts, state_url) =
-                    sqlite_pool(state_path.clone(), Synchronous::Full, options.max_connections, true, None)?;
+                    sqlite_pool(state_path.clone(), Synchronous::Full, options.max_connections, true, None, 0)?;
                 let pool = state_opts.connect(&state_url).await.map_err(backend)?;
                 let (checkout_pool, shop_pool) = shopdb::open(&options, &state_path).await?;
                 SQLITE_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
-                let (proc_opts, _) = sqlite_pool(state_path, Synchronous::Normal, 1, true, None)?;
+                let (proc_opts, _) = sqlite_pool(state_path, Synchronous::Normal, 1, true, None, PROCESSOR_CACHE_MIB)?;
                 let proc_pool = proc_opts.connect(&state_url).await.map_err(backend)?;
                 // `full`: each log commit fsyncs; `normal`: commits reach the OS,
                 // and `EventLog::sync` fsyncs behind them (see log.rs)
                 let log_path = options.data_dir.join("events.db");
-                let (log_opts, log_url) = sqlite_pool(log_path.clone(), options.synchronous, 3, false, None)?;
+                let (log_opts, log_url) = sqlite_pool(log_path.clone(), options.synchronous, 3, false, None, 0)?;
                 let log_pool = log_opts.connect(&log_url).await.map_err(backend)?;
                 SQLITE_LOG_MIGRATOR.run(&log_pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
                 let fsync = (options.synchronous == Synchronous::Normal).then_some(log_path);
@@ -242,6 +256,7 @@ impl SqlStore {
                     checkout_lock: Default::default(),
                 };
                 store.verify_key().await?;
+                store.upgrade_event_table().await?;
                 store.upgrade_checkout_records().await?;
                 Ok(store)
             }

@@ -2,6 +2,7 @@
 
 use super::SqlDialect as _;
 use super::codec::{decode_identity, encode_identity, encode_reason, parse_id};
+use super::events::event_key;
 use super::{Dialect, SqlStore, backend, from_micros, micros};
 use crate::pii::PiiCipher;
 use crate::{BatchChanges, ProcessTx, ProfileState, Result, StoreError};
@@ -17,7 +18,7 @@ const ROWS: usize = 400;
 pub(crate) struct SqlProcessTx {
     pub(super) tx: Transaction<'static, Any>,
     pub(super) dialect: Dialect,
-    pii: PiiCipher,
+    pub(super) pii: PiiCipher,
     name: String,
     /// Released when the transaction ends (after the transaction itself).
     _write: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -41,12 +42,9 @@ fn json_err(e: serde_json::Error) -> StoreError {
 // would make every batch slower as the tables grow; the bundled one probes
 // the index once per key, and a test below keeps it so.
 
-/// Which of `rows` (source, messageId) pairs are already processed.
-fn seen_sql(dialect: Dialect, rows: usize) -> String {
-    format!(
-        "SELECT source_id, message_id FROM events WHERE (source_id, message_id) IN (VALUES {})",
-        dialect.rows(rows, 2)
-    )
+/// Which of `keys` dedupe keys are already processed.
+fn seen_sql(dialect: Dialect, keys: usize) -> String {
+    format!("SELECT key FROM event_keys WHERE key IN ({})", dialect.params_from(0, keys))
 }
 
 /// The live profiles holding any of `rows` (kind, lookup) identities.
@@ -127,13 +125,18 @@ impl ProcessTx for SqlProcessTx {
 
     async fn seen(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>> {
         let mut out = HashSet::new();
-        for part in keys.chunks(ROWS) {
+        for part in keys.chunks(ROWS * 2) {
+            let mut by_key: HashMap<Vec<u8>, &(String, String)> = HashMap::with_capacity(part.len());
             let mut q = sqlx::query(AssertSqlSafe(seen_sql(self.dialect, part.len())));
-            for (s, m) in part {
-                q = q.bind(s.as_str()).bind(m.as_str());
+            for pair in part {
+                let key = event_key(&self.pii, &pair.0, &pair.1);
+                q = q.bind(key.clone());
+                by_key.insert(key, pair);
             }
             for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
-                out.insert((row.try_get(0).map_err(backend)?, row.try_get(1).map_err(backend)?));
+                if let Some(pair) = by_key.get(&row.try_get::<Vec<u8>, _>(0).map_err(backend)?) {
+                    out.insert((*pair).clone());
+                }
             }
         }
         Ok(out)
@@ -227,7 +230,7 @@ impl ProcessTx for SqlProcessTx {
             )
             .await?;
             self.exec("UPDATE identities SET profile_id = $2 WHERE profile_id = $1", &from, &into).await?;
-            self.exec("UPDATE events SET profile_id = $2 WHERE profile_id = $1", &from, &into).await?;
+            self.move_events(&from, &into).await?;
             self.repoint_commerce(&from, &into).await?;
             // every id ever merged points straight at the survivor (one hop)
             self.exec("UPDATE profiles SET merged_into = $2 WHERE id = $1 OR merged_into = $1", &from, &into).await?;
@@ -263,28 +266,7 @@ impl ProcessTx for SqlProcessTx {
             }
             q.execute(&mut *self.tx).await.map_err(backend)?;
         }
-        for part in c.events.chunks(ROWS) {
-            let sql = format!(
-                "INSERT INTO events (seq, profile_id, source_id, message_id, kind, name, product, ts, received_at, payload) \
-                 VALUES {}",
-                self.dialect.rows(part.len(), 10)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for e in part {
-                q = q
-                    .bind(e.seq)
-                    .bind(e.profile_id.to_string())
-                    .bind(e.source_id.as_str())
-                    .bind(e.message_id.as_str())
-                    .bind(e.kind.as_str())
-                    .bind(e.name.as_deref())
-                    .bind(e.product.as_deref())
-                    .bind(micros(e.timestamp))
-                    .bind(micros(e.received_at))
-                    .bind(self.seal(&e.payload)?);
-            }
-            q.execute(&mut *self.tx).await.map_err(backend)?;
-        }
+        self.write_events(&c.events).await?;
         self.write_commerce(c).await?;
         self.insert_states(&c.states, true).await
     }
@@ -318,7 +300,7 @@ mod tests {
         })
         .await
         .expect("open");
-        for sql in [seen_sql(Dialect::Sqlite, 3), holders_sql(Dialect::Sqlite, 3)] {
+        for sql in [seen_sql(Dialect::Sqlite, 6), holders_sql(Dialect::Sqlite, 3)] {
             let mut q = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
             for _ in 0..6 {
                 q = q.bind("x");

@@ -4,7 +4,6 @@ use super::SqlDialect as _;
 use super::codec::{decode_identity, decode_reason, parse_id};
 use super::{SqlStore, backend, from_micros, micros};
 use crate::{MergeRecord, Page, PageRequest, Profile, ProfileQuery, Result, StoreError, StoredEvent};
-use beacon_core::message::MessageKind;
 use beacon_core::{Identity, ProfileId};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -172,7 +171,7 @@ impl SqlStore {
         let Some(live) = self.live_id(id).await? else {
             return Err(StoreError::NotFound);
         };
-        self.events_page("profile_id IN ($1, $2)", vec![live.clone(), live], page).await
+        self.timeline_page(super::events::Timeline::Profile, &[live], page).await
     }
 
     pub(crate) async fn product_events_impl(
@@ -181,62 +180,21 @@ impl SqlStore {
         page: &PageRequest,
     ) -> Result<Page<StoredEvent>> {
         let sku = p.sku.clone().unwrap_or_else(|| p.product_id.clone());
-        self.events_page("product IN ($1, $2)", vec![p.product_id.clone(), sku], page).await
+        let mut keys = vec![p.product_id.clone()];
+        if sku != p.product_id {
+            keys.push(sku);
+        }
+        self.timeline_page(super::events::Timeline::Product, &keys, page).await
     }
 
     pub(crate) async fn events_after_impl(&self, after: i64, limit: u32) -> Result<Vec<StoredEvent>> {
-        let rows = sqlx::query(
-            "SELECT seq, profile_id, source_id, message_id, kind, name, product, ts, received_at, payload FROM events \
-             WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(after)
-        .bind(i64::from(limit.max(1)))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(|r| self.decode_event(r)).collect()
-    }
-
-    /// A page of events matching `filter` (over the two values bound as $1
-    /// and $2), newest first.
-    async fn events_page(&self, filter: &str, keys: Vec<String>, page: &PageRequest) -> Result<Page<StoredEvent>> {
-        let limit = page.limit.max(1);
-        let (at, seq) = match &page.after {
-            Some((at, seq)) => (*at, seq.parse::<i64>().map_err(|_| StoreError::NotFound)?),
-            None => (i64::MAX, i64::MAX),
-        };
-        let mut q = sqlx::query(AssertSqlSafe(format!(
-            "SELECT seq, profile_id, source_id, message_id, kind, name, product, ts, received_at, payload FROM events \
-             WHERE {filter} AND (ts < $3 OR (ts = $3 AND seq < $4)) ORDER BY ts DESC, seq DESC LIMIT $5"
-        )));
-        for k in keys {
-            q = q.bind(k);
-        }
-        let rows = q.bind(at).bind(seq).bind(i64::from(limit) + 1).fetch_all(&self.pool).await.map_err(backend)?;
-        let items = rows.iter().take(limit as usize).map(|r| self.decode_event(r)).collect::<Result<Vec<_>>>()?;
-        let next = (rows.len() > limit as usize)
-            .then(|| items.last().map(|e| (micros(e.timestamp), e.seq.to_string())))
-            .flatten();
-        Ok(Page { items, next })
-    }
-
-    pub(super) fn decode_event(&self, row: &AnyRow) -> Result<StoredEvent> {
-        let kind: String = row.try_get("kind").map_err(backend)?;
-        Ok(StoredEvent {
-            seq: row.try_get("seq").map_err(backend)?,
-            profile_id: parse_id(&row.try_get::<String, _>("profile_id").map_err(backend)?)?,
-            source_id: row.try_get("source_id").map_err(backend)?,
-            message_id: row.try_get("message_id").map_err(backend)?,
-            kind: MessageKind::parse(&kind).ok_or_else(|| corrupt(format!("kind {kind}")))?,
-            name: row.try_get("name").map_err(backend)?,
-            product: row.try_get("product").map_err(backend)?,
-            timestamp: from_micros(row.try_get("ts").map_err(backend)?)?,
-            received_at: from_micros(row.try_get("received_at").map_err(backend)?)?,
-            payload: self
-                .pii
-                .open_json(&row.try_get::<String, _>("payload").map_err(backend)?)
-                .map_err(corrupt)?
-                .into_owned(),
-        })
+        let sql = format!("SELECT {} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2", super::events::COLUMNS);
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(after)
+            .bind(i64::from(limit.max(1)))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        self.events_from_rows(&rows).await
     }
 }

@@ -32,15 +32,16 @@ pub(super) async fn open(options: &StoreOptions, state: &Path) -> Result<(AnyPoo
     let path = options.data_dir.join("checkout.db");
     {
         // migrated without `beacon.db` attached, so every name is this file's
-        let (opts, url) = sqlite_pool(path.clone(), options.synchronous, 1, true, None)?;
+        let (opts, url) = sqlite_pool(path.clone(), options.synchronous, 1, true, None, 0)?;
         let pool = opts.connect(&url).await.map_err(backend)?;
         SQLITE_CHECKOUT_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
         pool.close().await;
     }
-    let (opts, url) = sqlite_pool(path.clone(), options.synchronous, 1, true, Some(state.to_path_buf()))?;
+    let (opts, url) = sqlite_pool(path.clone(), options.synchronous, 1, true, Some(state.to_path_buf()), 0)?;
     let writer = opts.connect(&url).await.map_err(backend)?;
     move_rows(&writer, options.synchronous).await?;
-    let (opts, _) = sqlite_pool(path, Synchronous::Normal, options.max_connections, true, Some(state.to_path_buf()))?;
+    let (opts, _) =
+        sqlite_pool(path, Synchronous::Normal, options.max_connections, true, Some(state.to_path_buf()), 0)?;
     let readers = opts.connect(&url).await.map_err(backend)?;
     Ok((writer, readers))
 }

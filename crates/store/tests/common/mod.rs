@@ -12,12 +12,10 @@ pub struct RawSql {
 }
 
 impl RawSql {
-    /// Event payloads and traits as stored (timeline, profiles, log chunks).
+    /// Event payloads and traits as stored (profiles, merges, log chunks; the
+    /// timeline keeps no payload).
     pub async fn dump_payloads(&self) -> String {
         let mut out = String::new();
-        for r in sqlx::query("SELECT payload FROM events").fetch_all(&self.pool).await.expect("events") {
-            out.push_str(&r.get::<String, _>(0));
-        }
         for r in sqlx::query("SELECT traits FROM profiles").fetch_all(&self.pool).await.expect("profiles") {
             out.push_str(&r.get::<String, _>(0));
         }
