@@ -38,7 +38,7 @@ fn viewed(run: &str, n: usize, user: &str) -> serde_json::Value {
 /// is an `identify` changing a trait, the rest product views.
 pub fn hot_event(run: &str, n: usize) -> serde_json::Value {
     let user = format!("{run}-hot-{}", n % HOT_SHOPPERS);
-    if n % 25 == 0 {
+    if n.is_multiple_of(25) {
         let tier = ["gold", "silver"][n % 2];
         json!({"type": "identify", "userId": user, "messageId": format!("{run}-{n}"),
                "traits": {"tier": tier, "visits": n / HOT_SHOPPERS}, "context": context()})
@@ -52,7 +52,7 @@ pub fn hot_event(run: &str, n: usize) -> serde_json::Value {
 pub fn wide_event(run: &str, n: usize) -> serde_json::Value {
     let shopper = n / 2;
     let user = format!("{run}-w{shopper}");
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         json!({"type": "identify", "userId": user, "anonymousId": format!("{run}-dev{shopper}"),
                "messageId": format!("{run}-{n}"),
                "traits": {"email": format!("w{shopper}@{run}.example.com"), "name": format!("顾客{shopper}")},
