@@ -37,9 +37,8 @@ const KEY_BYTES: usize = 16;
 /// the index holds 16 bytes per event and nobody without the store's key can
 /// craft a messageId that collides with another's.
 pub(crate) fn event_key(pii: &PiiCipher, source_id: &str, message_id: &str) -> Vec<u8> {
-    let mut key = pii.lookup_key("event", &format!("{}:{source_id}{message_id}", source_id.len()));
-    key.truncate(KEY_BYTES);
-    key
+    let len = (source_id.len() as u64).to_le_bytes();
+    pii.keyed_hash(&[b"event\0", &len, source_id.as_bytes(), message_id.as_bytes()])[..KEY_BYTES].to_vec()
 }
 
 /// Rows per multi-row statement.
@@ -144,7 +143,8 @@ impl SqlProcessTx {
             let sql = format!("{insert} INTO event_keys (key) VALUES {}", self.dialect.rows(part.len(), 1));
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for e in part {
-                q = q.bind(event_key(&self.pii, &e.source_id, &e.message_id));
+                let key = self.keys.remove(&(e.source_id.clone(), e.message_id.clone()));
+                q = q.bind(key.unwrap_or_else(|| event_key(&self.pii, &e.source_id, &e.message_id)));
             }
             q.execute(&mut *self.tx).await.map_err(backend)?;
         }

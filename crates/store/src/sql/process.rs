@@ -20,6 +20,8 @@ pub(crate) struct SqlProcessTx {
     pub(super) dialect: Dialect,
     pub(super) pii: PiiCipher,
     name: String,
+    /// Dedupe keys hashed by `seen`, taken again by the batch's insert.
+    pub(super) keys: HashMap<(String, String), Vec<u8>>,
     /// Released when the transaction ends (after the transaction itself).
     _write: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -29,7 +31,14 @@ impl SqlStore {
         // SQLite's write lock up front: a deferred transaction that reads
         // first could fail to upgrade if the admin API wrote between
         let (write, tx) = self.begin_write(&self.proc_pool).await?;
-        Ok(SqlProcessTx { tx, dialect: self.dialect, pii: self.pii.clone(), name: name.to_string(), _write: write })
+        Ok(SqlProcessTx {
+            tx,
+            dialect: self.dialect,
+            pii: self.pii.clone(),
+            name: name.to_string(),
+            keys: HashMap::new(),
+            _write: write,
+        })
     }
 }
 
@@ -131,6 +140,7 @@ impl ProcessTx for SqlProcessTx {
             for pair in part {
                 let key = event_key(&self.pii, &pair.0, &pair.1);
                 q = q.bind(key.clone());
+                self.keys.insert(pair.clone(), key.clone());
                 by_key.insert(key, pair);
             }
             for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
