@@ -4,6 +4,7 @@
 
 #[allow(dead_code)]
 mod common;
+#[allow(dead_code)]
 mod fixtures;
 
 use beacon_core::ProfileId;
@@ -56,7 +57,7 @@ async fn timelines_read_across_batches_in_event_time_order(store: &SqlStore) {
             .map(|r| {
                 let n = (r.seq - recs[0].seq) as usize;
                 let who = if n == 4 { bob } else { ann };
-                event(r, who, (n % 2 == 0).then_some("tea-1"), minutes[n])
+                event(r, who, n.is_multiple_of(2).then_some("tea-1"), minutes[n])
             })
             .collect();
         let mut tx = store.begin_processing("main").await.expect("begin");
@@ -99,7 +100,7 @@ async fn timelines_read_across_batches_in_event_time_order(store: &SqlStore) {
     let tea = beacon_core::catalog::parse_product(v.as_object().expect("object"), beacon_core::Currency::CNY)
         .expect("valid product");
     let viewed = store.product_events(&tea, &PageRequest { after: None, limit: 10 }).await.expect("product");
-    let mut want: Vec<usize> = (0..9).filter(|n| n % 2 == 0).collect();
+    let mut want: Vec<usize> = (0..9).filter(|n| n.is_multiple_of(2)).collect();
     want.sort_by_key(|n| std::cmp::Reverse((minutes[*n], *n)));
     assert_eq!(
         viewed.items.iter().map(|e| e.payload.clone()).collect::<Vec<_>>(),
