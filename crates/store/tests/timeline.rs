@@ -100,7 +100,7 @@ async fn timelines_read_across_batches_in_event_time_order(store: &SqlStore) {
     let tea = beacon_core::catalog::parse_product(v.as_object().expect("object"), beacon_core::Currency::CNY)
         .expect("valid product");
     let viewed = store.product_events(&tea, &PageRequest { after: None, limit: 10 }).await.expect("product");
-    let mut want: Vec<usize> = (0..9).filter(|n| n.is_multiple_of(2)).collect();
+    let mut want: Vec<usize> = (0..9usize).filter(|n| n.is_multiple_of(2)).collect();
     want.sort_by_key(|n| std::cmp::Reverse((minutes[*n], *n)));
     assert_eq!(
         viewed.items.iter().map(|e| e.payload.clone()).collect::<Vec<_>>(),
