@@ -109,6 +109,59 @@ async fn timelines_read_across_batches_in_event_time_order(store: &SqlStore) {
     assert!(viewed.items.iter().any(|e| e.profile_id == bob));
 }
 
+/// A store whose events table still has the layout before (whole events,
+/// four indexes) and no timeline tables: at open the rows move over, their
+/// bodies are read from the log and their messageIds still dedupe.
+async fn an_older_event_layout_moves_over_at_open(h: &mut Harness, migration: i64) {
+    let log = h.store.event_log();
+    log.append(&[record(1, r#"{"event":"旧"}"#.into())]).await.expect("append");
+    log.sync().await.expect("sync");
+    let rec = log.read(0, 10).await.expect("read").remove(0);
+    let profile = ProfileId(uuid::Uuid::now_v7());
+    let mut tx = h.store.begin_processing("main").await.expect("begin");
+    tx.apply(&BatchChanges { created: vec![state(profile)], ..Default::default() }).await.expect("profile");
+    tx.commit().await.expect("commit");
+    let old_row = format!(
+        "INSERT INTO events (seq, profile_id, source_id, message_id, kind, name, ts, received_at, payload, product) \
+         VALUES ({}, '{profile}', 'src', '{}', 'track', 'Product Viewed', {}, {}, 'sealed body', 'tea-1')",
+        rec.seq,
+        rec.record.message_id,
+        t(3).timestamp_micros(),
+        t(3).timestamp_micros()
+    );
+    h.raw
+        .exec_state(&[
+            "DROP TABLE events",
+            "DROP TABLE event_keys",
+            "DROP TABLE timeline",
+            "DROP TABLE product_timeline",
+            &format!("DELETE FROM _sqlx_migrations WHERE version = {migration}"),
+            "CREATE TABLE events (seq BIGINT PRIMARY KEY, profile_id TEXT NOT NULL, source_id TEXT NOT NULL, \
+             message_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT, ts BIGINT NOT NULL, received_at BIGINT NOT NULL, \
+             payload TEXT NOT NULL, product TEXT, UNIQUE (source_id, message_id))",
+            "CREATE INDEX events_timeline ON events (profile_id, ts DESC, seq DESC)",
+            "CREATE INDEX events_product ON events (product, ts) WHERE product IS NOT NULL",
+            &old_row,
+        ])
+        .await;
+    h.reopen().await;
+    let page = h.store.profile_events(profile, &PageRequest { after: None, limit: 5 }).await.expect("timeline");
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].payload, r#"{"event":"旧"}"#, "the body, from the log");
+    assert_eq!(page.items[0].timestamp, t(3));
+    let v = serde_json::json!({"product_id": "tea-1", "name": "龙井", "price": "298.00", "stock": 1});
+    let tea = beacon_core::catalog::parse_product(v.as_object().expect("object"), beacon_core::Currency::CNY)
+        .expect("valid product");
+    let viewed = h.store.product_events(&tea, &PageRequest { after: None, limit: 5 }).await.expect("product");
+    assert_eq!(viewed.items.len(), 1);
+    let mut tx = h.store.begin_processing("main").await.expect("begin");
+    let seen = tx.seen(&[("src".into(), rec.record.message_id.clone())]).await.expect("seen");
+    assert_eq!(seen.len(), 1, "an event processed before the move still dedupes");
+    drop(tx);
+    assert_eq!(h.raw.dump_table("events", "kind").await, "track");
+    assert!(h.raw.refuses("SELECT payload FROM events").await, "no payload column is left");
+}
+
 #[tokio::test]
 async fn embedded() {
     let h = Harness::embedded().await;
@@ -119,5 +172,18 @@ async fn embedded() {
 async fn postgres() {
     let h = Harness::postgres().await;
     timelines_read_across_batches_in_event_time_order(&h.store).await;
+    h.cleanup().await;
+}
+
+#[tokio::test]
+async fn embedded_upgrade() {
+    let mut h = Harness::embedded().await;
+    an_older_event_layout_moves_over_at_open(&mut h, 11).await;
+}
+
+#[tokio::test]
+async fn postgres_upgrade() {
+    let mut h = Harness::postgres().await;
+    an_older_event_layout_moves_over_at_open(&mut h, 10).await;
     h.cleanup().await;
 }

@@ -46,6 +46,18 @@ impl RawSql {
         sqlx::query(AssertSqlSafe(sql.to_string())).execute(&self.shop_pool).await.expect("raw statement");
     }
 
+    /// Whether a query on the state tables is refused (a column that is gone).
+    pub async fn refuses(&self, sql: &str) -> bool {
+        sqlx::query(AssertSqlSafe(sql.to_string())).fetch_all(&self.pool).await.is_err()
+    }
+
+    /// Runs statements, one after another, on the state tables.
+    pub async fn exec_state(&self, statements: &[&str]) {
+        for sql in statements {
+            sqlx::query(AssertSqlSafe(sql.to_string())).execute(&self.pool).await.expect("raw statement");
+        }
+    }
+
     /// Every identity row as text, to check what is stored in the clear.
     pub async fn dump_identities(&self) -> String {
         let rows = sqlx::query("SELECT kind, value, value_enc FROM identities")
