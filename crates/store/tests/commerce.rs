@@ -11,23 +11,11 @@ use beacon_core::commerce::order::{Line, Order};
 use beacon_core::{Currency, ProfileId};
 use beacon_store::*;
 use chrono::{DateTime, TimeZone, Utc};
-use fixtures::t;
+use fixtures::state;
 use serde_json::json;
 
 fn at(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).single().expect("valid time")
-}
-
-fn profile(id: ProfileId) -> ProfileState {
-    ProfileState {
-        id,
-        traits: serde_json::Map::new(),
-        trait_times: Default::default(),
-        first_seen: t(0),
-        last_seen: t(0),
-        event_count: 0,
-        orders: Default::default(),
-    }
 }
 
 fn order(id: &str, buyer: ProfileId, total: i64, placed_at: DateTime<Utc>, status: OrderStatus) -> Order {
@@ -75,8 +63,8 @@ fn refund(seq: i64, order_id: &str, buyer: ProfileId, amount: i64, at: DateTime<
 async fn shop(store: &SqlStore) -> (ProfileId, ProfileId) {
     let (ann, bob) = (ProfileId(uuid::Uuid::now_v7()), ProfileId(uuid::Uuid::now_v7()));
     let changes = BatchChanges {
-        created: vec![profile(ann), profile(bob)],
-        states: vec![profile(ann), profile(bob)],
+        created: vec![state(ann, 0), state(bob, 0)],
+        states: vec![state(ann, 0), state(bob, 0)],
         orders: vec![
             order("A-1", ann, 10_000, at(1, 2), OrderStatus::Completed),
             // 20:00 UTC on the 1st is the 2nd at +08:00

@@ -5,6 +5,7 @@
 
 #[allow(dead_code)]
 mod common;
+#[allow(dead_code)]
 mod fixtures;
 
 use beacon_core::access::Role;
@@ -14,7 +15,7 @@ use beacon_core::{Identity, NormalizeOptions, ProfileId};
 use beacon_store::*;
 use chrono::{DateTime, Utc};
 use common::Harness;
-use fixtures::{log_record, t};
+use fixtures::{log_record, state, t};
 
 fn pid() -> ProfileId {
     ProfileId(uuid::Uuid::now_v7())
@@ -22,18 +23,6 @@ fn pid() -> ProfileId {
 
 fn id(pair: &str) -> Identity {
     Identity::parse_pair(pair, &NormalizeOptions::default()).expect("valid identity")
-}
-
-fn state(id: ProfileId, min: u32) -> ProfileState {
-    ProfileState {
-        id,
-        traits: serde_json::Map::new(),
-        trait_times: Default::default(),
-        first_seen: t(min),
-        last_seen: t(min),
-        event_count: 0,
-        orders: Default::default(),
-    }
 }
 
 fn event(seq: i64, profile: ProfileId, min: u32) -> NewEvent {

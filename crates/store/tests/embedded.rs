@@ -3,6 +3,7 @@
 //! of the log's WAL under a steady stream of appends, and the move of the
 //! checkout tables to `checkout.db`.
 
+#[allow(dead_code)]
 mod fixtures;
 
 use beacon_store::*;

@@ -11,7 +11,7 @@ use beacon_core::ProfileId;
 use beacon_core::message::MessageKind;
 use beacon_store::*;
 use common::Harness;
-use fixtures::{record, t};
+use fixtures::{record, state, t};
 
 fn event(rec: &LogRecord, profile: ProfileId, product: Option<&str>, min: u32) -> NewEvent {
     NewEvent {
@@ -28,18 +28,6 @@ fn event(rec: &LogRecord, profile: ProfileId, product: Option<&str>, min: u32) -
     }
 }
 
-fn state(id: ProfileId) -> ProfileState {
-    ProfileState {
-        id,
-        traits: serde_json::Map::new(),
-        trait_times: Default::default(),
-        first_seen: t(0),
-        last_seen: t(0),
-        event_count: 0,
-        orders: Default::default(),
-    }
-}
-
 async fn timelines_read_across_batches_in_event_time_order(store: &SqlStore) {
     let log = store.event_log();
     let records: Vec<NewLogRecord> = (0..9).map(|n| record(n, format!(r#"{{"n":{n}}}"#))).collect();
@@ -50,7 +38,7 @@ async fn timelines_read_across_batches_in_event_time_order(store: &SqlStore) {
     // three batches; event times out of log order (a late mobile flush), two
     // events at the same minute (ties go to the later seq first)
     let minutes = [5, 1, 9, 7, 7, 7, 2, 8, 4];
-    let mut created = vec![state(ann), state(bob)];
+    let mut created = vec![state(ann, 0), state(bob, 0)];
     for chunk in recs.chunks(3) {
         let events = chunk
             .iter()
@@ -119,7 +107,7 @@ async fn an_older_event_layout_moves_over_at_open(h: &mut Harness, migration: i6
     let rec = log.read(0, 10).await.expect("read").remove(0);
     let profile = ProfileId(uuid::Uuid::now_v7());
     let mut tx = h.store.begin_processing("main").await.expect("begin");
-    tx.apply(&BatchChanges { created: vec![state(profile)], ..Default::default() }).await.expect("profile");
+    tx.apply(&BatchChanges { created: vec![state(profile, 0)], ..Default::default() }).await.expect("profile");
     tx.commit().await.expect("commit");
     let old_row = format!(
         "INSERT INTO events (seq, profile_id, source_id, message_id, kind, name, ts, received_at, payload, product) \
