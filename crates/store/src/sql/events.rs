@@ -213,11 +213,13 @@ impl SqlStore {
         let more = picked.len() > limit;
         picked.truncate(limit);
         let seqs: Vec<i64> = picked.iter().map(|(_, seq)| *seq).collect();
-        let sql =
-            format!("SELECT {COLUMNS} FROM events WHERE seq IN ({})", self.dialect.params_from(0, seqs.len().max(1)));
+        if seqs.is_empty() {
+            return Ok(Page { items: Vec::new(), next: None });
+        }
+        let sql = format!("SELECT {COLUMNS} FROM events WHERE seq IN ({})", self.dialect.params_from(0, seqs.len()));
         let mut q = sqlx::query(AssertSqlSafe(sql));
-        for seq in if seqs.is_empty() { vec![i64::MIN] } else { seqs.clone() } {
-            q = q.bind(seq);
+        for seq in &seqs {
+            q = q.bind(*seq);
         }
         let mut rows = q.fetch_all(&self.pool).await.map_err(backend)?;
         let order: std::collections::HashMap<i64, usize> = seqs.iter().enumerate().map(|(i, s)| (*s, i)).collect();
