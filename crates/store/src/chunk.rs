@@ -107,6 +107,12 @@ impl<'a> Reader<'a> {
         Ok(i64::from_le_bytes(b.try_into().map_err(|_| corrupt("int"))?))
     }
 
+    fn skip_string(&mut self) -> Result<(), StoreError> {
+        let b = self.take(4)?;
+        let len = u32::from_le_bytes(b.try_into().map_err(|_| corrupt("len"))?) as usize;
+        self.take(len).map(|_| ())
+    }
+
     fn string(&mut self) -> Result<String, StoreError> {
         let b = self.take(4)?;
         let len = u32::from_le_bytes(b.try_into().map_err(|_| corrupt("len"))?) as usize;
@@ -116,6 +122,13 @@ impl<'a> Reader<'a> {
 
 /// Decodes a chunk's records with their sequence numbers.
 pub fn decode(chunk: i64, body: &[u8]) -> Result<Vec<LogRecord>, StoreError> {
+    decode_where(chunk, body, |_| true)
+}
+
+/// Decodes the records of a chunk whose seq `keep` accepts; the others are
+/// stepped over without being copied (a timeline page wants a few records
+/// of each of many chunks).
+pub fn decode_where(chunk: i64, body: &[u8], keep: impl Fn(i64) -> bool) -> Result<Vec<LogRecord>, StoreError> {
     let mut r = Reader { buf: body };
     let plain;
     match r.take(1)? {
@@ -135,7 +148,17 @@ pub fn decode(chunk: i64, body: &[u8]) -> Result<Vec<LogRecord>, StoreError> {
         _ => return Err(corrupt("unknown version")),
     }
     let mut out = Vec::new();
+    let mut index = 0;
     while !r.buf.is_empty() {
+        let seq = record_seq(chunk, index);
+        index += 1;
+        if !keep(seq) {
+            r.take(17)?;
+            for _ in 0..3 {
+                r.skip_string()?;
+            }
+            continue;
+        }
         let kind = byte_kind(r.take(1)?[0]).ok_or_else(|| corrupt("kind"))?;
         let received_at = DateTime::from_timestamp_micros(r.i64()?).ok_or_else(|| corrupt("time"))?;
         let timestamp = DateTime::from_timestamp_micros(r.i64()?).ok_or_else(|| corrupt("time"))?;
@@ -147,7 +170,7 @@ pub fn decode(chunk: i64, body: &[u8]) -> Result<Vec<LogRecord>, StoreError> {
             message_id: r.string()?,
             payload: r.string()?,
         };
-        out.push(LogRecord { seq: record_seq(chunk, out.len()), record });
+        out.push(LogRecord { seq, record });
     }
     Ok(out)
 }
@@ -173,6 +196,11 @@ mod tests {
         assert_eq!(back[2].seq, (7 << 20) | 2);
         assert_eq!(chunk_of(back[2].seq), 7);
         assert!(decode(7, &body[..body.len() - 1]).is_err());
+        // only the records asked for, with their own seqs and contents
+        let some = decode_where(7, &body, |seq| seq == (7 << 20) | 1).unwrap_or_default();
+        assert_eq!(some.len(), 1);
+        assert_eq!((some[0].seq, &some[0].record), ((7 << 20) | 1, &records[1]));
+        assert!(decode_where(7, &body[..body.len() - 1], |_| false).is_err(), "a truncated chunk still fails");
         assert!(decode(7, &[9]).is_err());
         // a corrupt length is refused, not allocated
         let mut huge = body.clone();

@@ -207,7 +207,7 @@ impl SqlLog {
             for row in q.fetch_all(&self.pool).await.map_err(backend)? {
                 let seq: i64 = row.try_get(0).map_err(backend)?;
                 let body: Vec<u8> = row.try_get(1).map_err(backend)?;
-                for mut r in chunk::decode(seq, &body)?.into_iter().filter(|r| wanted.contains(&r.seq)) {
+                for mut r in chunk::decode_where(seq, &body, |s| wanted.contains(&s))? {
                     r.record.payload = self
                         .pii
                         .open_json(&r.record.payload)
