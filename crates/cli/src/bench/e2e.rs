@@ -8,11 +8,10 @@
 //! nothing is skipped as a duplicate. The clock runs from the first request
 //! until the processor's offset reaches the log's head.
 
-use super::loadgen::{self, LoadResult, post_request};
-use super::{BATCH, Beacon, auth, line, wait_processed};
+use super::loadgen::{self, LoadResult};
+use super::{BATCH, Beacon, batch_requests, line, wait_processed};
 use serde_json::json;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Shoppers of the hot workload.
@@ -62,18 +61,6 @@ pub fn wide_event(run: &str, n: usize) -> serde_json::Value {
     }
 }
 
-fn requests(run: &str, events: usize, make: fn(&str, usize) -> serde_json::Value) -> Arc<Vec<Vec<u8>>> {
-    let auth = auth();
-    Arc::new(
-        (0..events.div_ceil(BATCH))
-            .map(|r| {
-                let batch: Vec<_> = (r * BATCH..(r + 1) * BATCH).map(|n| make(run, n)).collect();
-                post_request("/v1/batch", &auth, json!({ "batch": batch }).to_string().as_bytes())
-            })
-            .collect(),
-    )
-}
-
 /// One workload's figures.
 pub struct EndToEnd {
     pub baseline: LoadResult,
@@ -105,7 +92,8 @@ pub async fn measure(
     make: fn(&str, usize) -> serde_json::Value,
 ) -> anyhow::Result<EndToEnd> {
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
-    let bodies = requests(&format!("{run}{name}"), EVENTS_PER_SECOND * duration.as_secs().max(1) as usize, make);
+    let events = EVENTS_PER_SECOND * duration.as_secs().max(1) as usize;
+    let bodies = batch_requests(&format!("{run}{name}"), events.div_ceil(BATCH), make);
     let baseline = loadgen::run_each(base, connections, duration, bodies.clone()).await;
     wait_processed(beacon.store.as_ref()).await?;
     let started = Instant::now();

@@ -55,12 +55,14 @@ fn track_event(run: &str, n: usize) -> serde_json::Value {
     })
 }
 
-fn batch_requests(run: &str, count: usize) -> Arc<Vec<Vec<u8>>> {
+/// `count` bodies for `/v1/batch`, each of [`BATCH`] events `make(run, n)`
+/// numbered on from one body to the next.
+fn batch_requests(run: &str, count: usize, make: fn(&str, usize) -> serde_json::Value) -> Arc<Vec<Vec<u8>>> {
     let auth = auth();
     Arc::new(
         (0..count)
             .map(|r| {
-                let events: Vec<_> = (0..BATCH).map(|i| track_event(run, r * BATCH + i)).collect();
+                let events: Vec<_> = (0..BATCH).map(|i| make(run, r * BATCH + i)).collect();
                 post_request("/v1/batch", &auth, json!({ "batch": events }).to_string().as_bytes())
             })
             .collect(),
@@ -79,18 +81,6 @@ fn order_event(run: &str, n: usize) -> serde_json::Value {
         ]
     });
     e
-}
-
-fn order_requests(run: &str, count: usize) -> Arc<Vec<Vec<u8>>> {
-    let auth = auth();
-    Arc::new(
-        (0..count)
-            .map(|r| {
-                let events: Vec<_> = (0..BATCH).map(|i| order_event(run, r * BATCH + i)).collect();
-                post_request("/v1/batch", &auth, json!({ "batch": events }).to_string().as_bytes())
-            })
-            .collect(),
-    )
 }
 
 fn track_requests(run: &str, count: usize) -> Arc<Vec<Vec<u8>>> {
@@ -240,10 +230,10 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
     let base = baseline().await.context("baseline server")?;
     let beacon = start_beacon(&opts).await.context("starting beacon")?;
     println!("preparing request bodies…");
-    let batches = batch_requests(&run_id, 3000);
+    let batches = batch_requests(&run_id, 3000, track_event);
     let tracks = track_requests(&format!("{run_id}-t"), 100_000);
     let orders = if opts.only.iter().any(|o| o == "orders") {
-        order_requests(&format!("{run_id}-o"), 2000)
+        batch_requests(&format!("{run_id}-o"), 2000, order_event)
     } else {
         Arc::default()
     };

@@ -35,12 +35,12 @@ pub(crate) use dialect::SqlDialect;
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AssertSqlSafe, Executor};
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// Page cache of the processor's connection: the timeline and identity
 /// indexes it inserts into at random places stay in memory.
 const PROCESSOR_CACHE_MIB: u32 = 256;
-use std::path::PathBuf;
-use std::time::Duration;
 
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
