@@ -8,6 +8,8 @@ use beacon_pricing::{Cart, Line, Promotion, Spec};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
 
+pub mod generate;
+
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 11, 12, 0, 0).single().unwrap_or_default()
 }
