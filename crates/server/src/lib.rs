@@ -92,6 +92,16 @@ pub struct Running {
 /// Starts the writer, the processor and the workers on `store`; returns the
 /// state for the router.
 pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running> {
+    start_with_clock(settings, store, Arc::new(app::SystemClock))
+}
+
+/// [`start`] with another clock (tests move a [`app::ManualClock`]): every
+/// "now" the app, the ingest path and the processor decide by is its.
+pub fn start_with_clock(
+    settings: Settings,
+    store: Arc<SqlStore>,
+    clock: Arc<dyn app::Clock>,
+) -> anyhow::Result<Running> {
     let committed = Arc::new(Notify::new());
     let dyn_store: Arc<dyn Store> = store.clone();
     let (writer, writer_task) = app::writer::spawn(
@@ -109,7 +119,7 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
     let processor = (settings.ingest.run_processor && role.works()).then(|| {
         processor::spawn(
             dyn_store.clone(),
-            settings.processor_rules(),
+            processor::Rules { clock: clock.clone(), ..settings.processor_rules() },
             settings.ingest.processor_batch,
             std::time::Duration::from_millis(settings.ingest.processor_linger_ms),
             committed,
@@ -117,7 +127,6 @@ pub fn start(settings: Settings, store: Arc<SqlStore>) -> anyhow::Result<Running
         )
     });
     let processor = processor.transpose().context("starting the processor thread")?;
-    let clock: Arc<dyn app::Clock> = Arc::new(app::SystemClock);
     let security = &settings.security;
     let gate = auth::Gatekeeper::new(security.admin_rate_per_second, security.ingest_rate_per_second, clock.clone());
     let app = App::new(dyn_store, writer, settings, clock);

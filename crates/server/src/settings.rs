@@ -363,7 +363,11 @@ impl Settings {
 
     /// What the processor decides by.
     pub fn processor_rules(&self) -> crate::processor::Rules {
-        crate::processor::Rules { identity: self.identity_rules(), currency: self.currency().unwrap_or(Currency::CNY) }
+        crate::processor::Rules {
+            identity: self.identity_rules(),
+            currency: self.currency().unwrap_or(Currency::CNY),
+            clock: std::sync::Arc::new(crate::app::SystemClock),
+        }
     }
 
     pub fn identity_rules(&self) -> IdentityRules {

@@ -21,7 +21,7 @@ async fn price(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<CartRequest>,
 ) -> ApiResult<Json<Value>> {
-    let now = preview_time(&req)?;
+    let now = preview_time(&req, state.now())?;
     let prep = prepare(&state, &req, now).await?;
     let mut out = prep.price().to_json();
     out["profile_id"] = json!(prep.profile.as_ref().map(|p| p.id));

@@ -72,7 +72,7 @@ impl App {
         settings: crate::settings::Settings,
         clock: Arc<dyn Clock>,
     ) -> App {
-        let rules = settings.processor_rules();
+        let rules = crate::processor::Rules { clock: clock.clone(), ..settings.processor_rules() };
         App(Arc::new(Context {
             committer: checkout::committer::Committer::spawn(store.clone()),
             store,

@@ -28,11 +28,26 @@ pub const PROCESSOR: &str = "profiles";
 const POLL: Duration = Duration::from_millis(500);
 
 /// What the processor decides by.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct Rules {
     pub identity: IdentityRules,
     /// Of e-commerce events that name no currency.
     pub currency: Currency,
+    /// What "now" is for the processor's decisions (points expiry, return
+    /// windows): the app's clock.
+    pub clock: Arc<dyn crate::app::Clock>,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules { identity: Default::default(), currency: Default::default(), clock: Arc::new(crate::app::SystemClock) }
+    }
+}
+
+impl std::fmt::Debug for Rules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rules").field("identity", &self.identity).field("currency", &self.currency).finish()
+    }
 }
 
 /// Handles one batch; returns how many log records it consumed.
@@ -72,7 +87,7 @@ async fn decide_and_commit(
     let Some(last) = records.last().map(|r| r.seq) else { return Ok(0) };
     // after the records are read: a program changed before they were appended is seen
     let follows = cache.follows.get(store, rules.currency).await?;
-    let now = chrono::Utc::now();
+    let now = rules.clock.now();
 
     // 1. read what the batch says, and what it needs from the store, in bulk
     let mut parsed = Vec::with_capacity(records.len());

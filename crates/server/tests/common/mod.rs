@@ -46,6 +46,15 @@ impl TestApp {
     }
 
     pub async fn with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Self {
+        Self::with_clock(backend, tweak, Arc::new(beacon_server::app::SystemClock)).await
+    }
+
+    /// An app whose every "now" is `clock`'s (a test moves a `ManualClock`).
+    pub async fn with_clock(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Settings),
+        clock: Arc<dyn beacon_server::app::Clock>,
+    ) -> Self {
         sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().expect("tempdir");
         let mut settings = Settings::default();
@@ -66,7 +75,7 @@ impl TestApp {
             }
         };
         let store = open_store(database_url.clone(), dir.path()).await;
-        let now = chrono::Utc::now();
+        let now = clock.now();
         for (secret, kind) in
             [(WRITE, KeyKind::Write), (ADMIN, KeyKind::Secret(Role::Admin)), (VIEWER, KeyKind::Secret(Role::Viewer))]
         {
@@ -74,7 +83,7 @@ impl TestApp {
             store.insert_key(&k.record, "test").await.expect("key");
         }
         let store = Arc::new(store);
-        let running = beacon_server::start(settings, store.clone()).expect("start");
+        let running = beacon_server::start_with_clock(settings, store.clone(), clock).expect("start");
         let router = running.router();
         TestApp { running: Some(running), router, store, database_url, pg_schema, _dir: dir }
     }

@@ -156,7 +156,7 @@ async fn import_events(
 ) -> Result<Json<Value>, ApiError> {
     let bytes = body::read(&headers, body).await?;
     let batch: BatchBody<'_> = serde_json::from_slice(&bytes).map_err(malformed)?;
-    let (accepted, rejected) = check_batch(&batch, IMPORT_SOURCE, Utc::now())?;
+    let (accepted, rejected) = check_batch(&batch, IMPORT_SOURCE, state.now())?;
     store_checked(&state, IMPORT_SOURCE, accepted, rejected).await
 }
 
@@ -167,7 +167,7 @@ async fn ingest(
     kind: Option<MessageKind>,
 ) -> Result<Json<Value>, ApiError> {
     let bytes = body::read(&headers, body).await?;
-    let received_at = Utc::now();
+    let received_at = state.now();
     let header_key = basic_user(&headers);
     match kind {
         None => {

@@ -348,10 +348,10 @@ async fn points(
 }
 
 /// The `now` a preview asks for, else the clock's.
-pub fn preview_time(req: &CartRequest) -> AppResult<DateTime<Utc>> {
+pub fn preview_time(req: &CartRequest, clock: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
     match &req.now {
         Some(t) => Ok(parse_time(t, "now")?),
-        None => Ok(Utc::now()),
+        None => Ok(clock),
     }
 }
 

@@ -18,7 +18,11 @@ const FOLLOWER: &str = "limits.returns";
 /// Gives back what the applied refund or cancellation at log position
 /// `seq` frees, if its order was placed through a checkout and nothing was
 /// given back for it yet; returns whether anything was.
-pub async fn give_back_one(store: &dyn Store, seq: i64) -> Result<bool, StoreError> {
+pub async fn give_back_one(
+    store: &dyn Store,
+    seq: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, StoreError> {
     // the first pending return from `seq` on: this one, if it is pending
     let pending = store.promotions().pending_returns(seq - 1, 1).await?;
     let Some(p) = pending.into_iter().next().filter(|p| p.seq == seq) else { return Ok(false) };
@@ -26,13 +30,13 @@ pub async fn give_back_one(store: &dyn Store, seq: i64) -> Result<bool, StoreErr
         return_id: format!("after_sale:{}", p.seq),
         order_id: p.checkout.order_id.clone(),
         takes: share(&p),
-        at: chrono::Utc::now(),
+        at: now,
     };
     store.promotions().return_counters(&r).await?;
     // a member's order cancelled or refunded in full leaves its team, if the team is still open
     if whole(&p)
         && let Some(team) = p.checkout.record.team.as_deref()
-        && let Err(e) = super::teams::leave(store, team, &p.checkout.order_id).await
+        && let Err(e) = super::teams::leave(store, team, &p.checkout.order_id, now).await
     {
         tracing::warn!("order {} leaving team {team}: {}", p.checkout.order_id, e.message);
     }

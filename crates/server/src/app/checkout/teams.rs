@@ -13,7 +13,7 @@ use beacon_core::ErrorCode;
 use beacon_pricing::Priced;
 use beacon_pricing::groupbuy::{Effect, Step, Team, TeamError};
 use beacon_store::{StoredTeam, TeamWrite};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -131,11 +131,16 @@ pub fn view(t: &StoredTeam) -> AppResult<Value> {
 }
 
 /// A member's order was cancelled: it leaves its team if the team is still open.
-pub async fn leave(store: &dyn beacon_store::Store, team_id: &str, order_id: &str) -> AppResult<()> {
+pub async fn leave(
+    store: &dyn beacon_store::Store,
+    team_id: &str,
+    order_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     for _ in 0..5 {
         let Some(current) = store.promotions().get_team(team_id).await? else { return Ok(()) };
         let step = Step::Leave { order_id: order_id.to_string() };
-        let Ok((team, _)) = parse(&current)?.step(&step, Utc::now()) else { return Ok(()) };
+        let Ok((team, _)) = parse(&current)?.step(&step, now) else { return Ok(()) };
         if store.promotions().update_team(&stored(&team, current.version + 1)?, current.version).await? {
             return Ok(());
         }
