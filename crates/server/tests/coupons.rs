@@ -6,11 +6,10 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{ADMIN, TestApp, VIEWER};
-use futures_util::future::join_all;
+use common::{ADMIN, TestApp, VIEWER, in_parallel};
 use serde_json::{Value, json};
 
-async fn post(app: &TestApp, path: &str, key: Option<&str>, body: Value) -> (StatusCode, Value) {
+async fn post(app: &common::Client, path: &str, key: Option<&str>, body: Value) -> (StatusCode, Value) {
     let (s, v, _) = app.post_keyed(path, key, body).await;
     (s, v)
 }
@@ -121,15 +120,20 @@ async fn racing_claims_and_orders_never_pass_a_limit(app: &TestApp) {
     let (_, v) = post(app, "/api/v1/promotions/spring/coupons", None, json!({"count": 1})).await;
     let bearer = v["issued"][0]["code"].as_str().unwrap_or("").to_string();
     assert!(!bearer.is_empty(), "{v}");
-    let claims =
-        users.iter().map(|u| post(app, "/api/v1/coupons/claim", None, json!({"promotion": "spring", "user_id": u})));
-    let outs = join_all(claims).await;
+    let claims = users.iter().map(|u| {
+        let (c, body) = (app.client.clone(), json!({"promotion": "spring", "user_id": u}));
+        async move { post(&c, "/api/v1/coupons/claim", None, body).await }
+    });
+    let outs = in_parallel(claims).await;
     let created = outs.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
     let refused = outs.iter().filter(|(_, v)| v["error"]["code"] == "coupon_limit_reached").count();
     assert_eq!((created, refused), (20, 40));
     // 50 orders by 50 shoppers at once with the bearer code: one gets it
-    let orders = users.iter().take(50).map(|u| post(app, "/api/v1/orders", Some(u), cart(u, &bearer)));
-    let outs = join_all(orders).await;
+    let orders = users.iter().take(50).map(|u| {
+        let (c, u, body) = (app.client.clone(), u.clone(), cart(u, &bearer));
+        async move { post(&c, "/api/v1/orders", Some(&u), body).await }
+    });
+    let outs = in_parallel(orders).await;
     let placed = outs.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
     let used = outs.iter().filter(|(_, v)| v["error"]["details"]["reason"]["code"] == "coupon_used").count();
     assert_eq!((placed, used), (1, 49));

@@ -16,21 +16,14 @@ async fn promo(app: &TestApp, spec: Value) {
 
 /// Places `n` orders, alternating between the nodes, each on its own task.
 async fn place_everywhere(nodes: &[Arc<TestApp>], n: usize, body: impl Fn(usize) -> Value) -> Vec<(StatusCode, Value)> {
-    let tasks: Vec<_> = (0..n)
-        .map(|i| {
-            let node = nodes[i % nodes.len()].clone();
-            let body = body(i);
-            tokio::spawn(async move {
-                let (s, v, _) = node.post_keyed("/api/v1/orders", Some(&format!("k-{i}")), body).await;
-                (s, v)
-            })
-        })
-        .collect();
-    let mut out = Vec::with_capacity(n);
-    for t in tasks {
-        out.push(t.await.expect("task"));
-    }
-    out
+    common::in_parallel((0..n).map(|i| {
+        let (node, body) = (nodes[i % nodes.len()].client.clone(), body(i));
+        async move {
+            let (s, v, _) = node.post_keyed("/api/v1/orders", Some(&format!("k-{i}")), body).await;
+            (s, v)
+        }
+    }))
+    .await
 }
 
 async fn used(app: &TestApp, promotion: &str) -> Vec<(Option<String>, i64)> {
@@ -134,5 +127,35 @@ async fn points_spent_at_once_on_two_nodes_are_spent_once() {
     let (_, points) =
         a.get(&format!("/api/v1/profiles/{}/points", profile["id"].as_str().unwrap_or("")), common::ADMIN).await;
     assert_eq!((points["available"].as_i64(), points["debt"].as_i64()), (Some(0), Some(0)), "{points}");
+    stop(a, b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flash_sale_sells_its_stock_once_per_buyer_across_two_nodes() {
+    let (a, b) = two_nodes().await;
+    promo(
+        &a,
+        json!({"id": "flash", "name": "秒杀", "status": "active", "target": {"products": ["fs"]},
+            "reward": {"type": "special_price", "price": "1.00"},
+            "limits": [{"counter": "units", "limit": 30}, {"counter": "units", "limit": 1, "scope": "identity"}]}),
+    )
+    .await;
+    // 120 fans, each trying twice (once on each node), for 30 units at the flash price
+    let outs = place_everywhere(&[a.clone(), b.clone()], 240, |i| {
+        json!({"user_id": format!("fan-{}", i / 2), "expected_total": "1.00",
+            "lines": [{"product_id": "fs", "price": "99.00"}]})
+    })
+    .await;
+    let mut winners: Vec<usize> =
+        outs.iter().enumerate().filter(|(_, (s, _))| *s == StatusCode::CREATED).map(|(i, _)| i / 2).collect();
+    assert_eq!(winners.len(), 30, "exactly the stock is sold");
+    winners.sort_unstable();
+    winners.dedup();
+    assert_eq!(winners.len(), 30, "nobody bought twice");
+    assert!(outs.iter().all(|(s, _)| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT));
+    let usage = used(&b, "flash").await;
+    let everyone: i64 = usage.iter().filter(|(s, _)| s.as_deref() == Some("*")).map(|(_, n)| n).sum();
+    assert_eq!(everyone, 30, "the stock counter read back: {usage:?}");
+    assert!(usage.iter().all(|(_, n)| *n <= 30), "{usage:?}");
     stop(a, b).await;
 }

@@ -5,11 +5,10 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{ADMIN, TestApp, VIEWER};
-use futures_util::future::join_all;
+use common::{ADMIN, TestApp, VIEWER, in_parallel};
 use serde_json::{Value, json};
 
-async fn place(app: &TestApp, key: &str, body: Value) -> (StatusCode, Value, bool) {
+async fn place(app: &common::Client, key: &str, body: Value) -> (StatusCode, Value, bool) {
     let (s, v, h) = app.post_keyed("/api/v1/orders", Some(key), body).await;
     (s, v, h.get("idempotent-replayed").is_some())
 }
@@ -236,23 +235,29 @@ async fn a_thousand_concurrent_orders_never_over_redeem(app: &TestApp) {
         "limits": [{"counter": "units", "limit": 50}, {"counter": "units", "limit": 1, "scope": "identity"}]}),
     )
     .await;
-    let tries = (0..1000).map(|i| async move {
-        let body = json!({"user_id": format!("buyer-{i}"), "coupons": ["C100"],
-            "lines": [{"product_id": "x", "price": "9.00"}]});
-        place(app, &format!("c-{i}"), body).await.0
+    let tries = (0..1000).map(|i| {
+        let c = app.client.clone();
+        async move {
+            let body = json!({"user_id": format!("buyer-{i}"), "coupons": ["C100"],
+                "lines": [{"product_id": "x", "price": "9.00"}]});
+            place(&c, &format!("c-{i}"), body).await.0
+        }
     });
-    let statuses = join_all(tries).await;
+    let statuses = in_parallel(tries).await;
     let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
     let refused = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
     assert_eq!((created, refused), (100, 900));
     // flash sale: 1,000 attempts by 500 buyers (each twice) on 50 units, limit 1 each
-    let tries = (0..1000).map(|i| async move {
-        let body = json!({"user_id": format!("fan-{}", i % 500), "expected_total": "1.00",
-            "lines": [{"product_id": "fs", "price": "99.00"}]});
-        let (st, v, _) = place(app, &format!("f-{i}"), body).await;
-        (st, v["profile_id"].clone(), i % 500)
+    let tries = (0..1000).map(|i| {
+        let c = app.client.clone();
+        async move {
+            let body = json!({"user_id": format!("fan-{}", i % 500), "expected_total": "1.00",
+                "lines": [{"product_id": "fs", "price": "99.00"}]});
+            let (st, v, _) = place(&c, &format!("f-{i}"), body).await;
+            (st, v["profile_id"].clone(), i % 500)
+        }
     });
-    let outs = join_all(tries).await;
+    let outs = in_parallel(tries).await;
     let mut winners: Vec<usize> = outs.iter().filter(|o| o.0 == StatusCode::CREATED).map(|o| o.2).collect();
     assert_eq!(winners.len(), 50, "exactly the stock is sold");
     winners.sort_unstable();

@@ -7,8 +7,7 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use chrono::{Duration, Utc};
-use common::{ADMIN, TestApp, VIEWER};
-use futures_util::future::join_all;
+use common::{ADMIN, TestApp, VIEWER, in_parallel};
 use serde_json::{Value, json};
 
 async fn group_buy(app: &TestApp, rules: Value) {
@@ -24,12 +23,12 @@ async fn group_buy(app: &TestApp, rules: Value) {
 }
 
 /// u`n` orders one tea in team `team` (none: opens one).
-async fn order(app: &TestApp, n: u32, team: Option<&str>) -> (StatusCode, Value) {
+async fn order(app: &common::Client, n: u32, team: Option<&str>) -> (StatusCode, Value) {
     order_as(app, n, n, team).await
 }
 
 /// u`user` places order O`n` (idempotency key k`n`).
-async fn order_as(app: &TestApp, user: u32, n: u32, team: Option<&str>) -> (StatusCode, Value) {
+async fn order_as(app: &common::Client, user: u32, n: u32, team: Option<&str>) -> (StatusCode, Value) {
     let body = json!({"user_id": format!("u{user}"), "order_id": format!("O{n}"),
         "lines": [{"product_id": "tea", "price": "128.00"}], "group_buy": {"promotion": "gb", "team": team}});
     let (s, v, _) = app.post_keyed("/api/v1/orders", Some(&format!("k{n}")), body).await;
@@ -84,7 +83,11 @@ async fn ten_buyers_race_for_the_last_place_and_one_gets_it(app: &TestApp) {
     let (_, v) = order(app, 1, None).await;
     let id = v["group_buy"]["id"].as_str().unwrap_or("").to_string();
     assert_eq!(order(app, 2, Some(&id)).await.0, StatusCode::CREATED);
-    let outs = join_all((3..13).map(|n| order(app, n, Some(&id)))).await;
+    let outs = in_parallel((3..13).map(|n| {
+        let (c, id) = (app.client.clone(), id.clone());
+        async move { order(&c, n, Some(&id)).await }
+    }))
+    .await;
     let placed = outs.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
     let full = outs.iter().filter(|(_, v)| reason(v) == "team_full").count();
     assert_eq!((placed, full), (1, 9), "{outs:?}");

@@ -23,7 +23,8 @@ pub const VIEWER: &str = "test-viewer-key-00000";
 
 pub struct TestApp {
     pub running: Option<Running>,
-    pub router: axum::Router,
+    /// The HTTP side (the app derefs to it): clone it into spawned tasks.
+    pub client: Client,
     pub store: Arc<SqlStore>,
     /// The PostgreSQL URL (with its schema), for more nodes on the same database.
     database_url: Option<String>,
@@ -84,8 +85,8 @@ impl TestApp {
         }
         let store = Arc::new(store);
         let running = beacon_server::start_with_clock(settings, store.clone(), clock).expect("start");
-        let router = running.router();
-        TestApp { running: Some(running), router, store, database_url, pg_schema, _dir: dir }
+        let client = Client { router: running.router() };
+        TestApp { running: Some(running), client, store, database_url, pg_schema, _dir: dir }
     }
 
     /// Another node on this app's PostgreSQL database: its own store handle,
@@ -100,10 +101,60 @@ impl TestApp {
         let store = open_store(Some(url.clone()), dir.path()).await;
         let store = Arc::new(store);
         let running = beacon_server::start(settings, store.clone()).expect("start");
-        let router = running.router();
-        TestApp { running: Some(running), router, store, database_url: Some(url), pg_schema: None, _dir: dir }
+        let client = Client { router: running.router() };
+        TestApp { running: Some(running), client, store, database_url: Some(url), pg_schema: None, _dir: dir }
     }
 
+    /// Runs the processor until the log is consumed (no sleeping).
+    pub async fn settle(&self) {
+        let rules = self.running.as_ref().map(|r| r.state.rules.clone()).unwrap_or_default();
+        processor::drain(self.store.as_ref(), &rules, 500).await.expect("processing");
+        if let Some(r) = &self.running {
+            beacon_server::workers::drain(&r.state, std::time::Duration::from_secs(10)).await.expect("jobs");
+        }
+    }
+
+    pub async fn log_head(&self) -> i64 {
+        use beacon_store::Store;
+        self.store.log().head().await.expect("head")
+    }
+
+    /// The single profile holding `identity`, as JSON.
+    pub async fn profile(&self, identity: &str) -> Value {
+        let (s, v) = self.get(&format!("/api/v1/profiles?identity={identity}"), ADMIN).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let items = v["items"].as_array().cloned().unwrap_or_default();
+        assert_eq!(items.len(), 1, "expected one profile for {identity}: {v}");
+        items[0].clone()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            drop(self.client);
+            r.shutdown().await;
+        }
+        if let Some((base, schema)) = self.pg_schema.take()
+            && let Ok(admin) = AnyPool::connect(&base).await
+        {
+            let _ = sqlx::query(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&admin).await;
+        }
+    }
+}
+
+/// Requests to one node's router; cheap to clone into spawned tasks.
+#[derive(Clone)]
+pub struct Client {
+    router: axum::Router,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Client {
     pub async fn request(&self, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
         let resp = self.router.clone().oneshot(req).await.expect("infallible");
         let status = resp.status();
@@ -166,41 +217,21 @@ impl TestApp {
         }
         self.request(req.body(Body::from(body.to_string())).expect("request")).await
     }
+}
 
-    /// Runs the processor until the log is consumed (no sleeping).
-    pub async fn settle(&self) {
-        let rules = self.running.as_ref().map(|r| r.state.rules.clone()).unwrap_or_default();
-        processor::drain(self.store.as_ref(), &rules, 500).await.expect("processing");
-        if let Some(r) = &self.running {
-            beacon_server::workers::drain(&r.state, std::time::Duration::from_secs(10)).await.expect("jobs");
-        }
+/// Runs every future on its own task (on a multi-threaded runtime they run
+/// in parallel, not just interleaved) and returns their outputs in order.
+pub async fn in_parallel<T, F>(futures: impl IntoIterator<Item = F>) -> Vec<T>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    let tasks: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.expect("task"));
     }
-
-    pub async fn log_head(&self) -> i64 {
-        use beacon_store::Store;
-        self.store.log().head().await.expect("head")
-    }
-
-    /// The single profile holding `identity`, as JSON.
-    pub async fn profile(&self, identity: &str) -> Value {
-        let (s, v) = self.get(&format!("/api/v1/profiles?identity={identity}"), ADMIN).await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-        let items = v["items"].as_array().cloned().unwrap_or_default();
-        assert_eq!(items.len(), 1, "expected one profile for {identity}: {v}");
-        items[0].clone()
-    }
-
-    pub async fn stop(mut self) {
-        if let Some(r) = self.running.take() {
-            drop(self.router);
-            r.shutdown().await;
-        }
-        if let Some((base, schema)) = self.pg_schema.take()
-            && let Ok(admin) = AnyPool::connect(&base).await
-        {
-            let _ = sqlx::query(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&admin).await;
-        }
-    }
+    out
 }
 
 /// A store as every test node opens it (one PII key for all).
