@@ -244,7 +244,7 @@ async fn keys_cmd(action: KeyAction) -> anyhow::Result<()> {
         KeyAction::List { common } => {
             let settings = load_settings(&common, None)?;
             let store = open_store(&settings).await?;
-            for k in store.list_keys().await? {
+            for k in store.keys().list_keys().await? {
                 let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
                 println!("{}\t{}\t{}…\t{}\t{}", k.id, k.kind.to_json(), k.prefix, k.name, state);
             }

@@ -74,7 +74,7 @@ impl Gatekeeper {
             return Ok(key);
         }
         let generation = self.cache.generation();
-        let key = store.find_key_by_hash(&hash).await?.filter(|k| k.revoked_at.is_none());
+        let key = store.keys().find_key_by_hash(&hash).await?.filter(|k| k.revoked_at.is_none());
         self.cache.put([(hash, key.clone())], generation);
         Ok(key)
     }

@@ -94,10 +94,21 @@ pub trait EventLog: Send + Sync {
     async fn head(&self) -> Result<i64>;
 }
 
-/// Everything else: profiles, identities, the timeline, keys and the audit log.
+/// The store: one trait per capability, reached through its accessor, and
+/// the processor's transaction and offsets.
 #[async_trait]
 pub trait Store: Send + Sync {
     fn log(&self) -> &dyn EventLog;
+    /// Profiles, identities and the timeline.
+    fn profiles(&self) -> &dyn ProfileStore;
+    /// Orders, after-sales and reviews as the processor recorded them.
+    fn orders(&self) -> &dyn OrderStore;
+    /// The product catalog.
+    fn catalog(&self) -> &dyn CatalogStore;
+    /// API keys.
+    fn keys(&self) -> &dyn KeyStore;
+    /// The audit log.
+    fn audit(&self) -> &dyn AuditStore;
     /// Promotions, limit counters and checkouts.
     fn promotions(&self) -> &dyn PromotionStore;
     /// The points program and points lots.
@@ -110,7 +121,15 @@ pub trait Store: Send + Sync {
     /// Starts a processor transaction; on PostgreSQL it locks the processor's
     /// offset row so only one processor advances it at a time.
     async fn begin_processing(&self, processor: &str) -> Result<Box<dyn ProcessTx>>;
+    /// How far a processor has consumed the log (0 before it starts).
+    async fn processed_offset(&self, processor: &str) -> Result<i64>;
+    /// Liveness of the database connection.
+    async fn ping(&self) -> Result<()>;
+}
 
+/// Profiles, identities and the timeline.
+#[async_trait]
+pub trait ProfileStore: Send + Sync {
     /// Live profiles holding `identity` (several if it is shared).
     async fn find_profiles(&self, identity: &Identity) -> Result<Vec<Profile>>;
     /// A profile by id; an id merged away resolves to its survivor.
@@ -121,6 +140,11 @@ pub trait Store: Send + Sync {
     /// Every processed event in log order, after `seq` (for exports).
     async fn events_after(&self, seq: i64, limit: u32) -> Result<Vec<StoredEvent>>;
     async fn overview(&self) -> Result<Overview>;
+}
+
+/// Orders, after-sales and reviews.
+#[async_trait]
+pub trait OrderStore: Send + Sync {
     /// Orders and net revenue per day from `from` to `to` (inclusive), days
     /// starting at midnight `utc_offset_seconds` east of UTC. Days without
     /// orders are left out.
@@ -130,13 +154,16 @@ pub trait Store: Send + Sync {
         to: chrono::NaiveDate,
         utc_offset_seconds: i32,
     ) -> Result<Vec<DayFigures>>;
-
     async fn get_order(&self, order_id: &str) -> Result<Option<Order>>;
     async fn list_orders(&self, query: &OrderQuery) -> Result<Page<Order>>;
     /// Refunds and cancellations of an order, oldest first.
     async fn after_sales(&self, order_id: &str) -> Result<Vec<AfterSale>>;
     async fn list_reviews(&self, of: &ReviewsOf, page: &PageRequest) -> Result<Page<StoredReview>>;
+}
 
+/// The product catalog.
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
     /// Creates or updates products, each with an audit entry of what
     /// changed (before → after), all in one transaction.
     async fn save_products(&self, products: &[Product], actor: &str, at: DateTime<Utc>) -> Result<Vec<Saved>>;
@@ -152,7 +179,11 @@ pub trait Store: Send + Sync {
     async fn categories(&self) -> Result<Vec<(Vec<String>, i64)>>;
     /// Events about a product (by its id or SKU), newest first.
     async fn product_events(&self, product: &Product, page: &PageRequest) -> Result<Page<StoredEvent>>;
+}
 
+/// API keys (stored by hash).
+#[async_trait]
+pub trait KeyStore: Send + Sync {
     /// Stores a new key and its `key.create` audit entry (by `actor`) in one
     /// transaction; `Conflict` if the id or hash is taken.
     async fn insert_key(&self, key: &ApiKey, actor: &str) -> Result<()>;
@@ -162,16 +193,14 @@ pub trait Store: Send + Sync {
     /// `key.revoke` audit entry, before and after, in one transaction.
     async fn revoke_key(&self, id: &str, at: DateTime<Utc>, actor: &str) -> Result<ApiKey>;
     async fn count_keys(&self) -> Result<i64>;
+}
 
+/// The audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()>;
     /// Newest first; only entries about `target` (`product:tea-1`) if given.
     async fn list_audit(&self, target: Option<&str>, page: &PageRequest) -> Result<Page<AuditEntry>>;
-
-    /// How far a processor has consumed the log (0 before it starts).
-    async fn processed_offset(&self, processor: &str) -> Result<i64>;
-
-    /// Liveness of the database connection.
-    async fn ping(&self) -> Result<()>;
 }
 
 /// One processor transaction: everything it writes commits together with the

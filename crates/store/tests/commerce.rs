@@ -83,11 +83,11 @@ async fn shop(store: &SqlStore) -> (ProfileId, ProfileId) {
 
 async fn orders_are_read_listed_and_filtered(store: &SqlStore) {
     let (ann, bob) = shop(store).await;
-    let a1 = store.get_order("A-1").await.expect("get").expect("found");
+    let a1 = store.orders().get_order("A-1").await.expect("get").expect("found");
     assert_eq!(a1, order("A-1", ann, 10_000, at(1, 2), OrderStatus::Completed));
-    assert_eq!(store.get_order("nope").await.expect("get"), None);
+    assert_eq!(store.orders().get_order("nope").await.expect("get"), None);
     let list = |q: OrderQuery| async move {
-        store.list_orders(&q).await.expect("list").items.into_iter().map(|o| o.order_id).collect::<Vec<_>>()
+        store.orders().list_orders(&q).await.expect("list").items.into_iter().map(|o| o.order_id).collect::<Vec<_>>()
     };
     let all = || OrderQuery { page: PageRequest { after: None, limit: 10 }, ..Default::default() };
     assert_eq!(list(all()).await, ["B-1", "A-2", "A-1"], "newest first");
@@ -98,8 +98,11 @@ async fn orders_are_read_listed_and_filtered(store: &SqlStore) {
         list(OrderQuery { placed_after: Some(at(1, 12)), placed_before: Some(at(3, 0)), ..all() }).await,
         ["A-2"]
     );
-    let first =
-        store.list_orders(&OrderQuery { page: PageRequest { after: None, limit: 2 }, ..all() }).await.expect("page");
+    let first = store
+        .orders()
+        .list_orders(&OrderQuery { page: PageRequest { after: None, limit: 2 }, ..all() })
+        .await
+        .expect("page");
     assert_eq!(first.items.len(), 2);
     let rest = list(OrderQuery { page: PageRequest { after: first.next, limit: 2 }, ..all() }).await;
     assert_eq!(rest, ["A-1"], "the next page");
@@ -107,9 +110,9 @@ async fn orders_are_read_listed_and_filtered(store: &SqlStore) {
 
 async fn after_sales_come_oldest_first(store: &SqlStore) {
     let (ann, _) = shop(store).await;
-    let sales = store.after_sales("A-2").await.expect("after-sales");
+    let sales = store.orders().after_sales("A-2").await.expect("after-sales");
     assert_eq!(sales, [refund(11, "A-2", ann, 5_000, at(2, 9)), refund(12, "A-2", ann, 0, at(2, 10))]);
-    assert!(store.after_sales("A-1").await.expect("none").is_empty());
+    assert!(store.orders().after_sales("A-1").await.expect("none").is_empty());
 }
 
 async fn daily_figures_count_days_in_the_shops_time_zone(store: &SqlStore) {
@@ -118,6 +121,7 @@ async fn daily_figures_count_days_in_the_shops_time_zone(store: &SqlStore) {
         let from = at(1, 0).date_naive();
         let to = at(3, 0).date_naive();
         store
+            .orders()
             .daily_figures(from, to, offset)
             .await
             .expect("figures")

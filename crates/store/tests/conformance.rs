@@ -88,17 +88,17 @@ async fn personal_data_in_payloads_is_sealed_at_rest(store: &SqlStore, raw_sql: 
     tx.apply(&BatchChanges { events: vec![e], ..created(vec![s.clone()]) }).await.expect("apply");
     assert_eq!(tx.load(&[p]).await.expect("load")[0].0.traits, s.traits, "traits read back in the clear");
     tx.commit().await.expect("commit");
-    assert_eq!(store.get_profile(p).await.expect("get").map(|x| x.traits), Some(s.traits));
+    assert_eq!(store.profiles().get_profile(p).await.expect("get").map(|x| x.traits), Some(s.traits));
     let q = pid();
     let shared = MergeReason::SharedIdentity { identity: id("email:secret@x.com") };
     let merge = MergeChange { from: q, into: p, at: t(2), reason: shared.clone(), message_id: "m-x".into() };
     let mut tx = store.begin_processing("main").await.expect("begin");
     tx.apply(&BatchChanges { merges: vec![merge], ..created(vec![state(q, 2)]) }).await.expect("merge");
     tx.commit().await.expect("commit");
-    assert_eq!(store.get_profile(p).await.expect("get").map(|x| x.merges[0].reason.clone()), Some(shared));
+    assert_eq!(store.profiles().get_profile(p).await.expect("get").map(|x| x.merges[0].reason.clone()), Some(shared));
     let raw = raw_sql.dump_payloads().await;
     assert!(!raw.contains("secret@x.com") && !raw.contains("13912345678"), "{raw}");
-    let timeline = store.profile_events(p, &PageRequest { after: None, limit: 5 }).await.expect("events");
+    let timeline = store.profiles().profile_events(p, &PageRequest { after: None, limit: 5 }).await.expect("events");
     assert_eq!(timeline.items[0].payload, rec.payload);
 }
 
@@ -111,7 +111,7 @@ async fn a_processor_transaction_commits_all_or_nothing(store: &SqlStore) {
     drop(tx); // rolled back
     let mut tx = store.begin_processing("main").await.expect("begin");
     assert_eq!(tx.offset().await.ok(), Some(0));
-    assert!(store.get_profile(p).await.expect("get").is_none());
+    assert!(store.profiles().get_profile(p).await.expect("get").is_none());
     let changes = BatchChanges {
         links: links(p, &["user_id:u1", "email:Ann@X.com"], 1),
         events: vec![event(1, p, 1)],
@@ -144,7 +144,7 @@ async fn identities_are_found_by_value_and_personal_data_is_encrypted(store: &Sq
     let held = tx.holders(&[id("email:ann@x.com"), id("anonymous_id:zzz")]).await.expect("holders");
     assert_eq!(held, [(id("email:ann@x.com"), p)]);
     tx.commit().await.expect("commit");
-    let found = store.find_profiles(&id("email:ANN@x.com")).await.expect("find");
+    let found = store.profiles().find_profiles(&id("email:ANN@x.com")).await.expect("find");
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].identities.len(), 3);
     assert!(found[0].identities.contains(&id("phone:+86 138 0013 8000")));
@@ -191,18 +191,18 @@ async fn a_merge_moves_everything_and_old_ids_still_resolve(store: &SqlStore) {
     tx.commit().await.expect("commit");
 
     for old in [a, b, c] {
-        let p = store.get_profile(old).await.expect("get").expect("resolves");
+        let p = store.profiles().get_profile(old).await.expect("get").expect("resolves");
         assert_eq!(p.id, c);
         assert_eq!(p.identities.len(), 4, "{:?}", p.identities);
         assert_eq!(p.merges.len(), 2);
     }
-    let page = store.profile_events(b, &PageRequest { after: None, limit: 2 }).await.expect("events");
+    let page = store.profiles().profile_events(b, &PageRequest { after: None, limit: 2 }).await.expect("events");
     assert_eq!(page.items.iter().map(|e| e.seq).collect::<Vec<_>>(), [s[2], s[1]]);
     assert_eq!(page.items[0].message_id, "m3", "the event's body comes from the log");
-    let rest = store.profile_events(c, &PageRequest { after: page.next, limit: 2 }).await.expect("events");
+    let rest = store.profiles().profile_events(c, &PageRequest { after: page.next, limit: 2 }).await.expect("events");
     assert_eq!(rest.items.iter().map(|e| e.seq).collect::<Vec<_>>(), [s[0]]);
     assert!(rest.next.is_none());
-    assert_eq!(store.overview().await.expect("overview").profiles, 1);
+    assert_eq!(store.profiles().overview().await.expect("overview").profiles, 1);
 }
 
 async fn profile_lists_page_and_filter(store: &SqlStore) {
@@ -222,7 +222,7 @@ async fn profile_lists_page_and_filter(store: &SqlStore) {
     let mut q = ProfileQuery { page: PageRequest { after: None, limit: 2 }, ..Default::default() };
     let mut seen = Vec::new();
     loop {
-        let page = store.list_profiles(&q).await.expect("list");
+        let page = store.profiles().list_profiles(&q).await.expect("list");
         seen.extend(page.items.iter().map(|p| p.id));
         match page.next {
             Some(next) => q.page.after = Some(next),
@@ -237,7 +237,7 @@ async fn profile_lists_page_and_filter(store: &SqlStore) {
         page: PageRequest { after: None, limit: 10 },
         ..Default::default()
     };
-    assert_eq!(store.list_profiles(&vip).await.expect("list").items.len(), 2);
+    assert_eq!(store.profiles().list_profiles(&vip).await.expect("list").items.len(), 2);
 }
 
 async fn keys_and_audit_round_trip(store: &SqlStore) {
@@ -250,16 +250,16 @@ async fn keys_and_audit_round_trip(store: &SqlStore) {
         created_at: t(1),
         revoked_at: None,
     };
-    store.insert_key(&key, "admin").await.expect("insert");
+    store.keys().insert_key(&key, "admin").await.expect("insert");
     let dup = ApiKey { id: "key_2".into(), ..key.clone() };
-    assert!(matches!(store.insert_key(&dup, "admin").await, Err(StoreError::Conflict(_))));
-    assert_eq!(store.find_key_by_hash(&[1, 2, 3]).await.expect("find"), Some(key.clone()));
-    assert_eq!(store.count_keys().await.ok(), Some(1));
-    let revoked = store.revoke_key("key_1", t(2), "admin").await.expect("revoke");
+    assert!(matches!(store.keys().insert_key(&dup, "admin").await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.keys().find_key_by_hash(&[1, 2, 3]).await.expect("find"), Some(key.clone()));
+    assert_eq!(store.keys().count_keys().await.ok(), Some(1));
+    let revoked = store.keys().revoke_key("key_1", t(2), "admin").await.expect("revoke");
     assert_eq!(revoked.revoked_at, Some(t(2)));
-    assert!(matches!(store.revoke_key("nope", t(2), "admin").await, Err(StoreError::NotFound)));
+    assert!(matches!(store.keys().revoke_key("nope", t(2), "admin").await, Err(StoreError::NotFound)));
     // each change wrote its audit entry with it; the refused ones wrote none
-    let audit = store.list_audit(None, &PageRequest { after: None, limit: 10 }).await.expect("audit");
+    let audit = store.audit().list_audit(None, &PageRequest { after: None, limit: 10 }).await.expect("audit");
     let seen: Vec<(&str, &str, &str)> = audit
         .items
         .iter()
@@ -271,6 +271,7 @@ async fn keys_and_audit_round_trip(store: &SqlStore) {
     assert!(!audit.items[1].entry.after.as_ref().is_some_and(|a| a.to_string().contains("hash")), "no hash audited");
     for n in 0..3 {
         store
+            .audit()
             .append_audit(&NewAuditEntry {
                 at: t(n),
                 actor: "key_1".into(),
@@ -282,9 +283,9 @@ async fn keys_and_audit_round_trip(store: &SqlStore) {
             .await
             .expect("audit");
     }
-    let page = store.list_audit(None, &PageRequest { after: None, limit: 2 }).await.expect("audit");
+    let page = store.audit().list_audit(None, &PageRequest { after: None, limit: 2 }).await.expect("audit");
     assert_eq!(page.items.iter().map(|e| e.entry.target.as_str()).collect::<Vec<_>>(), ["key_2", "key_1"]);
-    let rest = store.list_audit(None, &PageRequest { after: page.next, limit: 2 }).await.expect("audit");
+    let rest = store.audit().list_audit(None, &PageRequest { after: page.next, limit: 2 }).await.expect("audit");
     assert_eq!(rest.items.len(), 2, "key_0, then the key's own revoke entry");
     assert_eq!(rest.items[0].entry.after, Some(serde_json::json!({"n": 0})));
 }
@@ -299,26 +300,28 @@ async fn the_catalog_saves_lists_and_audits_products(store: &SqlStore) {
     let tea = product("tea-1", "T1", "茶叶/绿茶", "298.00", &["新品"]);
     let cup = product("cup-1", "C1", "茶具", "59.00", &[]);
     let oolong = product("tea-2", "T2", "茶叶/乌龙", "158.00", &["新品", "礼盒"]);
-    let saved = store.save_products(&[tea.clone(), cup.clone(), oolong.clone()], "key_1", t(1)).await.expect("save");
+    let saved =
+        store.catalog().save_products(&[tea.clone(), cup.clone(), oolong.clone()], "key_1", t(1)).await.expect("save");
     assert_eq!(saved, [Saved::Created, Saved::Created, Saved::Created]);
     let mut dearer = tea.clone();
     dearer.price.minor = 31_800;
     dearer.stock = 9;
     let taken = product("tea-3", "T1", "茶叶", "1", &[]);
-    let saved = store.save_products(&[cup.clone(), dearer.clone(), taken], "key_2", t(2)).await.expect("save");
+    let saved =
+        store.catalog().save_products(&[cup.clone(), dearer.clone(), taken], "key_2", t(2)).await.expect("save");
     assert_eq!(saved, [Saved::Unchanged, Saved::Updated, Saved::SkuTaken("tea-1".into())]);
     let history =
-        store.list_audit(Some("product:tea-1"), &PageRequest { after: None, limit: 10 }).await.expect("audit");
+        store.audit().list_audit(Some("product:tea-1"), &PageRequest { after: None, limit: 10 }).await.expect("audit");
     let last = &history.items[0].entry;
     assert_eq!((last.action.as_str(), last.actor.as_str(), last.at), ("product.update", "key_2", t(2)));
     assert_eq!(last.before, Some(serde_json::json!({"price": "298.00", "stock": 10})));
     assert_eq!(last.after, Some(serde_json::json!({"price": "318.00", "stock": 9})));
     assert_eq!(history.items.len(), 2, "created, then updated once");
-    let got = store.get_product("tea-1").await.expect("get").expect("found");
+    let got = store.catalog().get_product("tea-1").await.expect("get").expect("found");
     assert_eq!((got.product, got.created_at, got.updated_at), (dearer, t(1), t(2)));
 
     let ids = |q: ProductQuery| async move {
-        let page = store.list_products(&q).await.expect("list");
+        let page = store.catalog().list_products(&q).await.expect("list");
         page.items.into_iter().map(|p| p.product.product_id).collect::<Vec<_>>()
     };
     let page = PageRequest { after: None, limit: 10 };
@@ -333,14 +336,14 @@ async fn the_catalog_saves_lists_and_audits_products(store: &SqlStore) {
     assert_eq!(ids(q(|q| q.name_contains = Some("TEA-2".into()))).await, ["tea-2"]);
     assert_eq!(ids(q(|q| q.brand = Some("狮峰".into()))).await.len(), 3);
     let two = ProductQuery { page: PageRequest { after: None, limit: 2 }, ..Default::default() };
-    let first = store.list_products(&two).await.expect("list");
+    let first = store.catalog().list_products(&two).await.expect("list");
     let rest = ProductQuery { page: PageRequest { after: first.next, limit: 2 }, ..Default::default() };
     assert_eq!(ids(rest).await, ["tea-2"]);
-    let cats = store.categories().await.expect("categories");
+    let cats = store.catalog().categories().await.expect("categories");
     assert_eq!(cats.iter().map(|(p, n)| (p.join("/"), *n)).collect::<Vec<_>>().len(), 3);
-    assert!(store.delete_product("cup-1", "key_1", t(3)).await.expect("delete"));
-    assert!(!store.delete_product("cup-1", "key_1", t(3)).await.expect("delete"));
-    assert_eq!(store.get_product("cup-1").await.expect("get"), None);
+    assert!(store.catalog().delete_product("cup-1", "key_1", t(3)).await.expect("delete"));
+    assert!(!store.catalog().delete_product("cup-1", "key_1", t(3)).await.expect("delete"));
+    assert_eq!(store.catalog().get_product("cup-1").await.expect("get"), None);
 }
 
 macro_rules! conformance {

@@ -37,7 +37,8 @@ async fn the_program_is_versioned_and_audited(store: &SqlStore) {
         (v2.version, l.program().await.expect("program").map(|p| p.spec)),
         (2, Some(json!({"vesting_days": 3})))
     );
-    let audit = store.list_audit(Some("loyalty:points"), &PageRequest { after: None, limit: 10 }).await.expect("audit");
+    let audit =
+        store.audit().list_audit(Some("loyalty:points"), &PageRequest { after: None, limit: 10 }).await.expect("audit");
     assert_eq!(audit.items.len(), 2);
     assert_eq!(audit.items[0].entry.before, Some(json!({"vesting_days": 7})));
 }

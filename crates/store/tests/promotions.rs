@@ -54,7 +54,8 @@ async fn promotions_are_versioned_and_audited(store: &SqlStore) {
     let same = p.update_promotion("a", 2, "active", &spec2, "key_2", t(4)).await.expect("no change");
     assert_eq!(same.version, 2, "nothing changed, nothing written");
 
-    let audit = store.list_audit(Some("promotion:a"), &PageRequest { after: None, limit: 10 }).await.expect("audit");
+    let audit =
+        store.audit().list_audit(Some("promotion:a"), &PageRequest { after: None, limit: 10 }).await.expect("audit");
     let actions: Vec<&str> = audit.items.iter().map(|e| e.entry.action.as_str()).collect();
     assert_eq!(actions, ["promotion.active", "promotion.create"]);
     assert_eq!(audit.items[0].entry.before, Some(json!({"status": "draft", "name": "满100减20"})));

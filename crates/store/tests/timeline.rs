@@ -64,7 +64,7 @@ async fn timelines_read_across_batches_in_event_time_order(store: &SqlStore) {
     // ann's eight events, two at a time, newest event time first
     let (mut got, mut after) = (Vec::new(), None);
     loop {
-        let page = store.profile_events(ann, &PageRequest { after, limit: 2 }).await.expect("page");
+        let page = store.profiles().profile_events(ann, &PageRequest { after, limit: 2 }).await.expect("page");
         assert!(page.items.len() <= 2);
         got.extend(page.items.iter().map(|e| (e.timestamp, e.payload.clone(), e.message_id.clone())));
         match page.next {
@@ -80,14 +80,14 @@ async fn timelines_read_across_batches_in_event_time_order(store: &SqlStore) {
         "{got:?}"
     );
     assert_eq!(got[0].2, "m2", "the body comes from the log");
-    let bobs = store.profile_events(bob, &PageRequest { after: None, limit: 10 }).await.expect("bob");
+    let bobs = store.profiles().profile_events(bob, &PageRequest { after: None, limit: 10 }).await.expect("bob");
     assert_eq!(bobs.items.len(), 1);
     assert_eq!(bobs.items[0].profile_id, bob);
     // the product's timeline: the even-numbered events, whoever viewed them
     let v = serde_json::json!({"product_id": "tea-1", "name": "龙井", "price": "298.00", "stock": 1});
     let tea = beacon_core::catalog::parse_product(v.as_object().expect("object"), beacon_core::Currency::CNY)
         .expect("valid product");
-    let viewed = store.product_events(&tea, &PageRequest { after: None, limit: 10 }).await.expect("product");
+    let viewed = store.catalog().product_events(&tea, &PageRequest { after: None, limit: 10 }).await.expect("product");
     let mut want: Vec<usize> = (0..9usize).filter(|n| n.is_multiple_of(2)).collect();
     want.sort_by_key(|n| std::cmp::Reverse((minutes[*n], *n)));
     assert_eq!(
@@ -133,14 +133,15 @@ async fn an_older_event_layout_moves_over_at_open(h: &mut Harness, migration: i6
         ])
         .await;
     h.reopen().await;
-    let page = h.store.profile_events(profile, &PageRequest { after: None, limit: 5 }).await.expect("timeline");
+    let page =
+        h.store.profiles().profile_events(profile, &PageRequest { after: None, limit: 5 }).await.expect("timeline");
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].payload, r#"{"event":"旧"}"#, "the body, from the log");
     assert_eq!(page.items[0].timestamp, t(3));
     let v = serde_json::json!({"product_id": "tea-1", "name": "龙井", "price": "298.00", "stock": 1});
     let tea = beacon_core::catalog::parse_product(v.as_object().expect("object"), beacon_core::Currency::CNY)
         .expect("valid product");
-    let viewed = h.store.product_events(&tea, &PageRequest { after: None, limit: 5 }).await.expect("product");
+    let viewed = h.store.catalog().product_events(&tea, &PageRequest { after: None, limit: 5 }).await.expect("product");
     assert_eq!(viewed.items.len(), 1);
     let mut tx = h.store.begin_processing("main").await.expect("begin");
     let seen = tx.seen(&[("src".into(), rec.record.message_id.clone())]).await.expect("seen");

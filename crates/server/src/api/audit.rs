@@ -37,7 +37,7 @@ pub async fn entries(
     target: Option<&str>,
     page: &beacon_store::PageRequest,
 ) -> ApiResult<Json<Value>> {
-    let page = state.store.list_audit(target, page).await?;
+    let page = state.store.audit().list_audit(target, page).await?;
     let items: Vec<Value> = page
         .items
         .iter()

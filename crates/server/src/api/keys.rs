@@ -27,7 +27,7 @@ struct CreateKeyRequest {
 }
 
 async fn list(_: Authorized<ManageKeys>, State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let keys = state.store.list_keys().await?;
+    let keys = state.store.keys().list_keys().await?;
     Ok(Json(json!({"items": keys.iter().map(ApiKey::to_json).collect::<Vec<_>>()})))
 }
 

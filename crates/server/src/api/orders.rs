@@ -165,7 +165,7 @@ async fn list(
         placed_after: time(&p.placed_after, "placed_after")?,
         placed_before: time(&p.placed_before, "placed_before")?,
     };
-    let page = state.store.list_orders(&query).await?;
+    let page = state.store.orders().list_orders(&query).await?;
     Ok(Json(json!({
         "items": page.items.iter().map(order_json).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),
@@ -173,8 +173,13 @@ async fn list(
 }
 
 async fn one(_: Authorized<Read>, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let order = state.store.get_order(&id).await?.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such order"))?;
-    let after_sales = state.store.after_sales(&id).await?;
+    let order = state
+        .store
+        .orders()
+        .get_order(&id)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such order"))?;
+    let after_sales = state.store.orders().after_sales(&id).await?;
     let mut out = order_json(&order);
     out["after_sales"] = after_sales.iter().map(after_sale_json).collect();
     Ok(Json(out))
@@ -205,7 +210,7 @@ async fn daily(
     let tz = p.tz.as_deref().unwrap_or("Z");
     let offset = beacon_core::zone::parse_utc_offset(tz)
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidParameter, "tz must be an offset like +08:00 or Z"))?;
-    let days = state.store.daily_figures(from, to, offset).await?;
+    let days = state.store.orders().daily_figures(from, to, offset).await?;
     let days: Vec<Value> = days
         .iter()
         .map(|d| json!({"date": d.day.to_string(), "orders": d.revenue.iter().map(|r| r.orders).sum::<i64>(), "revenue": revenue_json(&d.revenue)}))
@@ -214,7 +219,7 @@ async fn daily(
 }
 
 async fn reviews(state: &AppState, of: ReviewsOf, p: PageParams) -> ApiResult<Json<Value>> {
-    let page = state.store.list_reviews(&of, &p.request()?).await?;
+    let page = state.store.orders().list_reviews(&of, &p.request()?).await?;
     Ok(Json(json!({
         "items": page.items.iter().map(review_json).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),

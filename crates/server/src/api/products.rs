@@ -47,14 +47,14 @@ fn taken(sku: &Option<String>, owner: &str) -> ApiError {
 }
 
 async fn save_one(state: &AppState, actor: &str, product: Product) -> ApiResult<(StatusCode, Json<Value>)> {
-    let saved = state.store.save_products(std::slice::from_ref(&product), actor, state.now()).await?;
+    let saved = state.store.catalog().save_products(std::slice::from_ref(&product), actor, state.now()).await?;
     state.catalog.invalidate();
     let status = match saved.first() {
         Some(Saved::Created) => StatusCode::CREATED,
         Some(Saved::SkuTaken(owner)) => return Err(taken(&product.sku, owner)),
         _ => StatusCode::OK,
     };
-    let stored = state.store.get_product(&product.product_id).await?.ok_or_else(|| {
+    let stored = state.store.catalog().get_product(&product.product_id).await?.ok_or_else(|| {
         ApiError::new(ErrorCode::Conflict, "the product was deleted while it was being saved; send it again")
     })?;
     Ok((status, Json(product_json(&stored))))
@@ -111,7 +111,7 @@ async fn bulk(
         }
     }
     let products: Vec<Product> = valid.iter().map(|(_, p)| p.clone()).collect();
-    let saved = state.store.save_products(&products, &who.actor(), state.now()).await?;
+    let saved = state.store.catalog().save_products(&products, &who.actor(), state.now()).await?;
     state.catalog.invalidate();
     let mut counts: BTreeMap<&str, usize> = BTreeMap::from([("created", 0), ("updated", 0), ("unchanged", 0)]);
     for ((index, p), outcome) in valid.iter().zip(&saved) {
@@ -165,7 +165,7 @@ async fn list(
         status,
         name_contains: p.q.filter(|q| !q.trim().is_empty()),
     };
-    let page = state.store.list_products(&query).await?;
+    let page = state.store.catalog().list_products(&query).await?;
     Ok(Json(json!({
         "items": page.items.iter().map(product_json).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),
@@ -173,7 +173,7 @@ async fn list(
 }
 
 async fn found(state: &AppState, id: &str) -> ApiResult<StoredProduct> {
-    state.store.get_product(id).await?.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such product"))
+    state.store.catalog().get_product(id).await?.ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such product"))
 }
 
 async fn one(_: Authorized<Read>, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -185,7 +185,7 @@ async fn remove(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let deleted = state.store.delete_product(&id, &who.actor(), state.now()).await?;
+    let deleted = state.store.catalog().delete_product(&id, &who.actor(), state.now()).await?;
     state.catalog.invalidate();
     if deleted { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::new(ErrorCode::NotFound, "no such product")) }
 }
@@ -207,7 +207,7 @@ async fn events(
     Query(p): Query<PageParams>,
 ) -> ApiResult<Json<Value>> {
     let product = found(&state, &id).await?;
-    let page = state.store.product_events(&product.product, &p.request()?).await?;
+    let page = state.store.catalog().product_events(&product.product, &p.request()?).await?;
     Ok(Json(json!({
         "items": page.items.iter().map(super::profiles::event_json).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),
@@ -229,7 +229,7 @@ async fn categories(_: Authorized<Read>, State(state): State<AppState>) -> ApiRe
         })
     }
     let mut root = Node::default();
-    for (path, count) in state.store.categories().await? {
+    for (path, count) in state.store.catalog().categories().await? {
         let mut node = &mut root;
         node.products += count;
         for name in path {

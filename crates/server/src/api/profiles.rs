@@ -86,7 +86,7 @@ async fn list(
 ) -> ApiResult<Json<Value>> {
     if let Some(pair) = &p.identity {
         let identity = Identity::parse_pair(pair, &state.rules.identity.normalize)?;
-        let items = state.store.find_profiles(&identity).await?;
+        let items = state.store.profiles().find_profiles(&identity).await?;
         return Ok(Json(json!({"items": items.iter().map(profile_json).collect::<Vec<_>>(), "next_cursor": null})));
     }
     let time = |s: &Option<String>, field| s.as_deref().map(|t| parse_time(t, field)).transpose();
@@ -97,7 +97,7 @@ async fn list(
         min_events: p.min_events,
         has_trait: p.has_trait,
     };
-    let page = state.store.list_profiles(&query).await?;
+    let page = state.store.profiles().list_profiles(&query).await?;
     Ok(Json(json!({
         "items": page.items.iter().map(profile_json).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),
@@ -119,7 +119,7 @@ async fn events(
     if page.after.as_ref().is_some_and(|(_, seq)| seq.parse::<i64>().is_err()) {
         return Err(ApiError::new(ErrorCode::InvalidCursor, "the cursor is not one this server issued"));
     }
-    let page = state.store.profile_events(id, &page).await?;
+    let page = state.store.profiles().profile_events(id, &page).await?;
     Ok(Json(json!({
         "items": page.items.iter().map(event_json).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),
@@ -129,7 +129,7 @@ async fn events(
 /// `revenue` is in the shop currency if any order was paid in it, else in
 /// the currency of most orders; `revenue_by_currency` has them all.
 async fn overview(_: Authorized<Read>, State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let o = state.store.overview().await?;
+    let o = state.store.profiles().overview().await?;
     let shop = state.rules.currency;
     let main = o.revenue.iter().find(|r| r.currency == shop.code()).or(o.revenue.first());
     let currency = main.and_then(|r| Currency::parse(&r.currency)).unwrap_or(shop);
@@ -162,7 +162,7 @@ pub async fn all_events(
     if limit == 0 || limit > super::extract::MAX_PAGE * 5 {
         return Err(ApiError::new(ErrorCode::InvalidParameter, "limit must be 1..=1000"));
     }
-    let items = state.store.events_after(p.after.unwrap_or(0), limit).await?;
+    let items = state.store.profiles().events_after(p.after.unwrap_or(0), limit).await?;
     let next = (items.len() == limit as usize).then(|| items.last().map(|e| e.seq)).flatten();
     Ok(Json(json!({"items": items.iter().map(event_json).collect::<Vec<_>>(), "next_after": next})))
 }

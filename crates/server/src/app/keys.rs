@@ -102,14 +102,14 @@ pub async fn create_key(
     now: DateTime<Utc>,
 ) -> Result<IssuedKey, Error> {
     let issued = issue(cmd.kind, &cmd.name, None, now);
-    store.insert_key(&issued.record, actor).await?;
+    store.keys().insert_key(&issued.record, actor).await?;
     Ok(issued)
 }
 
 /// Revokes a key, audited in the same transaction; `not_found` if there is
 /// no such key. Revoking twice keeps the first time.
 pub async fn revoke_key(store: &dyn Store, id: &str, actor: &str, now: DateTime<Utc>) -> Result<ApiKey, Error> {
-    store.revoke_key(id, now, actor).await.map_err(|e| match e {
+    store.keys().revoke_key(id, now, actor).await.map_err(|e| match e {
         StoreError::NotFound => Error::new(ErrorCode::NotFound, "no such key"),
         e => e.into(),
     })
@@ -123,7 +123,7 @@ pub async fn bootstrap(
     write: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<Vec<IssuedKey>, StoreError> {
-    if store.count_keys().await? > 0 {
+    if store.keys().count_keys().await? > 0 {
         return Ok(Vec::new());
     }
     let from_env = admin.is_some() || write.is_some();
@@ -135,7 +135,7 @@ pub async fn bootstrap(
         made.push(issue(KeyKind::Write, "bootstrap write", write, now));
     }
     for key in &made {
-        store.insert_key(&key.record, "bootstrap").await?;
+        store.keys().insert_key(&key.record, "bootstrap").await?;
     }
     Ok(made)
 }

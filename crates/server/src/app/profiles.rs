@@ -30,8 +30,8 @@ impl ProfileRef {
 /// The profile `r` names, if any.
 pub async fn find(app: &App, r: &ProfileRef) -> AppResult<Option<Profile>> {
     Ok(match r {
-        ProfileRef::Id(id) => app.store.get_profile(*id).await?,
-        ProfileRef::Identity(identity) => app.store.find_profiles(identity).await?.into_iter().next(),
+        ProfileRef::Id(id) => app.store.profiles().get_profile(*id).await?,
+        ProfileRef::Identity(identity) => app.store.profiles().find_profiles(identity).await?.into_iter().next(),
     })
 }
 

@@ -81,7 +81,7 @@ impl TestApp {
             [(WRITE, KeyKind::Write), (ADMIN, KeyKind::Secret(Role::Admin)), (VIEWER, KeyKind::Secret(Role::Viewer))]
         {
             let k = keys::issue(kind, "test", Some(secret.to_string()), now);
-            store.insert_key(&k.record, "test").await.expect("key");
+            store.keys().insert_key(&k.record, "test").await.expect("key");
         }
         let store = Arc::new(store);
         let running = beacon_server::start_with_clock(settings, store.clone(), clock).expect("start");

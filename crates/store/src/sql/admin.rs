@@ -51,6 +51,26 @@ impl Store for SqlStore {
         &self.log
     }
 
+    fn profiles(&self) -> &dyn crate::ProfileStore {
+        self
+    }
+
+    fn orders(&self) -> &dyn crate::OrderStore {
+        self
+    }
+
+    fn catalog(&self) -> &dyn crate::CatalogStore {
+        self
+    }
+
+    fn keys(&self) -> &dyn crate::KeyStore {
+        self
+    }
+
+    fn audit(&self) -> &dyn crate::AuditStore {
+        self
+    }
+
     fn promotions(&self) -> &dyn crate::PromotionStore {
         self
     }
@@ -78,6 +98,23 @@ impl Store for SqlStore {
         Ok(Box::new(self.begin_process_tx(processor).await?))
     }
 
+    async fn processed_offset(&self, processor: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT seq FROM processor_offsets WHERE name = $1")
+            .bind(processor)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.map_or(Ok(0), |r| r.try_get(0).map_err(backend))
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::ProfileStore for SqlStore {
     async fn find_profiles(&self, identity: &Identity) -> Result<Vec<Profile>> {
         self.find_profiles_impl(identity).await
     }
@@ -101,7 +138,10 @@ impl Store for SqlStore {
     async fn overview(&self) -> Result<Overview> {
         self.overview_impl().await
     }
+}
 
+#[async_trait]
+impl crate::OrderStore for SqlStore {
     async fn daily_figures(
         &self,
         from: chrono::NaiveDate,
@@ -126,7 +166,10 @@ impl Store for SqlStore {
     async fn list_reviews(&self, of: &ReviewsOf, page: &PageRequest) -> Result<Page<StoredReview>> {
         self.list_reviews_impl(of, page).await
     }
+}
 
+#[async_trait]
+impl crate::CatalogStore for SqlStore {
     async fn save_products(&self, products: &[Product], actor: &str, at: DateTime<Utc>) -> Result<Vec<Saved>> {
         self.save_products_impl(products, actor, at).await
     }
@@ -158,7 +201,10 @@ impl Store for SqlStore {
     async fn product_events(&self, product: &Product, page: &PageRequest) -> Result<Page<StoredEvent>> {
         self.product_events_impl(product, page).await
     }
+}
 
+#[async_trait]
+impl crate::KeyStore for SqlStore {
     async fn insert_key(&self, key: &ApiKey, actor: &str) -> Result<()> {
         let (kind, role) = match key.kind {
             KeyKind::Write => ("write", None),
@@ -231,7 +277,10 @@ impl Store for SqlStore {
         let row = sqlx::query("SELECT COUNT(*) FROM api_keys").fetch_one(&self.pool).await.map_err(backend)?;
         row.try_get(0).map_err(backend)
     }
+}
 
+#[async_trait]
+impl crate::AuditStore for SqlStore {
     async fn append_audit(&self, e: &NewAuditEntry) -> Result<()> {
         sqlx::query("INSERT INTO audit_log (at, actor, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(micros(e.at))
@@ -276,19 +325,5 @@ impl Store for SqlStore {
         }
         let next = (rows.len() > limit as usize).then(|| items.last().map(|e| (e.id, String::new()))).flatten();
         Ok(Page { items, next })
-    }
-
-    async fn processed_offset(&self, processor: &str) -> Result<i64> {
-        let row = sqlx::query("SELECT seq FROM processor_offsets WHERE name = $1")
-            .bind(processor)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.map_or(Ok(0), |r| r.try_get(0).map_err(backend))
-    }
-
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(backend)?;
-        Ok(())
     }
 }

@@ -177,9 +177,9 @@ pub async fn order_changed(app: &App, order_id: &str, completed: bool, source: &
     // settles again if the order moved while it worked (a refund's job that
     // found no lot yet left the clawback to it)
     for _ in 0..3 {
-        let before = app.store.get_order(order_id).await?;
+        let before = app.store.orders().get_order(order_id).await?;
         settle_order(app, &program, order_id, earns).await?;
-        let after = app.store.get_order(order_id).await?;
+        let after = app.store.orders().get_order(order_id).await?;
         let same = |a: &Option<beacon_store::Order>, b: &Option<beacon_store::Order>| {
             a.as_ref().map(|o| (o.status, o.refunded_minor)) == b.as_ref().map(|o| (o.status, o.refunded_minor))
         };
@@ -205,7 +205,7 @@ pub async fn event_earns(
     if !program.trusts(source) {
         return Ok(());
     }
-    let owner = app.store.get_profile(profile).await?.map_or(profile, |p| p.id);
+    let owner = app.store.profiles().get_profile(profile).await?.map_or(profile, |p| p.id);
     earn_event(app, &program, seq, name, &owner.to_string(), at).await
 }
 
@@ -251,7 +251,7 @@ pub async fn catch_up(app: &App) -> AppResult<usize> {
 /// share of what it earned; the refunded share of its redeemed points given
 /// back.
 async fn settle_order(app: &App, p: &Program, order_id: &str, earns: bool) -> AppResult<()> {
-    let Some(order) = app.store.get_order(order_id).await? else { return Ok(()) };
+    let Some(order) = app.store.orders().get_order(order_id).await? else { return Ok(()) };
     let gone = matches!(order.status, OrderStatus::Cancelled | OrderStatus::Refunded);
     // the share of the order that stands
     let share = |n: i64| -> i64 {

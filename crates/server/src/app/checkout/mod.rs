@@ -187,7 +187,7 @@ async fn lines(app: &App, req: &CartRequest) -> AppResult<(Vec<LineSpec>, Vec<Or
         return Err(invalid(format!("at most {MAX_LINES} lines")));
     }
     let keys: Vec<String> = req.lines.iter().filter_map(|l| l.product_id.clone().or_else(|| l.sku.clone())).collect();
-    if app.catalog_stamp.due() && app.catalog_stamp.changed(app.store.catalog_stamp().await?) {
+    if app.catalog_stamp.due() && app.catalog_stamp.changed(app.store.catalog().catalog_stamp().await?) {
         app.catalog.invalidate();
     }
     let mut by_key: HashMap<String, Option<Arc<Product>>> = HashMap::new();
@@ -202,7 +202,7 @@ async fn lines(app: &App, req: &CartRequest) -> AppResult<(Vec<LineSpec>, Vec<Or
     }
     if !missing.is_empty() {
         let generation = app.catalog.generation();
-        let found = app.store.get_products(&missing).await?;
+        let found = app.store.catalog().get_products(&missing).await?;
         let mut fetched: HashMap<String, Option<Arc<Product>>> = missing.iter().map(|k| (k.clone(), None)).collect();
         for p in found {
             let p = Arc::new(p.product);
