@@ -118,8 +118,8 @@ pub trait Store: Send + Sync {
     /// How an identity is named in stored keys (limit counters): personal
     /// data (email, phone) by its keyed lookup hash, never in the clear.
     fn identity_key(&self, identity: &Identity) -> String;
-    /// Starts a processor transaction; on PostgreSQL it locks the processor's
-    /// offset row so only one processor advances it at a time.
+    /// Starts a processor transaction; on PostgreSQL its `offset()` locks the
+    /// processor's offset row so only one processor advances it at a time.
     async fn begin_processing(&self, processor: &str) -> Result<Box<dyn ProcessTx>>;
     /// How far a processor has consumed the log (0 before it starts).
     async fn processed_offset(&self, processor: &str) -> Result<i64>;

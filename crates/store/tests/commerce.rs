@@ -1,5 +1,5 @@
-//! Orders, after-sales, daily figures, teams, lost checkouts and pending
-//! returns: store methods the server's tests reach only indirectly, here on
+//! Orders, after-sales, reviews, daily figures, teams, lost checkouts and
+//! pending returns: store methods the server's tests reach only indirectly, here on
 //! both stores directly.
 
 #[allow(dead_code)]
@@ -8,6 +8,7 @@ mod common;
 mod fixtures;
 
 use beacon_core::commerce::order::{Line, Order};
+use beacon_core::resolve::MergeReason;
 use beacon_core::{Currency, ProfileId};
 use beacon_store::*;
 use chrono::{DateTime, TimeZone, Utc};
@@ -239,10 +240,108 @@ async fn lost_checkouts_and_pending_returns_are_found(store: &SqlStore) {
     assert_eq!(p.pending_returns(12, 10).await.expect("after 12").len(), 0);
 }
 
+fn review(seq: i64, who: ProfileId, product: &str, at: DateTime<Utc>, rating: Option<f64>) -> StoredReview {
+    StoredReview {
+        seq,
+        review_id: rating.map(|_| format!("r-{seq}")),
+        profile_id: who,
+        product_id: product.into(),
+        rating,
+        body: rating.map(|r| format!("{r} 星")),
+        at,
+    }
+}
+
+async fn reviews_list_by_product_or_profile_newest_first(store: &SqlStore) {
+    let (ann, bob) = shop(store).await;
+    let reviews = vec![
+        review(21, ann, "tea", at(2, 9), Some(5.0)),
+        review(22, ann, "cup", at(2, 10), Some(3.5)),
+        review(23, bob, "tea", at(2, 10), None),
+        review(24, bob, "tea", at(2, 10), Some(4.0)),
+    ];
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    tx.apply(&BatchChanges { reviews: reviews.clone(), ..Default::default() }).await.expect("apply");
+    tx.commit().await.expect("commit");
+    let o = store.orders();
+    let list = |of: ReviewsOf, after: Option<Position>, limit: u32| async move {
+        o.list_reviews(&of, &PageRequest { after, limit }).await.expect("reviews")
+    };
+    let seqs = |page: &Page<StoredReview>| page.items.iter().map(|r| r.seq).collect::<Vec<_>>();
+    // newest first; at the same time the later review first
+    let tea = list(ReviewsOf::Product("tea".into()), None, 10).await;
+    assert_eq!(tea.items, [reviews[3].clone(), reviews[2].clone(), reviews[0].clone()]);
+    assert_eq!(tea.next, None);
+    let first = list(ReviewsOf::Product("tea".into()), None, 2).await;
+    assert_eq!(seqs(&first), [24, 23]);
+    let rest = list(ReviewsOf::Product("tea".into()), first.next.clone(), 2).await;
+    assert_eq!((seqs(&rest), rest.next), (vec![21], None), "the next page");
+    assert_eq!(seqs(&list(ReviewsOf::Profile(ann), None, 10).await), [22, 21]);
+    assert_eq!(seqs(&list(ReviewsOf::Profile(bob), None, 10).await), [24, 23]);
+    assert!(list(ReviewsOf::Product("nope".into()), None, 10).await.items.is_empty());
+    // bob merged into ann: his reviews are hers, found by either id
+    let merge = MergeChange {
+        from: bob,
+        into: ann,
+        at: at(3, 0),
+        reason: MergeReason::Alias { previous_id: "bob".into() },
+        message_id: "m-merge".into(),
+    };
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    tx.apply(&BatchChanges { merges: vec![merge], ..Default::default() }).await.expect("merge");
+    tx.commit().await.expect("commit");
+    for id in [ann, bob] {
+        let page = list(ReviewsOf::Profile(id), None, 10).await;
+        assert_eq!(seqs(&page), [24, 23, 22, 21]);
+        assert!(page.items.iter().all(|r| r.profile_id == ann));
+    }
+}
+
+async fn teams_are_listed_by_promotion_and_status_soonest_first(store: &SqlStore) {
+    let p = store.promotions();
+    let of = |promotion: &str, id: &str, status: &str, expires: DateTime<Utc>| StoredTeam {
+        promotion: promotion.into(),
+        ..team(id, status, expires, 1)
+    };
+    let teams = [
+        of("gb", "T-a", "open", at(3, 0)),
+        of("gb", "T-c", "open", at(2, 0)),
+        of("gb", "T-b", "open", at(2, 0)),
+        of("gb", "T-d", "complete", at(1, 0)),
+        of("gb2", "T-e", "open", at(1, 0)),
+    ];
+    let checkouts: Vec<Checkout> = teams
+        .iter()
+        .enumerate()
+        .map(|(n, t)| {
+            let write = TeamWrite { team: t.clone(), expected_version: None };
+            checkout_with_team(10 + n as u32, write, at(1, 0))
+        })
+        .collect();
+    let outs = p.commit_checkouts(&checkouts).await.expect("commit");
+    assert!(outs.iter().all(|o| matches!(o, CheckoutOutcome::Committed(_))), "{outs:?}");
+    let listed = |promotion: &'static str, status: &'static str, limit: u32| async move {
+        p.teams(promotion, status, limit).await.expect("teams")
+    };
+    // soonest to expire first, ties by id
+    assert_eq!(listed("gb", "open", 10).await, [teams[2].clone(), teams[1].clone(), teams[0].clone()]);
+    assert_eq!(listed("gb", "open", 2).await, [teams[2].clone(), teams[1].clone()], "at most the limit");
+    assert_eq!(listed("gb", "complete", 10).await, [teams[3].clone()]);
+    assert_eq!(listed("gb2", "open", 10).await, [teams[4].clone()]);
+    assert!(listed("gb", "failed", 10).await.is_empty());
+    assert!(listed("nope", "open", 10).await.is_empty());
+    let done = StoredTeam { status: "complete".into(), version: 2, ..teams[2].clone() };
+    assert!(p.update_team(&done, 1).await.expect("cas"));
+    assert_eq!(listed("gb", "open", 10).await, [teams[1].clone(), teams[0].clone()]);
+    assert_eq!(listed("gb", "complete", 10).await, [teams[3].clone(), done]);
+}
+
 both_stores!(
     orders_are_read_listed_and_filtered,
     after_sales_come_oldest_first,
     daily_figures_count_days_in_the_shops_time_zone,
     teams_change_by_version_and_expire,
     lost_checkouts_and_pending_returns_are_found,
+    reviews_list_by_product_or_profile_newest_first,
+    teams_are_listed_by_promotion_and_status_soonest_first,
 );

@@ -202,6 +202,9 @@ async fn a_merge_moves_everything_and_old_ids_still_resolve(store: &SqlStore) {
     let rest = store.profiles().profile_events(c, &PageRequest { after: page.next, limit: 2 }).await.expect("events");
     assert_eq!(rest.items.iter().map(|e| e.seq).collect::<Vec<_>>(), [s[0]]);
     assert!(rest.next.is_none());
+    let owners: Vec<ProfileId> =
+        store.profiles().events_after(0, 10).await.expect("events").iter().map(|e| e.profile_id).collect();
+    assert_eq!(owners, [c, c, c], "every event moved to the survivor");
     assert_eq!(store.profiles().overview().await.expect("overview").profiles, 1);
 }
 

@@ -221,8 +221,35 @@ async fn concurrent_groups_never_pass_a_limit(store: &SqlStore) {
     assert_eq!(used.get("coupon|0|total|*"), Some(&100));
 }
 
+async fn a_promotion_reads_back_as_last_saved(store: &SqlStore) {
+    let p = store.promotions();
+    assert_eq!(p.get_promotion("a").await.expect("get"), None);
+    let spec = json!({"id": "a", "name": "满100减20", "reward": {"type": "amount_off", "amount": "20"}});
+    let made = p.create_promotion("a", "draft", &spec, "key_1", t(1)).await.expect("create");
+    assert_eq!(p.get_promotion("a").await.expect("get"), Some(made));
+    let mut spec2 = spec.clone();
+    spec2["name"] = json!("满100减25");
+    let v2 = p.update_promotion("a", 1, "active", &spec2, "key_2", t(2)).await.expect("update");
+    let want = StoredPromotion {
+        id: "a".into(),
+        status: "active".into(),
+        spec: spec2.clone(),
+        version: 2,
+        created_at: t(1),
+        updated_at: t(2),
+    };
+    assert_eq!(v2, want);
+    assert_eq!(p.get_promotion("a").await.expect("get"), Some(want.clone()));
+    assert!(p.update_promotion("a", 1, "paused", &spec, "key_2", t(3)).await.is_err(), "stale");
+    p.create_promotion("b", "active", &spec, "key_1", t(4)).await.expect("create b");
+    assert_eq!(p.get_promotion("a").await.expect("get"), Some(want), "a refused update changed nothing");
+    assert_eq!(p.get_promotion("b").await.expect("get").map(|b| (b.version, b.status)), Some((1, "active".into())));
+    assert_eq!(p.get_promotion("A").await.expect("get"), None, "ids are exact");
+}
+
 both_stores!(
     promotions_are_versioned_and_audited,
+    a_promotion_reads_back_as_last_saved,
     a_checkout_takes_all_its_counters_or_none,
     concurrent_checkouts_never_pass_a_limit,
     a_group_decides_as_one_by_one_would,

@@ -176,3 +176,43 @@ async fn postgres_upgrade() {
     an_older_event_layout_moves_over_at_open(&mut h, 10).await;
     h.cleanup().await;
 }
+
+/// Before the fix, an embedded merge left one of the merged profile's events
+/// under the merged id: migration 12 gives such events to the survivor.
+#[tokio::test]
+async fn embedded_events_a_merge_left_behind_go_to_the_survivor() {
+    let mut h = Harness::embedded().await;
+    let log = h.store.event_log();
+    log.append(&(1..=3).map(|n| record(n, format!(r#"{{"n":{n}}}"#))).collect::<Vec<_>>()).await.expect("append");
+    log.sync().await.expect("sync");
+    let recs = log.read(0, 10).await.expect("read");
+    let (a, b) = (ProfileId(uuid::Uuid::now_v7()), ProfileId(uuid::Uuid::now_v7()));
+    let mut tx = h.store.begin_processing("main").await.expect("begin");
+    let events = recs.iter().enumerate().map(|(i, r)| event(r, if i == 0 { a } else { b }, None, i as u32)).collect();
+    tx.apply(&BatchChanges { created: vec![state(a, 0), state(b, 0)], events, ..Default::default() })
+        .await
+        .expect("apply");
+    let merge = MergeChange {
+        from: b,
+        into: a,
+        at: t(5),
+        reason: beacon_core::resolve::MergeReason::Alias { previous_id: "u".into() },
+        message_id: "m-merge".into(),
+    };
+    tx.apply(&BatchChanges { merges: vec![merge], ..Default::default() }).await.expect("merge");
+    tx.commit().await.expect("commit");
+    // as the bug left it: the merged profile's last event still its own
+    h.raw
+        .exec_state(&[
+            &format!("UPDATE events SET profile_id = '{b}' WHERE seq = {}", recs[2].seq),
+            "DELETE FROM _sqlx_migrations WHERE version = 12",
+        ])
+        .await;
+    assert_eq!(owners(&h.store).await, [a, a, b], "the fixture");
+    h.reopen().await;
+    assert_eq!(owners(&h.store).await, [a, a, a]);
+}
+
+async fn owners(store: &SqlStore) -> Vec<ProfileId> {
+    store.profiles().events_after(0, 10).await.expect("events").iter().map(|e| e.profile_id).collect()
+}

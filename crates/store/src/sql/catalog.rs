@@ -163,6 +163,9 @@ impl SqlStore {
                 out.push(decode(&row)?);
             }
         }
+        // a product named by its id in one part and by its SKU in another is found twice
+        out.sort_by(|a, b| a.product.product_id.cmp(&b.product.product_id));
+        out.dedup_by(|a, b| a.product.product_id == b.product.product_id);
         Ok(out)
     }
 

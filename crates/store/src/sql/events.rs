@@ -163,8 +163,11 @@ impl SqlProcessTx {
             decode_entries(&r.try_get::<Vec<u8>, _>(0).map_err(backend)?, &mut entries)?;
         }
         for part in entries.chunks(ROWS) {
-            let sql =
-                format!("UPDATE events SET profile_id = $1 WHERE seq IN ({})", self.dialect.params_from(1, part.len()));
+            let sql = format!(
+                "UPDATE events SET profile_id = {} WHERE seq IN ({})",
+                self.dialect.param(1),
+                self.dialect.params_from(1, part.len())
+            );
             let mut q = sqlx::query(AssertSqlSafe(sql)).bind(into);
             for (seq, _) in part {
                 q = q.bind(*seq);

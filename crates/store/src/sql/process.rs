@@ -123,12 +123,16 @@ impl ProcessTx for SqlProcessTx {
     }
 
     async fn set_offset(&mut self, seq: i64) -> Result<()> {
-        sqlx::query("UPDATE processor_offsets SET seq = $1 WHERE name = $2")
-            .bind(seq)
-            .bind(self.name.as_str())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(backend)?;
+        // (an upsert: a transaction that never read its offset still records it)
+        sqlx::query(
+            "INSERT INTO processor_offsets (name, seq) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET seq = excluded.seq",
+        )
+        .bind(self.name.as_str())
+        .bind(seq)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(backend)?;
         Ok(())
     }
 
