@@ -16,6 +16,7 @@ mod codec;
 mod commerce;
 mod coupons;
 mod dialect;
+mod event_keys;
 mod events;
 mod jobs;
 mod log;
@@ -215,6 +216,7 @@ impl SqlStore {
                 };
                 store.verify_key().await?;
                 store.upgrade_event_table().await?;
+                store.upgrade_event_keys().await?;
                 store.upgrade_checkout_records().await?;
                 Ok(store)
             }
@@ -257,6 +259,7 @@ impl SqlStore {
                 };
                 store.verify_key().await?;
                 store.upgrade_event_table().await?;
+                store.upgrade_event_keys().await?;
                 store.upgrade_checkout_records().await?;
                 Ok(store)
             }
