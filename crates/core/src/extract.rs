@@ -42,31 +42,6 @@ pub struct Extracted {
     pub traits: Map<String, Value>,
     /// Identity-like values that could not be normalised (kept as traits only).
     pub skipped: Vec<(String, String)>,
-    /// When the client says the event happened (its own `timestamp`, else
-    /// `originalTimestamp`), in ms since the epoch, as written: a retry of
-    /// the message carries the same, however late it is sent.
-    pub sent_ms: Option<i64>,
-}
-
-/// The client's time of a message, from its `timestamp` or else its
-/// `originalTimestamp` (RFC 3339), in ms since the epoch.
-fn sent_ms(timestamp: Option<&str>, original: Option<&str>) -> Option<i64> {
-    let text = timestamp.or(original)?;
-    chrono::DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.timestamp_millis())
-}
-
-/// [`Extracted::sent_ms`] of a stored message's JSON text alone (what
-/// [`extract_text`] finds), for a store rebuilding its dedupe keys.
-pub fn sent_ms_of(text: &str) -> Option<i64> {
-    #[derive(serde::Deserialize)]
-    struct Times {
-        #[serde(default)]
-        timestamp: Option<Value>,
-        #[serde(rename = "originalTimestamp", default)]
-        original_timestamp: Option<Value>,
-    }
-    let t: Times = serde_json::from_str(text).ok()?;
-    sent_ms(t.timestamp.as_ref().and_then(Value::as_str), t.original_timestamp.as_ref().and_then(Value::as_str))
 }
 
 fn as_id_string(v: &Value) -> Option<String> {
@@ -129,10 +104,6 @@ struct Fields {
     event: Option<Value>,
     #[serde(default)]
     name: Option<Value>,
-    #[serde(default)]
-    timestamp: Option<String>,
-    #[serde(rename = "originalTimestamp", default)]
-    original_timestamp: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -174,9 +145,7 @@ pub fn extract_text(
                 openid: context.and_then(|c| c.wechat.as_ref()).and_then(|w| w.get("openid")),
                 unionid: context.and_then(|c| c.wechat.as_ref()).and_then(|w| w.get("unionid")),
             };
-            let mut found = extract_parts(kind, &parts, rules);
-            found.sent_ms = sent_ms(f.timestamp.as_deref(), f.original_timestamp.as_deref());
-            Ok((found, name_of(f.event.as_ref(), f.name.as_ref())))
+            Ok((extract_parts(kind, &parts, rules), name_of(f.event.as_ref(), f.name.as_ref())))
         }
         // a shape the narrow reading refuses (a key given twice, a context
         // that is not an object…): read it whole, as a Value sees it
@@ -190,10 +159,7 @@ pub fn extract_text(
 
 /// Reads identities and traits from a stored message.
 pub fn extract(kind: MessageKind, payload: &Value, rules: &IdentityRules) -> Extracted {
-    let mut found = extract_parts(kind, &Parts::of(payload), rules);
-    let text = |field: &str| payload.get(field).and_then(Value::as_str);
-    found.sent_ms = sent_ms(text("timestamp"), text("originalTimestamp"));
-    found
+    extract_parts(kind, &Parts::of(payload), rules)
 }
 
 fn extract_parts(kind: MessageKind, parts: &Parts<'_>, rules: &IdentityRules) -> Extracted {
@@ -331,29 +297,6 @@ mod tests {
         }
         let (e, _) = both(MessageKind::Identify, texts[1], &rules);
         assert_eq!(ids(&e), ["user_id:second", "phone:+8613800138000"]);
-    }
-
-    #[test]
-    fn the_clients_own_time_is_read_as_written() {
-        let rules = IdentityRules::default();
-        let sent = |text: &str| {
-            let (e, _) = both(MessageKind::Track, text, &rules);
-            assert_eq!(sent_ms_of(text), e.sent_ms, "{text}");
-            e.sent_ms
-        };
-        let first =
-            sent(r#"{"userId":"u","timestamp":"2026-11-11T20:00:00.123+08:00","sentAt":"2026-11-11T12:00:01Z"}"#);
-        assert_eq!(first, Some(1_794_398_400_123));
-        // a retry is sent later: the same time of its own
-        let retry = sent(r#"{"userId":"u","timestamp":"2026-11-11T12:00:00.123Z","sentAt":"2026-11-11T12:09:00Z"}"#);
-        assert_eq!(retry, first);
-        assert_eq!(sent(r#"{"userId":"u","originalTimestamp":"2026-11-11T12:00:00.123Z"}"#), first);
-        assert_eq!(
-            sent(r#"{"userId":"u","timestamp":"2026-11-11T12:00:00.123Z","originalTimestamp":"2020-01-01T00:00:00Z"}"#),
-            first
-        );
-        assert_eq!(sent(r#"{"userId":"u"}"#), None);
-        assert_eq!(sent(r#"{"userId":"u","timestamp":"yesterday"}"#), None);
     }
 
     #[test]

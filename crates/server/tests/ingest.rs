@@ -21,23 +21,6 @@ async fn a_retried_message_id_is_stored_once(app: &TestApp) {
     assert_eq!(p["event_count"], 1);
     let (_, o) = app.get("/api/v1/overview", ADMIN).await;
     assert_eq!((o["events"].clone(), o["profiles"].clone()), (json!(1), json!(1)));
-    // an SDK's retry: the same message with its own time, sent again later (another sentAt)
-    let sent = |at: &str| {
-        json!({"sentAt": at, "batch": [{"type": "track", "userId": "u9", "event": "Added", "messageId": "dup-2",
-            "timestamp": "2026-11-11T12:00:00.250Z"}]})
-        .to_string()
-    };
-    for at in ["2026-11-11T12:00:01Z", "2026-11-11T12:05:00Z"] {
-        assert_eq!(app.ingest("/v1/batch", &sent(at)).await.0, StatusCode::OK);
-        app.settle().await;
-    }
-    assert_eq!(app.profile("user_id:u9").await["event_count"], 1, "a retry is a repeat");
-    // the messageId again on another event (its own, later time): not a retry
-    let other = json!({"type": "track", "userId": "u9", "event": "Added", "messageId": "dup-2",
-        "timestamp": "2026-11-12T08:00:00Z"});
-    assert_eq!(app.ingest("/v1/track", &other.to_string()).await.0, StatusCode::OK);
-    app.settle().await;
-    assert_eq!(app.profile("user_id:u9").await["event_count"], 2);
 }
 
 async fn a_batch_stores_the_valid_events_and_lists_the_rejected_ones(app: &TestApp) {

@@ -79,19 +79,6 @@ pub struct NewEvent {
 
 pub type StoredEvent = NewEvent;
 
-/// What makes a message a repeat of one processed before: the same source,
-/// the same `messageId` and the same time of its own (`timestamp`, else
-/// `originalTimestamp`, as the client wrote it). A client's retry resends
-/// the message whole, so all three match; the time also puts the stored
-/// keys of events that arrive together side by side.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct EventKey {
-    pub source_id: String,
-    pub message_id: String,
-    /// Ms since the epoch; none for a message without a time of its own.
-    pub sent_ms: Option<i64>,
-}
-
 /// The mutable part of a profile, as the processor reads and writes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProfileState {
@@ -302,9 +289,6 @@ pub struct BatchChanges {
     pub merges: Vec<MergeChange>,
     pub links: Vec<(ProfileId, beacon_core::Identity, DateTime<Utc>)>,
     pub events: Vec<NewEvent>,
-    /// The keys of the messages processed (see [`EventKey`]): a later
-    /// message with one of them is a repeat.
-    pub keys: Vec<EventKey>,
     /// Final state of every live profile the batch touched.
     pub states: Vec<ProfileState>,
     /// Final state of every order the batch placed or changed.

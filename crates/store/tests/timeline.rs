@@ -11,7 +11,7 @@ use beacon_core::ProfileId;
 use beacon_core::message::MessageKind;
 use beacon_store::*;
 use common::Harness;
-use fixtures::{key, record, state, t};
+use fixtures::{record, state, t};
 
 fn event(rec: &LogRecord, profile: ProfileId, product: Option<&str>, min: u32) -> NewEvent {
     NewEvent {
@@ -49,16 +49,15 @@ async fn timelines_read_across_batches_in_event_time_order(store: &SqlStore) {
             })
             .collect();
         let mut tx = store.begin_processing("main").await.expect("begin");
-        let seen = tx.seen(&[key("src", &chunk[0].record.message_id, None)]).await.expect("seen");
+        let seen = tx.seen(&[("src".into(), chunk[0].record.message_id.clone())]).await.expect("seen");
         assert!(seen.is_empty(), "not processed yet");
-        let keys = chunk.iter().map(|r| key("src", &r.record.message_id, None)).collect();
-        tx.apply(&BatchChanges { created: std::mem::take(&mut created), events, keys, ..Default::default() })
+        tx.apply(&BatchChanges { created: std::mem::take(&mut created), events, ..Default::default() })
             .await
             .expect("apply");
         tx.commit().await.expect("commit");
     }
     let mut tx = store.begin_processing("main").await.expect("begin");
-    let again: Vec<EventKey> = recs.iter().map(|r| key("src", &r.record.message_id, None)).collect();
+    let again: Vec<(String, String)> = recs.iter().map(|r| ("src".into(), r.record.message_id.clone())).collect();
     assert_eq!(tx.seen(&again).await.expect("seen").len(), 9, "every processed event dedupes");
     drop(tx);
 
@@ -145,7 +144,7 @@ async fn an_older_event_layout_moves_over_at_open(h: &mut Harness, migration: i6
     let viewed = h.store.catalog().product_events(&tea, &PageRequest { after: None, limit: 5 }).await.expect("product");
     assert_eq!(viewed.items.len(), 1);
     let mut tx = h.store.begin_processing("main").await.expect("begin");
-    let seen = tx.seen(&[key("src", &rec.record.message_id, None)]).await.expect("seen");
+    let seen = tx.seen(&[("src".into(), rec.record.message_id.clone())]).await.expect("seen");
     assert_eq!(seen.len(), 1, "an event processed before the move still dedupes");
     drop(tx);
     assert_eq!(h.raw.dump_table("events", "kind").await, "track");
@@ -216,55 +215,4 @@ async fn embedded_events_a_merge_left_behind_go_to_the_survivor() {
 
 async fn owners(store: &SqlStore) -> Vec<ProfileId> {
     store.profiles().events_after(0, 10).await.expect("events").iter().map(|e| e.profile_id).collect()
-}
-
-/// A store whose dedupe keys are in the format before (the keyed hash
-/// alone): at open they are rebuilt from the events' bodies in the log, with
-/// each message's own time, and a retry of a message processed before still
-/// dedupes.
-async fn dedupe_keys_of_the_format_before_are_rebuilt_at_open(h: &mut Harness) {
-    let log = h.store.event_log();
-    let timed = r#"{"event":"A","timestamp":"2026-11-11T12:00:00.123Z"}"#;
-    log.append(&[record(1, timed.into()), record(2, r#"{"event":"B"}"#.into())]).await.expect("append");
-    log.sync().await.expect("sync");
-    let recs = log.read(0, 10).await.expect("read");
-    let profile = ProfileId(uuid::Uuid::now_v7());
-    let keys = vec![
-        key("src", &recs[0].record.message_id, Some(1_794_398_400_123)),
-        key("src", &recs[1].record.message_id, None),
-    ];
-    let mut tx = h.store.begin_processing("main").await.expect("begin");
-    let events = recs.iter().map(|r| event(r, profile, None, 1)).collect();
-    let changes = BatchChanges { created: vec![state(profile, 0)], events, keys: keys.clone(), ..Default::default() };
-    tx.apply(&changes).await.expect("apply");
-    tx.commit().await.expect("commit");
-    // as a store of the format before holds them
-    let legacy = match h.is_postgres() {
-        true => "INSERT INTO event_keys (key) VALUES ('\\x00112233445566778899aabbccddeeff'::bytea)",
-        false => "INSERT INTO event_keys (key) VALUES (x'00112233445566778899aabbccddeeff')",
-    };
-    h.raw.exec_state(&["DELETE FROM event_keys", legacy, "DELETE FROM meta WHERE key = 'event_key_format'"]).await;
-    let mut tx = h.store.begin_processing("main").await.expect("begin");
-    assert!(tx.seen(&keys).await.expect("seen").is_empty(), "the fixture");
-    drop(tx);
-    h.reopen().await;
-    let mut tx = h.store.begin_processing("main").await.expect("begin");
-    assert_eq!(tx.seen(&keys).await.expect("seen").len(), 2, "rebuilt from the log");
-    let later = key("src", &recs[0].record.message_id, Some(1_794_398_400_124));
-    assert!(tx.seen(&[later]).await.expect("seen").is_empty(), "the message's own time is part of its key");
-    drop(tx);
-    assert_eq!(h.raw.count("event_keys").await, 2, "the old keys are gone");
-}
-
-#[tokio::test]
-async fn embedded_key_rebuild() {
-    let mut h = Harness::embedded().await;
-    dedupe_keys_of_the_format_before_are_rebuilt_at_open(&mut h).await;
-}
-
-#[tokio::test]
-async fn postgres_key_rebuild() {
-    let mut h = Harness::postgres().await;
-    dedupe_keys_of_the_format_before_are_rebuilt_at_open(&mut h).await;
-    h.cleanup().await;
 }

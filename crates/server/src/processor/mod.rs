@@ -16,7 +16,7 @@ use beacon_core::commerce::{self, CommerceKind};
 use beacon_core::extract::{IdentityRules, extract_text};
 use beacon_core::message::MessageKind;
 use beacon_core::{Currency, Identity, ProfileId};
-use beacon_store::{EventKey, Store, StoreError};
+use beacon_store::{Store, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
@@ -105,14 +105,8 @@ async fn decide_and_commit(
             Err(e) => tracing::error!(seq = rec.seq, "unreadable log record skipped: {e}"),
         }
     }
-    let keys: Vec<EventKey> = parsed
-        .iter()
-        .map(|(r, found, ..)| EventKey {
-            source_id: r.record.source_id.clone(),
-            message_id: r.record.message_id.clone(),
-            sent_ms: found.sent_ms,
-        })
-        .collect();
+    let keys: Vec<(String, String)> =
+        parsed.iter().map(|(r, ..)| (r.record.source_id.clone(), r.record.message_id.clone())).collect();
     let mut seen = tx.seen(&keys).await?;
     let mut order_ids: Vec<String> =
         parsed.iter().filter_map(|(.., d)| d.as_ref().and_then(orders::order_id)).map(str::to_string).collect();
@@ -142,13 +136,11 @@ async fn decide_and_commit(
     // 2. decide each event in log order, in memory
     let mut duplicates = 0u64;
     let mut outbox = Vec::new();
-    let mut processed = Vec::with_capacity(keys.len());
-    for ((rec, found, name, product, deal), key) in parsed.into_iter().zip(keys) {
-        if !seen.insert(key.clone()) {
+    for (rec, found, name, product, deal) in parsed {
+        if !seen.insert((rec.record.source_id.clone(), rec.record.message_id.clone())) {
             duplicates += 1;
             continue;
         }
-        processed.push(key);
         let followed = follows.cares(name.as_deref(), deal.is_some()).then(|| name.clone());
         let sender = work.apply(rec, &found, name, product, &rules.identity);
         if let (Some(sender), Some(name)) = (sender, followed) {
@@ -169,7 +161,6 @@ async fn decide_and_commit(
     changes.reviews = order_changes.reviews;
     follow::Follows::after_sales(&changes.after_sales, now, &mut outbox);
     changes.outbox = outbox;
-    changes.keys = processed;
     tx.apply(&changes).await?;
     tx.set_offset(last).await?;
     tx.commit().await?;

@@ -8,8 +8,7 @@
 //!   processed batch, holding the (seq, time) of its events in that batch.
 //!   A batch of 20,000 events over 50 shoppers writes 50 timeline rows, not
 //!   20,000 index entries; a page of a timeline reads the profile's rows;
-//! - `event_keys`: a compact, time-ordered key per message that dedupes
-//!   (`event_keys.rs`).
+//! - `event_keys`: a compact key per (source, messageId) that dedupes.
 //!
 //! The event's body (source, messageId, arrival time, payload) is stored
 //! once, in the log, and read from there by sequence number.
@@ -21,6 +20,7 @@
 use super::codec::parse_id;
 use super::process::SqlProcessTx;
 use super::{Dialect, SqlDialect as _, SqlStore, backend, from_micros, micros};
+use crate::pii::PiiCipher;
 use crate::{NewEvent, Page, PageRequest, Result, StoreError, StoredEvent};
 use beacon_core::message::MessageKind;
 use sqlx::any::AnyRow;
@@ -29,6 +29,17 @@ use std::collections::BTreeMap;
 
 /// The columns a timeline query selects (see [`SqlStore::events_from_rows`]).
 pub(crate) const COLUMNS: &str = "seq, profile_id, kind, name, product, ts";
+
+/// Bytes of a dedupe key.
+const KEY_BYTES: usize = 16;
+
+/// The dedupe key of an event: a keyed hash of its source and messageId, so
+/// the index holds 16 bytes per event and nobody without the store's key can
+/// craft a messageId that collides with another's.
+pub(crate) fn event_key(pii: &PiiCipher, source_id: &str, message_id: &str) -> Vec<u8> {
+    let len = (source_id.len() as u64).to_le_bytes();
+    pii.keyed_hash(&[b"event\0", &len, source_id.as_bytes(), message_id.as_bytes()])[..KEY_BYTES].to_vec()
+}
 
 /// Rows per multi-row statement.
 const ROWS: usize = 400;
@@ -104,7 +115,7 @@ async fn insert_timeline(
 }
 
 impl SqlProcessTx {
-    /// Writes a batch's events: slim rows and timeline rows.
+    /// Writes a batch's events: slim rows, timeline rows, dedupe keys.
     pub(super) async fn write_events(&mut self, events: &[NewEvent]) -> Result<()> {
         let insert = self.dialect.bulk_insert();
         for part in events.chunks(ROWS) {
@@ -128,6 +139,15 @@ impl SqlProcessTx {
         insert_timeline(&mut self.tx, self.dialect, Timeline::Profile, &profiles).await?;
         let products = group(events.iter().filter_map(|e| Some((e.product.clone()?, e.seq, micros(e.timestamp)))));
         insert_timeline(&mut self.tx, self.dialect, Timeline::Product, &products).await?;
+        for part in events.chunks(ROWS * 2) {
+            let sql = format!("{insert} INTO event_keys (key) VALUES {}", self.dialect.rows(part.len(), 1));
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for e in part {
+                let key = self.keys.remove(&(e.source_id.clone(), e.message_id.clone()));
+                q = q.bind(key.unwrap_or_else(|| event_key(&self.pii, &e.source_id, &e.message_id)));
+            }
+            q.execute(&mut *self.tx).await.map_err(backend)?;
+        }
         Ok(())
     }
 
@@ -272,6 +292,15 @@ impl SqlStore {
             let Some(last) = rows.last() else { break };
             after = last.try_get(0).map_err(backend)?;
             moved += rows.len();
+            let marks = (1..=rows.len()).map(|i| super::SqlDialect::param(&self.dialect, i)).collect::<Vec<_>>();
+            let sql =
+                format!("INSERT INTO event_keys (key) VALUES ({}) ON CONFLICT (key) DO NOTHING", marks.join("),("));
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for r in &rows {
+                let (s, m): (String, String) = (r.try_get(1).map_err(backend)?, r.try_get(2).map_err(backend)?);
+                q = q.bind(event_key(&self.pii, &s, &m));
+            }
+            q.execute(&mut *tx).await.map_err(backend)?;
             let mut slim = Vec::with_capacity(rows.len());
             for r in &rows {
                 let (seq, ts): (i64, i64) = (r.try_get(0).map_err(backend)?, r.try_get(5).map_err(backend)?);
@@ -302,8 +331,6 @@ impl SqlStore {
         for step in steps {
             sqlx::query(AssertSqlSafe(*step)).execute(&mut *tx).await.map_err(backend)?;
         }
-        // the moved events' dedupe keys are built next, from their bodies in the log
-        sqlx::query("DELETE FROM meta WHERE key = 'event_key_format'").execute(&mut *tx).await.map_err(backend)?;
         tx.commit().await.map_err(backend)?;
         if moved > 0 {
             tracing::info!("timeline moved to the slim layout: {moved} events");

@@ -16,7 +16,6 @@ mod codec;
 mod commerce;
 mod coupons;
 mod dialect;
-mod event_keys;
 mod events;
 mod jobs;
 mod log;
@@ -216,7 +215,6 @@ impl SqlStore {
                 };
                 store.verify_key().await?;
                 store.upgrade_event_table().await?;
-                store.upgrade_event_keys().await?;
                 store.upgrade_checkout_records().await?;
                 Ok(store)
             }
@@ -259,7 +257,6 @@ impl SqlStore {
                 };
                 store.verify_key().await?;
                 store.upgrade_event_table().await?;
-                store.upgrade_event_keys().await?;
                 store.upgrade_checkout_records().await?;
                 Ok(store)
             }

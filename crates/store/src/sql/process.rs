@@ -2,10 +2,10 @@
 
 use super::SqlDialect as _;
 use super::codec::{decode_identity, encode_identity, encode_reason, parse_id};
-use super::event_keys::event_key;
+use super::events::event_key;
 use super::{Dialect, SqlStore, backend, from_micros, micros};
 use crate::pii::PiiCipher;
-use crate::{BatchChanges, EventKey, ProcessTx, ProfileState, Result, StoreError};
+use crate::{BatchChanges, ProcessTx, ProfileState, Result, StoreError};
 use async_trait::async_trait;
 use beacon_core::{Identity, ProfileId};
 use sqlx::any::Any;
@@ -21,7 +21,7 @@ pub(crate) struct SqlProcessTx {
     pub(super) pii: PiiCipher,
     name: String,
     /// Dedupe keys hashed by `seen`, taken again by the batch's insert.
-    pub(super) keys: HashMap<EventKey, Vec<u8>>,
+    pub(super) keys: HashMap<(String, String), Vec<u8>>,
     /// Released when the transaction ends (after the transaction itself).
     _write: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -136,13 +136,13 @@ impl ProcessTx for SqlProcessTx {
         Ok(())
     }
 
-    async fn seen(&mut self, keys: &[EventKey]) -> Result<HashSet<EventKey>> {
+    async fn seen(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>> {
         let mut out = HashSet::new();
         for part in keys.chunks(ROWS * 2) {
-            let mut by_key: HashMap<Vec<u8>, &EventKey> = HashMap::with_capacity(part.len());
+            let mut by_key: HashMap<Vec<u8>, &(String, String)> = HashMap::with_capacity(part.len());
             let mut q = sqlx::query(AssertSqlSafe(seen_sql(self.dialect, part.len())));
             for pair in part {
-                let key = event_key(&self.pii, pair);
+                let key = event_key(&self.pii, &pair.0, &pair.1);
                 q = q.bind(key.clone());
                 self.keys.insert(pair.clone(), key.clone());
                 by_key.insert(key, pair);
@@ -281,7 +281,6 @@ impl ProcessTx for SqlProcessTx {
             q.execute(&mut *self.tx).await.map_err(backend)?;
         }
         self.write_events(&c.events).await?;
-        self.write_keys(&c.keys).await?;
         self.write_commerce(c).await?;
         self.insert_states(&c.states, true).await
     }

@@ -58,12 +58,6 @@ impl RawSql {
         }
     }
 
-    /// Rows in a state table.
-    pub async fn count(&self, table: &str) -> i64 {
-        let sql = format!("SELECT COUNT(*) FROM {table}");
-        sqlx::query(AssertSqlSafe(sql)).fetch_one(&self.pool).await.expect("count").get::<i64, _>(0)
-    }
-
     /// Every identity row as text, to check what is stored in the clear.
     pub async fn dump_identities(&self) -> String {
         let rows = sqlx::query("SELECT kind, value, value_enc FROM identities")
@@ -105,9 +99,6 @@ fn options(database_url: Option<String>, dir: std::path::PathBuf) -> StoreOption
 }
 
 impl Harness {
-    pub fn is_postgres(&self) -> bool {
-        self.schema.is_some()
-    }
     pub async fn embedded() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let opts = options(None, dir.path().to_path_buf());
