@@ -25,12 +25,11 @@ fn context() -> serde_json::Value {
 }
 
 fn viewed(run: &str, n: usize, user: &str) -> serde_json::Value {
-    json!({
+    super::stamp(json!({
         "type": "track", "event": "Product Viewed", "userId": user, "messageId": format!("{run}-{n}"),
-        "timestamp": "2026-11-11T00:00:00.000Z", "sentAt": "2026-11-11T00:00:00.100Z",
         "properties": {"product_id": format!("SKU-{}", n % 500), "price": 129.9, "currency": "CNY", "category": "茶叶/绿茶"},
         "context": context()
-    })
+    }))
 }
 
 /// Event `n` of the hot workload: 50 shoppers round-robin; one in 25 events
@@ -39,8 +38,8 @@ pub fn hot_event(run: &str, n: usize) -> serde_json::Value {
     let user = format!("{run}-hot-{}", n % HOT_SHOPPERS);
     if n.is_multiple_of(25) {
         let tier = ["gold", "silver"][n % 2];
-        json!({"type": "identify", "userId": user, "messageId": format!("{run}-{n}"),
-               "traits": {"tier": tier, "visits": n / HOT_SHOPPERS}, "context": context()})
+        super::stamp(json!({"type": "identify", "userId": user, "messageId": format!("{run}-{n}"),
+               "traits": {"tier": tier, "visits": n / HOT_SHOPPERS}, "context": context()}))
     } else {
         viewed(run, n, &user)
     }
@@ -52,10 +51,10 @@ pub fn wide_event(run: &str, n: usize) -> serde_json::Value {
     let shopper = n / 2;
     let user = format!("{run}-w{shopper}");
     if n.is_multiple_of(2) {
-        json!({"type": "identify", "userId": user, "anonymousId": format!("{run}-dev{shopper}"),
+        super::stamp(json!({"type": "identify", "userId": user, "anonymousId": format!("{run}-dev{shopper}"),
                "messageId": format!("{run}-{n}"),
                "traits": {"email": format!("w{shopper}@{run}.example.com"), "name": format!("顾客{shopper}")},
-               "context": context()})
+               "context": context()}))
     } else {
         viewed(run, n, &user)
     }

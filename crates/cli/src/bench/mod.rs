@@ -44,15 +44,24 @@ pub(super) fn auth() -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{WRITE_KEY}:")))
 }
 
+/// The times an SDK puts on a message it makes now: `timestamp` when the
+/// event happened (ms precision), `sentAt` a moment later.
+pub(super) fn stamp(mut event: serde_json::Value) -> serde_json::Value {
+    let now = chrono::Utc::now();
+    let text = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    event["timestamp"] = json!(text(now));
+    event["sentAt"] = json!(text(now + chrono::Duration::milliseconds(100)));
+    event
+}
+
 fn track_event(run: &str, n: usize) -> serde_json::Value {
-    json!({
+    stamp(json!({
         "type": "track", "event": "Product Viewed", "userId": format!("bench-user-{}", n % 10_000),
         "anonymousId": format!("anon-{}", n % 10_000), "messageId": format!("{run}-{n}"),
-        "timestamp": "2026-11-01T08:00:00.000Z", "sentAt": "2026-11-01T08:00:00.100Z",
         "properties": {"product_id": format!("SKU-{}", n % 500), "price": 129.9, "currency": "CNY", "category": "茶叶/绿茶"},
         "context": {"library": {"name": "analytics-python", "version": "2.4.0"}, "ip": "10.1.2.3",
                     "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)", "locale": "zh-CN"}
-    })
+    }))
 }
 
 /// `count` bodies for `/v1/batch`, each of [`BATCH`] events `make(run, n)`

@@ -16,14 +16,14 @@ const BATCH: usize = 100;
 fn event(n: usize, profiles: usize) -> serde_json::Value {
     let user = n % profiles;
     let tier = ["gold", "silver", "bronze"][user % 3];
-    if n < profiles {
+    super::stamp(if n < profiles {
         json!({"type": "identify", "userId": format!("u{user}"), "messageId": format!("s{n}"),
                "traits": {"email": format!("user{user}@example.com"), "phone": format!("+86138{:08}", user),
                           "name": format!("用户{user}"), "tier": tier}})
     } else {
         json!({"type": "track", "userId": format!("u{user}"), "event": "Product Viewed", "messageId": format!("s{n}"),
                "properties": {"product_id": format!("SKU-{}", n % 5000), "price": 59.0}})
-    }
+    })
 }
 
 async fn send_all(addr: SocketAddr, total: usize, profiles: usize, connections: usize) -> usize {
