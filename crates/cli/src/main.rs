@@ -50,7 +50,7 @@ enum Command {
         /// Address to listen on.
         #[arg(long)]
         listen: Option<String>,
-        /// all (one process, the default), api (ingest and the API) or worker (processor and jobs); api and worker share a PostgreSQL store.
+        /// all (one process, the default), api (ingest and the API), worker (processor and jobs) or edge (ingest and anonymous cart pricing, no key to personal data); api, worker and edge share a PostgreSQL store.
         #[arg(long)]
         role: Option<String>,
         /// Admin key to create on first start (automation).
@@ -133,6 +133,13 @@ enum KeyAction {
         write: bool,
         #[arg(long, default_value = "cli")]
         name: String,
+    },
+    /// Print the public key edge nodes seal personal data for
+    /// (`security.edge_public_key` of a `--role edge` node); needs this
+    /// node's encryption key.
+    EdgePublic {
+        #[command(flatten)]
+        common: Common,
     },
     /// List keys (never their secrets).
     List {
@@ -230,6 +237,12 @@ async fn serve(
 
 async fn keys_cmd(action: KeyAction) -> anyhow::Result<()> {
     match action {
+        KeyAction::EdgePublic { common } => {
+            let settings = load_settings(&common, None)?;
+            let pii = beacon_server::pii_cipher(&settings)?;
+            let key = pii.edge_public_key().ok_or_else(|| anyhow!("an edge node has no key of its own"))?;
+            println!("{key}");
+        }
         KeyAction::Create { common, role, write, name } => {
             let settings = load_settings(&common, None)?;
             let kind = if write { "write" } else { "secret" };

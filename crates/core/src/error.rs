@@ -50,6 +50,7 @@ codes! {
     InvalidWriteKey => "invalid_write_key", "The write key is unknown or revoked.";
     Unauthenticated => "unauthenticated", "No valid secret key or session was presented.";
     Forbidden => "forbidden", "The key's role does not allow this action.";
+    EdgeAnonymousOnly => "edge_anonymous_only", "An edge node prices carts of anonymous shoppers only: it holds no key to look a shopper up by; price it on a core node.";
     NotFound => "not_found", "The resource does not exist.";
     RouteNotFound => "route_not_found", "No route matches this path.";
     MethodNotAllowed => "method_not_allowed", "The route exists but not with this method.";

@@ -51,7 +51,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | InvalidOrder | InvalidProduct | InvalidPromotion | InvalidCart | InvalidTimestamp | InvalidParameter
         | InvalidCursor | InvalidRole => StatusCode::BAD_REQUEST,
         MissingWriteKey | InvalidWriteKey | Unauthenticated => StatusCode::UNAUTHORIZED,
-        Forbidden => StatusCode::FORBIDDEN,
+        Forbidden | EdgeAnonymousOnly => StatusCode::FORBIDDEN,
         NotFound | RouteNotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -43,8 +43,12 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// Opens the configured store, creating the PII key on first start.
-pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
+/// The cipher of personal data: from the master key (created on first
+/// start), or on an edge node one that only seals, for the core's public key.
+pub fn pii_cipher(settings: &Settings) -> anyhow::Result<PiiCipher> {
+    if settings.role() == Some(settings::ProcessRole::Edge) {
+        return PiiCipher::sealing_for(&settings.security.edge_public_key).context("security.edge_public_key");
+    }
     let data_dir = &settings.storage.data_dir;
     let (master, created) = app::keys::load_or_create_master_key(&settings.security.encryption_key, data_dir)
         .with_context(|| format!("loading the encryption key from {}", data_dir.display()))?;
@@ -54,6 +58,13 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
             data_dir.join("encryption.key").display()
         );
     }
+    Ok(PiiCipher::new(&master))
+}
+
+/// Opens the configured store, creating the PII key on first start.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
+    let data_dir = &settings.storage.data_dir;
+    let pii = pii_cipher(settings)?;
     let url = settings.storage.database_url.trim();
     let store = SqlStore::open(StoreOptions {
         database_url: (!url.is_empty()).then(|| url.to_string()),
@@ -61,7 +72,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
         synchronous: settings.synchronous().unwrap_or(Synchronous::Full),
         max_connections: settings.storage.max_connections,
         log_wal_limit: settings.storage.log_wal_mb << 20,
-        pii: PiiCipher::new(&master),
+        pii,
     })
     .await
     .context("opening the store")?;
@@ -141,6 +152,7 @@ impl Running {
     pub fn router(&self) -> axum::Router {
         match self.state.settings.role() {
             Some(settings::ProcessRole::Worker) => api::system_router(self.state.clone()),
+            Some(settings::ProcessRole::Edge) => api::edge_router(self.state.clone()),
             _ => api::router(self.state.clone()),
         }
     }

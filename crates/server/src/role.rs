@@ -6,6 +6,9 @@ pub enum ProcessRole {
     All,
     Api,
     Worker,
+    /// Ingest and cart pricing only, with no key that opens personal data
+    /// (the public half of a hybrid-cloud split; docs/SCALE-OUT.md).
+    Edge,
 }
 
 impl ProcessRole {
@@ -14,6 +17,7 @@ impl ProcessRole {
             "all" => Some(ProcessRole::All),
             "api" => Some(ProcessRole::Api),
             "worker" => Some(ProcessRole::Worker),
+            "edge" => Some(ProcessRole::Edge),
             _ => None,
         }
     }
@@ -25,6 +29,6 @@ impl ProcessRole {
 
     /// Runs the processor and the background workers.
     pub fn works(self) -> bool {
-        self != ProcessRole::Api
+        matches!(self, ProcessRole::All | ProcessRole::Worker)
     }
 }

@@ -86,7 +86,11 @@ pub struct IdentitySettings {
 #[serde(deny_unknown_fields, default)]
 pub struct SecuritySettings {
     /// 32 bytes, hex or base64. Empty: read or create `<data_dir>/encryption.key`.
+    /// An edge node has none.
     pub encryption_key: String,
+    /// On an edge node: the core's public key to seal personal data for
+    /// (what `beacon keys edge-public` prints on a core node).
+    pub edge_public_key: String,
     /// Requests per second per secret key (0 = unlimited).
     pub admin_rate_per_second: u32,
     /// Requests per second per write key (0 = unlimited).
@@ -128,6 +132,7 @@ impl Default for Settings {
             shop: ShopSettings { currency: "CNY".into(), utc_offset: "+08:00".into() },
             security: SecuritySettings {
                 encryption_key: String::new(),
+                edge_public_key: String::new(),
                 admin_rate_per_second: 50,
                 ingest_rate_per_second: 0,
             },
@@ -271,7 +276,8 @@ impl Settings {
         if errors.is_empty() { Ok(settings) } else { Err(SettingsError(errors)) }
     }
 
-    fn problems(&self) -> Vec<String> {
+    /// What is wrong with these settings (empty: nothing).
+    pub fn problems(&self) -> Vec<String> {
         let mut p = Vec::new();
         if self.listen_addr().is_none() {
             p.push(format!("server.listen {:?} is not an address like 127.0.0.1:8080", self.server.listen));
@@ -280,13 +286,38 @@ impl Settings {
             p.push(format!("storage.synchronous {:?} must be \"full\" or \"normal\"", self.storage.synchronous));
         }
         match self.role() {
-            None => p.push(format!("server.role {:?} must be all, api or worker", self.server.role)),
-            Some(ProcessRole::Api | ProcessRole::Worker) if self.storage.database_url.trim().is_empty() => p.push(
-                "server.role api and worker share a PostgreSQL store: set storage.database_url \
-                 (the embedded store serves one process, role all)"
+            None => p.push(format!("server.role {:?} must be all, api, worker or edge", self.server.role)),
+            Some(ProcessRole::Api | ProcessRole::Worker | ProcessRole::Edge)
+                if self.storage.database_url.trim().is_empty() =>
+            {
+                p.push(
+                    "server.role api, worker and edge share a PostgreSQL store: set storage.database_url \
+                     (the embedded store serves one process, role all)"
+                        .into(),
+                )
+            }
+            Some(_) => {}
+        }
+        match (self.role(), self.security.edge_public_key.trim().is_empty()) {
+            (Some(ProcessRole::Edge), true) => p.push(
+                "server.role edge seals personal data for the core nodes: set security.edge_public_key \
+                 to what `beacon keys edge-public` prints on one"
                     .into(),
             ),
-            Some(_) => {}
+            (Some(ProcessRole::Edge), false) if !self.security.encryption_key.is_empty() => {
+                p.push("server.role edge holds no encryption key: leave security.encryption_key empty".into())
+            }
+            (Some(ProcessRole::Edge), false)
+                if beacon_store::PiiCipher::sealing_for(&self.security.edge_public_key).is_err() =>
+            {
+                p.push(
+                    "security.edge_public_key must be what `beacon keys edge-public` prints (32 bytes, base64)".into(),
+                )
+            }
+            (Some(r), false) if r != ProcessRole::Edge => {
+                p.push("security.edge_public_key is for server.role edge only".into())
+            }
+            _ => {}
         }
         let url = &self.storage.database_url;
         if !url.is_empty() && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {

@@ -1,6 +1,13 @@
 //! Personal data at rest: XChaCha20-Poly1305 for values (random 192-bit
 //! nonces are safe at any volume), and an HMAC-SHA256 "blind index" so an
 //! identity can be looked up without decrypting anything.
+//!
+//! An edge node (`--role edge`) holds no master key: it seals the personal
+//! data of what it ingests for the core, with the core's X25519 public key
+//! (an ephemeral key per process, Diffie-Hellman, a data key derived from
+//! the shared secret), and can open nothing — neither what it sealed nor
+//! anything else. Only a node with the master key derives the X25519 secret
+//! that opens edge-sealed values.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
@@ -10,11 +17,14 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 const NONCE_LEN: usize = 24;
 
-/// The key material, derived from one 32-byte master key.
+/// The key material, derived from one 32-byte master key (or, on an edge
+/// node, from the core's public key: see the module's doc).
 #[derive(Clone)]
 pub struct PiiCipher {
     aead: XChaCha20Poly1305,
@@ -22,6 +32,26 @@ pub struct PiiCipher {
     /// HMAC keyed with `index_key`, its key schedule done once: each lookup
     /// key then costs two SHA-256 blocks, not four.
     index_mac: Hmac<Sha256>,
+    edge: Edge,
+}
+
+#[derive(Clone)]
+enum Edge {
+    /// Holds the master key: opens what edge nodes sealed, by their
+    /// ephemeral public keys (data keys derived once per key).
+    Core { secret: x25519_dalek::StaticSecret, opened: Arc<Mutex<HashMap<[u8; 32], XChaCha20Poly1305>>> },
+    /// An edge node: `aead` seals under the data key agreed with the core's
+    /// public key `core` from the ephemeral key `ephemeral`.
+    Sealer { core: [u8; 32], ephemeral: [u8; 32] },
+}
+
+/// The edge key could not be used: not a valid X25519 public key.
+#[derive(Debug, thiserror::Error)]
+#[error("the edge public key must be 32 bytes of base64 printed by `beacon keys edge-public` on a core node")]
+pub struct EdgeKeyError;
+
+fn data_key(shared: &[u8; 32], ephemeral: &[u8; 32], core: &[u8; 32]) -> XChaCha20Poly1305 {
+    XChaCha20Poly1305::new(&hmac(shared, &[b"beacon/pii/edge-data/v1", ephemeral, core]).into())
 }
 
 impl fmt::Debug for PiiCipher {
@@ -51,7 +81,55 @@ impl PiiCipher {
         let index_key = hmac(master, &[b"beacon/pii/index/v1"]);
         let index_mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&index_key)
             .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-        PiiCipher { aead: XChaCha20Poly1305::new(&enc_key.into()), index_key, index_mac }
+        let secret = x25519_dalek::StaticSecret::from(hmac(master, &[b"beacon/pii/edge/v1"]));
+        let edge = Edge::Core { secret, opened: Default::default() };
+        PiiCipher { aead: XChaCha20Poly1305::new(&enc_key.into()), index_key, index_mac, edge }
+    }
+
+    /// An edge node's cipher: seals for the core whose public key is
+    /// `core_public` (base64, from [`PiiCipher::edge_public_key`]), opens
+    /// nothing, and has no lookup key (its lookups match nothing stored).
+    pub fn sealing_for(core_public: &str) -> Result<Self, EdgeKeyError> {
+        let core: [u8; 32] = B64
+            .decode(core_public.trim().trim_end_matches('='))
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or(EdgeKeyError)?;
+        let mut random = [0u8; 64];
+        getrandom::fill(&mut random).map_err(|_| EdgeKeyError)?;
+        let secret = x25519_dalek::StaticSecret::from(<[u8; 32]>::try_from(&random[..32]).map_err(|_| EdgeKeyError)?);
+        let ephemeral = x25519_dalek::PublicKey::from(&secret).to_bytes();
+        let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(core));
+        if !shared.was_contributory() {
+            return Err(EdgeKeyError);
+        }
+        // a random lookup key: an edge's lookups can never match what the core stored
+        let index_key: [u8; 32] = random[32..].try_into().map_err(|_| EdgeKeyError)?;
+        let index_mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&index_key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        let aead = data_key(shared.as_bytes(), &ephemeral, &core);
+        Ok(PiiCipher { aead, index_key, index_mac, edge: Edge::Sealer { core, ephemeral } })
+    }
+
+    /// The public key edge nodes seal for (base64), on a node with the master key.
+    pub fn edge_public_key(&self) -> Option<String> {
+        match &self.edge {
+            Edge::Core { secret, .. } => Some(B64.encode(x25519_dalek::PublicKey::from(secret).as_bytes())),
+            Edge::Sealer { .. } => None,
+        }
+    }
+
+    /// The core public key an edge node seals for (base64).
+    pub fn sealing_for_key(&self) -> Option<String> {
+        match &self.edge {
+            Edge::Core { .. } => None,
+            Edge::Sealer { core, .. } => Some(B64.encode(core)),
+        }
+    }
+
+    /// Whether this cipher opens sealed values (false on an edge node).
+    pub fn opens(&self) -> bool {
+        matches!(self.edge, Edge::Core { .. })
     }
 
     /// A value that identifies the key without revealing it (stored once per
@@ -75,34 +153,65 @@ impl PiiCipher {
         mac.finalize().into_bytes().into()
     }
 
-    /// `nonce || ciphertext`, base64.
+    /// `nonce || ciphertext`, base64 (on an edge node, `ephemeral public
+    /// key || nonce || ciphertext`).
     pub fn encrypt(&self, plaintext: &str) -> String {
         let nonce = XNonce::generate();
         let sealed = self
             .aead
             .encrypt(&nonce, plaintext.as_bytes())
             .unwrap_or_else(|_| unreachable!("encryption of an in-memory buffer cannot fail"));
-        let mut out = nonce.to_vec();
+        let mut out = match &self.edge {
+            Edge::Core { .. } => Vec::with_capacity(NONCE_LEN + sealed.len()),
+            Edge::Sealer { ephemeral, .. } => ephemeral.to_vec(),
+        };
+        out.extend_from_slice(&nonce);
         out.extend_from_slice(&sealed);
         B64.encode(out)
     }
 
+    /// Opens what [`PiiCipher::encrypt`] sealed on a node with the master key
+    /// (never on an edge node).
     pub fn decrypt(&self, stored: &str) -> Result<String, DecryptError> {
-        let bytes = B64.decode(stored).map_err(|_| DecryptError)?;
-        if bytes.len() < NONCE_LEN {
+        if !self.opens() {
             return Err(DecryptError);
         }
-        let (nonce, sealed) = bytes.split_at(NONCE_LEN);
-        let nonce = XNonce::try_from(nonce).map_err(|_| DecryptError)?;
-        let plain = self.aead.decrypt(&nonce, sealed).map_err(|_| DecryptError)?;
-        String::from_utf8(plain).map_err(|_| DecryptError)
+        open_with(&self.aead, &B64.decode(stored).map_err(|_| DecryptError)?)
     }
+
+    /// Opens what an edge node sealed (on a node with the master key).
+    fn decrypt_edge(&self, stored: &str) -> Result<String, DecryptError> {
+        let Edge::Core { secret, opened } = &self.edge else { return Err(DecryptError) };
+        let bytes = B64.decode(stored).map_err(|_| DecryptError)?;
+        let (ephemeral, rest) = bytes.split_at_checked(32).ok_or(DecryptError)?;
+        let ephemeral: [u8; 32] = ephemeral.try_into().map_err(|_| DecryptError)?;
+        let mut keys = opened.lock().map_err(|_| DecryptError)?;
+        if keys.len() > 10_000 {
+            keys.clear();
+        }
+        let aead = keys.entry(ephemeral).or_insert_with(|| {
+            let core = x25519_dalek::PublicKey::from(secret).to_bytes();
+            let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(ephemeral));
+            data_key(shared.as_bytes(), &ephemeral, &core)
+        });
+        open_with(aead, rest)
+    }
+}
+
+fn open_with(aead: &XChaCha20Poly1305, bytes: &[u8]) -> Result<String, DecryptError> {
+    let (nonce, sealed) = bytes.split_at_checked(NONCE_LEN).ok_or(DecryptError)?;
+    let nonce = XNonce::try_from(nonce).map_err(|_| DecryptError)?;
+    let plain = aead.decrypt(&nonce, sealed).map_err(|_| DecryptError)?;
+    String::from_utf8(plain).map_err(|_| DecryptError)
 }
 
 /// Marks an encrypted string inside a stored JSON document.
 pub const SEALED_PREFIX: &str = "bcn:pii:v1:";
 /// Marks an encrypted non-string value (number, array, object) by its JSON text.
 pub const SEALED_JSON_PREFIX: &str = "bcn:pii:v1j:";
+/// The same, sealed by an edge node for the core.
+pub const EDGE_SEALED_PREFIX: &str = "bcn:pii:e1:";
+pub const EDGE_SEALED_JSON_PREFIX: &str = "bcn:pii:e1j:";
 
 /// Object keys whose values are personal data wherever they appear.
 fn is_pii_key(key: &str) -> bool {
@@ -140,6 +249,10 @@ impl PiiCipher {
     }
 
     fn seal_value(&self, value: &mut Value) -> bool {
+        let (text, json) = match self.edge {
+            Edge::Core { .. } => (SEALED_PREFIX, SEALED_JSON_PREFIX),
+            Edge::Sealer { .. } => (EDGE_SEALED_PREFIX, EDGE_SEALED_JSON_PREFIX),
+        };
         match value {
             Value::Object(map) => {
                 let mut changed = false;
@@ -148,12 +261,11 @@ impl PiiCipher {
                         match v {
                             Value::Null => {}
                             Value::String(s) => {
-                                *s = format!("{SEALED_PREFIX}{}", self.encrypt(s));
+                                *s = format!("{text}{}", self.encrypt(s));
                                 changed = true;
                             }
                             other => {
-                                *other =
-                                    Value::String(format!("{SEALED_JSON_PREFIX}{}", self.encrypt(&other.to_string())));
+                                *other = Value::String(format!("{json}{}", self.encrypt(&other.to_string())));
                                 changed = true;
                             }
                         }
@@ -172,7 +284,7 @@ impl PiiCipher {
     /// keys only (a client's own text that merely looks sealed elsewhere is
     /// left alone).
     pub fn open_json<'a>(&self, text: &'a str) -> Result<Cow<'a, str>, DecryptError> {
-        if !text.contains(SEALED_PREFIX) && !text.contains(SEALED_JSON_PREFIX) {
+        if !text.contains("bcn:pii:") {
             return Ok(Cow::Borrowed(text));
         }
         let mut value = serde_json::from_str::<Value>(text).map_err(|_| DecryptError)?;
@@ -195,6 +307,12 @@ impl PiiCipher {
                         } else if let Some(rest) = s.strip_prefix(SEALED_PREFIX) {
                             *v = Value::String(self.decrypt(rest)?);
                             changed = true;
+                        } else if let Some(rest) = s.strip_prefix(EDGE_SEALED_JSON_PREFIX) {
+                            *v = serde_json::from_str(&self.decrypt_edge(rest)?).map_err(|_| DecryptError)?;
+                            changed = true;
+                        } else if let Some(rest) = s.strip_prefix(EDGE_SEALED_PREFIX) {
+                            *v = Value::String(self.decrypt_edge(rest)?);
+                            changed = true;
                         }
                     } else {
                         changed |= self.open_value(v)?;
@@ -215,6 +333,34 @@ impl PiiCipher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edge_seals_for_the_core_and_opens_nothing() {
+        let core = PiiCipher::new(&[7; 32]);
+        let public = core.edge_public_key().unwrap_or_default();
+        assert_eq!(PiiCipher::new(&[7; 32]).edge_public_key(), Some(public.clone()), "the same master, the same key");
+        let edge = PiiCipher::sealing_for(&public).expect("edge");
+        assert!(!edge.opens() && edge.edge_public_key().is_none());
+        let text = r#"{"traits":{"email":"ann@example.com","phone":13800138000,"name":"安"}}"#;
+        let sealed = edge.seal_json(text).expect("seal").into_owned();
+        assert!(!sealed.contains("ann@example.com") && !sealed.contains("13800138000"), "{sealed}");
+        assert!(sealed.contains(EDGE_SEALED_PREFIX) && sealed.contains(EDGE_SEALED_JSON_PREFIX));
+        assert_eq!(core.open_json(&sealed).expect("the core opens it"), text);
+        // asked to, the edge opens neither what it sealed nor what the core sealed
+        assert!(edge.open_json(&sealed).is_err());
+        assert!(edge.open_json(&core.seal_json(text).expect("seal")).is_err());
+        assert!(edge.decrypt(&core.encrypt("ann@example.com")).is_err());
+        // another master opens nothing of it; another edge process seals under another key
+        assert!(PiiCipher::new(&[8; 32]).open_json(&sealed).is_err());
+        let other = PiiCipher::sealing_for(&public).expect("edge");
+        assert_ne!(other.encrypt("x")[..43], edge.encrypt("x")[..43], "a new ephemeral key per process");
+        assert_eq!(core.open_json(&other.seal_json(text).expect("seal")).expect("open"), text);
+        // and its lookups match nothing the core stores
+        assert_ne!(edge.lookup_key("email", "ann@example.com"), core.lookup_key("email", "ann@example.com"));
+        for bad in ["", "not base64!", "AAAA", &"A".repeat(43)] {
+            assert!(PiiCipher::sealing_for(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn values_round_trip_and_ciphertexts_differ_each_time() {

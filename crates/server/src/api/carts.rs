@@ -21,6 +21,14 @@ async fn price(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<CartRequest>,
 ) -> ApiResult<Json<Value>> {
+    if state.settings.role() == Some(crate::settings::ProcessRole::Edge) && req.names_a_shopper() {
+        return Err(beacon_core::Error::new(
+            beacon_core::ErrorCode::EdgeAnonymousOnly,
+            "this edge node prices carts without a shopper (no profile_id, user_id, anonymous_id, email, phone, \
+             points or group_buy): price a known shopper's cart on a core node",
+        )
+        .into());
+    }
     let now = preview_time(&req, state.now())?;
     let prep = prepare(&state, &req, now).await?;
     let mut out = prep.price().to_json();

@@ -47,6 +47,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// An edge node's surface: ingest, cart pricing for anonymous shoppers,
+/// and the system routes. Nothing that reads or changes a profile.
+pub fn edge_router(state: AppState) -> Router {
+    Router::new()
+        .merge(ingest::routes())
+        .merge(carts::routes())
+        .merge(system::routes())
+        .fallback(|| async {
+            ApiError::new(ErrorCode::RouteNotFound, "an edge node serves ingest and cart pricing only")
+        })
+        .layer(middleware::from_fn(observe))
+        .with_state(state)
+}
+
 /// A worker's surface: health, readiness and metrics.
 pub fn system_router(state: AppState) -> Router {
     Router::new()

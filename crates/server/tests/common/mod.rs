@@ -89,6 +89,40 @@ impl TestApp {
         TestApp { running: Some(running), client, store, database_url, pg_schema, _dir: dir }
     }
 
+    /// Opens another store handle on this app's PostgreSQL database with `pii`.
+    pub async fn try_open(&self, pii: PiiCipher) -> Result<SqlStore, beacon_store::StoreError> {
+        let url = self.database_url.clone().expect("PostgreSQL");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let opts = StoreOptions {
+            database_url: Some(url),
+            data_dir: dir.path().to_path_buf(),
+            synchronous: Synchronous::Normal,
+            max_connections: 2,
+            log_wal_limit: 64 << 20,
+            pii,
+        };
+        SqlStore::open(opts).await
+    }
+
+    /// An edge node (`server.role = "edge"`) on this app's PostgreSQL
+    /// database: no master key, sealing for this node's public key.
+    pub async fn edge_node(&self) -> TestApp {
+        let url = self.database_url.clone().expect("an edge node needs PostgreSQL");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut settings = Settings::default();
+        settings.storage.data_dir = dir.path().to_path_buf();
+        settings.storage.database_url = url.clone();
+        settings.server.role = "edge".into();
+        settings.security.admin_rate_per_second = 0;
+        settings.security.edge_public_key = self.store.pii().edge_public_key().expect("a core node's key");
+        assert!(settings.problems().is_empty(), "{:?}", settings.problems());
+        let pii = beacon_server::pii_cipher(&settings).expect("edge cipher");
+        let store = Arc::new(open_store_with(Some(url.clone()), dir.path(), pii).await);
+        let running = beacon_server::start(settings, store.clone()).expect("start");
+        let client = Client { router: running.router() };
+        TestApp { running: Some(running), client, store, database_url: Some(url), pg_schema: None, _dir: dir }
+    }
+
     /// Another node on this app's PostgreSQL database: its own store handle,
     /// writer, processor, committer and workers, as a second process would
     /// have (stopping it leaves the database to the first).
@@ -236,13 +270,17 @@ where
 
 /// A store as every test node opens it (one PII key for all).
 async fn open_store(database_url: Option<String>, dir: &std::path::Path) -> SqlStore {
+    open_store_with(database_url, dir, PiiCipher::new(&[9; 32])).await
+}
+
+async fn open_store_with(database_url: Option<String>, dir: &std::path::Path, pii: PiiCipher) -> SqlStore {
     SqlStore::open(StoreOptions {
         database_url,
         data_dir: dir.to_path_buf(),
         synchronous: Synchronous::Normal,
         max_connections: 4,
         log_wal_limit: 64 << 20,
-        pii: PiiCipher::new(&[9; 32]),
+        pii,
     })
     .await
     .expect("open store")

@@ -214,8 +214,7 @@ impl SqlStore {
                     checkout_lock: Default::default(),
                 };
                 store.verify_key().await?;
-                store.upgrade_event_table().await?;
-                store.upgrade_checkout_records().await?;
+                store.upgrade().await?;
                 Ok(store)
             }
             Some(other) => Err(StoreError::Backend(format!(
@@ -256,8 +255,7 @@ impl SqlStore {
                     checkout_lock: Default::default(),
                 };
                 store.verify_key().await?;
-                store.upgrade_event_table().await?;
-                store.upgrade_checkout_records().await?;
+                store.upgrade().await?;
                 Ok(store)
             }
         }
@@ -293,7 +291,35 @@ impl SqlStore {
     }
 
     /// Records the PII key's check value on first start; refuses a different key.
+    /// The upgrades done in Rust at open (they need the keys: an edge node,
+    /// which holds none, leaves them to the core nodes).
+    async fn upgrade(&self) -> Result<(), StoreError> {
+        if self.pii.opens() {
+            self.upgrade_event_table().await?;
+            self.upgrade_checkout_records().await?;
+        }
+        Ok(())
+    }
+
     async fn verify_key(&self) -> Result<(), StoreError> {
+        if let Some(core) = self.pii.sealing_for_key() {
+            // an edge node: it must seal for the key the core nodes open with
+            let stored: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'pii_edge_public'")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+            return match stored {
+                Some(k) if k == core => Ok(()),
+                Some(_) => Err(StoreError::Conflict(
+                    "security.edge_public_key is not the key of this database's core nodes: \
+                     run `beacon keys edge-public` on a core node and use what it prints"
+                        .into(),
+                )),
+                None => Err(StoreError::Unavailable(
+                    "no core node has opened this database yet: start one (with the encryption key) first".into(),
+                )),
+            };
+        }
         let check = self.pii.key_check();
         sqlx::query("INSERT INTO meta (key, value) VALUES ('pii_key_check', $1) ON CONFLICT (key) DO NOTHING")
             .bind(check.as_str())
@@ -306,6 +332,15 @@ impl SqlStore {
             .map_err(backend)?;
         let stored: String = sqlx::Row::try_get(&row, 0).map_err(backend)?;
         if stored == check {
+            // what edge nodes check their key against
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ('pii_edge_public', $1) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(self.pii.edge_public_key())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
             Ok(())
         } else {
             Err(StoreError::Conflict(
@@ -326,6 +361,11 @@ impl SqlStore {
         self.checkout_pool.close().await;
         self.shop_pool.close().await;
         self.pool.close().await;
+    }
+
+    /// The cipher of personal data this store was opened with.
+    pub fn pii(&self) -> &PiiCipher {
+        &self.pii
     }
 
     pub fn event_log(&self) -> &dyn EventLog {

@@ -77,6 +77,19 @@ pub struct CartRequest {
     pub expected_total: Option<String>,
 }
 
+impl CartRequest {
+    /// Whether pricing it looks a shopper up (by id, identity, points or team).
+    pub fn names_a_shopper(&self) -> bool {
+        self.profile_id.is_some()
+            || self.user_id.is_some()
+            || self.anonymous_id.is_some()
+            || self.email.is_some()
+            || self.phone.is_some()
+            || self.points.is_some()
+            || self.group_buy.is_some()
+    }
+}
+
 /// A line: a catalog product by id or SKU; the rest is read from the
 /// catalog unless given (a product not in the catalog needs its price).
 #[derive(Debug, Clone, Deserialize)]
