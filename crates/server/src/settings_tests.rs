@@ -71,5 +71,6 @@ fn roles_other_than_all_need_postgresql() {
     assert!(load("api", None).is_err_and(|e| e.to_string().contains("PostgreSQL")));
     let worker = load("worker", Some("postgres://db/x")).ok().and_then(|s| s.role());
     assert_eq!(worker, Some(ProcessRole::Worker));
-    assert!(load("edge", None).is_err_and(|e| e.to_string().contains("all, api or worker")));
+    assert!(load("edge", None).is_err_and(|e| e.to_string().contains("PostgreSQL")));
+    assert!(load("cloud", None).is_err_and(|e| e.to_string().contains("all, api, worker or edge")));
 }
