@@ -300,3 +300,43 @@ async fn postgres_checkout_records_are_sealed_and_old_ones_upgraded() {
     checkout_records_are_sealed_and_old_ones_upgraded(&mut h).await;
     h.cleanup().await;
 }
+
+/// On PostgreSQL a checkout locks what it takes from, not every checkout:
+/// one on another counter goes through while a counter is held, one on the
+/// held counter waits for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_checkouts_lock_only_the_counters_they_take() {
+    use sha2::Digest as _;
+    use std::time::Duration;
+    let h = common::Harness::postgres().await;
+    let lock = |name: &str| {
+        let digest = sha2::Sha256::digest(name.as_bytes());
+        i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
+    };
+    // another node's transaction, in the middle of a checkout on counter a
+    let mut holder = h.raw.shop_pool().begin().await.expect("begin");
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(lock("counter:a|0|total|*"))
+        .execute(&mut *holder)
+        .await
+        .expect("hold a");
+    let other =
+        tokio::time::timeout(Duration::from_secs(30), one(&h.store, checkout("k-b", "o-b", &[("b|0|total|*", 1, 5)])));
+    assert!(matches!(other.await, Ok(CheckoutOutcome::Committed(_))), "a checkout on b does not wait for a");
+    let node = std::sync::Arc::new(h.another().await);
+    let on_a = {
+        let node = node.clone();
+        tokio::spawn(async move { one(&node, checkout("k-a", "o-a", &[("a|0|total|*", 1, 5)])).await })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!on_a.is_finished(), "a checkout on a waits for a's holder");
+    holder.rollback().await.expect("release");
+    let out = tokio::time::timeout(Duration::from_secs(30), on_a).await.expect("done").expect("task");
+    assert!(matches!(out, CheckoutOutcome::Committed(_)));
+    let used = h.store.promotions().counters(&["a|0|total|*".into(), "b|0|total|*".into()]).await.expect("counters");
+    assert_eq!((used.get("a|0|total|*"), used.get("b|0|total|*")), (Some(&1), Some(&1)));
+    if let Ok(node) = std::sync::Arc::try_unwrap(node) {
+        node.close().await;
+    }
+    h.cleanup().await;
+}

@@ -4,9 +4,14 @@
 //! (`used + amount <= max`); one that reaches a limit undoes what it took
 //! and its claim, alone, and the others in the same transaction commit. On
 //! SQLite the transaction runs on `checkout.db`'s one writer, queued in the
-//! process (see `shopdb.rs`); on PostgreSQL checkouts take an advisory
-//! lock, so committers on several nodes take counters one transaction at a
-//! time and never deadlock on each other's rows.
+//! process (see `shopdb.rs`). On PostgreSQL a checkout locks only what it
+//! takes from (an advisory lock per counter key, per buyer whose points it
+//! spends, per team it writes), all at the start and in one order, so
+//! checkouts on several nodes that share nothing run side by side, those
+//! that share a counter take it one transaction at a time, and none
+//! deadlocks on another. They hold the all-checkouts lock shared; the rare
+//! writers that still take it whole (issuing codes, points lots, team
+//! updates) wait for them and hold them off.
 
 use super::SqlDialect as _;
 use super::promotions::{CHECKOUT_COLUMNS, Tx, decode_checkout, json, record_text};
@@ -17,8 +22,36 @@ use crate::{AfterSaleKind, OrderStatus, PendingReturn, Result, StoreError};
 use sqlx::{AssertSqlSafe, Row};
 use std::collections::HashMap;
 
-/// Serialises checkout commits across nodes (PostgreSQL).
+/// Serialises checkout commits across nodes (PostgreSQL): held whole by
+/// the writers that take it so, shared by checkouts (which lock their own
+/// keys besides).
 const CHECKOUT_LOCK: i64 = 7_259_003;
+
+/// The advisory lock of one thing a checkout takes from (a hash of its
+/// name; two names sharing a lock only wait for each other).
+fn lock_of(name: &str) -> i64 {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+/// The locks `checkouts` need, sorted (the one order every taker uses).
+fn locks_of(checkouts: &[Checkout]) -> Vec<i64> {
+    let mut locks: Vec<i64> = checkouts
+        .iter()
+        .flat_map(|c| {
+            let counters = c.takes.iter().map(|t| lock_of(&format!("counter:{}", t.key)));
+            let points = c.points.iter().map(|(lot, _)| lock_of(&format!("lot:{lot}")));
+            let team = c.team.iter().map(|t| lock_of(&format!("team:{}", t.team.id)));
+            counters.chain(points).chain(team).collect::<Vec<_>>()
+        })
+        .collect();
+    locks.sort_unstable();
+    locks.dedup();
+    locks
+}
 
 /// Adds `amount` to counter `key` if it stays within `max` (one conditional
 /// upsert); false, and nothing changed, if it would not.
@@ -93,6 +126,12 @@ impl SqlStore {
     /// queued in the process and begun deferred (see `shopdb.rs`); on
     /// PostgreSQL under the advisory lock that serialises them across nodes.
     pub(super) async fn checkout_tx(&self) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
+        self.locked_tx(None).await
+    }
+
+    /// A transaction for counters that locks only `locks` (sorted) on
+    /// PostgreSQL, holding the all-checkouts lock shared (`None`: whole).
+    async fn locked_tx(&self, locks: Option<&[i64]>) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
         match self.dialect {
             Dialect::Sqlite => {
                 let write = self.checkout_guard().await;
@@ -101,11 +140,19 @@ impl SqlStore {
             }
             Dialect::Postgres => {
                 let mut tx = self.checkout_pool.begin().await.map_err(backend)?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                let whole = if locks.is_some() { "pg_advisory_xact_lock_shared" } else { "pg_advisory_xact_lock" };
+                sqlx::query(AssertSqlSafe(format!("SELECT {whole}($1)")))
                     .bind(CHECKOUT_LOCK)
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
+                for lock in locks.unwrap_or_default() {
+                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                        .bind(*lock)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                }
                 Ok((None, tx))
             }
         }
@@ -155,15 +202,16 @@ impl SqlStore {
     }
 
     pub(crate) async fn commit_checkouts_impl(&self, checkouts: &[Checkout]) -> Result<Vec<CheckoutOutcome>> {
+        let locks = locks_of(checkouts);
         if super::checkout_group::groupable(checkouts) {
-            let (_write, mut tx) = self.checkout_tx().await?;
+            let (_write, mut tx) = self.locked_tx(Some(&locks)).await?;
             if let Some(out) = super::checkout_group::commit(&mut tx, self.dialect, &self.pii, checkouts).await? {
                 tx.commit().await.map_err(backend)?;
                 return Ok(out);
             }
             // a counter moved under the group: dropping the transaction rolls it back
         }
-        let (_write, mut tx) = self.checkout_tx().await?;
+        let (_write, mut tx) = self.locked_tx(Some(&locks)).await?;
         let mut out = Vec::with_capacity(checkouts.len());
         for c in checkouts {
             out.push(self.commit_one(&mut tx, c).await?);
@@ -179,7 +227,10 @@ impl SqlStore {
     }
 
     pub(crate) async fn return_counters_impl(&self, r: &CounterReturn) -> Result<bool> {
-        let (_write, mut tx) = self.checkout_tx().await?;
+        let mut locks: Vec<i64> = r.takes.iter().map(|(key, _)| lock_of(&format!("counter:{key}"))).collect();
+        locks.sort_unstable();
+        locks.dedup();
+        let (_write, mut tx) = self.locked_tx(Some(&locks)).await?;
         let takes = serde_json::to_string(&r.takes).map_err(|e| StoreError::Backend(e.to_string()))?;
         let inserted = sqlx::query(
             "INSERT INTO counter_returns (return_id, order_id, takes, at) VALUES ($1, $2, $3, $4) \

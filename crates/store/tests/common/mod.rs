@@ -58,6 +58,11 @@ impl RawSql {
         }
     }
 
+    /// The pool of the checkout tables.
+    pub fn shop_pool(&self) -> &AnyPool {
+        &self.shop_pool
+    }
+
     /// Every identity row as text, to check what is stored in the clear.
     pub async fn dump_identities(&self) -> String {
         let rows = sqlx::query("SELECT kind, value, value_enc FROM identities")
