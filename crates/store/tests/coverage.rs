@@ -321,3 +321,39 @@ on_both!(
     get_products_finds_by_id_or_sku_and_skips_unknown_ones,
     list_keys_lists_every_key_revoked_ones_too,
 );
+
+/// On PostgreSQL a catalog write locks its products and SKUs, not the
+/// catalog: another product is saved while one is held, the held one waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_catalog_writes_lock_only_their_products() {
+    use sha2::Digest as _;
+    use std::time::Duration;
+    let h = Harness::postgres().await;
+    let lock = |name: &str| i64::from_be_bytes(sha2::Sha256::digest(name.as_bytes())[..8].try_into().expect("8"));
+    let mut holder = h.raw.shop_pool().begin().await.expect("begin");
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(lock("product:tea-1"))
+        .execute(&mut *holder)
+        .await
+        .expect("hold");
+    let cups = [product("cup-1", Some("C1"), "59.00")];
+    let cup = h.store.catalog().save_products(&cups, "key_1", t(1));
+    let saved = tokio::time::timeout(Duration::from_secs(30), cup).await.expect("not held up").expect("save");
+    assert_eq!(saved, [Saved::Created]);
+    let node = std::sync::Arc::new(h.another().await);
+    let tea = {
+        let node = node.clone();
+        tokio::spawn(async move {
+            node.catalog().save_products(&[product("tea-1", Some("T1"), "298.00")], "key_1", t(2)).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!tea.is_finished(), "tea-1 waits for its holder");
+    holder.rollback().await.expect("release");
+    let saved = tokio::time::timeout(Duration::from_secs(30), tea).await.expect("done").expect("task").expect("save");
+    assert_eq!(saved, [Saved::Created]);
+    if let Ok(node) = std::sync::Arc::try_unwrap(node) {
+        node.close().await;
+    }
+    h.cleanup().await;
+}

@@ -65,8 +65,17 @@ impl SqlStore {
     ) -> Result<Vec<Saved>> {
         let (_write, mut tx) = self.begin_write(&self.pool).await?;
         if self.dialect == Dialect::Postgres {
-            // one catalog writer at a time, so a product's before → after is exact
-            sqlx::query("SELECT pg_advisory_xact_lock(7259002)").execute(&mut *tx).await.map_err(backend)?;
+            // each product and SKU written by one writer at a time, so a
+            // product's before → after is exact and a SKU has one owner;
+            // writers of other products go side by side
+            let mut names: Vec<String> = Vec::with_capacity(products.len() * 2);
+            for p in products {
+                names.push(format!("product:{}", p.product_id));
+                if let Some(sku) = &p.sku {
+                    names.push(format!("sku:{sku}"));
+                }
+            }
+            super::lock_names(&mut tx, names).await?;
         }
         let mut before: HashMap<String, StoredProduct> = HashMap::new();
         let mut sku_owner: HashMap<String, String> = HashMap::new();
@@ -127,6 +136,9 @@ impl SqlStore {
 
     pub(crate) async fn delete_product_impl(&self, id: &str, actor: &str, at: DateTime<Utc>) -> Result<bool> {
         let (_write, mut tx) = self.begin_write(&self.pool).await?;
+        if self.dialect == Dialect::Postgres {
+            super::lock_names(&mut tx, [format!("product:{id}")]).await?;
+        }
         let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM products WHERE product_id = $1")))
             .bind(id)
             .fetch_optional(&mut *tx)

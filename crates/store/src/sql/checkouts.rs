@@ -27,30 +27,15 @@ use std::collections::HashMap;
 /// keys besides).
 const CHECKOUT_LOCK: i64 = 7_259_003;
 
-/// The advisory lock of one thing a checkout takes from (a hash of its
-/// name; two names sharing a lock only wait for each other).
-fn lock_of(name: &str) -> i64 {
-    use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(name.as_bytes());
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(&digest[..8]);
-    i64::from_be_bytes(bytes)
-}
-
-/// The locks `checkouts` need, sorted (the one order every taker uses).
-fn locks_of(checkouts: &[Checkout]) -> Vec<i64> {
-    let mut locks: Vec<i64> = checkouts
-        .iter()
-        .flat_map(|c| {
-            let counters = c.takes.iter().map(|t| lock_of(&format!("counter:{}", t.key)));
-            let points = c.points.iter().map(|(lot, _)| lock_of(&format!("lot:{lot}")));
-            let team = c.team.iter().map(|t| lock_of(&format!("team:{}", t.team.id)));
-            counters.chain(points).chain(team).collect::<Vec<_>>()
-        })
-        .collect();
-    locks.sort_unstable();
-    locks.dedup();
-    locks
+/// What `checkouts` take from, by lock name.
+fn locks_of(checkouts: &[Checkout]) -> Vec<String> {
+    let mut names = Vec::new();
+    for c in checkouts {
+        names.extend(c.takes.iter().map(|t| format!("counter:{}", t.key)));
+        names.extend(c.points.iter().map(|(lot, _)| format!("lot:{lot}")));
+        names.extend(c.team.iter().map(|t| format!("team:{}", t.team.id)));
+    }
+    names
 }
 
 /// Adds `amount` to counter `key` if it stays within `max` (one conditional
@@ -129,9 +114,9 @@ impl SqlStore {
         self.locked_tx(None).await
     }
 
-    /// A transaction for counters that locks only `locks` (sorted) on
-    /// PostgreSQL, holding the all-checkouts lock shared (`None`: whole).
-    async fn locked_tx(&self, locks: Option<&[i64]>) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
+    /// A transaction for counters that locks only the things named `locks`
+    /// on PostgreSQL, holding the all-checkouts lock shared (`None`: whole).
+    async fn locked_tx(&self, locks: Option<Vec<String>>) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
         match self.dialect {
             Dialect::Sqlite => {
                 let write = self.checkout_guard().await;
@@ -146,13 +131,7 @@ impl SqlStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
-                for lock in locks.unwrap_or_default() {
-                    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                        .bind(*lock)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
-                }
+                super::lock_names(&mut tx, locks.unwrap_or_default()).await?;
                 Ok((None, tx))
             }
         }
@@ -204,14 +183,14 @@ impl SqlStore {
     pub(crate) async fn commit_checkouts_impl(&self, checkouts: &[Checkout]) -> Result<Vec<CheckoutOutcome>> {
         let locks = locks_of(checkouts);
         if super::checkout_group::groupable(checkouts) {
-            let (_write, mut tx) = self.locked_tx(Some(&locks)).await?;
+            let (_write, mut tx) = self.locked_tx(Some(locks.clone())).await?;
             if let Some(out) = super::checkout_group::commit(&mut tx, self.dialect, &self.pii, checkouts).await? {
                 tx.commit().await.map_err(backend)?;
                 return Ok(out);
             }
             // a counter moved under the group: dropping the transaction rolls it back
         }
-        let (_write, mut tx) = self.locked_tx(Some(&locks)).await?;
+        let (_write, mut tx) = self.locked_tx(Some(locks)).await?;
         let mut out = Vec::with_capacity(checkouts.len());
         for c in checkouts {
             out.push(self.commit_one(&mut tx, c).await?);
@@ -227,10 +206,8 @@ impl SqlStore {
     }
 
     pub(crate) async fn return_counters_impl(&self, r: &CounterReturn) -> Result<bool> {
-        let mut locks: Vec<i64> = r.takes.iter().map(|(key, _)| lock_of(&format!("counter:{key}"))).collect();
-        locks.sort_unstable();
-        locks.dedup();
-        let (_write, mut tx) = self.locked_tx(Some(&locks)).await?;
+        let locks = r.takes.iter().map(|(key, _)| format!("counter:{key}")).collect();
+        let (_write, mut tx) = self.locked_tx(Some(locks)).await?;
         let takes = serde_json::to_string(&r.takes).map_err(|e| StoreError::Backend(e.to_string()))?;
         let inserted = sqlx::query(
             "INSERT INTO counter_returns (return_id, order_id, takes, at) VALUES ($1, $2, $3, $4) \
