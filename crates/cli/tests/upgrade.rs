@@ -58,4 +58,11 @@ fn the_current_binary_reads_a_version_1_data_directory() {
     // the commerce tables came with the upgrade
     assert_eq!(again["items"][0]["order_count"], 1, "{again}");
     assert_eq!(again["items"][0]["total_spend"]["amount"], "8.80");
+    // the overview's totals: counted once at the upgrade, kept since
+    let (s, o) = server.get("/api/v1/overview");
+    assert_eq!(
+        (s, o["profiles"].clone(), o["events"].clone()),
+        (200, serde_json::json!(1), serde_json::json!(5)),
+        "{o}"
+    );
 }

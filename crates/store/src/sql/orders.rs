@@ -64,8 +64,9 @@ fn revenue(rows: &[AnyRow], first: usize) -> Result<Vec<Revenue>> {
 
 impl SqlStore {
     pub(crate) async fn overview_impl(&self) -> Result<Overview> {
+        // the running totals the processor keeps (not a count of every row)
         let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM profiles WHERE merged_into IS NULL), (SELECT COUNT(*) FROM events)",
+            "SELECT (SELECT value FROM counts WHERE name = 'profiles'), (SELECT value FROM counts WHERE name = 'events')",
         )
         .fetch_one(&self.pool)
         .await

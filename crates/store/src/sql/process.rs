@@ -282,7 +282,20 @@ impl ProcessTx for SqlProcessTx {
         }
         self.write_events(&c.events).await?;
         self.write_commerce(c).await?;
-        self.insert_states(&c.states, true).await
+        self.insert_states(&c.states, true).await?;
+        // the running totals (every merge takes one live profile away)
+        let live = c.created.len() as i64 - c.merges.len() as i64;
+        for (name, delta) in [("events", c.events.len() as i64), ("profiles", live)] {
+            if delta != 0 {
+                sqlx::query("UPDATE counts SET value = value + $1 WHERE name = $2")
+                    .bind(delta)
+                    .bind(name)
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(backend)?;
+            }
+        }
+        Ok(())
     }
 
     async fn orders(&mut self, ids: &[String]) -> Result<Vec<crate::Order>> {
