@@ -32,3 +32,42 @@ impl ProcessRole {
         matches!(self, ProcessRole::All | ProcessRole::Worker)
     }
 }
+
+/// What is wrong with the settings of the role (which store it needs, which
+/// keys it may hold).
+pub(crate) fn problems(settings: &crate::settings::Settings) -> Vec<String> {
+    let mut p = Vec::new();
+    match settings.role() {
+        None => p.push(format!("server.role {:?} must be all, api, worker or edge", settings.server.role)),
+        Some(ProcessRole::Api | ProcessRole::Worker | ProcessRole::Edge)
+            if settings.storage.database_url.trim().is_empty() =>
+        {
+            p.push(
+                "server.role api, worker and edge share a PostgreSQL store: set storage.database_url \
+                 (the embedded store serves one process, role all)"
+                    .into(),
+            )
+        }
+        Some(_) => {}
+    }
+    match (settings.role(), settings.security.edge_public_key.trim().is_empty()) {
+        (Some(ProcessRole::Edge), true) => p.push(
+            "server.role edge seals personal data for the core nodes: set security.edge_public_key \
+             to what `beacon keys edge-public` prints on one"
+                .into(),
+        ),
+        (Some(ProcessRole::Edge), false) if !settings.security.encryption_key.is_empty() => {
+            p.push("server.role edge holds no encryption key: leave security.encryption_key empty".into())
+        }
+        (Some(ProcessRole::Edge), false)
+            if beacon_store::PiiCipher::sealing_for(&settings.security.edge_public_key).is_err() =>
+        {
+            p.push("security.edge_public_key must be what `beacon keys edge-public` prints (32 bytes, base64)".into())
+        }
+        (Some(r), false) if r != ProcessRole::Edge => {
+            p.push("security.edge_public_key is for server.role edge only".into())
+        }
+        _ => {}
+    }
+    p
+}

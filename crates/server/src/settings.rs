@@ -285,40 +285,7 @@ impl Settings {
         if self.synchronous().is_none() {
             p.push(format!("storage.synchronous {:?} must be \"full\" or \"normal\"", self.storage.synchronous));
         }
-        match self.role() {
-            None => p.push(format!("server.role {:?} must be all, api, worker or edge", self.server.role)),
-            Some(ProcessRole::Api | ProcessRole::Worker | ProcessRole::Edge)
-                if self.storage.database_url.trim().is_empty() =>
-            {
-                p.push(
-                    "server.role api, worker and edge share a PostgreSQL store: set storage.database_url \
-                     (the embedded store serves one process, role all)"
-                        .into(),
-                )
-            }
-            Some(_) => {}
-        }
-        match (self.role(), self.security.edge_public_key.trim().is_empty()) {
-            (Some(ProcessRole::Edge), true) => p.push(
-                "server.role edge seals personal data for the core nodes: set security.edge_public_key \
-                 to what `beacon keys edge-public` prints on one"
-                    .into(),
-            ),
-            (Some(ProcessRole::Edge), false) if !self.security.encryption_key.is_empty() => {
-                p.push("server.role edge holds no encryption key: leave security.encryption_key empty".into())
-            }
-            (Some(ProcessRole::Edge), false)
-                if beacon_store::PiiCipher::sealing_for(&self.security.edge_public_key).is_err() =>
-            {
-                p.push(
-                    "security.edge_public_key must be what `beacon keys edge-public` prints (32 bytes, base64)".into(),
-                )
-            }
-            (Some(r), false) if r != ProcessRole::Edge => {
-                p.push("security.edge_public_key is for server.role edge only".into())
-            }
-            _ => {}
-        }
+        p.extend(crate::role::problems(self));
         let url = &self.storage.database_url;
         if !url.is_empty() && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
             p.push("storage.database_url must start with postgres:// (or be empty for the embedded store)".into());

@@ -1,0 +1,89 @@
+//! Tests of `pii.rs`: values, lookups, sealed JSON, edge sealing.
+
+use super::*;
+
+#[test]
+fn an_edge_seals_for_the_core_and_opens_nothing() {
+    let core = PiiCipher::new(&[7; 32]);
+    let public = core.edge_public_key().unwrap_or_default();
+    assert_eq!(PiiCipher::new(&[7; 32]).edge_public_key(), Some(public.clone()), "the same master, the same key");
+    let edge = PiiCipher::sealing_for(&public).expect("edge");
+    assert!(!edge.opens() && edge.edge_public_key().is_none());
+    let text = r#"{"traits":{"email":"ann@example.com","phone":13800138000,"name":"安"}}"#;
+    let sealed = edge.seal_json(text).expect("seal").into_owned();
+    assert!(!sealed.contains("ann@example.com") && !sealed.contains("13800138000"), "{sealed}");
+    assert!(sealed.contains(EDGE_SEALED_PREFIX) && sealed.contains(EDGE_SEALED_JSON_PREFIX));
+    assert_eq!(core.open_json(&sealed).expect("the core opens it"), text);
+    // asked to, the edge opens neither what it sealed nor what the core sealed
+    assert!(edge.open_json(&sealed).is_err());
+    assert!(edge.open_json(&core.seal_json(text).expect("seal")).is_err());
+    assert!(edge.decrypt(&core.encrypt("ann@example.com")).is_err());
+    // another master opens nothing of it; another edge process seals under another key
+    assert!(PiiCipher::new(&[8; 32]).open_json(&sealed).is_err());
+    let other = PiiCipher::sealing_for(&public).expect("edge");
+    assert_ne!(other.encrypt("x")[..43], edge.encrypt("x")[..43], "a new ephemeral key per process");
+    assert_eq!(core.open_json(&other.seal_json(text).expect("seal")).expect("open"), text);
+    // and its lookups match nothing the core stores
+    assert_ne!(edge.lookup_key("email", "ann@example.com"), core.lookup_key("email", "ann@example.com"));
+    for bad in ["", "not base64!", "AAAA", &"A".repeat(43)] {
+        assert!(PiiCipher::sealing_for(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn values_round_trip_and_ciphertexts_differ_each_time() {
+    let c = PiiCipher::new(&[7; 32]);
+    let a = c.encrypt("ann@example.com");
+    let b = c.encrypt("ann@example.com");
+    assert_ne!(a, b);
+    assert!(!a.contains("ann"));
+    assert_eq!(c.decrypt(&a).ok().as_deref(), Some("ann@example.com"));
+    assert!(PiiCipher::new(&[8; 32]).decrypt(&a).is_err());
+    assert!(c.decrypt("garbage!").is_err());
+}
+
+#[test]
+fn lookup_keys_are_stable_and_keyed() {
+    let c = PiiCipher::new(&[7; 32]);
+    assert_eq!(c.lookup_key("email", "a@x.com"), c.lookup_key("email", "a@x.com"));
+    assert_ne!(c.lookup_key("email", "a@x.com"), c.lookup_key("phone", "a@x.com"));
+    assert_ne!(c.lookup_key("email", "a@x.com"), PiiCipher::new(&[8; 32]).lookup_key("email", "a@x.com"));
+}
+
+#[test]
+fn personal_data_in_json_is_sealed_at_any_depth_and_opened_back() {
+    let c = PiiCipher::new(&[7; 32]);
+    let text = r#"{"z":1,"traits":{"Email":"a@x.com","name":"李"},"context":{"traits":{"phone":"+8613800138000"}},"list":[{"email":"b@x.com"}],"email_count":2}"#;
+    let sealed = c.seal_json(text).unwrap_or_default();
+    for secret in ["a@x.com", "+8613800138000", "b@x.com"] {
+        assert!(!sealed.contains(secret), "{sealed}");
+    }
+    assert!(sealed.starts_with(r#"{"z":1,"#), "key order kept: {sealed}");
+    let opened = c.open_json(&sealed).ok().map(|c| c.into_owned()).unwrap_or_default();
+    assert_eq!(serde_json::from_str::<Value>(&opened).ok(), serde_json::from_str::<Value>(text).ok());
+    let plain = r#"{"event":"x","properties":{"phone_model":"p"}}"#;
+    assert!(matches!(c.seal_json(plain), Ok(Cow::Borrowed(_))), "no personal keys: stored byte for byte");
+    assert!(PiiCipher::new(&[8; 32]).open_json(&sealed).is_err());
+}
+
+#[test]
+fn numbers_arrays_escaped_keys_and_look_alike_text_are_handled() {
+    let c = PiiCipher::new(&[7; 32]);
+    let round_trip = |text: &str| {
+        let sealed = c.seal_json(text).map(|s| s.into_owned()).unwrap_or_default();
+        let opened = c.open_json(&sealed).map(|s| s.into_owned()).unwrap_or_default();
+        (sealed, serde_json::from_str::<Value>(&opened).ok())
+    };
+    let text = r#"{"traits":{"phone":13800138000,"email":["a@x.com"],"\u0065mail":"b@x.com"}}"#;
+    let (sealed, opened) = round_trip(text);
+    for secret in ["13800138000", "a@x.com", "b@x.com"] {
+        assert!(!sealed.contains(secret), "{secret} in {sealed}");
+    }
+    assert_eq!(opened, serde_json::from_str::<Value>(text).ok());
+    // a client string that looks sealed: kept as sent, never a decryption error
+    let look_alike = r#"{"properties":{"note":"bcn:pii:v1:AAAA"},"traits":{"email":"bcn:pii:v1:BBBB"}}"#;
+    let (_, opened) = round_trip(look_alike);
+    assert_eq!(opened, serde_json::from_str::<Value>(look_alike).ok());
+    assert!(c.open_json(r#"{"note":"bcn:pii:v1:AAAA"}"#).is_ok());
+    assert!(c.seal_json(r#"{"email":"x@y.z", bad json"#).is_err(), "refused, not stored in the clear");
+}
