@@ -9,6 +9,7 @@
 
 mod checkout;
 mod e2e;
+mod jobs;
 mod loadgen;
 pub mod pricing;
 pub mod scale;
@@ -304,6 +305,9 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
     }
     if wants("carts") || wants("commits") {
         ratios.extend(checkout::run(base, &beacon, opts.connections, dur, &wants, opts.processor).await?);
+    }
+    if wants("jobs") {
+        jobs::run(beacon.store.as_ref(), &run_id).await?;
     }
     let mut vis = Vec::new();
     if opts.processor {

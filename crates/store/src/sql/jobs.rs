@@ -76,8 +76,11 @@ pub(super) async fn insert(
 
 impl SqlStore {
     /// One statement in its own write transaction; returns the rows it changed.
-    async fn write_one(&self, sql: String, binds: Vec<Bind>) -> Result<u64> {
-        let (_write, mut tx) = self.begin_write(&self.pool).await?;
+    /// Runs one write; `bookkeeping`: on the pool whose commits are not
+    /// fsynced one by one (see `SqlStore::bookkeeping_pool`).
+    async fn write_one(&self, sql: String, binds: Vec<Bind>, bookkeeping: bool) -> Result<u64> {
+        let pool = if bookkeeping { &self.bookkeeping_pool } else { &self.pool };
+        let (_write, mut tx) = self.begin_write(pool).await?;
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for b in binds {
             q = match b {
@@ -117,7 +120,7 @@ impl JobStore for SqlStore {
 
     async fn cancel(&self, queue: Queue, key: &str) -> Result<bool> {
         let sql = format!("DELETE FROM {} WHERE job_key = $1 AND done_at IS NULL", table(queue));
-        Ok(self.write_one(sql, vec![text(key)]).await? > 0)
+        Ok(self.write_one(sql, vec![text(key)], false).await? > 0)
     }
 
     async fn claim(
@@ -155,7 +158,7 @@ impl JobStore for SqlStore {
                 return Ok(Vec::new());
             }
         }
-        let (_write, mut tx) = self.begin_write(&self.pool).await?;
+        let (_write, mut tx) = self.begin_write(&self.bookkeeping_pool).await?;
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(owner)
             .bind(micros(now + lease))
@@ -189,7 +192,7 @@ impl JobStore for SqlStore {
              WHERE job_key = $2 AND lease_owner = $3 AND done_at IS NULL",
             table(queue)
         );
-        Ok(self.write_one(sql, vec![Bind::Int(micros(now)), text(key), text(owner)]).await? > 0)
+        Ok(self.write_one(sql, vec![Bind::Int(micros(now)), text(key), text(owner)], true).await? > 0)
     }
 
     async fn retry(&self, queue: Queue, key: &str, owner: &str, error: &str, at: DateTime<Utc>) -> Result<bool> {
@@ -199,7 +202,8 @@ impl JobStore for SqlStore {
             table(queue)
         );
         let error: String = error.chars().take(1000).collect();
-        Ok(self.write_one(sql, vec![Bind::Int(micros(at)), Bind::Text(error), text(key), text(owner)]).await? > 0)
+        let binds = vec![Bind::Int(micros(at)), Bind::Text(error), text(key), text(owner)];
+        Ok(self.write_one(sql, binds, true).await? > 0)
     }
 
     async fn purge_done(&self, queue: Queue, before: DateTime<Utc>, limit: u32) -> Result<u64> {
@@ -209,7 +213,7 @@ impl JobStore for SqlStore {
              (SELECT job_key FROM {t} WHERE done_at IS NOT NULL AND done_at < $1 LIMIT {})",
             limit.max(1)
         );
-        self.write_one(sql, vec![Bind::Int(micros(before))]).await
+        self.write_one(sql, vec![Bind::Int(micros(before))], true).await
     }
 
     async fn pending(&self, queue: Queue, topic: &str) -> Result<i64> {
@@ -223,11 +227,11 @@ impl JobStore for SqlStore {
                    ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until_at = excluded.until_at \
                    WHERE leases.owner = excluded.owner OR leases.until_at <= $4";
         let binds = vec![text(name), text(owner), Bind::Int(micros(until)), Bind::Int(micros(now))];
-        Ok(self.write_one(sql.to_string(), binds).await? > 0)
+        Ok(self.write_one(sql.to_string(), binds, true).await? > 0)
     }
 
     async fn release_lease(&self, name: &str, owner: &str) -> Result<()> {
         let sql = "DELETE FROM leases WHERE name = $1 AND owner = $2";
-        self.write_one(sql.to_string(), vec![text(name), text(owner)]).await.map(drop)
+        self.write_one(sql.to_string(), vec![text(name), text(owner)], true).await.map(drop)
     }
 }

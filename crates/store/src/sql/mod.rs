@@ -97,6 +97,13 @@ pub struct SqlStore {
     /// after a power loss the processor's offset and state roll back together
     /// and it replays the log from there.
     pub(crate) proc_pool: AnyPool,
+    /// The outbox's and timers' bookkeeping (claims, completions, retries,
+    /// purges, leases): on SQLite connections whose commits are not fsynced
+    /// one by one (`synchronous = NORMAL`), since losing one to a power cut
+    /// only repeats work (a job claimed again, run again: handlers are
+    /// idempotent by the job's key). Adding and cancelling jobs stays on the
+    /// fsynced pool.
+    pub(crate) bookkeeping_pool: AnyPool,
     /// Checkout commits: on SQLite the one connection that writes
     /// `checkout.db` (with `beacon.db` attached for reads), whose commits are
     /// as durable as `storage.synchronous` says (the event log's setting),
@@ -229,6 +236,7 @@ impl SqlStore {
                 let store = SqlStore {
                     log,
                     proc_pool: pool.clone(),
+                    bookkeeping_pool: pool.clone(),
                     checkout_pool: pool.clone(),
                     shop_pool: pool.clone(),
                     checkpointer: None,
@@ -256,8 +264,11 @@ impl SqlStore {
                 let pool = state_opts.connect(&state_url).await.map_err(backend)?;
                 let (checkout_pool, shop_pool) = shopdb::open(&options, &state_path).await?;
                 SQLITE_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
-                let (proc_opts, _) = sqlite_pool(state_path, Synchronous::Normal, 1, true, None, PROCESSOR_CACHE_MIB)?;
+                let (proc_opts, _) =
+                    sqlite_pool(state_path.clone(), Synchronous::Normal, 1, true, None, PROCESSOR_CACHE_MIB)?;
                 let proc_pool = proc_opts.connect(&state_url).await.map_err(backend)?;
+                let (book_opts, _) = sqlite_pool(state_path.clone(), Synchronous::Normal, 2, true, None, 0)?;
+                let bookkeeping_pool = book_opts.connect(&state_url).await.map_err(backend)?;
                 // `full`: each log commit fsyncs; `normal`: commits reach the OS,
                 // and `EventLog::sync` fsyncs behind them (see log.rs)
                 let log_path = options.data_dir.join("events.db");
@@ -270,6 +281,7 @@ impl SqlStore {
                 let store = SqlStore {
                     log,
                     proc_pool,
+                    bookkeeping_pool,
                     checkout_pool,
                     shop_pool,
                     checkpointer: Some(checkpointer),
@@ -383,6 +395,7 @@ impl SqlStore {
         }
         self.log.close().await;
         self.proc_pool.close().await;
+        self.bookkeeping_pool.close().await;
         self.checkout_pool.close().await;
         self.shop_pool.close().await;
         self.pool.close().await;
