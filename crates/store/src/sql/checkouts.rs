@@ -9,9 +9,9 @@
 //! spends, per team it writes), all at the start and in one order, so
 //! checkouts on several nodes that share nothing run side by side, those
 //! that share a counter take it one transaction at a time, and none
-//! deadlocks on another. They hold the all-checkouts lock shared; the rare
-//! writers that still take it whole (issuing codes, points lots, team
-//! updates) wait for them and hold them off.
+//! deadlocks on another. They hold the all-checkouts lock shared (so does a
+//! team update, with its team's lock); the rare writers that still take it
+//! whole (issuing codes, points lots) wait for them and hold them off.
 
 use super::SqlDialect as _;
 use super::promotions::{CHECKOUT_COLUMNS, Tx, decode_checkout, json, record_text};
@@ -116,7 +116,10 @@ impl SqlStore {
 
     /// A transaction for counters that locks only the things named `locks`
     /// on PostgreSQL, holding the all-checkouts lock shared (`None`: whole).
-    async fn locked_tx(&self, locks: Option<Vec<String>>) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
+    pub(super) async fn locked_tx(
+        &self,
+        locks: Option<Vec<String>>,
+    ) -> Result<(Option<tokio::sync::OwnedMutexGuard<()>>, Tx)> {
         match self.dialect {
             Dialect::Sqlite => {
                 let write = self.checkout_guard().await;

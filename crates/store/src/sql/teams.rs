@@ -67,7 +67,8 @@ impl SqlStore {
     }
 
     pub(crate) async fn update_team_impl(&self, team: &StoredTeam, expected_version: i64) -> Result<bool> {
-        let (_write, mut tx) = self.checkout_tx().await?;
+        // the team's own lock, as a checkout that writes it takes
+        let (_write, mut tx) = self.locked_tx(Some(vec![format!("team:{}", team.id)])).await?;
         let w = TeamWrite { team: team.clone(), expected_version: Some(expected_version) };
         let done = write_team(&mut tx, &w).await?;
         tx.commit().await.map_err(backend)?;
