@@ -75,7 +75,7 @@ impl SqlStore {
                     names.push(format!("sku:{sku}"));
                 }
             }
-            super::lock_names(&mut tx, names).await?;
+            super::locks::lock_names(&mut tx, names).await?;
         }
         let mut before: HashMap<String, StoredProduct> = HashMap::new();
         let mut sku_owner: HashMap<String, String> = HashMap::new();
@@ -137,7 +137,7 @@ impl SqlStore {
     pub(crate) async fn delete_product_impl(&self, id: &str, actor: &str, at: DateTime<Utc>) -> Result<bool> {
         let (_write, mut tx) = self.begin_write(&self.pool).await?;
         if self.dialect == Dialect::Postgres {
-            super::lock_names(&mut tx, [format!("product:{id}")]).await?;
+            super::locks::lock_names(&mut tx, [format!("product:{id}")]).await?;
         }
         let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM products WHERE product_id = $1")))
             .bind(id)

@@ -134,7 +134,7 @@ impl SqlStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(backend)?;
-                super::lock_names(&mut tx, locks.unwrap_or_default()).await?;
+                super::locks::lock_names(&mut tx, locks.unwrap_or_default()).await?;
                 Ok((None, tx))
             }
         }
