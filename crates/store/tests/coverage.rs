@@ -326,16 +326,9 @@ on_both!(
 /// catalog: another product is saved while one is held, the held one waits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_catalog_writes_lock_only_their_products() {
-    use sha2::Digest as _;
     use std::time::Duration;
     let h = Harness::postgres().await;
-    let lock = |name: &str| i64::from_be_bytes(sha2::Sha256::digest(name.as_bytes())[..8].try_into().expect("8"));
-    let mut holder = h.raw.shop_pool().begin().await.expect("begin");
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(lock("product:tea-1"))
-        .execute(&mut *holder)
-        .await
-        .expect("hold");
+    let holder = h.raw.hold_lock("product:tea-1").await;
     let cups = [product("cup-1", Some("C1"), "59.00")];
     let cup = h.store.catalog().save_products(&cups, "key_1", t(1));
     let saved = tokio::time::timeout(Duration::from_secs(30), cup).await.expect("not held up").expect("save");

@@ -306,20 +306,10 @@ async fn postgres_checkout_records_are_sealed_and_old_ones_upgraded() {
 /// held counter waits for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_checkouts_lock_only_the_counters_they_take() {
-    use sha2::Digest as _;
     use std::time::Duration;
     let h = common::Harness::postgres().await;
-    let lock = |name: &str| {
-        let digest = sha2::Sha256::digest(name.as_bytes());
-        i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
-    };
     // another node's transaction, in the middle of a checkout on counter a
-    let mut holder = h.raw.shop_pool().begin().await.expect("begin");
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(lock("counter:a|0|total|*"))
-        .execute(&mut *holder)
-        .await
-        .expect("hold a");
+    let holder = h.raw.hold_lock("counter:a|0|total|*").await;
     let other =
         tokio::time::timeout(Duration::from_secs(30), one(&h.store, checkout("k-b", "o-b", &[("b|0|total|*", 1, 5)])));
     assert!(matches!(other.await, Ok(CheckoutOutcome::Committed(_))), "a checkout on b does not wait for a");

@@ -58,9 +58,15 @@ impl RawSql {
         }
     }
 
-    /// The pool of the checkout tables.
-    pub fn shop_pool(&self) -> &AnyPool {
-        &self.shop_pool
+    /// A transaction holding the named lock a writer takes on PostgreSQL
+    /// (`sql/locks.rs`: the first 8 bytes of the name's SHA-256), as another
+    /// node in the middle of its write would; dropping it releases the lock.
+    pub async fn hold_lock(&self, name: &str) -> sqlx::Transaction<'static, sqlx::Any> {
+        use sha2::Digest as _;
+        let lock = i64::from_be_bytes(sha2::Sha256::digest(name.as_bytes())[..8].try_into().expect("8 bytes"));
+        let mut holder = self.shop_pool.begin().await.expect("begin");
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(lock).execute(&mut *holder).await.expect("hold");
+        holder
     }
 
     /// Every identity row as text, to check what is stored in the clear.
