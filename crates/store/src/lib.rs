@@ -211,8 +211,10 @@ pub trait AuditStore: Send + Sync {
 pub trait ProcessTx: Send {
     async fn offset(&mut self) -> Result<i64>;
     async fn set_offset(&mut self, seq: i64) -> Result<()>;
-    /// Which of these (source, messageId) pairs were processed already.
-    async fn seen(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>>;
+    /// Which of these (source, messageId) pairs were processed already; the
+    /// others are recorded as processed, in this transaction (one index
+    /// descent per key).
+    async fn claim(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>>;
     /// The live profiles holding each of these identities.
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>>;
     /// State and identities of these profiles (missing ids are skipped).

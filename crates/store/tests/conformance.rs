@@ -123,12 +123,19 @@ async fn a_processor_transaction_commits_all_or_nothing(store: &SqlStore) {
     let mut tx = store.begin_processing("main").await.expect("begin");
     assert_eq!(tx.offset().await.ok(), Some(1));
     let keys = [("src".to_string(), "m1".to_string()), ("src".into(), "m2".into()), ("other".into(), "m1".into())];
-    let seen = tx.seen(&keys).await.expect("seen");
+    let seen = tx.claim(&keys).await.expect("seen");
     assert_eq!(seen.into_iter().collect::<Vec<_>>(), [("src".to_string(), "m1".to_string())]);
+    assert_eq!(tx.claim(&keys).await.expect("claim again").len(), 3, "a claim records the new keys");
     let loaded = tx.load(&[p, pid()]).await.expect("load");
     assert_eq!(loaded.len(), 1);
     assert_eq!(loaded[0].0, state(p, 1));
     assert_eq!(loaded[0].1.len(), 2);
+    drop(tx);
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    let seen = tx.claim(&keys).await.expect("claim after a rollback");
+    assert_eq!(seen.len(), 1, "claims roll back with their transaction: {seen:?}");
+    let twice = [("src".to_string(), "m9".to_string()), ("src".into(), "m9".into())];
+    assert!(tx.claim(&twice).await.expect("a key twice in one claim").is_empty());
 }
 
 async fn identities_are_found_by_value_and_personal_data_is_encrypted(store: &SqlStore, raw_sql: &common::RawSql) {

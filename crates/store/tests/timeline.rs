@@ -49,7 +49,7 @@ async fn timelines_read_across_batches_in_event_time_order(store: &SqlStore) {
             })
             .collect();
         let mut tx = store.begin_processing("main").await.expect("begin");
-        let seen = tx.seen(&[("src".into(), chunk[0].record.message_id.clone())]).await.expect("seen");
+        let seen = tx.claim(&[("src".into(), chunk[0].record.message_id.clone())]).await.expect("seen");
         assert!(seen.is_empty(), "not processed yet");
         tx.apply(&BatchChanges { created: std::mem::take(&mut created), events, ..Default::default() })
             .await
@@ -58,7 +58,7 @@ async fn timelines_read_across_batches_in_event_time_order(store: &SqlStore) {
     }
     let mut tx = store.begin_processing("main").await.expect("begin");
     let again: Vec<(String, String)> = recs.iter().map(|r| ("src".into(), r.record.message_id.clone())).collect();
-    assert_eq!(tx.seen(&again).await.expect("seen").len(), 9, "every processed event dedupes");
+    assert_eq!(tx.claim(&again).await.expect("seen").len(), 9, "every processed event dedupes");
     drop(tx);
 
     // ann's eight events, two at a time, newest event time first
@@ -144,7 +144,7 @@ async fn an_older_event_layout_moves_over_at_open(h: &mut Harness, migration: i6
     let viewed = h.store.catalog().product_events(&tea, &PageRequest { after: None, limit: 5 }).await.expect("product");
     assert_eq!(viewed.items.len(), 1);
     let mut tx = h.store.begin_processing("main").await.expect("begin");
-    let seen = tx.seen(&[("src".into(), rec.record.message_id.clone())]).await.expect("seen");
+    let seen = tx.claim(&[("src".into(), rec.record.message_id.clone())]).await.expect("seen");
     assert_eq!(seen.len(), 1, "an event processed before the move still dedupes");
     drop(tx);
     assert_eq!(h.raw.dump_table("events", "kind").await, "track");

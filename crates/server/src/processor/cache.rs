@@ -10,7 +10,7 @@
 
 use beacon_core::{Identity, ProfileId};
 use beacon_store::ProfileState;
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// Most profiles held before the cache is emptied.
 pub const CAPACITY: usize = 20_000;

@@ -107,7 +107,8 @@ async fn decide_and_commit(
     }
     let keys: Vec<(String, String)> =
         parsed.iter().map(|(r, ..)| (r.record.source_id.clone(), r.record.message_id.clone())).collect();
-    let mut seen = tx.seen(&keys).await?;
+    let stored = tx.claim(&keys).await?;
+    let mut seen: foldhash::HashSet<(&str, &str)> = stored.iter().map(|(s, m)| (s.as_str(), m.as_str())).collect();
     let mut order_ids: Vec<String> =
         parsed.iter().filter_map(|(.., d)| d.as_ref().and_then(orders::order_id)).map(str::to_string).collect();
     order_ids.sort();
@@ -137,7 +138,7 @@ async fn decide_and_commit(
     let mut duplicates = 0u64;
     let mut outbox = Vec::new();
     for (rec, found, name, product, deal) in parsed {
-        if !seen.insert((rec.record.source_id.clone(), rec.record.message_id.clone())) {
+        if !seen.insert((rec.record.source_id.as_str(), rec.record.message_id.as_str())) {
             duplicates += 1;
             continue;
         }

@@ -8,7 +8,8 @@ use beacon_core::commerce::order::{NotApplied, Order};
 use beacon_core::commerce::{CommerceEvent, Refund};
 use beacon_store::{AfterSale, AfterSaleKind, BatchChanges, LogRecord, StoredReview};
 use serde_json::json;
-use std::collections::{BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::BTreeSet;
 
 #[derive(Default)]
 pub struct Orders {

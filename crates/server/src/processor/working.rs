@@ -7,7 +7,7 @@ use beacon_core::profile::{apply_traits, merge_traits};
 use beacon_core::resolve::{Candidate, Target, resolve};
 use beacon_core::{Identity, IdentityKind, ProfileId};
 use beacon_store::{BatchChanges, LogRecord, MergeChange, NewEvent, ProfileState};
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 
 struct Held {
     state: ProfileState,

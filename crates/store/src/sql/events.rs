@@ -139,12 +139,20 @@ impl SqlProcessTx {
         insert_timeline(&mut self.tx, self.dialect, Timeline::Profile, &profiles).await?;
         let products = group(events.iter().filter_map(|e| Some((e.product.clone()?, e.seq, micros(e.timestamp)))));
         insert_timeline(&mut self.tx, self.dialect, Timeline::Product, &products).await?;
-        for part in events.chunks(ROWS * 2) {
-            let sql = format!("{insert} INTO event_keys (key) VALUES {}", self.dialect.rows(part.len(), 1));
+        // the processor claimed its events' keys before deciding; an event
+        // written without a claim is recorded here (a repeat changes nothing)
+        let unclaimed: Vec<&NewEvent> = events
+            .iter()
+            .filter(|e| !self.claimed.get(&e.source_id).is_some_and(|m| m.contains(&e.message_id)))
+            .collect();
+        for part in unclaimed.chunks(ROWS * 2) {
+            let sql = format!(
+                "INSERT INTO event_keys (key) VALUES {} ON CONFLICT (key) DO NOTHING",
+                self.dialect.rows(part.len(), 1)
+            );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for e in part {
-                let key = self.keys.remove(&(e.source_id.clone(), e.message_id.clone()));
-                q = q.bind(key.unwrap_or_else(|| event_key(&self.pii, &e.source_id, &e.message_id)));
+                q = q.bind(event_key(&self.pii, &e.source_id, &e.message_id));
             }
             q.execute(&mut *self.tx).await.map_err(backend)?;
         }

@@ -20,8 +20,9 @@ pub(crate) struct SqlProcessTx {
     pub(super) dialect: Dialect,
     pub(super) pii: PiiCipher,
     name: String,
-    /// Dedupe keys hashed by `seen`, taken again by the batch's insert.
-    pub(super) keys: HashMap<(String, String), Vec<u8>>,
+    /// The (source, messageId) pairs `claim` recorded in this transaction:
+    /// the batch's insert of event rows does not record them again.
+    pub(super) claimed: foldhash::HashMap<String, foldhash::HashSet<String>>,
     /// Released when the transaction ends (after the transaction itself).
     _write: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -36,7 +37,7 @@ impl SqlStore {
             dialect: self.dialect,
             pii: self.pii.clone(),
             name: name.to_string(),
-            keys: HashMap::new(),
+            claimed: Default::default(),
             _write: write,
         })
     }
@@ -51,9 +52,14 @@ fn json_err(e: serde_json::Error) -> StoreError {
 // would make every batch slower as the tables grow; the bundled one probes
 // the index once per key, and a test below keeps it so.
 
-/// Which of `keys` dedupe keys are already processed.
-fn seen_sql(dialect: Dialect, keys: usize) -> String {
-    format!("SELECT key FROM event_keys WHERE key IN ({})", dialect.params_from(0, keys))
+/// Records `keys` dedupe keys, answering the ones that were not there yet
+/// (one descent of the index per key, where a lookup and then an insert
+/// took two).
+fn claim_sql(dialect: Dialect, keys: usize) -> String {
+    format!(
+        "INSERT INTO event_keys (key) VALUES {} ON CONFLICT (key) DO NOTHING RETURNING key",
+        dialect.rows(keys, 1)
+    )
 }
 
 /// The live profiles holding any of `rows` (kind, lookup) identities.
@@ -136,21 +142,28 @@ impl ProcessTx for SqlProcessTx {
         Ok(())
     }
 
-    async fn seen(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>> {
+    async fn claim(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>> {
         let mut out = HashSet::new();
         for part in keys.chunks(ROWS * 2) {
-            let mut by_key: HashMap<Vec<u8>, &(String, String)> = HashMap::with_capacity(part.len());
-            let mut q = sqlx::query(AssertSqlSafe(seen_sql(self.dialect, part.len())));
+            let mut by_key: foldhash::HashMap<Vec<u8>, &(String, String)> = Default::default();
+            by_key.reserve(part.len());
+            let mut q = sqlx::query(AssertSqlSafe(claim_sql(self.dialect, part.len())));
             for pair in part {
                 let key = event_key(&self.pii, &pair.0, &pair.1);
                 q = q.bind(key.clone());
-                self.keys.insert(pair.clone(), key.clone());
                 by_key.insert(key, pair);
             }
+            let mut new: foldhash::HashSet<&(String, String)> = Default::default();
             for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
                 if let Some(pair) = by_key.get(&row.try_get::<Vec<u8>, _>(0).map_err(backend)?) {
-                    out.insert((*pair).clone());
+                    new.insert(*pair);
                 }
+            }
+            for pair in part {
+                if !new.contains(pair) {
+                    out.insert(pair.clone());
+                }
+                self.claimed.entry(pair.0.clone()).or_default().insert(pair.1.clone());
             }
         }
         Ok(out)
@@ -327,7 +340,7 @@ mod tests {
         })
         .await
         .expect("open");
-        for sql in [seen_sql(Dialect::Sqlite, 6), holders_sql(Dialect::Sqlite, 3)] {
+        for sql in [holders_sql(Dialect::Sqlite, 3)] {
             let mut q = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
             for _ in 0..6 {
                 q = q.bind("x");
