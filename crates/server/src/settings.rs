@@ -70,6 +70,10 @@ pub struct IngestSettings {
     /// before its next transaction (one transaction per few events costs more
     /// than the events). An idle processor still starts at once when woken.
     pub processor_linger_ms: u64,
+    /// When behind, decide the next batch while the current one is written.
+    /// Unset: on the embedded store only (processors on several nodes share
+    /// one offset, and would decide the same batches).
+    pub processor_overlap: Option<bool>,
     /// Run the processor in this process (turn off on ingest-only nodes).
     pub run_processor: bool,
 }
@@ -122,6 +126,7 @@ impl Default for Settings {
                 queue_capacity: 1024,
                 processor_batch: 20_000,
                 processor_linger_ms: 10,
+                processor_overlap: None,
                 run_processor: true,
             },
             identity: IdentitySettings {
@@ -365,6 +370,7 @@ impl Settings {
             identity: self.identity_rules(),
             currency: self.currency().unwrap_or(Currency::CNY),
             clock: std::sync::Arc::new(crate::app::SystemClock),
+            overlap: self.ingest.processor_overlap.unwrap_or(self.storage.database_url.trim().is_empty()),
         }
     }
 

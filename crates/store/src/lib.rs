@@ -121,6 +121,9 @@ pub trait Store: Send + Sync {
     /// Starts a processor transaction; on PostgreSQL its `offset()` locks the
     /// processor's offset row so only one processor advances it at a time.
     async fn begin_processing(&self, processor: &str) -> Result<Box<dyn ProcessTx>>;
+    /// A reader for a processor's bulk reads outside its write transaction
+    /// (the next batch is read and decided while the current one commits).
+    async fn process_reader(&self) -> Result<Box<dyn ProcessRead>>;
     /// How far a processor has consumed the log (0 before it starts).
     async fn processed_offset(&self, processor: &str) -> Result<i64>;
     /// Liveness of the database connection.
@@ -203,10 +206,27 @@ pub trait AuditStore: Send + Sync {
     async fn list_audit(&self, target: Option<&str>, page: &PageRequest) -> Result<Page<AuditEntry>>;
 }
 
+/// A processor's bulk reads outside its transaction: what the next batch
+/// needs, read while the current batch commits.
+#[async_trait]
+pub trait ProcessRead: Send {
+    /// How far `processor` has consumed the log, as committed.
+    async fn offset(&mut self, processor: &str) -> Result<i64>;
+    /// Which of these (source, messageId) pairs were processed already.
+    async fn seen(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>>;
+    /// The live profiles holding each of these identities.
+    async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>>;
+    /// State and identities of these profiles (missing ids are skipped).
+    async fn load(&mut self, ids: &[ProfileId]) -> Result<Vec<(ProfileState, Vec<Identity>)>>;
+    /// These orders as stored (missing ids are skipped).
+    async fn orders(&mut self, ids: &[String]) -> Result<Vec<Order>>;
+}
+
 /// One processor transaction: everything it writes commits together with the
 /// new offset, so a crash replays the batch instead of losing or doubling it.
 /// The processor reads what a batch needs in bulk, decides in memory, and
-/// writes the batch's changes in one go.
+/// writes the batch's changes in one go; the same reads as [`ProcessRead`]
+/// are here inside the transaction.
 #[async_trait]
 pub trait ProcessTx: Send {
     async fn offset(&mut self) -> Result<i64>;

@@ -87,6 +87,16 @@ async fn orders_are_read_listed_and_filtered(store: &SqlStore) {
     let a1 = store.orders().get_order("A-1").await.expect("get").expect("found");
     assert_eq!(a1, order("A-1", ann, 10_000, at(1, 2), OrderStatus::Completed));
     assert_eq!(store.orders().get_order("nope").await.expect("get"), None);
+    // the processor reads a batch's orders in bulk, in its transaction or on its reader
+    let ids = ["B-1".to_string(), "nope".into(), "A-1".into()];
+    let mut by_reader = store.process_reader().await.expect("reader").orders(&ids).await.expect("orders");
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    let mut in_tx = tx.orders(&ids).await.expect("orders");
+    drop(tx);
+    by_reader.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+    in_tx.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+    assert_eq!(by_reader.iter().map(|o| o.order_id.as_str()).collect::<Vec<_>>(), ["A-1", "B-1"]);
+    assert_eq!((by_reader[0] == a1, by_reader == in_tx), (true, true));
     let list = |q: OrderQuery| async move {
         store.orders().list_orders(&q).await.expect("list").items.into_iter().map(|o| o.order_id).collect::<Vec<_>>()
     };

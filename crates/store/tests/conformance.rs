@@ -136,6 +136,16 @@ async fn a_processor_transaction_commits_all_or_nothing(store: &SqlStore) {
     assert_eq!(seen.len(), 1, "claims roll back with their transaction: {seen:?}");
     let twice = [("src".to_string(), "m9".to_string()), ("src".into(), "m9".into())];
     assert!(tx.claim(&twice).await.expect("a key twice in one claim").is_empty());
+    drop(tx);
+    // the processor's reader sees what was committed, outside any transaction
+    let mut r = store.process_reader().await.expect("reader");
+    assert_eq!((r.offset("main").await.ok(), r.offset("nobody").await.ok()), (Some(1), Some(0)));
+    let seen = r.seen(&keys).await.expect("seen");
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), [("src".to_string(), "m1".to_string())]);
+    assert_eq!(r.holders(&[id("user_id:u1"), id("user_id:u9")]).await.expect("holders"), [(id("user_id:u1"), p)]);
+    let loaded = r.load(&[p]).await.expect("load");
+    assert_eq!((loaded.len(), &loaded[0].0), (1, &state(p, 1)));
+    assert!(r.orders(&["no-such-order".into()]).await.expect("orders").is_empty());
 }
 
 async fn identities_are_found_by_value_and_personal_data_is_encrypted(store: &SqlStore, raw_sql: &common::RawSql) {

@@ -2,15 +2,20 @@
 //! read back from the store for every batch.
 //!
 //! Only processors write profiles and identities, so the cache stays exact as
-//! long as this processor made every change since it was filled. At the start
-//! of a batch the processor compares the stored offset with the one it last
-//! committed: any difference (another node's processor ran, or a batch
-//! failed) empties the cache. Merges empty it too (rare, and they re-point
+//! long as this processor made every change since it was filled. A batch is
+//! written only if the stored offset is still the one it was read from: any
+//! difference (another node's processor ran, or a batch failed) fails the
+//! write and empties the cache. Merges empty it too (rare, and they re-point
 //! many rows). When full, it is emptied rather than tracking recency.
+//!
+//! While a batch is being written the next one is decided: the cache then
+//! holds the written batch's results already, and [`InFlight`] what the
+//! store does not show yet (its dedupe keys and orders).
 
+use beacon_core::commerce::order::Order;
 use beacon_core::{Identity, ProfileId};
 use beacon_store::ProfileState;
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 
 /// Most profiles held before the cache is emptied.
 pub const CAPACITY: usize = 20_000;
@@ -21,7 +26,9 @@ pub struct Cache {
     /// or from this processor's own committed writes).
     holders: HashMap<Identity, Vec<ProfileId>>,
     profiles: HashMap<ProfileId, (ProfileState, Vec<Identity>)>,
-    committed_offset: Option<i64>,
+    /// Where the next batch starts: the last decided batch's end.
+    expected_offset: Option<i64>,
+    in_flight: Option<InFlight>,
     /// What the follow-up stage follows (not emptied with the rest: it is
     /// read from the store on its own schedule).
     pub follows: super::follow::FollowsCache,
@@ -31,19 +38,27 @@ impl Cache {
     pub fn clear(&mut self) {
         self.holders.clear();
         self.profiles.clear();
-        self.committed_offset = None;
+        self.expected_offset = None;
+        self.in_flight = None;
     }
 
-    /// The offset this processor's last commit left, if it has one.
-    pub fn committed_offset(&self) -> Option<i64> {
-        self.committed_offset
+    /// Where the next batch starts, if this processor knows.
+    pub fn expected_offset(&self) -> Option<i64> {
+        self.expected_offset
     }
 
-    /// Empties the cache unless this processor committed `offset` itself.
+    /// Empties the cache unless this processor's batches led to `offset`
+    /// (the stored one); the next batch starts there.
     pub fn check(&mut self, offset: i64) {
-        if self.committed_offset != Some(offset) {
+        if self.expected_offset != Some(offset) {
             self.clear();
+            self.expected_offset = Some(offset);
         }
+    }
+
+    /// The batch being written, if one is.
+    pub fn in_flight(&self) -> Option<&InFlight> {
+        self.in_flight.as_ref()
     }
 
     pub fn holders(&self, identity: &Identity) -> Option<&Vec<ProfileId>> {
@@ -54,18 +69,32 @@ impl Cache {
         self.profiles.get(id)
     }
 
-    /// Records a committed batch's results.
-    pub fn committed(
-        &mut self,
-        offset: i64,
-        holders: Vec<(Identity, Vec<ProfileId>)>,
-        profiles: Vec<(ProfileState, Vec<Identity>)>,
-    ) {
-        if self.profiles.len() + profiles.len() > CAPACITY {
-            self.clear();
+    /// Records a decided batch's results (before it is written): what it
+    /// knows exactly (`None` after a merge: the cache is emptied), and what
+    /// the store will show once it is written.
+    pub fn decided(&mut self, last: i64, known: Option<super::working::Known>, in_flight: InFlight) {
+        match known {
+            Some(known) => {
+                if self.profiles.len() + known.profiles.len() > CAPACITY {
+                    self.clear();
+                }
+                self.holders.extend(known.holders);
+                self.profiles.extend(known.profiles.into_iter().map(|(s, ids)| (s.id, (s, ids))));
+            }
+            None => self.clear(),
         }
-        self.holders.extend(holders);
-        self.profiles.extend(profiles.into_iter().map(|(s, ids)| (s.id, (s, ids))));
-        self.committed_offset = Some(offset);
+        self.expected_offset = Some(last);
+        self.in_flight = Some(in_flight);
     }
+
+    /// The batch in flight is written: the store shows it now.
+    pub fn written(&mut self) {
+        self.in_flight = None;
+    }
+}
+
+/// What a batch being written adds that the store does not show yet.
+pub struct InFlight {
+    pub keys: HashSet<(String, String)>,
+    pub orders: HashMap<String, Order>,
 }

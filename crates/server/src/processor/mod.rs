@@ -5,18 +5,20 @@
 //! transaction together with the log offset, so a crash replays rather than
 //! loses or doubles.
 
+mod batch;
 mod cache;
 pub mod follow;
 mod orders;
+mod pipeline;
 mod working;
 
 pub use cache::Cache;
 
+use beacon_core::Currency;
 use beacon_core::commerce::{self, CommerceKind};
-use beacon_core::extract::{IdentityRules, extract_text};
+use beacon_core::extract::IdentityRules;
 use beacon_core::message::MessageKind;
-use beacon_core::{Currency, Identity, ProfileId};
-use beacon_store::{Store, StoreError};
+use beacon_store::{ProcessRead, Store, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
@@ -36,11 +38,21 @@ pub struct Rules {
     /// What "now" is for the processor's decisions (points expiry, return
     /// windows): the app's clock.
     pub clock: Arc<dyn crate::app::Clock>,
+    /// Decide the next batch while the current one is written, when behind
+    /// ([`pipeline`]). Only where this is the one processor (the embedded
+    /// store): processors on several nodes sharing one offset would decide
+    /// the same batches and all but one would throw theirs away.
+    pub overlap: bool,
 }
 
 impl Default for Rules {
     fn default() -> Self {
-        Rules { identity: Default::default(), currency: Default::default(), clock: Arc::new(crate::app::SystemClock) }
+        Rules {
+            identity: Default::default(),
+            currency: Default::default(),
+            clock: Arc::new(crate::app::SystemClock),
+            overlap: false,
+        }
     }
 }
 
@@ -50,130 +62,30 @@ impl std::fmt::Debug for Rules {
     }
 }
 
-/// Handles one batch; returns how many log records it consumed.
+/// Handles one batch, reading and writing while it holds the offset (so
+/// processors on other nodes wait rather than decide the same batch);
+/// returns how many log records it consumed.
 pub async fn process_batch(
     store: &dyn Store,
+    reader: &mut dyn ProcessRead,
     rules: &Rules,
     batch: u32,
     cache: &mut Cache,
 ) -> Result<usize, StoreError> {
-    let result = decide_and_commit(store, rules, batch, cache).await;
+    let result = async {
+        let mut tx = store.begin_processing(PROCESSOR).await?;
+        cache.check(tx.offset().await?);
+        let Some(mut decided) = batch::decide(store, reader, rules, batch, cache).await? else { return Ok(0) };
+        batch::write(tx, &decided).await?;
+        decided.hand_over(cache);
+        cache.written();
+        Ok(decided.records)
+    }
+    .await;
     if result.is_err() {
         cache.clear();
     }
     result
-}
-
-async fn decide_and_commit(
-    store: &dyn Store,
-    rules: &Rules,
-    batch: u32,
-    cache: &mut Cache,
-) -> Result<usize, StoreError> {
-    // the log is read before the write lock is taken, from where this
-    // processor's last commit left the offset; another node's commit in
-    // between (the offset moved) means reading again
-    let ahead = match cache.committed_offset() {
-        Some(from) => Some((from, store.log().read(from, batch).await?)),
-        None => None,
-    };
-    let mut tx = store.begin_processing(PROCESSOR).await?;
-    let offset = tx.offset().await?;
-    cache.check(offset);
-    let records = match ahead {
-        Some((from, records)) if from == offset => records,
-        _ => store.log().read(offset, batch).await?,
-    };
-    let Some(last) = records.last().map(|r| r.seq) else { return Ok(0) };
-    // after the records are read: a program changed before they were appended is seen
-    let follows = cache.follows.get(store, rules.currency).await?;
-    let now = rules.clock.now();
-
-    // 1. read what the batch says, and what it needs from the store, in bulk
-    let mut parsed = Vec::with_capacity(records.len());
-    for rec in &records {
-        match extract_text(rec.record.kind, &rec.record.payload, &rules.identity) {
-            Ok((found, name)) => {
-                let deal = commerce_of(rec, name.as_deref(), rules.currency);
-                let product = match (rec.record.kind, name.as_deref()) {
-                    (MessageKind::Track, Some(event)) => commerce::product_of(event, &rec.record.payload),
-                    _ => None,
-                };
-                parsed.push((rec, found, name, product, deal));
-            }
-            // validated at ingest, so only a corrupt log gets here: skip, don't stall
-            Err(e) => tracing::error!(seq = rec.seq, "unreadable log record skipped: {e}"),
-        }
-    }
-    let keys: Vec<(String, String)> =
-        parsed.iter().map(|(r, ..)| (r.record.source_id.clone(), r.record.message_id.clone())).collect();
-    let stored = tx.claim(&keys).await?;
-    let mut seen: foldhash::HashSet<(&str, &str)> = stored.iter().map(|(s, m)| (s.as_str(), m.as_str())).collect();
-    let mut order_ids: Vec<String> =
-        parsed.iter().filter_map(|(.., d)| d.as_ref().and_then(orders::order_id)).map(str::to_string).collect();
-    order_ids.sort();
-    order_ids.dedup();
-    let mut book = orders::Orders::default();
-    book.hold(tx.orders(&order_ids).await?);
-    let mut lookups: Vec<Identity> = parsed.iter().flat_map(|(_, f, ..)| working::lookup_keys(f)).collect();
-    lookups.sort();
-    lookups.dedup();
-    let (known, unknown): (Vec<Identity>, Vec<Identity>) =
-        lookups.iter().cloned().partition(|i| cache.holders(i).is_some());
-    let mut holders: Vec<ProfileId> = tx.holders(&unknown).await?.into_iter().map(|(_, p)| p).collect();
-    holders.extend(known.iter().filter_map(|i| cache.holders(i)).flatten());
-    holders.extend(book.buyers());
-    holders.sort();
-    holders.dedup();
-    let (cached, missing): (Vec<ProfileId>, Vec<ProfileId>) = holders.iter().partition(|p| cache.profile(p).is_some());
-    let mut work = working::Working::default();
-    for (state, identities) in tx.load(&missing).await? {
-        work.hold(state, identities);
-    }
-    for (state, identities) in cached.iter().filter_map(|p| cache.profile(p)) {
-        work.hold(state.clone(), identities.clone());
-    }
-
-    // 2. decide each event in log order, in memory
-    let mut duplicates = 0u64;
-    let mut outbox = Vec::new();
-    for (rec, found, name, product, deal) in parsed {
-        if !seen.insert((rec.record.source_id.as_str(), rec.record.message_id.as_str())) {
-            duplicates += 1;
-            continue;
-        }
-        let followed = follows.cares(name.as_deref(), deal.is_some()).then(|| name.clone());
-        let sender = work.apply(rec, &found, name, product, &rules.identity);
-        if let (Some(sender), Some(name)) = (sender, followed) {
-            follows.event(rec, name.as_deref(), deal.as_ref(), sender, now, &mut outbox);
-        }
-        if let (Some(sender), Some(deal)) = (sender, deal) {
-            book.apply(&mut work, sender, rec, deal);
-        }
-    }
-
-    // 3. write it all, with the new offset, in the same transaction
-    let repeated = book.repeated;
-    let mut order_changes = beacon_store::BatchChanges::default();
-    book.finish(&work, &mut order_changes);
-    let (mut changes, known_now) = work.finish(&lookups);
-    changes.orders = order_changes.orders;
-    changes.after_sales = order_changes.after_sales;
-    changes.reviews = order_changes.reviews;
-    follow::Follows::after_sales(&changes.after_sales, now, &mut outbox);
-    changes.outbox = outbox;
-    tx.apply(&changes).await?;
-    tx.set_offset(last).await?;
-    tx.commit().await?;
-    if changes.merges.is_empty() {
-        cache.committed(last, known_now.holders, known_now.profiles);
-    } else {
-        cache.clear();
-    }
-    metrics::counter!("beacon_duplicate_events_total").increment(duplicates);
-    metrics::counter!("beacon_repeated_orders_total").increment(repeated);
-    metrics::counter!("beacon_processed_events_total").increment(records.len() as u64);
-    Ok(records.len())
 }
 
 /// The commerce facts of a `track` event with one of the e-commerce names.
@@ -203,19 +115,22 @@ pub async fn drain(store: &dyn Store, rules: &Rules, batch: u32) -> Result<usize
     store.log().sync().await?;
     let mut total = 0;
     let mut cache = Cache::default();
+    let mut reader = store.process_reader().await?;
     loop {
-        match process_batch(store, rules, batch, &mut cache).await? {
+        match process_batch(store, reader.as_mut(), rules, batch, &mut cache).await? {
             0 => return Ok(total),
             n => total += n,
         }
     }
 }
 
-/// Starts [`run`] on its own OS thread, in a single-threaded runtime: a batch
-/// is CPU work of several milliseconds between awaits, and on the shared
-/// request workers it would hold up the ingest handlers and the log writer
-/// queued behind it. On its own thread the OS scheduler time-slices it
-/// against them instead. The receiver resolves when the processor has stopped.
+/// Starts [`run`] on its own OS thread, in a runtime of its own (two
+/// workers): a batch is CPU work of several milliseconds between awaits, and
+/// on the shared request workers it would hold up the ingest handlers and the
+/// log writer queued behind it. Apart, the OS scheduler time-slices it
+/// against them instead. The decisions run on this thread, a batch's write on
+/// one of the runtime's workers (see [`pipeline`]). The receiver resolves
+/// when the processor has stopped.
 pub fn spawn(
     store: Arc<dyn Store>,
     rules: Rules,
@@ -226,7 +141,7 @@ pub fn spawn(
 ) -> std::io::Result<tokio::sync::oneshot::Receiver<()>> {
     let (done, stopped) = tokio::sync::oneshot::channel();
     std::thread::Builder::new().name("beacon-processor".into()).spawn(move || {
-        match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
             Ok(rt) => rt.block_on(run(store, rules, batch, linger, wake, stop)),
             Err(e) => tracing::error!("the processor could not start its runtime: {e}"),
         }
@@ -237,7 +152,9 @@ pub fn spawn(
 
 /// Runs until `stop` turns true and the log is drained. After a batch that
 /// did not fill up (the processor has caught up with a steady stream), it
-/// waits `linger` so the next transaction carries more records.
+/// waits `linger` so the next transaction carries more records. While it is
+/// behind (full batches), it decides the next batch while the current one is
+/// written ([`pipeline`]).
 pub async fn run(
     store: Arc<dyn Store>,
     rules: Rules,
@@ -247,14 +164,19 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let mut backoff = Duration::from_millis(50);
-    let mut cache = Cache::default();
+    let mut line = pipeline::Pipeline::new(store, &rules, batch);
+    let mut conflicts = 0;
     loop {
         let started = Instant::now();
-        match process_batch(store.as_ref(), &rules, batch, &mut cache).await {
-            Ok(n) if n > 0 => {
+        let step = line.step().await;
+        if step.is_ok() {
+            conflicts = 0;
+        }
+        match step {
+            Ok(step) if step.written > 0 || step.ahead => {
                 metrics::histogram!("beacon_processor_batch_seconds").record(started.elapsed().as_secs_f64());
                 backoff = Duration::from_millis(50);
-                if n < batch as usize && !*stop.borrow() {
+                if !step.behind && !*stop.borrow() {
                     // caught up: let the next batch gather, counting from this one's start
                     tokio::select! {
                         _ = tokio::time::sleep_until((started + linger).into()) => {}
@@ -267,6 +189,12 @@ pub async fn run(
                 if *stop.borrow() {
                     return;
                 }
+            }
+            Err(StoreError::Conflict(e)) if conflicts < 3 => {
+                // another node wrote first: decide again from the store, at once
+                conflicts += 1;
+                tracing::debug!("processor batch decided on stale reads, again: {e}");
+                continue;
             }
             Err(e) => {
                 if *stop.borrow() {

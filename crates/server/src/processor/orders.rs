@@ -7,8 +7,8 @@ use beacon_core::ProfileId;
 use beacon_core::commerce::order::{NotApplied, Order};
 use beacon_core::commerce::{CommerceEvent, Refund};
 use beacon_store::{AfterSale, AfterSaleKind, BatchChanges, LogRecord, StoredReview};
-use serde_json::json;
 use foldhash::HashMap;
+use serde_json::json;
 use std::collections::BTreeSet;
 
 #[derive(Default)]

@@ -32,6 +32,7 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Embedded,
     Postgres,

@@ -98,6 +98,10 @@ impl Store for SqlStore {
         Ok(Box::new(self.begin_process_tx(processor).await?))
     }
 
+    async fn process_reader(&self) -> Result<Box<dyn crate::ProcessRead>> {
+        Ok(Box::new(SqlStore::process_reader(self).await?))
+    }
+
     async fn processed_offset(&self, processor: &str) -> Result<i64> {
         let row = sqlx::query("SELECT seq FROM processor_offsets WHERE name = $1")
             .bind(processor)

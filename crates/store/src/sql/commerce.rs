@@ -2,34 +2,16 @@
 //! after-sales records and reviews, in the batch's transaction.
 
 use super::SqlDialect as _;
-use super::orders::{ORDER_COLUMNS, decode_order};
+use super::orders::ORDER_COLUMNS;
 use super::process::SqlProcessTx;
 use super::{backend, micros};
-use crate::{BatchChanges, Order, Result, StoreError};
+use crate::{BatchChanges, Result, StoreError};
 use sqlx::AssertSqlSafe;
 
 /// Rows per multi-row statement.
 const ROWS: usize = 200;
 
 impl SqlProcessTx {
-    pub(super) async fn load_orders(&mut self, ids: &[String]) -> Result<Vec<Order>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for part in ids.chunks(ROWS) {
-            let sql = format!(
-                "SELECT {ORDER_COLUMNS} FROM orders WHERE order_id IN ({})",
-                self.dialect.params_from(0, part.len())
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for id in part {
-                q = q.bind(id.as_str());
-            }
-            for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
-                out.push(decode_order(&row)?);
-            }
-        }
-        Ok(out)
-    }
-
     /// Moves a merged-away profile's orders, after-sales records and reviews
     /// to the survivor.
     pub(super) async fn repoint_commerce(&mut self, from: &str, into: &str) -> Result<()> {

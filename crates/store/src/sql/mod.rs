@@ -23,6 +23,7 @@ mod log;
 mod loyalty;
 mod orders;
 mod process;
+mod process_read;
 mod promotions;
 mod read;
 mod shopdb;
@@ -98,6 +99,9 @@ pub struct SqlStore {
     /// after a power loss the processor's offset and state roll back together
     /// and it replays the log from there.
     pub(crate) proc_pool: AnyPool,
+    /// The processor's reader (reads the next batch while `proc_pool`
+    /// commits); a connection of it is taken before one of `proc_pool`.
+    pub(crate) proc_read_pool: AnyPool,
     /// The outbox's and timers' bookkeeping (claims, completions, retries,
     /// purges, leases): on SQLite connections whose commits are not fsynced
     /// one by one (`synchronous = NORMAL`), since losing one to a power cut
@@ -208,10 +212,18 @@ impl SqlStore {
                     .await
                     .map_err(backend)?;
                 PG_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
+                // the processor's reads, apart: it holds a read connection while
+                // it waits for a transaction's, never the other way round
+                let proc_read_pool = AnyPoolOptions::new()
+                    .max_connections(2)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_lazy(url)
+                    .map_err(backend)?;
                 let log = log::SqlLog::open(pool.clone(), Dialect::Postgres, options.pii.clone(), None).await?;
                 let store = SqlStore {
                     log,
                     proc_pool: pool.clone(),
+                    proc_read_pool,
                     bookkeeping_pool: pool.clone(),
                     checkout_pool: pool.clone(),
                     shop_pool: pool.clone(),
@@ -243,6 +255,9 @@ impl SqlStore {
                 let (proc_opts, _) =
                     sqlite_pool(state_path.clone(), Synchronous::Normal, 1, true, None, PROCESSOR_CACHE_MIB)?;
                 let proc_pool = proc_opts.connect(&state_url).await.map_err(backend)?;
+                let (read_opts, _) =
+                    sqlite_pool(state_path.clone(), Synchronous::Normal, 2, true, None, PROCESSOR_CACHE_MIB / 4)?;
+                let proc_read_pool = read_opts.connect(&state_url).await.map_err(backend)?;
                 let (book_opts, _) = sqlite_pool(state_path.clone(), Synchronous::Normal, 2, true, None, 0)?;
                 let bookkeeping_pool = book_opts.connect(&state_url).await.map_err(backend)?;
                 // `full`: each log commit fsyncs; `normal`: commits reach the OS,
@@ -257,6 +272,7 @@ impl SqlStore {
                 let store = SqlStore {
                     log,
                     proc_pool,
+                    proc_read_pool,
                     bookkeeping_pool,
                     checkout_pool,
                     shop_pool,

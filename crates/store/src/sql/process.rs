@@ -1,16 +1,17 @@
 //! The processor's transaction: bulk reads and one bulk write per batch.
 
 use super::SqlDialect as _;
-use super::codec::{decode_identity, encode_identity, encode_reason, parse_id};
+use super::codec::{encode_identity, encode_reason};
 use super::events::event_key;
-use super::{Dialect, SqlStore, backend, from_micros, micros};
+use super::process_read as read;
+use super::{Dialect, SqlStore, backend, micros};
 use crate::pii::PiiCipher;
 use crate::{BatchChanges, ProcessTx, ProfileState, Result, StoreError};
 use async_trait::async_trait;
 use beacon_core::{Identity, ProfileId};
 use sqlx::any::Any;
 use sqlx::{AssertSqlSafe, Row, Transaction};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Rows per multi-row statement (keeps parameters well under SQLite's limit).
 const ROWS: usize = 400;
@@ -56,19 +57,7 @@ fn json_err(e: serde_json::Error) -> StoreError {
 /// (one descent of the index per key, where a lookup and then an insert
 /// took two).
 fn claim_sql(dialect: Dialect, keys: usize) -> String {
-    format!(
-        "INSERT INTO event_keys (key) VALUES {} ON CONFLICT (key) DO NOTHING RETURNING key",
-        dialect.rows(keys, 1)
-    )
-}
-
-/// The live profiles holding any of `rows` (kind, lookup) identities.
-fn holders_sql(dialect: Dialect, rows: usize) -> String {
-    format!(
-        "SELECT i.kind, i.lookup, i.profile_id FROM identities i JOIN profiles p ON p.id = i.profile_id \
-         WHERE p.merged_into IS NULL AND (i.kind, i.lookup) IN (VALUES {})",
-        dialect.rows(rows, 2)
-    )
+    format!("INSERT INTO event_keys (key) VALUES {} ON CONFLICT (key) DO NOTHING RETURNING key", dialect.rows(keys, 1))
 }
 
 impl SqlProcessTx {
@@ -170,74 +159,11 @@ impl ProcessTx for SqlProcessTx {
     }
 
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>> {
-        let mut out = Vec::new();
-        for part in identities.chunks(ROWS) {
-            let mut by_key: HashMap<(String, Vec<u8>), &Identity> = HashMap::with_capacity(part.len());
-            let mut q = sqlx::query(AssertSqlSafe(holders_sql(self.dialect, part.len())));
-            for id in part {
-                let lookup = self.pii.lookup_key(id.kind.as_str(), &id.value);
-                by_key.insert((id.kind.to_string(), lookup.clone()), id);
-                q = q.bind(id.kind.to_string()).bind(lookup);
-            }
-            for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
-                let key =
-                    (row.try_get::<String, _>(0).map_err(backend)?, row.try_get::<Vec<u8>, _>(1).map_err(backend)?);
-                if let Some(id) = by_key.get(&key) {
-                    out.push(((*id).clone(), parse_id(&row.try_get::<String, _>(2).map_err(backend)?)?));
-                }
-            }
-        }
-        Ok(out)
+        read::holders(&mut self.tx, self.dialect, &self.pii, identities).await
     }
 
     async fn load(&mut self, ids: &[ProfileId]) -> Result<Vec<(ProfileState, Vec<Identity>)>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for part in ids.chunks(ROWS) {
-            let list: Vec<String> = part.iter().map(ProfileId::to_string).collect();
-            let marks = self.dialect.rows(1, list.len());
-            let marks = &marks[1..marks.len() - 1];
-            let mut q = sqlx::query(AssertSqlSafe(format!(
-                "SELECT profile_id, kind, value, value_enc FROM identities WHERE profile_id IN ({marks})"
-            )));
-            for id in &list {
-                q = q.bind(id.as_str());
-            }
-            let mut identities: HashMap<String, Vec<Identity>> = HashMap::new();
-            for r in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
-                let id = decode_identity(
-                    &self.pii,
-                    &r.try_get::<String, _>(1).map_err(backend)?,
-                    r.try_get(2).map_err(backend)?,
-                    r.try_get(3).map_err(backend)?,
-                )?;
-                identities.entry(r.try_get(0).map_err(backend)?).or_default().push(id);
-            }
-            let mut q = sqlx::query(AssertSqlSafe(format!(
-                "SELECT id, traits, trait_times, first_seen, last_seen, event_count, orders FROM profiles \
-                 WHERE id IN ({marks})"
-            )));
-            for id in &list {
-                q = q.bind(id.as_str());
-            }
-            for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
-                let id: String = row.try_get(0).map_err(backend)?;
-                let traits: String = row.try_get(1).map_err(backend)?;
-                let traits = self.pii.open_json(&traits).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let times: String = row.try_get(2).map_err(backend)?;
-                let state = ProfileState {
-                    id: parse_id(&id)?,
-                    traits: serde_json::from_str(&traits).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    trait_times: serde_json::from_str(&times).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    first_seen: from_micros(row.try_get(3).map_err(backend)?)?,
-                    last_seen: from_micros(row.try_get(4).map_err(backend)?)?,
-                    event_count: row.try_get(5).map_err(backend)?,
-                    orders: serde_json::from_str(&row.try_get::<String, _>(6).map_err(backend)?)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                };
-                out.push((state, identities.remove(&id).unwrap_or_default()));
-            }
-        }
-        Ok(out)
+        read::load(&mut self.tx, self.dialect, &self.pii, ids).await
     }
 
     async fn apply(&mut self, c: &BatchChanges) -> Result<()> {
@@ -312,7 +238,7 @@ impl ProcessTx for SqlProcessTx {
     }
 
     async fn orders(&mut self, ids: &[String]) -> Result<Vec<crate::Order>> {
-        self.load_orders(ids).await
+        read::orders(&mut self.tx, self.dialect, ids).await
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {
@@ -340,7 +266,7 @@ mod tests {
         })
         .await
         .expect("open");
-        for sql in [holders_sql(Dialect::Sqlite, 3)] {
+        for sql in [read::holders_sql(Dialect::Sqlite, 3), read::seen_sql(Dialect::Sqlite, 4)] {
             let mut q = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
             for _ in 0..6 {
                 q = q.bind("x");

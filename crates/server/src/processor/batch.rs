@@ -1,0 +1,195 @@
+//! One batch, in two halves: **decide** (read the log from where the last
+//! batch ended, read what it needs from the store in bulk, decide each event
+//! in memory) and **write** (one transaction: check the offset, claim the
+//! dedupe keys, write the changes and the new offset). The halves are apart
+//! so the processor can decide the next batch while this one is written
+//! (see [`super::run`]); the write half checks that what the decide half
+//! assumed still holds, and fails with a conflict otherwise, so a batch is
+//! never written on stale reads.
+
+use super::cache::{Cache, InFlight};
+use super::working::{self, Known};
+use super::{PROCESSOR, Rules, commerce_of, follow, orders};
+use beacon_core::commerce;
+use beacon_core::extract::extract_text;
+use beacon_core::message::MessageKind;
+use beacon_core::{Identity, ProfileId};
+use beacon_store::{BatchChanges, ProcessRead, ProcessTx, Store, StoreError};
+use std::collections::HashSet;
+
+/// A batch decided and not written yet.
+pub struct Decided {
+    /// The offset it was read from, and its last record's.
+    pub from: i64,
+    pub last: i64,
+    /// Log records consumed.
+    pub records: usize,
+    /// The batch is as large as allowed (the processor is behind).
+    pub full: bool,
+    /// Every (source, messageId) pair of the batch, claimed when written.
+    keys: Vec<(String, String)>,
+    /// The pairs the decision took as processed before.
+    stored: HashSet<(String, String)>,
+    changes: BatchChanges,
+    /// What the batch leaves known exactly (none after a merge).
+    known: Option<Known>,
+    duplicates: u64,
+    repeated: u64,
+}
+
+impl Decided {
+    /// Whether the next batch may be decided before this one is written:
+    /// not after merges, which re-point rows the cache cannot follow.
+    pub fn overlappable(&self) -> bool {
+        self.known.is_some()
+    }
+
+    /// Hands the cache what the next decision may take from this batch
+    /// before it is written (what it knows exactly moves to the cache).
+    pub fn hand_over(&mut self, cache: &mut Cache) {
+        let in_flight = InFlight {
+            keys: self.keys.iter().cloned().collect(),
+            orders: self.changes.orders.iter().map(|o| (o.order_id.clone(), o.clone())).collect(),
+        };
+        cache.decided(self.last, self.known.take(), in_flight);
+    }
+}
+
+/// Decides the batch after the cache's expected offset (the store's, when
+/// the cache has none); `None` when the log has nothing after it.
+pub async fn decide(
+    store: &dyn Store,
+    reader: &mut dyn ProcessRead,
+    rules: &Rules,
+    batch: u32,
+    cache: &mut Cache,
+) -> Result<Option<Decided>, StoreError> {
+    let from = match cache.expected_offset() {
+        Some(from) => from,
+        None => {
+            let from = reader.offset(PROCESSOR).await?;
+            cache.check(from);
+            from
+        }
+    };
+    let records = store.log().read(from, batch).await?;
+    let Some(last) = records.last().map(|r| r.seq) else { return Ok(None) };
+    // after the records are read: a program changed before they were appended is seen
+    let follows = cache.follows.get(store, rules.currency).await?;
+    let now = rules.clock.now();
+
+    // 1. read what the batch says, and what it needs from the store, in bulk
+    let mut parsed = Vec::with_capacity(records.len());
+    for rec in &records {
+        match extract_text(rec.record.kind, &rec.record.payload, &rules.identity) {
+            Ok((found, name)) => {
+                let deal = commerce_of(rec, name.as_deref(), rules.currency);
+                let product = match (rec.record.kind, name.as_deref()) {
+                    (MessageKind::Track, Some(event)) => commerce::product_of(event, &rec.record.payload),
+                    _ => None,
+                };
+                parsed.push((rec, found, name, product, deal));
+            }
+            // validated at ingest, so only a corrupt log gets here: skip, don't stall
+            Err(e) => tracing::error!(seq = rec.seq, "unreadable log record skipped: {e}"),
+        }
+    }
+    let keys: Vec<(String, String)> =
+        parsed.iter().map(|(r, ..)| (r.record.source_id.clone(), r.record.message_id.clone())).collect();
+    let mut stored = reader.seen(&keys).await?;
+    if let Some(flight) = cache.in_flight() {
+        stored.extend(keys.iter().filter(|k| flight.keys.contains(*k)).cloned());
+    }
+    let mut order_ids: Vec<String> =
+        parsed.iter().filter_map(|(.., d)| d.as_ref().and_then(orders::order_id)).map(str::to_string).collect();
+    order_ids.sort();
+    order_ids.dedup();
+    let mut book = orders::Orders::default();
+    let (flying, to_read): (Vec<String>, Vec<String>) =
+        order_ids.into_iter().partition(|id| cache.in_flight().is_some_and(|f| f.orders.contains_key(id)));
+    book.hold(flying.iter().filter_map(|id| cache.in_flight().and_then(|f| f.orders.get(id)).cloned()).collect());
+    book.hold(reader.orders(&to_read).await?);
+    let mut lookups: Vec<Identity> = parsed.iter().flat_map(|(_, f, ..)| working::lookup_keys(f)).collect();
+    lookups.sort();
+    lookups.dedup();
+    let (known, unknown): (Vec<Identity>, Vec<Identity>) =
+        lookups.iter().cloned().partition(|i| cache.holders(i).is_some());
+    let mut holders: Vec<ProfileId> = reader.holders(&unknown).await?.into_iter().map(|(_, p)| p).collect();
+    holders.extend(known.iter().filter_map(|i| cache.holders(i)).flatten());
+    holders.extend(book.buyers());
+    holders.sort();
+    holders.dedup();
+    let (cached, missing): (Vec<ProfileId>, Vec<ProfileId>) = holders.iter().partition(|p| cache.profile(p).is_some());
+    let mut work = working::Working::default();
+    for (state, identities) in reader.load(&missing).await? {
+        work.hold(state, identities);
+    }
+    for (state, identities) in cached.iter().filter_map(|p| cache.profile(p)) {
+        work.hold(state.clone(), identities.clone());
+    }
+
+    // 2. decide each event in log order, in memory
+    let mut seen: foldhash::HashSet<(&str, &str)> = stored.iter().map(|(s, m)| (s.as_str(), m.as_str())).collect();
+    let mut duplicates = 0u64;
+    let mut outbox = Vec::new();
+    for (rec, found, name, product, deal) in parsed {
+        if !seen.insert((rec.record.source_id.as_str(), rec.record.message_id.as_str())) {
+            duplicates += 1;
+            continue;
+        }
+        let followed = follows.cares(name.as_deref(), deal.is_some()).then(|| name.clone());
+        let sender = work.apply(rec, &found, name, product, &rules.identity);
+        if let (Some(sender), Some(name)) = (sender, followed) {
+            follows.event(rec, name.as_deref(), deal.as_ref(), sender, now, &mut outbox);
+        }
+        if let (Some(sender), Some(deal)) = (sender, deal) {
+            book.apply(&mut work, sender, rec, deal);
+        }
+    }
+
+    // 3. what the write half will write, with the new offset
+    let repeated = book.repeated;
+    let mut order_changes = BatchChanges::default();
+    book.finish(&work, &mut order_changes);
+    let (mut changes, known_now) = work.finish(&lookups);
+    changes.orders = order_changes.orders;
+    changes.after_sales = order_changes.after_sales;
+    changes.reviews = order_changes.reviews;
+    follow::Follows::after_sales(&changes.after_sales, now, &mut outbox);
+    changes.outbox = outbox;
+    let known = changes.merges.is_empty().then_some(known_now);
+    Ok(Some(Decided {
+        from,
+        last,
+        records: records.len(),
+        full: records.len() >= batch as usize,
+        keys,
+        stored,
+        changes,
+        known,
+        duplicates,
+        repeated,
+    }))
+}
+
+/// Writes a decided batch in `tx`, whose offset must still be the one the
+/// batch was read from, and whose dedupe claims must find what the decision
+/// took as processed (a conflict otherwise: another node or a failed write
+/// came between, and the batch is decided again).
+pub async fn write(mut tx: Box<dyn ProcessTx>, d: &Decided) -> Result<(), StoreError> {
+    let offset = tx.offset().await?;
+    if offset != d.from {
+        return Err(StoreError::Conflict(format!("the offset moved from {} to {offset}", d.from)));
+    }
+    let already = tx.claim(&d.keys).await?;
+    if already != d.stored {
+        return Err(StoreError::Conflict("events were processed since the batch was read".into()));
+    }
+    tx.apply(&d.changes).await?;
+    tx.set_offset(d.last).await?;
+    tx.commit().await?;
+    metrics::counter!("beacon_duplicate_events_total").increment(d.duplicates);
+    metrics::counter!("beacon_repeated_orders_total").increment(d.repeated);
+    metrics::counter!("beacon_processed_events_total").increment(d.records as u64);
+    Ok(())
+}

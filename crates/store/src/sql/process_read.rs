@@ -1,0 +1,204 @@
+//! The processor's bulk reads, on any connection: inside its write
+//! transaction ([`super::process::SqlProcessTx`]), or on a reader of its own
+//! ([`SqlProcessRead`]) so the next batch is read and decided while the
+//! current one is written.
+
+use super::codec::{decode_identity, parse_id};
+use super::events::event_key;
+use super::orders::{ORDER_COLUMNS, decode_order};
+use super::{Dialect, SqlDialect as _, SqlStore, backend, from_micros};
+use crate::pii::PiiCipher;
+use crate::{Order, ProcessRead, ProfileState, Result, StoreError};
+use async_trait::async_trait;
+use beacon_core::{Identity, ProfileId};
+use sqlx::AnyConnection;
+use sqlx::any::Any;
+use sqlx::pool::PoolConnection;
+use sqlx::{AssertSqlSafe, Row};
+use std::collections::{HashMap, HashSet};
+
+/// Rows per multi-row statement (keeps parameters well under SQLite's limit).
+const ROWS: usize = 400;
+
+// The batch lookups test a row value against a VALUES list. Some SQLite
+// versions (3.40, for one) plan that as a scan of the whole index, which
+// would make every batch slower as the tables grow; the bundled one probes
+// the index once per key, and a test in process.rs keeps it so.
+
+/// Which of `keys` dedupe keys are stored.
+pub(super) fn seen_sql(dialect: Dialect, keys: usize) -> String {
+    format!("SELECT key FROM event_keys WHERE key IN ({})", dialect.params_from(0, keys))
+}
+
+/// The live profiles holding any of `rows` (kind, lookup) identities.
+pub(super) fn holders_sql(dialect: Dialect, rows: usize) -> String {
+    format!(
+        "SELECT i.kind, i.lookup, i.profile_id FROM identities i JOIN profiles p ON p.id = i.profile_id \
+         WHERE p.merged_into IS NULL AND (i.kind, i.lookup) IN (VALUES {})",
+        dialect.rows(rows, 2)
+    )
+}
+
+pub(super) async fn seen(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    pii: &PiiCipher,
+    keys: &[(String, String)],
+) -> Result<HashSet<(String, String)>> {
+    let mut out = HashSet::new();
+    for part in keys.chunks(ROWS * 2) {
+        let mut by_key: foldhash::HashMap<Vec<u8>, &(String, String)> = Default::default();
+        let mut q = sqlx::query(AssertSqlSafe(seen_sql(dialect, part.len())));
+        for pair in part {
+            let key = event_key(pii, &pair.0, &pair.1);
+            q = q.bind(key.clone());
+            by_key.insert(key, pair);
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(backend)? {
+            if let Some(pair) = by_key.get(&row.try_get::<Vec<u8>, _>(0).map_err(backend)?) {
+                out.insert((*pair).clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(super) async fn holders(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    pii: &PiiCipher,
+    identities: &[Identity],
+) -> Result<Vec<(Identity, ProfileId)>> {
+    let mut out = Vec::new();
+    for part in identities.chunks(ROWS) {
+        let mut by_key: HashMap<(String, Vec<u8>), &Identity> = HashMap::with_capacity(part.len());
+        let mut q = sqlx::query(AssertSqlSafe(holders_sql(dialect, part.len())));
+        for id in part {
+            let lookup = pii.lookup_key(id.kind.as_str(), &id.value);
+            by_key.insert((id.kind.to_string(), lookup.clone()), id);
+            q = q.bind(id.kind.to_string()).bind(lookup);
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(backend)? {
+            let key = (row.try_get::<String, _>(0).map_err(backend)?, row.try_get::<Vec<u8>, _>(1).map_err(backend)?);
+            if let Some(id) = by_key.get(&key) {
+                out.push(((*id).clone(), parse_id(&row.try_get::<String, _>(2).map_err(backend)?)?));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+pub(super) async fn load(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    pii: &PiiCipher,
+    ids: &[ProfileId],
+) -> Result<Vec<(ProfileState, Vec<Identity>)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for part in ids.chunks(ROWS) {
+        let list: Vec<String> = part.iter().map(ProfileId::to_string).collect();
+        let marks = dialect.params_from(0, list.len());
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "SELECT profile_id, kind, value, value_enc FROM identities WHERE profile_id IN ({marks})"
+        )));
+        for id in &list {
+            q = q.bind(id.as_str());
+        }
+        let mut identities: HashMap<String, Vec<Identity>> = HashMap::new();
+        for r in q.fetch_all(&mut *conn).await.map_err(backend)? {
+            let id = decode_identity(
+                pii,
+                &r.try_get::<String, _>(1).map_err(backend)?,
+                r.try_get(2).map_err(backend)?,
+                r.try_get(3).map_err(backend)?,
+            )?;
+            identities.entry(r.try_get(0).map_err(backend)?).or_default().push(id);
+        }
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "SELECT id, traits, trait_times, first_seen, last_seen, event_count, orders FROM profiles \
+             WHERE id IN ({marks})"
+        )));
+        for id in &list {
+            q = q.bind(id.as_str());
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(backend)? {
+            let id: String = row.try_get(0).map_err(backend)?;
+            let traits: String = row.try_get(1).map_err(backend)?;
+            let traits = pii.open_json(&traits).map_err(corrupt)?;
+            let times: String = row.try_get(2).map_err(backend)?;
+            let state = ProfileState {
+                id: parse_id(&id)?,
+                traits: serde_json::from_str(&traits).map_err(corrupt)?,
+                trait_times: serde_json::from_str(&times).map_err(corrupt)?,
+                first_seen: from_micros(row.try_get(3).map_err(backend)?)?,
+                last_seen: from_micros(row.try_get(4).map_err(backend)?)?,
+                event_count: row.try_get(5).map_err(backend)?,
+                orders: serde_json::from_str(&row.try_get::<String, _>(6).map_err(backend)?).map_err(corrupt)?,
+            };
+            out.push((state, identities.remove(&id).unwrap_or_default()));
+        }
+    }
+    Ok(out)
+}
+
+pub(super) async fn orders(conn: &mut AnyConnection, dialect: Dialect, ids: &[String]) -> Result<Vec<Order>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for part in ids.chunks(ROWS) {
+        let sql =
+            format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_id IN ({})", dialect.params_from(0, part.len()));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in part {
+            q = q.bind(id.as_str());
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(backend)? {
+            out.push(decode_order(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The processor's reader: a connection of its own, outside any transaction.
+pub(crate) struct SqlProcessRead {
+    conn: PoolConnection<Any>,
+    dialect: Dialect,
+    pii: PiiCipher,
+}
+
+impl SqlStore {
+    pub(crate) async fn process_reader(&self) -> Result<SqlProcessRead> {
+        let conn = self.proc_read_pool.acquire().await.map_err(backend)?;
+        Ok(SqlProcessRead { conn, dialect: self.dialect, pii: self.pii.clone() })
+    }
+}
+
+#[async_trait]
+impl ProcessRead for SqlProcessRead {
+    async fn offset(&mut self, processor: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT seq FROM processor_offsets WHERE name = $1")
+            .bind(processor)
+            .fetch_optional(&mut *self.conn)
+            .await
+            .map_err(backend)?;
+        row.map(|r| r.try_get::<i64, _>(0)).transpose().map_err(backend).map(Option::unwrap_or_default)
+    }
+
+    async fn seen(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>> {
+        seen(&mut self.conn, self.dialect, &self.pii, keys).await
+    }
+
+    async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>> {
+        holders(&mut self.conn, self.dialect, &self.pii, identities).await
+    }
+
+    async fn load(&mut self, ids: &[ProfileId]) -> Result<Vec<(ProfileState, Vec<Identity>)>> {
+        load(&mut self.conn, self.dialect, &self.pii, ids).await
+    }
+
+    async fn orders(&mut self, ids: &[String]) -> Result<Vec<Order>> {
+        orders(&mut self.conn, self.dialect, ids).await
+    }
+}
