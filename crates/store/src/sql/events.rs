@@ -147,7 +147,7 @@ impl SqlProcessTx {
             .collect();
         for part in unclaimed.chunks(ROWS * 2) {
             let sql = format!(
-                "INSERT INTO event_keys (key) VALUES {} ON CONFLICT (key) DO NOTHING",
+                "INSERT INTO event_keys_young (key) VALUES {} ON CONFLICT (key) DO NOTHING",
                 self.dialect.rows(part.len(), 1)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));

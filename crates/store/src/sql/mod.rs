@@ -15,6 +15,7 @@ mod checkouts;
 mod codec;
 mod commerce;
 mod coupons;
+mod dedupe;
 mod dialect;
 mod events;
 mod jobs;
@@ -102,6 +103,8 @@ pub struct SqlStore {
     /// The processor's reader (reads the next batch while `proc_pool`
     /// commits); a connection of it is taken before one of `proc_pool`.
     pub(crate) proc_read_pool: AnyPool,
+    /// Keys in the young dedupe table, as this process counts them (`dedupe.rs`).
+    pub(crate) young_keys: std::sync::Arc<std::sync::atomic::AtomicI64>,
     /// The outbox's and timers' bookkeeping (claims, completions, retries,
     /// purges, leases): on SQLite connections whose commits are not fsynced
     /// one by one (`synchronous = NORMAL`), since losing one to a power cut
@@ -224,6 +227,7 @@ impl SqlStore {
                     log,
                     proc_pool: pool.clone(),
                     proc_read_pool,
+                    young_keys: std::sync::Arc::new((-1).into()),
                     bookkeeping_pool: pool.clone(),
                     checkout_pool: pool.clone(),
                     shop_pool: pool.clone(),
@@ -273,6 +277,7 @@ impl SqlStore {
                     log,
                     proc_pool,
                     proc_read_pool,
+                    young_keys: std::sync::Arc::new((-1).into()),
                     bookkeeping_pool,
                     checkout_pool,
                     shop_pool,

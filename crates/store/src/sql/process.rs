@@ -2,7 +2,7 @@
 
 use super::SqlDialect as _;
 use super::codec::{encode_identity, encode_reason};
-use super::events::event_key;
+use super::dedupe;
 use super::process_read as read;
 use super::{Dialect, SqlStore, backend, micros};
 use crate::pii::PiiCipher;
@@ -24,6 +24,8 @@ pub(crate) struct SqlProcessTx {
     /// The (source, messageId) pairs `claim` recorded in this transaction:
     /// the batch's insert of event rows does not record them again.
     pub(super) claimed: foldhash::HashMap<String, foldhash::HashSet<String>>,
+    /// How many keys the young dedupe table holds ([`dedupe`]).
+    young_keys: std::sync::Arc<std::sync::atomic::AtomicI64>,
     /// Released when the transaction ends (after the transaction itself).
     _write: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -39,6 +41,7 @@ impl SqlStore {
             pii: self.pii.clone(),
             name: name.to_string(),
             claimed: Default::default(),
+            young_keys: self.young_keys.clone(),
             _write: write,
         })
     }
@@ -52,13 +55,6 @@ fn json_err(e: serde_json::Error) -> StoreError {
 // versions (3.40, for one) plan that as a scan of the whole index, which
 // would make every batch slower as the tables grow; the bundled one probes
 // the index once per key, and a test below keeps it so.
-
-/// Records `keys` dedupe keys, answering the ones that were not there yet
-/// (one descent of the index per key, where a lookup and then an insert
-/// took two).
-fn claim_sql(dialect: Dialect, keys: usize) -> String {
-    format!("INSERT INTO event_keys (key) VALUES {} ON CONFLICT (key) DO NOTHING RETURNING key", dialect.rows(keys, 1))
-}
 
 impl SqlProcessTx {
     fn seal(&self, text: &str) -> Result<String> {
@@ -132,30 +128,11 @@ impl ProcessTx for SqlProcessTx {
     }
 
     async fn claim(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>> {
-        let mut out = HashSet::new();
-        for part in keys.chunks(ROWS * 2) {
-            let mut by_key: foldhash::HashMap<Vec<u8>, &(String, String)> = Default::default();
-            by_key.reserve(part.len());
-            let mut q = sqlx::query(AssertSqlSafe(claim_sql(self.dialect, part.len())));
-            for pair in part {
-                let key = event_key(&self.pii, &pair.0, &pair.1);
-                q = q.bind(key.clone());
-                by_key.insert(key, pair);
-            }
-            let mut new: foldhash::HashSet<&(String, String)> = Default::default();
-            for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
-                if let Some(pair) = by_key.get(&row.try_get::<Vec<u8>, _>(0).map_err(backend)?) {
-                    new.insert(*pair);
-                }
-            }
-            for pair in part {
-                if !new.contains(pair) {
-                    out.insert(pair.clone());
-                }
-                self.claimed.entry(pair.0.clone()).or_default().insert(pair.1.clone());
-            }
+        let already = dedupe::claim(&mut self.tx, self.dialect, &self.pii, &self.young_keys, keys).await?;
+        for (source, message) in keys {
+            self.claimed.entry(source.clone()).or_default().insert(message.clone());
         }
-        Ok(out)
+        Ok(already)
     }
 
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>> {
@@ -266,7 +243,7 @@ mod tests {
         })
         .await
         .expect("open");
-        for sql in [read::holders_sql(Dialect::Sqlite, 3), read::seen_sql(Dialect::Sqlite, 4)] {
+        for sql in [read::holders_sql(Dialect::Sqlite, 3), dedupe::seen_sql(Dialect::Sqlite, 4)] {
             let mut q = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
             for _ in 0..6 {
                 q = q.bind("x");

@@ -4,7 +4,6 @@
 //! current one is written.
 
 use super::codec::{decode_identity, parse_id};
-use super::events::event_key;
 use super::orders::{ORDER_COLUMNS, decode_order};
 use super::{Dialect, SqlDialect as _, SqlStore, backend, from_micros};
 use crate::pii::PiiCipher;
@@ -25,11 +24,6 @@ const ROWS: usize = 400;
 // would make every batch slower as the tables grow; the bundled one probes
 // the index once per key, and a test in process.rs keeps it so.
 
-/// Which of `keys` dedupe keys are stored.
-pub(super) fn seen_sql(dialect: Dialect, keys: usize) -> String {
-    format!("SELECT key FROM event_keys WHERE key IN ({})", dialect.params_from(0, keys))
-}
-
 /// The live profiles holding any of `rows` (kind, lookup) identities.
 pub(super) fn holders_sql(dialect: Dialect, rows: usize) -> String {
     format!(
@@ -37,30 +31,6 @@ pub(super) fn holders_sql(dialect: Dialect, rows: usize) -> String {
          WHERE p.merged_into IS NULL AND (i.kind, i.lookup) IN (VALUES {})",
         dialect.rows(rows, 2)
     )
-}
-
-pub(super) async fn seen(
-    conn: &mut AnyConnection,
-    dialect: Dialect,
-    pii: &PiiCipher,
-    keys: &[(String, String)],
-) -> Result<HashSet<(String, String)>> {
-    let mut out = HashSet::new();
-    for part in keys.chunks(ROWS * 2) {
-        let mut by_key: foldhash::HashMap<Vec<u8>, &(String, String)> = Default::default();
-        let mut q = sqlx::query(AssertSqlSafe(seen_sql(dialect, part.len())));
-        for pair in part {
-            let key = event_key(pii, &pair.0, &pair.1);
-            q = q.bind(key.clone());
-            by_key.insert(key, pair);
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(backend)? {
-            if let Some(pair) = by_key.get(&row.try_get::<Vec<u8>, _>(0).map_err(backend)?) {
-                out.insert((*pair).clone());
-            }
-        }
-    }
-    Ok(out)
 }
 
 pub(super) async fn holders(
@@ -187,7 +157,7 @@ impl ProcessRead for SqlProcessRead {
     }
 
     async fn seen(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>> {
-        seen(&mut self.conn, self.dialect, &self.pii, keys).await
+        super::dedupe::seen(&mut self.conn, self.dialect, &self.pii, keys).await
     }
 
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>> {

@@ -41,6 +41,12 @@ impl RawSql {
         rows.iter().map(|r| r.get::<String, _>(0)).collect::<Vec<_>>().join("\n")
     }
 
+    /// How many rows a state table holds.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        sqlx::query(AssertSqlSafe(sql)).fetch_one(&self.pool).await.expect("count").get::<i64, _>(0)
+    }
+
     /// Runs a statement on the checkout tables.
     pub async fn exec_shop(&self, sql: &str) {
         sqlx::query(AssertSqlSafe(sql.to_string())).execute(&self.shop_pool).await.expect("raw statement");
