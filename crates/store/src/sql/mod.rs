@@ -259,8 +259,9 @@ impl SqlStore {
                 let (proc_opts, _) =
                     sqlite_pool(state_path.clone(), Synchronous::Normal, 1, true, None, PROCESSOR_CACHE_MIB)?;
                 let proc_pool = proc_opts.connect(&state_url).await.map_err(backend)?;
-                let (read_opts, _) =
-                    sqlite_pool(state_path.clone(), Synchronous::Normal, 2, true, None, PROCESSOR_CACHE_MIB / 4)?;
+                // SQLite's default page cache: a reader's is dropped whenever
+                // another connection commits, which the processor does each batch
+                let (read_opts, _) = sqlite_pool(state_path.clone(), Synchronous::Normal, 2, true, None, 0)?;
                 let proc_read_pool = read_opts.connect(&state_url).await.map_err(backend)?;
                 let (book_opts, _) = sqlite_pool(state_path.clone(), Synchronous::Normal, 2, true, None, 0)?;
                 let bookkeeping_pool = book_opts.connect(&state_url).await.map_err(backend)?;
