@@ -23,8 +23,10 @@ mod locks;
 mod log;
 mod loyalty;
 mod orders;
+mod pools;
 mod process;
 mod process_read;
+use pools::sqlite_pool;
 mod promotions;
 mod read;
 mod shopdb;
@@ -37,15 +39,12 @@ use chrono::{DateTime, Utc};
 pub(crate) use dialect::SqlDialect;
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyConnection, AssertSqlSafe, Executor};
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// Page cache of the processor's connection: the timeline and identity
 /// indexes it inserts into at random places stay in memory.
 const PROCESSOR_CACHE_MIB: u32 = 256;
-
-type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static SQLITE_LOG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite_log");
@@ -157,49 +156,6 @@ pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
 
 pub(crate) fn from_micros(v: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_micros(v).ok_or_else(|| StoreError::Corrupt(format!("time {v}")))
-}
-
-fn sqlite_pool(
-    path: PathBuf,
-    sync: Synchronous,
-    max: u32,
-    autocheckpoint: bool,
-    attach: Option<PathBuf>,
-    cache_mib: u32,
-) -> Result<(AnyPoolOptions, String), StoreError> {
-    let url = format!("sqlite://{}?mode=rwc", path.display());
-    // connections live as long as the store: closing the last one would fold
-    // and remove the WAL under the log's fsync
-    // a local file connection does not go stale: no ping before each use
-    let opts = AnyPoolOptions::new()
-        .max_connections(max)
-        .max_lifetime(None)
-        .idle_timeout(None)
-        .test_before_acquire(false)
-        .after_connect(move |conn: &mut AnyConnection, _| -> BoxFuture<'_, Result<(), sqlx::Error>> {
-            let attach = attach.as_ref().map(|p| p.display().to_string());
-            Box::pin(async move {
-                if let Some(path) = attach {
-                    sqlx::query("ATTACH DATABASE $1 AS state").bind(path).execute(&mut *conn).await?;
-                }
-                conn.execute("PRAGMA journal_mode = WAL").await?;
-                conn.execute(sync.pragma()).await?;
-                conn.execute("PRAGMA busy_timeout = 10000").await?;
-                conn.execute("PRAGMA foreign_keys = OFF").await?;
-                // a statement's undo (a multi-row insert that may fail half way) in memory, not a temp file
-                conn.execute("PRAGMA temp_store = MEMORY").await?;
-                if cache_mib > 0 {
-                    sqlx::query(AssertSqlSafe(format!("PRAGMA cache_size = -{}", cache_mib * 1024)))
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                if !autocheckpoint {
-                    conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
-                }
-                Ok(())
-            })
-        });
-    Ok((opts, url))
 }
 
 impl SqlStore {
