@@ -232,8 +232,7 @@ pub trait ProcessTx: Send {
     async fn offset(&mut self) -> Result<i64>;
     async fn set_offset(&mut self, seq: i64) -> Result<()>;
     /// Which of these (source, messageId) pairs were processed already; the
-    /// others are recorded as processed, in this transaction (one index
-    /// descent per key).
+    /// others are recorded as processed, in this transaction.
     async fn claim(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>>;
     /// The live profiles holding each of these identities.
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>>;
