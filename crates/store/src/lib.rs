@@ -241,7 +241,7 @@ pub trait ProcessTx: Send {
     /// These orders as stored (missing ids are skipped).
     async fn orders(&mut self, ids: &[String]) -> Result<Vec<Order>>;
     /// Writes a batch's changes: new profiles, merges (in order), identity
-    /// links, events, the final state of every touched profile and order,
+    /// links, events (whose dedupe keys `claim` records), the final state of every touched profile and order,
     /// after-sales records and reviews.
     async fn apply(&mut self, changes: &BatchChanges) -> Result<()>;
     async fn commit(self: Box<Self>) -> Result<()>;

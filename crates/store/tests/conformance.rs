@@ -117,6 +117,7 @@ async fn a_processor_transaction_commits_all_or_nothing(store: &SqlStore) {
         events: vec![event(1, p, 1)],
         ..created(vec![state(p, 1)])
     };
+    tx.claim(&[("src".into(), "m1".into())]).await.expect("claim");
     tx.apply(&changes).await.expect("apply");
     tx.set_offset(1).await.expect("offset");
     tx.commit().await.expect("commit");

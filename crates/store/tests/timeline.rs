@@ -49,7 +49,8 @@ async fn timelines_read_across_batches_in_event_time_order(store: &SqlStore) {
             })
             .collect();
         let mut tx = store.begin_processing("main").await.expect("begin");
-        let seen = tx.claim(&[("src".into(), chunk[0].record.message_id.clone())]).await.expect("seen");
+        let keys: Vec<(String, String)> = chunk.iter().map(|r| ("src".into(), r.record.message_id.clone())).collect();
+        let seen = tx.claim(&keys).await.expect("seen");
         assert!(seen.is_empty(), "not processed yet");
         tx.apply(&BatchChanges { created: std::mem::take(&mut created), events, ..Default::default() })
             .await

@@ -51,7 +51,12 @@ impl Decided {
             keys: self.keys.iter().cloned().collect(),
             orders: self.changes.orders.iter().map(|o| (o.order_id.clone(), o.clone())).collect(),
         };
-        cache.decided(self.last, self.known.take(), in_flight);
+        cache.decided(self.last, self.known.take(), Some(in_flight));
+    }
+
+    /// Hands the cache what this batch, now written, knows exactly.
+    pub fn written(mut self, cache: &mut Cache) {
+        cache.decided(self.last, self.known.take(), None);
     }
 }
 
@@ -105,9 +110,10 @@ pub async fn decide(
     order_ids.sort();
     order_ids.dedup();
     let mut book = orders::Orders::default();
+    let in_flight = cache.in_flight().map(|f| &f.orders);
     let (flying, to_read): (Vec<String>, Vec<String>) =
-        order_ids.into_iter().partition(|id| cache.in_flight().is_some_and(|f| f.orders.contains_key(id)));
-    book.hold(flying.iter().filter_map(|id| cache.in_flight().and_then(|f| f.orders.get(id)).cloned()).collect());
+        order_ids.into_iter().partition(|id| in_flight.is_some_and(|o| o.contains_key(id)));
+    book.hold(flying.iter().filter_map(|id| in_flight.and_then(|o| o.get(id)).cloned()).collect());
     book.hold(reader.orders(&to_read).await?);
     let mut lookups: Vec<Identity> = parsed.iter().flat_map(|(_, f, ..)| working::lookup_keys(f)).collect();
     lookups.sort();

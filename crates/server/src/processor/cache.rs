@@ -69,10 +69,10 @@ impl Cache {
         self.profiles.get(id)
     }
 
-    /// Records a decided batch's results (before it is written): what it
-    /// knows exactly (`None` after a merge: the cache is emptied), and what
-    /// the store will show once it is written.
-    pub fn decided(&mut self, last: i64, known: Option<super::working::Known>, in_flight: InFlight) {
+    /// Records a decided batch's results: what it knows exactly (`None`
+    /// after a merge: the cache is emptied), and, while it is being written,
+    /// what the store will show once it is.
+    pub fn decided(&mut self, last: i64, known: Option<super::working::Known>, in_flight: Option<InFlight>) {
         match known {
             Some(known) => {
                 if self.profiles.len() + known.profiles.len() > CAPACITY {
@@ -84,7 +84,7 @@ impl Cache {
             None => self.clear(),
         }
         self.expected_offset = Some(last);
-        self.in_flight = Some(in_flight);
+        self.in_flight = in_flight;
     }
 
     /// The batch in flight is written: the store shows it now.

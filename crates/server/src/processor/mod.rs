@@ -75,11 +75,11 @@ pub async fn process_batch(
     let result = async {
         let mut tx = store.begin_processing(PROCESSOR).await?;
         cache.check(tx.offset().await?);
-        let Some(mut decided) = batch::decide(store, reader, rules, batch, cache).await? else { return Ok(0) };
+        let Some(decided) = batch::decide(store, reader, rules, batch, cache).await? else { return Ok(0) };
         batch::write(tx, &decided).await?;
-        decided.hand_over(cache);
-        cache.written();
-        Ok(decided.records)
+        let records = decided.records;
+        decided.written(cache);
+        Ok(records)
     }
     .await;
     if result.is_err() {

@@ -62,8 +62,9 @@ impl<'a> Pipeline<'a> {
         let (written, next) = match held {
             None if !self.overlap => {
                 let n = process_batch(store, reader, rules, batch, &mut self.cache).await?;
-                self.overlap = rules.overlap && n >= batch as usize;
-                return Ok(Step { written: n, ahead: false, behind: self.overlap });
+                let behind = n >= batch as usize;
+                self.overlap = rules.overlap && behind;
+                return Ok(Step { written: n, ahead: false, behind });
             }
             None => (0, batch::decide(store, reader, rules, batch, &mut self.cache).await?),
             Some(d) => {
@@ -82,17 +83,17 @@ impl<'a> Pipeline<'a> {
             self.overlap = false;
             return Ok(Step { written, ahead: false, behind: false });
         };
-        let hold = next.full && next.overlappable();
-        next.hand_over(&mut self.cache);
-        if hold {
+        if next.full && next.overlappable() {
+            next.hand_over(&mut self.cache);
             self.ahead = Some(next);
             return Ok(Step { written, ahead: true, behind: true });
         }
         // the last of a backlog, or a merge: written now, and one at a time from here
         write(store, &next).await?;
-        self.cache.written();
+        let (records, behind) = (next.records, next.full);
+        next.written(&mut self.cache);
         self.overlap = false;
-        Ok(Step { written: written + next.records, ahead: false, behind: next.full })
+        Ok(Step { written: written + records, ahead: false, behind })
     }
 }
 

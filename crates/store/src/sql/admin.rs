@@ -103,12 +103,8 @@ impl Store for SqlStore {
     }
 
     async fn processed_offset(&self, processor: &str) -> Result<i64> {
-        let row = sqlx::query("SELECT seq FROM processor_offsets WHERE name = $1")
-            .bind(processor)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        row.map_or(Ok(0), |r| r.try_get(0).map_err(backend))
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        super::process_read::offset(&mut conn, processor).await
     }
 
     async fn ping(&self) -> Result<()> {

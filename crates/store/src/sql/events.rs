@@ -115,7 +115,8 @@ async fn insert_timeline(
 }
 
 impl SqlProcessTx {
-    /// Writes a batch's events: slim rows, timeline rows, dedupe keys.
+    /// Writes a batch's events: slim rows and timeline rows (their dedupe
+    /// keys are recorded by `claim`).
     pub(super) async fn write_events(&mut self, events: &[NewEvent]) -> Result<()> {
         let insert = self.dialect.bulk_insert();
         for part in events.chunks(ROWS) {
@@ -139,23 +140,6 @@ impl SqlProcessTx {
         insert_timeline(&mut self.tx, self.dialect, Timeline::Profile, &profiles).await?;
         let products = group(events.iter().filter_map(|e| Some((e.product.clone()?, e.seq, micros(e.timestamp)))));
         insert_timeline(&mut self.tx, self.dialect, Timeline::Product, &products).await?;
-        // the processor claimed its events' keys before deciding; an event
-        // written without a claim is recorded here (a repeat changes nothing)
-        let unclaimed: Vec<&NewEvent> = events
-            .iter()
-            .filter(|e| !self.claimed.get(&e.source_id).is_some_and(|m| m.contains(&e.message_id)))
-            .collect();
-        for part in unclaimed.chunks(ROWS * 2) {
-            let sql = format!(
-                "INSERT INTO event_keys_young (key) VALUES {} ON CONFLICT (key) DO NOTHING",
-                self.dialect.rows(part.len(), 1)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for e in part {
-                q = q.bind(event_key(&self.pii, &e.source_id, &e.message_id));
-            }
-            q.execute(&mut *self.tx).await.map_err(backend)?;
-        }
         Ok(())
     }
 

@@ -21,9 +21,6 @@ pub(crate) struct SqlProcessTx {
     pub(super) dialect: Dialect,
     pub(super) pii: PiiCipher,
     name: String,
-    /// The (source, messageId) pairs `claim` recorded in this transaction:
-    /// the batch's insert of event rows does not record them again.
-    pub(super) claimed: foldhash::HashMap<String, foldhash::HashSet<String>>,
     /// How many keys the young dedupe table holds ([`dedupe`]).
     young_keys: std::sync::Arc<std::sync::atomic::AtomicI64>,
     /// Released when the transaction ends (after the transaction itself).
@@ -40,7 +37,6 @@ impl SqlStore {
             dialect: self.dialect,
             pii: self.pii.clone(),
             name: name.to_string(),
-            claimed: Default::default(),
             young_keys: self.young_keys.clone(),
             _write: write,
         })
@@ -128,11 +124,7 @@ impl ProcessTx for SqlProcessTx {
     }
 
     async fn claim(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>> {
-        let already = dedupe::claim(&mut self.tx, self.dialect, &self.pii, &self.young_keys, keys).await?;
-        for (source, message) in keys {
-            self.claimed.entry(source.clone()).or_default().insert(message.clone());
-        }
-        Ok(already)
+        dedupe::claim(&mut self.tx, self.dialect, &self.pii, &self.young_keys, keys).await
     }
 
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>> {

@@ -115,6 +115,16 @@ pub(super) async fn load(
     Ok(out)
 }
 
+/// How far `processor` has consumed the log, as committed (0 before it starts).
+pub(super) async fn offset(conn: &mut AnyConnection, processor: &str) -> Result<i64> {
+    let row = sqlx::query("SELECT seq FROM processor_offsets WHERE name = $1")
+        .bind(processor)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+    row.map_or(Ok(0), |r| r.try_get(0).map_err(backend))
+}
+
 pub(super) async fn orders(conn: &mut AnyConnection, dialect: Dialect, ids: &[String]) -> Result<Vec<Order>> {
     let mut out = Vec::with_capacity(ids.len());
     for part in ids.chunks(ROWS) {
@@ -148,12 +158,7 @@ impl SqlStore {
 #[async_trait]
 impl ProcessRead for SqlProcessRead {
     async fn offset(&mut self, processor: &str) -> Result<i64> {
-        let row = sqlx::query("SELECT seq FROM processor_offsets WHERE name = $1")
-            .bind(processor)
-            .fetch_optional(&mut *self.conn)
-            .await
-            .map_err(backend)?;
-        row.map(|r| r.try_get::<i64, _>(0)).transpose().map_err(backend).map(Option::unwrap_or_default)
+        offset(&mut self.conn, processor).await
     }
 
     async fn seen(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>> {
