@@ -76,6 +76,9 @@ pub trait JobStore: Send + Sync {
     /// Takes the named lease for `owner` until `until`, or renews it; false
     /// while another owner holds it and it has not run out at `now`.
     async fn acquire_lease(&self, name: &str, owner: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool>;
+    /// The leases whose names start with `prefix` that have not run out at
+    /// `now`, as (name, owner), by name.
+    async fn leases(&self, prefix: &str, now: DateTime<Utc>) -> Result<Vec<(String, String)>>;
     /// Lets the lease go, if `owner` holds it.
     async fn release_lease(&self, name: &str, owner: &str) -> Result<()>;
 }

@@ -19,6 +19,7 @@ mod teams;
 mod types;
 
 pub use checkout_record::*;
+pub use chunk::{MAX_CHUNK_RECORDS, chunk_of, record_seq};
 pub use jobs::*;
 pub use loyalty::*;
 pub use pii::{DecryptError, PiiCipher, SealError};
@@ -92,6 +93,13 @@ pub trait EventLog: Send + Sync {
     /// once a processor's offset reaches it, everything accepted so far has
     /// been processed.
     async fn head(&self) -> Result<i64>;
+    /// One chunk body as this log stores it (personal data sealed, the
+    /// records compressed together), for a log kept elsewhere (the bus)
+    /// whose chunks are [`ProcessTx::archive`]d here once processed.
+    fn encode_chunk(&self, records: &[NewLogRecord]) -> Result<Vec<u8>>;
+    /// The records of a chunk body made by [`encode_chunk`](Self::encode_chunk)
+    /// as chunk number `chunk`, personal data opened.
+    fn decode_chunk(&self, chunk: i64, body: &[u8]) -> Result<Vec<LogRecord>>;
 }
 
 /// The store: one trait per capability, reached through its accessor, and
@@ -244,5 +252,16 @@ pub trait ProcessTx: Send {
     /// links, events (whose dedupe keys `claim` records), the final state of every touched profile and order,
     /// after-sales records and reviews.
     async fn apply(&mut self, changes: &BatchChanges) -> Result<()>;
+    /// Keeps chunks a processor read from the bus in the log, so timelines
+    /// read their bodies here: `(chunk number, records, body)` as
+    /// [`EventLog::encode_chunk`] made it. A chunk kept before stays as it is.
+    async fn archive(&mut self, chunks: &[(i64, usize, Vec<u8>)]) -> Result<()>;
+    /// Takes this transaction's locks on `keys` of `class`, in ascending
+    /// order (`class`, then key: every taker uses that one order, so two
+    /// never deadlock); held until the transaction ends. Processors of
+    /// different partitions lock what they are about to read and write
+    /// (identities, then profiles). On the embedded store, whose writer is
+    /// one, there is nothing to lock.
+    async fn lock(&mut self, class: i32, keys: &[i32]) -> Result<()>;
     async fn commit(self: Box<Self>) -> Result<()>;
 }

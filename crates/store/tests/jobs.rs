@@ -104,6 +104,21 @@ async fn a_lease_has_one_owner_until_it_runs_out(store: &SqlStore) {
     assert!(jobs.acquire_lease("sweep", "n1", t(2), t(3)).await.expect("free"));
 }
 
+async fn live_leases_are_listed_by_prefix(store: &SqlStore) {
+    let jobs = store.jobs();
+    for (name, owner, until) in [("part:2", "w1", 5), ("part:10", "w2", 5), ("part:1", "w2", 2), ("member:w1", "w1", 5)]
+    {
+        assert!(jobs.acquire_lease(name, owner, t(0), t(until)).await.expect("take"));
+    }
+    assert!(jobs.acquire_lease("part_x", "w3", t(0), t(5)).await.expect("take"));
+    let live = jobs.leases("part:", t(3)).await.expect("list");
+    let names: Vec<(&str, &str)> = live.iter().map(|(n, o)| (n.as_str(), o.as_str())).collect();
+    assert_eq!(names, [("part:10", "w2"), ("part:2", "w1")], "part:1 ran out at 2; part_x is another prefix");
+    assert_eq!(jobs.leases("part:", t(1)).await.expect("list").len(), 3);
+    assert_eq!(jobs.leases("", t(3)).await.expect("all").len(), 4);
+    assert!(jobs.leases("part:", t(5)).await.expect("list").is_empty(), "until is exclusive");
+}
+
 async fn payloads_keep_no_email_in_the_clear(store: &SqlStore, raw: &common::RawSql) {
     let mail = NewJob { payload: json!({"to": {"email": "lilei@example.com"}}), ..job("m", "mail", 1) };
     store.jobs().enqueue(Queue::Outbox, &[mail]).await.expect("add");
@@ -117,6 +132,7 @@ both_stores!(
     claims_take_due_unleased_jobs_soonest_first,
     timers_move_when_set_again_and_can_be_cancelled,
     a_lease_has_one_owner_until_it_runs_out,
+    live_leases_are_listed_by_prefix,
 );
 
 #[tokio::test]

@@ -230,6 +230,24 @@ impl JobStore for SqlStore {
         Ok(self.write_one(sql.to_string(), binds, true).await? > 0)
     }
 
+    async fn leases(&self, prefix: &str, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
+        // the table is a few rows per node: filtered here, free of collations and LIKE's wildcards
+        let rows = sqlx::query("SELECT name, owner FROM leases WHERE until_at > $1 ORDER BY name")
+            .bind(micros(now))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let name: String = r.try_get(0).map_err(backend)?;
+            if name.starts_with(prefix) {
+                out.push((name, r.try_get(1).map_err(backend)?));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     async fn release_lease(&self, name: &str, owner: &str) -> Result<()> {
         let sql = "DELETE FROM leases WHERE name = $1 AND owner = $2";
         self.write_one(sql.to_string(), vec![text(name), text(owner)], true).await.map(drop)

@@ -225,13 +225,7 @@ impl SqlLog {
 impl EventLog for SqlLog {
     async fn append(&self, records: &[NewLogRecord]) -> Result<()> {
         for part in records.chunks(chunk::MAX_CHUNK_RECORDS) {
-            let sealed = part
-                .iter()
-                .map(|r| self.pii.seal_json(&r.payload))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
-            let payloads: Vec<&str> = sealed.iter().map(|c| c.as_ref()).collect();
-            let body = chunk::encode(part, &payloads);
+            let body = self.encode_chunk(part)?;
             let mut held = self.appender.lock().await;
             let conn = match held.as_mut() {
                 Some(conn) => conn,
@@ -311,6 +305,28 @@ impl EventLog for SqlLog {
             from = upto + 1;
         }
         Ok(out)
+    }
+
+    fn encode_chunk(&self, records: &[NewLogRecord]) -> Result<Vec<u8>> {
+        if records.len() > chunk::MAX_CHUNK_RECORDS {
+            return Err(StoreError::Backend(format!("a chunk holds at most {} records", chunk::MAX_CHUNK_RECORDS)));
+        }
+        let sealed = records
+            .iter()
+            .map(|r| self.pii.seal_json(&r.payload))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let payloads: Vec<&str> = sealed.iter().map(|c| c.as_ref()).collect();
+        Ok(chunk::encode(records, &payloads))
+    }
+
+    fn decode_chunk(&self, seq: i64, body: &[u8]) -> Result<Vec<LogRecord>> {
+        let mut records = chunk::decode(seq, body)?;
+        for r in &mut records {
+            r.record.payload =
+                self.pii.open_json(&r.record.payload).map_err(|e| StoreError::Corrupt(e.to_string()))?.into_owned();
+        }
+        Ok(records)
     }
 
     async fn head(&self) -> Result<i64> {

@@ -210,6 +210,41 @@ impl ProcessTx for SqlProcessTx {
         read::orders(&mut self.tx, self.dialect, ids).await
     }
 
+    async fn archive(&mut self, chunks: &[(i64, usize, Vec<u8>)]) -> Result<()> {
+        if self.dialect == Dialect::Sqlite && !chunks.is_empty() {
+            // (its log is a file of its own, appended by its own writer)
+            return Err(StoreError::Backend("the embedded store keeps no log from a bus".into()));
+        }
+        for part in chunks.chunks(ROWS / 3) {
+            let sql = format!(
+                "INSERT INTO log_chunks (seq, count, body) VALUES {} ON CONFLICT (seq) DO NOTHING",
+                self.dialect.rows(part.len(), 3)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (seq, count, body) in part {
+                q = q.bind(*seq).bind(*count as i64).bind(body.clone());
+            }
+            q.execute(&mut *self.tx).await.map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    async fn lock(&mut self, class: i32, keys: &[i32]) -> Result<()> {
+        if self.dialect == Dialect::Sqlite || keys.is_empty() {
+            return Ok(());
+        }
+        let mut keys = keys.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        // one statement; since PostgreSQL 9.6 a volatile function in the
+        // select list runs after the sort, so the locks are taken in order
+        let values: Vec<String> = keys.iter().map(|k| format!("({k})")).collect();
+        let sql =
+            format!("SELECT pg_advisory_xact_lock({class}, k) FROM (VALUES {}) AS v(k) ORDER BY k", values.join(","));
+        sqlx::query(AssertSqlSafe(sql)).execute(&mut *self.tx).await.map_err(backend)?;
+        Ok(())
+    }
+
     async fn commit(self: Box<Self>) -> Result<()> {
         self.tx.commit().await.map_err(backend)
     }

@@ -6,7 +6,7 @@ use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 pub struct RawSql {
     pool: AnyPool,
-    log_pool: AnyPool,
+    pub log_pool: AnyPool,
     /// The checkout tables (`checkout.db` when embedded).
     shop_pool: AnyPool,
 }
@@ -143,6 +143,10 @@ impl Harness {
         let pool = AnyPool::connect(&url).await.expect("raw pool");
         let (log_pool, shop_pool) = (pool.clone(), pool.clone());
         Harness { store, raw: RawSql { pool, log_pool, shop_pool }, opts, schema: Some((base, schema)), _dir: None }
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.schema.is_none()
     }
 
     /// Another store on the same database, as a second node (or process) would open it.
