@@ -53,6 +53,9 @@ enum Command {
         /// all (one process, the default), api (ingest and the API), worker (processor and jobs) or edge (ingest and anonymous cart pricing, no key to personal data); api, worker and edge share a PostgreSQL store.
         #[arg(long)]
         role: Option<String>,
+        /// NATS JetStream URL (nats://…): the event log on the bus, partitioned, so workers share it; needs --database-url.
+        #[arg(long)]
+        nats_url: Option<String>,
         /// Admin key to create on first start (automation).
         #[arg(long, env = "BEACON_ADMIN_KEY", hide_env_values = true)]
         admin_key: Option<String>,
@@ -67,6 +70,9 @@ enum Command {
         /// Address for /healthz, /readyz and /metrics.
         #[arg(long)]
         listen: Option<String>,
+        /// NATS JetStream URL (nats://…): process the bus's partitions this worker holds.
+        #[arg(long)]
+        nats_url: Option<String>,
     },
     /// Measure ingest against a parse-only baseline in the same process.
     Bench {
@@ -149,12 +155,12 @@ enum KeyAction {
 }
 
 fn load_settings(common: &Common, listen: Option<String>) -> anyhow::Result<Settings> {
-    load_settings_with(common, listen, None)
+    load_settings_with(common, Overrides { listen, ..Default::default() })
 }
 
-fn load_settings_with(common: &Common, listen: Option<String>, role: Option<String>) -> anyhow::Result<Settings> {
+fn load_settings_with(common: &Common, overrides: Overrides) -> anyhow::Result<Settings> {
     let overrides =
-        Overrides { listen, role, data_dir: common.data_dir.clone(), database_url: common.database_url.clone() };
+        Overrides { data_dir: common.data_dir.clone(), database_url: common.database_url.clone(), ..overrides };
     Ok(Settings::load(common.config.as_deref(), std::env::vars(), &overrides)?)
 }
 
@@ -198,12 +204,11 @@ fn check_env_key(name: &str, key: &Option<String>) -> anyhow::Result<()> {
 
 async fn serve(
     common: Common,
-    listen: Option<String>,
-    role: Option<String>,
+    overrides: Overrides,
     admin: Option<String>,
     write: Option<String>,
 ) -> anyhow::Result<()> {
-    let settings = load_settings_with(&common, listen, role)?;
+    let settings = load_settings_with(&common, overrides)?;
     init_logging(&settings);
     check_env_key("BEACON_ADMIN_KEY", &admin)?;
     check_env_key("BEACON_WRITE_KEY", &write)?;
@@ -231,7 +236,8 @@ async fn serve(
         true => println!("Beacon listening on http://{addr}"),
         false => println!("Beacon worker up; health on http://{addr}"),
     }
-    let running = beacon_server::start(settings, store)?;
+    let bus = beacon_server::bus::connect(&settings.bus).await?;
+    let running = beacon_server::start_on(settings, store, Arc::new(beacon_server::app::SystemClock), bus)?;
     beacon_server::serve(running, listener, shutdown_signal()).await
 }
 
@@ -301,10 +307,13 @@ async fn main() -> std::process::ExitCode {
         Command::Demo(opts) => demo::run(opts).await,
         Command::Export(opts) => export::run(opts).await,
         Command::Price(opts) => price::run(opts),
-        Command::Serve { common, listen, role, admin_key, write_key } => {
-            serve(common, listen, role, admin_key, write_key).await
+        Command::Serve { common, listen, role, nats_url, admin_key, write_key } => {
+            serve(common, Overrides { listen, role, nats_url, ..Default::default() }, admin_key, write_key).await
         }
-        Command::Worker { common, listen } => serve(common, listen, Some("worker".into()), None, None).await,
+        Command::Worker { common, listen, nats_url } => {
+            let role = Some("worker".into());
+            serve(common, Overrides { listen, role, nats_url, ..Default::default() }, None, None).await
+        }
         Command::Keys { action } => keys_cmd(action).await,
         Command::Backup { file, common } => backup_cmd(&file, &common).await,
         Command::Restore { file, common } => restore_cmd(&file, &common),

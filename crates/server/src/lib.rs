@@ -6,6 +6,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod bus;
 pub mod error;
 pub mod processor;
 pub mod role;
@@ -113,10 +114,25 @@ pub fn start_with_clock(
     store: Arc<SqlStore>,
     clock: Arc<dyn app::Clock>,
 ) -> anyhow::Result<Running> {
+    start_on(settings, store, clock, None)
+}
+
+/// [`start_with_clock`] with the event log on a bus (`bus::connect`):
+/// ingest appends to it, and a worker processes the partitions it holds.
+pub fn start_on(
+    settings: Settings,
+    store: Arc<SqlStore>,
+    clock: Arc<dyn app::Clock>,
+    bus: Option<Arc<dyn beacon_bus::Bus>>,
+) -> anyhow::Result<Running> {
     let committed = Arc::new(Notify::new());
     let dyn_store: Arc<dyn Store> = store.clone();
+    let sink = match &bus {
+        Some(bus) => bus::LogSink::Bus { store: dyn_store.clone(), bus: bus.clone() },
+        None => bus::LogSink::Store(dyn_store.clone()),
+    };
     let (writer, writer_task) = app::writer::spawn(
-        dyn_store.clone(),
+        sink,
         settings.ingest.queue_capacity,
         settings.ingest.max_group_records,
         match settings.synchronous() {
@@ -127,20 +143,22 @@ pub fn start_with_clock(
     );
     let (stop, stop_rx) = watch::channel(false);
     let role = settings.role().unwrap_or(settings::ProcessRole::All);
-    let processor = (settings.ingest.run_processor && role.works()).then(|| {
-        processor::spawn(
-            dyn_store.clone(),
-            processor::Rules { clock: clock.clone(), ..settings.processor_rules() },
-            settings.ingest.processor_batch,
-            std::time::Duration::from_millis(settings.ingest.processor_linger_ms),
-            committed,
-            stop_rx,
-        )
-    });
-    let processor = processor.transpose().context("starting the processor thread")?;
     let security = &settings.security;
     let gate = auth::Gatekeeper::new(security.admin_rate_per_second, security.ingest_rate_per_second, clock.clone());
-    let app = App::new(dyn_store, writer, settings, clock);
+    let rules = processor::Rules { clock: clock.clone(), ..settings.processor_rules() };
+    let (batch, linger) = (settings.ingest.processor_batch, settings.ingest.processor_linger_ms);
+    let linger = std::time::Duration::from_millis(linger);
+    let run_processor = settings.ingest.run_processor && role.works();
+    let app = App::new(dyn_store.clone(), writer, settings, clock, bus.clone());
+    let processor = run_processor.then(|| match bus {
+        Some(bus) => {
+            let node = app.node.clone();
+            let p = processor::partitions::Partitioned { store: dyn_store, bus, rules, batch, linger, node };
+            processor::spawn_with("beacon-partitions", processor::partitions::run(p, stop_rx))
+        }
+        None => processor::spawn(dyn_store, rules, batch, linger, committed, stop_rx),
+    });
+    let processor = processor.transpose().context("starting the processor thread")?;
     let workers = role.works().then(|| workers::spawn(&app));
     let state = AppState::new(app, gate, metrics_handle());
     Ok(Running { state, store, stop, writer: writer_task, processor, workers })

@@ -21,6 +21,7 @@ pub struct Settings {
     pub shop: ShopSettings,
     pub security: SecuritySettings,
     pub log: LogSettings,
+    pub bus: crate::bus::BusSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,6 +143,7 @@ impl Default for Settings {
                 ingest_rate_per_second: 0,
             },
             log: LogSettings { format: "text".into(), level: "info".into() },
+            bus: Default::default(),
         }
     }
 }
@@ -197,6 +199,7 @@ impl fmt::Debug for Settings {
             .field("shop", &self.shop)
             .field("encryption_key", &"<redacted>")
             .field("log", &self.log)
+            .field("bus", &(if self.bus.enabled() { "nats (url redacted)" } else { "(the store's log)" }))
             .finish()
     }
 }
@@ -208,6 +211,7 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub role: Option<String>,
+    pub nats_url: Option<String>,
 }
 
 /// Every problem found while loading settings.
@@ -277,6 +281,9 @@ impl Settings {
         if let Some(v) = &overrides.role {
             settings.server.role = v.clone();
         }
+        if let Some(v) = &overrides.nats_url {
+            settings.bus.nats_url = v.clone();
+        }
         errors.extend(settings.problems());
         if errors.is_empty() { Ok(settings) } else { Err(SettingsError(errors)) }
     }
@@ -291,6 +298,7 @@ impl Settings {
             p.push(format!("storage.synchronous {:?} must be \"full\" or \"normal\"", self.storage.synchronous));
         }
         p.extend(crate::role::problems(self));
+        p.extend(self.bus.problems(&self.storage.database_url));
         let url = &self.storage.database_url;
         if !url.is_empty() && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
             p.push("storage.database_url must start with postgres:// (or be empty for the embedded store)".into());

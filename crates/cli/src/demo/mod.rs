@@ -84,6 +84,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         data_dir: Some(opts.data_dir.clone()),
         database_url: opts.database_url.clone(),
         role: None,
+        nats_url: None,
     };
     let settings = Settings::load(None, std::env::vars(), &overrides)?;
     let (admin, write) = demo_keys(&opts.data_dir)?;

@@ -24,8 +24,7 @@ async fn ready(State(state): State<AppState>) -> Result<Json<serde_json::Value>,
         return Err(ApiError::new(ErrorCode::Unavailable, "starting or shutting down"));
     }
     state.store.ping().await?;
-    let head = state.store.log().head().await?;
-    let processed = state.store.processed_offset(crate::processor::PROCESSOR).await?;
+    let crate::app::log::Progress { head, processed } = crate::app::log::progress(&state).await?;
     Ok(Json(json!({"status": "ready", "log_head": head, "processed": processed})))
 }
 
@@ -39,7 +38,6 @@ async fn processing(
     _: crate::auth::Authorized<crate::auth::Read>,
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let head = state.store.log().head().await?;
-    let processed = state.store.processed_offset(crate::processor::PROCESSOR).await?;
+    let crate::app::log::Progress { head, processed } = crate::app::log::progress(&state).await?;
     Ok(Json(json!({"log_head": head, "processed": processed, "caught_up": processed >= head})))
 }

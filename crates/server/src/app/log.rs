@@ -41,3 +41,37 @@ pub async fn append(app: &App, records: Vec<NewLogRecord>) -> Result<(), Error> 
         WriteError::Store(e) => beacon_store::internal_error(e),
     })
 }
+
+/// How far processing has got: everything appended before a call is
+/// processed once `processed` reaches that call's `head`. On the store's
+/// log, both are record positions; on the bus, each is the sum over the
+/// partitions of a stream position (a partition's processed position never
+/// passes its head, so the sums are equal exactly when every partition is
+/// caught up, and `processed` grows as any partition goes on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub head: i64,
+    pub processed: i64,
+}
+
+pub async fn progress(app: &App) -> Result<Progress, Error> {
+    let Some(bus) = &app.bus else {
+        let head = app.store.log().head().await?;
+        let processed = app.store.processed_offset(crate::processor::PROCESSOR).await?;
+        return Ok(Progress { head, processed });
+    };
+    let unavailable = |e: beacon_bus::BusError| {
+        tracing::warn!("the bus: {e}");
+        Error::new(ErrorCode::Unavailable, "the event bus is unavailable; retry later")
+    };
+    let mut out = Progress { head: 0, processed: 0 };
+    for n in 0..bus.partitions() {
+        let head = bus.head(n).await.map_err(unavailable)? as i64;
+        let offset = app.store.processed_offset(&crate::processor::source::partition_name(n)).await?;
+        let processed =
+            if offset == 0 { 0 } else { crate::bus::stream_of_chunk(beacon_store::chunk_of(offset)) as i64 };
+        out.head += head;
+        out.processed += processed.min(head);
+    }
+    Ok(out)
+}

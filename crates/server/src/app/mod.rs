@@ -54,6 +54,8 @@ pub struct Context {
     pub clock: Arc<dyn Clock>,
     /// This process's name in leases (random, new at every start).
     pub node: String,
+    /// The bus the event log is on, if it is not the store's own.
+    pub bus: Option<Arc<dyn beacon_bus::Bus>>,
 }
 
 impl std::ops::Deref for App {
@@ -71,6 +73,7 @@ impl App {
         writer: writer::WriterHandle,
         settings: crate::settings::Settings,
         clock: Arc<dyn Clock>,
+        bus: Option<Arc<dyn beacon_bus::Bus>>,
     ) -> App {
         let rules = crate::processor::Rules { clock: clock.clone(), ..settings.processor_rules() };
         App(Arc::new(Context {
@@ -86,6 +89,7 @@ impl App {
             loyalty: Default::default(),
             clock,
             node: format!("node-{}", uuid::Uuid::new_v4().simple()),
+            bus,
         }))
     }
 

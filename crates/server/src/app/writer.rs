@@ -11,7 +11,8 @@
 //!
 //! [`EventLog::sync`]: beacon_store::EventLog::sync
 
-use beacon_store::{NewLogRecord, Store, StoreError};
+use crate::bus::LogSink;
+use beacon_store::{NewLogRecord, StoreError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -70,7 +71,7 @@ pub enum Ack {
 /// Starts the writer. It stops after every handle is dropped and the queue
 /// is drained and synced, so a graceful shutdown flushes everything accepted.
 pub fn spawn(
-    store: Arc<dyn Store>,
+    store: LogSink,
     capacity: usize,
     max_group: usize,
     ack: Ack,
@@ -91,7 +92,7 @@ pub fn spawn(
 }
 
 async fn write_loop(
-    store: Arc<dyn Store>,
+    store: LogSink,
     mut rx: mpsc::Receiver<Job>,
     max_group: usize,
     ack: Ack,
@@ -116,7 +117,7 @@ async fn write_loop(
             waiters.push(job.done);
         }
         let started = Instant::now();
-        let result = store.log().append(&records).await;
+        let result = store.append(&records).await;
         metrics::histogram!("beacon_store_append_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("beacon_group_commit_records").record(records.len() as f64);
         match result {
@@ -152,7 +153,7 @@ const BACKGROUND_SYNC_GAP: Duration = Duration::from_millis(5);
 
 /// Syncs whatever has been appended, then acknowledges it; starts syncs at
 /// least `gap` apart.
-async fn sync_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Vec<Done>>, gap: Duration, committed: Arc<Notify>) {
+async fn sync_loop(store: LogSink, mut rx: mpsc::Receiver<Vec<Done>>, gap: Duration, committed: Arc<Notify>) {
     let mut last = Instant::now() - gap;
     while let Some(first) = rx.recv().await {
         if !gap.is_zero() {
@@ -164,7 +165,7 @@ async fn sync_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Vec<Done>>, gap
             waiters.extend(more);
         }
         let started = Instant::now();
-        let result = store.log().sync().await.map_err(Arc::new);
+        let result = store.sync().await.map_err(Arc::new);
         metrics::histogram!("beacon_store_sync_seconds").record(started.elapsed().as_secs_f64());
         match &result {
             Ok(()) => committed.notify_one(),

@@ -8,8 +8,9 @@
 //! never written on stale reads.
 
 use super::cache::{Cache, InFlight};
+use super::source::Source;
 use super::working::{self, Known};
-use super::{PROCESSOR, Rules, commerce_of, follow, orders};
+use super::{Rules, commerce_of, follow, orders};
 use beacon_core::commerce;
 use beacon_core::extract::extract_text;
 use beacon_core::message::MessageKind;
@@ -24,6 +25,8 @@ pub struct Decided {
     pub last: i64,
     /// Log records consumed.
     pub records: usize,
+    /// The bus chunks they came in, kept in the store's log with the batch.
+    archive: Vec<(i64, usize, Vec<u8>)>,
     /// The batch is as large as allowed (the processor is behind).
     pub full: bool,
     /// Every (source, messageId) pair of the batch, claimed when written.
@@ -60,24 +63,50 @@ impl Decided {
     }
 }
 
+/// What a batch reads from, and how: its source, and where its source is
+/// shared with other processors (bus partitions), the transaction it will
+/// be written in, whose locks guard its reads.
+pub struct Input<'a> {
+    pub source: &'a Source,
+    pub guard: Option<&'a mut (dyn ProcessTx + 'static)>,
+}
+
+/// Lock classes, taken in this order: the batch's identities and order ids,
+/// then the profiles holding them.
+const LOCK_KEYS: i32 = 7_259_101;
+const LOCK_PROFILES: i32 = 7_259_102;
+/// Locks per class: a name's lock is a hash of it into this many, so a
+/// batch of thousands takes at most this many (PostgreSQL's lock table is
+/// shared and small); names sharing a lock only wait for each other.
+const LOCK_BUCKETS: u64 = 128;
+
+fn bucket(name: &impl std::hash::Hash) -> i32 {
+    use std::hash::BuildHasher as _;
+    // fixed seeds: every process must map a name to the same lock
+    (foldhash::quality::FixedState::with_seed(0x5eed).hash_one(name) % LOCK_BUCKETS) as i32
+}
+
 /// Decides the batch after the cache's expected offset (the store's, when
 /// the cache has none); `None` when the log has nothing after it.
 pub async fn decide(
     store: &dyn Store,
     reader: &mut dyn ProcessRead,
+    input: Input<'_>,
     rules: &Rules,
     batch: u32,
     cache: &mut Cache,
 ) -> Result<Option<Decided>, StoreError> {
+    let Input { source, mut guard } = input;
     let from = match cache.expected_offset() {
         Some(from) => from,
         None => {
-            let from = reader.offset(PROCESSOR).await?;
+            let from = reader.offset(&source.name()).await?;
             cache.check(from);
             from
         }
     };
-    let records = store.log().read(from, batch).await?;
+    let read = source.read(store, from, batch).await?;
+    let records = read.records;
     let Some(last) = records.last().map(|r| r.seq) else { return Ok(None) };
     // after the records are read: a program changed before they were appended is seen
     let follows = cache.follows.get(store, rules.currency).await?;
@@ -109,15 +138,21 @@ pub async fn decide(
         parsed.iter().filter_map(|(.., d)| d.as_ref().and_then(orders::order_id)).map(str::to_string).collect();
     order_ids.sort();
     order_ids.dedup();
+    let mut lookups: Vec<Identity> = parsed.iter().flat_map(|(_, f, ..)| working::lookup_keys(f)).collect();
+    lookups.sort();
+    lookups.dedup();
+    if let Some(tx) = guard.as_deref_mut() {
+        // before anything they name is read: another partition's batch that
+        // shares an identity or an order waits for this one, or this one for it
+        let keys: Vec<i32> = lookups.iter().map(bucket).chain(order_ids.iter().map(bucket)).collect();
+        tx.lock(LOCK_KEYS, &keys).await?;
+    }
     let mut book = orders::Orders::default();
     let in_flight = cache.in_flight().map(|f| &f.orders);
     let (flying, to_read): (Vec<String>, Vec<String>) =
         order_ids.into_iter().partition(|id| in_flight.is_some_and(|o| o.contains_key(id)));
     book.hold(flying.iter().filter_map(|id| in_flight.and_then(|o| o.get(id)).cloned()).collect());
     book.hold(reader.orders(&to_read).await?);
-    let mut lookups: Vec<Identity> = parsed.iter().flat_map(|(_, f, ..)| working::lookup_keys(f)).collect();
-    lookups.sort();
-    lookups.dedup();
     let (known, unknown): (Vec<Identity>, Vec<Identity>) =
         lookups.iter().cloned().partition(|i| cache.holders(i).is_some());
     let mut holders: Vec<ProfileId> = reader.holders(&unknown).await?.into_iter().map(|(_, p)| p).collect();
@@ -125,6 +160,24 @@ pub async fn decide(
     holders.extend(book.buyers());
     holders.sort();
     holders.dedup();
+    if let Some(tx) = guard {
+        let keys: Vec<i32> = holders.iter().map(bucket).collect();
+        tx.lock(LOCK_PROFILES, &keys).await?;
+        // a merge elsewhere may have moved an identity off a profile read
+        // above before this batch held that profile's lock: read again
+        // (or an order off its buyer)
+        let mut again: Vec<ProfileId> = reader.holders(&unknown).await?.into_iter().map(|(_, p)| p).collect();
+        again.extend(known.iter().filter_map(|i| cache.holders(i)).flatten());
+        let mut orders_again = orders::Orders::default();
+        orders_again.hold(flying.iter().filter_map(|id| in_flight.and_then(|o| o.get(id)).cloned()).collect());
+        orders_again.hold(reader.orders(&to_read).await?);
+        again.extend(orders_again.buyers());
+        again.sort();
+        again.dedup();
+        if again != holders {
+            return Err(StoreError::Conflict("the batch's profiles changed while it locked them".into()));
+        }
+    }
     let (cached, missing): (Vec<ProfileId>, Vec<ProfileId>) = holders.iter().partition(|p| cache.profile(p).is_some());
     let mut work = working::Working::default();
     for (state, identities) in reader.load(&missing).await? {
@@ -168,6 +221,7 @@ pub async fn decide(
         from,
         last,
         records: records.len(),
+        archive: read.archive,
         full: records.len() >= batch as usize,
         keys,
         stored,
@@ -192,6 +246,7 @@ pub async fn write(mut tx: Box<dyn ProcessTx>, d: &Decided) -> Result<(), StoreE
         return Err(StoreError::Conflict("events were processed since the batch was read".into()));
     }
     tx.apply(&d.changes).await?;
+    tx.archive(&d.archive).await?;
     tx.set_offset(d.last).await?;
     tx.commit().await?;
     metrics::counter!("beacon_duplicate_events_total").increment(d.duplicates);

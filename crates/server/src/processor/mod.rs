@@ -9,10 +9,13 @@ mod batch;
 mod cache;
 pub mod follow;
 mod orders;
+pub mod partitions;
 mod pipeline;
+pub mod source;
 mod working;
 
 pub use cache::Cache;
+pub use source::Source;
 
 use beacon_core::Currency;
 use beacon_core::commerce::{self, CommerceKind};
@@ -62,20 +65,29 @@ impl std::fmt::Debug for Rules {
     }
 }
 
-/// Handles one batch, reading and writing while it holds the offset (so
-/// processors on other nodes wait rather than decide the same batch);
-/// returns how many log records it consumed.
+/// Handles one batch of `source`, reading and writing while it holds the
+/// offset (so processors on other nodes wait rather than decide the same
+/// batch); returns how many log records it consumed. A source shared with
+/// other processors (a bus partition) is read with no cache and under the
+/// transaction's locks.
 pub async fn process_batch(
     store: &dyn Store,
     reader: &mut dyn ProcessRead,
+    source: &Source,
     rules: &Rules,
     batch: u32,
     cache: &mut Cache,
 ) -> Result<usize, StoreError> {
     let result = async {
-        let mut tx = store.begin_processing(PROCESSOR).await?;
+        let mut tx = store.begin_processing(&source.name()).await?;
+        if source.shared() {
+            // other partitions' processors write the same profiles
+            cache.clear();
+        }
         cache.check(tx.offset().await?);
-        let Some(decided) = batch::decide(store, reader, rules, batch, cache).await? else { return Ok(0) };
+        let guard = source.shared().then_some(tx.as_mut());
+        let input = batch::Input { source, guard };
+        let Some(decided) = batch::decide(store, reader, input, rules, batch, cache).await? else { return Ok(0) };
         batch::write(tx, &decided).await?;
         let records = decided.records;
         decided.written(cache);
@@ -117,7 +129,7 @@ pub async fn drain(store: &dyn Store, rules: &Rules, batch: u32) -> Result<usize
     let mut cache = Cache::default();
     let mut reader = store.process_reader().await?;
     loop {
-        match process_batch(store, reader.as_mut(), rules, batch, &mut cache).await? {
+        match process_batch(store, reader.as_mut(), &Source::Log, rules, batch, &mut cache).await? {
             0 => return Ok(total),
             n => total += n,
         }
@@ -139,10 +151,19 @@ pub fn spawn(
     wake: Arc<Notify>,
     stop: watch::Receiver<bool>,
 ) -> std::io::Result<tokio::sync::oneshot::Receiver<()>> {
+    spawn_with("beacon-processor", run(store, rules, batch, linger, wake, stop))
+}
+
+/// Runs `work` on an OS thread of its own named `name`, in a runtime of its
+/// own (two workers); the receiver resolves when it has ended.
+pub fn spawn_with(
+    name: &str,
+    work: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<tokio::sync::oneshot::Receiver<()>> {
     let (done, stopped) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new().name("beacon-processor".into()).spawn(move || {
+    std::thread::Builder::new().name(name.into()).spawn(move || {
         match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
-            Ok(rt) => rt.block_on(run(store, rules, batch, linger, wake, stop)),
+            Ok(rt) => rt.block_on(work),
             Err(e) => tracing::error!("the processor could not start its runtime: {e}"),
         }
         let _ = done.send(());

@@ -11,8 +11,9 @@
 //! conflict, a failure, a merge or a batch that is not full goes back to one
 //! batch at a time.
 
+use super::batch::Input;
 use super::batch::{self, Decided};
-use super::{Cache, PROCESSOR, Rules, process_batch};
+use super::{Cache, Rules, Source, process_batch};
 use beacon_store::{Store, StoreError};
 use std::sync::Arc;
 
@@ -61,18 +62,37 @@ impl<'a> Pipeline<'a> {
         let held = self.ahead.take();
         let (written, next) = match held {
             None if !self.overlap => {
-                let n = process_batch(store, reader, rules, batch, &mut self.cache).await?;
+                let n = process_batch(store, reader, &Source::Log, rules, batch, &mut self.cache).await?;
                 let behind = n >= batch as usize;
                 self.overlap = rules.overlap && behind;
                 return Ok(Step { written: n, ahead: false, behind });
             }
-            None => (0, batch::decide(store, reader, rules, batch, &mut self.cache).await?),
+            None => (
+                0,
+                batch::decide(
+                    store,
+                    reader,
+                    Input { source: &Source::Log, guard: None },
+                    rules,
+                    batch,
+                    &mut self.cache,
+                )
+                .await?,
+            ),
             Some(d) => {
                 // the write on another thread of the runtime: it waits on the
                 // database between statements, and must not wait for this
                 // thread's decisions to yield
                 let writing = tokio::spawn(write_owned(self.store.clone(), d));
-                let next = batch::decide(store, reader, rules, batch, &mut self.cache).await;
+                let next = batch::decide(
+                    store,
+                    reader,
+                    Input { source: &Source::Log, guard: None },
+                    rules,
+                    batch,
+                    &mut self.cache,
+                )
+                .await;
                 let records =
                     writing.await.map_err(|e| StoreError::Backend(format!("the batch write stopped: {e}")))??;
                 self.cache.written();
@@ -104,5 +124,5 @@ async fn write_owned(store: Arc<dyn Store>, d: Decided) -> Result<usize, StoreEr
 
 /// Writes a batch decided without the offset's lock.
 async fn write(store: &dyn Store, d: &Decided) -> Result<(), StoreError> {
-    batch::write(store.begin_processing(PROCESSOR).await?, d).await
+    batch::write(store.begin_processing(super::PROCESSOR).await?, d).await
 }

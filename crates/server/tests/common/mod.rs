@@ -3,8 +3,12 @@
 
 #![allow(dead_code)]
 
+pub mod stream;
+
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use beacon_bus::Bus;
+use beacon_bus::nats::{NatsBus, NatsOptions};
 use beacon_core::access::Role;
 use beacon_server::app::keys;
 use beacon_server::settings::Settings;
@@ -57,6 +61,22 @@ impl TestApp {
         tweak: impl FnOnce(&mut Settings),
         clock: Arc<dyn beacon_server::app::Clock>,
     ) -> Self {
+        Self::start(backend, tweak, clock, None).await
+    }
+
+    /// An app on PostgreSQL whose event log is `bus` (it processes the
+    /// partitions it takes, as a worker would).
+    pub async fn with_bus(bus: &TestBus, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let clock = Arc::new(beacon_server::app::SystemClock);
+        Self::start(Backend::Postgres, tweak, clock, Some(bus.bus.clone())).await
+    }
+
+    async fn start(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Settings),
+        clock: Arc<dyn beacon_server::app::Clock>,
+        bus: Option<Arc<dyn Bus>>,
+    ) -> Self {
         sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().expect("tempdir");
         let mut settings = Settings::default();
@@ -85,7 +105,7 @@ impl TestApp {
             store.keys().insert_key(&k.record, "test").await.expect("key");
         }
         let store = Arc::new(store);
-        let running = beacon_server::start_with_clock(settings, store.clone(), clock).expect("start");
+        let running = beacon_server::start_on(settings, store.clone(), clock, bus).expect("start");
         let client = Client { router: running.router() };
         TestApp { running: Some(running), client, store, database_url, pg_schema, _dir: dir }
     }
@@ -128,14 +148,22 @@ impl TestApp {
     /// writer, processor, committer and workers, as a second process would
     /// have (stopping it leaves the database to the first).
     pub async fn another_node(&self) -> TestApp {
+        self.another_node_on(None, |_| {}).await
+    }
+
+    /// [`another_node`](Self::another_node) on `bus`, with settings of its own.
+    pub async fn another_node_on(&self, bus: Option<&TestBus>, tweak: impl FnOnce(&mut Settings)) -> TestApp {
         let url = self.database_url.clone().expect("more nodes need PostgreSQL");
         let dir = tempfile::tempdir().expect("tempdir");
         let mut settings = Settings::default();
         settings.storage.data_dir = dir.path().to_path_buf();
         settings.security.admin_rate_per_second = 0;
+        tweak(&mut settings);
         let store = open_store(Some(url.clone()), dir.path()).await;
         let store = Arc::new(store);
-        let running = beacon_server::start(settings, store.clone()).expect("start");
+        let clock = Arc::new(beacon_server::app::SystemClock);
+        let running =
+            beacon_server::start_on(settings, store.clone(), clock, bus.map(|b| b.bus.clone())).expect("start");
         let client = Client { router: running.router() };
         TestApp { running: Some(running), client, store, database_url: Some(url), pg_schema: None, _dir: dir }
     }
@@ -163,6 +191,26 @@ impl TestApp {
         items[0].clone()
     }
 
+    /// How far processing has got (the log's, or the bus's partitions').
+    pub async fn progress(&self) -> beacon_server::app::log::Progress {
+        let state = &self.running.as_ref().expect("running").state;
+        beacon_server::app::log::progress(state).await.expect("progress")
+    }
+
+    /// Waits until everything appended so far is processed (by the
+    /// background processor or the workers holding the bus's partitions).
+    pub async fn caught_up(&self, within: std::time::Duration) {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let p = self.progress().await;
+            if p.processed >= p.head {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "processing stalled at {p:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             drop(self.client);
@@ -172,6 +220,32 @@ impl TestApp {
             && let Ok(admin) = AnyPool::connect(&base).await
         {
             let _ = sqlx::query(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&admin).await;
+        }
+    }
+}
+
+/// A fresh stream on the local NATS server (deleted by [`TestBus::destroy`]).
+pub struct TestBus {
+    pub bus: Arc<dyn Bus>,
+    pub options: NatsOptions,
+}
+
+impl TestBus {
+    pub async fn new(partitions: u32) -> TestBus {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let options = NatsOptions {
+            url: std::env::var("BEACON_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into()),
+            stream: format!("T_{id}"),
+            subject_prefix: format!("t{id}.ev"),
+            partitions,
+        };
+        let bus = NatsBus::connect(&options).await.expect("NATS with JetStream is required for these tests");
+        TestBus { bus: Arc::new(bus), options }
+    }
+
+    pub async fn destroy(self) {
+        if let Ok(bus) = NatsBus::connect(&self.options).await {
+            let _ = bus.destroy().await;
         }
     }
 }

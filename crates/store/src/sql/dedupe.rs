@@ -72,19 +72,34 @@ pub(super) async fn claim(
     pairs: &[(String, String)],
 ) -> Result<HashSet<(String, String)>> {
     let keys: Vec<Vec<u8>> = pairs.iter().map(|(s, m)| event_key(pii, s, m)).collect();
-    let found = stored(conn, dialect, &keys).await?;
+    let mut found = stored(conn, dialect, &keys).await?;
     let fresh: Vec<&Vec<u8>> = keys.iter().filter(|k| !found.contains(*k)).collect();
     let mut added = 0i64;
+    let mut inserted: foldhash::HashSet<Vec<u8>> = Default::default();
     for part in fresh.chunks(ROWS) {
+        let returning = if dialect == Dialect::Postgres { " RETURNING key" } else { "" };
         let sql = format!(
-            "INSERT INTO event_keys_young (key) VALUES {} ON CONFLICT (key) DO NOTHING",
+            "INSERT INTO event_keys_young (key) VALUES {} ON CONFLICT (key) DO NOTHING{returning}",
             dialect.rows(part.len(), 1)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for k in part {
             q = q.bind(k.as_slice());
         }
-        added += q.execute(&mut *conn).await.map_err(backend)?.rows_affected() as i64;
+        if dialect == Dialect::Postgres {
+            for row in q.fetch_all(&mut *conn).await.map_err(backend)? {
+                inserted.insert(row.try_get::<Vec<u8>, _>(0).map_err(backend)?);
+            }
+            added = inserted.len() as i64;
+        } else {
+            added += q.execute(&mut *conn).await.map_err(backend)?.rows_affected() as i64;
+        }
+    }
+    if dialect == Dialect::Postgres {
+        // processors of several partitions claim at once: a key another
+        // one recorded after the lookup above was not inserted here
+        let lost: Vec<Vec<u8>> = fresh.iter().filter(|k| !inserted.contains(**k)).map(|k| (*k).clone()).collect();
+        found.extend(lost);
     }
     let mut count = young.load(Ordering::Relaxed);
     if count < 0 {
@@ -95,13 +110,22 @@ pub(super) async fn claim(
     }
     if count >= YOUNG_MAX {
         // in key order: each page of the large index is reached once
-        sqlx::query(
-            "INSERT INTO event_keys (key) SELECT key FROM event_keys_young ORDER BY key ON CONFLICT (key) DO NOTHING",
-        )
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
-        sqlx::query("DELETE FROM event_keys_young").execute(&mut *conn).await.map_err(backend)?;
+        let sql = match dialect {
+            // one statement: the keys moved are exactly the keys deleted,
+            // even while processors of other partitions add keys
+            Dialect::Postgres => {
+                "WITH moved AS (DELETE FROM event_keys_young RETURNING key) \
+                 INSERT INTO event_keys (key) SELECT key FROM moved ORDER BY key ON CONFLICT (key) DO NOTHING"
+            }
+            // (one writer: nothing comes between the two)
+            Dialect::Sqlite => {
+                "INSERT INTO event_keys (key) SELECT key FROM event_keys_young ORDER BY key ON CONFLICT (key) DO NOTHING"
+            }
+        };
+        sqlx::query(sql).execute(&mut *conn).await.map_err(backend)?;
+        if dialect == Dialect::Sqlite {
+            sqlx::query("DELETE FROM event_keys_young").execute(&mut *conn).await.map_err(backend)?;
+        }
         count = 0;
     }
     young.store(count, Ordering::Relaxed);

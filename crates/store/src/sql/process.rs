@@ -143,7 +143,17 @@ impl ProcessTx for SqlProcessTx {
         super::jobs::insert(&mut self.tx, self.dialect, &self.pii, crate::Queue::Timers, &c.timers, true, now).await?;
         for m in &c.merges {
             let (from, into) = (m.from.to_string(), m.into.to_string());
-            // identities both hold stay once, on the survivor
+            // identities both hold stay once, on the survivor, first seen
+            // when either first saw them (whichever side survives)
+            self.exec(
+                "UPDATE identities SET first_seen = (SELECT MIN(m.first_seen) FROM identities m \
+                 WHERE m.profile_id = $1 AND m.kind = identities.kind AND m.lookup = identities.lookup) \
+                 WHERE profile_id = $2 AND EXISTS (SELECT 1 FROM identities m WHERE m.profile_id = $1 \
+                 AND m.kind = identities.kind AND m.lookup = identities.lookup AND m.first_seen < identities.first_seen)",
+                &from,
+                &into,
+            )
+            .await?;
             self.exec(
                 "DELETE FROM identities WHERE profile_id = $1 AND EXISTS (SELECT 1 FROM identities s \
                  WHERE s.profile_id = $2 AND s.kind = identities.kind AND s.lookup = identities.lookup)",
@@ -169,10 +179,25 @@ impl ProcessTx for SqlProcessTx {
             .await
             .map_err(backend)?;
         }
-        for part in c.links.chunks(ROWS) {
+        // a link to an identity held already keeps the earlier first sight
+        // (events of one shopper may be processed out of their time order
+        // when they come from several partitions); one row per link, as an
+        // upsert may not touch a row twice
+        let mut links: std::collections::BTreeMap<(&ProfileId, &Identity), &chrono::DateTime<chrono::Utc>> =
+            Default::default();
+        for (profile, identity, at) in &c.links {
+            let seen = links.entry((profile, identity)).or_insert(at);
+            if at < *seen {
+                *seen = at;
+            }
+        }
+        let links: Vec<(&ProfileId, &Identity, &chrono::DateTime<chrono::Utc>)> =
+            links.into_iter().map(|((p, i), at)| (p, i, at)).collect();
+        for part in links.chunks(ROWS) {
             let sql = format!(
                 "INSERT INTO identities (kind, lookup, profile_id, value, value_enc, first_seen) VALUES {} \
-                 ON CONFLICT (kind, lookup, profile_id) DO NOTHING",
+                 ON CONFLICT (kind, lookup, profile_id) DO UPDATE SET first_seen = excluded.first_seen \
+                 WHERE excluded.first_seen < identities.first_seen",
                 self.dialect.rows(part.len(), 6)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -184,7 +209,7 @@ impl ProcessTx for SqlProcessTx {
                     .bind(profile.to_string())
                     .bind(value)
                     .bind(value_enc)
-                    .bind(micros(*at));
+                    .bind(micros(**at));
             }
             q.execute(&mut *self.tx).await.map_err(backend)?;
         }

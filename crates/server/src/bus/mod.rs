@@ -1,0 +1,93 @@
+//! The event log on NATS JetStream (`bus.nats_url`): ingest appends each
+//! message to a partition chosen by its routing key, workers process the
+//! partitions they hold a lease on (`processor::partitions`), and each
+//! processed chunk is kept in the store's log (`ProcessTx::archive`) so
+//! timelines read event bodies from the database as they do without a bus.
+//!
+//! A chunk on the bus is the store's own chunk encoding (personal data
+//! sealed, compressed): its records' sequence numbers are
+//! `(CHUNK_BASE + stream sequence) << 20 | index`, unique across partitions
+//! (one stream) and far above the store's own chunk numbers.
+
+mod settings;
+mod sink;
+
+pub use settings::BusSettings;
+pub use sink::LogSink;
+
+use beacon_bus::Bus;
+use beacon_bus::nats::{NatsBus, NatsOptions};
+use std::sync::Arc;
+
+/// Chunk numbers of bus records start here (2^40); the store's own log
+/// counts from 1 and never gets there.
+pub const CHUNK_BASE: i64 = 1 << 40;
+
+/// Connects to the bus the settings name, if any (creating its stream on
+/// first use; a stream made with another partition count is refused).
+pub async fn connect(settings: &BusSettings) -> anyhow::Result<Option<Arc<dyn Bus>>> {
+    let url = settings.nats_url.trim();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let bus = NatsBus::connect(&NatsOptions {
+        url: url.to_string(),
+        stream: settings.stream.clone(),
+        subject_prefix: settings.subject_prefix.clone(),
+        partitions: settings.partitions,
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("connecting to NATS at {url}: {e}"))?;
+    Ok(Some(Arc::new(bus)))
+}
+
+/// The key that chooses a message's partition: its `userId`, else its
+/// `anonymousId` (ingest refuses a message with neither), so one shopper's
+/// events stay in order in one partition.
+pub fn route_key(payload: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Ids {
+        #[serde(rename = "userId")]
+        user_id: Option<serde_json::Value>,
+        #[serde(rename = "anonymousId")]
+        anonymous_id: Option<serde_json::Value>,
+    }
+    let text = |v: serde_json::Value| match v {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    match serde_json::from_str::<Ids>(payload) {
+        Ok(ids) => match ids.user_id.and_then(text) {
+            Some(user) => format!("u:{user}"),
+            None => ids.anonymous_id.and_then(text).map(|a| format!("a:{a}")).unwrap_or_default(),
+        },
+        Err(_) => String::new(),
+    }
+}
+
+/// The chunk number of a bus record at stream sequence `offset`, and back.
+pub fn chunk_of_stream(offset: u64) -> i64 {
+    CHUNK_BASE + offset as i64
+}
+
+pub fn stream_of_chunk(chunk: i64) -> u64 {
+    (chunk - CHUNK_BASE).max(0) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_routed_by_user_then_anonymous_id() {
+        assert_eq!(route_key(r#"{"userId":"u-1","anonymousId":"a-1","type":"track"}"#), "u:u-1");
+        assert_eq!(route_key(r#"{"anonymousId":"a-1","userId":null}"#), "a:a-1");
+        assert_eq!(route_key(r#"{"anonymousId":"a-1","userId":""}"#), "a:a-1");
+        assert_eq!(route_key(r#"{"userId":42}"#), "u:42");
+        assert_eq!(route_key("not json"), "");
+        assert_eq!(chunk_of_stream(5), (1 << 40) + 5);
+        assert_eq!(stream_of_chunk(chunk_of_stream(5)), 5);
+        assert_eq!(stream_of_chunk(3), 0, "the store's own chunks are before any stream sequence");
+    }
+}
