@@ -98,6 +98,15 @@ enum Command {
         /// Scale scenario: this many events in all.
         #[arg(long, requires = "scale_profiles")]
         scale_events: Option<usize>,
+        /// Workers scenario: a backlog on NATS JetStream processed by each of these worker counts (e.g. 1,2,3); needs --database-url.
+        #[arg(long, value_delimiter = ',', requires = "database_url")]
+        workers: Vec<usize>,
+        /// Workers scenario: the NATS server.
+        #[arg(long, default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
+        /// Workers scenario: events in the backlog.
+        #[arg(long, default_value_t = 200_000)]
+        backlog: usize,
     },
     /// Start Beacon with a generated demo shop (10,000 shoppers, 600 products, 90 days).
     Demo(demo::DemoOptions),
@@ -236,7 +245,7 @@ async fn serve(
         true => println!("Beacon listening on http://{addr}"),
         false => println!("Beacon worker up; health on http://{addr}"),
     }
-    let bus = beacon_server::bus::connect(&settings.bus).await?;
+    let bus = beacon_server::bus::connect(&settings.bus, store.as_ref()).await?;
     let running = beacon_server::start_on(settings, store, Arc::new(beacon_server::app::SystemClock), bus)?;
     beacon_server::serve(running, listener, shutdown_signal()).await
 }
@@ -326,12 +335,22 @@ async fn main() -> std::process::ExitCode {
             only,
             scale_profiles,
             scale_events,
+            workers,
+            nats_url,
+            backlog,
         } => {
             let processor = !no_processor;
-            let opts = bench::BenchOptions { seconds, connections, database_url, synchronous, processor, only };
-            match (scale_profiles, scale_events) {
-                (Some(p), Some(e)) => bench::scale::run(&opts, p, e).await,
-                _ => bench::run(opts).await,
+            if workers.is_empty() {
+                let opts = bench::BenchOptions { seconds, connections, database_url, synchronous, processor, only };
+                match (scale_profiles, scale_events) {
+                    (Some(p), Some(e)) => bench::scale::run(&opts, p, e).await,
+                    _ => bench::run(opts).await,
+                }
+            } else {
+                let database_url = database_url.unwrap_or_default();
+                let opts =
+                    bench::workers::WorkersOptions { database_url, nats_url, workers, events: backlog, connections };
+                bench::workers::run(opts).await
             }
         }
     };

@@ -1,14 +1,15 @@
-//! Chaos on loopback: 2 API nodes and 3 workers on one PostgreSQL, under
-//! sustained Segment batch ingest and contended checkouts; workers are
-//! killed with `kill -9` one after another (a third of them down at times)
-//! and an API node once, and restarted. Afterwards: no acknowledged event
-//! lost, none applied twice (timelines and profile counters exact), no
-//! coupon used past its limit, and processing went on within 10 s of each
-//! kill.
+//! Chaos on loopback: 2 API nodes and 3 workers on one PostgreSQL — the
+//! event log on NATS JetStream (6 partitions the workers share), and on
+//! PostgreSQL's own log table — under sustained Segment batch ingest and
+//! contended checkouts; workers are killed with `kill -9` one after another
+//! (a third of them down at times) and an API node once, and restarted.
+//! Afterwards: no acknowledged event lost, none applied twice (timelines
+//! and profile counters exact), no coupon used past its limit, and
+//! processing went on within 10 s of each kill.
 
 mod common;
 
-use common::{PgSchema, Server};
+use common::{NatsStream, PgSchema, Server};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -23,13 +24,15 @@ const COUPON_USES: i64 = 30;
 
 type Addrs = Arc<Mutex<Vec<String>>>;
 
-fn env(role: &str) -> Vec<(String, String)> {
-    vec![
+fn env(role: &str, bus: Option<&NatsStream>) -> Vec<(String, String)> {
+    let mut env = vec![
         ("BEACON__SERVER__ROLE".into(), role.into()),
         // one key for the cluster: every node reads what the others sealed
         ("BEACON__SECURITY__ENCRYPTION_KEY".into(), "7".repeat(64)),
         ("BEACON__SECURITY__ADMIN_RATE_PER_SECOND".into(), "0".into()),
-    ]
+    ];
+    env.extend(bus.map(NatsStream::env).unwrap_or_default());
+    env
 }
 
 /// POSTs to one API node, or the other if it does not answer: what an SDK
@@ -119,10 +122,20 @@ fn assert_processing_goes_on(api: &Server, what: &str) {
 }
 
 #[test]
-fn kill9_of_workers_and_an_api_node_under_load_loses_and_doubles_nothing() {
+fn on_nats_kill9_of_workers_and_an_api_node_under_load_loses_and_doubles_nothing() {
+    let bus = NatsStream::new(6);
+    chaos(Some(&bus));
+}
+
+#[test]
+fn on_postgres_log_kill9_of_workers_and_an_api_node_under_load_loses_and_doubles_nothing() {
+    chaos(None);
+}
+
+fn chaos(bus: Option<&NatsStream>) {
     let pg = PgSchema::new();
     let dir = tempfile::tempdir().expect("tempdir");
-    let node = |name: &str, role: &str| Server::start_with(&dir.path().join(name), Some(&pg.url), &env(role));
+    let node = |name: &str, role: &str| Server::start_with(&dir.path().join(name), Some(&pg.url), &env(role, bus));
     let api1 = node("api1", "api");
     let mut api2 = node("api2", "api");
     let mut workers: Vec<Server> = (1..=3).map(|n| node(&format!("worker{n}"), "worker")).collect();
@@ -152,7 +165,9 @@ fn kill9_of_workers_and_an_api_node_under_load_loses_and_doubles_nothing() {
 
     // the chaos, under the load: each worker twice in turn (a third of them
     // down at a time), the second API node once
+    let t0 = Instant::now();
     for round in 0..7 {
+        eprintln!("round {round} at {:?} progress {:?}", t0.elapsed(), progress(&api1));
         std::thread::sleep(Duration::from_millis(250));
         if round == 3 {
             api2.kill9();
@@ -173,10 +188,13 @@ fn kill9_of_workers_and_an_api_node_under_load_loses_and_doubles_nothing() {
     }
 
     // settled: every acknowledged event once, the counters exact, the coupon within its limit
+    eprintln!("load stopped at {:?} progress {:?}", t0.elapsed(), progress(&api1));
     api1.wait_processed();
+    eprintln!("processed at {:?}", t0.elapsed());
     let acked = acked.lock().expect("lock").clone();
     assert!(acked.len() >= 2_000, "sustained load: {} events", acked.len());
     let stored = common::stored_once(&api1, (0..USERS).map(|u| format!("chaos-{u}")));
+    eprintln!("stored read at {:?}: {} events", t0.elapsed(), stored.len());
     assert_eq!(stored, acked, "every acknowledged event, and only those");
     assert_eq!(created.load(Ordering::SeqCst) as i64, COUPON_USES, "orders placed with the coupon");
     let (_, usage) = api1.get("/api/v1/promotions/chaos/usage");
@@ -184,4 +202,5 @@ fn kill9_of_workers_and_an_api_node_under_load_loses_and_doubles_nothing() {
     let (_, orders) = api1.get("/api/v1/orders?limit=200");
     let with_coupon = orders["items"].as_array().map_or(0, |o| o.iter().filter(|o| o["coupon"] == "CHAOS").count());
     assert_eq!(with_coupon as i64, COUPON_USES, "each placed order recorded once");
+    eprintln!("checked at {:?}", t0.elapsed());
 }

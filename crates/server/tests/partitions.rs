@@ -95,3 +95,29 @@ async fn two_workers_on_partitions_give_what_one_log_gives() {
     first.stop().await;
     bus.destroy().await;
 }
+
+/// A stream deleted and made again starts its positions over: a store that
+/// processed it further refuses it rather than skip what comes next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_made_again_is_refused() {
+    let bus = TestBus::new(2).await;
+    let app = TestApp::with_bus(&bus, |_| {}).await;
+    ingest(&app, &stream(60)).await;
+    app.caught_up(Duration::from_secs(30)).await;
+    let settings = beacon_server::bus::BusSettings {
+        nats_url: bus.options.url.clone(),
+        partitions: 2,
+        stream: bus.options.stream.clone(),
+        subject_prefix: bus.options.subject_prefix.clone(),
+    };
+    // a handle of its own: the app's is closed when it stops
+    let store = app.try_open(app.store.pii().clone()).await.expect("open");
+    app.stop_keeping_database().await;
+    assert!(beacon_server::bus::connect(&settings, &store).await.is_ok(), "the same stream is fine");
+    let again = beacon_bus::nats::NatsBus::connect(&bus.options).await.expect("connect");
+    again.destroy().await.expect("delete the stream");
+    let refused = beacon_server::bus::connect(&settings, &store).await.err().expect("refused");
+    assert!(refused.to_string().contains("made again"), "{refused}");
+    store.close().await;
+    bus.destroy().await;
+}

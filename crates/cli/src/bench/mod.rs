@@ -13,6 +13,7 @@ mod jobs;
 mod loadgen;
 pub mod pricing;
 pub mod scale;
+pub mod workers;
 
 use anyhow::Context as _;
 use axum::routing::post;
@@ -26,9 +27,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const WRITE_KEY: &str = "bench-write-key-0123456789";
+pub(super) const WRITE_KEY: &str = "bench-write-key-0123456789";
 pub(super) const ADMIN_KEY: &str = "bench-admin-key-0123456789";
-const BATCH: usize = 100;
+pub(super) const BATCH: usize = 100;
 
 pub struct BenchOptions {
     pub seconds: u64,

@@ -208,6 +208,49 @@ impl Drop for PgSchema {
     }
 }
 
+/// A stream of its own on the local NATS server for a cluster's event log
+/// (`bus.*` settings as environment variables); deleted when dropped.
+pub struct NatsStream {
+    pub options: beacon_bus::nats::NatsOptions,
+}
+
+impl NatsStream {
+    pub fn new(partitions: u32) -> NatsStream {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let url = std::env::var("BEACON_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+        let options = beacon_bus::nats::NatsOptions {
+            url,
+            stream: format!("E2E_{id}"),
+            subject_prefix: format!("e2e{id}.ev"),
+            partitions,
+        };
+        NatsStream { options }
+    }
+
+    /// The settings that put a node's event log on this stream.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let o = &self.options;
+        vec![
+            ("BEACON__BUS__NATS_URL".into(), o.url.clone()),
+            ("BEACON__BUS__STREAM".into(), o.stream.clone()),
+            ("BEACON__BUS__SUBJECT_PREFIX".into(), o.subject_prefix.clone()),
+            ("BEACON__BUS__PARTITIONS".into(), o.partitions.to_string()),
+        ]
+    }
+}
+
+impl Drop for NatsStream {
+    fn drop(&mut self) {
+        let options = self.options.clone();
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async move {
+            if let Ok(bus) = beacon_bus::nats::NatsBus::connect(&options).await {
+                let _ = bus.destroy().await;
+            }
+        });
+    }
+}
+
 fn psql(url: &str, sql: &str) {
     let ok = Command::new("psql").arg(url).arg("-qc").arg(sql).stdout(Stdio::null()).status();
     assert!(ok.is_ok_and(|s| s.success()), "psql {sql} failed: PostgreSQL is required");

@@ -17,6 +17,7 @@ pub use sink::LogSink;
 
 use beacon_bus::Bus;
 use beacon_bus::nats::{NatsBus, NatsOptions};
+use beacon_store::Store;
 use std::sync::Arc;
 
 /// Chunk numbers of bus records start here (2^40); the store's own log
@@ -24,8 +25,38 @@ use std::sync::Arc;
 pub const CHUNK_BASE: i64 = 1 << 40;
 
 /// Connects to the bus the settings name, if any (creating its stream on
-/// first use; a stream made with another partition count is refused).
-pub async fn connect(settings: &BusSettings) -> anyhow::Result<Option<Arc<dyn Bus>>> {
+/// first use; a stream made with another partition count is refused), and
+/// checks it against what `store` has processed from it.
+pub async fn connect(settings: &BusSettings, store: &dyn Store) -> anyhow::Result<Option<Arc<dyn Bus>>> {
+    let Some(bus) = connect_only(settings).await? else { return Ok(None) };
+    check(store, bus.as_ref()).await?;
+    Ok(Some(bus))
+}
+
+/// A store that processed a partition further than the stream now reaches
+/// would skip what the stream gets next: the stream was deleted and made
+/// again (its positions start over), or this is another stream of the same
+/// name. Refused rather than guessed at.
+async fn check(store: &dyn Store, bus: &dyn Bus) -> anyhow::Result<()> {
+    for n in 0..bus.partitions() {
+        let offset = store.processed_offset(&crate::processor::source::partition_name(n)).await?;
+        if offset == 0 {
+            continue;
+        }
+        let head = bus.head(n).await.map_err(|e| anyhow::anyhow!("reading the bus: {e}"))?;
+        let processed = stream_of_chunk(beacon_store::chunk_of(offset));
+        if processed > head {
+            anyhow::bail!(
+                "partition {n} was processed up to stream position {processed}, but the stream ends at {head}: \
+                 the NATS stream was deleted and made again, or is not this store's; \
+                 restore the stream, or start from a fresh database"
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn connect_only(settings: &BusSettings) -> anyhow::Result<Option<Arc<dyn Bus>>> {
     let url = settings.nats_url.trim();
     if url.is_empty() {
         return Ok(None);

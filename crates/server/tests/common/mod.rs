@@ -211,6 +211,16 @@ impl TestApp {
         }
     }
 
+    /// Stops the app; its PostgreSQL schema stays (until the process ends)
+    /// for a test that reads it afterwards.
+    pub async fn stop_keeping_database(mut self) {
+        if let Some(r) = self.running.take() {
+            drop(self.client);
+            r.shutdown().await;
+        }
+        self.pg_schema = None;
+    }
+
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             drop(self.client);
