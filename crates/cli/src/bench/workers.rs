@@ -64,7 +64,7 @@ impl Round {
         settings.bus.partitions = PARTITIONS;
         let store = Arc::new(beacon_server::open_store(&settings).await?);
         let bus = beacon_server::bus::connect(&settings.bus, store.as_ref()).await?;
-        Ok(beacon_server::start_on(settings, store, Arc::new(beacon_server::app::SystemClock), bus)?)
+        beacon_server::start_on(settings, store, Arc::new(beacon_server::app::SystemClock), bus)
     }
 
     async fn drop_all(self, base: &str) {
