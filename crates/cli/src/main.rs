@@ -98,7 +98,7 @@ enum Command {
         /// Scale scenario: this many events in all.
         #[arg(long, requires = "scale_profiles")]
         scale_events: Option<usize>,
-        /// Workers scenario: a backlog on NATS JetStream processed by each of these worker counts (e.g. 1,2,3); needs --database-url.
+        /// Workers scenario: a backlog on NATS JetStream processed by each of these worker counts (e.g. 0,1,2,3; 0 = one worker on PostgreSQL's log table, no bus); needs --database-url.
         #[arg(long, value_delimiter = ',', requires = "database_url")]
         workers: Vec<usize>,
         /// Workers scenario: the NATS server.

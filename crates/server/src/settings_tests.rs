@@ -74,3 +74,23 @@ fn roles_other_than_all_need_postgresql() {
     assert!(load("edge", None).is_err_and(|e| e.to_string().contains("PostgreSQL")));
     assert!(load("cloud", None).is_err_and(|e| e.to_string().contains("all, api, worker or edge")));
 }
+
+#[test]
+fn the_bus_needs_postgresql_and_sane_names() {
+    let load = |vars: &[(&str, &str)], overrides: Overrides| {
+        Settings::load(None, env(vars), &overrides).err().map(|e| e.0).unwrap_or_default()
+    };
+    let nats = Overrides { nats_url: Some("nats://127.0.0.1:4222".into()), ..Default::default() };
+    let err = load(&[], nats.clone());
+    assert!(err.len() == 1 && err[0].contains("PostgreSQL"), "{err:?}");
+    let pg = Overrides { database_url: Some("postgres://x@y/z".into()), ..nats };
+    assert!(load(&[], pg.clone()).is_empty());
+    let err = load(
+        &[("BEACON__BUS__PARTITIONS", "0"), ("BEACON__BUS__STREAM", "a.b"), ("BEACON__BUS__SUBJECT_PREFIX", "x..y")],
+        pg.clone(),
+    );
+    assert_eq!(err.len(), 3, "{err:?}");
+    let err = load(&[], Overrides { nats_url: Some("http://nats".into()), ..pg });
+    assert!(err.len() == 1 && err[0].contains("nats://"), "{err:?}");
+    assert!(load(&[], Overrides::default()).is_empty(), "no bus by default");
+}

@@ -13,14 +13,16 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 /// The shared stream, plus anonymous sign-ups naming the email the shopper
-/// later logs in with: the email is linked in the anonymous id's
-/// partition and in the user id's at about the same time.
+/// logs in with and a plan their logins change: the email is linked in the
+/// anonymous id's partition and in the user id's at about the same time,
+/// and which plan stands depends on the events' times, not on which
+/// partition is processed first.
 fn messages() -> Vec<Value> {
     let mut out = stream(900);
     for s in 0..SHOPPERS {
         let at = format!("2026-11-11T00:{:02}:30Z", s * 4);
         let signup = json!({"type": "identify", "anonymousId": format!("anon-{s}"), "messageId": format!("signup-{s}"),
-            "timestamp": at, "traits": {"email": format!("s{s}@example.com")}});
+            "timestamp": at, "traits": {"email": format!("s{s}@example.com"), "plan": "trial"}});
         out.insert((s as usize * 71) % out.len(), signup);
     }
     out

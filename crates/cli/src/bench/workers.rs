@@ -6,6 +6,8 @@
 //! half each), then the workers start and the clock runs until every
 //! partition's offset has reached its head. The workers run in this
 //! process, each with its own store handle, as separate processes would.
+//! A count of 0 is the reference: one worker on PostgreSQL's own log table
+//! (no bus), the one ordered consumer.
 
 use super::{ADMIN_KEY, BATCH, WRITE_KEY, batch_requests, e2e, loadgen};
 use anyhow::Context as _;
@@ -51,14 +53,16 @@ impl Round {
         Ok(Round { schema, url, stream })
     }
 
-    async fn node(&self, role: &str, dir: &std::path::Path) -> anyhow::Result<beacon_server::Running> {
+    async fn node(&self, role: &str, dir: &std::path::Path, bus: bool) -> anyhow::Result<beacon_server::Running> {
         let mut settings = Settings::default();
         settings.storage.data_dir = dir.to_path_buf();
         settings.storage.database_url = self.url.clone();
         settings.server.role = role.into();
         settings.security.admin_rate_per_second = 0;
         settings.security.encryption_key = "5".repeat(64);
-        settings.bus.nats_url = self.stream.url.clone();
+        if bus {
+            settings.bus.nats_url = self.stream.url.clone();
+        }
         settings.bus.stream = self.stream.stream.clone();
         settings.bus.subject_prefix = self.stream.subject_prefix.clone();
         settings.bus.partitions = PARTITIONS;
@@ -84,13 +88,15 @@ pub async fn run(opts: WorkersOptions) -> anyhow::Result<()> {
         opts.events
     );
     println!("| workers | events | processed in (s) | events/s |\n|---|---|---|---|");
+    let label = |n: usize| if n == 0 { "1, on the log table (no bus)".to_string() } else { n.to_string() };
     for &n in &opts.workers {
         let round = Round::new(&opts.database_url, &opts.nats_url).await?;
         let result = one(&round, n, &opts).await;
         round.drop_all(&opts.database_url).await;
         let (events, took) = result?;
         println!(
-            "| {n} | {events} | {:.1} | {:.0} |",
+            "| {} | {events} | {:.1} | {:.0} |",
+            label(n),
             took.as_secs_f64(),
             events as f64 / took.as_secs_f64().max(1e-9)
         );
@@ -100,7 +106,8 @@ pub async fn run(opts: WorkersOptions) -> anyhow::Result<()> {
 
 async fn one(round: &Round, workers: usize, opts: &WorkersOptions) -> anyhow::Result<(u64, Duration)> {
     let dir = tempfile::tempdir()?;
-    let api = round.node("api", &dir.path().join("api")).await?;
+    let bus = workers > 0;
+    let api = round.node("api", &dir.path().join("api"), bus).await?;
     beacon_server::app::keys::bootstrap(
         api.state.store.as_ref(),
         Some(ADMIN_KEY.into()),
@@ -122,8 +129,8 @@ async fn one(round: &Round, workers: usize, opts: &WorkersOptions) -> anyhow::Re
     let events = sent.ok * BATCH as u64;
     let mut nodes = Vec::new();
     let started = Instant::now();
-    for w in 0..workers {
-        nodes.push(round.node("worker", &dir.path().join(format!("worker{w}"))).await?);
+    for w in 0..workers.max(1) {
+        nodes.push(round.node("worker", &dir.path().join(format!("worker{w}")), bus).await?);
     }
     loop {
         let p = beacon_server::app::log::progress(&state).await.map_err(|e| anyhow::anyhow!(e.message))?;
