@@ -107,6 +107,9 @@ enum Command {
         /// Workers scenario: events in the backlog.
         #[arg(long, default_value_t = 200_000)]
         backlog: usize,
+        /// Workers scenario: partitions of the stream.
+        #[arg(long, default_value_t = 6)]
+        partitions: u32,
     },
     /// Start Beacon with a generated demo shop (10,000 shoppers, 600 products, 90 days).
     Demo(demo::DemoOptions),
@@ -338,6 +341,7 @@ async fn main() -> std::process::ExitCode {
             workers,
             nats_url,
             backlog,
+            partitions,
         } => {
             let processor = !no_processor;
             if workers.is_empty() {
@@ -348,8 +352,14 @@ async fn main() -> std::process::ExitCode {
                 }
             } else {
                 let database_url = database_url.unwrap_or_default();
-                let opts =
-                    bench::workers::WorkersOptions { database_url, nats_url, workers, events: backlog, connections };
+                let opts = bench::workers::WorkersOptions {
+                    database_url,
+                    nats_url,
+                    workers,
+                    events: backlog,
+                    connections,
+                    partitions,
+                };
                 bench::workers::run(opts).await
             }
         }

@@ -224,7 +224,7 @@ pub trait ProcessRead: Send {
     async fn seen(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>>;
     /// The live profiles holding each of these identities.
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>>;
-    /// State and identities of these profiles (missing ids are skipped).
+    /// State and identities of these live profiles (missing and merged ids are skipped).
     async fn load(&mut self, ids: &[ProfileId]) -> Result<Vec<(ProfileState, Vec<Identity>)>>;
     /// These orders as stored (missing ids are skipped).
     async fn orders(&mut self, ids: &[String]) -> Result<Vec<Order>>;
@@ -244,7 +244,7 @@ pub trait ProcessTx: Send {
     async fn claim(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>>;
     /// The live profiles holding each of these identities.
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>>;
-    /// State and identities of these profiles (missing ids are skipped).
+    /// State and identities of these live profiles (missing and merged ids are skipped).
     async fn load(&mut self, ids: &[ProfileId]) -> Result<Vec<(ProfileState, Vec<Identity>)>>;
     /// These orders as stored (missing ids are skipped).
     async fn orders(&mut self, ids: &[String]) -> Result<Vec<Order>>;

@@ -17,15 +17,14 @@ use sqlx::AssertSqlSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Partitions of the stream each round makes.
-const PARTITIONS: u32 = 6;
-
 pub struct WorkersOptions {
     pub database_url: String,
     pub nats_url: String,
     pub workers: Vec<usize>,
     pub events: usize,
     pub connections: usize,
+    /// Partitions of the stream each round makes.
+    pub partitions: u32,
 }
 
 struct Round {
@@ -35,7 +34,7 @@ struct Round {
 }
 
 impl Round {
-    async fn new(base: &str, nats_url: &str) -> anyhow::Result<Round> {
+    async fn new(base: &str, nats_url: &str, partitions: u32) -> anyhow::Result<Round> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let schema = format!("bench_{id}");
         sqlx::any::install_default_drivers();
@@ -48,7 +47,7 @@ impl Round {
             url: nats_url.to_string(),
             stream: format!("BENCH_{id}"),
             subject_prefix: format!("bench{id}.ev"),
-            partitions: PARTITIONS,
+            partitions,
         };
         Ok(Round { schema, url, stream })
     }
@@ -65,7 +64,7 @@ impl Round {
         }
         settings.bus.stream = self.stream.stream.clone();
         settings.bus.subject_prefix = self.stream.subject_prefix.clone();
-        settings.bus.partitions = PARTITIONS;
+        settings.bus.partitions = self.stream.partitions;
         let store = Arc::new(beacon_server::open_store(&settings).await?);
         let bus = beacon_server::bus::connect(&settings.bus, store.as_ref()).await?;
         beacon_server::start_on(settings, store, Arc::new(beacon_server::app::SystemClock), bus)
@@ -83,14 +82,15 @@ impl Round {
 
 pub async fn run(opts: WorkersOptions) -> anyhow::Result<()> {
     println!(
-        "\nWorkers on NATS JetStream ({PARTITIONS} partitions) and PostgreSQL, {} cores: a backlog of {} events (hot and wide, half each) processed by N workers\n",
+        "\nWorkers on NATS JetStream ({} partitions) and PostgreSQL, {} cores: a backlog of {} events (hot and wide, half each) processed by N workers\n",
+        opts.partitions,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         opts.events
     );
     println!("| workers | events | processed in (s) | events/s |\n|---|---|---|---|");
     let label = |n: usize| if n == 0 { "1, on the log table (no bus)".to_string() } else { n.to_string() };
     for &n in &opts.workers {
-        let round = Round::new(&opts.database_url, &opts.nats_url).await?;
+        let round = Round::new(&opts.database_url, &opts.nats_url, opts.partitions).await?;
         let result = one(&round, n, &opts).await;
         round.drop_all(&opts.database_url).await;
         let (events, took) = result?;

@@ -97,6 +97,7 @@ pub async fn decide(
     cache: &mut Cache,
 ) -> Result<Option<Decided>, StoreError> {
     let Input { source, mut guard } = input;
+    let guarded = guard.is_some();
     let from = match cache.expected_offset() {
         Some(from) => from,
         None => {
@@ -163,24 +164,16 @@ pub async fn decide(
     if let Some(tx) = guard {
         let keys: Vec<i32> = holders.iter().map(bucket).collect();
         tx.lock(LOCK_PROFILES, &keys).await?;
-        // a merge elsewhere may have moved an identity off a profile read
-        // above before this batch held that profile's lock: read again
-        // (or an order off its buyer)
-        let mut again: Vec<ProfileId> = reader.holders(&unknown).await?.into_iter().map(|(_, p)| p).collect();
-        again.extend(known.iter().filter_map(|i| cache.holders(i)).flatten());
-        let mut orders_again = orders::Orders::default();
-        orders_again.hold(flying.iter().filter_map(|id| in_flight.and_then(|o| o.get(id)).cloned()).collect());
-        orders_again.hold(reader.orders(&to_read).await?);
-        again.extend(orders_again.buyers());
-        again.sort();
-        again.dedup();
-        if again != holders {
-            return Err(StoreError::Conflict("the batch's profiles changed while it locked them".into()));
-        }
     }
     let (cached, missing): (Vec<ProfileId>, Vec<ProfileId>) = holders.iter().partition(|p| cache.profile(p).is_some());
     let mut work = working::Working::default();
-    for (state, identities) in reader.load(&missing).await? {
+    let loaded = reader.load(&missing).await?;
+    if guarded && loaded.len() != missing.len() {
+        // a profile read above was merged away by another partition's batch
+        // before this one held its lock: its identities and orders moved
+        return Err(StoreError::Conflict("a profile of the batch was merged while it locked them".into()));
+    }
+    for (state, identities) in loaded {
         work.hold(state, identities);
     }
     for (state, identities) in cached.iter().filter_map(|p| cache.profile(p)) {

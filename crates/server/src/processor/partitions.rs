@@ -43,6 +43,10 @@ pub struct Partitioned {
     pub node: String,
 }
 
+/// One batch at a time in a worker: its partitions' batches would mostly
+/// wait on each other's locks, each holding two connections meanwhile.
+type Turn = Arc<tokio::sync::Mutex<()>>;
+
 struct Held {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
@@ -59,8 +63,9 @@ impl Held {
 /// then finishes the batches in hand and lets its leases go.
 pub async fn run(p: Partitioned, mut stop: watch::Receiver<bool>) {
     let mut mine: BTreeMap<u32, Held> = BTreeMap::new();
+    let turn = Turn::default();
     loop {
-        if let Err(e) = round(&p, &mut mine).await {
+        if let Err(e) = round(&p, &mut mine, &turn).await {
             tracing::warn!("partition leases: {e}");
         }
         metrics::gauge!("beacon_partitions_held").set(mine.len() as f64);
@@ -84,7 +89,7 @@ pub async fn run(p: Partitioned, mut stop: watch::Receiver<bool>) {
 
 /// One round: renew what is held, give back what is over the fair share,
 /// take free partitions up to it.
-async fn round(p: &Partitioned, mine: &mut BTreeMap<u32, Held>) -> Result<(), StoreError> {
+async fn round(p: &Partitioned, mine: &mut BTreeMap<u32, Held>, turn: &Turn) -> Result<(), StoreError> {
     let jobs = p.store.jobs();
     let now = p.rules.clock.now();
     let until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
@@ -118,7 +123,7 @@ async fn round(p: &Partitioned, mine: &mut BTreeMap<u32, Held>) -> Result<(), St
         if jobs.acquire_lease(&name, &p.node, now, until).await? {
             tracing::info!(partition = n, "processing the partition");
             let (stop, stopped) = watch::channel(false);
-            let task = tokio::spawn(process_partition(p.clone(), n, stopped));
+            let task = tokio::spawn(process_partition(p.clone(), n, turn.clone(), stopped));
             mine.insert(n, Held { stop, task });
         }
     }
@@ -126,13 +131,14 @@ async fn round(p: &Partitioned, mine: &mut BTreeMap<u32, Held>) -> Result<(), St
 }
 
 /// Processes partition `n` until told to stop.
-async fn process_partition(p: Partitioned, n: u32, mut stop: watch::Receiver<bool>) {
+async fn process_partition(p: Partitioned, n: u32, turn: Turn, mut stop: watch::Receiver<bool>) {
     let source = Source::Partition { bus: p.bus.clone(), partition: n };
     let mut cache = Cache::default();
     let mut backoff = Duration::from_millis(50);
     let mut conflicts = 0;
     while !*stop.borrow() {
         let step = async {
+            let _turn = turn.lock().await;
             let mut reader = p.store.process_reader().await?;
             process_batch(p.store.as_ref(), reader.as_mut(), &source, &p.rules, p.batch, &mut cache).await
         }

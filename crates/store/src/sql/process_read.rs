@@ -90,7 +90,7 @@ pub(super) async fn load(
         }
         let mut q = sqlx::query(AssertSqlSafe(format!(
             "SELECT id, traits, trait_times, first_seen, last_seen, event_count, orders FROM profiles \
-             WHERE id IN ({marks})"
+             WHERE merged_into IS NULL AND id IN ({marks})"
         )));
         for id in &list {
             q = q.bind(id.as_str());
