@@ -1,4 +1,4 @@
-//! The event log on NATS JetStream, partitioned, processed by two workers
+//! The event log on NATS JetStream, partitioned, processed by three workers
 //! side by side on one PostgreSQL, gives the profiles one log processed in
 //! order gives. Shoppers browse anonymously (routed by their anonymous id)
 //! and log in (routed by their user id), so their histories sit in
@@ -52,8 +52,8 @@ fn comparable(mut profiles: Vec<Value>) -> Vec<Value> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_workers_on_partitions_give_what_one_log_gives() {
-    let bus = TestBus::new(4).await;
+async fn three_workers_on_partitions_give_what_one_log_gives() {
+    let bus = TestBus::new(6).await;
     let small = |s: &mut beacon_server::settings::Settings| {
         // many small batches, so the partitions' batches interleave
         s.ingest.processor_batch = 8;
@@ -61,6 +61,7 @@ async fn two_workers_on_partitions_give_what_one_log_gives() {
     };
     let first = TestApp::with_bus(&bus, small).await;
     let second = first.another_node_on(Some(&bus), small).await;
+    let third = first.another_node_on(Some(&bus), small).await;
     let messages = messages();
     ingest(&first, &messages).await;
     first.caught_up(Duration::from_secs(90)).await;
@@ -69,9 +70,9 @@ async fn two_workers_on_partitions_give_what_one_log_gives() {
         use beacon_store::Store;
         first.store.jobs().leases("processor:partition:", chrono::Utc::now()).await.expect("leases")
     };
-    assert_eq!(held.len(), 4, "{held:?}");
+    assert_eq!(held.len(), 6, "{held:?}");
     let owners: std::collections::BTreeSet<&String> = held.iter().map(|(_, o)| o).collect();
-    assert_eq!(owners.len(), 2, "the partitions are shared: {held:?}");
+    assert_eq!(owners.len(), 3, "the partitions are shared: {held:?}");
 
     let serial = TestApp::new(Backend::Embedded).await;
     ingest(&serial, &messages).await;
@@ -93,6 +94,7 @@ async fn two_workers_on_partitions_give_what_one_log_gives() {
     assert_eq!(items.len() as i64, p["event_count"].as_i64().expect("count"), "{events}");
     assert!(items.iter().all(|e| e["message_id"].is_string()), "{events}");
     second.stop().await;
+    third.stop().await;
     serial.stop().await;
     first.stop().await;
     bus.destroy().await;
