@@ -25,6 +25,20 @@ fn messages() -> Vec<Value> {
             "timestamp": at, "traits": {"email": format!("s{s}@example.com"), "plan": "trial"}});
         out.insert((s as usize * 71) % out.len(), signup);
     }
+    // orders placed anonymously and refunded later by a back end that names
+    // the user: the refund must find its order, whichever partitions the
+    // shopper's ids fall in
+    for s in 0..4u64 {
+        let order = format!("anon-o-{s}");
+        let placed = json!({"type": "track", "anonymousId": format!("anon-{s}"), "event": "Order Completed",
+            "messageId": format!("ao-{s}"), "timestamp": "2026-11-11T00:00:05Z",
+            "properties": {"order_id": order, "total": "50.00", "currency": "CNY"}});
+        let refunded = json!({"type": "track", "userId": format!("user-{s}"), "event": "Order Refunded",
+            "messageId": format!("ar-{s}"), "timestamp": "2026-11-11T00:20:00Z",
+            "properties": {"order_id": order, "total": "20.00"}});
+        out.insert(100 + s as usize, placed);
+        out.push(refunded);
+    }
     out
 }
 
@@ -85,6 +99,10 @@ async fn three_workers_on_partitions_give_what_one_log_gives() {
     let (_, oa) = first.get("/api/v1/overview", common::ADMIN).await;
     let (_, ob) = serial.get("/api/v1/overview", common::ADMIN).await;
     assert_eq!(oa, ob);
+    for s in 0..4 {
+        let (_, order) = first.get(&format!("/api/v1/orders/anon-o-{s}"), common::ADMIN).await;
+        assert_eq!(order["after_sales"][0]["outcome"], "applied", "{order}");
+    }
     // a timeline's bodies are read from the chunks the workers kept
     let p = first.profile("user_id:user-3").await;
     let id = p["id"].as_str().expect("id");
@@ -101,9 +119,10 @@ async fn three_workers_on_partitions_give_what_one_log_gives() {
 }
 
 /// A stream deleted and made again starts its positions over: a store that
-/// processed it further refuses it rather than skip what comes next.
+/// processed it further refuses it rather than skip what comes next. A
+/// node without the bus, or on another stream, is refused too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stream_made_again_is_refused() {
+async fn a_stream_made_again_or_a_node_off_the_bus_is_refused() {
     let bus = TestBus::new(2).await;
     let app = TestApp::with_bus(&bus, |_| {}).await;
     ingest(&app, &stream(60)).await;
@@ -118,10 +137,43 @@ async fn a_stream_made_again_is_refused() {
     let store = app.try_open(app.store.pii().clone()).await.expect("open");
     app.stop_keeping_database().await;
     assert!(beacon_server::bus::connect(&settings, &store).await.is_ok(), "the same stream is fine");
+    // a node set up without the bus, or for another stream, would append where no worker reads
+    let no_bus = beacon_server::bus::BusSettings::default();
+    let refused = beacon_server::bus::connect(&no_bus, &store).await.err().expect("refused");
+    assert!(refused.to_string().contains("--nats-url"), "{refused}");
+    let other = beacon_server::bus::BusSettings { stream: format!("{}_OTHER", settings.stream), ..settings.clone() };
+    let refused = beacon_server::bus::connect(&other, &store).await.err().expect("refused");
+    assert!(refused.to_string().contains("not nats:"), "{refused}");
     let again = beacon_bus::nats::NatsBus::connect(&bus.options).await.expect("connect");
     again.destroy().await.expect("delete the stream");
     let refused = beacon_server::bus::connect(&settings, &store).await.err().expect("refused");
     assert!(refused.to_string().contains("made again"), "{refused}");
     store.close().await;
+    bus.destroy().await;
+}
+
+/// Moving a cluster's event log onto NATS: refused while the log table
+/// holds events no worker processed (partition workers never read it),
+/// accepted once they are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_onto_the_bus_waits_for_the_log_table() {
+    let bus = TestBus::new(2).await;
+    let app = TestApp::with(Backend::Postgres, |s| s.ingest.run_processor = false).await;
+    ingest(&app, &stream(30)).await;
+    let settings = beacon_server::bus::BusSettings {
+        nats_url: bus.options.url.clone(),
+        partitions: 2,
+        stream: bus.options.stream.clone(),
+        subject_prefix: bus.options.subject_prefix.clone(),
+    };
+    let refused = beacon_server::bus::connect(&settings, app.store.as_ref()).await.err().expect("refused");
+    assert!(refused.to_string().contains("catch up"), "{refused}");
+    {
+        use beacon_store::Store;
+        assert_eq!(app.store.log_home().await.expect("home"), None, "nothing recorded by a refusal");
+    }
+    app.settle().await;
+    assert!(beacon_server::bus::connect(&settings, app.store.as_ref()).await.is_ok());
+    app.stop().await;
     bus.destroy().await;
 }

@@ -136,6 +136,12 @@ pub trait Store: Send + Sync {
     async fn processed_offset(&self, processor: &str) -> Result<i64>;
     /// Liveness of the database connection.
     async fn ping(&self) -> Result<()>;
+    /// Where this database's event log lives, if not in its own log table
+    /// (`nats:<stream>`): set once, by the first node that appends to a bus.
+    async fn log_home(&self) -> Result<Option<String>>;
+    /// Records `home` as where the event log lives, unless one is recorded
+    /// already; answers the one recorded.
+    async fn claim_log_home(&self, home: &str) -> Result<String>;
 }
 
 /// Profiles, identities and the timeline.

@@ -94,11 +94,19 @@ async fn archived_chunks_feed_the_timeline(h: &Harness) {
     assert_eq!(store.processed_offset("profiles").await.expect("offset"), 0, "offsets are per partition");
 }
 
+async fn the_log_home_is_set_once(store: &SqlStore) {
+    assert_eq!(store.log_home().await.expect("read"), None, "the log table by default");
+    assert_eq!(store.claim_log_home("nats:A").await.expect("claim"), "nats:A");
+    assert_eq!(store.claim_log_home("nats:B").await.expect("claim"), "nats:A", "the first claim stands");
+    assert_eq!(store.log_home().await.expect("read").as_deref(), Some("nats:A"));
+}
+
 #[tokio::test]
 async fn embedded_chunks_round_trip() {
     let h = Harness::embedded().await;
     chunks_round_trip_with_personal_data_sealed(&h.store).await;
     archived_chunks_feed_the_timeline(&h).await;
+    the_log_home_is_set_once(&h.store).await;
     h.cleanup().await;
 }
 
@@ -107,6 +115,7 @@ async fn postgres_chunks_round_trip_and_archive() {
     let h = Harness::postgres().await;
     chunks_round_trip_with_personal_data_sealed(&h.store).await;
     archived_chunks_feed_the_timeline(&h).await;
+    the_log_home_is_set_once(&h.store).await;
     h.cleanup().await;
 }
 

@@ -92,7 +92,8 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     beacon_server::app::keys::bootstrap(store.as_ref(), Some(admin.clone()), Some(write.clone()), Utc::now()).await?;
     let listener = beacon_server::bind(settings.listen_addr().context("listen address")?).await?;
     let url = format!("http://{}", listener.local_addr()?);
-    let running = beacon_server::start(settings, store)?;
+    let bus = beacon_server::bus::connect(&settings.bus, store.as_ref()).await?;
+    let running = beacon_server::start_on(settings, store, Arc::new(beacon_server::app::SystemClock), bus)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(beacon_server::serve(running, listener, async move {
         let _ = stopped.await;

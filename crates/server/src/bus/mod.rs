@@ -26,9 +26,43 @@ pub const CHUNK_BASE: i64 = 1 << 40;
 
 /// Connects to the bus the settings name, if any (creating its stream on
 /// first use; a stream made with another partition count is refused), and
-/// checks it against what `store` has processed from it.
+/// checks it is where this database's events are: a node that appended to
+/// the log table while the others append to a stream (or to another
+/// stream) would leave events no worker reads, so it refuses to start.
 pub async fn connect(settings: &BusSettings, store: &dyn Store) -> anyhow::Result<Option<Arc<dyn Bus>>> {
+    let recorded = store.log_home().await?;
+    if !settings.enabled() {
+        if let Some(home) = recorded {
+            anyhow::bail!(
+                "this database's event log is on the bus ({home}): start this node with the same \
+                 --nats-url and bus settings as the others"
+            );
+        }
+        return Ok(None);
+    }
+    let home = format!("nats:{}", settings.stream);
+    match recorded {
+        Some(stored) if stored != home => {
+            anyhow::bail!("this database's event log is on {stored}, not {home}: check bus.stream")
+        }
+        Some(_) => {}
+        None => {
+            // the first node on a bus: what the log table holds must be processed first
+            let processed = store.processed_offset(crate::processor::PROCESSOR).await?;
+            let next = store.log().read(processed, 1).await?;
+            if next.first().is_some_and(|r| beacon_store::chunk_of(r.seq) < CHUNK_BASE) {
+                anyhow::bail!(
+                    "the log table still holds events not processed (after offset {processed}): let the \
+                     workers catch up without a bus before moving the event log onto NATS"
+                );
+            }
+        }
+    }
     let Some(bus) = connect_only(settings).await? else { return Ok(None) };
+    let stored = store.claim_log_home(&home).await?;
+    if stored != home {
+        anyhow::bail!("this database's event log is on {stored}, not {home}: check bus.stream");
+    }
     check(store, bus.as_ref()).await?;
     Ok(Some(bus))
 }
@@ -72,28 +106,43 @@ async fn connect_only(settings: &BusSettings) -> anyhow::Result<Option<Arc<dyn B
     Ok(Some(Arc::new(bus)))
 }
 
-/// The key that chooses a message's partition: its `userId`, else its
-/// `anonymousId` (ingest refuses a message with neither), so one shopper's
-/// events stay in order in one partition.
+/// The key that chooses a message's partition: for an order's events
+/// (`Order Completed`, `Order Refunded`, `Order Cancelled`) the order id,
+/// so a refund is processed after its order however its sender is named;
+/// otherwise its `userId`, else its `anonymousId` (ingest refuses a
+/// message with neither), so one shopper's events stay in order in one
+/// partition.
 pub fn route_key(payload: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Props {
+        order_id: Option<serde_json::Value>,
+    }
     #[derive(serde::Deserialize)]
     struct Ids {
         #[serde(rename = "userId")]
         user_id: Option<serde_json::Value>,
         #[serde(rename = "anonymousId")]
         anonymous_id: Option<serde_json::Value>,
+        event: Option<String>,
+        properties: Option<Props>,
     }
+    use beacon_core::commerce::CommerceKind;
     let text = |v: serde_json::Value| match v {
         serde_json::Value::String(s) if !s.is_empty() => Some(s),
         serde_json::Value::Number(n) => Some(n.to_string()),
         _ => None,
     };
-    match serde_json::from_str::<Ids>(payload) {
-        Ok(ids) => match ids.user_id.and_then(text) {
-            Some(user) => format!("u:{user}"),
-            None => ids.anonymous_id.and_then(text).map(|a| format!("a:{a}")).unwrap_or_default(),
-        },
-        Err(_) => String::new(),
+    let Ok(ids) = serde_json::from_str::<Ids>(payload) else { return String::new() };
+    let order = match ids.event.as_deref().and_then(CommerceKind::of) {
+        Some(CommerceKind::ProductReviewed) | None => None,
+        Some(_) => ids.properties.and_then(|p| p.order_id).and_then(text),
+    };
+    if let Some(order) = order {
+        return format!("o:{order}");
+    }
+    match ids.user_id.and_then(text) {
+        Some(user) => format!("u:{user}"),
+        None => ids.anonymous_id.and_then(text).map(|a| format!("a:{a}")).unwrap_or_default(),
     }
 }
 
@@ -117,6 +166,14 @@ mod tests {
         assert_eq!(route_key(r#"{"anonymousId":"a-1","userId":""}"#), "a:a-1");
         assert_eq!(route_key(r#"{"userId":42}"#), "u:42");
         assert_eq!(route_key("not json"), "");
+        // an order's events go with the order, whoever sends them
+        let refund = r#"{"type":"track","userId":"u-1","event":"Order Refunded","properties":{"order_id":"o-9"}}"#;
+        let placed =
+            r#"{"type":"track","anonymousId":"a-1","event":"Order Completed","properties":{"order_id":"o-9"}}"#;
+        assert_eq!((route_key(refund), route_key(placed)), ("o:o-9".into(), "o:o-9".into()));
+        let review = r#"{"type":"track","userId":"u-1","event":"Product Reviewed","properties":{"order_id":"o-9"}}"#;
+        assert_eq!(route_key(review), "u:u-1");
+        assert_eq!(route_key(r#"{"userId":"u-1","event":"Order Completed","properties":{}}"#), "u:u-1");
         assert_eq!(chunk_of_stream(5), (1 << 40) + 5);
         assert_eq!(stream_of_chunk(chunk_of_stream(5)), 5);
         assert_eq!(stream_of_chunk(3), 0, "the store's own chunks are before any stream sequence");

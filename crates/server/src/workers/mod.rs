@@ -209,27 +209,31 @@ where
 
 /// Writes again the orders of checkouts that committed without their event:
 /// over the last [`recover::LOOK_BACK`] on the first round this node holds
-/// the lease, then every [`recover::EVERY`].
+/// the lease (at its start, or taking it over from another node), then
+/// every [`recover::EVERY`] from where the last round ended.
 async fn sweep_lost_orders(app: App, mut stop: watch::Receiver<bool>) {
     let lease = chrono::TimeDelta::from_std(recover::EVERY * 3).unwrap_or(chrono::TimeDelta::minutes(3));
-    let mut after = app.now() - recover::LOOK_BACK;
+    // where the next round starts, while this node holds the lease
+    let mut after: Option<chrono::DateTime<chrono::Utc>> = None;
     loop {
         let now = app.now();
         match app.store.jobs().acquire_lease("sweep:lost-orders", &app.node, now, now + lease).await {
             Ok(true) => {
+                let after = after.get_or_insert(now - recover::LOOK_BACK);
                 let before = now - recover::GRACE;
-                match recover::sweep(&app, after, before).await {
+                match recover::sweep(&app, *after, before).await {
                     Ok(n) => {
                         if n > 0 {
                             tracing::warn!("wrote again {n} orders whose checkout committed without its order event");
                         }
                         // the next sweep looks again a little before where this one ended
-                        after = before - recover::GRACE;
+                        *after = before - recover::GRACE;
                     }
                     Err(e) => tracing::warn!("sweeping checkouts: {}", e.message),
                 }
             }
-            Ok(false) => {}
+            // another node sweeps; should this one take over, it looks back in full
+            Ok(false) => after = None,
             Err(e) => tracing::warn!("the lost-orders sweep's lease: {e}"),
         }
         tokio::select! {

@@ -111,6 +111,28 @@ impl Store for SqlStore {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(backend)?;
         Ok(())
     }
+
+    async fn log_home(&self) -> Result<Option<String>> {
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'event_log_home'")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)
+    }
+
+    async fn claim_log_home(&self, home: &str) -> Result<String> {
+        let (_write, mut tx) = self.begin_write(&self.pool).await?;
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('event_log_home', $1) ON CONFLICT (key) DO NOTHING")
+            .bind(home)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let stored: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'event_log_home'")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(stored)
+    }
 }
 
 #[async_trait]
