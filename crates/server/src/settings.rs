@@ -148,41 +148,26 @@ impl Default for Settings {
     }
 }
 
-impl Default for ServerSettings {
-    fn default() -> Self {
-        Settings::default().server
-    }
+/// Each section's defaults are the whole settings' defaults for it.
+macro_rules! section_defaults {
+    ($($ty:ty => $field:ident),* $(,)?) => {
+        $(impl Default for $ty {
+            fn default() -> Self {
+                Settings::default().$field
+            }
+        })*
+    };
 }
-impl Default for StorageSettings {
-    fn default() -> Self {
-        Settings::default().storage
-    }
-}
-impl Default for IngestSettings {
-    fn default() -> Self {
-        Settings::default().ingest
-    }
-}
-impl Default for IdentitySettings {
-    fn default() -> Self {
-        Settings::default().identity
-    }
-}
-impl Default for SecuritySettings {
-    fn default() -> Self {
-        Settings::default().security
-    }
-}
-impl Default for ShopSettings {
-    fn default() -> Self {
-        Settings::default().shop
-    }
-}
-impl Default for LogSettings {
-    fn default() -> Self {
-        Settings::default().log
-    }
-}
+
+section_defaults!(
+    ServerSettings => server,
+    StorageSettings => storage,
+    IngestSettings => ingest,
+    IdentitySettings => identity,
+    SecuritySettings => security,
+    ShopSettings => shop,
+    LogSettings => log,
+);
 
 /// Secrets are never printed.
 impl fmt::Debug for Settings {
