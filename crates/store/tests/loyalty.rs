@@ -104,3 +104,78 @@ both_stores!(
     lots_are_earned_once_clawed_back_and_redeemed_with_the_checkout,
     leaderboards_rank_what_was_earned_in_the_period
 );
+
+/// Two nodes at once (PostgreSQL, two store handles, spawned tasks): the
+/// writers of points lots lock what they write, not every checkout, and
+/// still keep their rules — a daily cap of 3 lots holds under 12 parallel
+/// earnings, and an order's points come back once under 6 parallel
+/// give-backs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_points_writers_on_two_nodes_keep_caps_and_give_back_once() {
+    let h = common::Harness::postgres().await;
+    let nodes = [std::sync::Arc::new(h.another().await), std::sync::Arc::new(h.another().await)];
+    // every connection open before the race, and every racer let go at once
+    let warm: Vec<_> = (0..8)
+        .map(|i| {
+            let node = nodes[i % 2].clone();
+            tokio::spawn(async move { node.loyalty().count_lots("nobody", "order", t(0), t(1)).await })
+        })
+        .collect();
+    for w in warm {
+        w.await.expect("task").expect("warm");
+    }
+    let cap = Some((t(0), t(59), 3));
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(12));
+    let earnings: Vec<_> = (0..12)
+        .map(|i| {
+            let (node, start) = (nodes[i % 2].clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                node.loyalty().add_lot(&lot(&format!("event:{i}"), "p9", 10, 1), cap).await
+            })
+        })
+        .collect();
+    let mut added = 0;
+    for e in earnings {
+        added += usize::from(e.await.expect("task").expect("add"));
+    }
+    assert_eq!(added, 3, "the cap");
+    assert_eq!(h.store.loyalty().count_lots("p9", "order", t(0), t(59)).await.expect("count"), 3);
+    // an order that spent 30 of them is cancelled, by six handlers at once
+    let spent: Vec<(String, i64)> =
+        h.store.loyalty().lots("p9").await.expect("lots").iter().map(|l| (l.id.clone(), 10)).collect();
+    let checkout = Checkout {
+        idempotency_key: "k-spend".into(),
+        order_id: "O-spend".into(),
+        request_hash: "h".into(),
+        profile_id: Some("p9".into()),
+        takes: vec![],
+        record: common::record_for("O-spend", "buyer@example.com"),
+        created_at: t(3),
+        team: None,
+        points: spent.clone(),
+    };
+    let outs = h.store.promotions().commit_checkouts(&[checkout]).await.expect("commit");
+    assert!(matches!(outs[0], CheckoutOutcome::Committed(_)));
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(6));
+    let backs: Vec<_> = (0..6)
+        .map(|i| {
+            let (node, spent, start) = (nodes[i % 2].clone(), spent.clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                let all = |took: &[(String, i64)], _: i64, _: i64| took.to_vec();
+                node.loyalty().give_back_points("O-spend", &spent, 30, all, t(4)).await
+            })
+        })
+        .collect();
+    let mut given = 0;
+    for b in backs {
+        given += b.await.expect("task").expect("give back");
+    }
+    assert_eq!(given, 30, "once");
+    assert!(h.store.loyalty().lots("p9").await.expect("lots").iter().all(|l| l.left == 10));
+    for n in nodes {
+        n.close().await;
+    }
+    h.cleanup().await;
+}

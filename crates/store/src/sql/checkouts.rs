@@ -9,9 +9,12 @@
 //! spends, per team it writes), all at the start and in one order, so
 //! checkouts on several nodes that share nothing run side by side, those
 //! that share a counter take it one transaction at a time, and none
-//! deadlocks on another. They hold the all-checkouts lock shared (so does a
-//! team update, with its team's lock); the rare writers that still take it
-//! whole (issuing codes, points lots) wait for them and hold them off.
+//! deadlocks on another. They hold the all-checkouts lock shared, and so
+//! do the other writers of these tables, each with the locks of what it
+//! writes: a team update its team's, issuing codes the counters it takes
+//! (`issued`, `held`), earning points the earner's, a clawback its lot's, a
+//! give-back its order's and its lots'. Only the schema upgrade of old
+//! checkout records takes it whole.
 
 use super::SqlDialect as _;
 use super::promotions::{CHECKOUT_COLUMNS, Tx, decode_checkout, json, record_text};

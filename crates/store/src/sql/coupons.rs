@@ -118,7 +118,15 @@ impl SqlStore {
         coupons: &[NewCoupon],
         at: DateTime<Utc>,
     ) -> Result<Vec<Issued>> {
-        let (_write, mut tx) = self.checkout_tx().await?;
+        // the counters issuing takes from, as a checkout would lock them
+        let mut names = vec![format!("counter:{}", crate::promotions::issued_key(promotion))];
+        names.extend(
+            coupons
+                .iter()
+                .filter_map(|c| c.profile_id.as_ref())
+                .map(|p| format!("counter:{}", crate::promotions::held_key(promotion, p))),
+        );
+        let (_write, mut tx) = self.locked_tx(Some(names)).await?;
         let mut out = Vec::with_capacity(coupons.len());
         for c in coupons {
             out.push(self.issue_one(&mut tx, promotion, channel, limits, c, at).await?);

@@ -131,7 +131,8 @@ impl LoyaltyStore for SqlStore {
     }
 
     async fn add_lot(&self, l: &StoredLot, cap: Option<(DateTime<Utc>, DateTime<Utc>, i64)>) -> Result<bool> {
-        let (_write, mut tx) = self.checkout_tx().await?;
+        // two earnings of one shopper at once must not both pass the cap
+        let (_write, mut tx) = self.locked_tx(Some(vec![format!("points-earn:{}", l.profile_id)])).await?;
         if let Some((from, to, most)) = cap {
             let sql = format!(
                 "SELECT COUNT(*) FROM points_lots WHERE {OWNED} AND source = $3 AND earned_at >= $4 AND earned_at < $5"
@@ -171,7 +172,8 @@ impl LoyaltyStore for SqlStore {
     }
 
     async fn claw_back(&self, id: &str, points: i64, by: i64) -> Result<bool> {
-        let (_write, mut tx) = self.checkout_tx().await?;
+        // the lot's lock, as a checkout spending from it takes
+        let (_write, mut tx) = self.locked_tx(Some(vec![format!("lot:{id}")])).await?;
         let done = sqlx::query(
             "UPDATE points_lots SET points = points - $1, left_points = left_points - $2 WHERE id = $3 AND points = $4",
         )
@@ -194,7 +196,10 @@ impl LoyaltyStore for SqlStore {
         split: crate::Split,
         at: DateTime<Utc>,
     ) -> Result<i64> {
-        let (_write, mut tx) = self.checkout_tx().await?;
+        // the order's give-backs one at a time, and the lots they return to
+        let mut names = vec![format!("points-back:{order_id}")];
+        names.extend(took.iter().map(|(lot, _)| format!("lot:{lot}")));
+        let (_write, mut tx) = self.locked_tx(Some(names)).await?;
         let rows: Vec<String> = sqlx::query_scalar("SELECT takes FROM points_moves WHERE order_id = $1")
             .bind(order_id)
             .fetch_all(&mut *tx)
