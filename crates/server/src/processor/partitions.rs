@@ -102,14 +102,17 @@ async fn round(p: &Partitioned, mine: &mut BTreeMap<u32, Held>, turn: &Turn) -> 
         if !jobs.acquire_lease(&format!("{PARTITION}{n}"), &p.node, now, until).await? {
             tracing::warn!(partition = n, "lost the partition's lease to another worker");
             if let Some(h) = mine.remove(&n) {
-                h.stop().await;
+                // its batch in hand may finish (the offset row serialises it
+                // with the new holder's); the round does not wait for it, or
+                // the other leases could run out meanwhile
+                tokio::spawn(h.stop());
             }
         }
     }
     while mine.len() > fair {
         let Some((n, h)) = mine.pop_last() else { break };
         tracing::info!(partition = n, fair, "giving the partition back for another worker");
-        h.stop().await;
+        tokio::spawn(h.stop());
         jobs.release_lease(&format!("{PARTITION}{n}"), &p.node).await?;
     }
     for n in 0..p.bus.partitions() {
