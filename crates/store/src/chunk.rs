@@ -60,7 +60,7 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 
 /// Encodes records with the given payloads (the records' own, or transformed,
 /// e.g. with personal data sealed), which must be as many as the records.
-pub fn encode(records: &[NewLogRecord], payloads: &[&str]) -> Vec<u8> {
+pub fn encode<R: std::borrow::Borrow<NewLogRecord>>(records: &[R], payloads: &[&str]) -> Vec<u8> {
     let plain = plain_records(records, payloads);
     let block = lz4_flex::block::compress(&plain);
     let mut body = Vec::with_capacity(block.len() + 5);
@@ -70,10 +70,11 @@ pub fn encode(records: &[NewLogRecord], payloads: &[&str]) -> Vec<u8> {
     body
 }
 
-fn plain_records(records: &[NewLogRecord], payloads: &[&str]) -> Vec<u8> {
-    let size: usize = records.iter().map(|r| 40 + r.source_id.len() + r.message_id.len() + r.payload.len()).sum();
+fn plain_records<R: std::borrow::Borrow<NewLogRecord>>(records: &[R], payloads: &[&str]) -> Vec<u8> {
+    let size: usize =
+        records.iter().map(|r| r.borrow()).map(|r| 40 + r.source_id.len() + r.message_id.len() + r.payload.len()).sum();
     let mut out = Vec::with_capacity(size);
-    for (r, payload) in records.iter().zip(payloads) {
+    for (r, payload) in records.iter().map(|r| r.borrow()).zip(payloads) {
         out.push(kind_byte(r.kind));
         out.extend_from_slice(&r.received_at.timestamp_micros().to_le_bytes());
         out.extend_from_slice(&r.timestamp.timestamp_micros().to_le_bytes());

@@ -96,7 +96,7 @@ pub trait EventLog: Send + Sync {
     /// One chunk body as this log stores it (personal data sealed, the
     /// records compressed together), for a log kept elsewhere (the bus)
     /// whose chunks are [`ProcessTx::archive`]d here once processed.
-    fn encode_chunk(&self, records: &[NewLogRecord]) -> Result<Vec<u8>>;
+    fn encode_chunk(&self, records: &[&NewLogRecord]) -> Result<Vec<u8>>;
     /// The records of a chunk body made by [`encode_chunk`](Self::encode_chunk)
     /// as chunk number `chunk`, personal data opened.
     fn decode_chunk(&self, chunk: i64, body: &[u8]) -> Result<Vec<LogRecord>>;

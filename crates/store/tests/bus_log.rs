@@ -25,7 +25,7 @@ fn sample() -> Vec<NewLogRecord> {
 
 async fn chunks_round_trip_with_personal_data_sealed(store: &SqlStore) {
     let records = sample();
-    let body = store.event_log().encode_chunk(&records).expect("encode");
+    let body = store.event_log().encode_chunk(&records.iter().collect::<Vec<_>>()).expect("encode");
     assert!(!String::from_utf8_lossy(&lz4_free(&body)).contains("secret@x.com"), "sealed inside the chunk");
     let back = store.event_log().decode_chunk(CHUNK, &body).expect("decode");
     assert_eq!(back.iter().map(|r| r.record.clone()).collect::<Vec<_>>(), records);
@@ -46,7 +46,7 @@ fn lz4_free(body: &[u8]) -> Vec<u8> {
 async fn archived_chunks_feed_the_timeline(h: &Harness) {
     let store = &h.store;
     let records = sample();
-    let body = store.event_log().encode_chunk(&records).expect("encode");
+    let body = store.event_log().encode_chunk(&records.iter().collect::<Vec<_>>()).expect("encode");
     let p = ProfileId(uuid::Uuid::now_v7());
     let events: Vec<NewEvent> = records
         .iter()

@@ -41,10 +41,10 @@ pub async fn connect(settings: &BusSettings, store: &dyn Store) -> anyhow::Resul
         return Ok(None);
     }
     let home = format!("nats:{}", settings.stream);
+    let elsewhere =
+        |stored: &str| anyhow::anyhow!("this database's event log is on {stored}, not {home}: check bus.stream");
     match recorded {
-        Some(stored) if stored != home => {
-            anyhow::bail!("this database's event log is on {stored}, not {home}: check bus.stream")
-        }
+        Some(stored) if stored != home => return Err(elsewhere(&stored)),
         Some(_) => {}
         None => {
             // the first node on a bus: what the log table holds must be processed first
@@ -59,9 +59,10 @@ pub async fn connect(settings: &BusSettings, store: &dyn Store) -> anyhow::Resul
         }
     }
     let Some(bus) = connect_only(settings).await? else { return Ok(None) };
+    // (claimed after connecting: another node may have claimed since)
     let stored = store.claim_log_home(&home).await?;
     if stored != home {
-        anyhow::bail!("this database's event log is on {stored}, not {home}: check bus.stream");
+        return Err(elsewhere(&stored));
     }
     check(store, bus.as_ref()).await?;
     Ok(Some(bus))

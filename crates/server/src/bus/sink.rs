@@ -48,7 +48,7 @@ impl LogSink {
 /// chunk would be too big), each the chunk of that partition's records in
 /// their order.
 fn messages(log: &dyn EventLog, partitions: u32, records: &[NewLogRecord]) -> Result<Vec<Message>, StoreError> {
-    let mut groups: Vec<(String, Vec<NewLogRecord>)> = Vec::new();
+    let mut groups: Vec<(String, Vec<&NewLogRecord>)> = Vec::new();
     let mut index: foldhash::HashMap<u32, usize> = Default::default();
     for r in records {
         let key = super::route_key(&r.payload);
@@ -57,7 +57,7 @@ fn messages(log: &dyn EventLog, partitions: u32, records: &[NewLogRecord]) -> Re
             groups.push((key, Vec::new()));
             groups.len() - 1
         });
-        groups[at].1.push(r.clone());
+        groups[at].1.push(r);
     }
     let mut out = Vec::new();
     for (key, group) in groups {
@@ -70,7 +70,7 @@ fn messages(log: &dyn EventLog, partitions: u32, records: &[NewLogRecord]) -> Re
 
 /// The records as chunk bodies of at most [`MAX_CHUNK_BYTES`] (a single
 /// record bigger than that goes alone, and the bus may refuse it).
-fn encode_split(log: &dyn EventLog, records: &[NewLogRecord]) -> Result<Vec<Vec<u8>>, StoreError> {
+fn encode_split(log: &dyn EventLog, records: &[&NewLogRecord]) -> Result<Vec<Vec<u8>>, StoreError> {
     let body = log.encode_chunk(records)?;
     if body.len() <= MAX_CHUNK_BYTES || records.len() == 1 {
         return Ok(vec![body]);

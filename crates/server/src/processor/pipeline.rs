@@ -67,32 +67,13 @@ impl<'a> Pipeline<'a> {
                 self.overlap = rules.overlap && behind;
                 return Ok(Step { written: n, ahead: false, behind });
             }
-            None => (
-                0,
-                batch::decide(
-                    store,
-                    reader,
-                    Input { source: &Source::Log, guard: None },
-                    rules,
-                    batch,
-                    &mut self.cache,
-                )
-                .await?,
-            ),
+            None => (0, decide(store, reader, rules, batch, &mut self.cache).await?),
             Some(d) => {
                 // the write on another thread of the runtime: it waits on the
                 // database between statements, and must not wait for this
                 // thread's decisions to yield
                 let writing = tokio::spawn(write_owned(self.store.clone(), d));
-                let next = batch::decide(
-                    store,
-                    reader,
-                    Input { source: &Source::Log, guard: None },
-                    rules,
-                    batch,
-                    &mut self.cache,
-                )
-                .await;
+                let next = decide(store, reader, rules, batch, &mut self.cache).await;
                 let records =
                     writing.await.map_err(|e| StoreError::Backend(format!("the batch write stopped: {e}")))??;
                 self.cache.written();
@@ -115,6 +96,17 @@ impl<'a> Pipeline<'a> {
         self.overlap = false;
         Ok(Step { written: written + records, ahead: false, behind })
     }
+}
+
+/// Decides the next batch of the store's log, ahead of the offset's lock.
+async fn decide(
+    store: &dyn Store,
+    reader: &mut dyn beacon_store::ProcessRead,
+    rules: &Rules,
+    batch: u32,
+    cache: &mut Cache,
+) -> Result<Option<Decided>, StoreError> {
+    batch::decide(store, reader, Input { source: &Source::Log, guard: None }, rules, batch, cache).await
 }
 
 /// [`write`], for a task of its own; answers the records written.

@@ -188,6 +188,13 @@ fn fsync_wal(db: &Path) -> std::io::Result<()> {
 }
 
 impl SqlLog {
+    /// Opens the personal data a stored record's payload holds sealed.
+    fn open_record(&self, r: &mut LogRecord) -> Result<()> {
+        r.record.payload =
+            self.pii.open_json(&r.record.payload).map_err(|e| StoreError::Corrupt(e.to_string()))?.into_owned();
+        Ok(())
+    }
+
     /// The records at `seqs` (the timeline keeps only where an event sits in
     /// the log; its body is read from here), personal data opened. A seq the
     /// log does not hold is missing from the map.
@@ -208,11 +215,7 @@ impl SqlLog {
                 let seq: i64 = row.try_get(0).map_err(backend)?;
                 let body: Vec<u8> = row.try_get(1).map_err(backend)?;
                 for mut r in chunk::decode_where(seq, &body, |s| wanted.contains(&s))? {
-                    r.record.payload = self
-                        .pii
-                        .open_json(&r.record.payload)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
-                        .into_owned();
+                    self.open_record(&mut r)?;
                     out.insert(r.seq, r);
                 }
             }
@@ -225,7 +228,7 @@ impl SqlLog {
 impl EventLog for SqlLog {
     async fn append(&self, records: &[NewLogRecord]) -> Result<()> {
         for part in records.chunks(chunk::MAX_CHUNK_RECORDS) {
-            let body = self.encode_chunk(part)?;
+            let body = self.encode_chunk(&part.iter().collect::<Vec<_>>())?;
             let mut held = self.appender.lock().await;
             let conn = match held.as_mut() {
                 Some(conn) => conn,
@@ -294,11 +297,7 @@ impl EventLog for SqlLog {
                 let seq: i64 = row.try_get(0).map_err(backend)?;
                 let body: Vec<u8> = row.try_get(1).map_err(backend)?;
                 for mut r in chunk::decode(seq, &body)?.into_iter().filter(|r| r.seq > after) {
-                    r.record.payload = self
-                        .pii
-                        .open_json(&r.record.payload)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?
-                        .into_owned();
+                    self.open_record(&mut r)?;
                     out.push(r);
                 }
             }
@@ -307,7 +306,7 @@ impl EventLog for SqlLog {
         Ok(out)
     }
 
-    fn encode_chunk(&self, records: &[NewLogRecord]) -> Result<Vec<u8>> {
+    fn encode_chunk(&self, records: &[&NewLogRecord]) -> Result<Vec<u8>> {
         if records.len() > chunk::MAX_CHUNK_RECORDS {
             return Err(StoreError::Backend(format!("a chunk holds at most {} records", chunk::MAX_CHUNK_RECORDS)));
         }
@@ -323,8 +322,7 @@ impl EventLog for SqlLog {
     fn decode_chunk(&self, seq: i64, body: &[u8]) -> Result<Vec<LogRecord>> {
         let mut records = chunk::decode(seq, body)?;
         for r in &mut records {
-            r.record.payload =
-                self.pii.open_json(&r.record.payload).map_err(|e| StoreError::Corrupt(e.to_string()))?.into_owned();
+            self.open_record(r)?;
         }
         Ok(records)
     }
