@@ -54,17 +54,29 @@ impl NatsBus {
         }
         let client = async_nats::connect(&opts.url).await.map_err(unavailable)?;
         let js = jetstream::new(client);
-        let mut stream = js
-            .get_or_create_stream(stream::Config {
-                name: opts.stream.clone(),
-                subjects: vec![format!("{}.*", opts.subject_prefix)],
-                storage: stream::StorageType::File,
-                duplicate_window: DUPLICATE_WINDOW,
-                description: Some(description(opts.partitions)),
-                ..Default::default()
-            })
-            .await
-            .map_err(unavailable)?;
+        let config = stream::Config {
+            name: opts.stream.clone(),
+            subjects: vec![format!("{}.*", opts.subject_prefix)],
+            storage: stream::StorageType::File,
+            duplicate_window: DUPLICATE_WINDOW,
+            description: Some(description(opts.partitions)),
+            ..Default::default()
+        };
+        // the server may fail to create a stream's storage while another
+        // stream of the account is being deleted (nats-server 2.9 removes
+        // the account's stream directory with its last stream): try again
+        let mut attempt = 0;
+        let mut stream = loop {
+            match js.get_or_create_stream(config.clone()).await {
+                Ok(stream) => break stream,
+                Err(e) if attempt < 4 => {
+                    attempt += 1;
+                    tracing::debug!("creating the stream failed, again: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+                }
+                Err(e) => return Err(unavailable(e)),
+            }
+        };
         let info = stream.info().await.map_err(unavailable)?;
         let have = info.config.description.clone().unwrap_or_default();
         if have != description(opts.partitions) {

@@ -89,7 +89,7 @@ impl<'a> Parts<'a> {
 /// most of the context) is skipped while parsing rather than built into a
 /// tree, which makes reading a stored message several times cheaper.
 #[derive(serde::Deserialize)]
-struct Fields {
+struct Fields<'t> {
     #[serde(rename = "userId", default)]
     user_id: Option<Value>,
     #[serde(rename = "anonymousId", default)]
@@ -104,6 +104,8 @@ struct Fields {
     event: Option<Value>,
     #[serde(default)]
     name: Option<Value>,
+    #[serde(borrow, default)]
+    properties: Option<&'t serde_json::value::RawValue>,
 }
 
 #[derive(serde::Deserialize)]
@@ -116,6 +118,17 @@ struct ContextFields {
     wechat: Option<Value>,
 }
 
+/// What the processor reads from a stored message, in one pass over its
+/// text: identities and traits, the event's name, and its `properties` as
+/// they are written (for the commerce and product readings, which then
+/// parse only those).
+pub struct MessageRead<'t> {
+    pub found: Extracted,
+    /// `event` of a track, `name` of a page or screen.
+    pub name: Option<String>,
+    pub properties: Option<&'t serde_json::value::RawValue>,
+}
+
 /// Reads identities and traits from a stored message's JSON text, and the
 /// event's name (`event` of a track, `name` of a page or screen). Gives the
 /// same result as parsing the text into a [`Value`] and calling [`extract`].
@@ -124,6 +137,15 @@ pub fn extract_text(
     text: &str,
     rules: &IdentityRules,
 ) -> Result<(Extracted, Option<String>), serde_json::Error> {
+    read_message(kind, text, rules).map(|m| (m.found, m.name))
+}
+
+/// [`extract_text`], with the message's `properties` as written.
+pub fn read_message<'t>(
+    kind: MessageKind,
+    text: &'t str,
+    rules: &IdentityRules,
+) -> Result<MessageRead<'t>, serde_json::Error> {
     let name_of = |event: Option<&Value>, name: Option<&Value>| {
         let field = match kind {
             MessageKind::Track => event,
@@ -132,7 +154,7 @@ pub fn extract_text(
         };
         field.and_then(Value::as_str).map(str::to_string)
     };
-    match serde_json::from_str::<Fields>(text) {
+    match serde_json::from_str::<Fields<'t>>(text) {
         Ok(f) => {
             let context = f.context.as_ref();
             let parts = Parts {
@@ -145,14 +167,25 @@ pub fn extract_text(
                 openid: context.and_then(|c| c.wechat.as_ref()).and_then(|w| w.get("openid")),
                 unionid: context.and_then(|c| c.wechat.as_ref()).and_then(|w| w.get("unionid")),
             };
-            Ok((extract_parts(kind, &parts, rules), name_of(f.event.as_ref(), f.name.as_ref())))
+            Ok(MessageRead {
+                found: extract_parts(kind, &parts, rules),
+                name: name_of(f.event.as_ref(), f.name.as_ref()),
+                properties: f.properties,
+            })
         }
         // a shape the narrow reading refuses (a key given twice, a context
-        // that is not an object…): read it whole, as a Value sees it
+        // that is not an object…): read it whole, as a Value sees it (and
+        // its properties as a reading of them alone finds them, if it can)
         Err(_) => {
             let payload: Value = serde_json::from_str(text)?;
             let found = extract(kind, &payload, rules);
-            Ok((found, name_of(payload.get("event"), payload.get("name"))))
+            #[derive(serde::Deserialize)]
+            struct PropertiesOnly<'t> {
+                #[serde(borrow, default)]
+                properties: Option<&'t serde_json::value::RawValue>,
+            }
+            let properties = serde_json::from_str::<PropertiesOnly<'t>>(text).ok().and_then(|p| p.properties);
+            Ok(MessageRead { found, name: name_of(payload.get("event"), payload.get("name")), properties })
         }
     }
 }

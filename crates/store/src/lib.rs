@@ -126,6 +126,8 @@ pub trait Store: Send + Sync {
     /// How an identity is named in stored keys (limit counters): personal
     /// data (email, phone) by its keyed lookup hash, never in the clear.
     fn identity_key(&self, identity: &Identity) -> String;
+    /// The key that dedupes an event of `source_id` with `message_id`.
+    fn dedupe_key(&self, source_id: &str, message_id: &str) -> DedupeKey;
     /// Starts a processor transaction; on PostgreSQL its `offset()` locks the
     /// processor's offset row so only one processor advances it at a time.
     async fn begin_processing(&self, processor: &str) -> Result<Box<dyn ProcessTx>>;
@@ -226,8 +228,8 @@ pub trait AuditStore: Send + Sync {
 pub trait ProcessRead: Send {
     /// How far `processor` has consumed the log, as committed.
     async fn offset(&mut self, processor: &str) -> Result<i64>;
-    /// Which of these (source, messageId) pairs were processed already.
-    async fn seen(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>>;
+    /// Which of these events ([`Store::dedupe_key`]) were processed already.
+    async fn seen(&mut self, keys: &[DedupeKey]) -> Result<HashSet<DedupeKey>>;
     /// The live profiles holding each of these identities.
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>>;
     /// State and identities of these live profiles (missing and merged ids are skipped).
@@ -245,9 +247,10 @@ pub trait ProcessRead: Send {
 pub trait ProcessTx: Send {
     async fn offset(&mut self) -> Result<i64>;
     async fn set_offset(&mut self, seq: i64) -> Result<()>;
-    /// Which of these (source, messageId) pairs were processed already; the
-    /// others are recorded as processed, in this transaction.
-    async fn claim(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>>;
+    /// Which of these events ([`Store::dedupe_key`]) were processed already;
+    /// the others are recorded as processed, in this transaction (a key
+    /// given twice is recorded once and answered as new).
+    async fn claim(&mut self, keys: &[DedupeKey]) -> Result<HashSet<DedupeKey>>;
     /// The live profiles holding each of these identities.
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>>;
     /// State and identities of these live profiles (missing and merged ids are skipped).

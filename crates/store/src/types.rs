@@ -11,6 +11,18 @@ pub use beacon_core::catalog::{Product, ProductStatus, ReviewStatus};
 pub use beacon_core::commerce::order::{Line as OrderLine, Order, OrderFigures, OrderStatus};
 pub use beacon_core::profile::{MergeRecord, Profile};
 
+/// What dedupes an event: a keyed hash of its (source, messageId), 16
+/// bytes ([`crate::Store::dedupe_key`]). Nobody without the store's key can
+/// craft a messageId whose key collides with another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DedupeKey(pub u128);
+
+impl DedupeKey {
+    pub fn to_bytes(self) -> [u8; 16] {
+        self.0.to_be_bytes()
+    }
+}
+
 /// A message on its way into the log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewLogRecord {
@@ -78,6 +90,34 @@ pub struct NewEvent {
 }
 
 pub type StoredEvent = NewEvent;
+
+/// What a processor batch records of an event: where it sits in the log,
+/// whose it is, what it is called, when it happened. (Its body, source and
+/// messageId stay in the log, read from there by `seq`.)
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessedEvent {
+    pub seq: i64,
+    pub profile_id: ProfileId,
+    pub kind: MessageKind,
+    /// `event` for track, `name` for page/screen.
+    pub name: Option<String>,
+    /// The product a `Product …` event is about (`product_id`, else `sku`).
+    pub product: Option<String>,
+    pub timestamp: DateTime<Utc>,
+}
+
+impl From<&NewEvent> for ProcessedEvent {
+    fn from(e: &NewEvent) -> Self {
+        ProcessedEvent {
+            seq: e.seq,
+            profile_id: e.profile_id,
+            kind: e.kind,
+            name: e.name.clone(),
+            product: e.product.clone(),
+            timestamp: e.timestamp,
+        }
+    }
+}
 
 /// The mutable part of a profile, as the processor reads and writes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -288,7 +328,7 @@ pub struct BatchChanges {
     pub created: Vec<ProfileState>,
     pub merges: Vec<MergeChange>,
     pub links: Vec<(ProfileId, beacon_core::Identity, DateTime<Utc>)>,
-    pub events: Vec<NewEvent>,
+    pub events: Vec<ProcessedEvent>,
     /// Final state of every live profile the batch touched.
     pub states: Vec<ProfileState>,
     /// Final state of every order the batch placed or changed.

@@ -48,20 +48,16 @@ async fn archived_chunks_feed_the_timeline(h: &Harness) {
     let records = sample();
     let body = store.event_log().encode_chunk(&records.iter().collect::<Vec<_>>()).expect("encode");
     let p = ProfileId(uuid::Uuid::now_v7());
-    let events: Vec<NewEvent> = records
+    let events: Vec<ProcessedEvent> = records
         .iter()
         .enumerate()
-        .map(|(i, r)| NewEvent {
+        .map(|(i, _)| ProcessedEvent {
             seq: record_seq(CHUNK, i),
             profile_id: p,
-            source_id: r.source_id.clone(),
-            message_id: r.message_id.clone(),
             kind: MessageKind::Track,
             name: None,
             product: None,
             timestamp: t(i as u32),
-            received_at: t(i as u32),
-            payload: r.payload.clone(),
         })
         .collect();
     let changes = BatchChanges { created: vec![state(p, 1)], states: vec![state(p, 1)], events, ..Default::default() };

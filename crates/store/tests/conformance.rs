@@ -85,7 +85,7 @@ async fn personal_data_in_payloads_is_sealed_at_rest(store: &SqlStore, raw_sql: 
     s.traits.insert("email".into(), serde_json::json!("secret@x.com"));
     s.traits.insert("contact".into(), serde_json::json!({"phone": "+8613912345678"}));
     let mut tx = store.begin_processing("main").await.expect("begin");
-    tx.apply(&BatchChanges { events: vec![e], ..created(vec![s.clone()]) }).await.expect("apply");
+    tx.apply(&BatchChanges { events: vec![(&e).into()], ..created(vec![s.clone()]) }).await.expect("apply");
     assert_eq!(tx.load(&[p]).await.expect("load")[0].0.traits, s.traits, "traits read back in the clear");
     tx.commit().await.expect("commit");
     assert_eq!(store.profiles().get_profile(p).await.expect("get").map(|x| x.traits), Some(s.traits));
@@ -114,18 +114,20 @@ async fn a_processor_transaction_commits_all_or_nothing(store: &SqlStore) {
     assert!(store.profiles().get_profile(p).await.expect("get").is_none());
     let changes = BatchChanges {
         links: links(p, &["user_id:u1", "email:Ann@X.com"], 1),
-        events: vec![event(1, p, 1)],
+        events: vec![(&event(1, p, 1)).into()],
         ..created(vec![state(p, 1)])
     };
-    tx.claim(&[("src".into(), "m1".into())]).await.expect("claim");
+    let key = |s: &str, m: &str| store.dedupe_key(s, m);
+    tx.claim(&[key("src", "m1")]).await.expect("claim");
     tx.apply(&changes).await.expect("apply");
     tx.set_offset(1).await.expect("offset");
     tx.commit().await.expect("commit");
     let mut tx = store.begin_processing("main").await.expect("begin");
     assert_eq!(tx.offset().await.ok(), Some(1));
-    let keys = [("src".to_string(), "m1".to_string()), ("src".into(), "m2".into()), ("other".into(), "m1".into())];
+    let keys = [key("src", "m1"), key("src", "m2"), key("other", "m1")];
+    assert_eq!(keys.iter().collect::<std::collections::HashSet<_>>().len(), 3, "a key per (source, messageId)");
     let seen = tx.claim(&keys).await.expect("seen");
-    assert_eq!(seen.into_iter().collect::<Vec<_>>(), [("src".to_string(), "m1".to_string())]);
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), [key("src", "m1")]);
     assert_eq!(tx.claim(&keys).await.expect("claim again").len(), 3, "a claim records the new keys");
     let loaded = tx.load(&[p, pid()]).await.expect("load");
     assert_eq!(loaded.len(), 1);
@@ -135,14 +137,14 @@ async fn a_processor_transaction_commits_all_or_nothing(store: &SqlStore) {
     let mut tx = store.begin_processing("main").await.expect("begin");
     let seen = tx.claim(&keys).await.expect("claim after a rollback");
     assert_eq!(seen.len(), 1, "claims roll back with their transaction: {seen:?}");
-    let twice = [("src".to_string(), "m9".to_string()), ("src".into(), "m9".into())];
+    let twice = [key("src", "m9"), key("src", "m9")];
     assert!(tx.claim(&twice).await.expect("a key twice in one claim").is_empty());
     drop(tx);
     // the processor's reader sees what was committed, outside any transaction
     let mut r = store.process_reader().await.expect("reader");
     assert_eq!((r.offset("main").await.ok(), r.offset("nobody").await.ok()), (Some(1), Some(0)));
     let seen = r.seen(&keys).await.expect("seen");
-    assert_eq!(seen.into_iter().collect::<Vec<_>>(), [("src".to_string(), "m1".to_string())]);
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), [key("src", "m1")]);
     assert_eq!(r.holders(&[id("user_id:u1"), id("user_id:u9")]).await.expect("holders"), [(id("user_id:u1"), p)]);
     let loaded = r.load(&[p]).await.expect("load");
     assert_eq!((loaded.len(), &loaded[0].0), (1, &state(p, 1)));
@@ -186,7 +188,7 @@ async fn a_merge_moves_everything_and_old_ids_still_resolve(store: &SqlStore) {
     log.append(&(1..=3).map(log_record).collect::<Vec<_>>()).await.expect("append");
     log.sync().await.expect("sync");
     let s: Vec<i64> = log.read(0, 10).await.expect("read").iter().map(|r| r.seq).collect();
-    setup.events = vec![event(s[0], a, 1), event(s[1], b, 2), event(s[2], c, 3)];
+    setup.events = vec![(&event(s[0], a, 1)).into(), (&event(s[1], b, 2)).into(), (&event(s[2], c, 3)).into()];
     tx.apply(&setup).await.expect("setup");
     let why = MergeReason::SharedIdentity { identity: id("anonymous_id:shared") };
     let merge = |from, into, min, reason: MergeReason, m: &str| MergeChange {

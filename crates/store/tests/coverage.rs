@@ -66,10 +66,10 @@ async fn processed(store: &SqlStore) -> Processed {
     let batches = [
         BatchChanges {
             created: vec![state(ann, 0), state(bob, 0), state(cat, 0)],
-            events: events[..3].to_vec(),
+            events: events[..3].iter().map(Into::into).collect(),
             ..Default::default()
         },
-        BatchChanges { events: events[3..].to_vec(), ..Default::default() },
+        BatchChanges { events: events[3..].iter().map(Into::into).collect(), ..Default::default() },
     ];
     for (batch, last) in batches.iter().zip([recs[2].seq, recs[5].seq]) {
         let mut tx = store.begin_processing("main").await.expect("begin");

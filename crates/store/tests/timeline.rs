@@ -45,11 +45,11 @@ async fn timelines_read_across_batches_in_event_time_order(store: &SqlStore) {
             .map(|r| {
                 let n = (r.seq - recs[0].seq) as usize;
                 let who = if n == 4 { bob } else { ann };
-                event(r, who, n.is_multiple_of(2).then_some("tea-1"), minutes[n])
+                ProcessedEvent::from(&event(r, who, n.is_multiple_of(2).then_some("tea-1"), minutes[n]))
             })
             .collect();
         let mut tx = store.begin_processing("main").await.expect("begin");
-        let keys: Vec<(String, String)> = chunk.iter().map(|r| ("src".into(), r.record.message_id.clone())).collect();
+        let keys: Vec<DedupeKey> = chunk.iter().map(|r| store.dedupe_key("src", &r.record.message_id)).collect();
         let seen = tx.claim(&keys).await.expect("seen");
         assert!(seen.is_empty(), "not processed yet");
         tx.apply(&BatchChanges { created: std::mem::take(&mut created), events, ..Default::default() })
@@ -58,7 +58,7 @@ async fn timelines_read_across_batches_in_event_time_order(store: &SqlStore) {
         tx.commit().await.expect("commit");
     }
     let mut tx = store.begin_processing("main").await.expect("begin");
-    let again: Vec<(String, String)> = recs.iter().map(|r| ("src".into(), r.record.message_id.clone())).collect();
+    let again: Vec<DedupeKey> = recs.iter().map(|r| store.dedupe_key("src", &r.record.message_id)).collect();
     assert_eq!(tx.claim(&again).await.expect("seen").len(), 9, "every processed event dedupes");
     drop(tx);
 
@@ -145,7 +145,7 @@ async fn an_older_event_layout_moves_over_at_open(h: &mut Harness, migration: i6
     let viewed = h.store.catalog().product_events(&tea, &PageRequest { after: None, limit: 5 }).await.expect("product");
     assert_eq!(viewed.items.len(), 1);
     let mut tx = h.store.begin_processing("main").await.expect("begin");
-    let seen = tx.claim(&[("src".into(), rec.record.message_id.clone())]).await.expect("seen");
+    let seen = tx.claim(&[h.store.dedupe_key("src", &rec.record.message_id)]).await.expect("seen");
     assert_eq!(seen.len(), 1, "an event processed before the move still dedupes");
     drop(tx);
     assert_eq!(h.raw.dump_table("events", "kind").await, "track");
@@ -189,7 +189,8 @@ async fn embedded_events_a_merge_left_behind_go_to_the_survivor() {
     let recs = log.read(0, 10).await.expect("read");
     let (a, b) = (ProfileId(uuid::Uuid::now_v7()), ProfileId(uuid::Uuid::now_v7()));
     let mut tx = h.store.begin_processing("main").await.expect("begin");
-    let events = recs.iter().enumerate().map(|(i, r)| event(r, if i == 0 { a } else { b }, None, i as u32)).collect();
+    let events =
+        recs.iter().enumerate().map(|(i, r)| (&event(r, if i == 0 { a } else { b }, None, i as u32)).into()).collect();
     tx.apply(&BatchChanges { created: vec![state(a, 0), state(b, 0)], events, ..Default::default() })
         .await
         .expect("apply");

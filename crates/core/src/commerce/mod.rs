@@ -169,7 +169,7 @@ struct LineProps<'a> {
 #[derive(Deserialize)]
 struct ProductMessage<'a> {
     #[serde(borrow, default)]
-    properties: Option<ProductProps<'a>>,
+    properties: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -187,7 +187,15 @@ pub fn product_of(event: &str, message: &str) -> Option<String> {
     if !event.starts_with("Product ") {
         return None;
     }
-    let props = serde_json::from_str::<ProductMessage<'_>>(message).ok()?.properties?;
+    product_in(event, serde_json::from_str::<ProductMessage<'_>>(message).ok()?.properties?)
+}
+
+/// [`product_of`], from the event's `properties` as written.
+pub fn product_in(event: &str, properties: &RawValue) -> Option<String> {
+    if !event.starts_with("Product ") {
+        return None;
+    }
+    let props = serde_json::from_str::<ProductProps<'_>>(properties.get()).ok()?;
     let id = |raw| id_field(raw, "product").ok().flatten();
     id(props.product_id).or_else(|| id(props.sku))
 }

@@ -12,10 +12,10 @@ use super::source::Source;
 use super::working::{self, Known};
 use super::{Rules, commerce_of, follow, orders};
 use beacon_core::commerce;
-use beacon_core::extract::extract_text;
+use beacon_core::extract::read_message;
 use beacon_core::message::MessageKind;
 use beacon_core::{Identity, ProfileId};
-use beacon_store::{BatchChanges, ProcessRead, ProcessTx, Store, StoreError};
+use beacon_store::{BatchChanges, DedupeKey, ProcessRead, ProcessTx, Store, StoreError};
 use std::collections::HashSet;
 
 /// A batch decided and not written yet.
@@ -29,10 +29,10 @@ pub struct Decided {
     archive: Vec<(i64, usize, Vec<u8>)>,
     /// The batch is as large as allowed (the processor is behind).
     pub full: bool,
-    /// Every (source, messageId) pair of the batch, claimed when written.
-    keys: Vec<(String, String)>,
-    /// The pairs the decision took as processed before.
-    stored: HashSet<(String, String)>,
+    /// Every event's dedupe key (of its source and messageId), claimed when written.
+    keys: Vec<DedupeKey>,
+    /// The keys the decision took as processed before.
+    stored: HashSet<DedupeKey>,
     changes: BatchChanges,
     /// What the batch leaves known exactly (none after a merge).
     known: Option<Known>,
@@ -51,7 +51,7 @@ impl Decided {
     /// before it is written (what it knows exactly moves to the cache).
     pub fn hand_over(&mut self, cache: &mut Cache) {
         let in_flight = InFlight {
-            keys: self.keys.iter().cloned().collect(),
+            keys: self.keys.iter().copied().collect(),
             orders: self.changes.orders.iter().map(|o| (o.order_id.clone(), o.clone())).collect(),
         };
         cache.decided(self.last, self.known.take(), Some(in_flight));
@@ -116,24 +116,24 @@ pub async fn decide(
     // 1. read what the batch says, and what it needs from the store, in bulk
     let mut parsed = Vec::with_capacity(records.len());
     for rec in &records {
-        match extract_text(rec.record.kind, &rec.record.payload, &rules.identity) {
-            Ok((found, name)) => {
-                let deal = commerce_of(rec, name.as_deref(), rules.currency);
-                let product = match (rec.record.kind, name.as_deref()) {
-                    (MessageKind::Track, Some(event)) => commerce::product_of(event, &rec.record.payload),
+        match read_message(rec.record.kind, &rec.record.payload, &rules.identity) {
+            Ok(m) => {
+                let deal = commerce_of(rec, m.name.as_deref(), m.properties, rules.currency);
+                let product = match (rec.record.kind, m.name.as_deref(), m.properties) {
+                    (MessageKind::Track, Some(event), Some(properties)) => commerce::product_in(event, properties),
                     _ => None,
                 };
-                parsed.push((rec, found, name, product, deal));
+                parsed.push((rec, m.found, m.name, product, deal));
             }
             // validated at ingest, so only a corrupt log gets here: skip, don't stall
             Err(e) => tracing::error!(seq = rec.seq, "unreadable log record skipped: {e}"),
         }
     }
-    let keys: Vec<(String, String)> =
-        parsed.iter().map(|(r, ..)| (r.record.source_id.clone(), r.record.message_id.clone())).collect();
+    let keys: Vec<DedupeKey> =
+        parsed.iter().map(|(r, ..)| store.dedupe_key(&r.record.source_id, &r.record.message_id)).collect();
     let mut stored = reader.seen(&keys).await?;
     if let Some(flight) = cache.in_flight() {
-        stored.extend(keys.iter().filter(|k| flight.keys.contains(*k)).cloned());
+        stored.extend(keys.iter().filter(|k| flight.keys.contains(*k)));
     }
     let mut order_ids: Vec<String> =
         parsed.iter().filter_map(|(.., d)| d.as_ref().and_then(orders::order_id)).map(str::to_string).collect();
@@ -181,11 +181,11 @@ pub async fn decide(
     }
 
     // 2. decide each event in log order, in memory
-    let mut seen: foldhash::HashSet<(&str, &str)> = stored.iter().map(|(s, m)| (s.as_str(), m.as_str())).collect();
+    let mut seen: foldhash::HashSet<DedupeKey> = stored.iter().copied().collect();
     let mut duplicates = 0u64;
     let mut outbox = Vec::new();
-    for (rec, found, name, product, deal) in parsed {
-        if !seen.insert((rec.record.source_id.as_str(), rec.record.message_id.as_str())) {
+    for ((rec, found, name, product, deal), key) in parsed.into_iter().zip(&keys) {
+        if !seen.insert(*key) {
             duplicates += 1;
             continue;
         }

@@ -95,6 +95,6 @@ impl Cache {
 
 /// What a batch being written adds that the store does not show yet.
 pub struct InFlight {
-    pub keys: HashSet<(String, String)>,
+    pub keys: HashSet<beacon_store::DedupeKey>,
     pub orders: HashMap<String, Order>,
 }

@@ -101,18 +101,20 @@ pub async fn process_batch(
 }
 
 /// The commerce facts of a `track` event with one of the e-commerce names.
-/// Ingest refused unreadable ones, so a failure here is old or odd data:
+/// (`properties` as the message writes them). Ingest refused unreadable
+/// ones, so a failure here is old or odd data:
 /// the event stays on the timeline and changes no order.
 fn commerce_of(
     rec: &beacon_store::LogRecord,
     name: Option<&str>,
+    properties: Option<&serde_json::value::RawValue>,
     currency: Currency,
 ) -> Option<commerce::CommerceEvent> {
     if rec.record.kind != MessageKind::Track {
         return None;
     }
     let kind = CommerceKind::of(name?)?;
-    match commerce::parse(kind, &rec.record.payload, currency) {
+    match commerce::parse_properties(kind, properties, currency) {
         Ok(deal) => Some(deal),
         Err(e) => {
             tracing::warn!(seq = rec.seq, "{e}");

@@ -6,7 +6,7 @@ use beacon_core::extract::{Extracted, IdentityRules};
 use beacon_core::profile::{apply_traits, merge_traits};
 use beacon_core::resolve::{Candidate, Target, resolve};
 use beacon_core::{Identity, IdentityKind, ProfileId};
-use beacon_store::{BatchChanges, LogRecord, MergeChange, NewEvent, ProfileState};
+use beacon_store::{BatchChanges, LogRecord, MergeChange, ProcessedEvent, ProfileState};
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 
 struct Held {
@@ -23,6 +23,12 @@ pub struct Working {
     forward: HashMap<ProfileId, ProfileId>,
     touched: HashSet<ProfileId>,
     changes: BatchChanges,
+    /// Events naming exactly these identities (and no previous id) went to
+    /// this profile with nothing to merge or link, as resolved since the
+    /// last merge or link: resolving them again would give the same (one
+    /// candidate, holding them all), so it is skipped. Most events of a
+    /// busy shopper are of this kind.
+    settled: HashMap<Vec<Identity>, ProfileId>,
 }
 
 /// The identities a record is looked up by (its own, and an alias's previous id).
@@ -101,7 +107,18 @@ impl Working {
         rules: &IdentityRules,
     ) -> Option<ProfileId> {
         let r = &rec.record;
-        let plan = resolve(&found.identities, &self.candidates(found), found.previous_id.as_deref(), rules);
+        let settled = match found.previous_id {
+            None if !found.identities.is_empty() => self.settled.get(&found.identities).copied(),
+            _ => None,
+        };
+        if let Some(target) = settled {
+            self.record(rec, found, name, product, target);
+            return Some(target);
+        }
+        let candidates = self.candidates(found);
+        let plan = resolve(&found.identities, &candidates, found.previous_id.as_deref(), rules);
+        // (with several candidates, which leads may turn on their first sightings, which move)
+        let single = candidates.len() == 1;
         let target = match plan.target {
             Target::Existing(id) => id,
             Target::New => {
@@ -120,36 +137,55 @@ impl Working {
                 id
             }
         };
+        let merged = !plan.merges.is_empty();
         for (from, reason) in plan.merges {
             self.merge(from, target, reason, rec);
         }
         let held = self.profiles.get_mut(&target)?;
-        let s = &mut held.state;
-        apply_traits(&mut s.traits, &mut s.trait_times, &found.traits, r.timestamp);
-        s.event_count += 1;
-        s.first_seen = s.first_seen.min(r.timestamp);
-        s.last_seen = s.last_seen.max(r.timestamp);
+        let mut linked = false;
         for identity in plan.link {
             if !held.identities.contains(&identity) {
                 held.identities.push(identity.clone());
                 self.index.entry(identity.clone()).or_default().push(target);
                 self.changes.links.push((target, identity, r.timestamp));
+                linked = true;
             }
         }
+        if merged || linked {
+            // who holds what has changed: every settled answer may be stale
+            self.settled.clear();
+        } else if single && found.previous_id.is_none() && !found.identities.is_empty() {
+            self.settled.insert(found.identities.clone(), target);
+        }
+        self.record(rec, found, name, product, target);
+        Some(target)
+    }
+
+    /// Applies an event resolved to `target`: traits, counters, the timeline.
+    fn record(
+        &mut self,
+        rec: &LogRecord,
+        found: &Extracted,
+        name: Option<String>,
+        product: Option<String>,
+        target: ProfileId,
+    ) {
+        let r = &rec.record;
+        let Some(held) = self.profiles.get_mut(&target) else { return };
+        let s = &mut held.state;
+        apply_traits(&mut s.traits, &mut s.trait_times, &found.traits, r.timestamp);
+        s.event_count += 1;
+        s.first_seen = s.first_seen.min(r.timestamp);
+        s.last_seen = s.last_seen.max(r.timestamp);
         self.touched.insert(target);
-        self.changes.events.push(NewEvent {
+        self.changes.events.push(ProcessedEvent {
             seq: rec.seq,
             profile_id: target,
-            source_id: r.source_id.clone(),
-            message_id: r.message_id.clone(),
             kind: r.kind,
             name,
             product,
             timestamp: r.timestamp,
-            received_at: r.received_at,
-            payload: r.payload.clone(),
         });
-        Some(target)
     }
 
     fn merge(&mut self, from: ProfileId, into: ProfileId, reason: beacon_core::resolve::MergeReason, rec: &LogRecord) {

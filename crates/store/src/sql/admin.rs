@@ -83,6 +83,10 @@ impl Store for SqlStore {
         self
     }
 
+    fn dedupe_key(&self, source_id: &str, message_id: &str) -> crate::DedupeKey {
+        super::events::dedupe_key(&self.pii, source_id, message_id)
+    }
+
     fn identity_key(&self, identity: &Identity) -> String {
         let kind = identity.kind.as_str();
         if identity.kind.is_pii() {

@@ -8,11 +8,14 @@
 //! holds [`YOUNG_MAX`] keys they move to `event_keys` in one pass in key
 //! order, which writes each page of the large index once per move rather than
 //! once per batch. A lookup descends both (reads only).
+//!
+//! That is the set shared by processors on several nodes (PostgreSQL). The
+//! embedded store, written by one process, keeps its set in memory and on
+//! disk as runs instead ([`super::dedupe_memory`]).
 
-use super::events::event_key;
+use super::dedupe_memory::MemoryKeys;
 use super::{Dialect, SqlDialect as _, backend};
-use crate::Result;
-use crate::pii::PiiCipher;
+use crate::{DedupeKey, Result};
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -47,33 +50,49 @@ async fn stored(conn: &mut AnyConnection, dialect: Dialect, keys: &[Vec<u8>]) ->
     Ok(out)
 }
 
-/// The (source, messageId) pairs among `pairs` that are stored.
+/// The stored ones among `keys`.
 pub(super) async fn seen(
     conn: &mut AnyConnection,
     dialect: Dialect,
-    pii: &PiiCipher,
-    pairs: &[(String, String)],
-) -> Result<HashSet<(String, String)>> {
-    let keys: Vec<Vec<u8>> = pairs.iter().map(|(s, m)| event_key(pii, s, m)).collect();
-    let found = stored(conn, dialect, &keys).await?;
-    Ok(pairs.iter().zip(&keys).filter(|(_, k)| found.contains(*k)).map(|(p, _)| p.clone()).collect())
+    memory: Option<&MemoryKeys>,
+    keys: &[DedupeKey],
+) -> Result<HashSet<DedupeKey>> {
+    if let Some(memory) = memory {
+        let found = memory.seen(conn, keys).await?;
+        return Ok(keys.iter().zip(found).filter(|(_, f)| *f).map(|(k, _)| *k).collect());
+    }
+    let bytes: Vec<Vec<u8>> = keys.iter().map(|k| k.to_bytes().to_vec()).collect();
+    let found = stored(conn, dialect, &bytes).await?;
+    Ok(keys.iter().zip(&bytes).filter(|(_, b)| found.contains(*b)).map(|(k, _)| *k).collect())
 }
 
-/// Records `pairs`, answering those stored before (a pair twice in `pairs`
-/// is recorded once and answered as new); moves the young keys to the large
-/// table once there are enough. `young` counts the young table's keys in
-/// this process (negative: not counted yet); after a rollback it counts too
-/// many, which only moves them a little early.
+/// Records `keys` in the embedded store's set, answering those stored
+/// before (a key twice in `keys` is recorded once and answered as new); the
+/// keys it adds go to `pending`, for the set once the transaction commits.
+pub(super) async fn claim_in_memory(
+    conn: &mut AnyConnection,
+    memory: &MemoryKeys,
+    pending: &mut Vec<DedupeKey>,
+    keys: &[DedupeKey],
+) -> Result<HashSet<DedupeKey>> {
+    let found = memory.claim(conn, keys, pending).await?;
+    Ok(keys.iter().zip(found).filter(|(_, f)| *f).map(|(k, _)| *k).collect())
+}
+
+/// Records `keys` in the shared tables, answering those stored before (a
+/// key twice in `keys` is recorded once and answered as new); moves the
+/// young keys to the large table once there are enough. `young` counts the
+/// young table's keys in this process (negative: not counted yet); after a
+/// rollback it counts too many, which only moves them a little early.
 pub(super) async fn claim(
     conn: &mut AnyConnection,
     dialect: Dialect,
-    pii: &PiiCipher,
     young: &AtomicI64,
-    pairs: &[(String, String)],
-) -> Result<HashSet<(String, String)>> {
-    let keys: Vec<Vec<u8>> = pairs.iter().map(|(s, m)| event_key(pii, s, m)).collect();
-    let mut found = stored(conn, dialect, &keys).await?;
-    let fresh: Vec<&Vec<u8>> = keys.iter().filter(|k| !found.contains(*k)).collect();
+    keys: &[DedupeKey],
+) -> Result<HashSet<DedupeKey>> {
+    let bytes: Vec<Vec<u8>> = keys.iter().map(|k| k.to_bytes().to_vec()).collect();
+    let mut found = stored(conn, dialect, &bytes).await?;
+    let fresh: Vec<&Vec<u8>> = bytes.iter().filter(|k| !found.contains(*k)).collect();
     let mut added = 0i64;
     let mut inserted: foldhash::HashSet<Vec<u8>> = Default::default();
     for part in fresh.chunks(ROWS) {
@@ -129,5 +148,5 @@ pub(super) async fn claim(
         count = 0;
     }
     young.store(count, Ordering::Relaxed);
-    Ok(pairs.iter().zip(&keys).filter(|(_, k)| found.contains(*k)).map(|(p, _)| p.clone()).collect())
+    Ok(keys.iter().zip(&bytes).filter(|(_, b)| found.contains(*b)).map(|(k, _)| *k).collect())
 }

@@ -21,7 +21,7 @@ use super::codec::parse_id;
 use super::process::SqlProcessTx;
 use super::{Dialect, SqlDialect as _, SqlStore, backend, from_micros, micros};
 use crate::pii::PiiCipher;
-use crate::{NewEvent, Page, PageRequest, Result, StoreError, StoredEvent};
+use crate::{Page, PageRequest, Result, StoreError, StoredEvent};
 use beacon_core::message::MessageKind;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -39,6 +39,13 @@ const KEY_BYTES: usize = 16;
 pub(crate) fn event_key(pii: &PiiCipher, source_id: &str, message_id: &str) -> Vec<u8> {
     let len = (source_id.len() as u64).to_le_bytes();
     pii.keyed_hash(&[b"event\0", &len, source_id.as_bytes(), message_id.as_bytes()])[..KEY_BYTES].to_vec()
+}
+
+/// [`event_key`], as the processor handles it.
+pub(crate) fn dedupe_key(pii: &PiiCipher, source_id: &str, message_id: &str) -> crate::DedupeKey {
+    let mut b = [0u8; KEY_BYTES];
+    b.copy_from_slice(&event_key(pii, source_id, message_id));
+    crate::DedupeKey(u128::from_be_bytes(b))
 }
 
 /// Rows per multi-row statement.
@@ -117,7 +124,7 @@ async fn insert_timeline(
 impl SqlProcessTx {
     /// Writes a batch's events: slim rows and timeline rows (their dedupe
     /// keys are recorded by `claim`).
-    pub(super) async fn write_events(&mut self, events: &[NewEvent]) -> Result<()> {
+    pub(super) async fn write_events(&mut self, events: &[crate::ProcessedEvent]) -> Result<()> {
         let insert = self.dialect.bulk_insert();
         for part in events.chunks(ROWS) {
             let sql = format!(

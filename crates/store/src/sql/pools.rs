@@ -7,13 +7,17 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AssertSqlSafe, Executor as _};
 use std::path::PathBuf;
 
+/// SQLite's own WAL auto-checkpoint threshold, in pages.
+pub(super) const CHECKPOINT_PAGES: u32 = 1000;
+
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 pub(super) fn sqlite_pool(
     path: PathBuf,
     sync: Synchronous,
     max: u32,
-    autocheckpoint: bool,
+    // past how many WAL pages a commit checkpoints (0: never)
+    checkpoint_pages: u32,
     attach: Option<PathBuf>,
     cache_mib: u32,
 ) -> Result<(AnyPoolOptions, String), StoreError> {
@@ -43,8 +47,10 @@ pub(super) fn sqlite_pool(
                         .execute(&mut *conn)
                         .await?;
                 }
-                if !autocheckpoint {
-                    conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                if checkpoint_pages != CHECKPOINT_PAGES {
+                    sqlx::query(AssertSqlSafe(format!("PRAGMA wal_autocheckpoint = {checkpoint_pages}")))
+                        .execute(&mut *conn)
+                        .await?;
                 }
                 Ok(())
             })

@@ -23,6 +23,14 @@ pub(crate) struct SqlProcessTx {
     name: String,
     /// How many keys the young dedupe table holds ([`dedupe`]).
     young_keys: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    /// The embedded store's dedupe set, and the keys this transaction adds
+    /// to it once committed ([`super::dedupe_memory`]).
+    memory_keys: Option<std::sync::Arc<super::dedupe_memory::MemoryKeys>>,
+    pending_keys: Vec<crate::DedupeKey>,
+    /// The embedded store's record of the identities it holds, and the
+    /// fingerprints of those this transaction links ([`super::known_identities`]).
+    known_identities: Option<std::sync::Arc<super::known_identities::KnownIdentities>>,
+    pending_identities: Vec<u64>,
     /// Released when the transaction ends (after the transaction itself).
     _write: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -38,6 +46,10 @@ impl SqlStore {
             pii: self.pii.clone(),
             name: name.to_string(),
             young_keys: self.young_keys.clone(),
+            memory_keys: self.memory_keys.clone(),
+            pending_keys: Vec::new(),
+            known_identities: self.known_identities.clone(),
+            pending_identities: Vec::new(),
             _write: write,
         })
     }
@@ -123,12 +135,15 @@ impl ProcessTx for SqlProcessTx {
         Ok(())
     }
 
-    async fn claim(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>> {
-        dedupe::claim(&mut self.tx, self.dialect, &self.pii, &self.young_keys, keys).await
+    async fn claim(&mut self, keys: &[crate::DedupeKey]) -> Result<HashSet<crate::DedupeKey>> {
+        match &self.memory_keys {
+            Some(memory) => dedupe::claim_in_memory(&mut self.tx, memory, &mut self.pending_keys, keys).await,
+            None => dedupe::claim(&mut self.tx, self.dialect, &self.young_keys, keys).await,
+        }
     }
 
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>> {
-        read::holders(&mut self.tx, self.dialect, &self.pii, identities).await
+        read::holders(&mut self.tx, self.dialect, &self.pii, self.known_identities.as_deref(), identities).await
     }
 
     async fn load(&mut self, ids: &[ProfileId]) -> Result<Vec<(ProfileState, Vec<Identity>)>> {
@@ -136,7 +151,12 @@ impl ProcessTx for SqlProcessTx {
     }
 
     async fn apply(&mut self, c: &BatchChanges) -> Result<()> {
-        self.insert_states(&c.created, false).await?;
+        // a new profile still live at the end of the batch is written once,
+        // with the final states below; the others (merged away within the
+        // batch) now, so the merge finds their row
+        let live: HashSet<ProfileId> = c.states.iter().map(|s| s.id).collect();
+        let gone: Vec<ProfileState> = c.created.iter().filter(|s| !live.contains(&s.id)).cloned().collect();
+        self.insert_states(&gone, false).await?;
         // what the batch leaves for later: added once per key, so a replayed batch adds nothing twice
         let now = chrono::Utc::now();
         super::jobs::insert(&mut self.tx, self.dialect, &self.pii, crate::Queue::Outbox, &c.outbox, false, now).await?;
@@ -203,6 +223,9 @@ impl ProcessTx for SqlProcessTx {
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for (profile, identity, at) in part {
                 let (lookup, value, value_enc) = encode_identity(&self.pii, identity);
+                if self.known_identities.is_some() {
+                    self.pending_identities.push(super::known_identities::fingerprint(&lookup));
+                }
                 q = q
                     .bind(identity.kind.to_string())
                     .bind(lookup)
@@ -271,7 +294,17 @@ impl ProcessTx for SqlProcessTx {
     }
 
     async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await.map_err(backend)
+        let this = *self;
+        this.tx.commit().await.map_err(backend)?;
+        // before the write lock (`_write`, dropped with `this`) lets the
+        // next batch claim and link: it must find these keys and identities
+        if let Some(memory) = &this.memory_keys {
+            memory.committed(&this.pending_keys).await;
+        }
+        if let Some(known) = &this.known_identities {
+            known.committed(&this.pending_identities).await;
+        }
+        Ok(())
     }
 }
 

@@ -4,6 +4,7 @@
 //! current one is written.
 
 use super::codec::{decode_identity, parse_id};
+use super::known_identities::KnownIdentities;
 use super::orders::{ORDER_COLUMNS, decode_order};
 use super::{Dialect, SqlDialect as _, SqlStore, backend, from_micros};
 use crate::pii::PiiCipher;
@@ -33,20 +34,30 @@ pub(super) fn holders_sql(dialect: Dialect, rows: usize) -> String {
     )
 }
 
+/// `known`: the embedded store's record of the identities it holds; an
+/// identity it has not is not asked about.
 pub(super) async fn holders(
     conn: &mut AnyConnection,
     dialect: Dialect,
     pii: &PiiCipher,
+    known: Option<&KnownIdentities>,
     identities: &[Identity],
 ) -> Result<Vec<(Identity, ProfileId)>> {
+    let mut asked: Vec<(&Identity, Vec<u8>)> =
+        identities.iter().map(|id| (id, pii.lookup_key(id.kind.as_str(), &id.value))).collect();
+    if let Some(known) = known {
+        let lookups: Vec<&[u8]> = asked.iter().map(|(_, l)| l.as_slice()).collect();
+        let may = known.may_hold(conn, &lookups).await?;
+        let mut may = may.into_iter();
+        asked.retain(|_| may.next().unwrap_or(true));
+    }
     let mut out = Vec::new();
-    for part in identities.chunks(ROWS) {
+    for part in asked.chunks(ROWS) {
         let mut by_key: HashMap<(String, Vec<u8>), &Identity> = HashMap::with_capacity(part.len());
         let mut q = sqlx::query(AssertSqlSafe(holders_sql(dialect, part.len())));
-        for id in part {
-            let lookup = pii.lookup_key(id.kind.as_str(), &id.value);
+        for (id, lookup) in part {
             by_key.insert((id.kind.to_string(), lookup.clone()), id);
-            q = q.bind(id.kind.to_string()).bind(lookup);
+            q = q.bind(id.kind.to_string()).bind(lookup.clone());
         }
         for row in q.fetch_all(&mut *conn).await.map_err(backend)? {
             let key = (row.try_get::<String, _>(0).map_err(backend)?, row.try_get::<Vec<u8>, _>(1).map_err(backend)?);
@@ -146,12 +157,20 @@ pub(crate) struct SqlProcessRead {
     conn: PoolConnection<Any>,
     dialect: Dialect,
     pii: PiiCipher,
+    memory_keys: Option<std::sync::Arc<super::dedupe_memory::MemoryKeys>>,
+    known_identities: Option<std::sync::Arc<KnownIdentities>>,
 }
 
 impl SqlStore {
     pub(crate) async fn process_reader(&self) -> Result<SqlProcessRead> {
         let conn = self.proc_read_pool.acquire().await.map_err(backend)?;
-        Ok(SqlProcessRead { conn, dialect: self.dialect, pii: self.pii.clone() })
+        Ok(SqlProcessRead {
+            conn,
+            dialect: self.dialect,
+            pii: self.pii.clone(),
+            memory_keys: self.memory_keys.clone(),
+            known_identities: self.known_identities.clone(),
+        })
     }
 }
 
@@ -161,12 +180,12 @@ impl ProcessRead for SqlProcessRead {
         offset(&mut self.conn, processor).await
     }
 
-    async fn seen(&mut self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>> {
-        super::dedupe::seen(&mut self.conn, self.dialect, &self.pii, keys).await
+    async fn seen(&mut self, keys: &[crate::DedupeKey]) -> Result<HashSet<crate::DedupeKey>> {
+        super::dedupe::seen(&mut self.conn, self.dialect, self.memory_keys.as_deref(), keys).await
     }
 
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>> {
-        holders(&mut self.conn, self.dialect, &self.pii, identities).await
+        holders(&mut self.conn, self.dialect, &self.pii, self.known_identities.as_deref(), identities).await
     }
 
     async fn load(&mut self, ids: &[ProfileId]) -> Result<Vec<(ProfileState, Vec<Identity>)>> {

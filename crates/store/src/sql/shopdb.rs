@@ -17,6 +17,7 @@
 //! the tables in `beacon.db`: their rows are copied here, then migration
 //! 0009 drops them there.
 
+use super::pools::CHECKPOINT_PAGES;
 use super::{SQLITE_CHECKOUT_MIGRATOR, StoreOptions, Synchronous, backend, sqlite_pool};
 use crate::{Result, StoreError};
 use sqlx::AnyPool;
@@ -32,16 +33,23 @@ pub(super) async fn open(options: &StoreOptions, state: &Path) -> Result<(AnyPoo
     let path = options.data_dir.join("checkout.db");
     {
         // migrated without `beacon.db` attached, so every name is this file's
-        let (opts, url) = sqlite_pool(path.clone(), options.synchronous, 1, true, None, 0)?;
+        let (opts, url) = sqlite_pool(path.clone(), options.synchronous, 1, CHECKPOINT_PAGES, None, 0)?;
         let pool = opts.connect(&url).await.map_err(backend)?;
         SQLITE_CHECKOUT_MIGRATOR.run(&pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
         pool.close().await;
     }
-    let (opts, url) = sqlite_pool(path.clone(), options.synchronous, 1, true, Some(state.to_path_buf()), 0)?;
+    let (opts, url) =
+        sqlite_pool(path.clone(), options.synchronous, 1, CHECKPOINT_PAGES, Some(state.to_path_buf()), 0)?;
     let writer = opts.connect(&url).await.map_err(backend)?;
     move_rows(&writer, options.synchronous).await?;
-    let (opts, _) =
-        sqlite_pool(path, Synchronous::Normal, options.max_connections, true, Some(state.to_path_buf()), 0)?;
+    let (opts, _) = sqlite_pool(
+        path,
+        Synchronous::Normal,
+        options.max_connections,
+        CHECKPOINT_PAGES,
+        Some(state.to_path_buf()),
+        0,
+    )?;
     let readers = opts.connect(&url).await.map_err(backend)?;
     Ok((writer, readers))
 }

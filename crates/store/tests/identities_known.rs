@@ -1,0 +1,80 @@
+//! Who holds an identity, as the processor asks it (`holders`), right after
+//! each commit: on the embedded store the answer first consults what the
+//! store holds in memory (`known_identities.rs`), which must learn every
+//! committed link (and no rolled-back one) and read itself back after a
+//! restart. The same questions on PostgreSQL, which asks the table.
+
+#[allow(dead_code)]
+mod common;
+#[allow(dead_code)]
+mod fixtures;
+
+use beacon_core::{Identity, NormalizeOptions, ProfileId};
+use beacon_store::*;
+use common::Harness;
+use fixtures::{state, t};
+
+fn id(pair: &str) -> Identity {
+    Identity::parse_pair(pair, &NormalizeOptions::default()).expect("valid identity")
+}
+
+fn pid() -> ProfileId {
+    ProfileId(uuid::Uuid::now_v7())
+}
+
+async fn link(store: &SqlStore, p: ProfileId, pair: &str, commit: bool) {
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    let s = state(p, 1);
+    let changes = BatchChanges {
+        created: vec![s.clone()],
+        states: vec![s],
+        links: vec![(p, id(pair), t(1))],
+        ..Default::default()
+    };
+    tx.apply(&changes).await.expect("apply");
+    if commit {
+        tx.commit().await.expect("commit");
+    }
+}
+
+async fn holders(store: &SqlStore, pairs: &[&str]) -> Vec<(Identity, ProfileId)> {
+    let mut r = store.process_reader().await.expect("reader");
+    let mut found = r.holders(&pairs.iter().map(|p| id(p)).collect::<Vec<_>>()).await.expect("holders");
+    found.sort();
+    found
+}
+
+async fn every_committed_link_is_found_at_once(h: &mut Harness) {
+    let (ann, bob, cat) = (pid(), pid(), pid());
+    assert!(holders(&h.store, &["user_id:ann", "email:ann@x.com"]).await.is_empty(), "nobody yet");
+    link(&h.store, ann, "user_id:ann", true).await;
+    assert_eq!(holders(&h.store, &["user_id:ann", "user_id:bob"]).await, [(id("user_id:ann"), ann)]);
+    // inside the next transaction too
+    let mut tx = h.store.begin_processing("main").await.expect("begin");
+    assert_eq!(tx.holders(&[id("user_id:ann")]).await.expect("holders"), [(id("user_id:ann"), ann)]);
+    drop(tx);
+    link(&h.store, bob, "email:bob@x.com", false).await; // rolled back
+    assert!(holders(&h.store, &["email:bob@x.com"]).await.is_empty(), "a rolled-back link is held by nobody");
+    link(&h.store, cat, "email:bob@x.com", true).await;
+    assert_eq!(holders(&h.store, &["email:bob@x.com"]).await, [(id("email:bob@x.com"), cat)]);
+    h.reopen().await;
+    let mut both = holders(&h.store, &["user_id:ann", "email:bob@x.com", "user_id:nobody"]).await;
+    both.sort();
+    let mut want = vec![(id("user_id:ann"), ann), (id("email:bob@x.com"), cat)];
+    want.sort();
+    assert_eq!(both, want, "read back after a restart");
+}
+
+#[tokio::test]
+async fn embedded() {
+    let mut h = Harness::embedded().await;
+    every_committed_link_is_found_at_once(&mut h).await;
+    h.cleanup().await;
+}
+
+#[tokio::test]
+async fn postgres() {
+    let mut h = Harness::postgres().await;
+    every_committed_link_is_found_at_once(&mut h).await;
+    h.cleanup().await;
+}
