@@ -78,3 +78,25 @@ async fn postgres() {
     every_committed_link_is_found_at_once(&mut h).await;
     h.cleanup().await;
 }
+
+/// Those records live in the memory of the process that processes, so a
+/// second process may not process the same data directory (one that only
+/// reads and administers may open it).
+#[tokio::test]
+async fn a_second_process_may_not_process_an_embedded_store() {
+    let mut h = Harness::embedded().await;
+    link(&h.store, pid(), "user_id:ann", true).await;
+    let other = h.another().await;
+    match other.begin_processing("main").await.map(|_| ()) {
+        Err(StoreError::Unavailable(e)) => assert!(e.contains("processor.lock"), "{e}"),
+        Err(e) => panic!("refused for another reason: {e}"),
+        Ok(()) => panic!("a second processor was let in"),
+    }
+    assert!(other.process_reader().await.is_err(), "nor read as one");
+    assert!(other.profiles().get_profile(pid()).await.is_ok(), "it reads as an admin would");
+    other.close().await;
+    // once the first closes, another may take over
+    h.reopen().await;
+    assert_eq!(holders(&h.store, &["user_id:ann"]).await.len(), 1);
+    h.cleanup().await;
+}

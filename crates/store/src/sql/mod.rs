@@ -28,6 +28,7 @@ mod orders;
 mod pools;
 mod process;
 mod process_read;
+mod processor_lock;
 use pools::{CHECKPOINT_PAGES, sqlite_pool};
 mod promotions;
 mod read;
@@ -118,6 +119,8 @@ pub struct SqlStore {
     /// The embedded store's record of the identities it holds
     /// (`known_identities.rs`); none on PostgreSQL, which other nodes write.
     pub(crate) known_identities: Option<std::sync::Arc<known_identities::KnownIdentities>>,
+    /// The embedded store's one processor (`processor_lock.rs`).
+    pub(crate) processor_lock: Option<processor_lock::ProcessorLock>,
     /// The outbox's and timers' bookkeeping (claims, completions, retries,
     /// purges, leases): on SQLite connections whose commits are not fsynced
     /// one by one (`synchronous = NORMAL`), since losing one to a power cut
@@ -200,6 +203,7 @@ impl SqlStore {
                     young_keys: std::sync::Arc::new((-1).into()),
                     memory_keys: None,
                     known_identities: None,
+                    processor_lock: None,
                     bookkeeping_pool: pool.clone(),
                     checkout_pool: pool.clone(),
                     shop_pool: pool.clone(),
@@ -267,6 +271,7 @@ impl SqlStore {
                     young_keys: std::sync::Arc::new((-1).into()),
                     memory_keys: Some(Default::default()),
                     known_identities: Some(Default::default()),
+                    processor_lock: Some(processor_lock::ProcessorLock::new(&options.data_dir)),
                     bookkeeping_pool,
                     checkout_pool,
                     shop_pool,
@@ -385,6 +390,9 @@ impl SqlStore {
         self.checkout_pool.close().await;
         self.shop_pool.close().await;
         self.pool.close().await;
+        if let Some(lock) = &self.processor_lock {
+            lock.release();
+        }
     }
 
     /// The cipher of personal data this store was opened with.

@@ -37,6 +37,9 @@ pub(crate) struct SqlProcessTx {
 
 impl SqlStore {
     pub(crate) async fn begin_process_tx(&self, name: &str) -> Result<SqlProcessTx> {
+        if let Some(lock) = &self.processor_lock {
+            lock.hold()?;
+        }
         // SQLite's write lock up front: a deferred transaction that reads
         // first could fail to upgrade if the admin API wrote between
         let (write, tx) = self.begin_write(&self.proc_pool).await?;

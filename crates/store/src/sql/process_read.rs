@@ -163,6 +163,9 @@ pub(crate) struct SqlProcessRead {
 
 impl SqlStore {
     pub(crate) async fn process_reader(&self) -> Result<SqlProcessRead> {
+        if let Some(lock) = &self.processor_lock {
+            lock.hold()?;
+        }
         let conn = self.proc_read_pool.acquire().await.map_err(backend)?;
         Ok(SqlProcessRead {
             conn,

@@ -1,0 +1,54 @@
+//! One processor per embedded store. Its dedupe set and its record of the
+//! identities it holds live in the memory of the process that processes
+//! (`dedupe_memory.rs`, `known_identities.rs`), and its pipeline keeps what
+//! the batch in flight decided: a second process processing the same data
+//! directory would decide on a stale picture (a resent event processed
+//! twice, a known shopper made a new profile). So the first processor
+//! transaction or read of a store takes an exclusive lock on
+//! `processor.lock` in its data directory, held until the store closes; a
+//! second process is refused with a clear error. (Admin commands that do
+//! not process, and nodes of one process sharing the store, are not
+//! affected. PostgreSQL needs none: its processors share tables.)
+
+use crate::{Result, StoreError};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+pub(crate) struct ProcessorLock {
+    path: PathBuf,
+    held: Mutex<Option<File>>,
+}
+
+impl ProcessorLock {
+    pub(crate) fn new(data_dir: &std::path::Path) -> Self {
+        ProcessorLock { path: data_dir.join("processor.lock"), held: Mutex::new(None) }
+    }
+
+    /// Takes the lock, unless this store holds it already.
+    pub(crate) fn hold(&self) -> Result<()> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if held.is_some() {
+            return Ok(());
+        }
+        let unavailable = |e: std::io::Error| StoreError::Unavailable(format!("{}: {e}", self.path.display()));
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&self.path).map_err(unavailable)?;
+        match file.try_lock() {
+            Ok(()) => {
+                *held = Some(file);
+                Ok(())
+            }
+            Err(TryLockError::WouldBlock) => Err(StoreError::Unavailable(format!(
+                "another process is processing this data directory (it holds {}): \
+                 one process at a time may run the processor of an embedded store",
+                self.path.display()
+            ))),
+            Err(TryLockError::Error(e)) => Err(unavailable(e)),
+        }
+    }
+
+    /// Lets the lock go (the store is closing).
+    pub(crate) fn release(&self) {
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
