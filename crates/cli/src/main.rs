@@ -226,6 +226,11 @@ async fn serve(
     check_env_key("BEACON_WRITE_KEY", &write)?;
     tracing::info!(?settings, "starting beacon");
     let store = Arc::new(open_store(&settings).await?);
+    if settings.ingest.run_processor && settings.role().is_none_or(|r| r.works()) {
+        // an embedded store refuses a second processing process: say so now,
+        // not in the processor's retries
+        drop(store.process_reader().await.context("the processor")?);
+    }
     let serves_api = settings.role().is_none_or(|r| r.serves_api());
     let made = match serves_api {
         true => keys::bootstrap(store.as_ref(), admin, write, chrono::Utc::now()).await?,
