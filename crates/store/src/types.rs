@@ -21,6 +21,14 @@ impl DedupeKey {
     pub fn to_bytes(self) -> [u8; 16] {
         self.0.to_be_bytes()
     }
+
+    /// From its bytes as stored (the first 16; fewer are zero-padded).
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        let mut b = [0u8; 16];
+        let n = bytes.len().min(16);
+        b[..n].copy_from_slice(&bytes[..n]);
+        DedupeKey(u128::from_be_bytes(b))
+    }
 }
 
 /// A message on its way into the log.

@@ -34,14 +34,6 @@ const SHARD_BITS: u32 = 16;
 /// Rows read per statement while loading.
 const LOAD_ROWS: i64 = 100_000;
 
-/// A stored dedupe key (its 16 bytes, big-endian) as the set holds it.
-fn key_bits(key: &[u8]) -> u128 {
-    let mut b = [0u8; 16];
-    let n = key.len().min(16);
-    b[..n].copy_from_slice(&key[..n]);
-    u128::from_be_bytes(b)
-}
-
 #[derive(Default)]
 pub(crate) struct MemoryKeys {
     set: Mutex<Option<KeySet>>,
@@ -163,7 +155,7 @@ async fn load(conn: &mut AnyConnection) -> Result<KeySet> {
         for row in &rows {
             let blob: Vec<u8> = row.try_get(1).map_err(backend)?;
             for key in blob.chunks_exact(16) {
-                set.push(key_bits(key));
+                set.push(DedupeKey::from_bytes(key).0);
             }
         }
     }
@@ -179,7 +171,7 @@ async fn load(conn: &mut AnyConnection) -> Result<KeySet> {
             let Some(last) = rows.last() else { break };
             after = last.try_get(0).map_err(backend)?;
             for row in &rows {
-                set.push(key_bits(&row.try_get::<Vec<u8>, _>(0).map_err(backend)?));
+                set.push(DedupeKey::from_bytes(&row.try_get::<Vec<u8>, _>(0).map_err(backend)?).0);
             }
         }
     }
@@ -188,12 +180,13 @@ async fn load(conn: &mut AnyConnection) -> Result<KeySet> {
 }
 
 async fn append_run(conn: &mut AnyConnection, keys: &[DedupeKey]) -> Result<()> {
-    let mut blob = Vec::with_capacity(keys.len() * 16);
-    for k in keys {
-        blob.extend_from_slice(&k.to_bytes());
-    }
+    let blob: Vec<u8> = keys.iter().flat_map(|k| k.to_bytes()).collect();
+    insert_run(conn, blob).await
+}
+
+async fn insert_run(conn: &mut AnyConnection, blob: Vec<u8>) -> Result<()> {
     sqlx::query("INSERT INTO event_key_runs (n, keys) VALUES ($1, $2)")
-        .bind(keys.len() as i64)
+        .bind((blob.len() / 16) as i64)
         .bind(blob)
         .execute(&mut *conn)
         .await
@@ -221,13 +214,7 @@ async fn merge_small_runs(conn: &mut AnyConnection) -> Result<()> {
         blob.extend_from_slice(&row.try_get::<Vec<u8>, _>(0).map_err(backend)?);
     }
     sqlx::query("DELETE FROM event_key_runs WHERE n < $1").bind(RUN_KEYS).execute(&mut *conn).await.map_err(backend)?;
-    sqlx::query("INSERT INTO event_key_runs (n, keys) VALUES ($1, $2)")
-        .bind((blob.len() / 16) as i64)
-        .bind(blob)
-        .execute(&mut *conn)
-        .await
-        .map_err(backend)?;
-    Ok(())
+    insert_run(conn, blob).await
 }
 
 #[cfg(test)]
@@ -252,6 +239,6 @@ mod tests {
             assert_eq!(set.shards.iter().map(Vec::len).sum::<usize>(), 25_000);
             assert!(set.shards.iter().all(|s| s.windows(2).all(|w| w[0] < w[1])));
         }
-        assert_eq!(key_bits(&keys[7].to_be_bytes()), keys[7]);
+        assert_eq!(DedupeKey::from_bytes(&keys[7].to_be_bytes()).0, keys[7]);
     }
 }

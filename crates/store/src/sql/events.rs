@@ -43,9 +43,7 @@ pub(crate) fn event_key(pii: &PiiCipher, source_id: &str, message_id: &str) -> V
 
 /// [`event_key`], as the processor handles it.
 pub(crate) fn dedupe_key(pii: &PiiCipher, source_id: &str, message_id: &str) -> crate::DedupeKey {
-    let mut b = [0u8; KEY_BYTES];
-    b.copy_from_slice(&event_key(pii, source_id, message_id));
-    crate::DedupeKey(u128::from_be_bytes(b))
+    crate::DedupeKey::from_bytes(&event_key(pii, source_id, message_id))
 }
 
 /// Rows per multi-row statement.

@@ -28,7 +28,7 @@ mod orders;
 mod pools;
 mod process;
 mod process_read;
-mod processor_lock;
+mod resident;
 use pools::{CHECKPOINT_PAGES, sqlite_pool};
 mod promotions;
 mod read;
@@ -113,14 +113,10 @@ pub struct SqlStore {
     pub(crate) proc_read_pool: AnyPool,
     /// Keys in the young dedupe table, as this process counts them (`dedupe.rs`).
     pub(crate) young_keys: std::sync::Arc<std::sync::atomic::AtomicI64>,
-    /// The embedded store's dedupe set, in memory (`dedupe_memory.rs`); none
-    /// on PostgreSQL, whose processors on several nodes share the tables.
-    pub(crate) memory_keys: Option<std::sync::Arc<dedupe_memory::MemoryKeys>>,
-    /// The embedded store's record of the identities it holds
-    /// (`known_identities.rs`); none on PostgreSQL, which other nodes write.
-    pub(crate) known_identities: Option<std::sync::Arc<known_identities::KnownIdentities>>,
-    /// The embedded store's one processor (`processor_lock.rs`).
-    pub(crate) processor_lock: Option<processor_lock::ProcessorLock>,
+    /// The embedded store's dedupe set and record of stored identities, in
+    /// the memory of its one processing process (`resident.rs`); none on
+    /// PostgreSQL, whose processors on several nodes share the tables.
+    pub(crate) resident: Option<std::sync::Arc<resident::Resident>>,
     /// The outbox's and timers' bookkeeping (claims, completions, retries,
     /// purges, leases): on SQLite connections whose commits are not fsynced
     /// one by one (`synchronous = NORMAL`), since losing one to a power cut
@@ -201,9 +197,7 @@ impl SqlStore {
                     proc_pool: pool.clone(),
                     proc_read_pool,
                     young_keys: std::sync::Arc::new((-1).into()),
-                    memory_keys: None,
-                    known_identities: None,
-                    processor_lock: None,
+                    resident: None,
                     bookkeeping_pool: pool.clone(),
                     checkout_pool: pool.clone(),
                     shop_pool: pool.clone(),
@@ -269,9 +263,7 @@ impl SqlStore {
                     proc_pool,
                     proc_read_pool,
                     young_keys: std::sync::Arc::new((-1).into()),
-                    memory_keys: Some(Default::default()),
-                    known_identities: Some(Default::default()),
-                    processor_lock: Some(processor_lock::ProcessorLock::new(&options.data_dir)),
+                    resident: Some(resident::Resident::new(&options.data_dir)),
                     bookkeeping_pool,
                     checkout_pool,
                     shop_pool,
@@ -390,8 +382,8 @@ impl SqlStore {
         self.checkout_pool.close().await;
         self.shop_pool.close().await;
         self.pool.close().await;
-        if let Some(lock) = &self.processor_lock {
-            lock.release();
+        if let Some(r) = &self.resident {
+            r.release();
         }
     }
 

@@ -23,13 +23,11 @@ pub(crate) struct SqlProcessTx {
     name: String,
     /// How many keys the young dedupe table holds ([`dedupe`]).
     young_keys: std::sync::Arc<std::sync::atomic::AtomicI64>,
-    /// The embedded store's dedupe set, and the keys this transaction adds
-    /// to it once committed ([`super::dedupe_memory`]).
-    memory_keys: Option<std::sync::Arc<super::dedupe_memory::MemoryKeys>>,
+    /// The embedded store's in-memory records ([`super::resident`]), and
+    /// what this transaction adds to them once committed: dedupe keys, and
+    /// fingerprints of the identities it links.
+    resident: Option<std::sync::Arc<super::resident::Resident>>,
     pending_keys: Vec<crate::DedupeKey>,
-    /// The embedded store's record of the identities it holds, and the
-    /// fingerprints of those this transaction links ([`super::known_identities`]).
-    known_identities: Option<std::sync::Arc<super::known_identities::KnownIdentities>>,
     pending_identities: Vec<u64>,
     /// Released when the transaction ends (after the transaction itself).
     _write: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -37,9 +35,7 @@ pub(crate) struct SqlProcessTx {
 
 impl SqlStore {
     pub(crate) async fn begin_process_tx(&self, name: &str) -> Result<SqlProcessTx> {
-        if let Some(lock) = &self.processor_lock {
-            lock.hold()?;
-        }
+        let resident = super::resident::Resident::for_processing(&self.resident)?;
         // SQLite's write lock up front: a deferred transaction that reads
         // first could fail to upgrade if the admin API wrote between
         let (write, tx) = self.begin_write(&self.proc_pool).await?;
@@ -49,9 +45,8 @@ impl SqlStore {
             pii: self.pii.clone(),
             name: name.to_string(),
             young_keys: self.young_keys.clone(),
-            memory_keys: self.memory_keys.clone(),
+            resident,
             pending_keys: Vec::new(),
-            known_identities: self.known_identities.clone(),
             pending_identities: Vec::new(),
             _write: write,
         })
@@ -139,14 +134,15 @@ impl ProcessTx for SqlProcessTx {
     }
 
     async fn claim(&mut self, keys: &[crate::DedupeKey]) -> Result<HashSet<crate::DedupeKey>> {
-        match &self.memory_keys {
-            Some(memory) => dedupe::claim_in_memory(&mut self.tx, memory, &mut self.pending_keys, keys).await,
+        match &self.resident {
+            Some(r) => dedupe::claim_in_memory(&mut self.tx, &r.keys, &mut self.pending_keys, keys).await,
             None => dedupe::claim(&mut self.tx, self.dialect, &self.young_keys, keys).await,
         }
     }
 
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>> {
-        read::holders(&mut self.tx, self.dialect, &self.pii, self.known_identities.as_deref(), identities).await
+        read::holders(&mut self.tx, self.dialect, &self.pii, self.resident.as_ref().map(|r| &r.identities), identities)
+            .await
     }
 
     async fn load(&mut self, ids: &[ProfileId]) -> Result<Vec<(ProfileState, Vec<Identity>)>> {
@@ -226,7 +222,7 @@ impl ProcessTx for SqlProcessTx {
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for (profile, identity, at) in part {
                 let (lookup, value, value_enc) = encode_identity(&self.pii, identity);
-                if self.known_identities.is_some() {
+                if self.resident.is_some() {
                     self.pending_identities.push(super::known_identities::fingerprint(&lookup));
                 }
                 q = q
@@ -301,11 +297,9 @@ impl ProcessTx for SqlProcessTx {
         this.tx.commit().await.map_err(backend)?;
         // before the write lock (`_write`, dropped with `this`) lets the
         // next batch claim and link: it must find these keys and identities
-        if let Some(memory) = &this.memory_keys {
-            memory.committed(&this.pending_keys).await;
-        }
-        if let Some(known) = &this.known_identities {
-            known.committed(&this.pending_identities).await;
+        if let Some(r) = &this.resident {
+            r.keys.committed(&this.pending_keys).await;
+            r.identities.committed(&this.pending_identities).await;
         }
         Ok(())
     }

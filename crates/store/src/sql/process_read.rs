@@ -157,23 +157,14 @@ pub(crate) struct SqlProcessRead {
     conn: PoolConnection<Any>,
     dialect: Dialect,
     pii: PiiCipher,
-    memory_keys: Option<std::sync::Arc<super::dedupe_memory::MemoryKeys>>,
-    known_identities: Option<std::sync::Arc<KnownIdentities>>,
+    resident: Option<std::sync::Arc<super::resident::Resident>>,
 }
 
 impl SqlStore {
     pub(crate) async fn process_reader(&self) -> Result<SqlProcessRead> {
-        if let Some(lock) = &self.processor_lock {
-            lock.hold()?;
-        }
+        let resident = super::resident::Resident::for_processing(&self.resident)?;
         let conn = self.proc_read_pool.acquire().await.map_err(backend)?;
-        Ok(SqlProcessRead {
-            conn,
-            dialect: self.dialect,
-            pii: self.pii.clone(),
-            memory_keys: self.memory_keys.clone(),
-            known_identities: self.known_identities.clone(),
-        })
+        Ok(SqlProcessRead { conn, dialect: self.dialect, pii: self.pii.clone(), resident })
     }
 }
 
@@ -184,11 +175,12 @@ impl ProcessRead for SqlProcessRead {
     }
 
     async fn seen(&mut self, keys: &[crate::DedupeKey]) -> Result<HashSet<crate::DedupeKey>> {
-        super::dedupe::seen(&mut self.conn, self.dialect, self.memory_keys.as_deref(), keys).await
+        super::dedupe::seen(&mut self.conn, self.dialect, self.resident.as_ref().map(|r| &r.keys), keys).await
     }
 
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>> {
-        holders(&mut self.conn, self.dialect, &self.pii, self.known_identities.as_deref(), identities).await
+        holders(&mut self.conn, self.dialect, &self.pii, self.resident.as_ref().map(|r| &r.identities), identities)
+            .await
     }
 
     async fn load(&mut self, ids: &[ProfileId]) -> Result<Vec<(ProfileState, Vec<Identity>)>> {

@@ -1,3 +1,6 @@
+//! What the one process that processes an embedded store keeps in its
+//! memory ([`Resident`]), and the lock that makes it the one.
+//!
 //! One processor per embedded store. Its dedupe set and its record of the
 //! identities it holds live in the memory of the process that processes
 //! (`dedupe_memory.rs`, `known_identities.rs`), and its pipeline keeps what
@@ -10,23 +13,56 @@
 //! not process, and nodes of one process sharing the store, are not
 //! affected. PostgreSQL needs none: its processors share tables.)
 
+use super::dedupe_memory::MemoryKeys;
+use super::known_identities::KnownIdentities;
 use crate::{Result, StoreError};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-pub(crate) struct ProcessorLock {
+/// The embedded store's dedupe set and record of stored identities, behind
+/// its processor lock.
+pub(crate) struct Resident {
+    pub(crate) keys: MemoryKeys,
+    pub(crate) identities: KnownIdentities,
+    lock: ProcessorLock,
+}
+
+impl Resident {
+    pub(crate) fn new(data_dir: &std::path::Path) -> Arc<Self> {
+        Arc::new(Resident {
+            keys: Default::default(),
+            identities: Default::default(),
+            lock: ProcessorLock::new(data_dir),
+        })
+    }
+
+    /// For a processor transaction or read: taken under the lock.
+    pub(crate) fn for_processing(this: &Option<Arc<Self>>) -> Result<Option<Arc<Self>>> {
+        if let Some(r) = this {
+            r.lock.hold()?;
+        }
+        Ok(this.clone())
+    }
+
+    /// Lets the lock go (the store is closing).
+    pub(crate) fn release(&self) {
+        self.lock.release();
+    }
+}
+
+struct ProcessorLock {
     path: PathBuf,
     held: Mutex<Option<File>>,
 }
 
 impl ProcessorLock {
-    pub(crate) fn new(data_dir: &std::path::Path) -> Self {
+    fn new(data_dir: &std::path::Path) -> Self {
         ProcessorLock { path: data_dir.join("processor.lock"), held: Mutex::new(None) }
     }
 
     /// Takes the lock, unless this store holds it already.
-    pub(crate) fn hold(&self) -> Result<()> {
+    fn hold(&self) -> Result<()> {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         if held.is_some() {
             return Ok(());
@@ -47,8 +83,7 @@ impl ProcessorLock {
         }
     }
 
-    /// Lets the lock go (the store is closing).
-    pub(crate) fn release(&self) {
+    fn release(&self) {
         self.held.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 }
