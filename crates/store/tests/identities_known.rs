@@ -1,8 +1,10 @@
 //! Who holds an identity, as the processor asks it (`holders`), right after
-//! each commit: on the embedded store the answer first consults what the
-//! store holds in memory (`known_identities.rs`), which must learn every
-//! committed link (and no rolled-back one) and read itself back after a
-//! restart. The same questions on PostgreSQL, which asks the table.
+//! each commit: on the embedded store the answer goes through its index of
+//! identities in memory (`identity_index.rs`), which must learn every
+//! committed link (and no rolled-back one, even when the rolled-back row's
+//! id is given again) and read itself back after a restart. The same
+//! questions on PostgreSQL, which asks the table. And a link written again
+//! keeps one row, first seen at its earliest sight.
 
 #[allow(dead_code)]
 mod common;
@@ -32,6 +34,8 @@ async fn link(store: &SqlStore, p: ProfileId, pair: &str, commit: bool) {
         ..Default::default()
     };
     tx.apply(&changes).await.expect("apply");
+    // the transaction finds its own link (and the index must not keep it if rolled back)
+    assert_eq!(tx.holders(&[id(pair)]).await.expect("holders"), [(id(pair), p)]);
     if commit {
         tx.commit().await.expect("commit");
     }
@@ -65,10 +69,41 @@ async fn every_committed_link_is_found_at_once(h: &mut Harness) {
     assert_eq!(both, want, "read back after a restart");
 }
 
+async fn relink(store: &SqlStore, p: ProfileId, pair: &str, min: u32) {
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    let changes = BatchChanges { states: vec![state(p, 1)], links: vec![(p, id(pair), t(min))], ..Default::default() };
+    tx.apply(&changes).await.expect("apply");
+    tx.commit().await.expect("commit");
+}
+
+async fn kinds(store: &SqlStore, p: ProfileId) -> Vec<String> {
+    let profile = store.profiles().get_profile(p).await.expect("read").expect("stored");
+    profile.identities.iter().map(|i| i.kind.to_string()).collect()
+}
+
+/// A profile's identities are listed by first sight: a link written again
+/// earlier moves its identity ahead, a later one changes nothing, and
+/// neither adds a row.
+async fn a_link_written_again_keeps_its_earliest_sight(h: &mut Harness) {
+    let ann = pid();
+    relink(&h.store, ann, "user_id:dan", 5).await;
+    relink(&h.store, ann, "email:dan@x.com", 4).await;
+    assert_eq!(kinds(&h.store, ann).await, ["email", "user_id"]);
+    relink(&h.store, ann, "user_id:dan", 3).await;
+    assert_eq!(kinds(&h.store, ann).await, ["user_id", "email"], "seen earlier: first");
+    relink(&h.store, ann, "user_id:dan", 9).await;
+    relink(&h.store, ann, "email:dan@x.com", 2).await;
+    assert_eq!(kinds(&h.store, ann).await, ["email", "user_id"], "a later sight changes nothing, an earlier one does");
+    h.reopen().await;
+    assert_eq!(holders(&h.store, &["user_id:dan", "email:dan@x.com"]).await.len(), 2, "one row each");
+    assert_eq!(h.store.profiles().find_profiles(&id("email:dan@x.com")).await.expect("find").len(), 1);
+}
+
 #[tokio::test]
 async fn embedded() {
     let mut h = Harness::embedded().await;
     every_committed_link_is_found_at_once(&mut h).await;
+    a_link_written_again_keeps_its_earliest_sight(&mut h).await;
     h.cleanup().await;
 }
 
@@ -76,6 +111,7 @@ async fn embedded() {
 async fn postgres() {
     let mut h = Harness::postgres().await;
     every_committed_link_is_found_at_once(&mut h).await;
+    a_link_written_again_keeps_its_earliest_sight(&mut h).await;
     h.cleanup().await;
 }
 

@@ -1,7 +1,7 @@
 //! The processor's transaction: bulk reads and one bulk write per batch.
 
 use super::SqlDialect as _;
-use super::codec::{encode_identity, encode_reason};
+use super::codec::encode_reason;
 use super::dedupe;
 use super::process_read as read;
 use super::{Dialect, SqlStore, backend, micros};
@@ -24,11 +24,12 @@ pub(crate) struct SqlProcessTx {
     /// How many keys the young dedupe table holds ([`dedupe`]).
     young_keys: std::sync::Arc<std::sync::atomic::AtomicI64>,
     /// The embedded store's in-memory records ([`super::resident`]), and
-    /// what this transaction adds to them once committed: dedupe keys, and
-    /// fingerprints of the identities it links.
+    /// the dedupe keys this transaction adds to them once committed.
     resident: Option<std::sync::Arc<super::resident::Resident>>,
     pending_keys: Vec<crate::DedupeKey>,
-    pending_identities: Vec<u64>,
+    /// Identities were written: what the identity index reads past itself
+    /// is this transaction's own ([`super::identity_index`]).
+    linked: bool,
     /// Released when the transaction ends (after the transaction itself).
     _write: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -47,7 +48,7 @@ impl SqlStore {
             young_keys: self.young_keys.clone(),
             resident,
             pending_keys: Vec::new(),
-            pending_identities: Vec::new(),
+            linked: false,
             _write: write,
         })
     }
@@ -141,8 +142,8 @@ impl ProcessTx for SqlProcessTx {
     }
 
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>> {
-        read::holders(&mut self.tx, self.dialect, &self.pii, self.resident.as_ref().map(|r| &r.identities), identities)
-            .await
+        let index = self.resident.as_ref().map(|r| (&r.identities, self.linked));
+        read::holders(&mut self.tx, self.dialect, &self.pii, index, identities).await
     }
 
     async fn load(&mut self, ids: &[ProfileId]) -> Result<Vec<(ProfileState, Vec<Identity>)>> {
@@ -198,43 +199,10 @@ impl ProcessTx for SqlProcessTx {
             .await
             .map_err(backend)?;
         }
-        // a link to an identity held already keeps the earlier first sight
-        // (events of one shopper may be processed out of their time order
-        // when they come from several partitions); one row per link, as an
-        // upsert may not touch a row twice
-        let mut links: std::collections::BTreeMap<(&ProfileId, &Identity), &chrono::DateTime<chrono::Utc>> =
-            Default::default();
-        for (profile, identity, at) in &c.links {
-            let seen = links.entry((profile, identity)).or_insert(at);
-            if at < *seen {
-                *seen = at;
-            }
-        }
-        let links: Vec<(&ProfileId, &Identity, &chrono::DateTime<chrono::Utc>)> =
-            links.into_iter().map(|((p, i), at)| (p, i, at)).collect();
-        for part in links.chunks(ROWS) {
-            let sql = format!(
-                "INSERT INTO identities (kind, lookup, profile_id, value, value_enc, first_seen) VALUES {} \
-                 ON CONFLICT (kind, lookup, profile_id) DO UPDATE SET first_seen = excluded.first_seen \
-                 WHERE excluded.first_seen < identities.first_seen",
-                self.dialect.rows(part.len(), 6)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (profile, identity, at) in part {
-                let (lookup, value, value_enc) = encode_identity(&self.pii, identity);
-                if self.resident.is_some() {
-                    self.pending_identities.push(super::known_identities::fingerprint(&lookup));
-                }
-                q = q
-                    .bind(identity.kind.to_string())
-                    .bind(lookup)
-                    .bind(profile.to_string())
-                    .bind(value)
-                    .bind(value_enc)
-                    .bind(micros(**at));
-            }
-            q.execute(&mut *self.tx).await.map_err(backend)?;
-        }
+        // (after the merges, which may have moved the rows it compares with)
+        let index = self.resident.as_ref().map(|r| (&r.identities, self.linked));
+        super::links::write(&mut self.tx, self.dialect, &self.pii, index, &c.links).await?;
+        self.linked |= !c.links.is_empty();
         self.write_events(&c.events).await?;
         self.write_commerce(c).await?;
         self.insert_states(&c.states, true).await?;
@@ -296,10 +264,9 @@ impl ProcessTx for SqlProcessTx {
         let this = *self;
         this.tx.commit().await.map_err(backend)?;
         // before the write lock (`_write`, dropped with `this`) lets the
-        // next batch claim and link: it must find these keys and identities
+        // next batch claim: it must find these keys
         if let Some(r) = &this.resident {
             r.keys.committed(&this.pending_keys).await;
-            r.identities.committed(&this.pending_identities).await;
         }
         Ok(())
     }
@@ -325,7 +292,7 @@ mod tests {
         })
         .await
         .expect("open");
-        for sql in [read::holders_sql(Dialect::Sqlite, 3), dedupe::seen_sql(Dialect::Sqlite, 4)] {
+        for sql in [read::holders_by_id_sql(Dialect::Sqlite, 3), dedupe::seen_sql(Dialect::Sqlite, 4)] {
             let mut q = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
             for _ in 0..6 {
                 q = q.bind("x");

@@ -4,7 +4,7 @@
 //! current one is written.
 
 use super::codec::{decode_identity, parse_id};
-use super::known_identities::KnownIdentities;
+use super::identity_index::IdentityIndex;
 use super::orders::{ORDER_COLUMNS, decode_order};
 use super::{Dialect, SqlDialect as _, SqlStore, backend, from_micros};
 use crate::pii::PiiCipher;
@@ -25,7 +25,8 @@ const ROWS: usize = 400;
 // would make every batch slower as the tables grow; the bundled one probes
 // the index once per key, and a test in process.rs keeps it so.
 
-/// The live profiles holding any of `rows` (kind, lookup) identities.
+/// The live profiles holding any of `rows` (kind, lookup) identities
+/// (PostgreSQL, by its index on the lookup hash).
 pub(super) fn holders_sql(dialect: Dialect, rows: usize) -> String {
     format!(
         "SELECT i.kind, i.lookup, i.profile_id FROM identities i JOIN profiles p ON p.id = i.profile_id \
@@ -34,34 +35,58 @@ pub(super) fn holders_sql(dialect: Dialect, rows: usize) -> String {
     )
 }
 
-/// `known`: the embedded store's record of the identities it holds; an
-/// identity it has not is not asked about.
+/// The same for `rows` row ids (the embedded store, by its in-memory
+/// index: [`super::identity_index`]).
+pub(super) fn holders_by_id_sql(dialect: Dialect, rows: usize) -> String {
+    format!(
+        "SELECT i.kind, i.lookup, i.profile_id FROM identities i JOIN profiles p ON p.id = i.profile_id \
+         WHERE p.merged_into IS NULL AND i.id IN ({})",
+        dialect.params_from(0, rows)
+    )
+}
+
+/// `index`: the embedded store's index of identities, through which it
+/// finds the rows to read (and whether `conn`'s transaction wrote some).
 pub(super) async fn holders(
     conn: &mut AnyConnection,
     dialect: Dialect,
     pii: &PiiCipher,
-    known: Option<&KnownIdentities>,
+    index: Option<(&IdentityIndex, bool)>,
     identities: &[Identity],
 ) -> Result<Vec<(Identity, ProfileId)>> {
-    let mut asked: Vec<(&Identity, Vec<u8>)> =
+    let asked: Vec<(&Identity, Vec<u8>)> =
         identities.iter().map(|id| (id, pii.lookup_key(id.kind.as_str(), &id.value))).collect();
-    if let Some(known) = known {
-        let lookups: Vec<&[u8]> = asked.iter().map(|(_, l)| l.as_slice()).collect();
-        let may = known.may_hold(conn, &lookups).await?;
-        let mut may = may.into_iter();
-        asked.retain(|_| may.next().unwrap_or(true));
+    let by_key: HashMap<(String, &[u8]), &Identity> =
+        asked.iter().map(|(id, lookup)| ((id.kind.to_string(), lookup.as_slice()), *id)).collect();
+    let mut queries = Vec::new();
+    match index {
+        Some((index, written)) => {
+            let lookups: Vec<&[u8]> = asked.iter().map(|(_, l)| l.as_slice()).collect();
+            for part in index.candidates(conn, &lookups, written).await?.chunks(ROWS) {
+                let q = part
+                    .iter()
+                    .fold(sqlx::query(AssertSqlSafe(holders_by_id_sql(dialect, part.len()))), |q, id| q.bind(*id));
+                queries.push(q);
+            }
+        }
+        None => {
+            for part in asked.chunks(ROWS) {
+                let q = part
+                    .iter()
+                    .fold(sqlx::query(AssertSqlSafe(holders_sql(dialect, part.len()))), |q, (id, lookup)| {
+                        q.bind(id.kind.to_string()).bind(lookup.as_slice())
+                    });
+                queries.push(q);
+            }
+        }
     }
     let mut out = Vec::new();
-    for part in asked.chunks(ROWS) {
-        let mut by_key: HashMap<(String, Vec<u8>), &Identity> = HashMap::with_capacity(part.len());
-        let mut q = sqlx::query(AssertSqlSafe(holders_sql(dialect, part.len())));
-        for (id, lookup) in part {
-            by_key.insert((id.kind.to_string(), lookup.clone()), id);
-            q = q.bind(id.kind.to_string()).bind(lookup.clone());
-        }
+    for q in queries {
         for row in q.fetch_all(&mut *conn).await.map_err(backend)? {
-            let key = (row.try_get::<String, _>(0).map_err(backend)?, row.try_get::<Vec<u8>, _>(1).map_err(backend)?);
-            if let Some(id) = by_key.get(&key) {
+            let (kind, lookup): (String, Vec<u8>) =
+                (row.try_get(0).map_err(backend)?, row.try_get(1).map_err(backend)?);
+            // (the index answers candidates: only the identities asked count)
+            if let Some(id) = by_key.get(&(kind, lookup.as_slice())) {
                 out.push(((*id).clone(), parse_id(&row.try_get::<String, _>(2).map_err(backend)?)?));
             }
         }
@@ -179,8 +204,8 @@ impl ProcessRead for SqlProcessRead {
     }
 
     async fn holders(&mut self, identities: &[Identity]) -> Result<Vec<(Identity, ProfileId)>> {
-        holders(&mut self.conn, self.dialect, &self.pii, self.resident.as_ref().map(|r| &r.identities), identities)
-            .await
+        let index = self.resident.as_ref().map(|r| (&r.identities, false));
+        holders(&mut self.conn, self.dialect, &self.pii, index, identities).await
     }
 
     async fn load(&mut self, ids: &[ProfileId]) -> Result<Vec<(ProfileState, Vec<Identity>)>> {

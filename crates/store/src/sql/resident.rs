@@ -1,12 +1,13 @@
 //! What the one process that processes an embedded store keeps in its
 //! memory ([`Resident`]), and the lock that makes it the one.
 //!
-//! One processor per embedded store. Its dedupe set and its record of the
-//! identities it holds live in the memory of the process that processes
-//! (`dedupe_memory.rs`, `known_identities.rs`), and its pipeline keeps what
-//! the batch in flight decided: a second process processing the same data
-//! directory would decide on a stale picture (a resent event processed
-//! twice, a known shopper made a new profile). So the first processor
+//! One processor per embedded store. Its dedupe set lives in the memory of
+//! the process that processes (`dedupe_memory.rs`), and its pipeline keeps
+//! what the batch in flight decided: a second process processing the same
+//! data directory would decide on a stale picture (a resent event processed
+//! twice, a known shopper made a new profile). (The index of identities,
+//! `identity_index.rs`, kept here too, reads what others committed before
+//! each answer, and needs no lock.) So the first processor
 //! transaction or read of a store takes an exclusive lock on
 //! `processor.lock` in its data directory, held until the store closes; a
 //! second process is refused with a clear error. (Admin commands that do
@@ -14,17 +15,17 @@
 //! affected. PostgreSQL needs none: its processors share tables.)
 
 use super::dedupe_memory::MemoryKeys;
-use super::known_identities::KnownIdentities;
+use super::identity_index::IdentityIndex;
 use crate::{Result, StoreError};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-/// The embedded store's dedupe set and record of stored identities, behind
-/// its processor lock.
+/// The embedded store's dedupe set, behind its processor lock, and its
+/// index of identities.
 pub(crate) struct Resident {
     pub(crate) keys: MemoryKeys,
-    pub(crate) identities: KnownIdentities,
+    pub(crate) identities: IdentityIndex,
     lock: ProcessorLock,
 }
 

@@ -1,0 +1,145 @@
+//! The processor's links of identities to profiles: one row per (identity,
+//! profile), whose `first_seen` is the earliest sight of any link written
+//! (events of one shopper may be processed out of their time order when
+//! they come from several partitions).
+//!
+//! PostgreSQL keeps that row unique with its primary key, and an upsert
+//! keeps the earlier time. The embedded store has no index on the lookup
+//! hash ([`super::identity_index`]): the rows a batch's identities may
+//! already have are found through the in-memory index, read, and compared;
+//! a new link is inserted, an earlier sight updates its row by id.
+
+use super::codec::encode_identity;
+use super::identity_index::IdentityIndex;
+use super::{Dialect, SqlDialect as _, backend, micros};
+use crate::Result;
+use crate::pii::PiiCipher;
+use beacon_core::{Identity, ProfileId};
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+use std::collections::{BTreeMap, HashMap};
+
+/// Rows per multi-row statement (keeps parameters well under SQLite's limit).
+const ROWS: usize = 400;
+
+/// One link as stored: kind, lookup hash, profile, value or its ciphertext, first sight.
+struct Row6 {
+    kind: String,
+    lookup: Vec<u8>,
+    profile: String,
+    value: Option<String>,
+    value_enc: Option<String>,
+    at: i64,
+}
+
+pub(super) async fn write(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    pii: &PiiCipher,
+    index: Option<(&IdentityIndex, bool)>,
+    links: &[(ProfileId, Identity, DateTime<Utc>)],
+) -> Result<()> {
+    // one row per link, at its earliest sight (an upsert may not touch a row twice)
+    let mut first: BTreeMap<(&ProfileId, &Identity), &DateTime<Utc>> = BTreeMap::new();
+    for (profile, identity, at) in links {
+        let seen = first.entry((profile, identity)).or_insert(at);
+        if at < *seen {
+            *seen = at;
+        }
+    }
+    let rows: Vec<Row6> = first
+        .into_iter()
+        .map(|((profile, identity), at)| {
+            let (lookup, value, value_enc) = encode_identity(pii, identity);
+            Row6 {
+                kind: identity.kind.to_string(),
+                lookup,
+                profile: profile.to_string(),
+                value,
+                value_enc,
+                at: micros(*at),
+            }
+        })
+        .collect();
+    match index {
+        None => insert(conn, dialect, &rows, true).await,
+        Some((index, written)) => {
+            let (new, earlier) = split_held(conn, dialect, index, written, rows).await?;
+            for (id, at) in earlier {
+                sqlx::query("UPDATE identities SET first_seen = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(backend)?;
+            }
+            insert(conn, dialect, &new, false).await
+        }
+    }
+}
+
+/// Splits the links into those not stored yet, and (row id, time) of the
+/// stored ones seen earlier now.
+async fn split_held(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    index: &IdentityIndex,
+    written: bool,
+    rows: Vec<Row6>,
+) -> Result<(Vec<Row6>, Vec<(i64, i64)>)> {
+    let lookups: Vec<&[u8]> = rows.iter().map(|r| r.lookup.as_slice()).collect();
+    let ids = index.candidates(conn, &lookups, written).await?;
+    let mut held: HashMap<(String, Vec<u8>, String), (i64, i64)> = HashMap::new();
+    for part in ids.chunks(ROWS) {
+        let sql = format!(
+            "SELECT id, kind, lookup, profile_id, first_seen FROM identities WHERE id IN ({})",
+            dialect.params_from(0, part.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in part {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(&mut *conn).await.map_err(backend)? {
+            let key =
+                (row.try_get(1).map_err(backend)?, row.try_get(2).map_err(backend)?, row.try_get(3).map_err(backend)?);
+            held.insert(key, (row.try_get(0).map_err(backend)?, row.try_get(4).map_err(backend)?));
+        }
+    }
+    let mut new = Vec::with_capacity(rows.len());
+    let mut earlier = Vec::new();
+    for row in rows {
+        match held.remove(&(row.kind.clone(), row.lookup.clone(), row.profile.clone())) {
+            Some((id, seen)) if row.at < seen => earlier.push((id, row.at)),
+            Some(_) => {}
+            None => new.push(row),
+        }
+    }
+    Ok((new, earlier))
+}
+
+async fn insert(conn: &mut AnyConnection, dialect: Dialect, rows: &[Row6], upsert: bool) -> Result<()> {
+    let conflict = if upsert {
+        " ON CONFLICT (kind, lookup, profile_id) DO UPDATE SET first_seen = excluded.first_seen \
+         WHERE excluded.first_seen < identities.first_seen"
+    } else {
+        ""
+    };
+    for part in rows.chunks(ROWS) {
+        let sql = format!(
+            "INSERT INTO identities (kind, lookup, profile_id, value, value_enc, first_seen) VALUES {}{conflict}",
+            dialect.rows(part.len(), 6)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for r in part {
+            q = q
+                .bind(r.kind.as_str())
+                .bind(r.lookup.as_slice())
+                .bind(r.profile.as_str())
+                .bind(r.value.as_deref())
+                .bind(r.value_enc.as_deref())
+                .bind(r.at);
+        }
+        q.execute(&mut *conn).await.map_err(backend)?;
+    }
+    Ok(())
+}
