@@ -24,6 +24,15 @@ pub(crate) trait SqlDialect {
     fn position(&self, haystack: &str, needle: &str) -> String;
     /// Whether the JSON text in `column` has the top-level key `param`.
     fn has_key(&self, column: &str, param: &str) -> String;
+    /// The select list of one text value: a JSON array with one array of
+    /// `columns` per row the statement selects (`[]` for none). A bulk
+    /// read of thousands of rows comes back as one value: through the
+    /// SQLite driver each row of a result is handed from the database's
+    /// thread to the caller's, and those hand-overs cost more than the
+    /// reading. Columns must be text or numbers (a blob through [`Self::hex`]).
+    fn json_rows(&self, columns: &str) -> String;
+    /// A blob expression as hexadecimal text.
+    fn hex(&self, expr: &str) -> String;
 
     /// `($1,$2),($3,$4),…` for `rows` rows of `width` values.
     fn rows(&self, rows: usize, width: usize) -> String {
@@ -89,6 +98,20 @@ impl SqlDialect for Dialect {
         match self {
             Dialect::Sqlite => format!("instr({haystack}, {needle})"),
             Dialect::Postgres => format!("strpos({haystack}, {needle})"),
+        }
+    }
+
+    fn json_rows(&self, columns: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_group_array(json_array({columns}))"),
+            Dialect::Postgres => format!("COALESCE(json_agg(json_build_array({columns}))::text, '[]')"),
+        }
+    }
+
+    fn hex(&self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("hex({expr})"),
+            Dialect::Postgres => format!("upper(encode({expr}, 'hex'))"),
         }
     }
 

@@ -28,9 +28,8 @@
 //! profile: callers read the candidate rows and keep those whose kind and
 //! lookup match. Memory: ~20 bytes per identity row.
 
-use super::backend;
 use crate::Result;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use tokio::sync::Mutex;
 
 /// Rows read per statement while catching up.
@@ -102,19 +101,46 @@ impl IdentityIndex {
 
 async fn catch_up(conn: &mut AnyConnection, index: &mut Index) -> Result<()> {
     loop {
-        let rows = sqlx::query("SELECT id, lookup FROM identities WHERE id > $1 ORDER BY id LIMIT $2")
-            .bind(index.upto)
-            .bind(READ_ROWS)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(backend)?;
-        for row in &rows {
-            let id: i64 = row.try_get(0).map_err(backend)?;
-            index.add(fingerprint(&row.try_get::<Vec<u8>, _>(1).map_err(backend)?), id);
-            index.upto = id;
+        // (one JSON value per read, not a row per identity: see
+        // `SqlDialect::json_rows`; this index exists on SQLite only)
+        let q = sqlx::query(
+            "SELECT json_group_array(json_array(id, hex(substr(lookup, 1, 8)))) FROM \
+             (SELECT id, lookup FROM identities WHERE id > ? ORDER BY id LIMIT ?)",
+        )
+        .bind(index.upto)
+        .bind(READ_ROWS);
+        let rows: Vec<(i64, String)> = super::process_read::json_rows(conn, q).await?;
+        for (id, head) in &rows {
+            index.add(fingerprint_of_hex(head)?, *id);
+            index.upto = index.upto.max(*id);
         }
         if (rows.len() as i64) < READ_ROWS {
             return Ok(());
         }
+    }
+}
+
+/// [`fingerprint`] of the first 8 bytes of a lookup hash, in hexadecimal.
+fn fingerprint_of_hex(head: &str) -> Result<u64> {
+    let mut b = [0u8; 8];
+    for (i, byte) in b.iter_mut().enumerate().take(head.len() / 2) {
+        *byte = head
+            .get(2 * i..2 * i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .ok_or_else(|| crate::StoreError::Corrupt(format!("identity lookup {head:?}")))?;
+    }
+    Ok(u64::from_le_bytes(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fingerprint_reads_the_same_from_hex() {
+        let lookup: Vec<u8> = (1..=32).map(|i| i * 7).collect();
+        let hex = super::super::process_read::hex_upper(&lookup[..8]);
+        assert_eq!(fingerprint_of_hex(&hex).expect("hex"), fingerprint(&lookup));
+        assert!(fingerprint_of_hex("zz").is_err());
     }
 }

@@ -14,7 +14,7 @@ use beacon_core::{Identity, ProfileId};
 use sqlx::AnyConnection;
 use sqlx::any::Any;
 use sqlx::pool::PoolConnection;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{AssertSqlSafe, Row as _};
 use std::collections::{HashMap, HashSet};
 
 /// Rows per multi-row statement (keeps parameters well under SQLite's limit).
@@ -29,8 +29,9 @@ const ROWS: usize = 400;
 /// (PostgreSQL, by its index on the lookup hash).
 pub(super) fn holders_sql(dialect: Dialect, rows: usize) -> String {
     format!(
-        "SELECT i.kind, i.lookup, i.profile_id FROM identities i JOIN profiles p ON p.id = i.profile_id \
+        "SELECT {} FROM identities i JOIN profiles p ON p.id = i.profile_id \
          WHERE p.merged_into IS NULL AND (i.kind, i.lookup) IN (VALUES {})",
+        holder_columns(dialect),
         dialect.rows(rows, 2)
     )
 }
@@ -39,10 +40,15 @@ pub(super) fn holders_sql(dialect: Dialect, rows: usize) -> String {
 /// index: [`super::identity_index`]).
 pub(super) fn holders_by_id_sql(dialect: Dialect, rows: usize) -> String {
     format!(
-        "SELECT i.kind, i.lookup, i.profile_id FROM identities i JOIN profiles p ON p.id = i.profile_id \
+        "SELECT {} FROM identities i JOIN profiles p ON p.id = i.profile_id \
          WHERE p.merged_into IS NULL AND i.id IN ({})",
+        holder_columns(dialect),
         dialect.params_from(0, rows)
     )
+}
+
+fn holder_columns(dialect: Dialect) -> String {
+    dialect.json_rows(&format!("i.kind, {}, i.profile_id", dialect.hex("i.lookup")))
 }
 
 /// `index`: the embedded store's index of identities, through which it
@@ -56,42 +62,46 @@ pub(super) async fn holders(
 ) -> Result<Vec<(Identity, ProfileId)>> {
     let asked: Vec<(&Identity, Vec<u8>)> =
         identities.iter().map(|id| (id, pii.lookup_key(id.kind.as_str(), &id.value))).collect();
-    let by_key: HashMap<(String, &[u8]), &Identity> =
-        asked.iter().map(|(id, lookup)| ((id.kind.to_string(), lookup.as_slice()), *id)).collect();
+    let by_key: HashMap<(String, String), &Identity> =
+        asked.iter().map(|(id, lookup)| ((id.kind.to_string(), hex_upper(lookup)), *id)).collect();
     let mut queries = Vec::new();
     match index {
         Some((index, written)) => {
             let lookups: Vec<&[u8]> = asked.iter().map(|(_, l)| l.as_slice()).collect();
             for part in index.candidates(conn, &lookups, written).await?.chunks(ROWS) {
-                let q = part
-                    .iter()
-                    .fold(sqlx::query(AssertSqlSafe(holders_by_id_sql(dialect, part.len()))), |q, id| q.bind(*id));
-                queries.push(q);
+                let q = sqlx::query(AssertSqlSafe(holders_by_id_sql(dialect, part.len())));
+                queries.push(part.iter().fold(q, |q, id| q.bind(*id)));
             }
         }
         None => {
             for part in asked.chunks(ROWS) {
-                let q = part
-                    .iter()
-                    .fold(sqlx::query(AssertSqlSafe(holders_sql(dialect, part.len()))), |q, (id, lookup)| {
-                        q.bind(id.kind.to_string()).bind(lookup.as_slice())
-                    });
-                queries.push(q);
+                let q = sqlx::query(AssertSqlSafe(holders_sql(dialect, part.len())));
+                queries
+                    .push(part.iter().fold(q, |q, (id, lookup)| q.bind(id.kind.to_string()).bind(lookup.as_slice())));
             }
         }
     }
     let mut out = Vec::new();
     for q in queries {
-        for row in q.fetch_all(&mut *conn).await.map_err(backend)? {
-            let (kind, lookup): (String, Vec<u8>) =
-                (row.try_get(0).map_err(backend)?, row.try_get(1).map_err(backend)?);
+        for (kind, lookup, profile) in json_rows::<(String, String, String)>(conn, q).await? {
             // (the index answers candidates: only the identities asked count)
-            if let Some(id) = by_key.get(&(kind, lookup.as_slice())) {
-                out.push(((*id).clone(), parse_id(&row.try_get::<String, _>(2).map_err(backend)?)?));
+            if let Some(id) = by_key.get(&(kind, lookup)) {
+                out.push(((*id).clone(), parse_id(&profile)?));
             }
         }
     }
     Ok(out)
+}
+
+/// Bytes as the databases' `hex` writes them.
+pub(super) fn hex_upper(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -108,47 +118,54 @@ pub(super) async fn load(
     for part in ids.chunks(ROWS) {
         let list: Vec<String> = part.iter().map(ProfileId::to_string).collect();
         let marks = dialect.params_from(0, list.len());
-        let mut q = sqlx::query(AssertSqlSafe(format!(
-            "SELECT profile_id, kind, value, value_enc FROM identities WHERE profile_id IN ({marks})"
-        )));
-        for id in &list {
-            q = q.bind(id.as_str());
-        }
+        let sql = format!(
+            "SELECT {} FROM identities WHERE profile_id IN ({marks})",
+            dialect.json_rows("profile_id, kind, value, value_enc")
+        );
+        let rows: Vec<(String, String, Option<String>, Option<String>)> = json_rows_of(conn, sql, &list).await?;
         let mut identities: HashMap<String, Vec<Identity>> = HashMap::new();
-        for r in q.fetch_all(&mut *conn).await.map_err(backend)? {
-            let id = decode_identity(
-                pii,
-                &r.try_get::<String, _>(1).map_err(backend)?,
-                r.try_get(2).map_err(backend)?,
-                r.try_get(3).map_err(backend)?,
-            )?;
-            identities.entry(r.try_get(0).map_err(backend)?).or_default().push(id);
+        for (profile, kind, value, value_enc) in rows {
+            identities.entry(profile).or_default().push(decode_identity(pii, &kind, value, value_enc)?);
         }
-        let mut q = sqlx::query(AssertSqlSafe(format!(
-            "SELECT id, traits, trait_times, first_seen, last_seen, event_count, orders FROM profiles \
-             WHERE merged_into IS NULL AND id IN ({marks})"
-        )));
-        for id in &list {
-            q = q.bind(id.as_str());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(backend)? {
-            let id: String = row.try_get(0).map_err(backend)?;
-            let traits: String = row.try_get(1).map_err(backend)?;
+        let sql = format!(
+            "SELECT {} FROM profiles WHERE merged_into IS NULL AND id IN ({marks})",
+            dialect.json_rows("id, traits, trait_times, first_seen, last_seen, event_count, orders")
+        );
+        let rows: Vec<(String, String, String, i64, i64, i64, String)> = json_rows_of(conn, sql, &list).await?;
+        for (id, traits, times, first_seen, last_seen, event_count, orders) in rows {
             let traits = pii.open_json(&traits).map_err(corrupt)?;
-            let times: String = row.try_get(2).map_err(backend)?;
             let state = ProfileState {
                 id: parse_id(&id)?,
                 traits: serde_json::from_str(&traits).map_err(corrupt)?,
                 trait_times: serde_json::from_str(&times).map_err(corrupt)?,
-                first_seen: from_micros(row.try_get(3).map_err(backend)?)?,
-                last_seen: from_micros(row.try_get(4).map_err(backend)?)?,
-                event_count: row.try_get(5).map_err(backend)?,
-                orders: serde_json::from_str(&row.try_get::<String, _>(6).map_err(backend)?).map_err(corrupt)?,
+                first_seen: from_micros(first_seen)?,
+                last_seen: from_micros(last_seen)?,
+                event_count,
+                orders: serde_json::from_str(&orders).map_err(corrupt)?,
             };
             out.push((state, identities.remove(&id).unwrap_or_default()));
         }
     }
     Ok(out)
+}
+
+/// Runs `q`, whose select list is a dialect's `json_rows`, and reads the
+/// rows out of the one value it answers.
+pub(super) async fn json_rows<'q, T: serde::de::DeserializeOwned>(
+    conn: &mut AnyConnection,
+    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
+) -> Result<Vec<T>> {
+    let text: String = q.fetch_one(&mut *conn).await.map_err(backend)?.try_get(0).map_err(backend)?;
+    serde_json::from_str(&text).map_err(corrupt)
+}
+
+/// [`json_rows`] of `sql` with text `params`.
+async fn json_rows_of<T: serde::de::DeserializeOwned>(
+    conn: &mut AnyConnection,
+    sql: String,
+    params: &[String],
+) -> Result<Vec<T>> {
+    json_rows(conn, params.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, p| q.bind(p.as_str()))).await
 }
 
 /// How far `processor` has consumed the log, as committed (0 before it starts).
