@@ -339,6 +339,9 @@ pub struct BatchChanges {
     pub events: Vec<ProcessedEvent>,
     /// Final state of every live profile the batch touched.
     pub states: Vec<ProfileState>,
+    /// Those of `states` stored before the batch whose traits (and their
+    /// times) it did not change: only their counters are written.
+    pub traits_kept: std::collections::HashSet<ProfileId>,
     /// Final state of every order the batch placed or changed.
     pub orders: Vec<Order>,
     pub after_sales: Vec<AfterSale>,

@@ -22,6 +22,9 @@ pub struct Working {
     /// Merged-away id → the profile it went into (within this batch).
     forward: HashMap<ProfileId, ProfileId>,
     touched: HashSet<ProfileId>,
+    /// Touched profiles whose traits may have changed: new ones, merged
+    /// into, or sent traits (the others' traits are not written again).
+    retraited: HashSet<ProfileId>,
     changes: BatchChanges,
     /// Events naming exactly these identities (and no previous id) went to
     /// this profile with nothing to merge or link, as resolved since the
@@ -141,6 +144,9 @@ impl Working {
         for (from, reason) in plan.merges {
             self.merge(from, target, reason, rec);
         }
+        if matches!(plan.target, Target::New) {
+            self.retraited.insert(target);
+        }
         let held = self.profiles.get_mut(&target)?;
         let mut linked = false;
         for identity in plan.link {
@@ -173,7 +179,10 @@ impl Working {
         let r = &rec.record;
         let Some(held) = self.profiles.get_mut(&target) else { return };
         let s = &mut held.state;
-        apply_traits(&mut s.traits, &mut s.trait_times, &found.traits, r.timestamp);
+        if !found.traits.is_empty() {
+            apply_traits(&mut s.traits, &mut s.trait_times, &found.traits, r.timestamp);
+            self.retraited.insert(target);
+        }
         s.event_count += 1;
         s.first_seen = s.first_seen.min(r.timestamp);
         s.last_seen = s.last_seen.max(r.timestamp);
@@ -206,6 +215,7 @@ impl Working {
         self.forward.insert(from, into);
         self.touched.remove(&from);
         self.touched.insert(into);
+        self.retraited.insert(into);
         self.changes.merges.push(MergeChange {
             from,
             into,
@@ -230,9 +240,10 @@ impl Working {
             e.profile_id = self.live(e.profile_id);
         }
         let states = self.touched.iter().filter_map(|id| self.profiles.get(id)).map(|h| h.state.clone()).collect();
+        let traits_kept = self.touched.difference(&self.retraited).copied().collect();
         let holders = lookups.iter().map(|i| (i.clone(), self.holders_of(i))).collect();
         let profiles = self.profiles.into_values().map(|h| (h.state, h.identities)).collect();
-        (BatchChanges { links, events, states, ..self.changes }, Known { holders, profiles })
+        (BatchChanges { links, events, states, traits_kept, ..self.changes }, Known { holders, profiles })
     }
 }
 

@@ -73,7 +73,7 @@ impl SqlProcessTx {
         Ok(())
     }
 
-    async fn insert_states(&mut self, states: &[ProfileState], upsert: bool) -> Result<()> {
+    async fn insert_states(&mut self, states: &[&ProfileState], upsert: bool) -> Result<()> {
         for part in states.chunks(ROWS) {
             let conflict = if upsert {
                 " ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, \
@@ -91,7 +91,7 @@ impl SqlProcessTx {
             for s in part {
                 q = q
                     .bind(s.id.to_string())
-                    .bind(self.seal(&serde_json::Value::Object(s.traits.clone()).to_string())?)
+                    .bind(self.seal(&serde_json::to_string(&s.traits).map_err(json_err)?)?)
                     .bind(serde_json::to_string(&s.trait_times).map_err(json_err)?)
                     .bind(micros(s.first_seen))
                     .bind(micros(s.last_seen))
@@ -101,6 +101,39 @@ impl SqlProcessTx {
                     .bind(micros(s.last_seen));
             }
             q.execute(&mut *self.tx).await.map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    /// The states of stored profiles whose traits the batch left as they
+    /// are: their counters and times only (traits are sealed and
+    /// serialized again otherwise, for nothing).
+    async fn update_counters(&mut self, states: &[&ProfileState]) -> Result<()> {
+        for part in states.chunks(ROWS) {
+            // (a VALUES list's columns are column1, column2, … on both backends)
+            let sql = format!(
+                "UPDATE profiles SET first_seen = v.column2, last_seen = v.column3, event_count = v.column4, \
+                 orders = v.column5, updated_at = v.column3 FROM (VALUES {}) AS v WHERE profiles.id = v.column1",
+                self.dialect.rows(part.len(), 5)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for s in part {
+                q = q
+                    .bind(s.id.to_string())
+                    .bind(micros(s.first_seen))
+                    .bind(micros(s.last_seen))
+                    .bind(s.event_count)
+                    .bind(serde_json::to_string(&s.orders).map_err(json_err)?);
+            }
+            let done = q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected();
+            if done != part.len() as u64 {
+                // only the processor writes profiles: its picture was stale
+                return Err(StoreError::Conflict(format!(
+                    "{} of {} profiles to update were not stored",
+                    part.len() as u64 - done,
+                    part.len()
+                )));
+            }
         }
         Ok(())
     }
@@ -155,7 +188,7 @@ impl ProcessTx for SqlProcessTx {
         // with the final states below; the others (merged away within the
         // batch) now, so the merge finds their row
         let live: HashSet<ProfileId> = c.states.iter().map(|s| s.id).collect();
-        let gone: Vec<ProfileState> = c.created.iter().filter(|s| !live.contains(&s.id)).cloned().collect();
+        let gone: Vec<&ProfileState> = c.created.iter().filter(|s| !live.contains(&s.id)).collect();
         self.insert_states(&gone, false).await?;
         // what the batch leaves for later: added once per key, so a replayed batch adds nothing twice
         let now = chrono::Utc::now();
@@ -205,7 +238,10 @@ impl ProcessTx for SqlProcessTx {
         self.linked |= !c.links.is_empty();
         self.write_events(&c.events).await?;
         self.write_commerce(c).await?;
-        self.insert_states(&c.states, true).await?;
+        let (kept, written): (Vec<&ProfileState>, Vec<&ProfileState>) =
+            c.states.iter().partition(|s| c.traits_kept.contains(&s.id));
+        self.update_counters(&kept).await?;
+        self.insert_states(&written, true).await?;
         // the running totals (every merge takes one live profile away)
         let live = c.created.len() as i64 - c.merges.len() as i64;
         for (name, delta) in [("events", c.events.len() as i64), ("profiles", live)] {

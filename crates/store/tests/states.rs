@@ -1,0 +1,76 @@
+//! A profile's state as the processor writes it: in full, or, for a stored
+//! profile whose traits a batch left alone (`BatchChanges::traits_kept`),
+//! its counters only, on both stores. A counters-only write of a profile
+//! that is not stored fails the batch rather than losing it.
+
+#[allow(dead_code)]
+mod common;
+#[allow(dead_code)]
+mod fixtures;
+
+use beacon_core::ProfileId;
+use beacon_store::*;
+use common::Harness;
+use fixtures::{state, t};
+use serde_json::json;
+
+fn pid() -> ProfileId {
+    ProfileId(uuid::Uuid::now_v7())
+}
+
+async fn write(store: &SqlStore, changes: BatchChanges) -> Result<()> {
+    let mut tx = store.begin_processing("main").await.expect("begin");
+    tx.apply(&changes).await?;
+    tx.commit().await
+}
+
+async fn counters_only_keep_the_stored_traits(h: &mut Harness) {
+    let ann = pid();
+    let mut s = state(ann, 1);
+    s.traits = json!({"email": "ann@x.com", "tier": "gold"}).as_object().cloned().expect("object");
+    s.trait_times.insert("tier".into(), t(1));
+    s.event_count = 1;
+    write(&h.store, BatchChanges { created: vec![s.clone()], states: vec![s.clone()], ..Default::default() })
+        .await
+        .expect("created");
+
+    // a later batch that only counted: its copy of the traits is not written
+    let mut later = s.clone();
+    later.traits.clear();
+    later.event_count = 5;
+    later.last_seen = t(9);
+    let kept = BatchChanges { states: vec![later.clone()], traits_kept: [ann].into(), ..Default::default() };
+    write(&h.store, kept).await.expect("counted");
+    let p = h.store.profiles().get_profile(ann).await.expect("read").expect("stored");
+    assert_eq!((p.event_count, p.last_seen), (5, t(9)), "counters written");
+    assert_eq!(p.traits.get("tier"), Some(&json!("gold")), "traits as stored: {:?}", p.traits);
+    assert_eq!(p.traits.get("email"), Some(&json!("ann@x.com")));
+
+    // without the mark the state is written whole
+    write(&h.store, BatchChanges { states: vec![later], ..Default::default() }).await.expect("written");
+    let p = h.store.profiles().get_profile(ann).await.expect("read").expect("stored");
+    assert!(p.traits.is_empty(), "{:?}", p.traits);
+
+    // counters of a profile the store does not hold: the batch fails whole
+    let ghost = state(pid(), 2);
+    let bad = BatchChanges { states: vec![ghost.clone()], traits_kept: [ghost.id].into(), ..Default::default() };
+    match write(&h.store, bad).await {
+        Err(StoreError::Conflict(_)) => {}
+        other => panic!("a counters-only write of an unknown profile: {other:?}"),
+    }
+    assert!(h.store.profiles().get_profile(ghost.id).await.expect("read").is_none());
+}
+
+#[tokio::test]
+async fn embedded() {
+    let mut h = Harness::embedded().await;
+    counters_only_keep_the_stored_traits(&mut h).await;
+    h.cleanup().await;
+}
+
+#[tokio::test]
+async fn postgres() {
+    let mut h = Harness::postgres().await;
+    counters_only_keep_the_stored_traits(&mut h).await;
+    h.cleanup().await;
+}
