@@ -128,6 +128,9 @@ pub trait Store: Send + Sync {
     fn identity_key(&self, identity: &Identity) -> String;
     /// The key that dedupes an event of `source_id` with `message_id`.
     fn dedupe_key(&self, source_id: &str, message_id: &str) -> DedupeKey;
+    /// Opens a state's traits if they are still sealed as read
+    /// ([`ProfileState::sealed_traits`]); no I/O.
+    fn open_traits(&self, state: &mut ProfileState) -> Result<()>;
     /// Starts a processor transaction; on PostgreSQL its `offset()` locks the
     /// processor's offset row so only one processor advances it at a time.
     async fn begin_processing(&self, processor: &str) -> Result<Box<dyn ProcessTx>>;

@@ -137,6 +137,18 @@ pub struct ProfileState {
     pub last_seen: DateTime<Utc>,
     pub event_count: i64,
     pub orders: OrderFigures,
+    /// The traits and their times as stored, read and not opened yet:
+    /// `traits` and `trait_times` stay empty until [`crate::Store::open_traits`]
+    /// opens them, so a batch that changes no trait of a profile never
+    /// decrypts and parses them (nor writes them: they are written as read).
+    pub sealed_traits: Option<SealedTraits>,
+}
+
+/// A profile's traits (sealed JSON) and their times (JSON) as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SealedTraits {
+    pub traits: String,
+    pub times: String,
 }
 
 /// A refund or cancellation as it arrived, and what it did.

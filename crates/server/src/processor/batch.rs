@@ -182,6 +182,7 @@ pub async fn decide(
 
     // 2. decide each event in log order, in memory
     let mut seen: foldhash::HashSet<DedupeKey> = stored.iter().copied().collect();
+    let open = |s: &mut beacon_store::ProfileState| store.open_traits(s);
     let mut duplicates = 0u64;
     let mut outbox = Vec::new();
     for ((rec, found, name, product, deal), key) in parsed.into_iter().zip(&keys) {
@@ -190,7 +191,7 @@ pub async fn decide(
             continue;
         }
         let followed = follows.cares(name.as_deref(), deal.is_some()).then(|| name.clone());
-        let sender = work.apply(rec, &found, name, product, &rules.identity);
+        let sender = work.apply(rec, &found, name, product, &rules.identity, &open);
         if let (Some(sender), Some(name)) = (sender, followed) {
             follows.event(rec, name.as_deref(), deal.as_ref(), sender, now, &mut outbox);
         }
@@ -199,6 +200,9 @@ pub async fn decide(
         }
     }
 
+    if let Some(e) = work.failure() {
+        return Err(e);
+    }
     // 3. what the write half will write, with the new offset
     let repeated = book.repeated;
     let mut order_changes = BatchChanges::default();

@@ -6,7 +6,7 @@ use beacon_core::extract::{Extracted, IdentityRules};
 use beacon_core::profile::{apply_traits, merge_traits};
 use beacon_core::resolve::{Candidate, Target, resolve};
 use beacon_core::{Identity, IdentityKind, ProfileId};
-use beacon_store::{BatchChanges, LogRecord, MergeChange, ProcessedEvent, ProfileState};
+use beacon_store::{BatchChanges, LogRecord, MergeChange, ProcessedEvent, ProfileState, StoreError};
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 
 struct Held {
@@ -32,6 +32,21 @@ pub struct Working {
     /// candidate, holding them all), so it is skipped. Most events of a
     /// busy shopper are of this kind.
     settled: HashMap<Vec<Identity>, ProfileId>,
+    /// A state's traits could not be opened (a corrupt row): the batch fails.
+    failed: Option<StoreError>,
+}
+
+/// Opens a held state's traits where they are still sealed as read
+/// (`Store::open_traits`: decryption, no I/O).
+pub type OpenTraits<'a> = &'a (dyn Fn(&mut ProfileState) -> Result<(), StoreError> + Sync);
+
+/// Opens `state`'s traits if still sealed; the first failure is kept.
+fn opened(state: &mut ProfileState, open: OpenTraits<'_>, failed: &mut Option<StoreError>) {
+    if state.sealed_traits.is_some()
+        && let Err(e) = open(state)
+    {
+        failed.get_or_insert(e);
+    }
 }
 
 /// The identities a record is looked up by (its own, and an alias's previous id).
@@ -108,6 +123,7 @@ impl Working {
         name: Option<String>,
         product: Option<String>,
         rules: &IdentityRules,
+        open: OpenTraits<'_>,
     ) -> Option<ProfileId> {
         let r = &rec.record;
         let settled = match found.previous_id {
@@ -115,7 +131,7 @@ impl Working {
             _ => None,
         };
         if let Some(target) = settled {
-            self.record(rec, found, name, product, target);
+            self.record(rec, found, name, product, target, open);
             return Some(target);
         }
         let candidates = self.candidates(found);
@@ -133,6 +149,7 @@ impl Working {
                     last_seen: r.timestamp,
                     event_count: 0,
                     orders: Default::default(),
+                    sealed_traits: None,
                 };
                 self.changes.created.push(state.clone());
                 let id = state.id;
@@ -142,7 +159,7 @@ impl Working {
         };
         let merged = !plan.merges.is_empty();
         for (from, reason) in plan.merges {
-            self.merge(from, target, reason, rec);
+            self.merge(from, target, reason, rec, open);
         }
         if matches!(plan.target, Target::New) {
             self.retraited.insert(target);
@@ -163,8 +180,13 @@ impl Working {
         } else if single && found.previous_id.is_none() && !found.identities.is_empty() {
             self.settled.insert(found.identities.clone(), target);
         }
-        self.record(rec, found, name, product, target);
+        self.record(rec, found, name, product, target, open);
         Some(target)
+    }
+
+    /// The first failure of the batch's decisions, if any.
+    pub fn failure(&mut self) -> Option<StoreError> {
+        self.failed.take()
     }
 
     /// Applies an event resolved to `target`: traits, counters, the timeline.
@@ -175,11 +197,13 @@ impl Working {
         name: Option<String>,
         product: Option<String>,
         target: ProfileId,
+        open: OpenTraits<'_>,
     ) {
         let r = &rec.record;
         let Some(held) = self.profiles.get_mut(&target) else { return };
         let s = &mut held.state;
         if !found.traits.is_empty() {
+            opened(s, open, &mut self.failed);
             apply_traits(&mut s.traits, &mut s.trait_times, &found.traits, r.timestamp);
             self.retraited.insert(target);
         }
@@ -197,10 +221,19 @@ impl Working {
         });
     }
 
-    fn merge(&mut self, from: ProfileId, into: ProfileId, reason: beacon_core::resolve::MergeReason, rec: &LogRecord) {
-        let Some(gone) = self.profiles.remove(&from) else { return };
+    fn merge(
+        &mut self,
+        from: ProfileId,
+        into: ProfileId,
+        reason: beacon_core::resolve::MergeReason,
+        rec: &LogRecord,
+        open: OpenTraits<'_>,
+    ) {
+        let Some(mut gone) = self.profiles.remove(&from) else { return };
+        opened(&mut gone.state, open, &mut self.failed);
         if let Some(held) = self.profiles.get_mut(&into) {
             let s = &mut held.state;
+            opened(s, open, &mut self.failed);
             merge_traits(&mut s.traits, &mut s.trait_times, &gone.state.traits, &gone.state.trait_times);
             s.event_count += gone.state.event_count;
             s.first_seen = s.first_seen.min(gone.state.first_seen);

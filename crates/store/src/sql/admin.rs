@@ -87,6 +87,10 @@ impl Store for SqlStore {
         super::events::dedupe_key(&self.pii, source_id, message_id)
     }
 
+    fn open_traits(&self, state: &mut crate::ProfileState) -> Result<()> {
+        super::process_read::open_traits(&self.pii, state)
+    }
+
     fn identity_key(&self, identity: &Identity) -> String {
         let kind = identity.kind.as_str();
         if identity.kind.is_pii() {

@@ -89,10 +89,18 @@ impl SqlProcessTx {
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for s in part {
+                // (traits still sealed as read are written as read)
+                let (traits, times) = match &s.sealed_traits {
+                    Some(sealed) => (sealed.traits.clone(), sealed.times.clone()),
+                    None => (
+                        self.seal(&serde_json::to_string(&s.traits).map_err(json_err)?)?,
+                        serde_json::to_string(&s.trait_times).map_err(json_err)?,
+                    ),
+                };
                 q = q
                     .bind(s.id.to_string())
-                    .bind(self.seal(&serde_json::to_string(&s.traits).map_err(json_err)?)?)
-                    .bind(serde_json::to_string(&s.trait_times).map_err(json_err)?)
+                    .bind(traits)
+                    .bind(times)
                     .bind(micros(s.first_seen))
                     .bind(micros(s.last_seen))
                     .bind(s.event_count)

@@ -8,7 +8,7 @@ use super::identity_index::IdentityIndex;
 use super::orders::{ORDER_COLUMNS, decode_order};
 use super::{Dialect, SqlDialect as _, SqlStore, backend, from_micros};
 use crate::pii::PiiCipher;
-use crate::{Order, ProcessRead, ProfileState, Result, StoreError};
+use crate::{Order, ProcessRead, ProfileState, Result, SealedTraits, StoreError};
 use async_trait::async_trait;
 use beacon_core::{Identity, ProfileId};
 use sqlx::AnyConnection;
@@ -133,20 +133,30 @@ pub(super) async fn load(
         );
         let rows: Vec<(String, String, String, i64, i64, i64, String)> = json_rows_of(conn, sql, &list).await?;
         for (id, traits, times, first_seen, last_seen, event_count, orders) in rows {
-            let traits = pii.open_json(&traits).map_err(corrupt)?;
             let state = ProfileState {
                 id: parse_id(&id)?,
-                traits: serde_json::from_str(&traits).map_err(corrupt)?,
-                trait_times: serde_json::from_str(&times).map_err(corrupt)?,
+                traits: Default::default(),
+                trait_times: Default::default(),
                 first_seen: from_micros(first_seen)?,
                 last_seen: from_micros(last_seen)?,
                 event_count,
                 orders: serde_json::from_str(&orders).map_err(corrupt)?,
+                sealed_traits: Some(SealedTraits { traits, times }),
             };
             out.push((state, identities.remove(&id).unwrap_or_default()));
         }
     }
     Ok(out)
+}
+
+/// Opens `state`'s traits if they are sealed as read.
+pub(super) fn open_traits(pii: &PiiCipher, state: &mut ProfileState) -> Result<()> {
+    if let Some(sealed) = state.sealed_traits.take() {
+        let traits = pii.open_json(&sealed.traits).map_err(corrupt)?;
+        state.traits = serde_json::from_str(&traits).map_err(corrupt)?;
+        state.trait_times = serde_json::from_str(&sealed.times).map_err(corrupt)?;
+    }
+    Ok(())
 }
 
 /// Runs `q`, whose select list is a dialect's `json_rows`, and reads the
