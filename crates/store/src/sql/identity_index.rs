@@ -122,14 +122,8 @@ async fn catch_up(conn: &mut AnyConnection, index: &mut Index) -> Result<()> {
 
 /// [`fingerprint`] of the first 8 bytes of a lookup hash, in hexadecimal.
 fn fingerprint_of_hex(head: &str) -> Result<u64> {
-    let mut b = [0u8; 8];
-    for (i, byte) in b.iter_mut().enumerate().take(head.len() / 2) {
-        *byte = head
-            .get(2 * i..2 * i + 2)
-            .and_then(|h| u8::from_str_radix(h, 16).ok())
-            .ok_or_else(|| crate::StoreError::Corrupt(format!("identity lookup {head:?}")))?;
-    }
-    Ok(u64::from_le_bytes(b))
+    let bytes = hex::decode(head).map_err(|e| crate::StoreError::Corrupt(format!("identity lookup {head:?}: {e}")))?;
+    Ok(fingerprint(&bytes))
 }
 
 #[cfg(test)]
@@ -139,7 +133,7 @@ mod tests {
     #[test]
     fn a_fingerprint_reads_the_same_from_hex() {
         let lookup: Vec<u8> = (1..=32).map(|i| i * 7).collect();
-        let hex = super::super::process_read::hex_upper(&lookup[..8]);
+        let hex = hex::encode_upper(&lookup[..8]);
         assert_eq!(fingerprint_of_hex(&hex).expect("hex"), fingerprint(&lookup));
         assert!(fingerprint_of_hex("zz").is_err());
     }

@@ -89,6 +89,10 @@ async fn split_held(
 ) -> Result<(Vec<Row6>, Vec<(i64, i64)>)> {
     let lookups: Vec<&[u8]> = rows.iter().map(|r| r.lookup.as_slice()).collect();
     let ids = index.candidates(conn, &lookups, written).await?;
+    if ids.is_empty() {
+        // (most links of a batch: identities nobody holds yet)
+        return Ok((rows, Vec::new()));
+    }
     let mut held: HashMap<(String, Vec<u8>, String), (i64, i64)> = HashMap::new();
     for part in ids.chunks(ROWS) {
         let sql = format!(

@@ -62,8 +62,8 @@ pub(super) async fn holders(
 ) -> Result<Vec<(Identity, ProfileId)>> {
     let asked: Vec<(&Identity, Vec<u8>)> =
         identities.iter().map(|id| (id, pii.lookup_key(id.kind.as_str(), &id.value))).collect();
-    let by_key: HashMap<(String, String), &Identity> =
-        asked.iter().map(|(id, lookup)| ((id.kind.to_string(), hex_upper(lookup)), *id)).collect();
+    let by_key: HashMap<(&str, &[u8]), &Identity> =
+        asked.iter().map(|(id, lookup)| ((id.kind.as_str(), lookup.as_slice()), *id)).collect();
     let mut queries = Vec::new();
     match index {
         Some((index, written)) => {
@@ -85,23 +85,13 @@ pub(super) async fn holders(
     for q in queries {
         for (kind, lookup, profile) in json_rows::<(String, String, String)>(conn, q).await? {
             // (the index answers candidates: only the identities asked count)
-            if let Some(id) = by_key.get(&(kind, lookup)) {
+            let lookup = hex::decode(&lookup).map_err(corrupt)?;
+            if let Some(id) = by_key.get(&(kind.as_str(), lookup.as_slice())) {
                 out.push(((*id).clone(), parse_id(&profile)?));
             }
         }
     }
     Ok(out)
-}
-
-/// Bytes as the databases' `hex` writes them.
-pub(super) fn hex_upper(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
 }
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
