@@ -348,6 +348,12 @@ async fn main() -> std::process::ExitCode {
             backlog,
             partitions,
         } => {
+            // (quiet unless asked: the tables are the output)
+            if std::env::var_os("RUST_LOG").is_some() {
+                let mut settings = Settings::default();
+                settings.log.level = "warn".into();
+                init_logging(&settings);
+            }
             let processor = !no_processor;
             if workers.is_empty() {
                 let opts = bench::BenchOptions { seconds, connections, database_url, synchronous, processor, only };

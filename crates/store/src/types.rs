@@ -340,6 +340,16 @@ pub struct MergeChange {
     pub message_id: String,
 }
 
+/// Events counted on a stored profile the batch did not read (they changed
+/// nothing but its counters): added to the stored counters and times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bump {
+    pub id: ProfileId,
+    pub events: i64,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+}
+
 /// Everything one processor batch writes. Profile ids in `links`, `events`
 /// and `states` are final (after this batch's merges).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -354,6 +364,9 @@ pub struct BatchChanges {
     /// Those of `states` stored before the batch whose traits (and their
     /// times) it did not change: only their counters are written.
     pub traits_kept: std::collections::HashSet<ProfileId>,
+    /// Stored profiles the batch only counted events for, without reading
+    /// them: added to what is stored (not in `states`).
+    pub bumps: Vec<Bump>,
     /// Final state of every order the batch placed or changed.
     pub orders: Vec<Order>,
     pub after_sales: Vec<AfterSale>,

@@ -1,7 +1,7 @@
 //! The embedded store's own behaviour, beside the shared conformance suite:
-//! its encryption-key check, when log appends become readable, and the size
-//! of the log's WAL under a steady stream of appends, and the move of the
-//! checkout tables to `checkout.db`.
+//! its encryption-key check, when log appends become readable, the size of
+//! the log's and the state's WAL under a steady stream of writes, and the
+//! move of the checkout tables to `checkout.db`.
 
 #[allow(dead_code)]
 mod fixtures;
@@ -83,6 +83,50 @@ async fn the_log_wal_stays_near_its_limit_under_steady_appends() {
     let all = log.read(0, CHUNKS as u32).await.expect("read");
     assert_eq!(all.len(), CHUNKS, "every append is read back across WAL restarts");
     assert_eq!(all[CHUNKS - 1].record.payload, incompressible((CHUNKS - 1) as u64, BYTES));
+    store.close().await;
+}
+
+/// The processor's commits never checkpoint the state's WAL themselves: a
+/// checkpointer beside them does, and starts it over past twice the log's
+/// limit, so under batch after batch it stays bounded, and what the
+/// batches wrote is all there after a reopen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_state_wal_stays_near_its_limit_under_steady_batches() {
+    const LIMIT: u64 = 1 << 20;
+    const BATCHES: usize = 120;
+    const PROFILES: usize = 40;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let open = || SqlStore::open(options(dir.path(), Synchronous::Normal, LIMIT, 3));
+    let store = open().await.expect("open");
+    let wal = dir.path().join("beacon.db-wal");
+    let mut largest = 0;
+    let mut ids = Vec::new();
+    for b in 0..BATCHES {
+        let states: Vec<ProfileState> = (0..PROFILES)
+            .map(|p| {
+                let mut s = fixtures::state(beacon_core::ProfileId(uuid::Uuid::now_v7()), 1);
+                let noise = incompressible((b * PROFILES + p) as u64, 4 << 10);
+                s.traits.insert("noise".into(), serde_json::Value::String(noise));
+                s
+            })
+            .collect();
+        ids.extend(states.iter().map(|s| s.id));
+        let mut tx = store.begin_processing("main").await.expect("begin");
+        tx.apply(&BatchChanges { created: states.clone(), states, ..Default::default() }).await.expect("apply");
+        tx.set_offset(b as i64 + 1).await.expect("offset");
+        tx.commit().await.expect("commit");
+        largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+        // (a steady stream, not a burst the checkpointer never sees between)
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // each profile's traits seal ~8 KB of noise: ~40 MB in all
+    let written = (BATCHES * PROFILES * (8 << 10)) as u64;
+    assert!(largest < written / 4, "the WAL grew to {largest} bytes for ~{written} written (limit {})", 2 * LIMIT);
+    store.close().await;
+    let store = open().await.expect("reopen");
+    for id in [ids[0], ids[ids.len() / 2], ids[ids.len() - 1]] {
+        assert!(store.profiles().get_profile(id).await.expect("read").is_some(), "{id} kept across WAL restarts");
+    }
     store.close().await;
 }
 

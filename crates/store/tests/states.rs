@@ -1,7 +1,9 @@
 //! A profile's state as the processor writes it: in full, or, for a stored
 //! profile whose traits a batch left alone (`BatchChanges::traits_kept`),
-//! its counters only, on both stores. A counters-only write of a profile
-//! that is not stored fails the batch rather than losing it.
+//! its counters only, or, for one it never read (`BatchChanges::bumps`),
+//! events added to its counters, on both stores. A counters-only write or a
+//! bump of a profile that is not stored (or merged away) fails the batch
+//! rather than losing it.
 
 #[allow(dead_code)]
 mod common;
@@ -61,10 +63,58 @@ async fn counters_only_keep_the_stored_traits(h: &mut Harness) {
     assert!(h.store.profiles().get_profile(ghost.id).await.expect("read").is_none());
 }
 
+async fn bumps_add_to_what_is_stored(h: &mut Harness) {
+    let (ann, bob) = (pid(), pid());
+    let mut a = state(ann, 5);
+    a.traits = json!({"tier": "gold"}).as_object().cloned().expect("object");
+    a.event_count = 4;
+    a.last_seen = t(7);
+    let b = state(bob, 5);
+    let both = vec![a.clone(), b.clone()];
+    write(&h.store, BatchChanges { created: both.clone(), states: both, ..Default::default() }).await.expect("created");
+
+    // two batches count events without reading: the counts add up, the
+    // first and last sightings widen only
+    let bump = |id, events, first, last| Bump { id, events, first_seen: t(first), last_seen: t(last) };
+    write(&h.store, BatchChanges { bumps: vec![bump(ann, 3, 6, 6), bump(bob, 2, 2, 3)], ..Default::default() })
+        .await
+        .expect("bumped");
+    write(&h.store, BatchChanges { bumps: vec![bump(ann, 2, 8, 9)], ..Default::default() }).await.expect("again");
+    let p = h.store.profiles().get_profile(ann).await.expect("read").expect("stored");
+    assert_eq!((p.event_count, p.first_seen, p.last_seen), (4 + 3 + 2, t(5), t(9)));
+    assert_eq!(p.traits.get("tier"), Some(&json!("gold")), "traits untouched");
+    let p = h.store.profiles().get_profile(bob).await.expect("read").expect("stored");
+    assert_eq!((p.event_count, p.first_seen, p.last_seen), (b.event_count + 2, t(2), t(5)));
+
+    // a bump of a profile not stored fails the whole batch: ann's is not kept
+    let bad = BatchChanges { bumps: vec![bump(ann, 1, 9, 9), bump(pid(), 1, 9, 9)], ..Default::default() };
+    match write(&h.store, bad).await {
+        Err(StoreError::Conflict(_)) => {}
+        other => panic!("a bump of an unknown profile: {other:?}"),
+    }
+    let p = h.store.profiles().get_profile(ann).await.expect("read").expect("stored");
+    assert_eq!(p.event_count, 9, "nothing of the failed batch stored");
+
+    // nor is a profile merged away bumped: its events belong to the survivor
+    let merge = MergeChange {
+        from: bob,
+        into: ann,
+        at: t(10),
+        reason: beacon_core::resolve::MergeReason::Alias { previous_id: "b".into() },
+        message_id: "m-merge".into(),
+    };
+    write(&h.store, BatchChanges { merges: vec![merge], ..Default::default() }).await.expect("merged");
+    match write(&h.store, BatchChanges { bumps: vec![bump(bob, 1, 9, 9)], ..Default::default() }).await {
+        Err(StoreError::Conflict(_)) => {}
+        other => panic!("a bump of a merged profile: {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn embedded() {
     let mut h = Harness::embedded().await;
     counters_only_keep_the_stored_traits(&mut h).await;
+    bumps_add_to_what_is_stored(&mut h).await;
     h.cleanup().await;
 }
 
@@ -72,5 +122,6 @@ async fn embedded() {
 async fn postgres() {
     let mut h = Harness::postgres().await;
     counters_only_keep_the_stored_traits(&mut h).await;
+    bumps_add_to_what_is_stored(&mut h).await;
     h.cleanup().await;
 }

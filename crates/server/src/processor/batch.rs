@@ -52,6 +52,7 @@ impl Decided {
     pub fn hand_over(&mut self, cache: &mut Cache) {
         let in_flight = InFlight {
             keys: self.keys.iter().copied().collect(),
+            bumped: self.changes.bumps.iter().map(|b| b.id).collect(),
             orders: self.changes.orders.iter().map(|o| (o.order_id.clone(), o.clone())).collect(),
         };
         cache.decided(self.last, self.known.take(), Some(in_flight));
@@ -97,6 +98,7 @@ pub async fn decide(
     cache: &mut Cache,
 ) -> Result<Option<Decided>, StoreError> {
     let Input { source, mut guard } = input;
+    let mut phases = super::timing::Phases::start("decide");
     let guarded = guard.is_some();
     let from = match cache.expected_offset() {
         Some(from) => from,
@@ -112,6 +114,7 @@ pub async fn decide(
     // after the records are read: a program changed before they were appended is seen
     let follows = cache.follows.get(store, rules.currency).await?;
     let now = rules.clock.now();
+    phases.mark("read log");
 
     // 1. read what the batch says, and what it needs from the store, in bulk
     let mut parsed = Vec::with_capacity(records.len());
@@ -131,6 +134,7 @@ pub async fn decide(
     }
     let keys: Vec<DedupeKey> =
         parsed.iter().map(|(r, ..)| store.dedupe_key(&r.record.source_id, &r.record.message_id)).collect();
+    phases.mark("parse");
     let mut stored = reader.seen(&keys).await?;
     if let Some(flight) = cache.in_flight() {
         stored.extend(keys.iter().filter(|k| flight.keys.contains(*k)));
@@ -148,6 +152,7 @@ pub async fn decide(
         let keys: Vec<i32> = lookups.iter().map(bucket).chain(order_ids.iter().map(bucket)).collect();
         tx.lock(LOCK_KEYS, &keys).await?;
     }
+    phases.mark("seen");
     let mut book = orders::Orders::default();
     let in_flight = cache.in_flight().map(|f| &f.orders);
     let (flying, to_read): (Vec<String>, Vec<String>) =
@@ -156,17 +161,54 @@ pub async fn decide(
     book.hold(reader.orders(&to_read).await?);
     let (known, unknown): (Vec<Identity>, Vec<Identity>) =
         lookups.iter().cloned().partition(|i| cache.holders(i).is_some());
-    let mut holders: Vec<ProfileId> = reader.holders(&unknown).await?.into_iter().map(|(_, p)| p).collect();
-    holders.extend(known.iter().filter_map(|i| cache.holders(i)).flatten());
-    holders.extend(book.buyers());
+    phases.mark("orders");
+    // who holds each identity the batch names, as stored
+    let mut held: foldhash::HashMap<Identity, Vec<ProfileId>> = Default::default();
+    for (identity, p) in reader.holders(&unknown).await? {
+        held.entry(identity).or_default().push(p);
+    }
+    for identity in known {
+        let ps = cache.holders(&identity).cloned().unwrap_or_default();
+        held.insert(identity, ps);
+    }
+    let mut holders: Vec<ProfileId> = held.values().flatten().copied().chain(book.buyers()).collect();
     holders.sort();
     holders.dedup();
     if let Some(tx) = guard {
         let keys: Vec<i32> = holders.iter().map(bucket).collect();
         tx.lock(LOCK_PROFILES, &keys).await?;
     }
-    let (cached, missing): (Vec<ProfileId>, Vec<ProfileId>) = holders.iter().partition(|p| cache.profile(p).is_some());
+    // events that only count on one stored profile, and profiles only
+    // such events name, which the batch need not read
+    let settled: Vec<Option<ProfileId>> =
+        parsed.iter().map(|(_, found, .., deal)| working::settled_on(found, deal.is_none(), &held)).collect();
+    let mut must_read: HashSet<ProfileId> = book.buyers().collect();
+    for ((_, found, ..), one) in parsed.iter().zip(&settled) {
+        if one.is_none() {
+            must_read.extend(working::lookup_keys(found).iter().filter_map(|i| held.get(i)).flatten());
+        }
+    }
+    let unread: HashSet<ProfileId> =
+        holders.iter().filter(|p| !must_read.contains(*p) && cache.profile(p).is_none()).copied().collect();
+    let (cached, missing): (Vec<ProfileId>, Vec<ProfileId>) =
+        holders.iter().filter(|p| !unread.contains(*p)).partition(|p| cache.profile(p).is_some());
+    if let Some(flight) = cache.in_flight()
+        && missing.iter().any(|p| flight.bumped.contains(p))
+    {
+        // its stored counters may or may not show the batch being written yet
+        return Err(StoreError::Conflict("a profile counted unread by the batch being written is read".into()));
+    }
+    phases.mark("holders");
     let mut work = working::Working::default();
+    let mut named: foldhash::HashMap<ProfileId, Vec<Identity>> = Default::default();
+    for (identity, ps) in &held {
+        for p in ps.iter().filter(|p| unread.contains(*p)) {
+            named.entry(*p).or_default().push(identity.clone());
+        }
+    }
+    for (p, identities) in named {
+        work.hold_unread(p, identities);
+    }
     let loaded = reader.load(&missing).await?;
     if guarded && loaded.len() != missing.len() {
         // a profile read above was merged away by another partition's batch
@@ -180,18 +222,26 @@ pub async fn decide(
         work.hold(state.clone(), identities.clone());
     }
 
+    phases.mark("load");
+
     // 2. decide each event in log order, in memory
     let mut seen: foldhash::HashSet<DedupeKey> = stored.iter().copied().collect();
     let open = |s: &mut beacon_store::ProfileState| store.open_traits(s);
     let mut duplicates = 0u64;
     let mut outbox = Vec::new();
-    for ((rec, found, name, product, deal), key) in parsed.into_iter().zip(&keys) {
+    for (((rec, found, name, product, deal), key), one) in parsed.into_iter().zip(&keys).zip(settled) {
         if !seen.insert(*key) {
             duplicates += 1;
             continue;
         }
         let followed = follows.cares(name.as_deref(), deal.is_some()).then(|| name.clone());
-        let sender = work.apply(rec, &found, name, product, &rules.identity, &open);
+        let sender = match one.filter(|p| work.unread(p)) {
+            Some(p) => {
+                work.count(rec, name, product, p);
+                Some(p)
+            }
+            None => work.apply(rec, &found, name, product, &rules.identity, &open),
+        };
         if let (Some(sender), Some(name)) = (sender, followed) {
             follows.event(rec, name.as_deref(), deal.as_ref(), sender, now, &mut outbox);
         }
@@ -203,6 +253,7 @@ pub async fn decide(
     if let Some(e) = work.failure() {
         return Err(e);
     }
+    phases.mark("resolve");
     // 3. what the write half will write, with the new offset
     let repeated = book.repeated;
     let mut order_changes = BatchChanges::default();
@@ -214,6 +265,8 @@ pub async fn decide(
     follow::Follows::after_sales(&changes.after_sales, now, &mut outbox);
     changes.outbox = outbox;
     let known = changes.merges.is_empty().then_some(known_now);
+    phases.mark("finish");
+    phases.finish(records.len());
     Ok(Some(Decided {
         from,
         last,
@@ -234,6 +287,7 @@ pub async fn decide(
 /// took as processed (a conflict otherwise: another node or a failed write
 /// came between, and the batch is decided again).
 pub async fn write(mut tx: Box<dyn ProcessTx>, d: &Decided) -> Result<(), StoreError> {
+    let mut phases = super::timing::Phases::start("write");
     let offset = tx.offset().await?;
     if offset != d.from {
         return Err(StoreError::Conflict(format!("the offset moved from {} to {offset}", d.from)));
@@ -242,10 +296,14 @@ pub async fn write(mut tx: Box<dyn ProcessTx>, d: &Decided) -> Result<(), StoreE
     if already != d.stored {
         return Err(StoreError::Conflict("events were processed since the batch was read".into()));
     }
+    phases.mark("claim");
     tx.apply(&d.changes).await?;
+    phases.mark("apply");
     tx.archive(&d.archive).await?;
     tx.set_offset(d.last).await?;
     tx.commit().await?;
+    phases.mark("commit");
+    phases.finish(d.records);
     metrics::counter!("beacon_duplicate_events_total").increment(d.duplicates);
     metrics::counter!("beacon_repeated_orders_total").increment(d.repeated);
     metrics::counter!("beacon_processed_events_total").increment(d.records as u64);

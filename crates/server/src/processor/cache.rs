@@ -19,6 +19,9 @@ use foldhash::{HashMap, HashSet};
 
 /// Most profiles held before the cache is emptied.
 pub const CAPACITY: usize = 20_000;
+/// Most identities whose holders it knows before it is emptied (a batch
+/// of events on profiles it need not read adds their identities only).
+pub const HOLDERS_CAPACITY: usize = 100_000;
 
 #[derive(Default)]
 pub struct Cache {
@@ -75,7 +78,9 @@ impl Cache {
     pub fn decided(&mut self, last: i64, known: Option<super::working::Known>, in_flight: Option<InFlight>) {
         match known {
             Some(known) => {
-                if self.profiles.len() + known.profiles.len() > CAPACITY {
+                if self.profiles.len() + known.profiles.len() > CAPACITY
+                    || self.holders.len() + known.holders.len() > HOLDERS_CAPACITY
+                {
                     self.clear();
                 }
                 self.holders.extend(known.holders);
@@ -96,5 +101,8 @@ impl Cache {
 /// What a batch being written adds that the store does not show yet.
 pub struct InFlight {
     pub keys: HashSet<beacon_store::DedupeKey>,
+    /// Profiles it counts events on without having read them (their
+    /// stored counters change when it is written).
+    pub bumped: HashSet<ProfileId>,
     pub orders: HashMap<String, Order>,
 }

@@ -12,6 +12,7 @@ mod orders;
 pub mod partitions;
 mod pipeline;
 pub mod source;
+mod timing;
 mod working;
 
 pub use cache::Cache;

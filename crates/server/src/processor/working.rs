@@ -6,7 +6,7 @@ use beacon_core::extract::{Extracted, IdentityRules};
 use beacon_core::profile::{apply_traits, merge_traits};
 use beacon_core::resolve::{Candidate, Target, resolve};
 use beacon_core::{Identity, IdentityKind, ProfileId};
-use beacon_store::{BatchChanges, LogRecord, MergeChange, ProcessedEvent, ProfileState, StoreError};
+use beacon_store::{BatchChanges, Bump, LogRecord, MergeChange, ProcessedEvent, ProfileState, StoreError};
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 
 struct Held {
@@ -32,6 +32,10 @@ pub struct Working {
     /// candidate, holding them all), so it is skipped. Most events of a
     /// busy shopper are of this kind.
     settled: HashMap<Vec<Identity>, ProfileId>,
+    /// Stored profiles the batch does not read ([`Self::hold_unread`]),
+    /// and the events counted on them.
+    unread: HashSet<ProfileId>,
+    bumps: HashMap<ProfileId, Bump>,
     /// A state's traits could not be opened (a corrupt row): the batch fails.
     failed: Option<StoreError>,
 }
@@ -69,6 +73,38 @@ impl Working {
         self.profiles.insert(state.id, Held { state, identities });
     }
 
+    /// Takes note of a stored profile the batch does not read, and which of
+    /// the batch's lookups it holds: every event naming one of them is
+    /// [`settled_on`] it, so it only counts them ([`Self::count`]).
+    pub fn hold_unread(&mut self, id: ProfileId, identities: impl IntoIterator<Item = Identity>) {
+        for identity in identities {
+            self.index.entry(identity).or_default().push(id);
+        }
+        self.unread.insert(id);
+    }
+
+    /// Whether `id` is held unread.
+    pub fn unread(&self, id: &ProfileId) -> bool {
+        self.unread.contains(id)
+    }
+
+    /// Counts an event settled on `target`, a profile held unread.
+    pub fn count(&mut self, rec: &LogRecord, name: Option<String>, product: Option<String>, target: ProfileId) {
+        let at = rec.record.timestamp;
+        let bump = self.bumps.entry(target).or_insert(Bump { id: target, events: 0, first_seen: at, last_seen: at });
+        bump.events += 1;
+        bump.first_seen = bump.first_seen.min(at);
+        bump.last_seen = bump.last_seen.max(at);
+        self.changes.events.push(ProcessedEvent {
+            seq: rec.seq,
+            profile_id: target,
+            kind: rec.record.kind,
+            name,
+            product,
+            timestamp: at,
+        });
+    }
+
     /// The profile `id` is now (after this batch's merges so far).
     pub fn live(&self, mut id: ProfileId) -> ProfileId {
         while let Some(next) = self.forward.get(&id) {
@@ -84,7 +120,7 @@ impl Working {
         out
     }
 
-    fn candidates(&self, found: &Extracted) -> Vec<Candidate> {
+    fn candidates(&mut self, found: &Extracted) -> Vec<Candidate> {
         let mut ids: HashMap<ProfileId, bool> = HashMap::new();
         for identity in &found.identities {
             for p in self.holders_of(identity) {
@@ -97,6 +133,10 @@ impl Working {
                     ids.insert(p, true);
                 }
             }
+        }
+        if ids.keys().any(|id| self.unread.contains(id)) {
+            // the batch chose wrongly which profiles it need not read
+            self.failed.get_or_insert(StoreError::Backend("a profile held unread was a candidate".into()));
         }
         ids.into_iter()
             .filter_map(|(id, aliased)| {
@@ -276,12 +316,75 @@ impl Working {
         let traits_kept = self.touched.difference(&self.retraited).copied().collect();
         let holders = lookups.iter().map(|i| (i.clone(), self.holders_of(i))).collect();
         let profiles = self.profiles.into_values().map(|h| (h.state, h.identities)).collect();
-        (BatchChanges { links, events, states, traits_kept, ..self.changes }, Known { holders, profiles })
+        let bumps = self.bumps.into_values().collect();
+        (BatchChanges { links, events, states, traits_kept, bumps, ..self.changes }, Known { holders, profiles })
     }
+}
+
+/// The one stored profile an event lands on with nothing to decide and
+/// nothing to change but its counters: it names identities (no alias), all
+/// held by that profile alone (`held`: who holds each, as stored), and sets
+/// no trait (`counts_only`: nor is it an order). Resolution would answer
+/// that profile, merge nothing and link nothing, whatever else it holds.
+pub fn settled_on(found: &Extracted, counts_only: bool, held: &HashMap<Identity, Vec<ProfileId>>) -> Option<ProfileId> {
+    if !counts_only || found.previous_id.is_some() || !found.traits.is_empty() {
+        return None;
+    }
+    let mut one = None;
+    for identity in &found.identities {
+        match held.get(identity).map(Vec::as_slice) {
+            Some([p]) if one.is_none_or(|o| o == *p) => one = Some(*p),
+            _ => return None,
+        }
+    }
+    one
 }
 
 /// Exact knowledge a committed batch leaves behind (for the cache).
 pub struct Known {
     pub holders: Vec<(Identity, Vec<ProfileId>)>,
     pub profiles: Vec<(ProfileState, Vec<Identity>)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(kind: IdentityKind, value: &str) -> Identity {
+        Identity { kind, value: value.into() }
+    }
+
+    fn found(identities: Vec<Identity>) -> Extracted {
+        Extracted { identities, previous_id: None, traits: Default::default(), skipped: Vec::new() }
+    }
+
+    #[test]
+    fn an_event_is_settled_only_on_one_holder_of_all_it_names() {
+        let (p, q) = (ProfileId(uuid::Uuid::now_v7()), ProfileId(uuid::Uuid::now_v7()));
+        let (user, device, email) =
+            (id(IdentityKind::UserId, "u1"), id(IdentityKind::AnonymousId, "d1"), id(IdentityKind::Email, "a@x.cn"));
+        let mut held: HashMap<Identity, Vec<ProfileId>> = HashMap::new();
+        held.insert(user.clone(), vec![p]);
+        held.insert(device.clone(), vec![p]);
+        held.insert(email.clone(), vec![p, q]);
+        assert_eq!(settled_on(&found(vec![user.clone(), device.clone()]), true, &held), Some(p));
+        // an order, or traits: the profile is read
+        assert_eq!(settled_on(&found(vec![user.clone()]), false, &held), None);
+        let mut with_traits = found(vec![user.clone()]);
+        with_traits.traits.insert("tier".into(), "gold".into());
+        assert_eq!(settled_on(&with_traits, true, &held), None);
+        // shared by two, held by nobody, an alias, or no identity at all
+        assert_eq!(settled_on(&found(vec![user.clone(), email]), true, &held), None);
+        assert_eq!(
+            settled_on(&found(vec![user.clone(), id(IdentityKind::Phone, "+8613800138000")]), true, &held),
+            None
+        );
+        let mut alias = found(vec![user.clone()]);
+        alias.previous_id = Some("d1".into());
+        assert_eq!(settled_on(&alias, true, &held), None);
+        assert_eq!(settled_on(&found(vec![]), true, &held), None);
+        // two identities held by two different profiles
+        held.insert(device.clone(), vec![q]);
+        assert_eq!(settled_on(&found(vec![user, device]), true, &held), None);
+    }
 }

@@ -33,6 +33,10 @@ pub(crate) trait SqlDialect {
     fn json_rows(&self, columns: &str) -> String;
     /// A blob expression as hexadecimal text.
     fn hex(&self, expr: &str) -> String;
+    /// The smaller (`least`) or larger of two values: SQLite's two-argument
+    /// `min`/`max`, PostgreSQL's `LEAST`/`GREATEST`.
+    fn least(&self, a: &str, b: &str) -> String;
+    fn greatest(&self, a: &str, b: &str) -> String;
 
     /// `($1,$2),($3,$4),…` for `rows` rows of `width` values.
     fn rows(&self, rows: usize, width: usize) -> String {
@@ -112,6 +116,20 @@ impl SqlDialect for Dialect {
         match self {
             Dialect::Sqlite => format!("hex({expr})"),
             Dialect::Postgres => format!("upper(encode({expr}, 'hex'))"),
+        }
+    }
+
+    fn least(&self, a: &str, b: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("min({a}, {b})"),
+            Dialect::Postgres => format!("LEAST({a}, {b})"),
+        }
+    }
+
+    fn greatest(&self, a: &str, b: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("max({a}, {b})"),
+            Dialect::Postgres => format!("GREATEST({a}, {b})"),
         }
     }
 

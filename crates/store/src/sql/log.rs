@@ -24,7 +24,6 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
 
 pub(crate) struct SqlLog {
     pub(crate) pool: AnyPool,
@@ -99,11 +98,15 @@ impl SqlLog {
         self.pool.close().await;
     }
 
-    /// Starts the SQLite log's checkpointer (see [`checkpoint_loop`]).
+    /// Starts the SQLite log's checkpointer (see [`super::checkpoint`]).
     pub(crate) fn spawn_checkpointer(&self, wal_limit: u64) -> tokio::task::JoinHandle<()> {
-        // a WAL frame is a 4 KiB page and its header
-        let frames = i64::try_from(wal_limit / 4096).unwrap_or(i64::MAX).max(1);
-        tokio::spawn(checkpoint_loop(self.pool.clone(), self.appender.clone(), frames))
+        let frames = super::checkpoint::frames(wal_limit);
+        let appender = self.appender.clone();
+        let hold: super::checkpoint::Hold = Box::new(move || {
+            let appender = appender.clone();
+            Box::pin(async move { Box::new(appender.lock_owned().await) as Box<dyn Send> })
+        });
+        tokio::spawn(super::checkpoint::run(self.pool.clone(), hold, frames))
     }
 
     /// The highest chunk a reader may see.
@@ -113,66 +116,6 @@ impl SqlLog {
             Dialect::Postgres => i64::MAX,
         }
     }
-}
-
-/// Copies the log's WAL into its database file in the background, so the
-/// writer never pays for it (a PASSIVE checkpoint runs beside writers and
-/// readers without blocking them). But SQLite starts a WAL over only when a
-/// checkpoint has left no frame behind, which never happens while appends go
-/// on beside it: under steady load the WAL would grow without bound. So once
-/// it is past `restart_frames`, one more checkpoint runs with the appender
-/// held. It copies just the frames appended meanwhile, and the next append
-/// starts the WAL at its beginning again, reusing the file's blocks.
-async fn checkpoint_loop(pool: AnyPool, appender: Appender, restart_frames: i64) {
-    const PAUSE: Duration = Duration::from_millis(100);
-    let mut settled = 0;
-    loop {
-        tokio::time::sleep(PAUSE).await;
-        if let Err(e) = checkpoint(&pool, &appender, restart_frames, &mut settled).await {
-            if pool.is_closed() {
-                return;
-            }
-            tracing::warn!("log checkpoint failed: {e}");
-        }
-    }
-}
-
-/// One round of [`checkpoint_loop`]. `settled` is the size of a WAL that was
-/// checkpointed with the appender held and has not been appended to since.
-async fn checkpoint(
-    pool: &AnyPool,
-    appender: &Appender,
-    restart_frames: i64,
-    settled: &mut i64,
-) -> std::result::Result<(), sqlx::Error> {
-    /// Frames (of 4 KiB) appended during a checkpoint that are few enough to
-    /// copy with the appender held.
-    const FEW: i64 = 256;
-    async fn passive(conn: &mut sqlx::AnyConnection) -> std::result::Result<i64, sqlx::Error> {
-        // (busy, frames in the WAL, frames checkpointed)
-        let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(conn).await?;
-        row.try_get::<i64, _>(1)
-    }
-    let mut conn = pool.acquire().await?;
-    let mut frames = passive(&mut conn).await?;
-    if frames <= restart_frames || frames == *settled {
-        return Ok(());
-    }
-    // catch up while appends go on, until a round leaves few frames behind
-    for _ in 0..8 {
-        let now = passive(&mut conn).await?;
-        let appended = now - frames;
-        frames = now;
-        if appended <= FEW {
-            break;
-        }
-    }
-    drop(conn);
-    let mut held = appender.lock().await;
-    if let Some(conn) = held.as_mut() {
-        *settled = passive(conn).await?;
-    }
-    Ok(())
 }
 
 /// fsyncs the WAL of `db` (or, when the last connection has just folded the

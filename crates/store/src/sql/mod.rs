@@ -12,6 +12,7 @@ mod backup;
 mod catalog;
 mod checkout_group;
 mod checkouts;
+mod checkpoint;
 mod codec;
 mod commerce;
 mod coupons;
@@ -29,6 +30,7 @@ mod orders;
 mod pools;
 mod process;
 mod process_read;
+mod profile_rows;
 mod resident;
 use pools::{CHECKPOINT_PAGES, sqlite_pool};
 mod promotions;
@@ -49,12 +51,6 @@ use std::time::Duration;
 /// Page cache of the processor's connection: the timeline and identity
 /// indexes it inserts into at random places stay in memory.
 const PROCESSOR_CACHE_MIB: u32 = 256;
-/// The processor's commits checkpoint the WAL past this many pages (32 MiB)
-/// rather than SQLite's 1,000: a batch of 20,000 events writes a few
-/// thousand, and a checkpoint after nearly every batch took a third of its
-/// write (measured: commits of ~38 ms, ~12 ms with a checkpoint every few
-/// batches instead). Bounded: a WAL that grows without end slows every read.
-const PROCESSOR_CHECKPOINT_PAGES: u32 = 8192;
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static SQLITE_LOG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite_log");
@@ -90,7 +86,7 @@ pub struct StoreOptions {
     pub synchronous: Synchronous,
     pub max_connections: u32,
     /// Embedded: bytes of WAL past which the event log's checkpointer starts
-    /// the WAL over (see `log::checkpoint_loop`).
+    /// the WAL over, and the state's past twice that (see `checkpoint`).
     pub log_wal_limit: u64,
     pub pii: PiiCipher,
 }
@@ -134,8 +130,9 @@ pub struct SqlStore {
     /// `checkout.db` with `beacon.db` attached, so the tables of both resolve
     /// by name); the state pool on PostgreSQL.
     pub(crate) shop_pool: AnyPool,
-    /// Checkpoints the log's WAL off the writer's path (SQLite only).
-    checkpointer: Option<tokio::task::JoinHandle<()>>,
+    /// Checkpoint the log's and the state's WAL off the writers' path
+    /// (SQLite only).
+    checkpointers: Vec<tokio::task::JoinHandle<()>>,
     pub(crate) log: log::SqlLog,
     pub(crate) dialect: Dialect,
     pub(crate) pii: PiiCipher,
@@ -202,7 +199,7 @@ impl SqlStore {
                     bookkeeping_pool: pool.clone(),
                     checkout_pool: pool.clone(),
                     shop_pool: pool.clone(),
-                    checkpointer: None,
+                    checkpointers: Vec::new(),
                     pool,
                     dialect: Dialect::Postgres,
                     pii: options.pii,
@@ -237,7 +234,7 @@ impl SqlStore {
                     state_path.clone(),
                     Synchronous::Normal,
                     1,
-                    PROCESSOR_CHECKPOINT_PAGES,
+                    checkpoint::NEVER,
                     None,
                     PROCESSOR_CACHE_MIB,
                 )?;
@@ -258,7 +255,11 @@ impl SqlStore {
                 SQLITE_LOG_MIGRATOR.run(&log_pool).await.map_err(|e| StoreError::Backend(e.to_string()))?;
                 let fsync = (options.synchronous == Synchronous::Normal).then_some(log_path);
                 let log = log::SqlLog::open(log_pool.clone(), Dialect::Sqlite, options.pii.clone(), fsync).await?;
-                let checkpointer = log.spawn_checkpointer(options.log_wal_limit);
+                let write_lock: std::sync::Arc<tokio::sync::Mutex<()>> = Default::default();
+                let checkpointers = vec![
+                    log.spawn_checkpointer(options.log_wal_limit),
+                    checkpoint::spawn_state(&state_path, &write_lock, 2 * options.log_wal_limit).await?,
+                ];
                 let store = SqlStore {
                     log,
                     proc_pool,
@@ -268,11 +269,11 @@ impl SqlStore {
                     bookkeeping_pool,
                     checkout_pool,
                     shop_pool,
-                    checkpointer: Some(checkpointer),
+                    checkpointers,
                     pool,
                     dialect: Dialect::Sqlite,
                     pii: options.pii,
-                    write_lock: Default::default(),
+                    write_lock,
                     checkout_lock: Default::default(),
                 };
                 store.verify_key().await?;
@@ -374,7 +375,7 @@ impl SqlStore {
 
     /// Closes the pools (checkpointing the SQLite WAL).
     pub async fn close(&self) {
-        if let Some(c) = &self.checkpointer {
+        for c in &self.checkpointers {
             c.abort();
         }
         self.log.close().await;

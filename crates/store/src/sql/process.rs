@@ -54,8 +54,26 @@ impl SqlStore {
     }
 }
 
-fn json_err(e: serde_json::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// The parts of a batch's write, timed for a debug line
+/// (`RUST_LOG=beacon_store::sql::process=debug`).
+struct Took {
+    last: std::time::Instant,
+    parts: Vec<(&'static str, u128)>,
+}
+
+impl Took {
+    fn start() -> Self {
+        Took { last: std::time::Instant::now(), parts: Vec::new() }
+    }
+
+    fn mark(&mut self, part: &'static str) {
+        self.parts.push((part, self.last.elapsed().as_millis()));
+        self.last = std::time::Instant::now();
+    }
+
+    fn finish(self) {
+        tracing::debug!("batch write: {:?} (ms)", self.parts);
+    }
 }
 
 // The batch lookups test a row value against a VALUES list. Some SQLite
@@ -64,85 +82,12 @@ fn json_err(e: serde_json::Error) -> StoreError {
 // the index once per key, and a test below keeps it so.
 
 impl SqlProcessTx {
-    fn seal(&self, text: &str) -> Result<String> {
+    pub(super) fn seal(&self, text: &str) -> Result<String> {
         self.pii.seal_json(text).map(|c| c.into_owned()).map_err(|e| StoreError::Backend(e.to_string()))
     }
 
     async fn exec(&mut self, sql: &'static str, a: &str, b: &str) -> Result<()> {
         sqlx::query(sql).bind(a).bind(b).execute(&mut *self.tx).await.map_err(backend)?;
-        Ok(())
-    }
-
-    async fn insert_states(&mut self, states: &[&ProfileState], upsert: bool) -> Result<()> {
-        for part in states.chunks(ROWS) {
-            let conflict = if upsert {
-                " ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, \
-                 first_seen = excluded.first_seen, last_seen = excluded.last_seen, \
-                 event_count = excluded.event_count, orders = excluded.orders, updated_at = excluded.updated_at"
-            } else {
-                " ON CONFLICT (id) DO NOTHING"
-            };
-            let sql = format!(
-                "INSERT INTO profiles (id, traits, trait_times, first_seen, last_seen, event_count, orders, \
-                 created_at, updated_at) VALUES {}{conflict}",
-                self.dialect.rows(part.len(), 9)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for s in part {
-                // (traits still sealed as read are written as read)
-                let (traits, times) = match &s.sealed_traits {
-                    Some(sealed) => (sealed.traits.clone(), sealed.times.clone()),
-                    None => (
-                        self.seal(&serde_json::to_string(&s.traits).map_err(json_err)?)?,
-                        serde_json::to_string(&s.trait_times).map_err(json_err)?,
-                    ),
-                };
-                q = q
-                    .bind(s.id.to_string())
-                    .bind(traits)
-                    .bind(times)
-                    .bind(micros(s.first_seen))
-                    .bind(micros(s.last_seen))
-                    .bind(s.event_count)
-                    .bind(serde_json::to_string(&s.orders).map_err(json_err)?)
-                    .bind(micros(s.first_seen))
-                    .bind(micros(s.last_seen));
-            }
-            q.execute(&mut *self.tx).await.map_err(backend)?;
-        }
-        Ok(())
-    }
-
-    /// The states of stored profiles whose traits the batch left as they
-    /// are: their counters and times only (traits are sealed and
-    /// serialized again otherwise, for nothing).
-    async fn update_counters(&mut self, states: &[&ProfileState]) -> Result<()> {
-        for part in states.chunks(ROWS) {
-            // (a VALUES list's columns are column1, column2, … on both backends)
-            let sql = format!(
-                "UPDATE profiles SET first_seen = v.column2, last_seen = v.column3, event_count = v.column4, \
-                 orders = v.column5, updated_at = v.column3 FROM (VALUES {}) AS v WHERE profiles.id = v.column1",
-                self.dialect.rows(part.len(), 5)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for s in part {
-                q = q
-                    .bind(s.id.to_string())
-                    .bind(micros(s.first_seen))
-                    .bind(micros(s.last_seen))
-                    .bind(s.event_count)
-                    .bind(serde_json::to_string(&s.orders).map_err(json_err)?);
-            }
-            let done = q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected();
-            if done != part.len() as u64 {
-                // only the processor writes profiles: its picture was stale
-                return Err(StoreError::Conflict(format!(
-                    "{} of {} profiles to update were not stored",
-                    part.len() as u64 - done,
-                    part.len()
-                )));
-            }
-        }
         Ok(())
     }
 }
@@ -195,6 +140,7 @@ impl ProcessTx for SqlProcessTx {
         // a new profile still live at the end of the batch is written once,
         // with the final states below; the others (merged away within the
         // batch) now, so the merge finds their row
+        let mut took = Took::start();
         let live: HashSet<ProfileId> = c.states.iter().map(|s| s.id).collect();
         let gone: Vec<&ProfileState> = c.created.iter().filter(|s| !live.contains(&s.id)).collect();
         self.insert_states(&gone, false).await?;
@@ -240,16 +186,23 @@ impl ProcessTx for SqlProcessTx {
             .await
             .map_err(backend)?;
         }
+        took.mark("merges");
         // (after the merges, which may have moved the rows it compares with)
         let index = self.resident.as_ref().map(|r| (&r.identities, self.linked));
         super::links::write(&mut self.tx, self.dialect, &self.pii, index, &c.links).await?;
         self.linked |= !c.links.is_empty();
+        took.mark("links");
         self.write_events(&c.events).await?;
+        took.mark("events");
         self.write_commerce(c).await?;
+        took.mark("commerce");
         let (kept, written): (Vec<&ProfileState>, Vec<&ProfileState>) =
             c.states.iter().partition(|s| c.traits_kept.contains(&s.id));
         self.update_counters(&kept).await?;
+        self.bump_counters(&c.bumps).await?;
+        took.mark("counters");
         self.insert_states(&written, true).await?;
+        took.mark("profiles");
         // the running totals (every merge takes one live profile away)
         let live = c.created.len() as i64 - c.merges.len() as i64;
         for (name, delta) in [("events", c.events.len() as i64), ("profiles", live)] {
@@ -262,6 +215,7 @@ impl ProcessTx for SqlProcessTx {
                     .map_err(backend)?;
             }
         }
+        took.finish();
         Ok(())
     }
 

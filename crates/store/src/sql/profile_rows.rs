@@ -1,0 +1,116 @@
+//! The processor's writes of profile rows: whole states (new profiles, and
+//! those whose traits changed), counters only (traits left as read), and
+//! bumps (events counted on profiles the batch never read).
+
+use super::SqlDialect as _;
+use super::process::SqlProcessTx;
+use super::{backend, micros};
+use crate::{Bump, ProfileState, Result, StoreError};
+use sqlx::AssertSqlSafe;
+
+/// Rows per multi-row statement (keeps parameters well under SQLite's limit).
+const ROWS: usize = 400;
+
+fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Fails the batch when fewer rows were updated than asked for: only the
+/// processor writes profiles, so its picture was stale.
+fn all_updated(done: u64, asked: usize) -> Result<()> {
+    if done == asked as u64 {
+        return Ok(());
+    }
+    Err(StoreError::Conflict(format!("{} of {asked} profiles to update were not stored", asked as u64 - done)))
+}
+
+impl SqlProcessTx {
+    pub(super) async fn insert_states(&mut self, states: &[&ProfileState], upsert: bool) -> Result<()> {
+        for part in states.chunks(ROWS) {
+            let conflict = if upsert {
+                " ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, \
+                 first_seen = excluded.first_seen, last_seen = excluded.last_seen, \
+                 event_count = excluded.event_count, orders = excluded.orders, updated_at = excluded.updated_at"
+            } else {
+                " ON CONFLICT (id) DO NOTHING"
+            };
+            let sql = format!(
+                "INSERT INTO profiles (id, traits, trait_times, first_seen, last_seen, event_count, orders, \
+                 created_at, updated_at) VALUES {}{conflict}",
+                self.dialect.rows(part.len(), 9)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for s in part {
+                // (traits still sealed as read are written as read)
+                let (traits, times) = match &s.sealed_traits {
+                    Some(sealed) => (sealed.traits.clone(), sealed.times.clone()),
+                    None => (
+                        self.seal(&serde_json::to_string(&s.traits).map_err(json_err)?)?,
+                        serde_json::to_string(&s.trait_times).map_err(json_err)?,
+                    ),
+                };
+                q = q
+                    .bind(s.id.to_string())
+                    .bind(traits)
+                    .bind(times)
+                    .bind(micros(s.first_seen))
+                    .bind(micros(s.last_seen))
+                    .bind(s.event_count)
+                    .bind(serde_json::to_string(&s.orders).map_err(json_err)?)
+                    .bind(micros(s.first_seen))
+                    .bind(micros(s.last_seen));
+            }
+            q.execute(&mut *self.tx).await.map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    /// The states of stored profiles whose traits the batch left as they
+    /// are: their counters and times only (traits are sealed and
+    /// serialized again otherwise, for nothing).
+    pub(super) async fn update_counters(&mut self, states: &[&ProfileState]) -> Result<()> {
+        for part in states.chunks(ROWS) {
+            // (a VALUES list's columns are column1, column2, … on both backends)
+            let sql = format!(
+                "UPDATE profiles SET first_seen = v.column2, last_seen = v.column3, event_count = v.column4, \
+                 orders = v.column5, updated_at = v.column3 FROM (VALUES {}) AS v WHERE profiles.id = v.column1",
+                self.dialect.rows(part.len(), 5)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for s in part {
+                q = q
+                    .bind(s.id.to_string())
+                    .bind(micros(s.first_seen))
+                    .bind(micros(s.last_seen))
+                    .bind(s.event_count)
+                    .bind(serde_json::to_string(&s.orders).map_err(json_err)?);
+            }
+            let done = q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected();
+            all_updated(done, part.len())?;
+        }
+        Ok(())
+    }
+
+    /// Adds each bump's events to its profile's count and widens its first
+    /// and last sighting (the profile must be stored and live).
+    pub(super) async fn bump_counters(&mut self, bumps: &[Bump]) -> Result<()> {
+        for part in bumps.chunks(ROWS) {
+            let d = self.dialect;
+            let sql = format!(
+                "UPDATE profiles SET event_count = event_count + v.column2, first_seen = {}, last_seen = {}, \
+                 updated_at = {} FROM (VALUES {}) AS v WHERE profiles.id = v.column1 AND profiles.merged_into IS NULL",
+                d.least("profiles.first_seen", "v.column3"),
+                d.greatest("profiles.last_seen", "v.column4"),
+                d.greatest("profiles.updated_at", "v.column4"),
+                d.rows(part.len(), 4)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for b in part {
+                q = q.bind(b.id.to_string()).bind(b.events).bind(micros(b.first_seen)).bind(micros(b.last_seen));
+            }
+            let done = q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected();
+            all_updated(done, part.len())?;
+        }
+        Ok(())
+    }
+}
