@@ -13,6 +13,7 @@ mod chunk;
 mod jobs;
 mod loyalty;
 mod pii;
+mod pii_text;
 mod promotions;
 mod sql;
 mod teams;

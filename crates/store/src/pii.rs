@@ -244,10 +244,26 @@ impl PiiCipher {
         if !may_hold_pii(text) {
             return Ok(Cow::Borrowed(text));
         }
-        let mut value = serde_json::from_str::<Value>(text).map_err(|_| SealError)?;
-        Ok(if self.seal_value(&mut value) { Cow::Owned(value.to_string()) } else { Cow::Borrowed(text) })
+        if !crate::pii_text::is_json(text) {
+            return Err(SealError);
+        }
+        let (prefix, json_prefix) = match self.edge {
+            Edge::Core { .. } => (SEALED_PREFIX, SEALED_JSON_PREFIX),
+            Edge::Sealer { .. } => (EDGE_SEALED_PREFIX, EDGE_SEALED_JSON_PREFIX),
+        };
+        let spans = crate::pii_text::values_under(text, is_pii_key);
+        crate::pii_text::replace(text, &spans, |raw| {
+            Ok(match raw.as_bytes()[0] {
+                b'n' => None,
+                b'"' => Some(format!("\"{prefix}{}\"", self.encrypt(&crate::pii_text::unquote(raw).ok_or(SealError)?))),
+                _ => Some(format!("\"{json_prefix}{}\"", self.encrypt(raw))),
+            })
+        })
     }
 
+    /// [`Self::seal_json`] through a parsed document (the reference the
+    /// text scan is tested against).
+    #[cfg(test)]
     fn seal_value(&self, value: &mut Value) -> bool {
         let (text, json) = match self.edge {
             Edge::Core { .. } => (SEALED_PREFIX, SEALED_JSON_PREFIX),
@@ -287,10 +303,35 @@ impl PiiCipher {
         if !text.contains("bcn:pii:") {
             return Ok(Cow::Borrowed(text));
         }
-        let mut value = serde_json::from_str::<Value>(text).map_err(|_| DecryptError)?;
-        Ok(if self.open_value(&mut value)? { Cow::Owned(value.to_string()) } else { Cow::Borrowed(text) })
+        if !crate::pii_text::is_json(text) {
+            return Err(DecryptError);
+        }
+        let spans = crate::pii_text::values_under(text, is_pii_key);
+        crate::pii_text::replace(text, &spans, |raw| {
+            if !raw.starts_with('"') {
+                return Ok(None);
+            }
+            let s = crate::pii_text::unquote(raw).ok_or(DecryptError)?;
+            let json =
+                |plain: String| if crate::pii_text::is_json(&plain) { Ok(Some(plain)) } else { Err(DecryptError) };
+            let string = |plain: String| Ok(Some(Value::String(plain).to_string()));
+            if let Some(rest) = s.strip_prefix(SEALED_JSON_PREFIX) {
+                json(self.decrypt(rest)?)
+            } else if let Some(rest) = s.strip_prefix(SEALED_PREFIX) {
+                string(self.decrypt(rest)?)
+            } else if let Some(rest) = s.strip_prefix(EDGE_SEALED_JSON_PREFIX) {
+                json(self.decrypt_edge(rest)?)
+            } else if let Some(rest) = s.strip_prefix(EDGE_SEALED_PREFIX) {
+                string(self.decrypt_edge(rest)?)
+            } else {
+                Ok(None)
+            }
+        })
     }
 
+    /// [`Self::open_json`] through a parsed document (the reference the
+    /// text scan is tested against).
+    #[cfg(test)]
     fn open_value(&self, value: &mut Value) -> Result<bool, DecryptError> {
         let mut changed = false;
         match value {

@@ -87,3 +87,61 @@ fn numbers_arrays_escaped_keys_and_look_alike_text_are_handled() {
     assert!(c.open_json(r#"{"note":"bcn:pii:v1:AAAA"}"#).is_ok());
     assert!(c.seal_json(r#"{"email":"x@y.z", bad json"#).is_err(), "refused, not stored in the clear");
 }
+
+/// Random documents: keys personal or not (any case), values of every
+/// kind, strings with quotes, escapes and look-alike ciphertext, nested.
+fn random_doc(next: &mut impl FnMut(u64) -> u64, depth: u32) -> Value {
+    const KEYS: [&str; 7] = ["email", "Phone", "EMAIL", "name", "traits", "note", "e"];
+    const STRINGS: [&str; 6] = ["a@x.com", "引号\"和\\反斜杠", "bcn:pii:v1:AAAA", "", "+8613800138000", "]}{["];
+    match next(if depth == 0 { 4 } else { 6 }) {
+        0 => Value::String(STRINGS[next(6) as usize].into()),
+        1 => serde_json::json!(next(1000) as f64 / 8.0),
+        2 => Value::Bool(next(2) == 0),
+        3 => Value::Null,
+        4 => Value::Array((0..next(3)).map(|_| random_doc(next, depth - 1)).collect()),
+        _ => Value::Object(
+            (0..next(4)).map(|_| (KEYS[next(7) as usize].to_string(), random_doc(next, depth - 1))).collect(),
+        ),
+    }
+}
+
+/// The text scan seals and opens exactly what the parsed reference does:
+/// the same values sealed (string or JSON), and each opens the other's.
+#[test]
+fn the_text_scan_agrees_with_the_parsed_reference() {
+    let c = PiiCipher::new(&[7; 32]);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |m: u64| {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (x >> 33) % m
+    };
+    // what was sealed, and how, without the ciphertexts (random each time)
+    fn shape(v: &Value) -> Value {
+        match v {
+            Value::String(s) if s.starts_with(SEALED_JSON_PREFIX) => Value::String("J".into()),
+            Value::String(s) if s.starts_with(SEALED_PREFIX) => Value::String("S".into()),
+            Value::Array(a) => Value::Array(a.iter().map(shape).collect()),
+            Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+            other => other.clone(),
+        }
+    }
+    for round in 0..400 {
+        let doc = Value::Object([("traits".to_string(), random_doc(&mut next, 3))].into_iter().collect());
+        let mut text = if round % 2 == 0 { doc.to_string() } else { serde_json::to_string_pretty(&doc).expect("JSON") };
+        if round % 3 == 0 {
+            text = text.replace("\"email\"", "\"\\u0065mail\"");
+        }
+        let sealed = c.seal_json(&text).expect("sealed").into_owned();
+        let mut reference = doc.clone();
+        c.seal_value(&mut reference);
+        let parsed: Value = serde_json::from_str(&sealed).expect("sealed text is JSON");
+        assert_eq!(shape(&parsed), shape(&reference), "{text}");
+        let opened: Value = serde_json::from_str(&c.open_json(&sealed).expect("opened")).expect("JSON");
+        assert_eq!(opened, doc, "{text}");
+        let mut by_reference = parsed.clone();
+        c.open_value(&mut by_reference).expect("reference opens the scan's");
+        assert_eq!(by_reference, doc);
+        let opened: Value = serde_json::from_str(&c.open_json(&reference.to_string()).expect("opened")).expect("JSON");
+        assert_eq!(opened, doc, "the scan opens the reference's");
+    }
+}
