@@ -54,7 +54,8 @@ pub struct StorageSettings {
     pub synchronous: String,
     pub max_connections: u32,
     /// Embedded: the size (MiB) past which the event log's WAL is started
-    /// over once checkpointed, so it stays about this big under steady load.
+    /// over once checkpointed, so it stays about this big under steady load
+    /// (the state database's, past twice this).
     pub log_wal_mb: u64,
 }
 
