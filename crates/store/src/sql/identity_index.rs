@@ -77,6 +77,23 @@ impl Index {
 }
 
 impl IdentityIndex {
+    /// Learns the rows (lookup, id) a transaction inserted, now that it has
+    /// committed, instead of reading them back: only if they are the very
+    /// next ids after the highest it has read (nothing of another writer's
+    /// between, nothing rolled back), in order; otherwise the next question
+    /// reads them as it reads any other's.
+    pub(crate) async fn committed(&self, rows: &[(Vec<u8>, i64)]) {
+        let mut index = self.inner.lock().await;
+        let next = index.upto + 1;
+        if rows.first().is_none_or(|(_, id)| *id != next) || rows.windows(2).any(|w| w[1].1 != w[0].1 + 1) {
+            return;
+        }
+        for (lookup, id) in rows {
+            index.add(fingerprint(lookup), *id);
+            index.upto = *id;
+        }
+    }
+
     /// The ids of the rows that may hold any of `lookups`, as read on
     /// `conn`; `written`: its transaction has written identities.
     pub(crate) async fn candidates(
@@ -129,6 +146,24 @@ fn fingerprint_of_hex(head: &str) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn it_learns_committed_rows_only_right_after_what_it_has_read() {
+        let index = IdentityIndex::default();
+        index.inner.lock().await.upto = 10;
+        let row = |n: u8, id: i64| (vec![n; 32], id);
+        // a gap (rows of another writer, or ids given and rolled back): left to the next read
+        index.committed(&[row(1, 12), row(2, 13)]).await;
+        assert_eq!(index.inner.lock().await.upto, 10);
+        index.committed(&[row(1, 11), row(2, 13)]).await;
+        assert_eq!(index.inner.lock().await.upto, 10, "not consecutive");
+        index.committed(&[row(1, 11), row(2, 12)]).await;
+        let inner = index.inner.lock().await;
+        assert_eq!(inner.upto, 12);
+        let mut found = Vec::new();
+        inner.rows(fingerprint(&[2; 32]), &mut found);
+        assert_eq!(found, [12]);
+    }
 
     #[test]
     fn a_fingerprint_reads_the_same_from_hex() {

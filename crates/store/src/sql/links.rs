@@ -32,13 +32,16 @@ struct Row6 {
     at: i64,
 }
 
+/// Writes `links`; on the embedded store, answers the (lookup, row id) of
+/// each row it inserted, for the index to learn once they are committed
+/// ([`IdentityIndex::committed`]).
 pub(super) async fn write(
     conn: &mut AnyConnection,
     dialect: Dialect,
     pii: &PiiCipher,
     index: Option<(&IdentityIndex, bool)>,
     links: &[(ProfileId, Identity, DateTime<Utc>)],
-) -> Result<()> {
+) -> Result<Vec<(Vec<u8>, i64)>> {
     // one row per link, at its earliest sight (an upsert may not touch a row twice)
     let mut first: BTreeMap<(&ProfileId, &Identity), &DateTime<Utc>> = BTreeMap::new();
     for (profile, identity, at) in links {
@@ -62,7 +65,7 @@ pub(super) async fn write(
         })
         .collect();
     match index {
-        None => insert(conn, dialect, &rows, true).await,
+        None => insert(conn, dialect, &rows, true).await.map(|_| Vec::new()),
         Some((index, written)) => {
             let (new, earlier) = split_held(conn, dialect, index, written, rows).await?;
             for (id, at) in earlier {
@@ -121,7 +124,16 @@ async fn split_held(
     Ok((new, earlier))
 }
 
-async fn insert(conn: &mut AnyConnection, dialect: Dialect, rows: &[Row6], upsert: bool) -> Result<()> {
+/// Inserts `rows`; without `upsert` (the embedded store, one writer),
+/// answers each row's lookup and id: a multi-row insert gives its rows
+/// consecutive ids, ending at the last one inserted.
+async fn insert(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    rows: &[Row6],
+    upsert: bool,
+) -> Result<Vec<(Vec<u8>, i64)>> {
+    let mut ids = Vec::new();
     let conflict = if upsert {
         " ON CONFLICT (kind, lookup, profile_id) DO UPDATE SET first_seen = excluded.first_seen \
          WHERE excluded.first_seen < identities.first_seen"
@@ -144,6 +156,13 @@ async fn insert(conn: &mut AnyConnection, dialect: Dialect, rows: &[Row6], upser
                 .bind(r.at);
         }
         q.execute(&mut *conn).await.map_err(backend)?;
+        if !upsert {
+            // (the driver's own answer for it is always empty through `Any`)
+            let last: i64 =
+                sqlx::query_scalar("SELECT last_insert_rowid()").fetch_one(&mut *conn).await.map_err(backend)?;
+            let first = last + 1 - part.len() as i64;
+            ids.extend(part.iter().zip(first..).map(|(r, id)| (r.lookup.clone(), id)));
+        }
     }
-    Ok(())
+    Ok(ids)
 }

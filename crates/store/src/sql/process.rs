@@ -27,6 +27,9 @@ pub(crate) struct SqlProcessTx {
     /// the dedupe keys this transaction adds to them once committed.
     resident: Option<std::sync::Arc<super::resident::Resident>>,
     pending_keys: Vec<crate::DedupeKey>,
+    /// The identity rows it inserted (lookup, id), for the index to learn
+    /// once committed.
+    pending_identities: Vec<(Vec<u8>, i64)>,
     /// Identities were written: what the identity index reads past itself
     /// is this transaction's own ([`super::identity_index`]).
     linked: bool,
@@ -48,6 +51,7 @@ impl SqlStore {
             young_keys: self.young_keys.clone(),
             resident,
             pending_keys: Vec::new(),
+            pending_identities: Vec::new(),
             linked: false,
             _write: write,
         })
@@ -189,7 +193,8 @@ impl ProcessTx for SqlProcessTx {
         took.mark("merges");
         // (after the merges, which may have moved the rows it compares with)
         let index = self.resident.as_ref().map(|r| (&r.identities, self.linked));
-        super::links::write(&mut self.tx, self.dialect, &self.pii, index, &c.links).await?;
+        let inserted = super::links::write(&mut self.tx, self.dialect, &self.pii, index, &c.links).await?;
+        self.pending_identities.extend(inserted);
         self.linked |= !c.links.is_empty();
         took.mark("links");
         self.write_events(&c.events).await?;
@@ -265,6 +270,7 @@ impl ProcessTx for SqlProcessTx {
         // next batch claim: it must find these keys
         if let Some(r) = &this.resident {
             r.keys.committed(&this.pending_keys).await;
+            r.identities.committed(&this.pending_identities).await;
         }
         Ok(())
     }
