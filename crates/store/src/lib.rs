@@ -17,6 +17,7 @@ mod pii_text;
 mod promotions;
 mod sql;
 mod teams;
+mod timing;
 mod types;
 
 pub use checkout_record::*;
@@ -27,6 +28,7 @@ pub use pii::{DecryptError, PiiCipher, SealError};
 pub use promotions::*;
 pub use sql::{EMBEDDED_FILES, SqlStore, StoreOptions, Synchronous, backup_embedded};
 pub use teams::*;
+pub use timing::Phases;
 pub use types::*;
 
 use async_trait::async_trait;

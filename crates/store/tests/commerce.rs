@@ -8,7 +8,6 @@ mod common;
 mod fixtures;
 
 use beacon_core::commerce::order::{Line, Order};
-use beacon_core::resolve::MergeReason;
 use beacon_core::{Currency, ProfileId};
 use beacon_store::*;
 use chrono::{DateTime, TimeZone, Utc};
@@ -290,13 +289,7 @@ async fn reviews_list_by_product_or_profile_newest_first(store: &SqlStore) {
     assert_eq!(seqs(&list(ReviewsOf::Profile(bob), None, 10).await), [24, 23]);
     assert!(list(ReviewsOf::Product("nope".into()), None, 10).await.items.is_empty());
     // bob merged into ann: his reviews are hers, found by either id
-    let merge = MergeChange {
-        from: bob,
-        into: ann,
-        at: at(3, 0),
-        reason: MergeReason::Alias { previous_id: "bob".into() },
-        message_id: "m-merge".into(),
-    };
+    let merge = fixtures::alias_merge(bob, ann, at(3, 0), "bob");
     let mut tx = store.begin_processing("main").await.expect("begin");
     tx.apply(&BatchChanges { merges: vec![merge], ..Default::default() }).await.expect("merge");
     tx.commit().await.expect("commit");

@@ -96,13 +96,7 @@ async fn bumps_add_to_what_is_stored(h: &mut Harness) {
     assert_eq!(p.event_count, 9, "nothing of the failed batch stored");
 
     // nor is a profile merged away bumped: its events belong to the survivor
-    let merge = MergeChange {
-        from: bob,
-        into: ann,
-        at: t(10),
-        reason: beacon_core::resolve::MergeReason::Alias { previous_id: "b".into() },
-        message_id: "m-merge".into(),
-    };
+    let merge = fixtures::alias_merge(bob, ann, t(10), "b");
     write(&h.store, BatchChanges { merges: vec![merge], ..Default::default() }).await.expect("merged");
     match write(&h.store, BatchChanges { bumps: vec![bump(bob, 1, 9, 9)], ..Default::default() }).await {
         Err(StoreError::Conflict(_)) => {}

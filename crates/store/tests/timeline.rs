@@ -194,13 +194,7 @@ async fn embedded_events_a_merge_left_behind_go_to_the_survivor() {
     tx.apply(&BatchChanges { created: vec![state(a, 0), state(b, 0)], events, ..Default::default() })
         .await
         .expect("apply");
-    let merge = MergeChange {
-        from: b,
-        into: a,
-        at: t(5),
-        reason: beacon_core::resolve::MergeReason::Alias { previous_id: "u".into() },
-        message_id: "m-merge".into(),
-    };
+    let merge = fixtures::alias_merge(b, a, t(5), "u");
     tx.apply(&BatchChanges { merges: vec![merge], ..Default::default() }).await.expect("merge");
     tx.commit().await.expect("commit");
     // as the bug left it: the merged profile's last event still its own

@@ -266,7 +266,7 @@ pub async fn decide(
     changes.outbox = outbox;
     let known = changes.merges.is_empty().then_some(known_now);
     phases.mark("finish");
-    phases.finish(records.len());
+    super::timing::record(phases, records.len());
     Ok(Some(Decided {
         from,
         last,
@@ -303,7 +303,7 @@ pub async fn write(mut tx: Box<dyn ProcessTx>, d: &Decided) -> Result<(), StoreE
     tx.set_offset(d.last).await?;
     tx.commit().await?;
     phases.mark("commit");
-    phases.finish(d.records);
+    super::timing::record(phases, d.records);
     metrics::counter!("beacon_duplicate_events_total").increment(d.duplicates);
     metrics::counter!("beacon_repeated_orders_total").increment(d.repeated);
     metrics::counter!("beacon_processed_events_total").increment(d.records as u64);

@@ -58,28 +58,6 @@ impl SqlStore {
     }
 }
 
-/// The parts of a batch's write, timed for a debug line
-/// (`RUST_LOG=beacon_store::sql::process=debug`).
-struct Took {
-    last: std::time::Instant,
-    parts: Vec<(&'static str, u128)>,
-}
-
-impl Took {
-    fn start() -> Self {
-        Took { last: std::time::Instant::now(), parts: Vec::new() }
-    }
-
-    fn mark(&mut self, part: &'static str) {
-        self.parts.push((part, self.last.elapsed().as_millis()));
-        self.last = std::time::Instant::now();
-    }
-
-    fn finish(self) {
-        tracing::debug!("batch write: {:?} (ms)", self.parts);
-    }
-}
-
 // The batch lookups test a row value against a VALUES list. Some SQLite
 // versions (3.40, for one) plan that as a scan of the whole index, which
 // would make every batch slower as the tables grow; the bundled one probes
@@ -144,7 +122,7 @@ impl ProcessTx for SqlProcessTx {
         // a new profile still live at the end of the batch is written once,
         // with the final states below; the others (merged away within the
         // batch) now, so the merge finds their row
-        let mut took = Took::start();
+        let mut took = crate::Phases::start("batch write");
         let live: HashSet<ProfileId> = c.states.iter().map(|s| s.id).collect();
         let gone: Vec<&ProfileState> = c.created.iter().filter(|s| !live.contains(&s.id)).collect();
         self.insert_states(&gone, false).await?;
@@ -220,7 +198,7 @@ impl ProcessTx for SqlProcessTx {
                     .map_err(backend)?;
             }
         }
-        took.finish();
+        took.finish(c.events.len());
         Ok(())
     }
 
