@@ -220,6 +220,14 @@ async fn a_merge_moves_everything_and_old_ids_still_resolve(store: &SqlStore) {
     let held = tx.holders(&[id("anonymous_id:shared"), id("user_id:u")]).await.expect("holders");
     assert!(held.len() == 2 && held.iter().all(|(_, p)| *p == c), "{held:?}");
     tx.commit().await.expect("commit");
+    // and once committed, to a reader and to a lookup by identity (the
+    // embedded store follows its merges in memory)
+    let mut r = store.process_reader().await.expect("reader");
+    let held = r.holders(&[id("anonymous_id:shared"), id("user_id:u")]).await.expect("holders");
+    assert!(held.len() == 2 && held.iter().all(|(_, p)| *p == c), "{held:?}");
+    drop(r);
+    let found = store.profiles().find_profiles(&id("anonymous_id:shared")).await.expect("find");
+    assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), [c]);
 
     for old in [a, b, c] {
         let p = store.profiles().get_profile(old).await.expect("get").expect("resolves");

@@ -27,12 +27,13 @@ struct Row6 {
     kind: String,
     lookup: Vec<u8>,
     profile: String,
+    profile_id: ProfileId,
     value: Option<String>,
     value_enc: Option<String>,
     at: i64,
 }
 
-/// Writes `links`; on the embedded store, answers the (lookup, row id) of
+/// Writes `links`; on the embedded store, answers the (lookup, row id, profile) of
 /// each row it inserted, for the index to learn once they are committed
 /// ([`IdentityIndex::committed`]).
 pub(super) async fn write(
@@ -41,7 +42,7 @@ pub(super) async fn write(
     pii: &PiiCipher,
     index: Option<(&IdentityIndex, bool)>,
     links: &[(ProfileId, Identity, DateTime<Utc>)],
-) -> Result<Vec<(Vec<u8>, i64)>> {
+) -> Result<Vec<(Vec<u8>, i64, ProfileId)>> {
     // one row per link, at its earliest sight (an upsert may not touch a row twice)
     let mut first: BTreeMap<(&ProfileId, &Identity), &DateTime<Utc>> = BTreeMap::new();
     for (profile, identity, at) in links {
@@ -58,6 +59,7 @@ pub(super) async fn write(
                 kind: identity.kind.to_string(),
                 lookup,
                 profile: profile.to_string(),
+                profile_id: *profile,
                 value,
                 value_enc,
                 at: micros(*at),
@@ -91,21 +93,27 @@ async fn split_held(
     rows: Vec<Row6>,
 ) -> Result<(Vec<Row6>, Vec<(i64, i64)>)> {
     let lookups: Vec<&[u8]> = rows.iter().map(|r| r.lookup.as_slice()).collect();
-    let ids = index.candidates(conn, &lookups, written).await?;
-    if ids.is_empty() {
-        // (most links of a batch: identities nobody holds yet)
+    let holders = index.holders(conn, &lookups, written).await?;
+    // the profiles that hold a link's identity already (most links of a
+    // batch: identities nobody holds yet)
+    let mut profiles: Vec<String> = rows
+        .iter()
+        .zip(&holders)
+        .filter(|(r, held)| held.iter().any(|p| p.to_string() == r.profile))
+        .map(|(r, _)| r.profile.clone())
+        .collect();
+    if profiles.is_empty() {
         return Ok((rows, Vec::new()));
     }
+    profiles.sort_unstable();
+    profiles.dedup();
     let mut held: HashMap<(String, Vec<u8>, String), (i64, i64)> = HashMap::new();
-    for part in ids.chunks(ROWS) {
+    for part in profiles.chunks(ROWS) {
         let sql = format!(
-            "SELECT id, kind, lookup, profile_id, first_seen FROM identities WHERE id IN ({})",
+            "SELECT id, kind, lookup, profile_id, first_seen FROM identities WHERE profile_id IN ({})",
             dialect.params_from(0, part.len())
         );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for id in part {
-            q = q.bind(*id);
-        }
+        let q = part.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, p| q.bind(p.as_str()));
         for row in q.fetch_all(&mut *conn).await.map_err(backend)? {
             let key =
                 (row.try_get(1).map_err(backend)?, row.try_get(2).map_err(backend)?, row.try_get(3).map_err(backend)?);
@@ -132,7 +140,7 @@ async fn insert(
     dialect: Dialect,
     rows: &[Row6],
     upsert: bool,
-) -> Result<Vec<(Vec<u8>, i64)>> {
+) -> Result<Vec<(Vec<u8>, i64, ProfileId)>> {
     let mut ids = Vec::new();
     let conflict = if upsert {
         " ON CONFLICT (kind, lookup, profile_id) DO UPDATE SET first_seen = excluded.first_seen \
@@ -161,7 +169,7 @@ async fn insert(
             let last: i64 =
                 sqlx::query_scalar("SELECT last_insert_rowid()").fetch_one(&mut *conn).await.map_err(backend)?;
             let first = last + 1 - part.len() as i64;
-            ids.extend(part.iter().zip(first..).map(|(r, id)| (r.lookup.clone(), id)));
+            ids.extend(part.iter().zip(first..).map(|(r, id)| (r.lookup.clone(), id, r.profile_id)));
         }
     }
     Ok(ids)

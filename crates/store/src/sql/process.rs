@@ -27,11 +27,11 @@ pub(crate) struct SqlProcessTx {
     /// the dedupe keys this transaction adds to them once committed.
     resident: Option<std::sync::Arc<super::resident::Resident>>,
     pending_keys: Vec<crate::DedupeKey>,
-    /// The identity rows it inserted (lookup, id), for the index to learn
-    /// once committed.
-    pending_identities: Vec<(Vec<u8>, i64)>,
-    /// Identities were written: what the identity index reads past itself
-    /// is this transaction's own ([`super::identity_index`]).
+    /// The identity rows it inserted (lookup, id, profile), for the index
+    /// to learn once committed.
+    pending_identities: Vec<(Vec<u8>, i64, ProfileId)>,
+    /// Identities or merges were written: what the identity index reads
+    /// past itself is this transaction's own ([`super::identity_index`]).
     linked: bool,
     /// Released when the transaction ends (after the transaction itself).
     _write: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -169,6 +169,7 @@ impl ProcessTx for SqlProcessTx {
             .map_err(backend)?;
         }
         took.mark("merges");
+        self.linked |= !c.merges.is_empty();
         // (after the merges, which may have moved the rows it compares with)
         let index = self.resident.as_ref().map(|r| (&r.identities, self.linked));
         let inserted = super::links::write(&mut self.tx, self.dialect, &self.pii, index, &c.links).await?;
@@ -274,7 +275,10 @@ mod tests {
         })
         .await
         .expect("open");
-        for sql in [read::holders_by_id_sql(Dialect::Sqlite, 3), dedupe::seen_sql(Dialect::Sqlite, 4)] {
+        for sql in [
+            "SELECT id, kind, lookup, profile_id, first_seen FROM identities WHERE profile_id IN (?, ?, ?)".to_string(),
+            dedupe::seen_sql(Dialect::Sqlite, 4),
+        ] {
             let mut q = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
             for _ in 0..6 {
                 q = q.bind("x");

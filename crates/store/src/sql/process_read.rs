@@ -36,23 +36,13 @@ pub(super) fn holders_sql(dialect: Dialect, rows: usize) -> String {
     )
 }
 
-/// The same for `rows` row ids (the embedded store, by its in-memory
-/// index: [`super::identity_index`]).
-pub(super) fn holders_by_id_sql(dialect: Dialect, rows: usize) -> String {
-    format!(
-        "SELECT {} FROM identities i JOIN profiles p ON p.id = i.profile_id \
-         WHERE p.merged_into IS NULL AND i.id IN ({})",
-        holder_columns(dialect),
-        dialect.params_from(0, rows)
-    )
-}
-
 fn holder_columns(dialect: Dialect) -> String {
     dialect.json_rows(&format!("i.kind, {}, i.profile_id", dialect.hex("i.lookup")))
 }
 
-/// `index`: the embedded store's index of identities, through which it
-/// finds the rows to read (and whether `conn`'s transaction wrote some).
+/// The live profiles holding each of `identities`. `index`: the embedded
+/// store's index of identities, which answers from memory (and whether
+/// `conn`'s transaction wrote identities or merges).
 pub(super) async fn holders(
     conn: &mut AnyConnection,
     dialect: Dialect,
@@ -62,29 +52,20 @@ pub(super) async fn holders(
 ) -> Result<Vec<(Identity, ProfileId)>> {
     let asked: Vec<(&Identity, Vec<u8>)> =
         identities.iter().map(|id| (id, pii.lookup_key(id.kind.as_str(), &id.value))).collect();
+    if let Some((index, written)) = index {
+        // the embedded store answers from its index in memory
+        let lookups: Vec<&[u8]> = asked.iter().map(|(_, l)| l.as_slice()).collect();
+        let holders = index.holders(conn, &lookups, written).await?;
+        let pairs = asked.iter().zip(holders).flat_map(|((id, _), ps)| ps.into_iter().map(|p| ((*id).clone(), p)));
+        return Ok(pairs.collect());
+    }
     let by_key: HashMap<(&str, &[u8]), &Identity> =
         asked.iter().map(|(id, lookup)| ((id.kind.as_str(), lookup.as_slice()), *id)).collect();
-    let mut queries = Vec::new();
-    match index {
-        Some((index, written)) => {
-            let lookups: Vec<&[u8]> = asked.iter().map(|(_, l)| l.as_slice()).collect();
-            for part in index.candidates(conn, &lookups, written).await?.chunks(ROWS) {
-                let q = sqlx::query(AssertSqlSafe(holders_by_id_sql(dialect, part.len())));
-                queries.push(part.iter().fold(q, |q, id| q.bind(*id)));
-            }
-        }
-        None => {
-            for part in asked.chunks(ROWS) {
-                let q = sqlx::query(AssertSqlSafe(holders_sql(dialect, part.len())));
-                queries
-                    .push(part.iter().fold(q, |q, (id, lookup)| q.bind(id.kind.to_string()).bind(lookup.as_slice())));
-            }
-        }
-    }
     let mut out = Vec::new();
-    for q in queries {
+    for part in asked.chunks(ROWS) {
+        let q = sqlx::query(AssertSqlSafe(holders_sql(dialect, part.len())));
+        let q = part.iter().fold(q, |q, (id, lookup)| q.bind(id.kind.to_string()).bind(lookup.as_slice()));
         for (kind, lookup, profile) in json_rows::<(String, String, String)>(conn, q).await? {
-            // (the index answers candidates: only the identities asked count)
             let lookup = hex::decode(&lookup).map_err(corrupt)?;
             if let Some(id) = by_key.get(&(kind.as_str(), lookup.as_slice())) {
                 out.push(((*id).clone(), parse_id(&profile)?));

@@ -68,24 +68,21 @@ impl SqlStore {
     pub(crate) async fn find_profiles_impl(&self, identity: &Identity) -> Result<Vec<Profile>> {
         let lookup = self.pii.lookup_key(identity.kind.as_str(), &identity.value);
         let rows = match self.resident.as_ref().map(|r| &r.identities) {
-            // the embedded store finds the rows through its index in memory
-            // (super::identity_index); its answers are candidates
+            // the embedded store knows the holders from its index in memory
+            // (super::identity_index)
             Some(index) => {
                 let mut conn = self.pool.acquire().await.map_err(backend)?;
-                let ids = index.candidates(&mut conn, &[lookup.as_slice()], false).await?;
+                let ids = index.holders(&mut conn, &[lookup.as_slice()], false).await?.concat();
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                // (one style of parameter: SQLite's driver numbers a plain `?` apart from `$n`)
                 let sql = format!(
-                    "SELECT {PROFILE_COLUMNS} FROM profiles WHERE merged_into IS NULL AND id IN \
-                     (SELECT profile_id FROM identities WHERE (kind, lookup) = ({}) AND id IN ({})) \
+                    "SELECT {PROFILE_COLUMNS} FROM profiles WHERE merged_into IS NULL AND id IN ({}) \
                      ORDER BY created_at, id",
-                    self.dialect.params_from(0, 2),
-                    self.dialect.params_from(2, ids.len())
+                    self.dialect.params_from(0, ids.len())
                 );
-                let q = sqlx::query(AssertSqlSafe(sql)).bind(identity.kind.as_str()).bind(lookup.as_slice());
-                ids.iter().fold(q, |q, id| q.bind(*id)).fetch_all(&mut *conn).await.map_err(backend)?
+                let q = sqlx::query(AssertSqlSafe(sql));
+                ids.iter().fold(q, |q, id| q.bind(id.to_string())).fetch_all(&mut *conn).await.map_err(backend)?
             }
             None => sqlx::query(AssertSqlSafe(format!(
                 "SELECT {PROFILE_COLUMNS} FROM profiles WHERE merged_into IS NULL AND id IN \
