@@ -122,7 +122,11 @@ async fn insert_timeline(
 impl SqlProcessTx {
     /// Writes a batch's events: slim rows and timeline rows (their dedupe
     /// keys are recorded by `claim`).
-    pub(super) async fn write_events(&mut self, events: &[crate::ProcessedEvent]) -> Result<()> {
+    pub(super) async fn write_events(
+        &mut self,
+        events: &[crate::ProcessedEvent],
+        took: &mut crate::Phases,
+    ) -> Result<()> {
         let insert = self.dialect.bulk_insert();
         for part in events.chunks(ROWS) {
             let sql = format!(
@@ -141,10 +145,13 @@ impl SqlProcessTx {
             }
             q.execute(&mut *self.tx).await.map_err(backend)?;
         }
+        took.mark("events");
         let profiles = group(events.iter().map(|e| (e.profile_id.to_string(), e.seq, micros(e.timestamp))));
         insert_timeline(&mut self.tx, self.dialect, Timeline::Profile, &profiles).await?;
+        took.mark("timeline");
         let products = group(events.iter().filter_map(|e| Some((e.product.clone()?, e.seq, micros(e.timestamp)))));
         insert_timeline(&mut self.tx, self.dialect, Timeline::Product, &products).await?;
+        took.mark("product timeline");
         Ok(())
     }
 

@@ -176,8 +176,7 @@ impl ProcessTx for SqlProcessTx {
         self.pending_identities.extend(inserted);
         self.linked |= !c.links.is_empty();
         took.mark("links");
-        self.write_events(&c.events).await?;
-        took.mark("events");
+        self.write_events(&c.events, &mut took).await?;
         self.write_commerce(c).await?;
         took.mark("commerce");
         let (kept, written): (Vec<&ProfileState>, Vec<&ProfileState>) =

@@ -24,9 +24,18 @@ fn all_updated(done: u64, asked: usize) -> Result<()> {
     Err(StoreError::Conflict(format!("{} of {asked} profiles to update were not stored", asked as u64 - done)))
 }
 
+/// `rows` in the order of their profile ids: each statement then walks the
+/// table's pages in order (ids as text sort as the ids do), and two
+/// PostgreSQL workers lock shared rows in one order.
+fn by_id<'a, T>(rows: &[&'a T], id: impl Fn(&T) -> beacon_core::ProfileId) -> Vec<&'a T> {
+    let mut sorted = rows.to_vec();
+    sorted.sort_by_key(|r| id(r));
+    sorted
+}
+
 impl SqlProcessTx {
     pub(super) async fn insert_states(&mut self, states: &[&ProfileState], upsert: bool) -> Result<()> {
-        for part in states.chunks(ROWS) {
+        for part in by_id(states, |s| s.id).chunks(ROWS) {
             let conflict = if upsert {
                 " ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, \
                  first_seen = excluded.first_seen, last_seen = excluded.last_seen, \
@@ -69,7 +78,7 @@ impl SqlProcessTx {
     /// are: their counters and times only (traits are sealed and
     /// serialized again otherwise, for nothing).
     pub(super) async fn update_counters(&mut self, states: &[&ProfileState]) -> Result<()> {
-        for part in states.chunks(ROWS) {
+        for part in by_id(states, |s| s.id).chunks(ROWS) {
             // (a VALUES list's columns are column1, column2, … on both backends)
             let sql = format!(
                 "UPDATE profiles SET first_seen = v.column2, last_seen = v.column3, event_count = v.column4, \
@@ -94,7 +103,8 @@ impl SqlProcessTx {
     /// Adds each bump's events to its profile's count and widens its first
     /// and last sighting (the profile must be stored and live).
     pub(super) async fn bump_counters(&mut self, bumps: &[Bump]) -> Result<()> {
-        for part in bumps.chunks(ROWS) {
+        let bumps: Vec<&Bump> = bumps.iter().collect();
+        for part in by_id(&bumps, |b| b.id).chunks(ROWS) {
             let d = self.dialect;
             let sql = format!(
                 "UPDATE profiles SET event_count = event_count + v.column2, first_seen = {}, last_seen = {}, \
