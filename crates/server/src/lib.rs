@@ -73,6 +73,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
         synchronous: settings.synchronous().unwrap_or(Synchronous::Full),
         max_connections: settings.storage.max_connections,
         log_wal_limit: settings.storage.log_wal_mb << 20,
+        dedupe_window_days: settings.storage.dedupe_window_days,
         pii,
     })
     .await

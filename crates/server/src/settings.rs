@@ -57,6 +57,10 @@ pub struct StorageSettings {
     /// over once checkpointed, so it stays about this big under steady load
     /// (the state database's, past twice this).
     pub log_wal_mb: u64,
+    /// Embedded: whole days the processor remembers an event's (source,
+    /// messageId) to drop a resend of it; 0 = for ever (its memory, ~18
+    /// bytes an event, then grows without end). PostgreSQL keeps them all.
+    pub dedupe_window_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,6 +126,7 @@ impl Default for Settings {
                 synchronous: "normal".into(),
                 max_connections: 8,
                 log_wal_mb: 64,
+                dedupe_window_days: 7,
             },
             ingest: IngestSettings {
                 max_group_records: 5_000,
@@ -294,6 +299,9 @@ impl Settings {
         }
         if !(1..=65_536).contains(&self.storage.log_wal_mb) {
             p.push("storage.log_wal_mb must be 1 to 65536".into());
+        }
+        if self.storage.dedupe_window_days > 36_500 {
+            p.push("storage.dedupe_window_days must be 0 (for ever) to 36500".into());
         }
         let cc = &self.identity.default_country_code;
         if cc.is_empty() || cc.len() > 3 || !cc.chars().all(|c| c.is_ascii_digit()) {

@@ -120,6 +120,7 @@ impl TestApp {
             synchronous: Synchronous::Normal,
             max_connections: 2,
             log_wal_limit: 64 << 20,
+            dedupe_window_days: 7,
             pii,
         };
         SqlStore::open(opts).await
@@ -365,6 +366,7 @@ async fn open_store_with(database_url: Option<String>, dir: &std::path::Path, pi
         synchronous: Synchronous::Normal,
         max_connections: 4,
         log_wal_limit: 64 << 20,
+        dedupe_window_days: 7,
         pii,
     })
     .await

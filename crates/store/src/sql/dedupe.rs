@@ -74,8 +74,9 @@ pub(super) async fn claim_in_memory(
     memory: &MemoryKeys,
     pending: &mut Vec<DedupeKey>,
     keys: &[DedupeKey],
+    today: i64,
 ) -> Result<HashSet<DedupeKey>> {
-    let found = memory.claim(conn, keys, pending).await?;
+    let found = memory.claim(conn, keys, pending, today).await?;
     Ok(keys.iter().zip(found).filter(|(_, f)| *f).map(|(k, _)| *k).collect())
 }
 

@@ -89,6 +89,10 @@ pub struct StoreOptions {
     /// the WAL over, and the state's past twice that (see `checkpoint`).
     pub log_wal_limit: u64,
     pub pii: PiiCipher,
+    /// Embedded: whole days the processor's dedupe set keeps an event's
+    /// (source, messageId) key; 0 keeps it for ever (and its memory grows
+    /// with every event). PostgreSQL keeps every key, on disk.
+    pub dedupe_window_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,7 +269,7 @@ impl SqlStore {
                     proc_pool,
                     proc_read_pool,
                     young_keys: std::sync::Arc::new((-1).into()),
-                    resident: Some(resident::Resident::new(&options.data_dir)),
+                    resident: Some(resident::Resident::new(&options.data_dir, options.dedupe_window_days)),
                     bookkeeping_pool,
                     checkout_pool,
                     shop_pool,

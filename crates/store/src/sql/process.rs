@@ -27,6 +27,8 @@ pub(crate) struct SqlProcessTx {
     /// the dedupe keys this transaction adds to them once committed.
     resident: Option<std::sync::Arc<super::resident::Resident>>,
     pending_keys: Vec<crate::DedupeKey>,
+    /// The UTC day its dedupe keys are claimed on.
+    today: i64,
     /// The identity rows it inserted (lookup, id, profile), for the index
     /// to learn once committed.
     pending_identities: Vec<(Vec<u8>, i64, ProfileId)>,
@@ -51,6 +53,7 @@ impl SqlStore {
             young_keys: self.young_keys.clone(),
             resident,
             pending_keys: Vec::new(),
+            today: super::dedupe_memory::day_of(chrono::Utc::now()),
             pending_identities: Vec::new(),
             linked: false,
             _write: write,
@@ -104,7 +107,7 @@ impl ProcessTx for SqlProcessTx {
 
     async fn claim(&mut self, keys: &[crate::DedupeKey]) -> Result<HashSet<crate::DedupeKey>> {
         match &self.resident {
-            Some(r) => dedupe::claim_in_memory(&mut self.tx, &r.keys, &mut self.pending_keys, keys).await,
+            Some(r) => dedupe::claim_in_memory(&mut self.tx, &r.keys, &mut self.pending_keys, keys, self.today).await,
             None => dedupe::claim(&mut self.tx, self.dialect, &self.young_keys, keys).await,
         }
     }
@@ -247,7 +250,7 @@ impl ProcessTx for SqlProcessTx {
         // before the write lock (`_write`, dropped with `this`) lets the
         // next batch claim: it must find these keys
         if let Some(r) = &this.resident {
-            r.keys.committed(&this.pending_keys).await;
+            r.keys.committed(&this.pending_keys, this.today).await;
             r.identities.committed(&this.pending_identities).await;
         }
         Ok(())
@@ -270,6 +273,7 @@ mod tests {
             synchronous: Synchronous::Normal,
             max_connections: 1,
             log_wal_limit: 1 << 20,
+            dedupe_window_days: 7,
             pii: PiiCipher::new(&[1; 32]),
         })
         .await

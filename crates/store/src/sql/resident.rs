@@ -30,9 +30,10 @@ pub(crate) struct Resident {
 }
 
 impl Resident {
-    pub(crate) fn new(data_dir: &std::path::Path) -> Arc<Self> {
+    /// `dedupe_window_days`: how long its dedupe set keeps a key.
+    pub(crate) fn new(data_dir: &std::path::Path, dedupe_window_days: u32) -> Arc<Self> {
         Arc::new(Resident {
-            keys: Default::default(),
+            keys: MemoryKeys::new(dedupe_window_days),
             identities: Default::default(),
             lock: ProcessorLock::new(data_dir),
         })
