@@ -150,6 +150,9 @@ async fn checkouts_in_beacon_db_move_to_checkout_db() {
     raw.execute(
         "DROP TABLE coupons; DROP TABLE group_teams; DROP TABLE points_lots; DROP TABLE points_moves; \
          DROP TABLE loyalty_program; DROP TABLE outbox; DROP TABLE timers; DROP TABLE leases; DROP TABLE event_keys; DROP TABLE event_keys_young; DROP TABLE event_key_runs; DROP TABLE timeline; DROP TABLE product_timeline; \
+         DROP TABLE profile_counters; ALTER TABLE profiles ADD COLUMN first_seen BIGINT NOT NULL DEFAULT 0; \
+         ALTER TABLE profiles ADD COLUMN last_seen BIGINT NOT NULL DEFAULT 0; \
+         ALTER TABLE profiles ADD COLUMN event_count BIGINT NOT NULL DEFAULT 0; \
          DELETE FROM _sqlx_migrations WHERE version >= 6; \
          INSERT INTO checkouts VALUES ('k-old', 'o-old', 'h', 'p1', '[]', '{\"order_id\":\"o-old\"}', 1); \
          INSERT INTO promotion_counters VALUES ('c|0|total|*', 'c', 7)",

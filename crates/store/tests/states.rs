@@ -104,11 +104,44 @@ async fn bumps_add_to_what_is_stored(h: &mut Harness) {
     }
 }
 
+/// Counters kept in `profiles` (before migration `counters_version`) move
+/// to `profile_counters` at open: live profiles keep their counts, and a
+/// merged one gets none (a bump of it fails the batch).
+async fn counters_in_profiles_move_to_their_table(h: &mut Harness, counters_version: u32) {
+    let (ann, bob) = (pid(), pid());
+    let mut s = state(ann, 2);
+    s.event_count = 7;
+    write(&h.store, BatchChanges { created: vec![s.clone(), state(bob, 1)], states: vec![s], ..Default::default() })
+        .await
+        .expect("created");
+    // the layout before: counters in `profiles`, written there by hand
+    let mut old = vec![
+        "ALTER TABLE profiles ADD COLUMN first_seen BIGINT NOT NULL DEFAULT 0".to_string(),
+        "ALTER TABLE profiles ADD COLUMN last_seen BIGINT NOT NULL DEFAULT 0".into(),
+        "ALTER TABLE profiles ADD COLUMN event_count BIGINT NOT NULL DEFAULT 0".into(),
+        "UPDATE profiles SET first_seen = COALESCE((SELECT first_seen FROM profile_counters c WHERE c.id = profiles.id), 0), \
+         last_seen = COALESCE((SELECT last_seen FROM profile_counters c WHERE c.id = profiles.id), 0), \
+         event_count = COALESCE((SELECT event_count FROM profile_counters c WHERE c.id = profiles.id), 0)"
+            .into(),
+        format!("UPDATE profiles SET merged_into = '{ann}' WHERE id = '{bob}'"),
+        "DROP TABLE profile_counters".into(),
+        format!("DELETE FROM _sqlx_migrations WHERE version = {counters_version}"),
+    ];
+    h.raw.exec_state(&old.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    h.reopen().await;
+    let p = h.store.profiles().get_profile(ann).await.expect("get").expect("stored");
+    assert_eq!((p.event_count, p.first_seen, p.last_seen), (7, t(2), t(2)));
+    let bump = Bump { id: bob, events: 1, first_seen: t(3), last_seen: t(3) };
+    let gone = write(&h.store, BatchChanges { bumps: vec![bump], ..Default::default() }).await;
+    assert!(matches!(gone, Err(StoreError::Conflict(_))), "{gone:?}");
+}
+
 #[tokio::test]
 async fn embedded() {
     let mut h = Harness::embedded().await;
     counters_only_keep_the_stored_traits(&mut h).await;
     bumps_add_to_what_is_stored(&mut h).await;
+    counters_in_profiles_move_to_their_table(&mut h, 19).await;
     h.cleanup().await;
 }
 
@@ -117,5 +150,6 @@ async fn postgres() {
     let mut h = Harness::postgres().await;
     counters_only_keep_the_stored_traits(&mut h).await;
     bumps_add_to_what_is_stored(&mut h).await;
+    counters_in_profiles_move_to_their_table(&mut h, 14).await;
     h.cleanup().await;
 }

@@ -158,6 +158,12 @@ impl ProcessTx for SqlProcessTx {
             self.repoint_commerce(&from, &into).await?;
             // every id ever merged points straight at the survivor (one hop)
             self.exec("UPDATE profiles SET merged_into = $2 WHERE id = $1 OR merged_into = $1", &from, &into).await?;
+            // (the survivor's counts, written with its state, hold the merged one's events)
+            sqlx::query("DELETE FROM profile_counters WHERE id = $1")
+                .bind(from.as_str())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(backend)?;
             self.exec("UPDATE merges SET survivor_id = $2 WHERE survivor_id = $1", &from, &into).await?;
             sqlx::query(
                 "INSERT INTO merges (survivor_id, merged_id, at, reason, message_id) VALUES ($1, $2, $3, $4, $5)",

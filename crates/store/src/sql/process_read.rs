@@ -99,8 +99,9 @@ pub(super) async fn load(
             identities.entry(profile).or_default().push(decode_identity(pii, &kind, value, value_enc)?);
         }
         let sql = format!(
-            "SELECT {} FROM profiles WHERE merged_into IS NULL AND id IN ({marks})",
-            dialect.json_rows("id, traits, trait_times, first_seen, last_seen, event_count, orders")
+            "SELECT {} FROM profiles p JOIN profile_counters c ON c.id = p.id \
+             WHERE p.merged_into IS NULL AND p.id IN ({marks})",
+            dialect.json_rows("p.id, p.traits, p.trait_times, c.first_seen, c.last_seen, c.event_count, p.orders")
         );
         let rows: Vec<(String, String, String, i64, i64, i64, String)> = json_rows_of(conn, sql, &list).await?;
         for (id, traits, times, first_seen, last_seen, event_count, orders) in rows {

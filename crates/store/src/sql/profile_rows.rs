@@ -35,18 +35,17 @@ fn by_id<'a, T>(rows: &[&'a T], id: impl Fn(&T) -> beacon_core::ProfileId) -> Ve
 
 impl SqlProcessTx {
     pub(super) async fn insert_states(&mut self, states: &[&ProfileState], upsert: bool) -> Result<()> {
-        for part in by_id(states, |s| s.id).chunks(ROWS) {
+        let states = by_id(states, |s| s.id);
+        for part in states.chunks(ROWS) {
             let conflict = if upsert {
                 " ON CONFLICT (id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, \
-                 first_seen = excluded.first_seen, last_seen = excluded.last_seen, \
-                 event_count = excluded.event_count, orders = excluded.orders, updated_at = excluded.updated_at"
+                 orders = excluded.orders, updated_at = excluded.updated_at"
             } else {
                 " ON CONFLICT (id) DO NOTHING"
             };
             let sql = format!(
-                "INSERT INTO profiles (id, traits, trait_times, first_seen, last_seen, event_count, orders, \
-                 created_at, updated_at) VALUES {}{conflict}",
-                self.dialect.rows(part.len(), 9)
+                "INSERT INTO profiles (id, traits, trait_times, orders, created_at, updated_at) VALUES {}{conflict}",
+                self.dialect.rows(part.len(), 6)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for s in part {
@@ -62,12 +61,26 @@ impl SqlProcessTx {
                     .bind(s.id.to_string())
                     .bind(traits)
                     .bind(times)
-                    .bind(micros(s.first_seen))
-                    .bind(micros(s.last_seen))
-                    .bind(s.event_count)
                     .bind(serde_json::to_string(&s.orders).map_err(json_err)?)
                     .bind(micros(s.first_seen))
                     .bind(micros(s.last_seen));
+            }
+            q.execute(&mut *self.tx).await.map_err(backend)?;
+        }
+        for part in states.chunks(ROWS) {
+            let conflict = if upsert {
+                " ON CONFLICT (id) DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen, \
+                 event_count = excluded.event_count"
+            } else {
+                " ON CONFLICT (id) DO NOTHING"
+            };
+            let sql = format!(
+                "INSERT INTO profile_counters (id, first_seen, last_seen, event_count) VALUES {}{conflict}",
+                self.dialect.rows(part.len(), 4)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for s in part {
+                q = q.bind(s.id.to_string()).bind(micros(s.first_seen)).bind(micros(s.last_seen)).bind(s.event_count);
             }
             q.execute(&mut *self.tx).await.map_err(backend)?;
         }
@@ -75,43 +88,55 @@ impl SqlProcessTx {
     }
 
     /// The states of stored profiles whose traits the batch left as they
-    /// are: their counters and times only (traits are sealed and
+    /// are: their counters and orders only (traits are sealed and
     /// serialized again otherwise, for nothing).
     pub(super) async fn update_counters(&mut self, states: &[&ProfileState]) -> Result<()> {
-        for part in by_id(states, |s| s.id).chunks(ROWS) {
+        let states = by_id(states, |s| s.id);
+        for part in states.chunks(ROWS) {
             // (a VALUES list's columns are column1, column2, … on both backends)
             let sql = format!(
-                "UPDATE profiles SET first_seen = v.column2, last_seen = v.column3, event_count = v.column4, \
-                 orders = v.column5, updated_at = v.column3 FROM (VALUES {}) AS v WHERE profiles.id = v.column1",
-                self.dialect.rows(part.len(), 5)
+                "UPDATE profile_counters SET first_seen = v.column2, last_seen = v.column3, event_count = v.column4 \
+                 FROM (VALUES {}) AS v WHERE profile_counters.id = v.column1",
+                self.dialect.rows(part.len(), 4)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for s in part {
+                q = q.bind(s.id.to_string()).bind(micros(s.first_seen)).bind(micros(s.last_seen)).bind(s.event_count);
+            }
+            let done = q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected();
+            all_updated(done, part.len())?;
+        }
+        // (orders change on few of them, but which is not known here)
+        for part in states.chunks(ROWS) {
+            let sql = format!(
+                "UPDATE profiles SET orders = v.column2, updated_at = v.column3 FROM (VALUES {}) AS v \
+                 WHERE profiles.id = v.column1 AND profiles.orders <> v.column2",
+                self.dialect.rows(part.len(), 3)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for s in part {
                 q = q
                     .bind(s.id.to_string())
-                    .bind(micros(s.first_seen))
-                    .bind(micros(s.last_seen))
-                    .bind(s.event_count)
-                    .bind(serde_json::to_string(&s.orders).map_err(json_err)?);
+                    .bind(serde_json::to_string(&s.orders).map_err(json_err)?)
+                    .bind(micros(s.last_seen));
             }
-            let done = q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected();
-            all_updated(done, part.len())?;
+            q.execute(&mut *self.tx).await.map_err(backend)?;
         }
         Ok(())
     }
 
     /// Adds each bump's events to its profile's count and widens its first
-    /// and last sighting (the profile must be stored and live).
+    /// and last sighting (the profile must be stored and live: a merged one
+    /// has no counters).
     pub(super) async fn bump_counters(&mut self, bumps: &[Bump]) -> Result<()> {
         let bumps: Vec<&Bump> = bumps.iter().collect();
         for part in by_id(&bumps, |b| b.id).chunks(ROWS) {
             let d = self.dialect;
             let sql = format!(
-                "UPDATE profiles SET event_count = event_count + v.column2, first_seen = {}, last_seen = {}, \
-                 updated_at = {} FROM (VALUES {}) AS v WHERE profiles.id = v.column1 AND profiles.merged_into IS NULL",
-                d.least("profiles.first_seen", "v.column3"),
-                d.greatest("profiles.last_seen", "v.column4"),
-                d.greatest("profiles.updated_at", "v.column4"),
+                "UPDATE profile_counters SET event_count = event_count + v.column2, first_seen = {}, last_seen = {} \
+                 FROM (VALUES {}) AS v WHERE profile_counters.id = v.column1",
+                d.least("profile_counters.first_seen", "v.column3"),
+                d.greatest("profile_counters.last_seen", "v.column4"),
                 d.rows(part.len(), 4)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));

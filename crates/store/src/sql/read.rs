@@ -8,7 +8,11 @@ use beacon_core::{Identity, ProfileId};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-const PROFILE_COLUMNS: &str = "id, traits, first_seen, last_seen, event_count, orders, created_at";
+/// A profile's columns, selected `FROM` [`PROFILES`].
+const PROFILE_COLUMNS: &str = "p.id AS id, p.traits AS traits, c.first_seen AS first_seen, \
+    c.last_seen AS last_seen, c.event_count AS event_count, p.orders AS orders, p.created_at AS created_at";
+/// Live profiles with their counters (a merged profile has none).
+const PROFILES: &str = "profiles p JOIN profile_counters c ON c.id = p.id";
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
@@ -77,16 +81,16 @@ impl SqlStore {
                     return Ok(Vec::new());
                 }
                 let sql = format!(
-                    "SELECT {PROFILE_COLUMNS} FROM profiles WHERE merged_into IS NULL AND id IN ({}) \
-                     ORDER BY created_at, id",
+                    "SELECT {PROFILE_COLUMNS} FROM {PROFILES} WHERE p.merged_into IS NULL AND p.id IN ({}) \
+                     ORDER BY p.created_at, p.id",
                     self.dialect.params_from(0, ids.len())
                 );
                 let q = sqlx::query(AssertSqlSafe(sql));
                 ids.iter().fold(q, |q, id| q.bind(id.to_string())).fetch_all(&mut *conn).await.map_err(backend)?
             }
             None => sqlx::query(AssertSqlSafe(format!(
-                "SELECT {PROFILE_COLUMNS} FROM profiles WHERE merged_into IS NULL AND id IN \
-                 (SELECT profile_id FROM identities WHERE kind = $1 AND lookup = $2) ORDER BY created_at, id"
+                "SELECT {PROFILE_COLUMNS} FROM {PROFILES} WHERE p.merged_into IS NULL AND p.id IN \
+                 (SELECT profile_id FROM identities WHERE kind = $1 AND lookup = $2) ORDER BY p.created_at, p.id"
             )))
             .bind(identity.kind.as_str())
             .bind(lookup.as_slice())
@@ -115,7 +119,7 @@ impl SqlStore {
         let Some(live) = self.live_id(id).await? else {
             return Ok(None);
         };
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE id = $1")))
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {PROFILE_COLUMNS} FROM {PROFILES} WHERE p.id = $1")))
             .bind(live)
             .fetch_optional(&self.pool)
             .await
@@ -127,7 +131,7 @@ impl SqlStore {
     }
 
     pub(crate) async fn list_profiles_impl(&self, q: &ProfileQuery) -> Result<Page<Profile>> {
-        let mut sql = format!("SELECT {PROFILE_COLUMNS} FROM profiles WHERE merged_into IS NULL");
+        let mut sql = format!("SELECT {PROFILE_COLUMNS} FROM {PROFILES} WHERE p.merged_into IS NULL");
         let mut n = 0;
         let mut next = || {
             n += 1;
@@ -135,22 +139,22 @@ impl SqlStore {
         };
         if q.page.after.is_some() {
             let (a, b, c) = (next(), next(), next());
-            sql.push_str(&format!(" AND (created_at < {a} OR (created_at = {b} AND id < {c}))"));
+            sql.push_str(&format!(" AND (p.created_at < {a} OR (p.created_at = {b} AND p.id < {c}))"));
         }
         if q.seen_after.is_some() {
-            sql.push_str(&format!(" AND last_seen >= {}", next()));
+            sql.push_str(&format!(" AND c.last_seen >= {}", next()));
         }
         if q.seen_before.is_some() {
-            sql.push_str(&format!(" AND last_seen < {}", next()));
+            sql.push_str(&format!(" AND c.last_seen < {}", next()));
         }
         if q.min_events.is_some() {
-            sql.push_str(&format!(" AND event_count >= {}", next()));
+            sql.push_str(&format!(" AND c.event_count >= {}", next()));
         }
         if q.has_trait.is_some() {
             let p = next();
-            sql.push_str(&format!(" AND {}", self.dialect.has_key("traits", &p)));
+            sql.push_str(&format!(" AND {}", self.dialect.has_key("p.traits", &p)));
         }
-        sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {}", next()));
+        sql.push_str(&format!(" ORDER BY p.created_at DESC, p.id DESC LIMIT {}", next()));
         let mut query = sqlx::query(AssertSqlSafe(sql));
         if let Some((at, id)) = &q.page.after {
             query = query.bind(*at).bind(*at).bind(id.clone());
