@@ -115,7 +115,7 @@ async fn counters_in_profiles_move_to_their_table(h: &mut Harness, counters_vers
         .await
         .expect("created");
     // the layout before: counters in `profiles`, written there by hand
-    let mut old = vec![
+    let old = [
         "ALTER TABLE profiles ADD COLUMN first_seen BIGINT NOT NULL DEFAULT 0".to_string(),
         "ALTER TABLE profiles ADD COLUMN last_seen BIGINT NOT NULL DEFAULT 0".into(),
         "ALTER TABLE profiles ADD COLUMN event_count BIGINT NOT NULL DEFAULT 0".into(),
