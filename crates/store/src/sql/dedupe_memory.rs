@@ -216,7 +216,7 @@ async fn load(conn: &mut AnyConnection, today: i64) -> Result<Days> {
         after = last.try_get(0).map_err(backend)?;
         for row in &rows {
             let blob: Vec<u8> = row.try_get(1).map_err(backend)?;
-            let day = set.day(row.try_get::<Option<i64>, _>(2).map_err(backend)?.unwrap_or(today));
+            let day = set.day(row.try_get::<i64, _>(2).map_err(backend)?);
             for key in blob.chunks_exact(16) {
                 day.push(DedupeKey::from_bytes(key).0);
             }
