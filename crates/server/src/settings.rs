@@ -57,9 +57,8 @@ pub struct StorageSettings {
     /// over once checkpointed, so it stays about this big under steady load
     /// (the state database's, past twice this).
     pub log_wal_mb: u64,
-    /// Embedded: whole days the processor remembers an event's (source,
-    /// messageId) to drop a resend of it; 0 = for ever (its memory, ~18
-    /// bytes an event, then grows without end). PostgreSQL keeps them all.
+    /// Embedded: whole days a resent event (same source, messageId) is
+    /// still dropped; 0 = for ever (memory ~18 B an event, without end).
     pub dedupe_window_days: u32,
 }
 

@@ -178,16 +178,13 @@ impl MemoryKeys {
         Ok(found)
     }
 
-    /// Adds the keys a committed transaction claimed on `today`, and
-    /// forgets the days past the window.
+    /// Adds the keys a committed transaction claimed on `today` (its claim
+    /// forgot the days past the window).
     pub(crate) async fn committed(&self, keys: &[DedupeKey], today: i64) {
         if let Some(set) = self.set.lock().await.as_mut() {
             let day = set.day(today);
             for k in keys {
                 day.insert(k.0);
-            }
-            if let Some(first) = self.first_kept(today) {
-                set.keep_from(first);
             }
         }
         // (not loaded yet: the load reads them from disk)
@@ -300,6 +297,24 @@ mod tests {
         DedupeKey::from_bytes(&[n; 16])
     }
 
+    /// An embedded store in a directory of its own (the window is the
+    /// `MemoryKeys`' under test).
+    async fn open() -> (tempfile::TempDir, crate::SqlStore) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::SqlStore::open(crate::StoreOptions {
+            database_url: None,
+            data_dir: dir.path().to_path_buf(),
+            synchronous: crate::Synchronous::Normal,
+            max_connections: 1,
+            log_wal_limit: 1 << 20,
+            pii: crate::pii::PiiCipher::new(&[1; 32]),
+            dedupe_window_days: 0,
+        })
+        .await
+        .expect("open");
+        (dir, store)
+    }
+
     async fn claim(memory: &MemoryKeys, conn: &mut AnyConnection, keys: &[DedupeKey], today: i64) -> Vec<bool> {
         let mut pending = Vec::new();
         let found = memory.claim(conn, keys, &mut pending, today).await.expect("claim");
@@ -309,18 +324,7 @@ mod tests {
 
     #[tokio::test]
     async fn keys_are_forgotten_past_the_window_in_memory_and_on_disk() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = crate::SqlStore::open(crate::StoreOptions {
-            database_url: None,
-            data_dir: dir.path().to_path_buf(),
-            synchronous: crate::Synchronous::Normal,
-            max_connections: 1,
-            log_wal_limit: 1 << 20,
-            pii: crate::pii::PiiCipher::new(&[1; 32]),
-            dedupe_window_days: 2,
-        })
-        .await
-        .expect("open");
+        let (_dir, store) = open().await;
         let mut conn = store.pool.acquire().await.expect("conn");
         let memory = MemoryKeys::new(2);
         assert_eq!(claim(&memory, &mut conn, &[key(1)], 100).await, [false]);
@@ -344,18 +348,7 @@ mod tests {
 
     #[tokio::test]
     async fn small_runs_are_merged_within_their_day() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = crate::SqlStore::open(crate::StoreOptions {
-            database_url: None,
-            data_dir: dir.path().to_path_buf(),
-            synchronous: crate::Synchronous::Normal,
-            max_connections: 1,
-            log_wal_limit: 1 << 20,
-            pii: crate::pii::PiiCipher::new(&[1; 32]),
-            dedupe_window_days: 0,
-        })
-        .await
-        .expect("open");
+        let (_dir, store) = open().await;
         let mut conn = store.pool.acquire().await.expect("conn");
         let memory = MemoryKeys::new(0);
         claim(&memory, &mut conn, &[key(200)], 6).await;

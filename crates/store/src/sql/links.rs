@@ -99,7 +99,7 @@ async fn split_held(
     let mut profiles: Vec<String> = rows
         .iter()
         .zip(&holders)
-        .filter(|(r, held)| held.iter().any(|p| p.to_string() == r.profile))
+        .filter(|(r, held)| held.contains(&r.profile_id))
         .map(|(r, _)| r.profile.clone())
         .collect();
     if profiles.is_empty() {

@@ -89,9 +89,8 @@ pub struct StoreOptions {
     /// the WAL over, and the state's past twice that (see `checkpoint`).
     pub log_wal_limit: u64,
     pub pii: PiiCipher,
-    /// Embedded: whole days the processor's dedupe set keeps an event's
-    /// (source, messageId) key; 0 keeps it for ever (and its memory grows
-    /// with every event). PostgreSQL keeps every key, on disk.
+    /// Embedded: whole days the dedupe set keeps an event's key (0: for
+    /// ever, its memory growing with every event); PostgreSQL keeps all.
     pub dedupe_window_days: u32,
 }
 
