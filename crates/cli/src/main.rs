@@ -141,7 +141,9 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KeyAction {
-    /// Create a secret key with a role, or a write key (`--write`).
+    /// Create a secret key with a role, or a write key (`--write`, with
+    /// `--source client` for pages and apps, the default, or `--source
+    /// server` for the shop's back end: see docs/SECURITY.md).
     Create {
         #[command(flatten)]
         common: Common,
@@ -149,6 +151,8 @@ enum KeyAction {
         role: Option<String>,
         #[arg(long)]
         write: bool,
+        #[arg(long, requires = "write")]
+        source: Option<String>,
         #[arg(long, default_value = "cli")]
         name: String,
     },
@@ -243,7 +247,7 @@ async fn serve(
         println!("First start: created these keys. They are shown only once; store them now.");
         for k in &made {
             let what = match k.record.kind {
-                KeyKind::Write => "write key (ingest only)".to_string(),
+                KeyKind::Write(source) => format!("write key ({source} source)"),
                 KeyKind::Secret(role) => format!("secret key, role {}", role.as_str()),
             };
             println!("  {what:<28} {}", k.secret);
@@ -266,10 +270,11 @@ async fn keys_cmd(action: KeyAction) -> anyhow::Result<()> {
             let key = pii.edge_public_key().ok_or_else(|| anyhow!("an edge node has no key of its own"))?;
             println!("{key}");
         }
-        KeyAction::Create { common, role, write, name } => {
+        KeyAction::Create { common, role, write, source, name } => {
             let settings = load_settings(&common, None)?;
             let kind = if write { "write" } else { "secret" };
-            let cmd = keys::CreateKey::parse(&name, Some(kind), role.as_deref()).map_err(|e| anyhow!(e.message))?;
+            let cmd = keys::CreateKey::parse(&name, Some(kind), role.as_deref(), source.as_deref())
+                .map_err(|e| anyhow!(e.message))?;
             let store = open_store(&settings).await?;
             let issued =
                 keys::create_key(&store, &cmd, "cli", chrono::Utc::now()).await.map_err(|e| anyhow!(e.message))?;

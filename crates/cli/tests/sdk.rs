@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{PgSchema, Server, WRITE};
+use common::{PgSchema, Server};
 use serde_json::Value;
 use std::process::Command;
 
@@ -14,13 +14,14 @@ fn python() -> String {
     })
 }
 
-fn send(server: &Server, sdk: &str, prefix: &str, gzip: bool) {
+/// Sends as the shop's back end (server libraries: a server key).
+fn send(server: &Server, key: &str, sdk: &str, prefix: &str, gzip: bool) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/send_events.py");
     let out = Command::new(python())
         .arg(script)
         .arg(sdk)
         .arg(format!("http://{}", server.addr))
-        .arg(WRITE)
+        .arg(key)
         .arg(prefix)
         .arg(if gzip { "1" } else { "0" })
         .output()
@@ -47,9 +48,10 @@ fn identities(p: &Value) -> Vec<String> {
 
 fn check_sdks(server: &Server) {
     let cases = [("segment", false), ("segment", true), ("rudderstack", false), ("rudderstack", true)];
+    let key = server.server_key();
     for (sdk, gzip) in cases {
         let prefix = format!("{sdk}-{}", if gzip { "gz" } else { "plain" });
-        send(server, sdk, &prefix, gzip);
+        send(server, &key, sdk, &prefix, gzip);
     }
     server.wait_processed();
     for (sdk, gzip) in cases {

@@ -46,8 +46,10 @@ fn the_current_binary_reads_a_version_1_data_directory() {
     let again = first["message"].clone();
     let (s, _) = server.post_events("/v1/batch", serde_json::json!({"batch": [again]}).to_string().as_bytes());
     assert_eq!(s, 200);
-    // and it keeps working: a new event lands on the same profile
-    let (s, _) = server.post_events(
+    // and it keeps working: a new event from the shop's back end lands on
+    // the same profile (the old write key is a client's now: docs/SECURITY.md)
+    let (s, _) = server.post_events_as(
+        &server.server_key(),
         "/v1/track",
         br#"{"userId":"fixture-user","event":"Order Completed","messageId":"after-upgrade","properties":{"order_id":"up-1","total":"8.80"}}"#,
     );

@@ -62,6 +62,7 @@ codes! {
     PriceChanged => "price_changed", "The order would cost another total than the expected_total sent (a promotion ran out or changed); price the cart again.";
     IdempotencyKeyReused => "idempotency_key_reused", "The Idempotency-Key was used before for a different request.";
     RateLimited => "rate_limited", "Too many requests for this key; retry after the given delay.";
+    RequestTimeout => "request_timeout", "The request's body did not arrive in time (`server.body_timeout_secs`).";
     Unavailable => "unavailable", "The server is starting or shutting down; retry later.";
     Internal => "internal", "An internal error; the cause is in the server log.";
 }

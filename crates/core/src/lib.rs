@@ -17,6 +17,7 @@ pub mod message;
 pub mod money;
 pub mod profile;
 pub mod resolve;
+pub mod trust;
 pub mod zone;
 
 pub use error::{Error, ErrorCode};

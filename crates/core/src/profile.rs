@@ -18,6 +18,10 @@ pub type TraitTimes = BTreeMap<String, DateTime<Utc>>;
 pub struct Profile {
     pub id: ProfileId,
     pub identities: Vec<Identity>,
+    /// Those of `identities` only a client claimed: no server vouched for
+    /// them ([`crate::trust`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unverified: Vec<Identity>,
     pub traits: Map<String, Value>,
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,

@@ -32,6 +32,10 @@ pub struct Candidate {
     pub first_seen: DateTime<Utc>,
     /// Holds the alias's `previousId`: merged unconditionally.
     pub aliased: bool,
+    /// Holds a link a server vouched for ([`crate::trust`]).
+    pub verified: bool,
+    /// Its links nobody vouched for (claimed by a client).
+    pub unverified: Vec<Identity>,
 }
 
 /// Why two profiles were merged.

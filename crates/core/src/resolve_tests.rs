@@ -51,6 +51,8 @@ impl Model {
                     identities: ids.iter().cloned().collect(),
                     first_seen: *first,
                     aliased,
+                    verified: true,
+                    unverified: Vec::new(),
                 })
             })
             .collect();
@@ -187,12 +189,16 @@ fn the_store_order_of_candidates_does_not_change_the_plan() {
         identities: vec![id("anonymous_id:a")],
         first_seen: t(5),
         aliased: false,
+        verified: true,
+        unverified: Vec::new(),
     };
     let b = Candidate {
         id: ProfileId(Uuid::from_u128(2)),
         identities: vec![id("email:b@x.com")],
         first_seen: t(1),
         aliased: false,
+        verified: true,
+        unverified: Vec::new(),
     };
     let ids = [id("anonymous_id:a"), id("email:b@x.com")];
     let rules = IdentityRules::default();

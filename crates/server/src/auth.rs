@@ -86,7 +86,7 @@ impl Gatekeeper {
 
     pub fn check_rate(&self, key: &ApiKey) -> Result<(), ApiError> {
         let limiter = match key.kind {
-            KeyKind::Write => &self.ingest_limit,
+            KeyKind::Write(_) => &self.ingest_limit,
             KeyKind::Secret(_) => &self.admin_limit,
         };
         let Some(limiter) = limiter else { return Ok(()) };
@@ -192,7 +192,7 @@ mod tests {
         assert!(gate.check_rate(&a).is_err());
         // write keys have no limit here (0)
         let mut w = key("w");
-        w.kind = KeyKind::Write;
+        w.kind = KeyKind::Write(beacon_core::trust::Source::Client);
         assert!((0..1000).all(|_| gate.check_rate(&w).is_ok()));
     }
 }

@@ -58,6 +58,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         Conflict | CouponRejected | CouponLimitReached | TeamUnavailable | PriceChanged => StatusCode::CONFLICT,
         IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -8,6 +8,7 @@ pub mod app;
 pub mod auth;
 pub mod bus;
 pub mod error;
+pub mod http;
 pub mod processor;
 pub mod role;
 pub mod settings;
@@ -202,14 +203,12 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let app = running.router();
     let ready = running.state.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            ready.set_ready(false);
-            tracing::info!("shutting down: finishing requests in flight");
-        })
-        .await
-        .context("serving HTTP")?;
+    let limits = http::Limits::of(&running.state.settings.server);
+    http::serve(listener, app, limits, async move {
+        shutdown.await;
+        ready.set_ready(false);
+    })
+    .await;
     running.shutdown().await;
     Ok(())
 }

@@ -42,6 +42,15 @@ pub struct ServerSettings {
     /// (ingest and the API, stateless) or `worker` (the processor and the
     /// background workers). `api` and `worker` share a PostgreSQL store.
     pub role: String,
+    /// Seconds a client has to send a request's headers (and the longest a
+    /// kept-alive connection waits for its next request); `crate::http`.
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's body (else 408).
+    pub body_timeout_secs: u64,
+    /// Seconds requests in flight get to finish when the server stops.
+    pub shutdown_grace_secs: u64,
+    /// Connections served at once (more wait to be accepted).
+    pub max_connections: u32,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -118,7 +127,14 @@ pub struct LogSettings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            server: ServerSettings { listen: "127.0.0.1:8080".into(), role: "all".into() },
+            server: ServerSettings {
+                listen: "127.0.0.1:8080".into(),
+                role: "all".into(),
+                header_timeout_secs: 10,
+                body_timeout_secs: 30,
+                shutdown_grace_secs: 10,
+                max_connections: 10_000,
+            },
             storage: StorageSettings {
                 data_dir: PathBuf::from("./beacon-data"),
                 database_url: String::new(),
@@ -288,6 +304,7 @@ impl Settings {
             p.push(format!("storage.synchronous {:?} must be \"full\" or \"normal\"", self.storage.synchronous));
         }
         p.extend(crate::role::problems(self));
+        p.extend(crate::http::Limits::problems(&self.server));
         p.extend(self.bus.problems(&self.storage.database_url));
         let url = &self.storage.database_url;
         if !url.is_empty() && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {

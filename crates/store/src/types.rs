@@ -4,6 +4,7 @@ use beacon_core::ProfileId;
 use beacon_core::access::Role;
 use beacon_core::message::MessageKind;
 use beacon_core::profile::TraitTimes;
+use beacon_core::trust::Source;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
@@ -142,6 +143,9 @@ pub struct ProfileState {
     /// opens them, so a batch that changes no trait of a profile never
     /// decrypts and parses them (nor writes them: they are written as read).
     pub sealed_traits: Option<SealedTraits>,
+    /// Its identity links no server vouched for (read with it; not a
+    /// column of the profile, and not written with it).
+    pub unverified: Vec<beacon_core::Identity>,
 }
 
 /// A profile's traits (sealed JSON) and their times (JSON) as stored.
@@ -271,8 +275,9 @@ pub struct Overview {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
-    /// Ingest only.
-    Write,
+    /// Ingest only, from a client (public) or server (secret) source
+    /// ([`beacon_core::trust`]).
+    Write(Source),
     /// Admin API, with a role.
     Secret(Role),
 }
@@ -291,10 +296,10 @@ pub struct ApiKey {
 }
 
 impl KeyKind {
-    /// `{"kind": "write"}` or `{"kind": "secret", "role": …}`.
+    /// `{"kind": "write", "source": …}` or `{"kind": "secret", "role": …}`.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
-            KeyKind::Write => serde_json::json!({"kind": "write"}),
+            KeyKind::Write(source) => serde_json::json!({"kind": "write", "source": source.as_str()}),
             KeyKind::Secret(role) => serde_json::json!({"kind": "secret", "role": role.as_str()}),
         }
     }
@@ -350,6 +355,17 @@ pub struct Bump {
     pub last_seen: DateTime<Utc>,
 }
 
+/// An identity linked to a profile by a batch: a new link, an earlier
+/// sighting of a stored one, or a server vouching for one only claimed so
+/// far ([`beacon_core::trust`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub profile: ProfileId,
+    pub identity: beacon_core::Identity,
+    pub at: DateTime<Utc>,
+    pub verified: bool,
+}
+
 /// Everything one processor batch writes. Profile ids in `links`, `events`
 /// and `states` are final (after this batch's merges).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -357,7 +373,7 @@ pub struct BatchChanges {
     /// Profiles first seen in this batch (some may be merged away in it).
     pub created: Vec<ProfileState>,
     pub merges: Vec<MergeChange>,
-    pub links: Vec<(ProfileId, beacon_core::Identity, DateTime<Utc>)>,
+    pub links: Vec<Link>,
     pub events: Vec<ProcessedEvent>,
     /// Final state of every live profile the batch touched.
     pub states: Vec<ProfileState>,

@@ -13,9 +13,8 @@ use beacon_core::message::MessageKind;
 use beacon_core::resolve::MergeReason;
 use beacon_core::{Identity, NormalizeOptions, ProfileId};
 use beacon_store::*;
-use chrono::{DateTime, Utc};
 use common::Harness;
-use fixtures::{log_record, state, t};
+use fixtures::{link, log_record, state, t};
 
 fn pid() -> ProfileId {
     ProfileId(uuid::Uuid::now_v7())
@@ -73,8 +72,8 @@ fn created(states: Vec<ProfileState>) -> BatchChanges {
     BatchChanges { created: states.clone(), states, ..Default::default() }
 }
 
-fn links(p: ProfileId, pairs: &[&str], min: u32) -> Vec<(ProfileId, Identity, DateTime<Utc>)> {
-    pairs.iter().map(|pair| (p, id(pair), t(min))).collect()
+fn links(p: ProfileId, pairs: &[&str], min: u32) -> Vec<Link> {
+    pairs.iter().map(|pair| link(p, id(pair), min)).collect()
 }
 
 async fn personal_data_in_payloads_is_sealed_at_rest(store: &SqlStore, raw_sql: &common::RawSql) {

@@ -279,7 +279,7 @@ fn key(id: &str, kind: KeyKind, created: u32, hash: u8) -> ApiKey {
 async fn list_keys_lists_every_key_revoked_ones_too(h: &mut Harness) {
     let k = h.store.keys();
     assert!(k.list_keys().await.expect("list").is_empty());
-    let b = key("key_b", KeyKind::Write, 2, 1);
+    let b = key("key_b", KeyKind::Write(beacon_core::trust::Source::Server), 2, 1);
     let a = key("key_a", KeyKind::Secret(Role::Admin), 2, 2);
     let c = key("key_c", KeyKind::Secret(Role::Viewer), 1, 3);
     for key in [&b, &a, &c] {

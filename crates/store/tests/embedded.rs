@@ -156,6 +156,7 @@ async fn checkouts_in_beacon_db_move_to_checkout_db() {
          DROP TABLE profile_counters; ALTER TABLE profiles ADD COLUMN first_seen BIGINT NOT NULL DEFAULT 0; \
          ALTER TABLE profiles ADD COLUMN last_seen BIGINT NOT NULL DEFAULT 0; \
          ALTER TABLE profiles ADD COLUMN event_count BIGINT NOT NULL DEFAULT 0; \
+         ALTER TABLE api_keys DROP COLUMN source; ALTER TABLE identities DROP COLUMN verified; \
          DELETE FROM _sqlx_migrations WHERE version >= 6; \
          INSERT INTO checkouts VALUES ('k-old', 'o-old', 'h', 'p1', '[]', '{\"order_id\":\"o-old\"}', 1); \
          INSERT INTO promotion_counters VALUES ('c|0|total|*', 'c', 7)",

@@ -14,7 +14,7 @@ mod fixtures;
 use beacon_core::{Identity, NormalizeOptions, ProfileId};
 use beacon_store::*;
 use common::Harness;
-use fixtures::{state, t};
+use fixtures::state;
 
 fn id(pair: &str) -> Identity {
     Identity::parse_pair(pair, &NormalizeOptions::default()).expect("valid identity")
@@ -30,7 +30,7 @@ async fn link(store: &SqlStore, p: ProfileId, pair: &str, commit: bool) {
     let changes = BatchChanges {
         created: vec![s.clone()],
         states: vec![s],
-        links: vec![(p, id(pair), t(1))],
+        links: vec![fixtures::link(p, id(pair), 1)],
         ..Default::default()
     };
     tx.apply(&changes).await.expect("apply");
@@ -71,7 +71,8 @@ async fn every_committed_link_is_found_at_once(h: &mut Harness) {
 
 async fn relink(store: &SqlStore, p: ProfileId, pair: &str, min: u32) {
     let mut tx = store.begin_processing("main").await.expect("begin");
-    let changes = BatchChanges { states: vec![state(p, 1)], links: vec![(p, id(pair), t(min))], ..Default::default() };
+    let changes =
+        BatchChanges { states: vec![state(p, 1)], links: vec![fixtures::link(p, id(pair), min)], ..Default::default() };
     tx.apply(&changes).await.expect("apply");
     tx.commit().await.expect("commit");
 }

@@ -53,25 +53,60 @@ pub struct DemoOptions {
 /// Events per `/v1/batch` request.
 const BATCH: usize = 500;
 
-/// The demo's keys, kept in the data directory so a second start can print
-/// them again (a real deployment shows its keys once).
-fn demo_keys(dir: &Path) -> anyhow::Result<(String, String)> {
+/// The demo's keys: admin, the shop's pages' write key (a client source)
+/// and its back end's (a server source: docs/SECURITY.md). Kept in the data
+/// directory so a second start can print them again (a real deployment
+/// shows its keys once).
+struct DemoKeys {
+    admin: String,
+    write: String,
+    server: String,
+}
+
+fn demo_keys(dir: &Path) -> anyhow::Result<DemoKeys> {
     let file = dir.join("demo-keys.json");
-    if let Ok(text) = std::fs::read_to_string(&file) {
-        let v: Value = serde_json::from_str(&text).context("demo-keys.json")?;
-        if let (Some(a), Some(w)) = (v["admin"].as_str(), v["write"].as_str()) {
-            return Ok((a.to_string(), w.to_string()));
+    let fresh = |what: &str| format!("demo-{what}-{}", uuid::Uuid::new_v4().simple());
+    let (admin, write, server) = match std::fs::read_to_string(&file) {
+        Ok(text) => {
+            let v: Value = serde_json::from_str(&text).context("demo-keys.json")?;
+            let known = |k: &str| v[k].as_str().map(str::to_string);
+            (known("admin"), known("write"), known("server"))
         }
+        Err(_) => (None, None, None),
+    };
+    if let (Some(admin), Some(write), Some(server)) = (&admin, &write, &server) {
+        return Ok(DemoKeys { admin: admin.clone(), write: write.clone(), server: server.clone() });
     }
-    let admin = format!("demo-admin-{}", uuid::Uuid::new_v4().simple());
-    let write = format!("demo-write-{}", uuid::Uuid::new_v4().simple());
-    std::fs::write(&file, json!({"admin": admin, "write": write}).to_string())?;
+    let admin = admin.unwrap_or_else(|| fresh("admin"));
+    let write = write.unwrap_or_else(|| fresh("write"));
+    let server = server.unwrap_or_else(|| fresh("server"));
+    std::fs::write(&file, json!({"admin": admin, "write": write, "server": server}).to_string())?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
     }
-    Ok((admin, write))
+    Ok(DemoKeys { admin, write, server })
+}
+
+/// Stores the demo's keys the store does not have yet.
+async fn store_keys(store: &dyn beacon_store::Store, keys: &DemoKeys) -> anyhow::Result<()> {
+    use beacon_server::app::keys::{bootstrap, hash_key, issue};
+    let now = Utc::now();
+    bootstrap(store, Some(keys.admin.clone()), Some(keys.write.clone()), now).await?;
+    if store.keys().find_key_by_hash(&hash_key(&keys.server)).await?.is_none() {
+        let kind = beacon_store::KeyKind::Write(beacon_core::trust::Source::Server);
+        let key = issue(kind, "demo back end", Some(keys.server.clone()), now);
+        store.keys().insert_key(&key.record, "demo").await?;
+    }
+    Ok(())
+}
+
+/// What a shop's back end sends (sign-ins and orders); its pages and apps
+/// send the rest.
+fn from_back_end(event: &Value) -> bool {
+    event["type"] == "identify"
+        || matches!(event["event"].as_str(), Some("Order Completed" | "Order Cancelled" | "Order Refunded"))
 }
 
 pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
@@ -87,9 +122,10 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         nats_url: None,
     };
     let settings = Settings::load(None, std::env::vars(), &overrides)?;
-    let (admin, write) = demo_keys(&opts.data_dir)?;
+    let keys = demo_keys(&opts.data_dir)?;
     let store = Arc::new(beacon_server::open_store(&settings).await?);
-    beacon_server::app::keys::bootstrap(store.as_ref(), Some(admin.clone()), Some(write.clone()), Utc::now()).await?;
+    store_keys(store.as_ref(), &keys).await?;
+    let DemoKeys { admin, write, server: server_key } = keys;
     let listener = beacon_server::bind(settings.listen_addr().context("listen address")?).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let bus = beacon_server::bus::connect(&settings.bus, store.as_ref()).await?;
@@ -106,13 +142,13 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             serde_json::from_str(&text).context("demo-loaded.json")?
         }
         Err(_) => {
-            let loaded = load(&opts, &client, &write).await?;
+            let loaded = load(&opts, &client, &write, &server_key).await?;
             std::fs::write(&marker, loaded.to_string())?;
             loaded
         }
     };
     let overview = client.get("/api/v1/overview").await?;
-    print_welcome(&url, &admin, &write, &overview, &loaded);
+    print_welcome(&url, [&admin, &write, &server_key], &overview, &loaded);
     if !opts.no_serve {
         crate::shutdown_signal().await;
     }
@@ -122,7 +158,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
 }
 
 /// Generates and sends the shop; returns what to remember about it.
-async fn load(opts: &DemoOptions, client: &Client, write_key: &str) -> anyhow::Result<Value> {
+async fn load(opts: &DemoOptions, client: &Client, write_key: &str, server_key: &str) -> anyhow::Result<Value> {
     let started = Instant::now();
     let end = opts
         .end_date
@@ -176,19 +212,26 @@ async fn load(opts: &DemoOptions, client: &Client, write_key: &str) -> anyhow::R
     } else {
         ProgressBar::hidden()
     };
-    let writer = client.with_write_key(write_key);
+    let (pages, back_end) = (client.with_write_key(write_key), client.with_write_key(server_key));
     let mut flying = tokio::task::JoinSet::new();
     let mut last_report = Instant::now();
     while let Some((done, events)) = rx.recv().await {
         while flying.len() >= 4 {
             flying.join_next().await.transpose()?.transpose()?;
         }
-        let writer = writer.clone();
+        let (pages, back_end) = (pages.clone(), back_end.clone());
         flying.spawn(async move {
-            match writer.post("/v1/batch", &json!({ "batch": events })).await? {
-                Answer::Ok(v) if v.get("rejected").is_none() => Ok(()),
-                Answer::Ok(v) | Answer::Rejected(v) => bail!("demo events were refused: {v}"),
+            let (server, client): (Vec<Value>, Vec<Value>) = events.into_iter().partition(from_back_end);
+            for (writer, events) in [(pages, client), (back_end, server)] {
+                if events.is_empty() {
+                    continue;
+                }
+                match writer.post("/v1/batch", &json!({ "batch": events })).await? {
+                    Answer::Ok(v) if v.get("rejected").is_none() => {}
+                    Answer::Ok(v) | Answer::Rejected(v) => bail!("demo events were refused: {v}"),
+                }
             }
+            Ok(())
         });
         bar.set_position(done as u64);
         if bar.is_hidden() && last_report.elapsed().as_secs() >= 2 {
@@ -238,7 +281,7 @@ fn add(t: &mut shoppers::Stats, s: &shoppers::Stats) {
     t.reviews += s.reviews;
 }
 
-fn print_welcome(url: &str, admin: &str, write: &str, overview: &Value, loaded: &Value) {
+fn print_welcome(url: &str, [admin, write, server]: [&str; 3], overview: &Value, loaded: &Value) {
     println!(
         "\nBeacon demo shop: {} profiles, {} events, {} orders, revenue {} {}\n",
         overview["profiles"],
@@ -249,7 +292,8 @@ fn print_welcome(url: &str, admin: &str, write: &str, overview: &Value, loaded: 
     );
     println!("  URL        {url}");
     println!("  admin key  {admin}");
-    println!("  write key  {write}\n");
+    println!("  write key  {write}   (pages and apps: a client source)");
+    println!("  server key {server}   (the shop's back end: sign-ins, orders)\n");
     println!("Try:");
     let h = format!("-H 'authorization: Bearer {admin}'");
     println!("  curl -s {h} {url}/api/v1/overview");
@@ -273,7 +317,11 @@ fn print_welcome(url: &str, admin: &str, write: &str, overview: &Value, loaded: 
         loaded["member"].as_str().unwrap_or("")
     );
     println!(
-        "  curl -s -u {write}: -H content-type:application/json {url}/v1/track -d '{{\"userId\":\"u100000\",\"event\":\"Product Viewed\",\"properties\":{{\"product_id\":\"P00001\"}}}}'"
+        "  curl -s -u {write}: -H content-type:application/json {url}/v1/track -d '{{\"anonymousId\":\"anon-{}-0\",\"event\":\"Product Viewed\",\"properties\":{{\"product_id\":\"P00001\"}}}}'",
+        loaded["seed"]
+    );
+    println!(
+        "  curl -s -u {server}: -H content-type:application/json {url}/v1/track -d '{{\"userId\":\"u100000\",\"event\":\"Signed In\"}}'"
     );
     println!("\nCtrl-C stops it; the data stays in the data directory.");
 }

@@ -15,7 +15,7 @@ pub const ADMIN: &str = "e2e-admin-key-0123456789";
 pub const WRITE: &str = "e2e-write-key-0123456789";
 
 pub struct Server {
-    child: Child,
+    pub child: Child,
     pub addr: String,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
@@ -96,8 +96,29 @@ impl Server {
         (s, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
+    /// A new write key of a server source (the shop's back end; the
+    /// bootstrap `WRITE` is a client's), made through the admin API.
+    pub fn server_key(&self) -> String {
+        let auth = format!("Bearer {ADMIN}");
+        let body = br#"{"name": "back end", "kind": "write", "source": "server"}"#;
+        let (s, v) = http(
+            &self.addr,
+            "POST",
+            "/api/v1/keys",
+            &[("authorization", &auth), ("content-type", "application/json")],
+            body,
+        );
+        let v: Value = serde_json::from_slice(&v).unwrap_or(Value::Null);
+        assert_eq!(s, 201, "{v}");
+        v["key"].as_str().expect("the new key").to_string()
+    }
+
     pub fn post_events(&self, path: &str, body: &[u8]) -> (u16, Value) {
-        let auth = format!("Basic {}", b64(&format!("{WRITE}:")));
+        self.post_events_as(WRITE, path, body)
+    }
+
+    pub fn post_events_as(&self, key: &str, path: &str, body: &[u8]) -> (u16, Value) {
+        let auth = format!("Basic {}", b64(&format!("{key}:")));
         let (s, body) =
             http(&self.addr, "POST", path, &[("authorization", &auth), ("content-type", "application/json")], body);
         (s, serde_json::from_slice(&body).unwrap_or(Value::Null))

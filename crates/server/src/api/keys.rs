@@ -24,6 +24,8 @@ struct CreateKeyRequest {
     /// `secret` (default) or `write`.
     kind: Option<String>,
     role: Option<String>,
+    /// A write key's source: `client` (default) or `server`.
+    source: Option<String>,
 }
 
 async fn list(_: Authorized<ManageKeys>, State(state): State<AppState>) -> ApiResult<Json<Value>> {
@@ -36,7 +38,7 @@ async fn create(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<CreateKeyRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let cmd = CreateKey::parse(&req.name, req.kind.as_deref(), req.role.as_deref())?;
+    let cmd = CreateKey::parse(&req.name, req.kind.as_deref(), req.role.as_deref(), req.source.as_deref())?;
     let issued = keys::create_key(state.store.as_ref(), &cmd, &who.actor(), state.now()).await?;
     state.gate.invalidate();
     let mut body = issued.record.to_json();

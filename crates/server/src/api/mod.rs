@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorCode::MethodNotAllowed, "this route does not accept this method")
         })
+        .layer(middleware::from_fn(ingest::browser::cors))
         .layer(middleware::from_fn(observe))
         .with_state(state)
 }
@@ -57,6 +58,7 @@ pub fn edge_router(state: AppState) -> Router {
         .fallback(|| async {
             ApiError::new(ErrorCode::RouteNotFound, "an edge node serves ingest and cart pricing only")
         })
+        .layer(middleware::from_fn(ingest::browser::cors))
         .layer(middleware::from_fn(observe))
         .with_state(state)
 }

@@ -26,6 +26,7 @@ pub fn profile_json(p: &Profile) -> Value {
     json!({
         "id": p.id,
         "identities": p.identities,
+        "unverified": p.unverified,
         "traits": p.traits,
         "first_seen": p.first_seen,
         "last_seen": p.last_seen,

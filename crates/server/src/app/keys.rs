@@ -5,6 +5,7 @@
 
 use base64::Engine as _;
 use beacon_core::access::Role;
+use beacon_core::trust::Source;
 use beacon_core::{Error, ErrorCode};
 use beacon_store::{ApiKey, KeyKind, Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -45,7 +46,7 @@ pub struct IssuedKey {
 
 pub fn issue(kind: KeyKind, name: &str, secret: Option<String>, now: DateTime<Utc>) -> IssuedKey {
     let secret = secret.unwrap_or_else(|| match kind {
-        KeyKind::Write => format!("bwk_{}", random_token(32)),
+        KeyKind::Write(_) => format!("bwk_{}", random_token(32)),
         KeyKind::Secret(_) => format!("bsk_{}", random_token(40)),
     });
     let record = ApiKey {
@@ -73,11 +74,19 @@ pub const MAX_NAME: usize = 200;
 
 impl CreateKey {
     /// From the API's words: `kind` is `secret` (the default, with a role)
-    /// or `write` (no role).
-    pub fn parse(name: &str, kind: Option<&str>, role: Option<&str>) -> Result<CreateKey, Error> {
+    /// or `write` (no role; `source` is `client`, the default, for a
+    /// browser, app or mini-program, or `server` for the shop's back end).
+    pub fn parse(name: &str, kind: Option<&str>, role: Option<&str>, source: Option<&str>) -> Result<CreateKey, Error> {
         let invalid = |m: String| Error::new(ErrorCode::InvalidParameter, m);
+        let source = match (kind.unwrap_or("secret"), source) {
+            ("write", Some(s)) => {
+                Source::parse(s).ok_or_else(|| invalid(format!("source {s:?} is not client or server")))?
+            }
+            (_, Some(_)) => return Err(invalid("only write keys have a source".into())),
+            (_, None) => Source::Client,
+        };
         let kind = match (kind.unwrap_or("secret"), role) {
-            ("write", None) => KeyKind::Write,
+            ("write", None) => KeyKind::Write(source),
             ("write", Some(_)) => return Err(invalid("write keys have no role".into())),
             ("secret", Some(role)) => Role::parse(role).map(KeyKind::Secret).ok_or_else(|| {
                 Error::new(ErrorCode::InvalidRole, format!("role {role:?} is not admin, marketer, analyst or viewer"))
@@ -132,7 +141,8 @@ pub async fn bootstrap(
         made.push(issue(KeyKind::Secret(Role::Admin), "bootstrap admin", admin, now));
     }
     if write.is_some() || !from_env {
-        made.push(issue(KeyKind::Write, "bootstrap write", write, now));
+        // the key a shop's pages and apps carry: public, so a client source
+        made.push(issue(KeyKind::Write(Source::Client), "bootstrap write", write, now));
     }
     for key in &made {
         store.keys().insert_key(&key.record, "bootstrap").await?;

@@ -64,6 +64,20 @@ pub fn named_identities(
     named.into_iter().filter_map(|(kind, v)| v.map(|v| Identity::parse(kind, v, opts))).collect()
 }
 
+/// The profile a checkout's buyer is, for what only a known customer may
+/// use (wallet coupons, points, member prices, tier): the first holder of
+/// one of `identities` that is a user id a server vouched for. An anonymous
+/// id, or an email or phone alone, names nobody here ([`beacon_core::trust`]).
+pub async fn vouched(app: &App, identities: &[Identity]) -> AppResult<Option<Profile>> {
+    for identity in identities.iter().filter(|i| i.kind == IdentityKind::UserId) {
+        let holders = app.store.profiles().find_profiles(identity).await?;
+        if let Some(p) = holders.into_iter().find(|p| !p.unverified.contains(identity)) {
+            return Ok(Some(p));
+        }
+    }
+    Ok(None)
+}
+
 /// The first profile holding any of `identities`, in their order.
 pub async fn by_identities(app: &App, identities: &[Identity]) -> AppResult<Option<Profile>> {
     for identity in identities {

@@ -134,6 +134,12 @@ pub async fn decide(
     }
     let keys: Vec<DedupeKey> =
         parsed.iter().map(|(r, ..)| store.dedupe_key(&r.record.source_id, &r.record.message_id)).collect();
+    let sources = cache.sources.of(store, parsed.iter().map(|(r, ..)| r.record.source_id.as_str())).await?;
+    let sources: Vec<_> = parsed
+        .iter()
+        .zip(sources)
+        .map(|((r, found, ..), source)| super::trust::of_record(source, &r.record.source_id, found))
+        .collect();
     phases.mark("parse");
     let mut stored = reader.seen(&keys).await?;
     if let Some(flight) = cache.in_flight() {
@@ -180,8 +186,14 @@ pub async fn decide(
     }
     // events that only count on one stored profile, and profiles only
     // such events name, which the batch need not read
-    let settled: Vec<Option<ProfileId>> =
-        parsed.iter().map(|(_, found, .., deal)| working::settled_on(found, deal.is_none(), &held)).collect();
+    // (a server's event may vouch for links: it is always resolved)
+    let settled: Vec<Option<ProfileId>> = parsed
+        .iter()
+        .zip(&sources)
+        .map(|((_, found, .., deal), source)| {
+            working::settled_on(found, deal.is_none() && *source == beacon_core::trust::Source::Client, &held)
+        })
+        .collect();
     let mut must_read: HashSet<ProfileId> = book.buyers().collect();
     for ((_, found, ..), one) in parsed.iter().zip(&settled) {
         if one.is_none() {
@@ -229,7 +241,9 @@ pub async fn decide(
     let open = |s: &mut beacon_store::ProfileState| store.open_traits(s);
     let mut duplicates = 0u64;
     let mut outbox = Vec::new();
-    for (((rec, found, name, product, deal), key), one) in parsed.into_iter().zip(&keys).zip(settled) {
+    for ((((rec, found, name, product, deal), key), one), source) in
+        parsed.into_iter().zip(&keys).zip(settled).zip(sources)
+    {
         if !seen.insert(*key) {
             duplicates += 1;
             continue;
@@ -240,7 +254,7 @@ pub async fn decide(
                 work.count(rec, name, product, p);
                 Some(p)
             }
-            None => work.apply(rec, &found, name, product, &rules.identity, &open),
+            None => work.apply(rec, &found, source, name, product, &rules.identity, &open),
         };
         if let (Some(sender), Some(name)) = (sender, followed) {
             follows.event(rec, name.as_deref(), deal.as_ref(), sender, now, &mut outbox);

@@ -35,6 +35,8 @@ pub struct Cache {
     /// What the follow-up stage follows (not emptied with the rest: it is
     /// read from the store on its own schedule).
     pub follows: super::follow::FollowsCache,
+    /// The trust of each source (kept: a key's source never changes).
+    pub sources: super::trust::Sources,
 }
 
 impl Cache {

@@ -13,6 +13,7 @@ pub mod partitions;
 mod pipeline;
 pub mod source;
 mod timing;
+mod trust;
 mod working;
 
 pub use cache::Cache;

@@ -5,8 +5,9 @@
 use beacon_core::extract::{Extracted, IdentityRules};
 use beacon_core::profile::{apply_traits, merge_traits};
 use beacon_core::resolve::{Candidate, Target, resolve};
+use beacon_core::trust::{self, Source};
 use beacon_core::{Identity, IdentityKind, ProfileId};
-use beacon_store::{BatchChanges, Bump, LogRecord, MergeChange, ProcessedEvent, ProfileState, StoreError};
+use beacon_store::{BatchChanges, Bump, Link, LogRecord, MergeChange, ProcessedEvent, ProfileState, StoreError};
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 
 struct Held {
@@ -30,8 +31,9 @@ pub struct Working {
     /// this profile with nothing to merge or link, as resolved since the
     /// last merge or link: resolving them again would give the same (one
     /// candidate, holding them all), so it is skipped. Most events of a
-    /// busy shopper are of this kind.
-    settled: HashMap<Vec<Identity>, ProfileId>,
+    /// busy shopper are of this kind. Kept per source: a server's event
+    /// may vouch for links a client's left unverified.
+    settled: [HashMap<Vec<Identity>, ProfileId>; 2],
     /// Stored profiles the batch does not read ([`Self::hold_unread`]),
     /// and the events counted on them.
     unread: HashSet<ProfileId>,
@@ -57,11 +59,24 @@ fn opened(state: &mut ProfileState, open: OpenTraits<'_>, failed: &mut Option<St
 pub fn lookup_keys(found: &Extracted) -> Vec<Identity> {
     let mut keys = found.identities.clone();
     if let Some(prev) = &found.previous_id {
-        for kind in [IdentityKind::UserId, IdentityKind::AnonymousId] {
-            keys.push(Identity { kind, value: prev.clone() });
+        for kind in previous_kinds(Source::Server) {
+            keys.push(Identity { kind: kind.clone(), value: prev.clone() });
         }
     }
     keys
+}
+
+/// What an alias's previous id is looked up as: a client's names a device
+/// only (a user id it names is a claim like any other).
+fn previous_kinds(source: Source) -> &'static [IdentityKind] {
+    match source {
+        Source::Server => &[IdentityKind::UserId, IdentityKind::AnonymousId],
+        Source::Client => &[IdentityKind::AnonymousId],
+    }
+}
+
+fn slot(source: Source) -> usize {
+    usize::from(source == Source::Server)
 }
 
 impl Working {
@@ -120,7 +135,7 @@ impl Working {
         out
     }
 
-    fn candidates(&mut self, found: &Extracted) -> Vec<Candidate> {
+    fn candidates(&mut self, found: &Extracted, source: Source) -> Vec<Candidate> {
         let mut ids: HashMap<ProfileId, bool> = HashMap::new();
         for identity in &found.identities {
             for p in self.holders_of(identity) {
@@ -128,8 +143,8 @@ impl Working {
             }
         }
         if let Some(prev) = &found.previous_id {
-            for kind in [IdentityKind::UserId, IdentityKind::AnonymousId] {
-                for p in self.holders_of(&Identity { kind, value: prev.clone() }) {
+            for kind in previous_kinds(source) {
+                for p in self.holders_of(&Identity { kind: kind.clone(), value: prev.clone() }) {
                     ids.insert(p, true);
                 }
             }
@@ -141,7 +156,15 @@ impl Working {
         ids.into_iter()
             .filter_map(|(id, aliased)| {
                 let held = self.profiles.get(&id)?;
-                Some(Candidate { id, identities: held.identities.clone(), first_seen: held.state.first_seen, aliased })
+                let unverified = &held.state.unverified;
+                Some(Candidate {
+                    id,
+                    identities: held.identities.clone(),
+                    first_seen: held.state.first_seen,
+                    aliased,
+                    verified: held.identities.iter().any(|i| !unverified.contains(i)),
+                    unverified: unverified.clone(),
+                })
             })
             .collect()
     }
@@ -156,10 +179,12 @@ impl Working {
 
     /// Decides one event and records what to write; returns the profile it
     /// now belongs to.
+    #[allow(clippy::too_many_arguments)]
     pub fn apply(
         &mut self,
         rec: &LogRecord,
         found: &Extracted,
+        source: Source,
         name: Option<String>,
         product: Option<String>,
         rules: &IdentityRules,
@@ -167,15 +192,16 @@ impl Working {
     ) -> Option<ProfileId> {
         let r = &rec.record;
         let settled = match found.previous_id {
-            None if !found.identities.is_empty() => self.settled.get(&found.identities).copied(),
+            None if !found.identities.is_empty() => self.settled[slot(source)].get(&found.identities).copied(),
             _ => None,
         };
         if let Some(target) = settled {
             self.record(rec, found, name, product, target, open);
             return Some(target);
         }
-        let candidates = self.candidates(found);
+        let candidates = trust::admit(source, &found.identities, self.candidates(found, source));
         let plan = resolve(&found.identities, &candidates, found.previous_id.as_deref(), rules);
+        let plan = trust::restrict(source, plan, &candidates);
         // (with several candidates, which leads may turn on their first sightings, which move)
         let single = candidates.len() == 1;
         let target = match plan.target {
@@ -190,6 +216,7 @@ impl Working {
                     event_count: 0,
                     orders: Default::default(),
                     sealed_traits: None,
+                    unverified: Vec::new(),
                 };
                 self.changes.created.push(state.clone());
                 let id = state.id;
@@ -206,19 +233,32 @@ impl Working {
         }
         let held = self.profiles.get_mut(&target)?;
         let mut linked = false;
+        let verified = source == Source::Server;
         for identity in plan.link {
-            if !held.identities.contains(&identity) {
+            let link = if !held.identities.contains(&identity) {
                 held.identities.push(identity.clone());
+                if !verified {
+                    held.state.unverified.push(identity.clone());
+                }
                 self.index.entry(identity.clone()).or_default().push(target);
-                self.changes.links.push((target, identity, r.timestamp));
+                true
+            } else if verified && held.state.unverified.contains(&identity) {
+                // a server vouches for a link a client made
+                held.state.unverified.retain(|i| *i != identity);
+                true
+            } else {
+                false
+            };
+            if link {
+                self.changes.links.push(Link { profile: target, identity, at: r.timestamp, verified });
                 linked = true;
             }
         }
         if merged || linked {
             // who holds what has changed: every settled answer may be stale
-            self.settled.clear();
+            self.settled.iter_mut().for_each(HashMap::clear);
         } else if single && found.previous_id.is_none() && !found.identities.is_empty() {
-            self.settled.insert(found.identities.clone(), target);
+            self.settled[slot(source)].insert(found.identities.clone(), target);
         }
         self.record(rec, found, name, product, target, open);
         Some(target)
@@ -279,8 +319,14 @@ impl Working {
             s.first_seen = s.first_seen.min(gone.state.first_seen);
             s.last_seen = s.last_seen.max(gone.state.last_seen);
             s.orders.fold(&gone.state.orders);
+            // a link either vouched for stays vouched for
+            let claimed = |i: &Identity, s: &ProfileState| s.unverified.contains(i);
+            held.state.unverified.retain(|i| !gone.identities.contains(i) || claimed(i, &gone.state));
             for identity in gone.identities {
                 if !held.identities.contains(&identity) {
+                    if claimed(&identity, &gone.state) {
+                        held.state.unverified.push(identity.clone());
+                    }
                     held.identities.push(identity);
                 }
             }
@@ -304,10 +350,10 @@ impl Working {
     pub fn finish(mut self, lookups: &[Identity]) -> (BatchChanges, Known) {
         let mut links = std::mem::take(&mut self.changes.links);
         for link in &mut links {
-            link.0 = self.live(link.0);
+            link.profile = self.live(link.profile);
         }
         let mut seen = HashSet::new();
-        links.retain(|(p, id, _)| seen.insert((*p, id.clone())));
+        links.retain(|l| seen.insert((l.profile, l.identity.clone(), l.verified)));
         let mut events = std::mem::take(&mut self.changes.events);
         for e in &mut events {
             e.profile_id = self.live(e.profile_id);

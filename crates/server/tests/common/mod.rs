@@ -10,6 +10,7 @@ use axum::http::{Method, Request, StatusCode};
 use beacon_bus::Bus;
 use beacon_bus::nats::{NatsBus, NatsOptions};
 use beacon_core::access::Role;
+use beacon_core::trust::Source;
 use beacon_server::app::keys;
 use beacon_server::settings::Settings;
 use beacon_server::{Running, processor};
@@ -21,7 +22,10 @@ use sqlx::{AnyPool, AssertSqlSafe};
 use std::sync::Arc;
 use tower::ServiceExt;
 
+/// A server source's write key (the shop's back end: what the tests send as, mostly).
 pub const WRITE: &str = "test-write-key-000000";
+/// A client source's write key (a page or an app: public).
+pub const CLIENT_WRITE: &str = "test-client-key-00000";
 pub const ADMIN: &str = "test-admin-key-000000";
 pub const VIEWER: &str = "test-viewer-key-00000";
 
@@ -98,9 +102,12 @@ impl TestApp {
         };
         let store = open_store(database_url.clone(), dir.path()).await;
         let now = clock.now();
-        for (secret, kind) in
-            [(WRITE, KeyKind::Write), (ADMIN, KeyKind::Secret(Role::Admin)), (VIEWER, KeyKind::Secret(Role::Viewer))]
-        {
+        for (secret, kind) in [
+            (WRITE, KeyKind::Write(Source::Server)),
+            (CLIENT_WRITE, KeyKind::Write(Source::Client)),
+            (ADMIN, KeyKind::Secret(Role::Admin)),
+            (VIEWER, KeyKind::Secret(Role::Viewer)),
+        ] {
             let k = keys::issue(kind, "test", Some(secret.to_string()), now);
             store.keys().insert_key(&k.record, "test").await.expect("key");
         }
@@ -287,11 +294,16 @@ impl Client {
 
     /// POSTs `body` to an ingest route with the write key as HTTP Basic user.
     pub async fn ingest(&self, path: &str, body: &str) -> (StatusCode, Value) {
+        self.ingest_as(WRITE, path, body).await
+    }
+
+    /// Ingest with the write key `key` (a client's or a server's).
+    pub async fn ingest_as(&self, key: &str, path: &str, body: &str) -> (StatusCode, Value) {
         let req = Request::builder()
             .method(Method::POST)
             .uri(path)
             .header("content-type", "application/json")
-            .header("authorization", basic(WRITE))
+            .header("authorization", basic(key))
             .body(Body::from(body.to_string()))
             .expect("request");
         let (s, v, _) = self.request(req).await;

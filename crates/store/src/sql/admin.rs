@@ -9,18 +9,21 @@ use crate::{
 };
 use async_trait::async_trait;
 use beacon_core::access::Role;
+use beacon_core::trust::Source;
 use beacon_core::{Identity, ProfileId};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-const KEY_COLUMNS: &str = "id, name, kind, role, hash, prefix, created_at, revoked_at";
+const KEY_COLUMNS: &str = "id, name, kind, role, source, hash, prefix, created_at, revoked_at";
 
 fn key_from_row(row: &AnyRow) -> Result<ApiKey> {
     let kind: String = row.try_get("kind").map_err(backend)?;
     let role: Option<String> = row.try_get("role").map_err(backend)?;
+    let source: Option<String> = row.try_get("source").map_err(backend)?;
     let kind = match (kind.as_str(), role.as_deref().and_then(Role::parse)) {
-        ("write", _) => KeyKind::Write,
+        // (keys from before sources were told apart are client keys: the safe side)
+        ("write", _) => KeyKind::Write(source.as_deref().and_then(Source::parse).unwrap_or_default()),
         ("secret", Some(role)) => KeyKind::Secret(role),
         _ => {
             return Err(StoreError::Corrupt(format!("key kind {kind:?} role {role:?}")));
@@ -236,19 +239,20 @@ impl crate::CatalogStore for SqlStore {
 #[async_trait]
 impl crate::KeyStore for SqlStore {
     async fn insert_key(&self, key: &ApiKey, actor: &str) -> Result<()> {
-        let (kind, role) = match key.kind {
-            KeyKind::Write => ("write", None),
-            KeyKind::Secret(role) => ("secret", Some(role.as_str())),
+        let (kind, role, source) = match key.kind {
+            KeyKind::Write(source) => ("write", None, Some(source.as_str())),
+            KeyKind::Secret(role) => ("secret", Some(role.as_str()), None),
         };
         let (_write, mut tx) = self.begin_write(&self.pool).await?;
         sqlx::query(
-            "INSERT INTO api_keys (id, name, kind, role, hash, prefix, created_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)",
+            "INSERT INTO api_keys (id, name, kind, role, source, hash, prefix, created_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)",
         )
         .bind(key.id.as_str())
         .bind(key.name.as_str())
         .bind(kind)
         .bind(role)
+        .bind(source)
         .bind(key.hash.clone())
         .bind(key.prefix.as_str())
         .bind(micros(key.created_at))

@@ -1,21 +1,22 @@
 //! The processor's links of identities to profiles: one row per (identity,
 //! profile), whose `first_seen` is the earliest sight of any link written
 //! (events of one shopper may be processed out of their time order when
-//! they come from several partitions).
+//! they come from several partitions), and `verified` once any link
+//! written was vouched for by a server ([`beacon_core::trust`]).
 //!
 //! PostgreSQL keeps that row unique with its primary key, and an upsert
 //! keeps the earlier time. The embedded store has no index on the lookup
 //! hash ([`super::identity_index`]): the rows a batch's identities may
 //! already have are found through the in-memory index, read, and compared;
-//! a new link is inserted, an earlier sight updates its row by id.
+//! a new link is inserted, an earlier sight or a vouching updates its row by id.
 
 use super::codec::encode_identity;
 use super::identity_index::IdentityIndex;
 use super::{Dialect, SqlDialect as _, backend, micros};
+use crate::Link;
 use crate::Result;
 use crate::pii::PiiCipher;
 use beacon_core::{Identity, ProfileId};
-use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use std::collections::{BTreeMap, HashMap};
 
@@ -31,6 +32,7 @@ struct Row6 {
     value: Option<String>,
     value_enc: Option<String>,
     at: i64,
+    verified: bool,
 }
 
 /// Writes `links`; on the embedded store, answers the (lookup, row id, profile) of
@@ -41,19 +43,19 @@ pub(super) async fn write(
     dialect: Dialect,
     pii: &PiiCipher,
     index: Option<(&IdentityIndex, bool)>,
-    links: &[(ProfileId, Identity, DateTime<Utc>)],
+    links: &[Link],
 ) -> Result<Vec<(Vec<u8>, i64, ProfileId)>> {
-    // one row per link, at its earliest sight (an upsert may not touch a row twice)
-    let mut first: BTreeMap<(&ProfileId, &Identity), &DateTime<Utc>> = BTreeMap::new();
-    for (profile, identity, at) in links {
-        let seen = first.entry((profile, identity)).or_insert(at);
-        if at < *seen {
-            *seen = at;
-        }
+    // one row per link, at its earliest sight, vouched for if any was (an
+    // upsert may not touch a row twice)
+    let mut first: BTreeMap<(&ProfileId, &Identity), (i64, bool)> = BTreeMap::new();
+    for l in links {
+        let seen = first.entry((&l.profile, &l.identity)).or_insert((micros(l.at), l.verified));
+        seen.0 = seen.0.min(micros(l.at));
+        seen.1 |= l.verified;
     }
     let rows: Vec<Row6> = first
         .into_iter()
-        .map(|((profile, identity), at)| {
+        .map(|((profile, identity), (at, verified))| {
             let (lookup, value, value_enc) = encode_identity(pii, identity);
             Row6 {
                 kind: identity.kind.to_string(),
@@ -62,17 +64,19 @@ pub(super) async fn write(
                 profile_id: *profile,
                 value,
                 value_enc,
-                at: micros(*at),
+                at,
+                verified,
             }
         })
         .collect();
     match index {
         None => insert(conn, dialect, &rows, true).await.map(|_| Vec::new()),
         Some((index, written)) => {
-            let (new, earlier) = split_held(conn, dialect, index, written, rows).await?;
-            for (id, at) in earlier {
-                sqlx::query("UPDATE identities SET first_seen = $1 WHERE id = $2")
+            let (new, changed) = split_held(conn, dialect, index, written, rows).await?;
+            for (id, at, verified) in changed {
+                sqlx::query("UPDATE identities SET first_seen = $1, verified = $2 WHERE id = $3")
                     .bind(at)
+                    .bind(i64::from(verified))
                     .bind(id)
                     .execute(&mut *conn)
                     .await
@@ -83,15 +87,15 @@ pub(super) async fn write(
     }
 }
 
-/// Splits the links into those not stored yet, and (row id, time) of the
-/// stored ones seen earlier now.
+/// Splits the links into those not stored yet, and (row id, first sight,
+/// vouched for) of the stored ones seen earlier or vouched for now.
 async fn split_held(
     conn: &mut AnyConnection,
     dialect: Dialect,
     index: &IdentityIndex,
     written: bool,
     rows: Vec<Row6>,
-) -> Result<(Vec<Row6>, Vec<(i64, i64)>)> {
+) -> Result<(Vec<Row6>, Vec<(i64, i64, bool)>)> {
     let lookups: Vec<&[u8]> = rows.iter().map(|r| r.lookup.as_slice()).collect();
     let holders = index.holders(conn, &lookups, written).await?;
     // the profiles that hold a link's identity already (most links of a
@@ -107,29 +111,34 @@ async fn split_held(
     }
     profiles.sort_unstable();
     profiles.dedup();
-    let mut held: HashMap<(String, Vec<u8>, String), (i64, i64)> = HashMap::new();
+    // (kind, lookup, profile) → (row id, first sight, vouched for)
+    type Held = HashMap<(String, Vec<u8>, String), (i64, i64, bool)>;
+    let mut held = Held::new();
     for part in profiles.chunks(ROWS) {
         let sql = format!(
-            "SELECT id, kind, lookup, profile_id, first_seen FROM identities WHERE profile_id IN ({})",
+            "SELECT id, kind, lookup, profile_id, first_seen, verified FROM identities WHERE profile_id IN ({})",
             dialect.params_from(0, part.len())
         );
         let q = part.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, p| q.bind(p.as_str()));
         for row in q.fetch_all(&mut *conn).await.map_err(backend)? {
             let key =
                 (row.try_get(1).map_err(backend)?, row.try_get(2).map_err(backend)?, row.try_get(3).map_err(backend)?);
-            held.insert(key, (row.try_get(0).map_err(backend)?, row.try_get(4).map_err(backend)?));
+            let verified: i64 = row.try_get(5).map_err(backend)?;
+            held.insert(key, (row.try_get(0).map_err(backend)?, row.try_get(4).map_err(backend)?, verified != 0));
         }
     }
     let mut new = Vec::with_capacity(rows.len());
-    let mut earlier = Vec::new();
+    let mut changed = Vec::new();
     for row in rows {
         match held.remove(&(row.kind.clone(), row.lookup.clone(), row.profile.clone())) {
-            Some((id, seen)) if row.at < seen => earlier.push((id, row.at)),
+            Some((id, seen, verified)) if row.at < seen || (row.verified && !verified) => {
+                changed.push((id, row.at.min(seen), verified || row.verified))
+            }
             Some(_) => {}
             None => new.push(row),
         }
     }
-    Ok((new, earlier))
+    Ok((new, changed))
 }
 
 /// Inserts `rows`; without `upsert` (the embedded store, one writer),
@@ -143,15 +152,17 @@ async fn insert(
 ) -> Result<Vec<(Vec<u8>, i64, ProfileId)>> {
     let mut ids = Vec::new();
     let conflict = if upsert {
-        " ON CONFLICT (kind, lookup, profile_id) DO UPDATE SET first_seen = excluded.first_seen \
-         WHERE excluded.first_seen < identities.first_seen"
+        " ON CONFLICT (kind, lookup, profile_id) DO UPDATE \
+         SET first_seen = LEAST(identities.first_seen, excluded.first_seen), \
+         verified = GREATEST(identities.verified, excluded.verified) \
+         WHERE excluded.first_seen < identities.first_seen OR excluded.verified > identities.verified"
     } else {
         ""
     };
     for part in rows.chunks(ROWS) {
         let sql = format!(
-            "INSERT INTO identities (kind, lookup, profile_id, value, value_enc, first_seen) VALUES {}{conflict}",
-            dialect.rows(part.len(), 6)
+            "INSERT INTO identities (kind, lookup, profile_id, value, value_enc, first_seen, verified) VALUES {}{conflict}",
+            dialect.rows(part.len(), 7)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for r in part {
@@ -161,7 +172,8 @@ async fn insert(
                 .bind(r.profile.as_str())
                 .bind(r.value.as_deref())
                 .bind(r.value_enc.as_deref())
-                .bind(r.at);
+                .bind(r.at)
+                .bind(i64::from(r.verified));
         }
         q.execute(&mut *conn).await.map_err(backend)?;
         if !upsert {

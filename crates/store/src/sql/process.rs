@@ -146,6 +146,15 @@ impl ProcessTx for SqlProcessTx {
                 &into,
             )
             .await?;
+            // and vouched for when either was
+            self.exec(
+                "UPDATE identities SET verified = 1 WHERE profile_id = $2 AND verified = 0 \
+                 AND EXISTS (SELECT 1 FROM identities m WHERE m.profile_id = $1 \
+                 AND m.kind = identities.kind AND m.lookup = identities.lookup AND m.verified = 1)",
+                &from,
+                &into,
+            )
+            .await?;
             self.exec(
                 "DELETE FROM identities WHERE profile_id = $1 AND EXISTS (SELECT 1 FROM identities s \
                  WHERE s.profile_id = $2 AND s.kind = identities.kind AND s.lookup = identities.lookup)",

@@ -91,12 +91,19 @@ pub(super) async fn load(
         let marks = dialect.params_from(0, list.len());
         let sql = format!(
             "SELECT {} FROM identities WHERE profile_id IN ({marks})",
-            dialect.json_rows("profile_id, kind, value, value_enc")
+            dialect.json_rows("profile_id, kind, value, value_enc, verified")
         );
-        let rows: Vec<(String, String, Option<String>, Option<String>)> = json_rows_of(conn, sql, &list).await?;
+        // (profile, kind, value, sealed value, vouched for)
+        type Row = (String, String, Option<String>, Option<String>, i64);
+        let rows: Vec<Row> = json_rows_of(conn, sql, &list).await?;
         let mut identities: HashMap<String, Vec<Identity>> = HashMap::new();
-        for (profile, kind, value, value_enc) in rows {
-            identities.entry(profile).or_default().push(decode_identity(pii, &kind, value, value_enc)?);
+        let mut unverified: HashMap<String, Vec<Identity>> = HashMap::new();
+        for (profile, kind, value, value_enc, verified) in rows {
+            let identity = decode_identity(pii, &kind, value, value_enc)?;
+            if verified == 0 {
+                unverified.entry(profile.clone()).or_default().push(identity.clone());
+            }
+            identities.entry(profile).or_default().push(identity);
         }
         let sql = format!(
             "SELECT {} FROM profiles p JOIN profile_counters c ON c.id = p.id \
@@ -114,6 +121,7 @@ pub(super) async fn load(
                 event_count,
                 orders: serde_json::from_str(&orders).map_err(corrupt)?,
                 sealed_traits: Some(SealedTraits { traits, times }),
+                unverified: unverified.remove(&id).unwrap_or_default(),
             };
             out.push((state, identities.remove(&id).unwrap_or_default()));
         }

@@ -23,23 +23,26 @@ impl SqlStore {
         let id: String = row.try_get("id").map_err(backend)?;
         let traits: String = row.try_get("traits").map_err(backend)?;
         let traits = self.pii.open_json(&traits).map_err(corrupt)?;
-        let identities = sqlx::query(
-            "SELECT kind, value, value_enc FROM identities WHERE profile_id = $1 ORDER BY first_seen, kind",
+        let rows = sqlx::query(
+            "SELECT kind, value, value_enc, verified FROM identities WHERE profile_id = $1 ORDER BY first_seen, kind",
         )
         .bind(id.as_str())
         .fetch_all(&self.pool)
         .await
-        .map_err(backend)?
-        .into_iter()
-        .map(|r| {
-            decode_identity(
+        .map_err(backend)?;
+        let (mut identities, mut unverified) = (Vec::with_capacity(rows.len()), Vec::new());
+        for r in rows {
+            let identity = decode_identity(
                 &self.pii,
                 &r.try_get::<String, _>(0).map_err(backend)?,
                 r.try_get(1).map_err(backend)?,
                 r.try_get(2).map_err(backend)?,
-            )
-        })
-        .collect::<Result<Vec<Identity>>>()?;
+            )?;
+            if r.try_get::<i64, _>(3).map_err(backend)? == 0 {
+                unverified.push(identity.clone());
+            }
+            identities.push(identity);
+        }
         let merges =
             sqlx::query("SELECT merged_id, at, reason, message_id FROM merges WHERE survivor_id = $1 ORDER BY at")
                 .bind(id.as_str())
@@ -60,6 +63,7 @@ impl SqlStore {
         Ok(Profile {
             id: parse_id(&id)?,
             identities,
+            unverified,
             traits: serde_json::from_str(&traits).map_err(corrupt)?,
             first_seen: from_micros(row.try_get("first_seen").map_err(backend)?)?,
             last_seen: from_micros(row.try_get("last_seen").map_err(backend)?)?,

@@ -3,6 +3,7 @@
 //! key, validate each message (core), hand the good ones to the writer.
 
 pub mod body;
+pub mod browser;
 
 use crate::app::log::{self, fallback_message_id, record};
 use crate::auth::{Authorized, ManageData};
@@ -11,7 +12,7 @@ use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use beacon_core::message::{self, Envelope, IncomingMessage, MessageKind};
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/g", single(MessageKind::Group))
         .route("/v1/alias", single(MessageKind::Alias))
         .route("/v1/a", single(MessageKind::Alias))
+        .route("/v1/projects/{write_key}/settings", get(browser::settings))
         .route("/api/v1/events", post(import_events).get(super::profiles::all_events))
 }
 
@@ -90,7 +92,7 @@ async fn write_key(state: &AppState, from_header: Option<String>, from_body: Opt
     };
     let key = state.gate.lookup(state.store.as_ref(), secret).await?;
     match key {
-        Some(key) if key.kind == KeyKind::Write => {
+        Some(key) if matches!(key.kind, KeyKind::Write(_)) => {
             state.gate.check_rate(&key)?;
             Ok(key)
         }

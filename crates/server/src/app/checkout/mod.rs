@@ -171,7 +171,7 @@ pub(crate) async fn buyer(app: &App, req: &CartRequest) -> AppResult<(Option<Pro
     let generation = app.buyers.generation();
     let profile = match &req.profile_id {
         Some(id) => Some(crate::app::profiles::by_id(app, id).await?),
-        None => crate::app::profiles::by_identities(app, &identities).await?,
+        None => crate::app::profiles::vouched(app, &identities).await?,
     };
     app.buyers.put([(key, profile.clone().map(Arc::new))], generation);
     Ok((profile, identities))
