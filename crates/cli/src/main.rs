@@ -236,13 +236,22 @@ async fn serve(
         drop(store.process_reader().await.context("the processor")?);
     }
     let serves_api = settings.role().is_none_or(|r| r.serves_api());
-    let made = match serves_api {
-        true => keys::bootstrap(store.as_ref(), admin, write, chrono::Utc::now()).await?,
-        false => Vec::new(),
-    };
+    // listening first: keys made on a start that then fails could never be shown
     let addr = settings.listen_addr().context("listen address")?;
     let listener = beacon_server::bind(addr).await?;
     let addr = listener.local_addr()?;
+    let made = match serves_api {
+        true => keys::bootstrap(store.as_ref(), admin.clone(), write.clone(), chrono::Utc::now()).await?,
+        false => Vec::new(),
+    };
+    if made.is_empty() {
+        for name in keys::unknown_given(store.as_ref(), admin.as_deref(), write.as_deref()).await? {
+            tracing::warn!(
+                "{name} is set but is not a key of this store: keys are made on the first start only, so it is \
+                 ignored (create keys with `beacon keys create`)"
+            );
+        }
+    }
     if !made.is_empty() {
         println!("First start: created these keys. They are shown only once; store them now.");
         for k in &made {

@@ -53,15 +53,42 @@ async fn keys_are_created_listed_revoked_and_audited(app: &TestApp) {
     assert_eq!(audit["items"][0]["before"]["revoked_at"], json!(null));
     assert!(audit["items"][0]["after"]["revoked_at"].is_string());
     assert!(audit["items"][0]["actor"].as_str().is_some_and(|a| a.starts_with("key_")));
+    // revoking it again changes nothing and records nothing
+    let (s, again) = app.send(Method::DELETE, &format!("/api/v1/keys/{id}"), ADMIN, json!(null)).await;
+    assert_eq!((s, &again["revoked_at"]), (StatusCode::OK, &revoked["revoked_at"]));
+    let (_, audit) = app.get("/api/v1/audit?limit=1", ADMIN).await;
+    assert_eq!(audit["items"][0]["after"]["revoked_at"], revoked["revoked_at"]);
+    let (_, all) = app.get("/api/v1/audit?limit=200", ADMIN).await;
+    let revokes = all["items"].as_array().map_or(0, |a| a.iter().filter(|e| e["action"] == "key.revoke").count());
+    assert_eq!(revokes, 1, "{all}");
+    // the last active admin key stays: revoking it is refused, another admin's is not
+    let (_, list) = app.get("/api/v1/keys", ADMIN).await;
+    let admin_id = |list: &serde_json::Value| {
+        list["items"].as_array().into_iter().flatten().find(|k| k["role"] == "admin").map(|k| k["id"].clone())
+    };
+    let first = admin_id(&list).expect("the test's admin key");
+    let (s, v) = app.send(Method::POST, "/api/v1/keys", ADMIN, json!({"name": "second admin", "role": "admin"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let second = v["key"].as_str().unwrap_or_default().to_string();
+    let (s, _) =
+        app.send(Method::DELETE, &format!("/api/v1/keys/{}", first.as_str().unwrap_or("")), &second, json!(null)).await;
+    assert_eq!(s, StatusCode::OK, "one of two admin keys may go");
+    let (s, v) = app
+        .send(Method::DELETE, &format!("/api/v1/keys/{}", v["id"].as_str().unwrap_or("")), &second, json!(null))
+        .await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("conflict")), "{v}");
+    assert_eq!(app.get("/api/v1/keys", &second).await.0, StatusCode::OK, "still an admin");
     let bad = [
         (json!({"name": "x", "role": "god"}), "invalid_role"),
         (json!({"name": "x"}), "invalid_role"),
         (json!({"name": "x", "kind": "write", "role": "admin"}), "invalid_parameter"),
         (json!({"name": "", "kind": "write"}), "invalid_parameter"),
+        (json!({"name": "line\nbreak", "kind": "write"}), "invalid_parameter"),
+        (json!({"name": "bell\u{7}", "role": "viewer"}), "invalid_parameter"),
         (json!({"name": "x", "role": "admin", "extra": 1}), "malformed_json"),
     ];
     for (body, code) in bad {
-        let (s, v) = app.send(Method::POST, "/api/v1/keys", ADMIN, body).await;
+        let (s, v) = app.send(Method::POST, "/api/v1/keys", &second, body).await;
         assert_eq!((s.is_client_error(), v["error"]["code"].clone()), (true, json!(code)));
     }
 }

@@ -286,9 +286,12 @@ async fn list_keys_lists_every_key_revoked_ones_too(h: &mut Harness) {
         k.insert_key(key, "admin").await.expect("insert");
     }
     assert_eq!(k.list_keys().await.expect("list"), [c.clone(), a.clone(), b.clone()], "oldest first, ties by id");
-    k.revoke_key("key_a", t(5), "admin").await.expect("revoke");
-    let revoked = ApiKey { revoked_at: Some(t(5)), ..a };
-    assert_eq!(k.list_keys().await.expect("list"), [c, revoked, b], "a revoked key is still listed");
+    k.revoke_key("key_c", t(5), "admin").await.expect("revoke");
+    let revoked = ApiKey { revoked_at: Some(t(5)), ..c };
+    assert_eq!(k.list_keys().await.expect("list"), [revoked.clone(), a.clone(), b], "a revoked key is still listed");
+    assert_eq!(k.revoke_key("key_c", t(6), "admin").await.expect("again"), revoked, "revoking twice changes nothing");
+    let last = k.revoke_key("key_a", t(7), "admin").await;
+    assert!(matches!(last, Err(StoreError::Conflict(_))), "the last admin key stays: {last:?}");
 }
 
 macro_rules! on_both {

@@ -40,10 +40,10 @@ impl Server {
             cmd.arg("--database-url").arg(url);
         }
         let mut child = cmd
-            .envs(env.iter().map(|(k, v)| (k, v)))
             .env("BEACON_ADMIN_KEY", ADMIN)
             .env("BEACON_WRITE_KEY", WRITE)
             .env("BEACON__LOG__LEVEL", "warn")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))

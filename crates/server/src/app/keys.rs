@@ -98,6 +98,9 @@ impl CreateKey {
         if name.is_empty() || name.len() > MAX_NAME {
             return Err(invalid(format!("name must be 1 to {MAX_NAME} bytes")));
         }
+        if name.chars().any(char::is_control) {
+            return Err(invalid("name must be plain text (no control characters or line breaks)".into()));
+        }
         Ok(CreateKey { name: name.to_string(), kind })
     }
 }
@@ -116,7 +119,8 @@ pub async fn create_key(
 }
 
 /// Revokes a key, audited in the same transaction; `not_found` if there is
-/// no such key. Revoking twice keeps the first time.
+/// no such key, `conflict` for the last active admin key. Revoking a revoked
+/// key changes nothing and is not audited again.
 pub async fn revoke_key(store: &dyn Store, id: &str, actor: &str, now: DateTime<Utc>) -> Result<ApiKey, Error> {
     store.keys().revoke_key(id, now, actor).await.map_err(|e| match e {
         StoreError::NotFound => Error::new(ErrorCode::NotFound, "no such key"),
@@ -148,6 +152,25 @@ pub async fn bootstrap(
         store.keys().insert_key(&key.record, "bootstrap").await?;
     }
     Ok(made)
+}
+
+/// Which of the keys given at start (`BEACON_ADMIN_KEY`, `BEACON_WRITE_KEY`)
+/// a store that already had keys does not know: they are ignored (keys are
+/// made on the first start only), which the operator should hear about.
+pub async fn unknown_given(
+    store: &dyn Store,
+    admin: Option<&str>,
+    write: Option<&str>,
+) -> Result<Vec<&'static str>, StoreError> {
+    let mut out = Vec::new();
+    for (name, key) in [("BEACON_ADMIN_KEY", admin), ("BEACON_WRITE_KEY", write)] {
+        if let Some(key) = key
+            && store.keys().find_key_by_hash(&hash_key(key)).await?.is_none()
+        {
+            out.push(name);
+        }
+    }
+    Ok(out)
 }
 
 /// Parses a 32-byte key given as 64 hex digits or base64.

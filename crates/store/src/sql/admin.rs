@@ -1,7 +1,7 @@
 //! API keys and the audit log, and the `Store` trait wiring.
 
 use super::catalog::audit_entry;
-use super::{SqlStore, backend, from_micros, micros};
+use super::{SqlDialect as _, SqlStore, backend, from_micros, micros};
 use crate::{
     AfterSale, ApiKey, AuditEntry, DayFigures, EventLog, KeyKind, NewAuditEntry, Order, OrderQuery, Overview, Page,
     PageRequest, ProcessTx, Product, ProductQuery, Profile, ProfileQuery, Result, ReviewsOf, Saved, Store, StoreError,
@@ -286,6 +286,14 @@ impl crate::KeyStore for SqlStore {
     async fn revoke_key(&self, id: &str, at: DateTime<Utc>, actor: &str) -> Result<ApiKey> {
         let select = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1");
         let (_write, mut tx) = self.begin_write(&self.pool).await?;
+        // the active admin keys, locked: two admins revoking each other at
+        // once cannot leave none
+        let admins = format!(
+            "SELECT id FROM api_keys WHERE kind = 'secret' AND role = 'admin' AND revoked_at IS NULL {}",
+            self.dialect.for_update()
+        );
+        let admins: Vec<String> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(admins)).fetch_all(&mut *tx).await.map_err(backend)?;
         let row = sqlx::query(sqlx::AssertSqlSafe(select.clone()))
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -293,7 +301,16 @@ impl crate::KeyStore for SqlStore {
             .map_err(backend)?
             .ok_or(StoreError::NotFound)?;
         let before = key_from_row(&row)?;
-        sqlx::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1")
+        if before.revoked_at.is_some() {
+            // revoking it again changes nothing, and records nothing
+            return Ok(before);
+        }
+        if admins == [id] {
+            return Err(StoreError::Conflict(
+                "the last active admin key cannot be revoked; create another first".into(),
+            ));
+        }
+        sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1")
             .bind(id)
             .bind(micros(at))
             .execute(&mut *tx)
