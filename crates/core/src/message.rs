@@ -77,6 +77,56 @@ pub struct Envelope<'a> {
     pub kind: Option<MessageKind>,
     /// Makes a fallback `messageId` when the client sent none (unique per call).
     pub generated_id: &'a (dyn Fn() -> String + Sync),
+    /// An SDK's message, sent as it happens (not an import of history):
+    /// its time may not be before [`LIVE_FLOOR`].
+    pub live: bool,
+    /// With the shop's identity rules, an identity in the message that
+    /// cannot be read (an email trait that is no email) refuses it.
+    pub identities: Option<&'a crate::extract::IdentityRules>,
+}
+
+/// Refuses a message naming an identity that cannot be normalised.
+fn check_identities(kind: MessageKind, text: &str, env: &Envelope<'_>) -> Result<(), Error> {
+    let Some(rules) = env.identities else { return Ok(()) };
+    // (ids were checked already; only traits and context name others)
+    if !text.contains("traits") && !text.contains("wechat") && !text.contains("device") {
+        return Ok(());
+    }
+    let Ok((found, _)) = crate::extract::extract_text(kind, text, rules) else { return Ok(()) };
+    match found.skipped.first() {
+        None => Ok(()),
+        Some((what, value)) => Err(Error::new(
+            ErrorCode::InvalidIdentity,
+            format!("{what} {value:?} cannot be read as one; send it corrected, or without it"),
+        )),
+    }
+}
+
+/// The earliest time a live message may carry: before it, a device clock
+/// that was never set (history is imported with a secret key instead).
+pub const LIVE_FLOOR: &str = "2000-01-01T00:00:00Z";
+/// The earliest time any message may carry: 1970-01-01 is a missing date.
+pub const FLOOR: &str = "1970-01-02T00:00:00Z";
+/// How far past its receipt an event's (corrected) time may be, in hours.
+pub const MAX_AHEAD_HOURS: i64 = 24;
+
+/// Refuses an event time no clock could have meant.
+fn check_time(at: DateTime<Utc>, env: &Envelope<'_>) -> Result<DateTime<Utc>, Error> {
+    let floor = if env.live { LIVE_FLOOR } else { FLOOR };
+    let bad = |m: String| Error::new(ErrorCode::InvalidTimestamp, m);
+    if at < parse_time(floor, "floor")? {
+        let how = if env.live { " (a device clock never set?); import history through /api/v1/events" } else { "" };
+        return Err(bad(format!("timestamp {} is before {floor}{how}", at.to_rfc3339())));
+    }
+    if at > env.received_at + chrono::TimeDelta::hours(MAX_AHEAD_HOURS) {
+        return Err(bad(format!(
+            "timestamp {} is more than {MAX_AHEAD_HOURS} hours after the message was received ({}), \
+             even corrected by its sentAt",
+            at.to_rfc3339(),
+            env.received_at.to_rfc3339()
+        )));
+    }
+    Ok(at)
 }
 
 #[derive(Deserialize)]
@@ -269,12 +319,13 @@ pub fn validate(raw: &RawValue, env: &Envelope<'_>) -> Result<IncomingMessage, E
         Some(id) => id,
         None => (env.generated_id)(),
     };
+    check_identities(kind, text, env)?;
     Ok(IncomingMessage {
         kind,
         message_id,
         user_id,
         anonymous_id,
-        timestamp: corrected_time(original, sent_at, env.received_at),
+        timestamp: check_time(corrected_time(original, sent_at, env.received_at), env)?,
         payload: text.to_string(),
     })
 }

@@ -1,5 +1,7 @@
 use super::*;
 
+static RULES: std::sync::LazyLock<crate::extract::IdentityRules> = std::sync::LazyLock::new(Default::default);
+
 fn check(json: &str, kind: Option<MessageKind>) -> Result<IncomingMessage, Error> {
     let raw: Box<RawValue> = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
     let env = Envelope {
@@ -7,6 +9,8 @@ fn check(json: &str, kind: Option<MessageKind>) -> Result<IncomingMessage, Error
         sent_at: None,
         kind,
         generated_id: &|| "gen-1".to_string(),
+        live: true,
+        identities: Some(&RULES),
     };
     validate(&raw, &env)
 }
@@ -98,4 +102,54 @@ fn bad_messages_get_precise_codes() {
         "x".repeat(MAX_EVENT_BYTES)
     );
     assert_eq!(code(&big), Some(ErrorCode::PayloadTooLarge));
+}
+
+#[test]
+fn times_no_clock_could_have_meant_are_refused() {
+    // received at 2026-01-01T00:00:10Z
+    let at = |t: &str| format!(r#"{{"type":"track","event":"e","userId":"u","timestamp":"{t}"}}"#);
+    assert_eq!(code(&at("1970-01-01T00:00:00Z")), Some(ErrorCode::InvalidTimestamp));
+    assert_eq!(code(&at("1999-12-31T23:59:59Z")), Some(ErrorCode::InvalidTimestamp));
+    assert_eq!(code(&at("2000-01-01T00:00:00Z")), None);
+    assert_eq!(code(&at("2026-01-02T00:00:10Z")), None, "a day ahead is a clock a little off");
+    assert_eq!(code(&at("2026-01-02T00:00:11Z")), Some(ErrorCode::InvalidTimestamp));
+    // a sender whose clock runs a year ahead is corrected by its sentAt, not refused
+    let skewed = r#"{"type":"track","event":"e","userId":"u","timestamp":"2027-01-01T00:00:00Z","sentAt":"2027-01-01T00:00:05Z"}"#;
+    assert_eq!(
+        check(skewed, None).map(|m| m.timestamp.to_rfc3339()).ok().as_deref(),
+        Some("2026-01-01T00:00:05+00:00")
+    );
+    // history (an import) may be older than 2000, not older than 1970-01-02
+    let history = |json: &str| {
+        let raw: Box<RawValue> = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
+        let received_at = parse_time("2026-01-01T00:00:10Z", "t")?;
+        let env = Envelope {
+            received_at,
+            sent_at: None,
+            kind: None,
+            generated_id: &|| "g".into(),
+            live: false,
+            identities: None,
+        };
+        validate(&raw, &env)
+    };
+    assert!(history(&at("1997-01-01T00:00:00Z")).is_ok());
+    assert_eq!(history(&at("1970-01-01T00:00:00Z")).err().map(|e| e.code), Some(ErrorCode::InvalidTimestamp));
+}
+
+#[test]
+fn an_identity_that_cannot_be_read_refuses_the_message() {
+    let bad = [
+        r#"{"type":"identify","userId":"u","traits":{"email":"not-an-email"}}"#,
+        r#"{"type":"identify","userId":"u","traits":{"phone":"call me"}}"#,
+        r#"{"type":"track","event":"e","userId":"u","context":{"traits":{"email":"@"}}}"#,
+    ];
+    for json in bad {
+        let e = check(json, None).expect_err(json);
+        assert_eq!(e.code, ErrorCode::InvalidIdentity, "{json}");
+        assert!(e.message.starts_with("email") || e.message.starts_with("phone"), "{}", e.message);
+    }
+    let fine =
+        r#"{"type":"identify","userId":"u","traits":{"email":" Li@Example.com ","phone":"138 0013 8000","name":"李"}}"#;
+    assert!(check(fine, None).is_ok());
 }

@@ -140,6 +140,10 @@ fn bad(message: impl std::fmt::Display) -> Error {
 
 impl ProgramSpec {
     pub fn parse(text: &str) -> Result<ProgramSpec, Error> {
+        // (serde would read a list as the struct's fields in order: `[]` would pass)
+        if !text.trim_start().starts_with('{') {
+            return Err(bad("the program must be a JSON object"));
+        }
         serde_json::from_str(text).map_err(bad)
     }
 

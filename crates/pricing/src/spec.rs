@@ -153,6 +153,8 @@ pub struct Target {
 
 /// Most limits one promotion may have.
 pub const MAX_LIMITS: usize = 8;
+/// Longest promotion name, in characters (it is printed on receipts and in wallets).
+pub const MAX_NAME_CHARS: usize = 100;
 
 pub(crate) fn invalid(id: &str, message: impl std::fmt::Display) -> Error {
     Error::new(ErrorCode::InvalidPromotion, format!("promotion {id:?}: {message}"))
@@ -170,10 +172,17 @@ impl Promotion {
 impl Spec {
     /// Reads a spec from JSON text.
     pub fn parse(text: &str) -> Result<Spec, Error> {
-        serde_json::from_str(text).map_err(|e| Error::new(ErrorCode::InvalidPromotion, format!("promotion: {e}")))
+        let bad = |m: String| Error::new(ErrorCode::InvalidPromotion, format!("promotion: {m}"));
+        // (serde would read a list as the struct's fields in order)
+        if !text.trim_start().starts_with('{') {
+            return Err(bad("a promotion is a JSON object".into()));
+        }
+        serde_json::from_str(text).map_err(|e| bad(e.to_string()))
     }
 
     /// Validates the spec for a shop in `currency`.
+    ///
+    /// (A name is what a shopper reads on a receipt: [`MAX_NAME_CHARS`] at most.)
     pub fn compile(&self, currency: Currency) -> Result<Promotion, Error> {
         let id = self.id.as_str();
         if id.trim().is_empty() || id.len() > 100 || id.chars().any(char::is_control) || id.starts_with('~') {
@@ -181,6 +190,12 @@ impl Spec {
         }
         if self.name.trim().is_empty() {
             return Err(invalid(id, "name is required"));
+        }
+        if self.name.chars().count() > MAX_NAME_CHARS || self.name.chars().any(char::is_control) {
+            return Err(invalid(
+                id,
+                format!("name must be 1 to {MAX_NAME_CHARS} characters without control characters"),
+            ));
         }
         if let (Some(a), Some(b)) = (self.starts_at, self.ends_at)
             && b <= a

@@ -28,6 +28,57 @@ const FIELDS: &[&str] = &[
     "products",
 ];
 
+/// A recorded order's own figures must agree: its products (if it lists
+/// them: an order of totals only, from a till or an old system, lists
+/// none) are not an empty list, each at least one unit; and when every
+/// product has a price and the order a total, the products less the
+/// discount plus shipping make that total.
+fn check_figures(order: &Map<String, Value>, shop: beacon_core::Currency) -> Result<(), beacon_core::Error> {
+    use beacon_core::commerce::{CommerceEvent, CommerceKind};
+    let invalid = |m: String| beacon_core::Error::new(ErrorCode::InvalidOrder, m);
+    let Some(products) = order.get("products").and_then(Value::as_array) else { return Ok(()) };
+    if products.is_empty() {
+        return Err(invalid("an order needs products: [{\"product_id\", \"quantity\", \"price\"}, …]".into()));
+    }
+    if let Some(i) = products.iter().position(|p| p.get("quantity").is_some_and(|q| q.as_i64() == Some(0))) {
+        return Err(invalid(format!("products[{i}].quantity must be at least 1")));
+    }
+    let priced = products.iter().all(|p| p.get("price").is_some_and(|v| !v.is_null()));
+    if !priced || order.get("total").is_none_or(Value::is_null) {
+        return Ok(());
+    }
+    let msg: Value = serde_json::from_str(&order_message(order)?).map_err(|e| invalid(e.to_string()))?;
+    let props = serde_json::value::to_raw_value(&msg["properties"]).map_err(|e| invalid(e.to_string()))?;
+    let CommerceEvent::Completed(o) =
+        beacon_core::commerce::parse_properties(CommerceKind::OrderCompleted, Some(&props), shop)?
+    else {
+        return Ok(());
+    };
+    let exp = o.currency.exponent;
+    let shipping = match order.get("shipping") {
+        Some(Value::String(s)) => beacon_core::money::parse_minor(s, exp).ok(),
+        Some(Value::Number(n)) => beacon_core::money::parse_minor(&n.to_string(), exp).ok(),
+        _ => Some(0),
+    }
+    .ok_or_else(|| invalid("shipping must be an amount such as \"10.00\"".into()))?;
+    let gross: i64 = o.lines.iter().map(|l| l.price_minor.saturating_mul(l.quantity)).fold(0, i64::saturating_add);
+    let expected = gross.saturating_sub(o.discount_minor).saturating_add(shipping);
+    if expected != o.total_minor {
+        let money = |minor| beacon_core::Money { minor, currency: o.currency }.to_decimal_string();
+        return Err(invalid(format!(
+            "the products ({}) less the discount ({}) plus shipping ({}) make {}, not the total {}",
+            money(gross),
+            money(o.discount_minor),
+            money(shipping),
+            money(expected),
+            money(o.total_minor)
+        ))
+        .with_details(json!({"products": money(gross), "discount": money(o.discount_minor),
+            "shipping": money(shipping), "expected_total": money(expected), "total": money(o.total_minor)})));
+    }
+    Ok(())
+}
+
 /// The `Order Completed` message for one posted order.
 fn order_message(order: &Map<String, Value>) -> Result<String, beacon_core::Error> {
     let invalid = |m: String| beacon_core::Error::new(ErrorCode::InvalidOrder, m);
@@ -73,6 +124,8 @@ pub fn order_record(
         sent_at: None,
         kind: Some(MessageKind::Track),
         generated_id: &super::log::fallback_message_id,
+        live: false,
+        identities: None,
     };
     let text = order_message(order)?;
     let raw = serde_json::value::RawValue::from_string(text)
@@ -110,6 +163,8 @@ pub fn refund_record(
         sent_at: None,
         kind: Some(MessageKind::Track),
         generated_id: &super::log::fallback_message_id,
+        live: false,
+        identities: None,
     };
     let raw = serde_json::value::RawValue::from_string(msg.to_string())
         .map_err(|e| beacon_core::Error::new(ErrorCode::InvalidOrder, format!("the refund cannot be written: {e}")))?;
@@ -142,7 +197,7 @@ pub async fn record_orders(
     let received_at = app.now();
     let (mut accepted, mut refused) = (Vec::new(), Vec::new());
     for (index, order) in orders.iter().enumerate() {
-        match order_record(order, received_at) {
+        match order_record(order, received_at).and_then(|r| check_figures(order, app.rules.currency).map(|()| r)) {
             Ok(r) => accepted.push(r),
             Err(error) => refused.push(Refused { index, error }),
         }

@@ -110,6 +110,8 @@ fn check_batch(
     batch: &BatchBody<'_>,
     source: &str,
     received_at: chrono::DateTime<Utc>,
+    live: bool,
+    identities: Option<&beacon_core::extract::IdentityRules>,
 ) -> Result<(Vec<NewLogRecord>, Vec<Value>), ApiError> {
     let sent_at = match batch.sent_at.as_deref() {
         Some(t) => Some(message::parse_time(t, "sentAt")?),
@@ -117,7 +119,7 @@ fn check_batch(
     };
     let (mut accepted, mut rejected) = (Vec::with_capacity(batch.batch.len()), Vec::new());
     for (i, raw) in batch.batch.iter().enumerate() {
-        let env = Envelope { received_at, sent_at, kind: None, generated_id: &fallback_message_id };
+        let env = Envelope { received_at, sent_at, kind: None, generated_id: &fallback_message_id, live, identities };
         match message::validate(raw, &env).and_then(|m| with_batch_defaults(batch, m)) {
             Ok(m) => accepted.push(record(source, m, received_at)),
             Err(e) => rejected.push(json!({"index": i, "code": e.code.as_str(), "message": e.message})),
@@ -158,7 +160,8 @@ async fn import_events(
 ) -> Result<Json<Value>, ApiError> {
     let bytes = body::read(&headers, body).await?;
     let batch: BatchBody<'_> = serde_json::from_slice(&bytes).map_err(malformed)?;
-    let (accepted, rejected) = check_batch(&batch, IMPORT_SOURCE, state.now())?;
+    let rules = Some(&state.rules.identity);
+    let (accepted, rejected) = check_batch(&batch, IMPORT_SOURCE, state.now(), false, rules)?;
     store_checked(&state, IMPORT_SOURCE, accepted, rejected).await
 }
 
@@ -175,7 +178,8 @@ async fn ingest(
         None => {
             let batch: BatchBody<'_> = serde_json::from_slice(&bytes).map_err(malformed)?;
             let key = write_key(&state, header_key, batch.write_key.as_deref()).await?;
-            let (accepted, rejected) = check_batch(&batch, &key.id, received_at)?;
+            let rules = Some(&state.rules.identity);
+            let (accepted, rejected) = check_batch(&batch, &key.id, received_at, true, rules)?;
             store_checked(&state, &key.id, accepted, rejected).await
         }
         Some(kind) => {
@@ -186,7 +190,14 @@ async fn ingest(
                 None => serde_json::from_str::<KeyOnly<'_>>(raw.get()).ok().and_then(|k| k.write_key),
             };
             let key = write_key(&state, header_key, body_key.as_deref()).await?;
-            let env = Envelope { received_at, sent_at: None, kind: Some(kind), generated_id: &fallback_message_id };
+            let env = Envelope {
+                received_at,
+                sent_at: None,
+                kind: Some(kind),
+                generated_id: &fallback_message_id,
+                live: true,
+                identities: Some(&state.rules.identity),
+            };
             let accepted = vec![record(&key.id, message::validate(raw, &env)?, received_at)];
             store_checked(&state, &key.id, accepted, Vec::new()).await
         }
