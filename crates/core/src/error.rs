@@ -63,6 +63,7 @@ codes! {
     IdempotencyKeyReused => "idempotency_key_reused", "The Idempotency-Key was used before for a different request.";
     RateLimited => "rate_limited", "Too many requests for this key; retry after the given delay.";
     RequestTimeout => "request_timeout", "The request's body did not arrive in time (`server.body_timeout_secs`).";
+    UriTooLong => "uri_too_long", "The request's URI is over 8 KiB.";
     Unavailable => "unavailable", "The server is starting or shutting down; retry later.";
     Internal => "internal", "An internal error; the cause is in the server log.";
 }

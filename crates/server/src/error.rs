@@ -59,6 +59,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
         RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+        UriTooLong => StatusCode::URI_TOO_LONG,
         Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -118,6 +118,20 @@ pub async fn serve(
     }
 }
 
+/// Longest request URI answered (longer: `414 uri_too_long`; past hyper's
+/// own buffer, ~400 KB, hyper answers 414 without a body).
+pub const MAX_URI_BYTES: usize = 8 << 10;
+
+/// Refuses an over-long URI in the one error shape.
+pub async fn uri_limit(req: Request, next: Next) -> Response {
+    let len = req.uri().path().len() + req.uri().query().map_or(0, |q| q.len() + 1);
+    if len > MAX_URI_BYTES {
+        let message = format!("the URI is {len} bytes; at most {MAX_URI_BYTES}");
+        return ApiError::new(ErrorCode::UriTooLong, message).into_response();
+    }
+    next.run(req).await
+}
+
 /// Gives each request's body a deadline; a body that does not arrive in
 /// time is answered `408 request_timeout`, whatever the handler made of
 /// the failed read.

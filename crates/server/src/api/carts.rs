@@ -19,8 +19,9 @@ pub fn routes() -> Router<AppState> {
 async fn price(
     _: Authorized<Read>,
     State(state): State<AppState>,
-    JsonBody(req): JsonBody<CartRequest>,
+    JsonBody(req): JsonBody<Value>,
 ) -> ApiResult<Json<Value>> {
+    let req = CartRequest::from_json(req, "cart")?;
     if state.settings.role() == Some(crate::settings::ProcessRole::Edge) && req.names_a_shopper() {
         return Err(beacon_core::Error::new(
             beacon_core::ErrorCode::EdgeAnonymousOnly,

@@ -1,7 +1,7 @@
 //! Extractors whose rejections use the one JSON error shape, and cursors.
 
 use crate::error::ApiError;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use base64::Engine as _;
@@ -38,15 +38,23 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     }
 }
 
+/// A JSON body (`Content-Type: application/json`; gzip decoded; at most
+/// [`super::ingest::body::MAX_ADMIN_BYTES`]) read into `T`.
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        axum::Json::<T>::from_request(req, state).await.map(|j| Json(j.0)).map_err(|e: JsonRejection| {
-            let code = match e {
-                JsonRejection::MissingJsonContentType(_) => ErrorCode::UnsupportedMediaType,
-                _ => ErrorCode::MalformedJson,
-            };
-            ApiError::new(code, e.body_text())
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let mime = parts.headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mime = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json")) {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                format!("send the body as Content-Type: application/json, not {mime:?}"),
+            ));
+        }
+        let bytes = super::ingest::body::decoded(&parts.headers, body, super::ingest::body::MAX_ADMIN_BYTES).await?;
+        serde_json::from_slice(&bytes).map(Json).map_err(|e| {
+            ApiError::new(ErrorCode::MalformedJson, format!("the body is not the JSON this route takes: {e}"))
         })
     }
 }

@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
             ApiError::new(ErrorCode::MethodNotAllowed, "this route does not accept this method")
         })
         .layer(middleware::from_fn(ingest::browser::cors))
+        .layer(middleware::from_fn(crate::http::uri_limit))
         .layer(middleware::from_fn(observe))
         .with_state(state)
 }
@@ -59,6 +60,7 @@ pub fn edge_router(state: AppState) -> Router {
             ApiError::new(ErrorCode::RouteNotFound, "an edge node serves ingest and cart pricing only")
         })
         .layer(middleware::from_fn(ingest::browser::cors))
+        .layer(middleware::from_fn(crate::http::uri_limit))
         .layer(middleware::from_fn(observe))
         .with_state(state)
 }
@@ -70,6 +72,7 @@ pub fn system_router(state: AppState) -> Router {
         .fallback(|| async {
             ApiError::new(ErrorCode::RouteNotFound, "a worker serves /healthz, /readyz and /metrics only")
         })
+        .layer(middleware::from_fn(crate::http::uri_limit))
         .layer(middleware::from_fn(observe))
         .with_state(state)
 }

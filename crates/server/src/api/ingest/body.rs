@@ -7,8 +7,12 @@ use beacon_core::ErrorCode;
 use beacon_core::message::MAX_BATCH_BYTES;
 use std::io::Read;
 
-fn too_large() -> ApiError {
-    ApiError::new(ErrorCode::PayloadTooLarge, format!("the body is over {MAX_BATCH_BYTES} bytes (after decompression)"))
+/// Largest body an admin route reads (after decompression): a bulk request
+/// of a thousand orders or products fits.
+pub const MAX_ADMIN_BYTES: usize = 2 << 20;
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(ErrorCode::PayloadTooLarge, format!("the body is over {limit} bytes (after decompression)"))
 }
 
 /// Accepts `application/json`, `text/plain` (browser beacons) or no type.
@@ -28,9 +32,14 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
 /// The decoded body, at most [`MAX_BATCH_BYTES`] long.
 pub async fn read(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> {
     check_content_type(headers)?;
-    let raw = axum::body::to_bytes(body, MAX_BATCH_BYTES).await.map_err(|e| {
+    decoded(headers, body, MAX_BATCH_BYTES).await
+}
+
+/// The body, gunzipped if it says so, at most `limit` bytes either way.
+pub async fn decoded(headers: &HeaderMap, body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let raw = axum::body::to_bytes(body, limit).await.map_err(|e| {
         if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
-            too_large()
+            too_large(limit)
         } else {
             ApiError::new(ErrorCode::InvalidEncoding, "the body could not be read")
         }
@@ -43,11 +52,11 @@ pub async fn read(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, ApiError> 
             let mut out = Vec::with_capacity(raw.len() * 4);
             // read one byte past the limit to tell "exactly at" from "over"
             flate2::read::MultiGzDecoder::new(&raw[..])
-                .take(MAX_BATCH_BYTES as u64 + 1)
+                .take(limit as u64 + 1)
                 .read_to_end(&mut out)
                 .map_err(|_| ApiError::new(ErrorCode::InvalidEncoding, "the body is not a valid gzip stream"))?;
-            if out.len() > MAX_BATCH_BYTES {
-                return Err(too_large());
+            if out.len() > limit {
+                return Err(too_large(limit));
             }
             Ok(out)
         }

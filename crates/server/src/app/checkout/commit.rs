@@ -44,8 +44,7 @@ pub async fn place(app: &App, idempotency_key: &str, body: Map<String, Value>) -
         return Err(Error::new(ErrorCode::InvalidParameter, "Idempotency-Key must be 1 to 200 characters"));
     }
     let request_hash = hex::encode(Sha256::digest(Value::Object(body.clone()).to_string().as_bytes()));
-    let req: CartRequest = serde_json::from_value(Value::Object(body))
-        .map_err(|e| Error::new(ErrorCode::InvalidCart, format!("order: {e}")))?;
+    let req = CartRequest::from_json(Value::Object(body), "order")?;
     if req.now.is_some() {
         return Err(Error::new(
             ErrorCode::InvalidCart,

@@ -78,6 +78,12 @@ pub struct CartRequest {
 }
 
 impl CartRequest {
+    /// A cart from its JSON (`what`: `cart` or `order`); an unknown field or
+    /// a wrong type is `invalid_cart`.
+    pub fn from_json(v: Value, what: &str) -> Result<CartRequest, Error> {
+        serde_json::from_value(v).map_err(|e| Error::new(ErrorCode::InvalidCart, format!("{what}: {e}")))
+    }
+
     /// Whether pricing it looks a shopper up (by id, identity, points or team).
     pub fn names_a_shopper(&self) -> bool {
         self.profile_id.is_some()
