@@ -12,6 +12,13 @@ use std::fs::File;
 use std::io::Write as _;
 use std::path::Path;
 
+/// Files holding the shop's data are the owner's only (0600).
+pub fn private(options: &mut std::fs::OpenOptions) -> &mut std::fs::OpenOptions {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    options
+}
+
 /// The key file beside the databases.
 const KEY_FILE: &str = "encryption.key";
 
@@ -36,9 +43,7 @@ pub async fn backup(data_dir: &Path, file: &Path) -> anyhow::Result<Vec<String>>
     let mut partial = file.as_os_str().to_owned();
     partial.push(".partial");
     let partial = std::path::PathBuf::from(partial);
-    let out = File::options()
-        .write(true)
-        .create_new(true)
+    let out = private(File::options().write(true).create_new(true))
         .open(&partial)
         .with_context(|| format!("creating {} (it must not exist)", partial.display()))?;
     let mut tar = tar::Builder::new(out);
@@ -76,7 +81,9 @@ pub fn restore(file: &Path, data_dir: &Path) -> anyhow::Result<Vec<String>> {
             bail!("{} is not a Beacon backup: it holds {name:?}", file.display());
         }
         let target = staging.path().join(&name);
-        let mut out = File::create(&target).with_context(|| format!("writing {}", target.display()))?;
+        let mut out = private(File::options().write(true).create(true).truncate(true))
+            .open(&target)
+            .with_context(|| format!("writing {}", target.display()))?;
         std::io::copy(&mut entry, &mut out).with_context(|| format!("reading {name} from the backup"))?;
         out.sync_all()?;
         restored.push(name);

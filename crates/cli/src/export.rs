@@ -100,7 +100,11 @@ pub async fn run(opts: ExportOptions) -> anyhow::Result<()> {
         .or_else(|| opts.output.as_deref().and_then(Format::of_path))
         .unwrap_or(super::import::Format::Jsonl);
     let out: Box<dyn Write> = match &opts.output {
-        Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("{}", p.display()))?),
+        Some(p) => Box::new(
+            crate::backup::private(std::fs::File::options().write(true).create(true).truncate(true))
+                .open(p)
+                .with_context(|| format!("{}", p.display()))?,
+        ),
         None => Box::new(std::io::stdout().lock()),
     };
     let out = std::io::BufWriter::new(out);

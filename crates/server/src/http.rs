@@ -26,6 +26,17 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+/// The listener's limits by default (the rest of [`ServerSettings`] is
+/// filled in by `Settings::default`).
+pub const DEFAULT_LIMITS: ServerSettings = ServerSettings {
+    listen: String::new(),
+    role: String::new(),
+    header_timeout_secs: 10,
+    body_timeout_secs: 30,
+    shutdown_grace_secs: 10,
+    max_connections: 10_000,
+};
+
 /// The listener's limits, from [`ServerSettings`].
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {

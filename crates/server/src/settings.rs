@@ -42,14 +42,12 @@ pub struct ServerSettings {
     /// (ingest and the API, stateless) or `worker` (the processor and the
     /// background workers). `api` and `worker` share a PostgreSQL store.
     pub role: String,
-    /// Seconds a client has to send a request's headers (and the longest a
-    /// kept-alive connection waits for its next request); `crate::http`.
+    /// The listener's limits (`crate::http`; docs/SETTINGS.md): seconds for
+    /// a request's headers (and a kept-alive connection's idle wait), for
+    /// its body, for requests in flight at shutdown; connections at once.
     pub header_timeout_secs: u64,
-    /// Seconds a client has to send a request's body (else 408).
     pub body_timeout_secs: u64,
-    /// Seconds requests in flight get to finish when the server stops.
     pub shutdown_grace_secs: u64,
-    /// Connections served at once (more wait to be accepted).
     pub max_connections: u32,
 }
 
@@ -130,10 +128,7 @@ impl Default for Settings {
             server: ServerSettings {
                 listen: "127.0.0.1:8080".into(),
                 role: "all".into(),
-                header_timeout_secs: 10,
-                body_timeout_secs: 30,
-                shutdown_grace_secs: 10,
-                max_connections: 10_000,
+                ..crate::http::DEFAULT_LIMITS
             },
             storage: StorageSettings {
                 data_dir: PathBuf::from("./beacon-data"),

@@ -179,3 +179,28 @@ async fn checkouts_in_beacon_db_move_to_checkout_db() {
         .expect("tables");
     assert!(left.is_empty(), "the old tables are dropped from beacon.db");
 }
+
+/// The data directory is its owner's only: 0700, and every file in it 0600,
+/// the WAL files SQLite makes as it writes included; an older directory's
+/// 0644 files are tightened when it is opened.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_its_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("dir");
+    std::fs::write(data.join("old-notes.txt"), "from before").expect("file");
+    std::fs::set_permissions(data.join("old-notes.txt"), std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let store = SqlStore::open(options(&data, Synchronous::Normal, 64 << 20, 3)).await.expect("open");
+    store.event_log().append(&[log_record(1)]).await.expect("append");
+    store.event_log().sync().await.expect("sync");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    let files: Vec<_> = std::fs::read_dir(&data).expect("list").map(|e| e.expect("entry").path()).collect();
+    assert!(files.iter().any(|f| f.to_string_lossy().ends_with("-wal")), "{files:?}");
+    for f in files.iter().filter(|f| f.is_file()) {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+    store.close().await;
+}

@@ -219,6 +219,7 @@ impl SqlStore {
             ))),
             None => {
                 std::fs::create_dir_all(&options.data_dir)
+                    .and_then(|()| backup::make_private(&options.data_dir))
                     .map_err(|e| StoreError::Unavailable(format!("{}: {e}", options.data_dir.display())))?;
                 // admin changes (keys, audit) are few: always fsynced at commit
                 let state_path = options.data_dir.join("beacon.db");
