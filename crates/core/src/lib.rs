@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod identity;
 pub mod ids;
+pub mod mask;
 pub mod message;
 pub mod money;
 pub mod profile;

@@ -128,6 +128,16 @@ impl<P> Authorized<P> {
     pub fn actor(&self) -> String {
         self.key.id.clone()
     }
+
+    /// `view` as this caller may see it: personal data (`security.pii_keys`)
+    /// masked unless the role reads it in full (`security.pii_full_roles`).
+    pub fn sees(&self, settings: &crate::settings::Settings, mut view: serde_json::Value) -> serde_json::Value {
+        let full = settings.security.pii_full_roles.iter().any(|r| r == self.role.as_str());
+        if !full {
+            beacon_core::mask::json(&mut view, &settings.security.pii_keys);
+        }
+        view
+    }
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {

@@ -111,6 +111,10 @@ pub struct SecuritySettings {
     pub admin_rate_per_second: u32,
     /// Requests per second per write key (0 = unlimited).
     pub ingest_rate_per_second: u32,
+    /// Keys whose values are personal data wherever they occur, and the
+    /// roles that read them unmasked (the others see `138****8000`).
+    pub pii_keys: Vec<String>,
+    pub pii_full_roles: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -157,6 +161,8 @@ impl Default for Settings {
                 edge_public_key: String::new(),
                 admin_rate_per_second: 50,
                 ingest_rate_per_second: 0,
+                pii_keys: beacon_core::mask::DEFAULT_PII_KEYS.iter().map(|k| k.to_string()).collect(),
+                pii_full_roles: vec!["admin".into(), "marketer".into()],
             },
             log: LogSettings { format: "text".into(), level: "info".into() },
             bus: Default::default(),
@@ -344,6 +350,9 @@ impl Settings {
         }
         if self.ingest.max_group_records == 0 || self.ingest.queue_capacity == 0 || self.ingest.processor_batch == 0 {
             p.push("ingest.max_group_records, queue_capacity and processor_batch must be at least 1".into());
+        }
+        if let Some(r) = self.security.pii_full_roles.iter().find(|r| beacon_core::access::Role::parse(r).is_none()) {
+            p.push(format!("security.pii_full_roles: {r:?} is not admin, marketer, analyst or viewer"));
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             p.push(format!("log.format {:?} must be \"text\" or \"json\"", self.log.format));

@@ -192,9 +192,42 @@ async fn write_keys_carry_their_source(app: &TestApp) {
     assert_eq!((s, &e["error"]["code"]), (StatusCode::BAD_REQUEST, &json!("invalid_parameter")), "{e}");
 }
 
+async fn roles_see_personal_data_by_need(app: &TestApp) {
+    send(
+        app,
+        WRITE,
+        json!([{"type": "identify", "userId": "pii-1", "messageId": "pii-m1",
+        "traits": {"email": "li.lei@example.com", "phone": "13800138000", "name": "李雷", "city": "深圳"}}]),
+    )
+    .await;
+    let p = app.profile("user_id:pii-1").await;
+    let id = p["id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        (p["traits"]["email"].as_str(), p["traits"]["name"].as_str()),
+        (Some("li.lei@example.com"), Some("李雷"))
+    );
+    let (s, v) = app.get(&format!("/api/v1/profiles/{id}"), VIEWER).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["traits"]["email"], "l***@example.com", "{v}");
+    assert_eq!(v["traits"]["phone"], "138****8000", "{v}");
+    assert_eq!(v["traits"]["name"], "李**", "{v}");
+    assert_eq!(v["traits"]["city"], "深圳", "not personal: {v}");
+    assert!(v["identities"].as_array().into_iter().flatten().any(|i| i["value"] == "+86138****8000"), "{v}");
+    assert!(!v.to_string().contains("li.lei@") && !v.to_string().contains("13800138000"), "{v}");
+    let (_, events) = app.get(&format!("/api/v1/profiles/{id}/events"), VIEWER).await;
+    let text = events.to_string();
+    assert!(text.contains("pii-m1") && !text.contains("li.lei@") && !text.contains("李雷"), "{events}");
+    // a marketer reads in full (security.pii_full_roles)
+    let (s, k) = app.send(Method::POST, "/api/v1/keys", ADMIN, json!({"name": "m", "role": "marketer"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{k}");
+    let (_, v) = app.get(&format!("/api/v1/profiles/{id}"), k["key"].as_str().unwrap_or_default()).await;
+    assert_eq!(v["traits"]["email"], "li.lei@example.com", "{v}");
+}
+
 both_backends!(
     no_client_claim_attaches_a_device_to_a_known_shopper,
     the_back_end_confirms_a_claim_at_login,
     client_only_shoppers_merge_as_segment_does,
     write_keys_carry_their_source,
+    roles_see_personal_data_by_need,
 );

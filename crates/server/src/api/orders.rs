@@ -218,28 +218,29 @@ async fn daily(
     Ok(Json(json!({"from": from.to_string(), "to": to.to_string(), "tz": tz, "days": days})))
 }
 
-async fn reviews(state: &AppState, of: ReviewsOf, p: PageParams) -> ApiResult<Json<Value>> {
+async fn reviews(state: &AppState, who: &Authorized<Read>, of: ReviewsOf, p: PageParams) -> ApiResult<Json<Value>> {
     let page = state.store.orders().list_reviews(&of, &p.request()?).await?;
-    Ok(Json(json!({
+    let view = json!({
         "items": page.items.iter().map(review_json).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),
-    })))
+    });
+    Ok(Json(who.sees(&state.settings, view)))
 }
 
 async fn product_reviews(
-    _: Authorized<Read>,
+    who: Authorized<Read>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(p): Query<PageParams>,
 ) -> ApiResult<Json<Value>> {
-    reviews(&state, ReviewsOf::Product(id), p).await
+    reviews(&state, &who, ReviewsOf::Product(id), p).await
 }
 
 async fn profile_reviews(
-    _: Authorized<Read>,
+    who: Authorized<Read>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(p): Query<PageParams>,
 ) -> ApiResult<Json<Value>> {
-    reviews(&state, ReviewsOf::Profile(parse_profile_id(&id)?), p).await
+    reviews(&state, &who, ReviewsOf::Profile(parse_profile_id(&id)?), p).await
 }

@@ -81,14 +81,15 @@ struct ListParams {
 }
 
 async fn list(
-    _: Authorized<Read>,
+    who: Authorized<Read>,
     State(state): State<AppState>,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<Value>> {
     if let Some(pair) = &p.identity {
         let identity = Identity::parse_pair(pair, &state.rules.identity.normalize)?;
         let items = state.store.profiles().find_profiles(&identity).await?;
-        return Ok(Json(json!({"items": items.iter().map(profile_json).collect::<Vec<_>>(), "next_cursor": null})));
+        let view = json!({"items": items.iter().map(profile_json).collect::<Vec<_>>(), "next_cursor": null});
+        return Ok(Json(who.sees(&state.settings, view)));
     }
     let time = |s: &Option<String>, field| s.as_deref().map(|t| parse_time(t, field)).transpose();
     let query = ProfileQuery {
@@ -99,18 +100,19 @@ async fn list(
         has_trait: p.has_trait,
     };
     let page = state.store.profiles().list_profiles(&query).await?;
-    Ok(Json(json!({
+    let view = json!({
         "items": page.items.iter().map(profile_json).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),
-    })))
+    });
+    Ok(Json(who.sees(&state.settings, view)))
 }
 
-async fn one(_: Authorized<Read>, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(profile_json(&profiles::by_id(&state, &id).await?)))
+async fn one(who: Authorized<Read>, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    Ok(Json(who.sees(&state.settings, profile_json(&profiles::by_id(&state, &id).await?))))
 }
 
 async fn events(
-    _: Authorized<Read>,
+    who: Authorized<Read>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(p): Query<PageParams>,
@@ -121,10 +123,11 @@ async fn events(
         return Err(ApiError::new(ErrorCode::InvalidCursor, "the cursor is not one this server issued"));
     }
     let page = state.store.profiles().profile_events(id, &page).await?;
-    Ok(Json(json!({
+    let view = json!({
         "items": page.items.iter().map(event_json).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),
-    })))
+    });
+    Ok(Json(who.sees(&state.settings, view)))
 }
 
 /// `revenue` is in the shop currency if any order was paid in it, else in
@@ -155,7 +158,7 @@ pub struct AfterParams {
 
 /// `GET /api/v1/events`: every processed event in log order, for exports.
 pub async fn all_events(
-    _: Authorized<Read>,
+    who: Authorized<Read>,
     State(state): State<AppState>,
     Query(p): Query<AfterParams>,
 ) -> ApiResult<Json<Value>> {
@@ -165,5 +168,6 @@ pub async fn all_events(
     }
     let items = state.store.profiles().events_after(p.after.unwrap_or(0), limit).await?;
     let next = (items.len() == limit as usize).then(|| items.last().map(|e| e.seq)).flatten();
-    Ok(Json(json!({"items": items.iter().map(event_json).collect::<Vec<_>>(), "next_after": next})))
+    let view = json!({"items": items.iter().map(event_json).collect::<Vec<_>>(), "next_after": next});
+    Ok(Json(who.sees(&state.settings, view)))
 }
