@@ -59,9 +59,12 @@ enum Command {
         /// Admin key to create on first start (automation).
         #[arg(long, env = "BEACON_ADMIN_KEY", hide_env_values = true)]
         admin_key: Option<String>,
-        /// Write key to create on first start (automation).
+        /// Write key to create on first start (automation): for pages and apps (a client source).
         #[arg(long, env = "BEACON_WRITE_KEY", hide_env_values = true)]
         write_key: Option<String>,
+        /// Write key of the shop's back end to create on first start (a server source).
+        #[arg(long, env = "BEACON_SERVER_KEY", hide_env_values = true)]
+        server_key: Option<String>,
     },
     /// Run a worker (= serve --role worker): the processor and the background jobs, on a PostgreSQL store shared with api nodes.
     Worker {
@@ -218,16 +221,12 @@ fn check_env_key(name: &str, key: &Option<String>) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(
-    common: Common,
-    overrides: Overrides,
-    admin: Option<String>,
-    write: Option<String>,
-) -> anyhow::Result<()> {
+async fn serve(common: Common, overrides: Overrides, first: keys::FirstKeys) -> anyhow::Result<()> {
     let settings = load_settings_with(&common, overrides)?;
     init_logging(&settings);
-    check_env_key("BEACON_ADMIN_KEY", &admin)?;
-    check_env_key("BEACON_WRITE_KEY", &write)?;
+    check_env_key("BEACON_ADMIN_KEY", &first.admin)?;
+    check_env_key("BEACON_WRITE_KEY", &first.write)?;
+    check_env_key("BEACON_SERVER_KEY", &first.server)?;
     tracing::info!(?settings, "starting beacon");
     let store = Arc::new(open_store(&settings).await?);
     if settings.ingest.run_processor && settings.role().is_none_or(|r| r.works()) {
@@ -241,11 +240,11 @@ async fn serve(
     let listener = beacon_server::bind(addr).await?;
     let addr = listener.local_addr()?;
     let made = match serves_api {
-        true => keys::bootstrap(store.as_ref(), admin.clone(), write.clone(), chrono::Utc::now()).await?,
+        true => keys::bootstrap(store.as_ref(), &first, chrono::Utc::now()).await?,
         false => Vec::new(),
     };
     if made.is_empty() {
-        for name in keys::unknown_given(store.as_ref(), admin.as_deref(), write.as_deref()).await? {
+        for name in keys::unknown_given(store.as_ref(), &first).await? {
             tracing::warn!(
                 "{name} is set but is not a key of this store: keys are made on the first start only, so it is \
                  ignored (create keys with `beacon keys create`)"
@@ -338,12 +337,13 @@ async fn main() -> std::process::ExitCode {
         Command::Demo(opts) => demo::run(opts).await,
         Command::Export(opts) => export::run(opts).await,
         Command::Price(opts) => price::run(opts),
-        Command::Serve { common, listen, role, nats_url, admin_key, write_key } => {
-            serve(common, Overrides { listen, role, nats_url, ..Default::default() }, admin_key, write_key).await
+        Command::Serve { common, listen, role, nats_url, admin_key, write_key, server_key } => {
+            let first = keys::FirstKeys { admin: admin_key, write: write_key, server: server_key };
+            serve(common, Overrides { listen, role, nats_url, ..Default::default() }, first).await
         }
         Command::Worker { common, listen, nats_url } => {
             let role = Some("worker".into());
-            serve(common, Overrides { listen, role, nats_url, ..Default::default() }, None, None).await
+            serve(common, Overrides { listen, role, nats_url, ..Default::default() }, Default::default()).await
         }
         Command::Keys { action } => keys_cmd(action).await,
         Command::Backup { file, common } => backup_cmd(&file, &common).await,

@@ -78,8 +78,11 @@ async fn orders_from_both_paths_count_once_per_order_id(app: &TestApp) {
         .map(|x| (x["date"].as_str().unwrap_or("").into(), x["orders"].as_i64().unwrap_or(0)))
         .collect();
     assert_eq!(days, [("2026-11-11".into(), 1), ("2026-11-12".into(), 1), ("2026-11-13".into(), 2)], "{d}");
-    let (_, utc) = app.get("/api/v1/overview/daily?from=2026-11-12&to=2026-11-12", ADMIN).await;
+    let (_, utc) = app.get("/api/v1/overview/daily?from=2026-11-12&to=2026-11-12&tz=Z", ADMIN).await;
     assert_eq!(utc["days"][0]["orders"], 3, "{utc}");
+    // without tz: the shop's time zone (shop.utc_offset, +08:00 by default)
+    let (_, shop) = app.get("/api/v1/overview/daily?from=2026-11-13&to=2026-11-13", ADMIN).await;
+    assert_eq!((shop["tz"].as_str(), shop["days"][0]["orders"].as_i64()), (Some("+08:00"), Some(2)), "{shop}");
 
     let (_, list) =
         app.get(&format!("/api/v1/orders?profile={}&limit=2", ann["id"].as_str().unwrap_or("")), ADMIN).await;

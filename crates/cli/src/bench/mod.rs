@@ -131,7 +131,8 @@ async fn start_beacon(opts: &BenchOptions) -> anyhow::Result<Beacon> {
     settings.security.admin_rate_per_second = 0;
     settings.ingest.run_processor = opts.processor;
     let store = Arc::new(open_store(&settings).await?);
-    keys::bootstrap(store.as_ref(), Some(ADMIN_KEY.into()), Some(WRITE_KEY.into()), chrono::Utc::now()).await?;
+    let first = keys::FirstKeys { admin: Some(ADMIN_KEY.into()), write: Some(WRITE_KEY.into()), server: None };
+    keys::bootstrap(store.as_ref(), &first, chrono::Utc::now()).await?;
     let listener = beacon_server::bind("127.0.0.1:0".parse()?).await?;
     let addr = listener.local_addr()?;
     let running = beacon_server::start(settings, store.clone())?;

@@ -108,13 +108,12 @@ async fn one(round: &Round, workers: usize, opts: &WorkersOptions) -> anyhow::Re
     let dir = tempfile::tempdir()?;
     let bus = workers > 0;
     let api = round.node("api", &dir.path().join("api"), bus).await?;
-    beacon_server::app::keys::bootstrap(
-        api.state.store.as_ref(),
-        Some(ADMIN_KEY.into()),
-        Some(WRITE_KEY.into()),
-        chrono::Utc::now(),
-    )
-    .await?;
+    let keys = beacon_server::app::keys::FirstKeys {
+        admin: Some(ADMIN_KEY.into()),
+        write: Some(WRITE_KEY.into()),
+        server: None,
+    };
+    beacon_server::app::keys::bootstrap(api.state.store.as_ref(), &keys, chrono::Utc::now()).await?;
     let listener = beacon_server::bind("127.0.0.1:0".parse()?).await?;
     let addr = listener.local_addr()?;
     let state = api.state.clone();

@@ -91,9 +91,15 @@ fn demo_keys(dir: &Path) -> anyhow::Result<DemoKeys> {
 
 /// Stores the demo's keys the store does not have yet.
 async fn store_keys(store: &dyn beacon_store::Store, keys: &DemoKeys) -> anyhow::Result<()> {
-    use beacon_server::app::keys::{bootstrap, hash_key, issue};
+    use beacon_server::app::keys::{FirstKeys, bootstrap, hash_key, issue};
     let now = Utc::now();
-    bootstrap(store, Some(keys.admin.clone()), Some(keys.write.clone()), now).await?;
+    let first = FirstKeys {
+        admin: Some(keys.admin.clone()),
+        write: Some(keys.write.clone()),
+        server: Some(keys.server.clone()),
+    };
+    bootstrap(store, &first, now).await?;
+    // (a demo directory from before server keys has the others only)
     if store.keys().find_key_by_hash(&hash_key(&keys.server)).await?.is_none() {
         let kind = beacon_store::KeyKind::Write(beacon_core::trust::Source::Server);
         let key = issue(kind, "demo back end", Some(keys.server.clone()), now);

@@ -190,7 +190,7 @@ async fn one(_: Authorized<Read>, State(state): State<AppState>, Path(id): Path<
 struct DailyParams {
     from: String,
     to: String,
-    /// `+08:00`, `-05:00` or `Z` (the default).
+    /// `+08:00`, `-05:00` or `Z`; the shop's (`shop.utc_offset`) by default.
     tz: Option<String>,
 }
 
@@ -207,7 +207,7 @@ async fn daily(
     if to < from || (to - from).num_days() > 3660 {
         return Err(ApiError::new(ErrorCode::InvalidParameter, "to must be on or after from, at most ten years on"));
     }
-    let tz = p.tz.as_deref().unwrap_or("Z");
+    let tz = p.tz.as_deref().unwrap_or(&state.settings.shop.utc_offset);
     let offset = beacon_core::zone::parse_utc_offset(tz)
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidParameter, "tz must be an offset like +08:00 or Z"))?;
     let days = state.store.orders().daily_figures(from, to, offset).await?;

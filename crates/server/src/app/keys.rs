@@ -128,25 +128,35 @@ pub async fn revoke_key(store: &dyn Store, id: &str, actor: &str, now: DateTime<
     })
 }
 
-/// On a store with no keys: creates the given keys, or fresh ones. Returns
-/// the keys created (empty when keys already existed).
-pub async fn bootstrap(
-    store: &dyn Store,
-    admin: Option<String>,
-    write: Option<String>,
-    now: DateTime<Utc>,
-) -> Result<Vec<IssuedKey>, StoreError> {
+/// The keys a store's first start makes (`BEACON_ADMIN_KEY`,
+/// `BEACON_WRITE_KEY`, `BEACON_SERVER_KEY`): those given, or, when none
+/// is, fresh ones of each kind.
+#[derive(Debug, Clone, Default)]
+pub struct FirstKeys {
+    pub admin: Option<String>,
+    /// For the shop's pages and apps: a client source.
+    pub write: Option<String>,
+    /// For the shop's back end: a server source.
+    pub server: Option<String>,
+}
+
+/// On a store with no keys: creates the [`FirstKeys`]. Returns the keys
+/// created (empty when keys already existed).
+pub async fn bootstrap(store: &dyn Store, keys: &FirstKeys, now: DateTime<Utc>) -> Result<Vec<IssuedKey>, StoreError> {
     if store.keys().count_keys().await? > 0 {
         return Ok(Vec::new());
     }
-    let from_env = admin.is_some() || write.is_some();
+    let FirstKeys { admin, write, server } = keys.clone();
+    let fresh = admin.is_none() && write.is_none() && server.is_none();
     let mut made = Vec::new();
-    if admin.is_some() || !from_env {
+    if admin.is_some() || fresh {
         made.push(issue(KeyKind::Secret(Role::Admin), "bootstrap admin", admin, now));
     }
-    if write.is_some() || !from_env {
-        // the key a shop's pages and apps carry: public, so a client source
+    if write.is_some() || fresh {
         made.push(issue(KeyKind::Write(Source::Client), "bootstrap write", write, now));
+    }
+    if server.is_some() || fresh {
+        made.push(issue(KeyKind::Write(Source::Server), "bootstrap server", server, now));
     }
     for key in &made {
         store.keys().insert_key(&key.record, "bootstrap").await?;
@@ -154,16 +164,14 @@ pub async fn bootstrap(
     Ok(made)
 }
 
-/// Which of the keys given at start (`BEACON_ADMIN_KEY`, `BEACON_WRITE_KEY`)
+/// Which of the [`FirstKeys`] given at start
 /// a store that already had keys does not know: they are ignored (keys are
 /// made on the first start only), which the operator should hear about.
-pub async fn unknown_given(
-    store: &dyn Store,
-    admin: Option<&str>,
-    write: Option<&str>,
-) -> Result<Vec<&'static str>, StoreError> {
+pub async fn unknown_given(store: &dyn Store, keys: &FirstKeys) -> Result<Vec<&'static str>, StoreError> {
     let mut out = Vec::new();
-    for (name, key) in [("BEACON_ADMIN_KEY", admin), ("BEACON_WRITE_KEY", write)] {
+    let given =
+        [("BEACON_ADMIN_KEY", &keys.admin), ("BEACON_WRITE_KEY", &keys.write), ("BEACON_SERVER_KEY", &keys.server)];
+    for (name, key) in given {
         if let Some(key) = key
             && store.keys().find_key_by_hash(&hash_key(key)).await?.is_none()
         {
