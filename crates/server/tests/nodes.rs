@@ -32,7 +32,11 @@ async fn used(app: &TestApp, promotion: &str) -> Vec<(Option<String>, i64)> {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|u| (u["subject"].as_str().map(String::from), u["used"].as_i64().unwrap_or(-1)))
+        .map(|u| {
+            // a count, or a budget's amount in the shop currency (minor units here)
+            let money = u["used"].as_str().and_then(|s| beacon_core::money::parse_minor(s, 2).ok());
+            (u["subject"].as_str().map(String::from), u["used"].as_i64().or(money).unwrap_or(-1))
+        })
         .collect();
     items.sort();
     items

@@ -313,7 +313,33 @@ async fn limits_per_identity_never_store_a_phone_or_email_in_the_clear(app: &Tes
     assert_eq!((st, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("price_changed")), "{v}");
 }
 
+/// A budget's usage is money in the shop currency, next to its maximum in
+/// the same unit; a count stays a count; each entry names its limit's index.
+async fn usage_reports_budgets_in_money_and_counts_as_counts(app: &TestApp) {
+    promo(
+        app,
+        json!({"id": "budget", "name": "满100减15", "status": "active", "min_spend": "100",
+            "reward": {"type": "amount_off", "amount": "15"},
+            "limits": [{"counter": "discount", "limit": "200"}, {"counter": "redemptions", "limit": 50}]}),
+    )
+    .await;
+    let cart = json!({"user_id": "b1", "lines": [{"product_id": "tea", "price": "120.00"}]});
+    let (s, v, _) = place(app, "budget-1", cart).await;
+    assert_eq!((s, v["pricing"]["total"].as_str()), (StatusCode::CREATED, Some("105.00")), "{v}");
+    let (_, u) = app.get("/api/v1/promotions/budget/usage", ADMIN).await;
+    let item = |i: i64| u["items"].as_array().into_iter().flatten().find(|x| x["limit_index"] == i).cloned();
+    let budget = item(0).unwrap_or_default();
+    assert_eq!(
+        (&budget["counter"], &budget["used"], &budget["max"], &budget["currency"]),
+        (&json!("discount"), &json!("15.00"), &json!("200.00"), &json!("CNY")),
+        "{u}"
+    );
+    let count = item(1).unwrap_or_default();
+    assert_eq!((&count["used"], &count["max"], &count["currency"]), (&json!(1), &json!(50), &json!(null)), "{u}");
+}
+
 both_backends!(
+    usage_reports_budgets_in_money_and_counts_as_counts,
     the_lifecycle_is_enforced_and_audited,
     carts_are_priced_for_the_shopper_from_the_catalog,
     orders_take_limits_once_and_replay,

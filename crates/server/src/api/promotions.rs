@@ -92,8 +92,8 @@ async fn usage(_: Authorized<Read>, State(state): State<AppState>, Path(id): Pat
         .iter()
         .map(|u| {
             json!({
-                "limit": u.limit, "period": u.period, "subject": u.subject, "used": u.used,
-                "counts": u.counts, "counter": u.counter, "max": u.max,
+                "limit_index": u.limit_index, "period": u.period, "subject": u.subject, "counts": u.counts,
+                "counter": u.counter, "used": u.used, "max": u.max, "currency": u.currency,
             })
         })
         .collect();

@@ -121,16 +121,20 @@ pub async fn get(app: &App, id: &str) -> AppResult<StoredPromotion> {
 
 /// One counter of a promotion's limits, as read from its key.
 pub struct Usage {
-    /// The limit's index in the spec (none for a coupon template's own counters).
-    pub limit: Option<usize>,
+    /// The limit's index in the spec's `limits` (none for a coupon
+    /// template's own counters).
+    pub limit_index: Option<usize>,
     /// `limit`, or a template's `code`, `issued` or `held`.
     pub counts: Option<String>,
     pub period: Option<String>,
     pub subject: Option<String>,
-    pub used: i64,
-    /// The limit's `counter` and `limit` in the spec.
-    pub counter: Option<Value>,
+    /// The limit's `counter` in the spec (`redemptions`, `discount`, `units`…).
+    pub counter: Option<String>,
+    /// Used and allowed, in the counter's unit: a count, or for a
+    /// `discount` budget an amount of `currency` (`"150.00"`).
+    pub used: Value,
     pub max: Option<Value>,
+    pub currency: Option<String>,
 }
 
 /// How much of each limit is used: one entry per counter (limit, period, subject).
@@ -147,14 +151,25 @@ pub async fn usage(app: &App, id: &str) -> AppResult<Vec<Usage>> {
             let first = rest.next();
             let limit: Option<usize> = first.and_then(|l| l.parse().ok());
             let spec = limit.and_then(|l| limits.get(l));
+            let counter = spec.and_then(|s| s.get("counter")).and_then(Value::as_str).map(str::to_string);
+            let max = spec.and_then(|s| s.get("limit")).cloned();
+            // a budget is counted in minor units and written in major ones
+            let money = counter.as_deref() == Some("discount");
+            let shop = app.rules.currency;
+            let amount = |minor| json!(beacon_core::Money { minor, currency: shop }.to_decimal_string());
+            let max_minor = |v: &Value| {
+                let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                beacon_core::money::parse_minor(&text, shop.exponent).ok()
+            };
             Usage {
-                limit,
+                limit_index: limit,
                 counts: if limit.is_some() { Some("limit".into()) } else { first.map(str::to_string) },
                 period: rest.next().map(str::to_string),
                 subject: rest.next().map(str::to_string),
-                used: *used,
-                counter: spec.and_then(|s| s.get("counter")).cloned(),
-                max: spec.and_then(|s| s.get("limit")).cloned(),
+                used: if money { amount(*used) } else { json!(used) },
+                max: if money { max.as_ref().and_then(max_minor).map(amount) } else { max },
+                currency: money.then(|| shop.code().to_string()),
+                counter,
             }
         })
         .collect())
