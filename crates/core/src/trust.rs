@@ -62,6 +62,23 @@ impl fmt::Display for Source {
     }
 }
 
+/// Traits only a server may set: what prices read (member tier, tags).
+/// A client's message that sets them sets its other traits only.
+pub const SERVER_TRAITS: &[&str] = &["tier", "tags"];
+
+/// The traits a message from `source` may set.
+pub fn settable(
+    source: Source,
+    traits: &serde_json::Map<String, serde_json::Value>,
+) -> std::borrow::Cow<'_, serde_json::Map<String, serde_json::Value>> {
+    if source == Source::Client && SERVER_TRAITS.iter().any(|k| traits.contains_key(*k)) {
+        let kept = traits.iter().filter(|(k, _)| !SERVER_TRAITS.contains(&k.as_str()));
+        std::borrow::Cow::Owned(kept.map(|(k, v)| (k.clone(), v.clone())).collect())
+    } else {
+        std::borrow::Cow::Borrowed(traits)
+    }
+}
+
 /// A device or anonymous id: names a device, not a person.
 pub fn is_anchor(kind: &IdentityKind) -> bool {
     matches!(kind, IdentityKind::AnonymousId | IdentityKind::DeviceId)

@@ -156,6 +156,31 @@ async fn the_back_end_confirms_a_claim_at_login(app: &TestApp) {
     assert_eq!(p["unverified"], json!([{"type": "phone", "value": "+8613900139000"}]), "{p}");
 }
 
+/// Member tier and tags are the shop's to give: the shopper's own browser
+/// (vouched for at login) cannot set them, the back end can.
+async fn only_the_back_end_sets_tier_and_tags(app: &TestApp) {
+    send(
+        app,
+        WRITE,
+        json!([{"type": "identify", "userId": "m1", "anonymousId": "m1-browser", "messageId": "t-s1",
+        "traits": {"tier": "silver", "tags": ["新客"]}}]),
+    )
+    .await;
+    send(
+        app,
+        CLIENT_WRITE,
+        json!([{"type": "identify", "anonymousId": "m1-browser", "messageId": "t-c1",
+        "traits": {"tier": "platinum", "tags": ["vip"], "city": "杭州"}}]),
+    )
+    .await;
+    let p = app.profile("user_id:m1").await;
+    assert_eq!((&p["traits"]["tier"], &p["traits"]["tags"]), (&json!("silver"), &json!(["新客"])), "{p}");
+    assert_eq!(p["traits"]["city"], "杭州", "its other traits are set: {p}");
+    send(app, WRITE, json!([{"type": "identify", "userId": "m1", "messageId": "t-s2", "traits": {"tier": "gold"}}]))
+        .await;
+    assert_eq!(app.profile("user_id:m1").await["traits"]["tier"], "gold");
+}
+
 async fn client_only_shoppers_merge_as_segment_does(app: &TestApp) {
     send(
         app,
@@ -230,4 +255,5 @@ both_backends!(
     client_only_shoppers_merge_as_segment_does,
     write_keys_carry_their_source,
     roles_see_personal_data_by_need,
+    only_the_back_end_sets_tier_and_tags,
 );

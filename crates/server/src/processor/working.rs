@@ -196,7 +196,7 @@ impl Working {
             _ => None,
         };
         if let Some(target) = settled {
-            self.record(rec, found, name, product, target, open);
+            self.record(rec, found, source, name, product, target, open);
             return Some(target);
         }
         let candidates = trust::admit(source, &found.identities, self.candidates(found, source));
@@ -260,7 +260,7 @@ impl Working {
         } else if single && found.previous_id.is_none() && !found.identities.is_empty() {
             self.settled[slot(source)].insert(found.identities.clone(), target);
         }
-        self.record(rec, found, name, product, target, open);
+        self.record(rec, found, source, name, product, target, open);
         Some(target)
     }
 
@@ -270,10 +270,12 @@ impl Working {
     }
 
     /// Applies an event resolved to `target`: traits, counters, the timeline.
+    #[allow(clippy::too_many_arguments)]
     fn record(
         &mut self,
         rec: &LogRecord,
         found: &Extracted,
+        source: Source,
         name: Option<String>,
         product: Option<String>,
         target: ProfileId,
@@ -282,9 +284,10 @@ impl Working {
         let r = &rec.record;
         let Some(held) = self.profiles.get_mut(&target) else { return };
         let s = &mut held.state;
-        if !found.traits.is_empty() {
+        let traits = trust::settable(source, &found.traits);
+        if !traits.is_empty() {
             opened(s, open, &mut self.failed);
-            apply_traits(&mut s.traits, &mut s.trait_times, &found.traits, r.timestamp);
+            apply_traits(&mut s.traits, &mut s.trait_times, &traits, r.timestamp);
             self.retraited.insert(target);
         }
         s.event_count += 1;
