@@ -47,8 +47,7 @@ fn check_figures(order: &Map<String, Value>, shop: beacon_core::Currency) -> Res
     if !priced || order.get("total").is_none_or(Value::is_null) {
         return Ok(());
     }
-    let msg: Value = serde_json::from_str(&order_message(order)?).map_err(|e| invalid(e.to_string()))?;
-    let props = serde_json::value::to_raw_value(&msg["properties"]).map_err(|e| invalid(e.to_string()))?;
+    let props = serde_json::value::to_raw_value(&properties(order)).map_err(|e| invalid(e.to_string()))?;
     let CommerceEvent::Completed(o) =
         beacon_core::commerce::parse_properties(CommerceKind::OrderCompleted, Some(&props), shop)?
     else {
@@ -79,19 +78,19 @@ fn check_figures(order: &Map<String, Value>, shop: beacon_core::Currency) -> Res
     Ok(())
 }
 
+/// The `Order Completed` properties of one posted order.
+fn properties(order: &Map<String, Value>) -> Map<String, Value> {
+    let keys = ["order_id", "currency", "total", "revenue", "discount", "shipping", "coupon", "products"];
+    keys.iter().filter_map(|k| order.get(*k).map(|v| (k.to_string(), v.clone()))).collect()
+}
+
 /// The `Order Completed` message for one posted order.
 fn order_message(order: &Map<String, Value>) -> Result<String, beacon_core::Error> {
     let invalid = |m: String| beacon_core::Error::new(ErrorCode::InvalidOrder, m);
     if let Some(unknown) = order.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(invalid(format!("unknown field {unknown:?}; the fields are {}", FIELDS.join(", "))));
     }
-    let mut props = Map::new();
-    for key in ["order_id", "currency", "total", "revenue", "discount", "shipping", "coupon", "products"] {
-        if let Some(v) = order.get(key) {
-            props.insert(key.into(), v.clone());
-        }
-    }
-    let mut msg = json!({"type": "track", "event": "Order Completed", "properties": props});
+    let mut msg = json!({"type": "track", "event": "Order Completed", "properties": properties(order)});
     let id = match order.get("order_id") {
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
