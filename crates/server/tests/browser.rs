@@ -1,11 +1,13 @@
 //! What a browser SDK needs from the ingest routes: preflights answered,
 //! every `/v1` answer readable from any origin, and the settings
-//! analytics.js loads from its CDN naming this server as the API host.
+//! analytics.js loads from its CDN naming this server as the API host, and
+//! the source configuration RudderStack's JavaScript SDK loads.
 
 mod common;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use base64::Engine as _;
 use common::{ADMIN, CLIENT_WRITE, TestApp};
 use serde_json::json;
 
@@ -66,4 +68,31 @@ async fn the_cdn_settings_name_this_server(app: &TestApp) {
     assert_eq!(app.request(secret).await.0, StatusCode::UNAUTHORIZED, "a secret key is no write key");
 }
 
-both_backends!(preflights_and_answers_carry_cors_headers, the_cdn_settings_name_this_server);
+async fn the_rudderstack_source_config_names_the_key(app: &TestApp) {
+    let by_query = Request::builder()
+        .uri(format!("/sourceConfig/?p=npm&v=3.34.1&writeKey={CLIENT_WRITE}"))
+        .header("origin", "http://shop.example.cn")
+        .body(Body::empty())
+        .expect("request");
+    let (s, v, h) = app.request(by_query).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert_eq!((v["source"]["writeKey"].as_str(), v["source"]["enabled"].as_bool()), (Some(CLIENT_WRITE), Some(true)));
+    assert_eq!(v["source"]["destinations"], json!([]), "no device-mode destination: {v}");
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_WRITE}:")));
+    let by_basic =
+        Request::builder().uri("/sourceConfig").header("authorization", basic).body(Body::empty()).expect("request");
+    assert_eq!(app.request(by_basic).await.0, StatusCode::OK);
+    let none = Request::builder().uri("/sourceConfig/").body(Body::empty()).expect("request");
+    let (s, v, _) = app.request(none).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("missing_write_key")), "{v}");
+    let unknown = Request::builder().uri("/sourceConfig/?writeKey=nope").body(Body::empty()).expect("request");
+    let (s, v, _) = app.request(unknown).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_write_key")));
+}
+
+both_backends!(
+    preflights_and_answers_carry_cors_headers,
+    the_cdn_settings_name_this_server,
+    the_rudderstack_source_config_names_the_key
+);

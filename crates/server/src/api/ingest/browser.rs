@@ -2,7 +2,9 @@
 //! (any origin: a write key is public and no cookie is sent; preflights
 //! answered and cached for a day), and the settings analytics.js loads from
 //! its CDN (`/v1/projects/{writeKey}/settings`) naming this server as its API
-//! host, so a page loads Segment's SDK with Beacon as both CDN and API.
+//! host, so a page loads Segment's SDK with Beacon as both CDN and API; and
+//! the source configuration RudderStack's JavaScript SDK loads
+//! (`/sourceConfig/?writeKey=…`, its `configUrl`).
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -19,7 +21,8 @@ const ALLOW_HEADERS: &str = "content-type, authorization, content-encoding";
 
 /// Answers preflights of `/v1/*` and lets any origin read its answers.
 pub async fn cors(req: Request, next: Next) -> Response {
-    if !req.uri().path().starts_with("/v1/") {
+    let path = req.uri().path();
+    if !path.starts_with("/v1/") && !path.starts_with("/sourceConfig") {
         return next.run(req).await;
     }
     if req.method() == Method::OPTIONS {
@@ -45,10 +48,7 @@ pub async fn settings(
     axum::extract::Path(write_key): axum::extract::Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let key = state.gate.lookup(state.store.as_ref(), &write_key).await?;
-    if !key.is_some_and(|k| matches!(k.kind, KeyKind::Write(_))) {
-        return Err(ApiError::new(ErrorCode::InvalidWriteKey, "unknown or revoked write key"));
-    }
+    active_write_key(&state, &write_key).await?;
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
     let tls = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) == Some("https");
     Ok(Json(json!({
@@ -69,5 +69,47 @@ pub async fn settings(
         "metrics": {"sampleRate": 0},
         "legacyVideoPluginsEnabled": false,
         "remotePlugins": [],
+    })))
+}
+
+async fn active_write_key(state: &AppState, write_key: &str) -> Result<beacon_store::ApiKey, ApiError> {
+    match state.gate.lookup(state.store.as_ref(), write_key).await? {
+        Some(k) if matches!(k.kind, KeyKind::Write(_)) => Ok(k),
+        _ => Err(ApiError::new(ErrorCode::InvalidWriteKey, "unknown or revoked write key")),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct SourceConfigQuery {
+    #[serde(rename = "writeKey")]
+    write_key: Option<String>,
+}
+
+/// `GET /sourceConfig/?writeKey=…` (or the key as the HTTP Basic user): the
+/// source RudderStack's JavaScript SDK loads before it sends; no device-mode
+/// destinations, so every event goes to the data plane (this server).
+pub async fn source_config(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<SourceConfigQuery>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let Some(write_key) = super::basic_user(&headers).or(q.write_key) else {
+        return Err(ApiError::new(
+            ErrorCode::MissingWriteKey,
+            "send the write key as writeKey in the query or as the HTTP Basic user",
+        ));
+    };
+    let key = active_write_key(&state, &write_key).await?;
+    Ok(Json(json!({
+        "isHosted": false,
+        "source": {
+            "id": key.id,
+            "name": key.name,
+            "writeKey": write_key,
+            "workspaceId": "beacon",
+            "enabled": true,
+            "config": {"statsCollection": {"errors": {"enabled": false}, "metrics": {"enabled": false}}},
+            "destinations": [],
+        }
     })))
 }

@@ -46,6 +46,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/alias", single(MessageKind::Alias))
         .route("/v1/a", single(MessageKind::Alias))
         .route("/v1/projects/{write_key}/settings", get(browser::settings))
+        .route("/sourceConfig", get(browser::source_config))
+        .route("/sourceConfig/", get(browser::source_config))
         .route("/api/v1/events", post(import_events).get(super::profiles::all_events))
 }
 
