@@ -16,6 +16,7 @@ pub mod ids;
 pub mod mask;
 pub mod message;
 pub mod money;
+pub mod pii_keys;
 pub mod profile;
 pub mod resolve;
 pub mod trust;

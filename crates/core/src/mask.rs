@@ -2,25 +2,8 @@
 //! `l***@example.com`, `李**`. Applied to whole JSON views, so a trait, an
 //! event's properties or context, and an identity are masked alike.
 
+use crate::pii_keys::PiiKeys;
 use serde_json::Value;
-
-/// Keys whose values are personal data wherever they occur (traits,
-/// properties, context): the default of `security.pii_keys`.
-pub const DEFAULT_PII_KEYS: &[&str] = &[
-    "email",
-    "phone",
-    "mobile",
-    "phone_number",
-    "email_address",
-    "address",
-    "name",
-    "first_name",
-    "last_name",
-    "id_number",
-    "id_card",
-    "openid",
-    "unionid",
-];
 
 /// `li.lei@example.com` → `l***@example.com`.
 pub fn email(s: &str) -> String {
@@ -50,8 +33,8 @@ pub fn text(s: &str) -> String {
 fn value(key: &str, s: &str) -> String {
     if s.contains('@') {
         email(s)
-    } else if key.contains("phone")
-        || key == "mobile"
+    } else if key.to_ascii_lowercase().contains("phone")
+        || key.eq_ignore_ascii_case("mobile")
         || (s.len() >= 8 && s.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c)))
     {
         phone(s)
@@ -72,25 +55,20 @@ fn all(key: &str, v: &mut Value) {
     }
 }
 
-/// Keys that name a person only among traits: elsewhere a `name` is a
-/// product's or a page's, an `address` a shop's.
-const ONLY_IN_TRAITS: &[&str] = &["name", "address"];
-
-/// Masks, in place, every string under one of `keys` and the value of
-/// every identity (`{"type", "value"}`) of such a type, at any depth (for
-/// `name` and `address`: within `traits` only).
-pub fn json(v: &mut Value, keys: &[String]) {
+/// Masks, in place, every value under a personal key (`security.pii_keys`)
+/// and the value of every identity (`{"type", "value"}`) of such a type, at
+/// any depth.
+pub fn json(v: &mut Value, keys: &PiiKeys) {
     walk(v, keys, false);
 }
 
-fn walk(v: &mut Value, keys: &[String], in_traits: bool) {
+fn walk(v: &mut Value, keys: &PiiKeys, in_traits: bool) {
     match v {
         Value::Object(map) => {
             let identity =
-                map.get("type").and_then(Value::as_str).filter(|t| keys.iter().any(|k| k == t)).map(str::to_string);
+                map.get("type").and_then(Value::as_str).filter(|t| keys.matches(t, false)).map(str::to_string);
             for (k, child) in map.iter_mut() {
-                let named = keys.iter().any(|p| p == k) && (in_traits || !ONLY_IN_TRAITS.contains(&k.as_str()));
-                let personal = named || (k == "value" && identity.is_some());
+                let personal = keys.matches(k, in_traits) || (k == "value" && identity.is_some());
                 match child {
                     Value::String(s) if personal => *s = value(identity.as_deref().unwrap_or(k), s),
                     Value::Number(n) if personal => *child = Value::String(value(k, &n.to_string())),
@@ -120,7 +98,7 @@ mod tests {
 
     #[test]
     fn a_view_is_masked_at_any_depth_and_nothing_else_changes() {
-        let keys: Vec<String> = DEFAULT_PII_KEYS.iter().map(|k| k.to_string()).collect();
+        let keys = PiiKeys::defaults();
         let mut v = j!({
             "identities": [{"type": "email", "value": "ann@x.cn"}, {"type": "user_id", "value": "u1"}],
             "traits": {"name": "李雷", "mobile": 13800138000u64, "city": "深圳", "address": {"street": "长安街"}},

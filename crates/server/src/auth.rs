@@ -134,7 +134,7 @@ impl<P> Authorized<P> {
     pub fn sees(&self, settings: &crate::settings::Settings, mut view: serde_json::Value) -> serde_json::Value {
         let full = settings.security.pii_full_roles.iter().any(|r| r == self.role.as_str());
         if !full {
-            beacon_core::mask::json(&mut view, &settings.security.pii_keys);
+            beacon_core::mask::json(&mut view, &settings.security.pii());
         }
         view
     }

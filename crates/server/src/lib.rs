@@ -49,7 +49,8 @@ pub fn metrics_handle() -> PrometheusHandle {
 /// start), or on an edge node one that only seals, for the core's public key.
 pub fn pii_cipher(settings: &Settings) -> anyhow::Result<PiiCipher> {
     if settings.role() == Some(settings::ProcessRole::Edge) {
-        return PiiCipher::sealing_for(&settings.security.edge_public_key).context("security.edge_public_key");
+        let cipher = PiiCipher::sealing_for(&settings.security.edge_public_key).context("security.edge_public_key")?;
+        return Ok(cipher.with_keys(settings.security.pii()));
     }
     let data_dir = &settings.storage.data_dir;
     let (master, created) = app::keys::load_or_create_master_key(&settings.security.encryption_key, data_dir)
@@ -60,7 +61,7 @@ pub fn pii_cipher(settings: &Settings) -> anyhow::Result<PiiCipher> {
             data_dir.join("encryption.key").display()
         );
     }
-    Ok(PiiCipher::new(&master))
+    Ok(PiiCipher::new(&master).with_keys(settings.security.pii()))
 }
 
 /// Opens the configured store, creating the PII key on first start.

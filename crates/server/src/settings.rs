@@ -111,8 +111,9 @@ pub struct SecuritySettings {
     pub admin_rate_per_second: u32,
     /// Requests per second per write key (0 = unlimited).
     pub ingest_rate_per_second: u32,
-    /// Keys whose values are personal data wherever they occur, and the
-    /// roles that read them unmasked (the others see `138****8000`).
+    /// Keys whose values are personal data (`traits.KEY`: only within
+    /// traits): encrypted at rest, masked for roles not in `pii_full_roles`
+    /// (they see `138****8000`).
     pub pii_keys: Vec<String>,
     pub pii_full_roles: Vec<String>,
 }
@@ -124,6 +125,14 @@ pub struct LogSettings {
     pub format: String,
     /// A tracing filter, e.g. `info,beacon_server=debug`.
     pub level: String,
+}
+
+impl SecuritySettings {
+    /// `pii_keys` compiled (checked at start-up; the defaults if wrong).
+    pub fn pii(&self) -> beacon_core::pii_keys::PiiKeys {
+        beacon_core::pii_keys::PiiKeys::new(&self.pii_keys)
+            .unwrap_or_else(|_| beacon_core::pii_keys::PiiKeys::defaults())
+    }
 }
 
 impl Default for Settings {
@@ -161,7 +170,7 @@ impl Default for Settings {
                 edge_public_key: String::new(),
                 admin_rate_per_second: 50,
                 ingest_rate_per_second: 0,
-                pii_keys: beacon_core::mask::DEFAULT_PII_KEYS.iter().map(|k| k.to_string()).collect(),
+                pii_keys: beacon_core::pii_keys::DEFAULT_PII_KEYS.iter().map(|k| k.to_string()).collect(),
                 pii_full_roles: vec!["admin".into(), "marketer".into()],
             },
             log: LogSettings { format: "text".into(), level: "info".into() },

@@ -60,6 +60,9 @@ impl Settings {
         if self.ingest.max_group_records == 0 || self.ingest.queue_capacity == 0 || self.ingest.processor_batch == 0 {
             p.push("ingest.max_group_records, queue_capacity and processor_batch must be at least 1".into());
         }
+        if let Err(e) = beacon_core::pii_keys::PiiKeys::new(&self.security.pii_keys) {
+            p.push(format!("security.pii_keys: {e}"));
+        }
         if let Some(r) = self.security.pii_full_roles.iter().find(|r| beacon_core::access::Role::parse(r).is_none()) {
             p.push(format!("security.pii_full_roles: {r:?} is not admin, marketer, analyst or viewer"));
         }

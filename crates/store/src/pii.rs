@@ -21,6 +21,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
+pub use beacon_core::pii_keys::PiiKeys;
+
 const NONCE_LEN: usize = 24;
 
 /// The key material, derived from one 32-byte master key (or, on an edge
@@ -33,6 +35,8 @@ pub struct PiiCipher {
     /// key then costs two SHA-256 blocks, not four.
     index_mac: Hmac<Sha256>,
     edge: Edge,
+    /// Which keys' values are sealed (`security.pii_keys`).
+    keys: Arc<PiiKeys>,
 }
 
 #[derive(Clone)]
@@ -83,7 +87,16 @@ impl PiiCipher {
             .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
         let secret = x25519_dalek::StaticSecret::from(hmac(master, &[b"beacon/pii/edge/v1"]));
         let edge = Edge::Core { secret, opened: Default::default() };
-        PiiCipher { aead: XChaCha20Poly1305::new(&enc_key.into()), index_key, index_mac, edge }
+        let keys = Arc::new(PiiKeys::defaults());
+        PiiCipher { aead: XChaCha20Poly1305::new(&enc_key.into()), index_key, index_mac, edge, keys }
+    }
+
+    /// The same cipher sealing the values of `keys` (the default:
+    /// [`beacon_core::pii_keys::DEFAULT_PII_KEYS`]). Values sealed under
+    /// another list still open: opening looks for sealed values, not keys.
+    pub fn with_keys(mut self, keys: PiiKeys) -> Self {
+        self.keys = Arc::new(keys);
+        self
     }
 
     /// An edge node's cipher: seals for the core whose public key is
@@ -108,7 +121,15 @@ impl PiiCipher {
         let index_mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&index_key)
             .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
         let aead = data_key(shared.as_bytes(), &ephemeral, &core);
-        Ok(PiiCipher { aead, index_key, index_mac, edge: Edge::Sealer { core, ephemeral } })
+        let keys = Arc::new(PiiKeys::defaults());
+        Ok(PiiCipher { aead, index_key, index_mac, edge: Edge::Sealer { core, ephemeral }, keys })
+    }
+
+    /// Whether identities of `kind` are stored encrypted: email and phone
+    /// always, and any kind named in the personal keys (`openid`,
+    /// `unionid`, a custom `id_number`…).
+    pub fn seals_kind(&self, kind: &beacon_core::IdentityKind) -> bool {
+        kind.is_pii() || self.keys.matches(kind.as_str(), false)
     }
 
     /// The public key edge nodes seal for (base64), on a node with the master key.
@@ -213,35 +234,30 @@ pub const SEALED_JSON_PREFIX: &str = "bcn:pii:v1j:";
 pub const EDGE_SEALED_PREFIX: &str = "bcn:pii:e1:";
 pub const EDGE_SEALED_JSON_PREFIX: &str = "bcn:pii:e1j:";
 
-/// Object keys whose values are personal data wherever they appear.
-fn is_pii_key(key: &str) -> bool {
-    key.eq_ignore_ascii_case("email") || key.eq_ignore_ascii_case("phone")
-}
-
-/// A cheap pre-check: could this JSON text hold a personal-data key? Any
-/// escape sequence defeats a text search, so escaped text always says yes.
-fn may_hold_pii(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    text.contains("\\u")
-        || bytes.windows(7).any(|w| {
-            w[0] == b'"'
-                && w[6] == b'"'
-                && (w[1..6].eq_ignore_ascii_case(b"email") || w[1..6].eq_ignore_ascii_case(b"phone"))
-        })
-}
-
 /// The stored text could not be sealed: it is not valid JSON.
 #[derive(Debug, thiserror::Error)]
 #[error("a stored document is not valid JSON, so its personal data cannot be sealed")]
 pub struct SealError;
 
 impl PiiCipher {
-    /// Encrypts every value (string, number, array or object) under an
-    /// `email`/`phone` key, at any depth. Text without such keys is returned
-    /// as is, byte for byte. Text that cannot be parsed is refused rather than
-    /// stored in the clear.
+    /// Encrypts every value (string, number, array or object) under a
+    /// personal key, at any depth, and every other string that starts as a
+    /// sealed one does (so that everything that looks sealed in stored text
+    /// was sealed here). Text without either is returned as is, byte for
+    /// byte. Text that cannot be parsed is refused rather than stored in the
+    /// clear.
     pub fn seal_json<'a>(&self, text: &'a str) -> Result<Cow<'a, str>, SealError> {
-        if !may_hold_pii(text) {
+        self.seal(text, false)
+    }
+
+    /// [`Self::seal_json`] of a profile's traits (an object of traits:
+    /// `traits.` keys count at its top level).
+    pub fn seal_traits<'a>(&self, text: &'a str) -> Result<Cow<'a, str>, SealError> {
+        self.seal(text, true)
+    }
+
+    fn seal<'a>(&self, text: &'a str, traits: bool) -> Result<Cow<'a, str>, SealError> {
+        if !self.keys.mentioned_in(text, traits) && !text.contains("bcn:pii:") {
             return Ok(Cow::Borrowed(text));
         }
         if !crate::pii_text::is_json(text) {
@@ -251,7 +267,7 @@ impl PiiCipher {
             Edge::Core { .. } => (SEALED_PREFIX, SEALED_JSON_PREFIX),
             Edge::Sealer { .. } => (EDGE_SEALED_PREFIX, EDGE_SEALED_JSON_PREFIX),
         };
-        let spans = crate::pii_text::values_under(text, is_pii_key);
+        let spans = crate::pii_text::values_under(text, |k, in_traits| self.keys.matches(k, in_traits), true, traits);
         crate::pii_text::replace(text, &spans, |raw| {
             Ok(match raw.as_bytes()[0] {
                 b'n' => None,
@@ -261,113 +277,35 @@ impl PiiCipher {
         })
     }
 
-    /// [`Self::seal_json`] through a parsed document (the reference the
-    /// text scan is tested against).
-    #[cfg(test)]
-    fn seal_value(&self, value: &mut Value) -> bool {
-        let (text, json) = match self.edge {
-            Edge::Core { .. } => (SEALED_PREFIX, SEALED_JSON_PREFIX),
-            Edge::Sealer { .. } => (EDGE_SEALED_PREFIX, EDGE_SEALED_JSON_PREFIX),
-        };
-        match value {
-            Value::Object(map) => {
-                let mut changed = false;
-                for (key, v) in map.iter_mut() {
-                    if is_pii_key(key) {
-                        match v {
-                            Value::Null => {}
-                            Value::String(s) => {
-                                *s = format!("{text}{}", self.encrypt(s));
-                                changed = true;
-                            }
-                            other => {
-                                *other = Value::String(format!("{json}{}", self.encrypt(&other.to_string())));
-                                changed = true;
-                            }
-                        }
-                    } else {
-                        changed |= self.seal_value(v);
-                    }
-                }
-                changed
-            }
-            Value::Array(items) => items.iter_mut().fold(false, |c, v| self.seal_value(v) | c),
-            _ => false,
-        }
-    }
-
-    /// Reverses [`PiiCipher::seal_json`]: opens sealed values under personal
-    /// keys only (a client's own text that merely looks sealed elsewhere is
-    /// left alone).
+    /// Reverses [`PiiCipher::seal_json`]: opens every sealed value, under
+    /// whatever key (the list may have changed since). A value that does not
+    /// open (a client's look-alike stored before such strings were sealed
+    /// too, or damaged data) is left as it is: one bad value does not make a
+    /// whole profile unreadable, and a wrong key is refused at start-up by
+    /// the key check. An edge node opens nothing.
     pub fn open_json<'a>(&self, text: &'a str) -> Result<Cow<'a, str>, DecryptError> {
         if !text.contains("bcn:pii:") {
             return Ok(Cow::Borrowed(text));
         }
-        if !crate::pii_text::is_json(text) {
+        if !self.opens() || !crate::pii_text::is_json(text) {
             return Err(DecryptError);
         }
-        let spans = crate::pii_text::values_under(text, is_pii_key);
+        let spans = crate::pii_text::values_under(text, |_, _| false, true, false);
         crate::pii_text::replace(text, &spans, |raw| {
-            if !raw.starts_with('"') {
-                return Ok(None);
-            }
-            let s = crate::pii_text::unquote(raw).ok_or(DecryptError)?;
-            let json =
-                |plain: String| if crate::pii_text::is_json(&plain) { Ok(Some(plain)) } else { Err(DecryptError) };
-            let string = |plain: String| Ok(Some(Value::String(plain).to_string()));
-            if let Some(rest) = s.strip_prefix(SEALED_JSON_PREFIX) {
-                json(self.decrypt(rest)?)
+            let Some(s) = crate::pii_text::unquote(raw) else { return Ok(None) };
+            let opened = if let Some(rest) = s.strip_prefix(SEALED_JSON_PREFIX) {
+                self.decrypt(rest).ok().filter(|plain| crate::pii_text::is_json(plain))
             } else if let Some(rest) = s.strip_prefix(SEALED_PREFIX) {
-                string(self.decrypt(rest)?)
+                self.decrypt(rest).ok().map(|plain| Value::String(plain).to_string())
             } else if let Some(rest) = s.strip_prefix(EDGE_SEALED_JSON_PREFIX) {
-                json(self.decrypt_edge(rest)?)
+                self.decrypt_edge(rest).ok().filter(|plain| crate::pii_text::is_json(plain))
             } else if let Some(rest) = s.strip_prefix(EDGE_SEALED_PREFIX) {
-                string(self.decrypt_edge(rest)?)
+                self.decrypt_edge(rest).ok().map(|plain| Value::String(plain).to_string())
             } else {
-                Ok(None)
-            }
+                None
+            };
+            Ok::<_, DecryptError>(opened)
         })
-    }
-
-    /// [`Self::open_json`] through a parsed document (the reference the
-    /// text scan is tested against).
-    #[cfg(test)]
-    fn open_value(&self, value: &mut Value) -> Result<bool, DecryptError> {
-        let mut changed = false;
-        match value {
-            Value::Object(map) => {
-                for (key, v) in map.iter_mut() {
-                    let sealed = match v {
-                        Value::String(s) if is_pii_key(key) => Some(s.clone()),
-                        _ => None,
-                    };
-                    if let Some(s) = sealed {
-                        if let Some(rest) = s.strip_prefix(SEALED_JSON_PREFIX) {
-                            *v = serde_json::from_str(&self.decrypt(rest)?).map_err(|_| DecryptError)?;
-                            changed = true;
-                        } else if let Some(rest) = s.strip_prefix(SEALED_PREFIX) {
-                            *v = Value::String(self.decrypt(rest)?);
-                            changed = true;
-                        } else if let Some(rest) = s.strip_prefix(EDGE_SEALED_JSON_PREFIX) {
-                            *v = serde_json::from_str(&self.decrypt_edge(rest)?).map_err(|_| DecryptError)?;
-                            changed = true;
-                        } else if let Some(rest) = s.strip_prefix(EDGE_SEALED_PREFIX) {
-                            *v = Value::String(self.decrypt_edge(rest)?);
-                            changed = true;
-                        }
-                    } else {
-                        changed |= self.open_value(v)?;
-                    }
-                }
-            }
-            Value::Array(items) => {
-                for v in items {
-                    changed |= self.open_value(v)?;
-                }
-            }
-            _ => {}
-        }
-        Ok(changed)
     }
 }
 

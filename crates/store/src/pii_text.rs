@@ -1,6 +1,6 @@
 //! Sealing and opening personal data inside JSON text, in the text: the
-//! values under `email` / `phone` keys are found by a scan of the bytes and
-//! replaced, the rest is copied as it is. Every event with an email passes
+//! values under personal keys (`security.pii_keys`) are found by a scan of
+//! the bytes and replaced, the rest is copied as it is. Every event with an email passes
 //! through here twice (sealed into the log at ingest, opened by the
 //! processor), and parsing the whole document into a `serde_json::Value`
 //! and printing it again cost more than the rest of its handling.
@@ -67,37 +67,42 @@ pub(crate) fn unquote(raw: &str) -> Option<Cow<'_, str>> {
 }
 
 /// The spans of the values directly under an object key that `is_key`
-/// accepts (given the key unescaped), at any depth, in order; such values
-/// are not looked into. `text` must be valid JSON ([`is_json`]).
-pub(crate) fn values_under(text: &str, is_key: impl Fn(&str) -> bool) -> Vec<(usize, usize)> {
+/// accepts (given the key unescaped, and whether the object lies within
+/// `traits`), at any depth, in order; such values are not looked into. With
+/// `sealed`, also every other string value that starts as a sealed one does
+/// (`bcn:pii:`). With `traits`, the whole text is traits. `text` must be
+/// valid JSON ([`is_json`]).
+pub(crate) fn values_under(
+    text: &str,
+    is_key: impl Fn(&str, bool) -> bool,
+    sealed: bool,
+    traits: bool,
+) -> Vec<(usize, usize)> {
     let b = text.as_bytes();
     let mut out = Vec::new();
-    // per open container: whether it is an object
-    let mut objects: Vec<bool> = Vec::new();
-    let (mut expect_key, mut wanted) = (false, false);
+    // per open container: whether it is an object, and whether it lies within traits
+    let mut open: Vec<(bool, bool)> = Vec::new();
+    let (mut expect_key, mut wanted, mut key_is_traits) = (false, false, traits);
     let mut i = 0;
     while i < b.len() {
         let start = i;
+        let in_traits = open.last().is_some_and(|c| c.1);
         match b[i] {
             b'{' | b'[' if wanted => i = container_end(b, i),
-            b'{' => {
-                objects.push(true);
-                expect_key = true;
-                i += 1;
-                continue;
-            }
-            b'[' => {
-                objects.push(false);
+            b'{' | b'[' => {
+                open.push((b[i] == b'{', in_traits || key_is_traits));
+                key_is_traits = false;
+                expect_key = b[i] == b'{';
                 i += 1;
                 continue;
             }
             b'}' | b']' => {
-                objects.pop();
+                open.pop();
                 i += 1;
                 continue;
             }
             b',' => {
-                expect_key = objects.last() == Some(&true);
+                expect_key = open.last().is_some_and(|c| c.0);
                 i += 1;
                 continue;
             }
@@ -108,13 +113,19 @@ pub(crate) fn values_under(text: &str, is_key: impl Fn(&str) -> bool) -> Vec<(us
             b'"' if expect_key => {
                 i = string_end(b, i);
                 expect_key = false;
-                wanted = unquote(&text[start..i]).is_some_and(|k| is_key(&k));
+                let key = unquote(&text[start..i]);
+                key_is_traits = key.as_deref() == Some("traits");
+                wanted = key.is_some_and(|k| is_key(&k, in_traits));
                 continue;
             }
-            b'"' => i = string_end(b, i),
+            b'"' => {
+                i = string_end(b, i);
+                wanted |= sealed && b[start..].starts_with(b"\"bcn:pii:");
+            }
             _ => i = scalar_end(b, i),
         }
         // a value ended at `i`
+        key_is_traits = false;
         if wanted {
             out.push((start, i.min(b.len())));
             wanted = false;
@@ -155,7 +166,10 @@ mod tests {
 
     fn spans(text: &str) -> Vec<&str> {
         assert!(is_json(text), "{text}");
-        values_under(text, |k| k.eq_ignore_ascii_case("email")).into_iter().map(|(s, e)| &text[s..e]).collect()
+        values_under(text, |k, _| k.eq_ignore_ascii_case("email"), false, false)
+            .into_iter()
+            .map(|(s, e)| &text[s..e])
+            .collect()
     }
 
     #[test]
@@ -169,9 +183,23 @@ mod tests {
     }
 
     #[test]
+    fn knows_what_lies_within_traits_and_finds_sealed_strings() {
+        let text = r#"{"name":"p","traits":{"name":"a","x":[{"name":"b"}],"k":"bcn:pii:v1:z"},"c":{"name":"c"},
+            "context":{"traits":{"name":"d"}},"t":"bcn:pii:v1:y","bcn:pii:key":1}"#;
+        let found: Vec<&str> = values_under(text, |k, traits| k == "name" && traits, true, false)
+            .into_iter()
+            .map(|(s, e)| &text[s..e])
+            .collect();
+        assert_eq!(found, [r#""a""#, r#""b""#, r#""bcn:pii:v1:z""#, r#""d""#, r#""bcn:pii:v1:y""#]);
+        let root = r#"{"name":"a","x":{"name":"b"}}"#;
+        let found = values_under(root, |k, traits| k == "name" && traits, false, true);
+        assert_eq!(found.len(), 2, "the whole text is traits");
+    }
+
+    #[test]
     fn replaces_only_what_it_is_asked_to() {
         let text = r#"{"email":"a","n":1,"email":"b"}"#;
-        let sp = values_under(text, |k| k == "email");
+        let sp = values_under(text, |k, _| k == "email", false, false);
         let out = replace(text, &sp, |v| Ok::<_, ()>((v == "\"b\"").then(|| "\"B\"".to_string())));
         assert_eq!(out, Ok(Cow::Owned::<str>(r#"{"email":"a","n":1,"email":"B"}"#.into())));
         let kept = replace(text, &sp, |_| Ok::<_, ()>(None));

@@ -208,8 +208,8 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 /// A fresh PostgreSQL schema, as a database URL, dropped with the guard.
 pub struct PgSchema {
     pub url: String,
-    base: String,
-    schema: String,
+    pub base: String,
+    pub schema: String,
 }
 
 impl PgSchema {

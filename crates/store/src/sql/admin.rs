@@ -96,7 +96,7 @@ impl Store for SqlStore {
 
     fn identity_key(&self, identity: &Identity) -> String {
         let kind = identity.kind.as_str();
-        if identity.kind.is_pii() {
+        if self.pii.seals_kind(&identity.kind) {
             let hash = self.pii.lookup_key(kind, &identity.value);
             let hex: String = hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
             format!("{kind}#{hex}")

@@ -1,4 +1,5 @@
 //! How identities, merge reasons and ids are written to and read from rows.
+//! Identities of a personal kind ([`PiiCipher::seals_kind`]) are encrypted.
 
 use crate::pii::PiiCipher;
 use crate::{Result, StoreError};
@@ -8,7 +9,11 @@ use beacon_core::{Identity, IdentityKind, ProfileId};
 /// Encodes an identity for storage: (lookup hash, plain value, ciphertext).
 pub(crate) fn encode_identity(pii: &PiiCipher, id: &Identity) -> (Vec<u8>, Option<String>, Option<String>) {
     let lookup = pii.lookup_key(id.kind.as_str(), &id.value);
-    if id.kind.is_pii() { (lookup, None, Some(pii.encrypt(&id.value))) } else { (lookup, Some(id.value.clone()), None) }
+    if pii.seals_kind(&id.kind) {
+        (lookup, None, Some(pii.encrypt(&id.value)))
+    } else {
+        (lookup, Some(id.value.clone()), None)
+    }
 }
 
 /// Decodes a stored identity row.
@@ -31,7 +36,7 @@ pub(crate) fn decode_identity(
 pub(crate) fn encode_reason(pii: &PiiCipher, reason: &MergeReason) -> Result<String> {
     let mut reason = reason.clone();
     if let MergeReason::SharedIdentity { identity } = &mut reason
-        && identity.kind.is_pii()
+        && pii.seals_kind(&identity.kind)
     {
         identity.value = format!("{}{}", crate::pii::SEALED_PREFIX, pii.encrypt(&identity.value));
     }

@@ -67,8 +67,9 @@ impl SqlStore {
 // the index once per key, and a test below keeps it so.
 
 impl SqlProcessTx {
-    pub(super) fn seal(&self, text: &str) -> Result<String> {
-        self.pii.seal_json(text).map(|c| c.into_owned()).map_err(|e| StoreError::Backend(e.to_string()))
+    /// A profile's traits, sealed.
+    pub(super) fn seal_traits(&self, text: &str) -> Result<String> {
+        self.pii.seal_traits(text).map(|c| c.into_owned()).map_err(|e| StoreError::Backend(e.to_string()))
     }
 
     async fn exec(&mut self, sql: &'static str, a: &str, b: &str) -> Result<()> {

@@ -53,7 +53,7 @@ impl SqlProcessTx {
                 let (traits, times) = match &s.sealed_traits {
                     Some(sealed) => (sealed.traits.clone(), sealed.times.clone()),
                     None => (
-                        self.seal(&serde_json::to_string(&s.traits).map_err(json_err)?)?,
+                        self.seal_traits(&serde_json::to_string(&s.traits).map_err(json_err)?)?,
                         serde_json::to_string(&s.trait_times).map_err(json_err)?,
                     ),
                 };
