@@ -26,6 +26,8 @@ pub enum Permission {
     ManageData,
     ManageKeys,
     ReadAudit,
+    /// Erase a person, or export everything held about them.
+    ManagePrivacy,
 }
 
 impl Role {
@@ -62,10 +64,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_admins_manage_keys_and_read_the_audit_log() {
+    fn only_admins_manage_keys_read_the_audit_log_and_erase() {
         for role in Role::ALL {
             assert_eq!(role.allows(Permission::ManageKeys), role == Role::Admin);
             assert_eq!(role.allows(Permission::ReadAudit), role == Role::Admin);
+            assert_eq!(role.allows(Permission::ManagePrivacy), role == Role::Admin);
             assert!(role.allows(Permission::Read));
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }

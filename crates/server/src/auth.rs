@@ -113,7 +113,7 @@ macro_rules! requirement {
         }
     )*};
 }
-requirement!(Read, Report, ManageMarketing, ManageData, ManageKeys, ReadAudit);
+requirement!(Read, Report, ManageMarketing, ManageData, ManageKeys, ReadAudit, ManagePrivacy);
 
 /// A caller holding a secret key whose role grants `P`.
 #[derive(Debug)]

@@ -96,6 +96,10 @@ pub trait EventLog: Send + Sync {
     /// once a processor's offset reaches it, everything accepted so far has
     /// been processed.
     async fn head(&self) -> Result<i64>;
+    /// Overwrites the payloads of the records at `seqs` (an erased person's
+    /// events) with `{"erased":true}`, keeping every record's place;
+    /// answers how many it overwrote (none twice).
+    async fn erase(&self, seqs: &[i64]) -> Result<usize>;
     /// One chunk body as this log stores it (personal data sealed, the
     /// records compressed together), for a log kept elsewhere (the bus)
     /// whose chunks are [`ProcessTx::archive`]d here once processed.
@@ -271,6 +275,13 @@ pub trait ProcessTx: Send {
     /// read their bodies here: `(chunk number, records, body)` as
     /// [`EventLog::encode_chunk`] made it. A chunk kept before stays as it is.
     async fn archive(&mut self, chunks: &[(i64, usize, Vec<u8>)]) -> Result<()>;
+    /// Erases live profile `id` and the profiles merged into it: profile
+    /// rows, identities, events, reviews and merges go; their orders and
+    /// refunds stay, owned by nobody (the nil id). `None` if no live profile
+    /// has that id. The caller overwrites the events' bodies in the log
+    /// ([`EventLog::erase`]) and the shop's records
+    /// ([`PromotionStore::erase_shopper`]) before committing.
+    async fn erase(&mut self, id: ProfileId) -> Result<Option<Erasure>>;
     /// Takes this transaction's locks on `keys` of `class`, in ascending
     /// order (`class`, then key: every taker uses that one order, so two
     /// never deadlock); held until the transaction ends. Processors of

@@ -254,4 +254,12 @@ pub trait PromotionStore: Send + Sync {
     /// Open teams whose time is up at `now`, and failed ones whose refunds
     /// are not all written yet (status `refunding`), soonest first.
     async fn expired_teams(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<crate::StoredTeam>>;
+    /// An erased person's shop records: wallet coupons and points lots of
+    /// `profiles` removed, the checkouts of `orders` without their buyer
+    /// (sums kept). Answers rows changed, by table.
+    async fn erase_shopper(
+        &self,
+        profiles: &[beacon_core::ProfileId],
+        orders: &[String],
+    ) -> Result<std::collections::BTreeMap<String, u64>>;
 }

@@ -71,8 +71,13 @@ async fn every_committed_link_is_found_at_once(h: &mut Harness) {
 
 async fn relink(store: &SqlStore, p: ProfileId, pair: &str, min: u32) {
     let mut tx = store.begin_processing("main").await.expect("begin");
-    let changes =
-        BatchChanges { states: vec![state(p, 1)], links: vec![fixtures::link(p, id(pair), min)], ..Default::default() };
+    // (created or not: the profile is written whole either way)
+    let changes = BatchChanges {
+        created: vec![state(p, 1)],
+        states: vec![state(p, 1)],
+        links: vec![fixtures::link(p, id(pair), min)],
+        ..Default::default()
+    };
     tx.apply(&changes).await.expect("apply");
     tx.commit().await.expect("commit");
 }

@@ -9,6 +9,7 @@ pub mod keys;
 pub mod loyalty;
 pub mod openapi;
 pub mod orders;
+pub mod privacy;
 pub mod products;
 pub mod profiles;
 pub mod promotions;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(ingest::routes())
         .merge(profiles::routes())
+        .merge(privacy::routes())
         .merge(orders::routes())
         .merge(products::routes())
         .merge(promotions::routes())

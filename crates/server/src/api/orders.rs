@@ -35,7 +35,7 @@ fn money(minor: i64, currency: Currency) -> String {
     Money { minor, currency }.to_decimal_string()
 }
 
-fn order_json(o: &Order) -> Value {
+pub fn order_json(o: &Order) -> Value {
     let lines: Vec<Value> = o
         .lines
         .iter()
@@ -86,7 +86,7 @@ pub fn revenue_json(r: &[Revenue]) -> Vec<Value> {
         .collect()
 }
 
-fn review_json(r: &StoredReview) -> Value {
+pub fn review_json(r: &StoredReview) -> Value {
     json!({
         "review_id": r.review_id, "product_id": r.product_id, "profile_id": r.profile_id,
         "rating": r.rating, "text": r.body, "at": r.at,

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/profiles", get(list))
-        .route("/api/v1/profiles/{id}", get(one))
+        .route("/api/v1/profiles/{id}", get(one).delete(super::privacy::erase))
         .route("/api/v1/profiles/{id}/events", get(events))
         .route("/api/v1/overview", get(overview))
 }

@@ -15,6 +15,7 @@ pub mod coupons;
 pub mod jobs;
 pub mod keys;
 pub mod log;
+pub mod privacy;
 pub mod profiles;
 pub mod promotions;
 pub mod records;

@@ -87,6 +87,18 @@ fn bucket(name: &impl std::hash::Hash) -> i32 {
     (foldhash::quality::FixedState::with_seed(0x5eed).hash_one(name) % LOCK_BUCKETS) as i32
 }
 
+/// Takes, in `tx`, the locks a batch of another partition takes for these
+/// identities and profiles (in the same order), so what they hold stays as
+/// read until `tx` ends (an erasure).
+pub async fn lock_as_a_batch(
+    tx: &mut dyn ProcessTx,
+    identities: &[Identity],
+    profiles: &[ProfileId],
+) -> Result<(), StoreError> {
+    tx.lock(LOCK_KEYS, &identities.iter().map(bucket).collect::<Vec<_>>()).await?;
+    tx.lock(LOCK_PROFILES, &profiles.iter().map(bucket).collect::<Vec<_>>()).await
+}
+
 /// Decides the batch after the cache's expected offset (the store's, when
 /// the cache has none); `None` when the log has nothing after it.
 pub async fn decide(

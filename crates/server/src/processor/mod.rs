@@ -5,7 +5,7 @@
 //! transaction together with the log offset, so a crash replays rather than
 //! loses or doubles.
 
-mod batch;
+pub mod batch;
 mod cache;
 pub mod follow;
 mod orders;

@@ -39,7 +39,8 @@ impl Orders {
 
     /// Buyers of the held orders (to be loaded with the batch's profiles).
     pub fn buyers(&self) -> impl Iterator<Item = ProfileId> + '_ {
-        self.held.values().map(|o| o.profile_id)
+        // (an erased buyer's orders belong to nobody: the nil id, never a profile)
+        self.held.values().map(|o| o.profile_id).filter(|p| !p.0.is_nil())
     }
 
     /// Applies one event, sent by `sender` (already resolved), in log order.

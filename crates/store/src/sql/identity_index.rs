@@ -71,6 +71,8 @@ struct Index {
     /// Merged profile → the profile it went into (which may have been
     /// merged since).
     merged: foldhash::HashMap<ProfileId, ProfileId>,
+    /// Erased profiles: their rows are gone, whatever the index read before.
+    erased: foldhash::HashSet<ProfileId>,
     /// The highest identity id and merge rowid read.
     upto: i64,
     merges_upto: i64,
@@ -130,6 +132,13 @@ impl IdentityIndex {
         }
     }
 
+    /// Forgets `profiles`, erased by a transaction that has committed.
+    pub(crate) async fn forget(&self, profiles: &[ProfileId]) {
+        if !profiles.is_empty() {
+            self.inner.lock().await.erased.extend(profiles.iter().copied());
+        }
+    }
+
     /// The live profiles holding each of `lookups` (in their order; each
     /// list without repeats), as read on `conn`; `written`: its transaction
     /// has written identities or merges.
@@ -151,7 +160,7 @@ impl IdentityIndex {
             let mut holders: Vec<ProfileId> = Vec::with_capacity(found.len());
             for p in &found {
                 let p = live(&index, &past, *p)?;
-                if !holders.contains(&p) {
+                if !holders.contains(&p) && !index.erased.contains(&p) {
                     holders.push(p);
                 }
             }

@@ -130,6 +130,9 @@ fn fsync_wal(db: &Path) -> std::io::Result<()> {
     }
 }
 
+/// What an erased record's payload becomes.
+pub const ERASED_PAYLOAD: &str = r#"{"erased":true}"#;
+
 impl SqlLog {
     /// Opens the personal data a stored record's payload holds sealed.
     fn open_record(&self, r: &mut LogRecord) -> Result<()> {
@@ -247,6 +250,43 @@ impl EventLog for SqlLog {
             from = upto + 1;
         }
         Ok(out)
+    }
+
+    async fn erase(&self, seqs: &[i64]) -> Result<usize> {
+        let wanted: HashSet<i64> = seqs.iter().copied().collect();
+        let mut chunks: Vec<i64> = seqs.iter().map(|s| chunk_of(*s)).collect();
+        chunks.sort_unstable();
+        chunks.dedup();
+        let mut erased = 0;
+        // one chunk at a time, between appends (SQLite: one writer)
+        let _appends = self.appender.lock().await;
+        for chunk in chunks {
+            let row = sqlx::query("SELECT body FROM log_chunks WHERE seq = $1")
+                .bind(chunk)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+            let Some(row) = row else { continue };
+            let mut records = chunk::decode(chunk, &row.try_get::<Vec<u8>, _>(0).map_err(backend)?)?;
+            let mut changed = false;
+            for r in records.iter_mut().filter(|r| wanted.contains(&r.seq) && r.record.payload != ERASED_PAYLOAD) {
+                r.record.payload = ERASED_PAYLOAD.to_string();
+                changed = true;
+                erased += 1;
+            }
+            if !changed {
+                continue;
+            }
+            let payloads: Vec<&str> = records.iter().map(|r| r.record.payload.as_str()).collect();
+            let body = chunk::encode(&records.iter().map(|r| &r.record).collect::<Vec<_>>(), &payloads);
+            sqlx::query("UPDATE log_chunks SET body = $1 WHERE seq = $2")
+                .bind(body)
+                .bind(chunk)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+        }
+        Ok(erased)
     }
 
     fn encode_chunk(&self, records: &[&NewLogRecord]) -> Result<Vec<u8>> {

@@ -19,6 +19,7 @@ mod coupons;
 mod dedupe;
 mod dedupe_memory;
 mod dialect;
+mod erasure;
 mod events;
 mod identity_index;
 mod jobs;

@@ -35,6 +35,8 @@ pub(crate) struct SqlProcessTx {
     /// Identities or merges were written: what the identity index reads
     /// past itself is this transaction's own ([`super::identity_index`]).
     linked: bool,
+    /// Profiles it erased: the identity index forgets them once committed.
+    pub(super) erased: Vec<ProfileId>,
     /// Released when the transaction ends (after the transaction itself).
     _write: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -55,6 +57,7 @@ impl SqlStore {
             pending_keys: Vec::new(),
             today: super::dedupe_memory::day_of(chrono::Utc::now()),
             pending_identities: Vec::new(),
+            erased: Vec::new(),
             linked: false,
             _write: write,
         })
@@ -203,6 +206,9 @@ impl ProcessTx for SqlProcessTx {
         self.update_counters(&kept).await?;
         self.bump_counters(&c.bumps).await?;
         took.mark("counters");
+        let created: HashSet<ProfileId> = c.created.iter().map(|s| s.id).collect();
+        let stored: Vec<&ProfileState> = written.iter().filter(|s| !created.contains(&s.id)).copied().collect();
+        self.require_stored(&stored).await?;
         self.insert_states(&written, true).await?;
         took.mark("profiles");
         // the running totals (every merge takes one live profile away)
@@ -260,6 +266,10 @@ impl ProcessTx for SqlProcessTx {
         Ok(())
     }
 
+    async fn erase(&mut self, id: ProfileId) -> Result<Option<crate::Erasure>> {
+        self.erase_profile(id).await
+    }
+
     async fn commit(self: Box<Self>) -> Result<()> {
         let this = *self;
         this.tx.commit().await.map_err(backend)?;
@@ -268,6 +278,7 @@ impl ProcessTx for SqlProcessTx {
         if let Some(r) = &this.resident {
             r.keys.committed(&this.pending_keys, this.today).await;
             r.identities.committed(&this.pending_identities).await;
+            r.identities.forget(&this.erased).await;
         }
         Ok(())
     }

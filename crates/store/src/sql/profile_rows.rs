@@ -34,6 +34,25 @@ fn by_id<'a, T>(rows: &[&'a T], id: impl Fn(&T) -> beacon_core::ProfileId) -> Ve
 }
 
 impl SqlProcessTx {
+    /// Fails the batch unless every one of `states` (profiles it read as
+    /// stored) is still a live profile: one erased since (and so perhaps
+    /// still in a processor's cache) must not be written back.
+    pub(super) async fn require_stored(&mut self, states: &[&ProfileState]) -> Result<()> {
+        for part in states.chunks(ROWS) {
+            let sql = format!(
+                "SELECT COUNT(*) FROM profiles WHERE merged_into IS NULL AND id IN ({})",
+                self.dialect.params_from(0, part.len())
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
+            for s in part {
+                q = q.bind(s.id.to_string());
+            }
+            let found = q.fetch_one(&mut *self.tx).await.map_err(backend)?;
+            all_updated(found as u64, part.len())?;
+        }
+        Ok(())
+    }
+
     pub(super) async fn insert_states(&mut self, states: &[&ProfileState], upsert: bool) -> Result<()> {
         let states = by_id(states, |s| s.id);
         for part in states.chunks(ROWS) {

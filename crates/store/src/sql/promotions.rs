@@ -90,6 +90,14 @@ impl SqlStore {
 
 #[async_trait]
 impl PromotionStore for SqlStore {
+    async fn erase_shopper(
+        &self,
+        profiles: &[beacon_core::ProfileId],
+        orders: &[String],
+    ) -> Result<std::collections::BTreeMap<String, u64>> {
+        self.erase_shopper_impl(profiles, orders).await
+    }
+
     async fn create_promotion(
         &self,
         id: &str,
