@@ -13,6 +13,8 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("post", "/v1/screen", "write", "Record a screen view (also /v1/s)"),
     ("post", "/v1/group", "write", "Associate a user with a group (also /v1/g)"),
     ("post", "/v1/alias", "write", "Merge a previous id into a user (also /v1/a)"),
+    ("get", "/v1/projects/{writeKey}/settings", "none", "Segment analytics.js CDN settings naming this server"),
+    ("get", "/sourceConfig/", "none", "RudderStack JavaScript SDK source configuration (?writeKey=)"),
     (
         "get",
         "/api/v1/profiles",
@@ -21,6 +23,14 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ),
     ("get", "/api/v1/profiles/{id}", "read", "One profile; a merged-away id resolves to its survivor"),
     ("get", "/api/v1/profiles/{id}/events", "read", "A profile's timeline, newest first (cursor, limit)"),
+    (
+        "delete",
+        "/api/v1/profiles/{id}",
+        "admin",
+        "Erase a person: profile, merged profiles, identities, events (their log bodies too), reviews, wallet, \
+         points; orders kept for the books without them; audited",
+    ),
+    ("get", "/api/v1/profiles/{id}/export", "admin", "Everything held about a person, in full, as one document; audited"),
     ("get", "/api/v1/overview", "read", "Counts of profiles, events, orders and net revenue (per currency too)"),
     (
         "get",
