@@ -30,7 +30,12 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "Erase a person: profile, merged profiles, identities, events (their log bodies too), reviews, wallet, \
          points; orders kept for the books without them; audited",
     ),
-    ("get", "/api/v1/profiles/{id}/export", "admin", "Everything held about a person, in full, as one document; audited"),
+    (
+        "get",
+        "/api/v1/profiles/{id}/export",
+        "admin",
+        "Everything held about a person, in full, as one document; audited",
+    ),
     ("get", "/api/v1/overview", "read", "Counts of profiles, events, orders and net revenue (per currency too)"),
     (
         "get",
