@@ -136,7 +136,14 @@ fn price_candidates<'a>(
         {
             Some(reason)
         } else {
-            spent_limit(p, cart, code(p))
+            match spent_limit(p, cart, code(p)) {
+                Some(Err(reason)) => Some(reason),
+                Some(Ok(i)) => Some(match lines_for(p, found.clone()) {
+                    lines if lines.is_empty() => Reason::NoMatchingLines,
+                    lines => spent(cart, p, i, lines),
+                }),
+                None => None,
+            }
         };
         match reason {
             Some(reason) => rejected.push(Rejected { id: p.id.clone(), reason }),
@@ -183,14 +190,13 @@ fn price_candidates<'a>(
 }
 
 /// Why a promotion's limits rule it out before pricing: nothing to count
-/// by, or nothing left.
-fn spent_limit(p: &Promotion, cart: &Cart, code: Option<&str>) -> Option<Reason> {
+/// by (`Err`), or nothing left of limit `Ok(i)`.
+fn spent_limit(p: &Promotion, cart: &Cart, code: Option<&str>) -> Option<Result<usize, Reason>> {
     p.limits.iter().enumerate().find_map(|(i, l)| {
         if lacks_subject(l, &cart.who, code) {
-            return Some(Reason::CustomerRequired { scope: l.scope });
+            return Some(Err(Reason::CustomerRequired { scope: l.scope }));
         }
-        let used = cart.usage.used(&p.id, i);
-        (used >= l.limit).then(|| over_reason(l, used, 1))
+        (cart.usage.used(&p.id, i) >= l.limit).then_some(Ok(i))
     })
 }
 
@@ -202,6 +208,36 @@ fn over_reason(l: &Limit, used: i64, needed: i64) -> Reason {
     }
 }
 
+/// What applying `p` (taking `amount` off `lines`) takes from its limit `l`.
+fn needs(cart: &Cart, p: &Promotion, l: &Limit, amount: i64, lines: &[(usize, i64)]) -> i64 {
+    match l.counter {
+        Counter::Redemptions => 1,
+        Counter::Discount => amount,
+        // the points program's own (a promotion's limits refuse it at compile)
+        Counter::Points => 0,
+        Counter::Units => match &p.reward {
+            // a gift's stock
+            Reward::Gift { quantity, .. } => *quantity,
+            _ => lines.iter().filter(|(_, a)| *a > 0).filter_map(|(j, _)| cart.lines.get(*j)).map(|l| l.quantity).sum(),
+        },
+    }
+}
+
+/// A limit with nothing left, as the cart would have used it: `p` priced
+/// alone on `lines` says what it needed (`budget_exhausted` the money,
+/// `out_of_stock` the units), not just that one more was too many.
+fn spent(cart: &Cart, p: &Promotion, i: usize, lines: Vec<usize>) -> Reason {
+    let l = &p.limits[i];
+    let used = cart.usage.used(&p.id, i);
+    let eval = evaluate(cart, &[p], &[lines], &[true]);
+    match eval.outcomes.first() {
+        Some(Outcome::Applied { amount, lines }) => over_reason(l, used, needs(cart, p, l, *amount, lines)),
+        // what it would not have applied to, it needed nothing of: say why not
+        Some(Outcome::Rejected(reason)) => reason.clone(),
+        _ => over_reason(l, used, 1),
+    }
+}
+
 /// What each applied promotion takes from its limits, and the promotions
 /// (by index, ascending) that would take more than is left.
 fn takes(cart: &Cart, live: &[&Promotion], eval: &Eval) -> (Vec<Take>, Vec<(usize, Reason)>) {
@@ -209,22 +245,7 @@ fn takes(cart: &Cart, live: &[&Promotion], eval: &Eval) -> (Vec<Take>, Vec<(usiz
     for (k, outcome) in eval.outcomes.iter().enumerate() {
         let (p, Outcome::Applied { amount, lines }) = (live[k], outcome) else { continue };
         for (i, l) in p.limits.iter().enumerate() {
-            let needed = match l.counter {
-                Counter::Redemptions => 1,
-                Counter::Discount => *amount,
-                // the points program's own (a promotion's limits refuse it at compile)
-                Counter::Points => 0,
-                Counter::Units => match &p.reward {
-                    // a gift's stock
-                    Reward::Gift { quantity, .. } => *quantity,
-                    _ => lines
-                        .iter()
-                        .filter(|(_, a)| *a > 0)
-                        .filter_map(|(j, _)| cart.lines.get(*j))
-                        .map(|l| l.quantity)
-                        .sum(),
-                },
-            };
+            let needed = needs(cart, p, l, *amount, lines);
             let used = cart.usage.used(&p.id, i);
             if used.saturating_add(needed) > l.limit {
                 over.push((k, over_reason(l, used, needed)));

@@ -57,6 +57,12 @@ fn a_budget_too_small_for_this_cart_leaves_the_promotion_out_and_prices_the_rest
         p.to_json()["rejected"][0]["reason"],
         json!({"code": "budget_exhausted", "limit": "1000.00", "used": "980.00", "needed": "30.00"})
     );
+    // spent to the last fen: the reason says the 30.00 this cart needed
+    let p = priced(&with_usage(c.clone(), &[("big", 0, 100_000)]), specs.clone());
+    assert_eq!(
+        p.to_json()["rejected"][0]["reason"],
+        json!({"code": "budget_exhausted", "limit": "1000.00", "used": "1000.00", "needed": "30.00"})
+    );
     // 10 % of 200 is 20: it fits exactly
     let c = with_usage(cart(json!([["a", "", "200.00", 1]])), &[("big", 0, 98_000)]);
     let p = priced(&c, specs);
@@ -89,8 +95,17 @@ fn a_flash_sale_stock_counts_units_and_a_per_profile_limit_needs_a_profile() {
     );
     // two units with one left in stock: refused as a whole, not half at the flash price
     c.lines[0].quantity = 2;
-    let p = priced(&with_usage(c, &[("fs", 0, 49)]), specs);
-    assert_eq!(p.to_json()["rejected"][0]["reason"]["code"], "out_of_stock");
+    let p = priced(&with_usage(c.clone(), &[("fs", 0, 49)]), specs.clone());
+    assert_eq!(
+        p.to_json()["rejected"][0]["reason"],
+        json!({"code": "out_of_stock", "stock": 50, "sold": 49, "wanted": 2})
+    );
+    // sold out, the reason still says what this cart wanted
+    let p = priced(&with_usage(c, &[("fs", 0, 50)]), specs);
+    assert_eq!(
+        p.to_json()["rejected"][0]["reason"],
+        json!({"code": "out_of_stock", "stock": 50, "sold": 50, "wanted": 2})
+    );
     assert_eq!(p.total, 2 * 5900 + 2000);
 }
 
