@@ -14,6 +14,11 @@ pub(crate) type Choice = Vec<Vec<usize>>;
 
 pub(crate) fn choices(cart: &Cart, live: &[&Promotion], lines_of: &[Vec<usize>], prune: bool) -> Vec<Choice> {
     let mut out: Vec<Choice> = Vec::new();
+    // a promotion that always applies is on in every combination, unless it
+    // never combines with another that always applies (then both are options)
+    let forced = |k: &usize| {
+        live[*k].always && !live.iter().enumerate().any(|(j, p)| j != *k && p.always && p.conflicts(live[*k]))
+    };
     let mut groups: Vec<&str> = live.iter().filter(|p| p.exclusive).map(|p| p.group.as_str()).collect();
     groups.sort_unstable();
     groups.dedup();
@@ -23,7 +28,9 @@ pub(crate) fn choices(cart: &Cart, live: &[&Promotion], lines_of: &[Vec<usize>],
         let member = |k: &usize| live[*k].exclusive && live[*k].group == g;
         let useful = |k: &usize| !(prune && inert(cart, live[*k], &lines_of[*k]));
         options.extend((0..live.len()).filter(|k| member(k) && useful(k)).map(|k| vec![k]));
-        out.push(options);
+        // one that always applies is not an option: it, or another such, is the one
+        let forced: Vec<Vec<usize>> = options.iter().filter(|o| o.iter().any(|k| forced(k))).cloned().collect();
+        out.push(if forced.is_empty() { options } else { forced });
     }
     // per line, the last promotion with a threshold that covers it and that
     // the promotions before it could move across one of its levels
@@ -36,6 +43,10 @@ pub(crate) fn choices(cart: &Cart, live: &[&Promotion], lines_of: &[Vec<usize>],
     }
     let any_rule = live.iter().any(|p| !p.not_with.is_empty());
     for k in (0..live.len()).filter(|k| !live[*k].exclusive) {
+        if forced(&k) {
+            out.push(vec![vec![k]]);
+            continue;
+        }
         // can its discount take a later promotion below its threshold?
         let can_hurt = lines_of[k].iter().any(|i| last_threshold.get(i).is_some_and(|q| *q > k));
         // one that never combines with another is a yes/no choice, off first (always valid)

@@ -102,11 +102,17 @@ pub struct StackingSpec {
     /// not stack with the flash-sale group, say.
     #[serde(default)]
     pub not_with: Vec<String>,
+    /// Applies whenever the cart is eligible: a price (a member price, a
+    /// flash sale), not an option the search for the lowest total may
+    /// leave out. It still obeys its group and `not_with` rules, and wins
+    /// them against promotions that are options.
+    #[serde(default)]
+    pub always: bool,
 }
 
 impl Default for StackingSpec {
     fn default() -> Self {
-        StackingSpec { group: default_group(), exclusive: false, not_with: Vec::new() }
+        StackingSpec { group: default_group(), exclusive: false, not_with: Vec::new(), always: false }
     }
 }
 
@@ -139,6 +145,8 @@ pub struct Promotion {
     pub exclusive: bool,
     /// Groups it never combines with.
     pub not_with: Vec<String>,
+    /// Never left out by the search when it can apply ([`StackingSpec::always`]).
+    pub always: bool,
     pub priority: i32,
     pub limits: Vec<Limit>,
 }
@@ -275,6 +283,7 @@ impl Spec {
             group: self.stacking.group.clone(),
             exclusive: self.stacking.exclusive,
             not_with: self.stacking.not_with.clone(),
+            always: self.stacking.always,
             priority: self.priority,
         })
     }

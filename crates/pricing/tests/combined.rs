@@ -250,3 +250,52 @@ fn an_exclusive_promotion_that_can_never_apply_is_no_option_and_says_why() {
         json!([{"id": "big", "reason": {"code": "min_spend_not_met", "required": "300.00", "actual": "200.00"}}])
     );
 }
+
+/// A member price that always applies is a price: the search may not drop
+/// it for a 满减 that only the full price reaches.
+#[test]
+fn a_member_price_that_always_applies_is_not_dropped_for_a_bigger_discount() {
+    let mut c = cart(json!([["tea", "茶叶/绿茶", "88.00", 2]]));
+    c.customer.tier = Some(s("gold"));
+    let specs = |always: bool| {
+        json!([
+            {"id": "member", "name": "会员价 80", "target": {"products": ["tea"]}, "eligibility": {"tiers": ["gold"]},
+             "reward": {"type": "special_price", "price": "80.00"}, "stacking": {"always": always}},
+            {"id": "mj", "name": "满170减30", "reward": {"type": "tiers", "tiers": [{"min": "170", "amount_off": "30"}]}}
+        ])
+    };
+    // 176.00: member price alone 160.00; 满减 alone 146.00; both: 160.00 is below 170
+    let v = price(&c, &promos(specs(false)), now()).to_json();
+    assert_eq!((v["total"].as_str(), applied(&v)), (Some("146.00"), vec![(s("mj"), s("30.00"))]), "{v}");
+    assert_eq!(rejected(&v), [(s("member"), s("not_best_for_shopper"))]);
+    let v = price(&c, &promos(specs(true)), now()).to_json();
+    assert_eq!((v["total"].as_str(), applied(&v)), (Some("160.00"), vec![(s("member"), s("16.00"))]), "{v}");
+    assert_eq!(rejected(&v), [(s("mj"), s("min_spend_not_met"))]);
+    // not eligible (no tier): it does not apply, always or not
+    c.customer.tier = None;
+    let v = price(&c, &promos(specs(true)), now()).to_json();
+    assert_eq!(v["total"].as_str(), Some("146.00"), "{v}");
+}
+
+/// Against a `not_with` rule, the one that always applies wins; two that
+/// always apply and never combine are options again (the better one wins).
+#[test]
+fn what_always_applies_wins_its_stacking_rules() {
+    let c = cart(json!([["tea", "茶叶/绿茶", "100.00", 1]]));
+    let specs = json!([
+        {"id": "flash", "name": "秒杀 70", "target": {"products": ["tea"]}, "reward": {"type": "special_price", "price": "70.00"},
+         "stacking": {"group": "flash", "always": true}},
+        {"id": "cp", "name": "立减40", "reward": {"type": "amount_off", "amount": "40"},
+         "stacking": {"group": "coupons", "not_with": ["flash"]}}
+    ]);
+    let v = price(&c, &promos(specs), now()).to_json();
+    assert_eq!((v["total"].as_str(), applied(&v)), (Some("70.00"), vec![(s("flash"), s("30.00"))]), "{v}");
+    let both = json!([
+        {"id": "a", "name": "价A 70", "reward": {"type": "special_price", "price": "70.00"}, "target": {"products": ["tea"]},
+         "stacking": {"group": "a", "not_with": ["b"], "always": true}},
+        {"id": "b", "name": "价B 60", "reward": {"type": "special_price", "price": "60.00"}, "target": {"products": ["tea"]},
+         "stacking": {"group": "b", "always": true}}
+    ]);
+    let v = price(&c, &promos(both), now()).to_json();
+    assert_eq!((v["total"].as_str(), applied(&v)), (Some("60.00"), vec![(s("b"), s("40.00"))]), "{v}");
+}
