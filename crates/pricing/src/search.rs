@@ -29,8 +29,8 @@ pub(crate) fn choices(cart: &Cart, live: &[&Promotion], lines_of: &[Vec<usize>],
         let useful = |k: &usize| !(prune && inert(cart, live[*k], &lines_of[*k]));
         options.extend((0..live.len()).filter(|k| member(k) && useful(k)).map(|k| vec![k]));
         // one that always applies is not an option: it, or another such, is the one
-        let forced: Vec<Vec<usize>> = options.iter().filter(|o| o.iter().any(|k| forced(k))).cloned().collect();
-        out.push(if forced.is_empty() { options } else { forced });
+        let always: Vec<Vec<usize>> = options.iter().filter(|o| o.iter().any(&forced)).cloned().collect();
+        out.push(if always.is_empty() { options } else { always });
     }
     // per line, the last promotion with a threshold that covers it and that
     // the promotions before it could move across one of its levels
