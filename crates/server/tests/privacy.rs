@@ -12,6 +12,12 @@ use serde_json::{Value, json};
 
 const SECRET: &str = "gone.person@example.org";
 
+/// Everything sent so far processed, on the log or on the bus's partitions.
+async fn settle(app: &TestApp) {
+    app.caught_up(std::time::Duration::from_secs(30)).await;
+    app.settle().await;
+}
+
 async fn send(app: &TestApp, batch: Value) {
     let (s, v) = app.ingest_as(WRITE, "/v1/batch", &json!({ "batch": batch }).to_string()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -25,7 +31,7 @@ async fn two_people(app: &TestApp) -> String {
     let browsing = json!({"type": "page", "anonymousId": "gone-device", "messageId": "g1", "name": "Home"});
     for first in [user, browsing] {
         send(app, json!([first])).await;
-        app.settle().await;
+        settle(app).await;
     }
     send(
         app,
@@ -42,7 +48,7 @@ async fn two_people(app: &TestApp) -> String {
         ]),
     )
     .await;
-    app.settle().await;
+    settle(app).await;
     let gone = app.profile("user_id:gone").await;
     assert_eq!(gone["merges"].as_array().map(Vec::len), Some(1), "browsing and login merged: {gone}");
     gone["id"].as_str().expect("id").to_string()
@@ -118,7 +124,7 @@ async fn an_erased_person_is_gone_and_their_orders_stay(app: &TestApp) {
         ]),
     )
     .await;
-    app.settle().await;
+    settle(app).await;
     let (_, order) = app.get("/api/v1/orders/ER-1", ADMIN).await;
     assert_eq!(order["status"], "refunded", "{order}");
     let back = app.profile("user_id:gone").await;
@@ -127,3 +133,15 @@ async fn an_erased_person_is_gone_and_their_orders_stay(app: &TestApp) {
 }
 
 both_backends!(a_person_gets_everything_held_about_them, an_erased_person_is_gone_and_their_orders_stay);
+
+/// On the bus (NATS JetStream, workers sharing its partitions, PostgreSQL):
+/// the person's messages sit in several partitions; the erasure takes the
+/// locks their batches take, and the same holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erased_person_is_gone_on_the_bus_too() {
+    let bus = common::TestBus::new(3).await;
+    let app = TestApp::with_bus(&bus, |_| {}).await;
+    an_erased_person_is_gone_and_their_orders_stay(&app).await;
+    app.stop().await;
+    bus.destroy().await;
+}

@@ -90,14 +90,7 @@ impl SqlProcessTx {
             .await
             .map_err(backend)?;
         strings(format!("DELETE FROM profiles WHERE id IN ({list})")).execute(&mut *self.tx).await.map_err(backend)?;
-        for (name, delta) in [("profiles", -1), ("events", -(removed["events"] as i64))] {
-            sqlx::query("UPDATE counts SET value = value + $1 WHERE name = $2")
-                .bind(delta)
-                .bind(name)
-                .execute(&mut *self.tx)
-                .await
-                .map_err(backend)?;
-        }
+        self.add_to_counts(&[("profiles", -1), ("events", -(removed["events"] as i64))]).await?;
         self.erased.extend(profiles.iter().copied());
         Ok(Some(Erasure { profiles, seqs, orders, removed }))
     }

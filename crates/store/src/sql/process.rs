@@ -70,6 +70,19 @@ impl SqlStore {
 // the index once per key, and a test below keeps it so.
 
 impl SqlProcessTx {
+    /// Adds to the running totals the overview reads (`counts`).
+    pub(super) async fn add_to_counts(&mut self, deltas: &[(&str, i64)]) -> Result<()> {
+        for (name, delta) in deltas.iter().filter(|(_, d)| *d != 0) {
+            sqlx::query("UPDATE counts SET value = value + $1 WHERE name = $2")
+                .bind(*delta)
+                .bind(*name)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+
     /// A profile's traits, sealed.
     pub(super) fn seal_traits(&self, text: &str) -> Result<String> {
         self.pii.seal_traits(text).map(|c| c.into_owned()).map_err(|e| StoreError::Backend(e.to_string()))
@@ -213,16 +226,7 @@ impl ProcessTx for SqlProcessTx {
         took.mark("profiles");
         // the running totals (every merge takes one live profile away)
         let live = c.created.len() as i64 - c.merges.len() as i64;
-        for (name, delta) in [("events", c.events.len() as i64), ("profiles", live)] {
-            if delta != 0 {
-                sqlx::query("UPDATE counts SET value = value + $1 WHERE name = $2")
-                    .bind(delta)
-                    .bind(name)
-                    .execute(&mut *self.tx)
-                    .await
-                    .map_err(backend)?;
-            }
-        }
+        self.add_to_counts(&[("events", c.events.len() as i64), ("profiles", live)]).await?;
         took.finish(c.events.len());
         Ok(())
     }
