@@ -5,9 +5,10 @@ mod bench;
 mod demo;
 mod export;
 mod import;
+mod keys_cli;
 mod price;
 
-use anyhow::{Context as _, anyhow};
+use anyhow::Context as _;
 use beacon_server::app::keys;
 use beacon_server::open_store;
 use beacon_server::settings::{Overrides, Settings};
@@ -138,38 +139,7 @@ enum Command {
     /// Manage API keys directly in the store.
     Keys {
         #[command(subcommand)]
-        action: KeyAction,
-    },
-}
-
-#[derive(Subcommand)]
-enum KeyAction {
-    /// Create a secret key with a role, or a write key (`--write`, with
-    /// `--source client` for pages and apps, the default, or `--source
-    /// server` for the shop's back end: see docs/SECURITY.md).
-    Create {
-        #[command(flatten)]
-        common: Common,
-        #[arg(long, required_unless_present = "write", conflicts_with = "write")]
-        role: Option<String>,
-        #[arg(long)]
-        write: bool,
-        #[arg(long, requires = "write")]
-        source: Option<String>,
-        #[arg(long, default_value = "cli")]
-        name: String,
-    },
-    /// Print the public key edge nodes seal personal data for
-    /// (`security.edge_public_key` of a `--role edge` node); needs this
-    /// node's encryption key.
-    EdgePublic {
-        #[command(flatten)]
-        common: Common,
-    },
-    /// List keys (never their secrets).
-    List {
-        #[command(flatten)]
-        common: Common,
+        action: keys_cli::KeyAction,
     },
 }
 
@@ -270,39 +240,6 @@ async fn serve(common: Common, overrides: Overrides, first: keys::FirstKeys) -> 
     beacon_server::serve(running, listener, shutdown_signal()).await
 }
 
-async fn keys_cmd(action: KeyAction) -> anyhow::Result<()> {
-    match action {
-        KeyAction::EdgePublic { common } => {
-            let settings = load_settings(&common, None)?;
-            let pii = beacon_server::pii_cipher(&settings)?;
-            let key = pii.edge_public_key().ok_or_else(|| anyhow!("an edge node has no key of its own"))?;
-            println!("{key}");
-        }
-        KeyAction::Create { common, role, write, source, name } => {
-            let settings = load_settings(&common, None)?;
-            let kind = if write { "write" } else { "secret" };
-            let cmd = keys::CreateKey::parse(&name, Some(kind), role.as_deref(), source.as_deref())
-                .map_err(|e| anyhow!(e.message))?;
-            let store = open_store(&settings).await?;
-            let issued =
-                keys::create_key(&store, &cmd, "cli", chrono::Utc::now()).await.map_err(|e| anyhow!(e.message))?;
-            println!("{}", issued.secret);
-            eprintln!("created {} ({}); the key above is shown only once", issued.record.id, cmd.kind.to_json());
-            store.close().await;
-        }
-        KeyAction::List { common } => {
-            let settings = load_settings(&common, None)?;
-            let store = open_store(&settings).await?;
-            for k in store.keys().list_keys().await? {
-                let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
-                println!("{}\t{}\t{}…\t{}\t{}", k.id, k.kind.to_json(), k.prefix, k.name, state);
-            }
-            store.close().await;
-        }
-    }
-    Ok(())
-}
-
 async fn backup_cmd(file: &std::path::Path, common: &Common) -> anyhow::Result<()> {
     let settings = load_settings(common, None)?;
     if !settings.storage.database_url.trim().is_empty() {
@@ -345,7 +282,7 @@ async fn main() -> std::process::ExitCode {
             let role = Some("worker".into());
             serve(common, Overrides { listen, role, nats_url, ..Default::default() }, Default::default()).await
         }
-        Command::Keys { action } => keys_cmd(action).await,
+        Command::Keys { action } => keys_cli::run(action).await,
         Command::Backup { file, common } => backup_cmd(&file, &common).await,
         Command::Restore { file, common } => restore_cmd(&file, &common),
         Command::Bench {

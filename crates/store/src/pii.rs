@@ -37,6 +37,11 @@ pub struct PiiCipher {
     edge: Edge,
     /// Which keys' values are sealed (`security.pii_keys`).
     keys: Arc<PiiKeys>,
+    /// Seals the data keys kept in the database (none on an edge node).
+    pub(crate) kek: Option<XChaCha20Poly1305>,
+    /// The data keys beyond the master key's own, shared by every clone
+    /// (`pii_ring`).
+    pub(crate) ring: Arc<std::sync::RwLock<crate::pii_ring::Ring>>,
 }
 
 #[derive(Clone)]
@@ -88,7 +93,9 @@ impl PiiCipher {
         let secret = x25519_dalek::StaticSecret::from(hmac(master, &[b"beacon/pii/edge/v1"]));
         let edge = Edge::Core { secret, opened: Default::default() };
         let keys = Arc::new(PiiKeys::defaults());
-        PiiCipher { aead: XChaCha20Poly1305::new(&enc_key.into()), index_key, index_mac, edge, keys }
+        let kek = Some(XChaCha20Poly1305::new(&hmac(master, &[b"beacon/pii/kek/v1"]).into()));
+        let aead = XChaCha20Poly1305::new(&enc_key.into());
+        PiiCipher { aead, index_key, index_mac, edge, keys, kek, ring: Default::default() }
     }
 
     /// The same cipher sealing the values of `keys` (the default:
@@ -122,7 +129,8 @@ impl PiiCipher {
             .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
         let aead = data_key(shared.as_bytes(), &ephemeral, &core);
         let keys = Arc::new(PiiKeys::defaults());
-        Ok(PiiCipher { aead, index_key, index_mac, edge: Edge::Sealer { core, ephemeral }, keys })
+        let edge = Edge::Sealer { core, ephemeral };
+        Ok(PiiCipher { aead, index_key, index_mac, edge, keys, kek: None, ring: Default::default() })
     }
 
     /// Whether identities of `kind` are stored encrypted: email and phone
@@ -174,34 +182,37 @@ impl PiiCipher {
         mac.finalize().into_bytes().into()
     }
 
-    /// `nonce || ciphertext`, base64 (on an edge node, `ephemeral public
-    /// key || nonce || ciphertext`).
+    /// `nonce || ciphertext`, base64, under the current data key (tagged
+    /// `k<id>:` unless it is the master key's own: `pii_ring`); on an edge
+    /// node, `ephemeral public key || nonce || ciphertext`.
     pub fn encrypt(&self, plaintext: &str) -> String {
-        let nonce = XNonce::generate();
-        let sealed = self
-            .aead
-            .encrypt(&nonce, plaintext.as_bytes())
-            .unwrap_or_else(|_| unreachable!("encryption of an in-memory buffer cannot fail"));
-        let mut out = match &self.edge {
-            Edge::Core { .. } => Vec::with_capacity(NONCE_LEN + sealed.len()),
-            Edge::Sealer { ephemeral, .. } => ephemeral.to_vec(),
-        };
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&sealed);
-        B64.encode(out)
+        match &self.edge {
+            Edge::Core { .. } => match self.seal_current(plaintext) {
+                Some(tagged) => tagged,
+                None => B64.encode(seal_with(&self.aead, plaintext.as_bytes())),
+            },
+            Edge::Sealer { ephemeral, .. } => {
+                let mut out = ephemeral.to_vec();
+                out.extend_from_slice(&seal_with(&self.aead, plaintext.as_bytes()));
+                B64.encode(out)
+            }
+        }
     }
 
     /// Opens what [`PiiCipher::encrypt`] sealed on a node with the master key
-    /// (never on an edge node).
+    /// (never on an edge node), under whichever data key it was.
     pub fn decrypt(&self, stored: &str) -> Result<String, DecryptError> {
         if !self.opens() {
             return Err(DecryptError);
+        }
+        if let Some(opened) = self.open_tagged(stored) {
+            return opened;
         }
         open_with(&self.aead, &B64.decode(stored).map_err(|_| DecryptError)?)
     }
 
     /// Opens what an edge node sealed (on a node with the master key).
-    fn decrypt_edge(&self, stored: &str) -> Result<String, DecryptError> {
+    pub(crate) fn decrypt_edge(&self, stored: &str) -> Result<String, DecryptError> {
         let Edge::Core { secret, opened } = &self.edge else { return Err(DecryptError) };
         let bytes = B64.decode(stored).map_err(|_| DecryptError)?;
         let (ephemeral, rest) = bytes.split_at_checked(32).ok_or(DecryptError)?;
@@ -219,7 +230,19 @@ impl PiiCipher {
     }
 }
 
-fn open_with(aead: &XChaCha20Poly1305, bytes: &[u8]) -> Result<String, DecryptError> {
+/// `nonce || ciphertext` of `plaintext` under `aead`, with a random nonce.
+pub(crate) fn seal_with(aead: &XChaCha20Poly1305, plaintext: &[u8]) -> Vec<u8> {
+    let nonce = XNonce::generate();
+    let sealed = aead
+        .encrypt(&nonce, plaintext)
+        .unwrap_or_else(|_| unreachable!("encryption of an in-memory buffer cannot fail"));
+    let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&sealed);
+    out
+}
+
+pub(crate) fn open_with(aead: &XChaCha20Poly1305, bytes: &[u8]) -> Result<String, DecryptError> {
     let (nonce, sealed) = bytes.split_at_checked(NONCE_LEN).ok_or(DecryptError)?;
     let nonce = XNonce::try_from(nonce).map_err(|_| DecryptError)?;
     let plain = aead.decrypt(&nonce, sealed).map_err(|_| DecryptError)?;

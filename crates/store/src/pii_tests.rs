@@ -190,3 +190,30 @@ fn the_text_scan_agrees_with_the_parsed_reference() {
         assert_eq!(opened, doc, "the scan opens the reference's");
     }
 }
+
+#[test]
+fn a_new_data_key_seals_from_then_on_and_every_key_still_opens() {
+    let c = PiiCipher::new(&[7; 32]);
+    let old = c.seal_json(r#"{"email":"a@x.cn","n":1}"#).expect("seal").into_owned();
+    let id_old = c.encrypt("+8613800138000");
+    let k1 = c.new_data_key().expect("key");
+    c.install_data_keys(&[(1, k1.clone())], 1).expect("install");
+    assert_eq!(c.current_data_key(), 1);
+    let new = c.encrypt("b@x.cn");
+    assert!(new.starts_with("k1:"), "{new}");
+    assert_eq!(c.decrypt(&new).expect("open"), "b@x.cn");
+    assert_eq!(c.decrypt(&id_old).expect("the old key opens"), "+8613800138000");
+    // sealed again: every value moves to key 1, once
+    let (again, n) = c.reseal_json(&old).expect("reseal");
+    assert_eq!((n, c.data_keys_in(&old), c.data_keys_in(&again)), (1, vec![0], vec![1]));
+    assert_eq!(c.open_json(&again).expect("open"), r#"{"email":"a@x.cn","n":1}"#);
+    assert_eq!(c.reseal_json(&again).expect("reseal").1, 0, "nothing left to move");
+    assert_eq!(c.reseal(&id_old).expect("reseal").map(|s| s.starts_with("k1:")), Some(true));
+    assert_eq!(c.reseal(&new).expect("reseal"), None);
+    // a clone shares the keys; a cipher of another master cannot open them
+    assert_eq!(c.clone().decrypt(&new).expect("open"), "b@x.cn");
+    let other = PiiCipher::new(&[8; 32]);
+    assert!(other.install_data_keys(&[(1, k1)], 1).is_err());
+    assert!(PiiCipher::new(&[7; 32]).decrypt(&new).is_err(), "key 1 unknown until installed");
+    assert!(c.install_data_keys(&[], 2).is_err(), "a current key must be known");
+}

@@ -134,6 +134,71 @@ fn fsync_wal(db: &Path) -> std::io::Result<()> {
 pub const ERASED_PAYLOAD: &str = r#"{"erased":true}"#;
 
 impl SqlLog {
+    /// Seals every record's personal data again under the current data key
+    /// (`super::rotate`), chunk by chunk, each rewritten only if no one
+    /// changed it meanwhile; answers how many values moved.
+    pub(crate) async fn reseal(&self) -> Result<u64> {
+        let (mut after, mut moved) = (-1i64, 0u64);
+        loop {
+            let rows = sqlx::query("SELECT seq, body FROM log_chunks WHERE seq > $1 ORDER BY seq LIMIT 100")
+                .bind(after)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+            let Some(last) = rows.last() else { return Ok(moved) };
+            after = last.try_get(0).map_err(backend)?;
+            for row in &rows {
+                let seq: i64 = row.try_get(0).map_err(backend)?;
+                let old: Vec<u8> = row.try_get(1).map_err(backend)?;
+                let mut records = chunk::decode(seq, &old)?;
+                let mut n = 0;
+                for r in &mut records {
+                    if let Ok((new, k)) = self.pii.reseal_json(&r.record.payload)
+                        && k > 0
+                    {
+                        r.record.payload = new.into_owned();
+                        n += k;
+                    }
+                }
+                if n == 0 {
+                    continue;
+                }
+                let payloads: Vec<&str> = records.iter().map(|r| r.record.payload.as_str()).collect();
+                let body = chunk::encode(&records.iter().map(|r| &r.record).collect::<Vec<_>>(), &payloads);
+                let done = sqlx::query("UPDATE log_chunks SET body = $1 WHERE seq = $2 AND body = $3")
+                    .bind(body)
+                    .bind(seq)
+                    .bind(old)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                if done.rows_affected() == 1 {
+                    moved += n as u64;
+                }
+            }
+        }
+    }
+
+    /// The data key of every sealed value in the log.
+    pub(crate) async fn data_keys(&self) -> Result<Vec<u32>> {
+        let (mut after, mut keys) = (-1i64, Vec::new());
+        loop {
+            let rows = sqlx::query("SELECT seq, body FROM log_chunks WHERE seq > $1 ORDER BY seq LIMIT 100")
+                .bind(after)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+            let Some(last) = rows.last() else { return Ok(keys) };
+            after = last.try_get(0).map_err(backend)?;
+            for row in &rows {
+                let body: Vec<u8> = row.try_get(1).map_err(backend)?;
+                for r in chunk::decode(row.try_get(0).map_err(backend)?, &body)? {
+                    keys.extend(self.pii.data_keys_in(&r.record.payload));
+                }
+            }
+        }
+    }
+
     /// Opens the personal data a stored record's payload holds sealed.
     fn open_record(&self, r: &mut LogRecord) -> Result<()> {
         r.record.payload =

@@ -34,7 +34,9 @@ mod process;
 mod process_read;
 mod profile_rows;
 mod resident;
+mod rotate;
 use pools::{CHECKPOINT_PAGES, sqlite_pool};
+pub use rotate::KEY_REFRESH;
 mod promotions;
 mod read;
 mod shopdb;
@@ -204,7 +206,7 @@ impl SqlStore {
                     bookkeeping_pool: pool.clone(),
                     checkout_pool: pool.clone(),
                     shop_pool: pool.clone(),
-                    checkpointers: Vec::new(),
+                    checkpointers: vec![rotate::spawn_key_refresh(pool.clone(), options.pii.clone())],
                     pool,
                     dialect: Dialect::Postgres,
                     pii: options.pii,
@@ -212,6 +214,7 @@ impl SqlStore {
                     checkout_lock: Default::default(),
                 };
                 store.verify_key().await?;
+                rotate::load_keys(&store.pool, &store.pii).await?;
                 store.upgrade().await?;
                 Ok(store)
             }
@@ -265,6 +268,7 @@ impl SqlStore {
                 let checkpointers = vec![
                     log.spawn_checkpointer(options.log_wal_limit),
                     checkpoint::spawn_state(&state_path, &write_lock, 2 * options.log_wal_limit).await?,
+                    rotate::spawn_key_refresh(pool.clone(), options.pii.clone()),
                 ];
                 let store = SqlStore {
                     log,
@@ -283,6 +287,7 @@ impl SqlStore {
                     checkout_lock: Default::default(),
                 };
                 store.verify_key().await?;
+                rotate::load_keys(&store.pool, &store.pii).await?;
                 store.upgrade().await?;
                 Ok(store)
             }
