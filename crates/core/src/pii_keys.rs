@@ -35,15 +35,23 @@ const MAX_KEY: usize = 48;
 pub struct PiiKeys {
     anywhere: Vec<Vec<u8>>,
     in_traits: Vec<Vec<u8>>,
-    /// The pre-check's filter: per first byte (either case), the lengths
-    /// of the keys that start with it (bit n: one has n bytes).
-    lengths: [u64; 256],
+    /// The pre-check's filter: a bit per (first byte, last byte) of a
+    /// normalised key, indexed `first << 8 | last`.
+    ends: Box<[u64; 1024]>,
 }
 
 /// A list entry that cannot be a key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0:?} is not a key: use letters, digits, '_' or '-', optionally after \"traits.\" (at most {MAX_KEY})")]
 pub struct BadPiiKey(pub String);
+
+/// `first << 8 | last` of `key` as [`normalise`] makes it (`None`: empty).
+fn ends_of(key: &[u8]) -> Option<usize> {
+    let kept = |c: &&u8| **c != b'_' && **c != b'-';
+    let first = key.iter().find(kept)?.to_ascii_lowercase();
+    let last = key.iter().rev().find(kept)?.to_ascii_lowercase();
+    Some(usize::from(first) << 8 | usize::from(last))
+}
 
 /// `key` lower-cased (ASCII) without `_` and `-`, into `buf`; `None` when
 /// longer than [`MAX_KEY`].
@@ -62,7 +70,7 @@ fn normalise<'b>(key: &[u8], buf: &'b mut [u8; MAX_KEY]) -> Option<&'b [u8]> {
 impl PiiKeys {
     /// Compiles `list` (see the module's doc for `traits.`).
     pub fn new<S: AsRef<str>>(list: &[S]) -> Result<PiiKeys, BadPiiKey> {
-        let mut keys = PiiKeys { anywhere: Vec::new(), in_traits: Vec::new(), lengths: [0; 256] };
+        let mut keys = PiiKeys { anywhere: Vec::new(), in_traits: Vec::new(), ends: Box::new([0; 1024]) };
         for entry in list {
             let entry = entry.as_ref();
             let (bucket, key) = match entry.strip_prefix("traits.") {
@@ -76,9 +84,9 @@ impl PiiKeys {
                 _ => return Err(BadPiiKey(entry.to_string())),
             }
         }
-        for k in keys.anywhere.iter().chain(&keys.in_traits) {
-            keys.lengths[usize::from(k[0])] |= 1 << k.len();
-            keys.lengths[usize::from(k[0].to_ascii_uppercase())] |= 1 << k.len();
+        let ends: Vec<usize> = keys.anywhere.iter().chain(&keys.in_traits).filter_map(|k| ends_of(k)).collect();
+        for e in ends {
+            keys.ends[e >> 6] |= 1 << (e & 63);
         }
         Ok(keys)
     }
@@ -106,37 +114,44 @@ impl PiiKeys {
             return true;
         }
         let mut trait_key = false;
-        let mut open: Option<usize> = None;
-        for (i, &c) in b.iter().enumerate() {
-            if c != b'"' {
-                continue;
+        let (n, mut i) = (b.len(), 0);
+        // (tight loops: this runs over every event ingested)
+        loop {
+            while i < n && b[i] != b'"' {
+                i += 1;
             }
-            match open.take() {
-                None => open = Some(i + 1),
-                Some(start) => match self.token(&b[start..i]) {
+            let start = i + 1;
+            i = start;
+            while i < n && b[i] != b'"' {
+                i += 1;
+            }
+            if i >= n {
+                break;
+            }
+            let end = i;
+            i += 1;
+            // only keys: a string followed by `:`
+            let mut j = i;
+            while j < n && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if j < n && b[j] == b':' {
+                match self.token(&b[start..end]) {
                     Some(true) => return true,
                     Some(false) => trait_key = true,
                     None => {}
-                },
+                }
             }
         }
         trait_key && (in_traits || text.contains("\"traits\""))
     }
 
-    /// Whether a string names a key anywhere (`Some(true)`) or within
+    /// Whether an object key is one anywhere (`Some(true)`) or within
     /// traits only (`Some(false)`).
     fn token(&self, token: &[u8]) -> Option<bool> {
-        // most strings fail on their first byte, the rest on their length
-        // as normalised; only the few left are normalised and compared
-        let sep = |c: &u8| *c == b'_' || *c == b'-';
-        let &first = token.first()?;
-        if self.lengths[usize::from(first)] == 0 && !sep(&first) {
-            return None;
-        }
-        let mut kept = token.iter().filter(|c| !sep(c));
-        let first = *kept.next()?;
-        let len = 1 + kept.count();
-        if len >= 64 || self.lengths[usize::from(first)] & (1 << len) == 0 {
+        // most keys fail on the bit of their first and last byte
+        let e = ends_of(token)?;
+        if self.ends[e >> 6] & (1 << (e & 63)) == 0 {
             return None;
         }
         let mut buf = [0; MAX_KEY];
@@ -183,6 +198,8 @@ mod tests {
         assert!(k.mentioned_in(r#"{"a":"\u0065mail"}"#, false), "escaped text");
         assert!(k.mentioned_in(r#"{"a":"\"","b":1}"#, false), "escaped text");
         assert!(k.mentioned_in(r#"{"a":"","email":1}"#, false), "after an empty string");
+        assert!(k.mentioned_in("{\"x\":[1,{\"Email\" \n\t: 1}]}", false), "space before the colon");
+        assert!(!k.mentioned_in(r#"{"a":"email","b":["phone"]}"#, false), "values are no keys");
         assert!(
             !k.mentioned_in(r#"{"context":{"library":{"name":"analytics.js"}},"properties":{"address":"x"}}"#, false)
         );
