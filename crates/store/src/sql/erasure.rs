@@ -46,15 +46,19 @@ impl SqlProcessTx {
             }
             q
         };
-        let mut seqs = Vec::new();
-        for row in strings(format!("SELECT seq FROM events WHERE profile_id IN ({list})"))
+        // their events, from their timeline rows (the events table has no
+        // index by profile: a scan of it would hold the processor up)
+        let mut entries = Vec::new();
+        for row in strings(format!("SELECT entries FROM timeline WHERE profile_id IN ({list})"))
             .fetch_all(&mut *self.tx)
             .await
             .map_err(backend)?
         {
-            seqs.push(row.try_get::<i64, _>(0).map_err(backend)?);
+            super::events::decode_entries(&row.try_get::<Vec<u8>, _>(0).map_err(backend)?, &mut entries)?;
         }
+        let mut seqs: Vec<i64> = entries.into_iter().map(|(seq, _)| seq).collect();
         seqs.sort_unstable();
+        seqs.dedup();
         let mut orders = Vec::new();
         for row in strings(format!("SELECT order_id FROM orders WHERE profile_id IN ({list}) ORDER BY order_id"))
             .fetch_all(&mut *self.tx)
@@ -64,7 +68,7 @@ impl SqlProcessTx {
             orders.push(row.try_get::<String, _>(0).map_err(backend)?);
         }
         let mut removed = std::collections::BTreeMap::new();
-        for table in ["identities", "timeline", "events", "reviews"] {
+        for table in ["identities", "timeline", "reviews"] {
             let done = strings(format!("DELETE FROM {table} WHERE profile_id IN ({list})"))
                 .execute(&mut *self.tx)
                 .await
@@ -72,6 +76,16 @@ impl SqlProcessTx {
                 .rows_affected();
             removed.insert(table.to_string(), done);
         }
+        let mut events = 0;
+        for part in seqs.chunks(500) {
+            let sql = format!("DELETE FROM events WHERE seq IN ({})", self.dialect.params_from(0, part.len()));
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for seq in part {
+                q = q.bind(*seq);
+            }
+            events += q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected();
+        }
+        removed.insert("events".to_string(), events);
         for table in ["orders", "after_sales"] {
             let sql = format!("UPDATE {table} SET profile_id = '{ERASED}' WHERE profile_id IN ({list})");
             strings(sql).execute(&mut *self.tx).await.map_err(backend)?;

@@ -75,7 +75,7 @@ fn encode_entries(entries: &[(i64, i64)]) -> Vec<u8> {
     out
 }
 
-fn decode_entries(blob: &[u8], out: &mut Vec<(i64, i64)>) -> Result<()> {
+pub(super) fn decode_entries(blob: &[u8], out: &mut Vec<(i64, i64)>) -> Result<()> {
     if !blob.len().is_multiple_of(16) {
         return Err(StoreError::Corrupt(format!("timeline row of {} bytes", blob.len())));
     }
