@@ -140,6 +140,24 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/openapi.json", "none", "This document"),
 ];
 
+/// What an operation answers when it succeeds, as the handlers do.
+fn successes(method: &str, path: &str) -> Vec<(&'static str, &'static str)> {
+    match (method, path) {
+        ("post", "/api/v1/keys") | ("post", "/api/v1/promotions") => vec![("201", "Created")],
+        // a create-or-update: 201 when it made the product, 200 when it changed one
+        ("post", "/api/v1/products") | ("put", "/api/v1/products/{id}") => {
+            vec![("201", "Created"), ("200", "Updated or unchanged")]
+        }
+        // an order placed (201), its retry or recorded orders (200)
+        ("post", "/api/v1/orders") => vec![("201", "Placed"), ("200", "Recorded, or a retry answered again")],
+        ("post", "/api/v1/promotions/{id}/coupons") | ("post", "/api/v1/coupons/claim") => {
+            vec![("201", "Issued"), ("200", "Issued before (the same key)")]
+        }
+        ("delete", "/api/v1/products/{id}") => vec![("204", "Deleted")],
+        _ => vec![("200", "OK")],
+    }
+}
+
 fn error_schema() -> Value {
     let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     json!({
@@ -170,14 +188,27 @@ pub fn document() -> Value {
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
+        let mut responses = Map::new();
+        for (status, description) in successes(method, path) {
+            let content = match *path {
+                "/metrics" => json!({"text/plain": {}}),
+                _ if status == "204" => Value::Null,
+                _ => json!({"application/json": {}}),
+            };
+            let mut r = json!({"description": description});
+            if !content.is_null() {
+                r["content"] = content;
+            }
+            responses.insert(status.to_string(), r);
+        }
+        let error = json!({"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}});
+        responses.insert("4XX".into(), json!({"description": "Client error", "content": error}));
+        responses.insert("503".into(), json!({"description": "Not ready or unavailable", "content": error}));
         let op = json!({
             "summary": summary,
             "security": security,
             "parameters": params,
-            "responses": {
-                "200": {"description": "OK", "content": {"application/json": {}}},
-                "4XX": {"description": "Client error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-            }
+            "responses": responses,
         });
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
         entry[*method] = op;
