@@ -25,7 +25,7 @@ pub use checkout_record::*;
 pub use chunk::{MAX_CHUNK_RECORDS, chunk_of, record_seq};
 pub use jobs::*;
 pub use loyalty::*;
-pub use pii::{DecryptError, PiiCipher, SealError};
+pub use pii::{DecryptError, PiiCipher, PiiKeys, SealError};
 pub use promotions::*;
 pub use sql::{EMBEDDED_FILES, KEY_REFRESH, SqlStore, StoreOptions, Synchronous, backup_embedded};
 pub use teams::*;

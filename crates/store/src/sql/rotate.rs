@@ -115,7 +115,7 @@ impl SqlStore {
         }
         let checkouts = self.reseal_column(&self.checkout_pool, "checkouts", "idempotency_key", "result").await?;
         moved.insert("checkouts".into(), checkouts);
-        moved.insert("identities".into(), self.reseal_identities().await?);
+        moved.insert("identities".into(), self.reseal_identities().await? + self.seal_plain_identities().await?);
         moved.insert("event log".into(), self.log.reseal().await?);
         Ok(moved)
     }
@@ -180,6 +180,54 @@ impl SqlStore {
                 return Ok(moved);
             }
         }
+    }
+
+    /// Identities of a kind that is personal now (`openid` once the list
+    /// named it) but was stored in the clear before: encrypted.
+    async fn seal_plain_identities(&self) -> Result<u64> {
+        let kinds = sqlx::query("SELECT DISTINCT kind FROM identities WHERE value IS NOT NULL")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        let mut sealed = 0;
+        for row in kinds {
+            let kind: String = row.try_get(0).map_err(backend)?;
+            let Ok(parsed) = beacon_core::IdentityKind::parse(&kind) else { continue };
+            if !self.pii.seals_kind(&parsed) {
+                continue;
+            }
+            loop {
+                let rows = sqlx::query(AssertSqlSafe(format!(
+                    "SELECT lookup, profile_id, value FROM identities WHERE kind = $1 AND value IS NOT NULL LIMIT {BATCH}"
+                )))
+                .bind(&kind)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+                if rows.is_empty() {
+                    break;
+                }
+                for row in &rows {
+                    let lookup: Vec<u8> = row.try_get(0).map_err(backend)?;
+                    let profile: String = row.try_get(1).map_err(backend)?;
+                    let value: String = row.try_get(2).map_err(backend)?;
+                    sealed += sqlx::query(
+                        "UPDATE identities SET value_enc = $1, value = NULL \
+                         WHERE kind = $2 AND lookup = $3 AND profile_id = $4 AND value = $5",
+                    )
+                    .bind(self.pii.encrypt(&value))
+                    .bind(&kind)
+                    .bind(lookup)
+                    .bind(profile)
+                    .bind(&value)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?
+                    .rows_affected();
+                }
+            }
+        }
+        Ok(sealed)
     }
 
     /// How many stored values are under each data key.

@@ -160,6 +160,13 @@ impl Harness {
         self.store = SqlStore::open(self.opts.clone()).await.expect("reopen");
     }
 
+    /// Opens the store again with another cipher (the same master key with
+    /// another list of personal keys, say).
+    pub async fn reopen_with(&mut self, pii: beacon_store::PiiCipher) {
+        self.opts.pii = pii;
+        self.reopen().await;
+    }
+
     pub async fn cleanup(self) {
         self.store.close().await;
         self.raw.pool.close().await;
