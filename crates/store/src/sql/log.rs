@@ -140,16 +140,10 @@ impl SqlLog {
     pub(crate) async fn reseal(&self) -> Result<u64> {
         let (mut after, mut moved) = (-1i64, 0u64);
         loop {
-            let rows = sqlx::query("SELECT seq, body FROM log_chunks WHERE seq > $1 ORDER BY seq LIMIT 100")
-                .bind(after)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(backend)?;
-            let Some(last) = rows.last() else { return Ok(moved) };
-            after = last.try_get(0).map_err(backend)?;
-            for row in &rows {
-                let seq: i64 = row.try_get(0).map_err(backend)?;
-                let old: Vec<u8> = row.try_get(1).map_err(backend)?;
+            let page = self.chunk_page(after).await?;
+            let Some((last, _)) = page.last() else { return Ok(moved) };
+            after = *last;
+            for (seq, old) in page {
                 let mut records = chunk::decode(seq, &old)?;
                 let mut n = 0;
                 for r in &mut records {
@@ -183,20 +177,25 @@ impl SqlLog {
     pub(crate) async fn data_keys(&self) -> Result<Vec<u32>> {
         let (mut after, mut keys) = (-1i64, Vec::new());
         loop {
-            let rows = sqlx::query("SELECT seq, body FROM log_chunks WHERE seq > $1 ORDER BY seq LIMIT 100")
-                .bind(after)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(backend)?;
-            let Some(last) = rows.last() else { return Ok(keys) };
-            after = last.try_get(0).map_err(backend)?;
-            for row in &rows {
-                let body: Vec<u8> = row.try_get(1).map_err(backend)?;
-                for r in chunk::decode(row.try_get(0).map_err(backend)?, &body)? {
+            let page = self.chunk_page(after).await?;
+            let Some((last, _)) = page.last() else { return Ok(keys) };
+            after = *last;
+            for (seq, body) in page {
+                for r in chunk::decode(seq, &body)? {
                     keys.extend(self.pii.data_keys_in(&r.record.payload));
                 }
             }
         }
+    }
+
+    /// Up to 100 chunks after `after`, as stored (personal data sealed).
+    async fn chunk_page(&self, after: i64) -> Result<Vec<(i64, Vec<u8>)>> {
+        let rows = sqlx::query("SELECT seq, body FROM log_chunks WHERE seq > $1 ORDER BY seq LIMIT 100")
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(|r| Ok((r.try_get(0).map_err(backend)?, r.try_get(1).map_err(backend)?))).collect()
     }
 
     /// Opens the personal data a stored record's payload holds sealed.
