@@ -8,6 +8,7 @@ pub mod ingest;
 pub mod keys;
 pub mod loyalty;
 pub mod openapi;
+mod openapi_schemas;
 pub mod orders;
 pub mod privacy;
 pub mod products;

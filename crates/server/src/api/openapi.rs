@@ -193,7 +193,10 @@ pub fn document() -> Value {
             let content = match *path {
                 "/metrics" => json!({"text/plain": {}}),
                 _ if status == "204" => Value::Null,
-                _ => json!({"application/json": {}}),
+                _ => match super::openapi_schemas::response(method, path) {
+                    Some(schema) => json!({"application/json": {"schema": schema}}),
+                    None => json!({"application/json": {}}),
+                },
             };
             let mut r = json!({"description": description});
             if !content.is_null() {
@@ -204,12 +207,15 @@ pub fn document() -> Value {
         let error = json!({"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}});
         responses.insert("4XX".into(), json!({"description": "Client error", "content": error}));
         responses.insert("503".into(), json!({"description": "Not ready or unavailable", "content": error}));
-        let op = json!({
+        let mut op = json!({
             "summary": summary,
             "security": security,
             "parameters": params,
             "responses": responses,
         });
+        if let Some(body) = super::openapi_schemas::request(method, path) {
+            op["requestBody"] = body;
+        }
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
         entry[*method] = op;
     }
