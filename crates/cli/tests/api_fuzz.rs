@@ -40,6 +40,18 @@ fn run(server: &Server, auth: &str, paths: &str) -> String {
 }
 
 fn no_server_error(server: &Server) {
+    // some data, so that lists answer with items to check against the document
+    let batch = serde_json::json!({"batch": [
+        {"type": "identify", "userId": "fz-1", "anonymousId": "fz-a", "traits": {"email": "fz@example.org", "name": "模糊"}},
+        {"type": "track", "userId": "fz-1", "event": "Order Completed", "properties": {"order_id": "FZ-1",
+         "total": "12.50", "currency": "CNY", "products": [{"product_id": "p", "price": "12.50", "quantity": 1}]}},
+        {"type": "page", "anonymousId": "fz-b", "name": "Home"}
+    ]});
+    let key = server.server_key();
+    assert_eq!(server.post_events_as(&key, "/v1/batch", batch.to_string().as_bytes()).0, 200);
+    server.wait_processed();
+    let (_, profiles) = server.get("/api/v1/profiles?limit=5");
+    assert_eq!(profiles["items"].as_array().map(Vec::len), Some(2), "{profiles}");
     // the tracking API with a write key first (the admin run may revoke it)
     run(server, &format!("Basic {}", common::b64(&format!("{WRITE}:"))), "^/v1/");
     let all = run(server, &format!("Bearer {ADMIN}"), "^/");

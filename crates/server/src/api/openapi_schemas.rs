@@ -1,6 +1,7 @@
 //! The bodies the OpenAPI document describes so far (issue 14 grows this
 //! until every operation has them): the tracking API's messages and
-//! answers, and the system routes' answers. schemathesis checks every
+//! answers, the system routes' answers, and the answers of profiles,
+//! timelines, events, orders, keys and the audit log. schemathesis checks every
 //! answer against them (`crates/cli/tests/api_fuzz.rs`).
 
 use serde_json::{Value, json};
@@ -47,6 +48,97 @@ fn counted(fields: &[&str]) -> Value {
     json!({"type": "object", "required": fields, "properties": props})
 }
 
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({"type": "object", "required": required, "properties": properties})
+}
+
+fn nullable(t: &str) -> Value {
+    json!({"type": [t, "null"]})
+}
+
+/// A decimal amount as text (`"176.00"`).
+fn amount() -> Value {
+    json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"})
+}
+
+fn page_of(item: Value) -> Value {
+    object(&["items"], json!({"items": {"type": "array", "items": item}, "next_cursor": nullable("string")}))
+}
+
+fn profile() -> Value {
+    let identity = object(&["type", "value"], json!({"type": {"type": "string"}, "value": {"type": "string"}}));
+    let money = json!({"anyOf": [{"type": "null"}, object(&["amount", "currency"], json!({"amount": amount(), "currency": {"type": "string"}}))]});
+    object(
+        &[
+            "id",
+            "identities",
+            "unverified",
+            "traits",
+            "first_seen",
+            "last_seen",
+            "event_count",
+            "order_count",
+            "merges",
+        ],
+        json!({
+            "id": {"type": "string"},
+            "identities": {"type": "array", "items": identity},
+            "unverified": {"type": "array", "items": identity},
+            "traits": {"type": "object"},
+            "first_seen": {"type": "string"}, "last_seen": {"type": "string"},
+            "event_count": {"type": "integer", "minimum": 0}, "order_count": {"type": "integer", "minimum": 0},
+            "first_order_at": nullable("string"), "last_order_at": nullable("string"),
+            "total_spend": money, "average_order_value": money,
+            "spend_by_currency": {"type": "array"}, "merges": {"type": "array"},
+        }),
+    )
+}
+
+fn event() -> Value {
+    object(
+        &["seq", "message_id", "type", "profile_id", "timestamp", "received_at", "message"],
+        json!({
+            "seq": {"type": "integer"}, "message_id": {"type": "string"},
+            "type": {"type": "string", "enum": ["track", "identify", "page", "screen", "group", "alias"]},
+            "name": nullable("string"), "product": nullable("string"), "profile_id": {"type": "string"},
+            "timestamp": {"type": "string"}, "received_at": {"type": "string"}, "message": {"type": "object"},
+        }),
+    )
+}
+
+fn order() -> Value {
+    object(
+        &["order_id", "profile_id", "status", "currency", "total", "discount", "refunded", "net", "placed_at", "lines"],
+        json!({
+            "order_id": {"type": "string"}, "profile_id": {"type": "string"}, "status": {"type": "string"},
+            "currency": {"type": "string"}, "total": amount(), "discount": amount(), "refunded": amount(),
+            "net": amount(), "coupon": nullable("string"), "placed_at": {"type": "string"},
+            "lines": {"type": "array", "items": object(&["product_id", "price", "quantity"], json!({
+                "product_id": {"type": "string"}, "price": amount(), "quantity": {"type": "integer"}}))},
+        }),
+    )
+}
+
+fn key() -> Value {
+    object(
+        &["id", "kind", "name", "prefix", "created_at", "revoked_at"],
+        json!({
+            "id": {"type": "string"}, "kind": {"type": "string", "enum": ["write", "secret"]},
+            "name": {"type": "string"}, "prefix": {"type": "string"},
+            "created_at": {"type": "string"}, "revoked_at": nullable("string"),
+        }),
+    )
+}
+
+/// `schema` with `field` (of `field_schema`) required too.
+fn with(mut schema: Value, field: &str, field_schema: Value) -> Value {
+    if let Some(r) = schema["required"].as_array_mut() {
+        r.push(json!(field));
+    }
+    schema["properties"][field] = field_schema;
+    schema
+}
+
 /// The request body of an operation, if it is described yet.
 pub fn request(method: &str, path: &str) -> Option<Value> {
     let single = ["/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias"];
@@ -67,6 +159,21 @@ pub fn request(method: &str, path: &str) -> Option<Value> {
 pub fn response(method: &str, path: &str) -> Option<Value> {
     Some(match (method, path) {
         ("post", p) if p.starts_with("/v1/") || p == "/api/v1/events" => ingest_answer(),
+        ("get", "/api/v1/profiles") => page_of(profile()),
+        ("get", "/api/v1/profiles/{id}") => profile(),
+        ("get", "/api/v1/profiles/{id}/events") => page_of(event()),
+        ("get", "/api/v1/events") => {
+            object(&["items"], json!({"items": {"type": "array", "items": event()}, "next_after": nullable("integer")}))
+        }
+        ("get", "/api/v1/orders") => page_of(order()),
+        ("get", "/api/v1/orders/{id}") => with(order(), "after_sales", json!({"type": "array"})),
+        ("get", "/api/v1/keys") => object(&["items"], json!({"items": {"type": "array", "items": key()}})),
+        ("post", "/api/v1/keys") => with(key(), "key", json!({"type": "string", "minLength": 16})),
+        ("get", "/api/v1/audit") => page_of(object(
+            &["id", "at", "actor", "action", "target"],
+            json!({"id": {"type": "integer"}, "at": {"type": "string"}, "actor": {"type": "string"},
+                   "action": {"type": "string"}, "target": {"type": "string"}}),
+        )),
         ("get", "/healthz") => {
             json!({"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}})
         }
