@@ -50,6 +50,15 @@ fn no_server_error(server: &Server) {
     let key = server.server_key();
     assert_eq!(server.post_events_as(&key, "/v1/batch", batch.to_string().as_bytes()).0, 200);
     server.wait_processed();
+    let auth = format!("Bearer {ADMIN}");
+    let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
+    let product = serde_json::json!({"product_id": "TEA-1", "name": "龙井", "price": "88.00", "category": "茶叶/绿茶"});
+    let promotion = serde_json::json!({"id": "mj", "name": "满150减20", "status": "active",
+        "reward": {"type": "tiers", "tiers": [{"min": "150", "amount_off": "20"}]}});
+    for (path, body) in [("/api/v1/products", product), ("/api/v1/promotions", promotion)] {
+        let (s, b) = common::http(&server.addr, "POST", path, &headers, body.to_string().as_bytes());
+        assert_eq!(s, 201, "{path}: {}", String::from_utf8_lossy(&b));
+    }
     let (_, profiles) = server.get("/api/v1/profiles?limit=5");
     assert_eq!(profiles["items"].as_array().map(Vec::len), Some(2), "{profiles}");
     // the tracking API with a write key first (the admin run may revoke it)

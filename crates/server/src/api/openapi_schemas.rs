@@ -1,7 +1,8 @@
 //! The bodies the OpenAPI document describes so far (issue 14 grows this
 //! until every operation has them): the tracking API's messages and
 //! answers, the system routes' answers, and the answers of profiles,
-//! timelines, events, orders, keys and the audit log. schemathesis checks every
+//! timelines, events, orders, keys, the audit log, products, promotions
+//! and the daily figures. schemathesis checks every
 //! answer against them (`crates/cli/tests/api_fuzz.rs`).
 
 use serde_json::{Value, json};
@@ -130,6 +131,31 @@ fn key() -> Value {
     )
 }
 
+fn product() -> Value {
+    object(
+        &["product_id", "name", "category", "category_path", "tags", "price", "currency", "created_at", "updated_at"],
+        json!({
+            "product_id": {"type": "string"}, "sku": nullable("string"), "name": {"type": "string"},
+            "category": {"type": "string"}, "category_path": {"type": "array", "items": {"type": "string"}},
+            "brand": nullable("string"), "tags": {"type": "array", "items": {"type": "string"}},
+            "price": amount(), "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "stock": nullable("integer"), "attributes": {"type": "object"},
+            "created_at": {"type": "string"}, "updated_at": {"type": "string"},
+        }),
+    )
+}
+
+fn promotion() -> Value {
+    object(
+        &["id", "status", "effective_status", "version", "spec", "created_at", "updated_at"],
+        json!({
+            "id": {"type": "string"}, "status": {"type": "string"}, "effective_status": nullable("string"),
+            "version": {"type": "integer", "minimum": 1}, "spec": {"type": "object"},
+            "created_at": {"type": "string"}, "updated_at": {"type": "string"},
+        }),
+    )
+}
+
 /// `schema` with `field` (of `field_schema`) required too.
 fn with(mut schema: Value, field: &str, field_schema: Value) -> Value {
     if let Some(r) = schema["required"].as_array_mut() {
@@ -174,6 +200,19 @@ pub fn response(method: &str, path: &str) -> Option<Value> {
             json!({"id": {"type": "integer"}, "at": {"type": "string"}, "actor": {"type": "string"},
                    "action": {"type": "string"}, "target": {"type": "string"}}),
         )),
+        ("get", "/api/v1/products") => page_of(product()),
+        ("get", "/api/v1/products/{id}") | ("post", "/api/v1/products") | ("put", "/api/v1/products/{id}") => product(),
+        ("get", "/api/v1/promotions") => page_of(promotion()),
+        ("get", "/api/v1/promotions/{id}") | ("post", "/api/v1/promotions") | ("put", "/api/v1/promotions/{id}") => {
+            promotion()
+        }
+        ("post", p) if p.starts_with("/api/v1/promotions/{id}/") && !p.ends_with("/coupons") => promotion(),
+        ("get", "/api/v1/overview/daily") => object(
+            &["from", "to", "tz", "days"],
+            json!({"from": {"type": "string"}, "to": {"type": "string"}, "tz": {"type": "string"},
+                   "days": {"type": "array", "items": object(&["date", "orders", "revenue"], json!({
+                       "date": {"type": "string"}, "orders": {"type": "integer"}, "revenue": {"type": "array"}}))}}),
+        ),
         ("get", "/healthz") => {
             json!({"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}})
         }
