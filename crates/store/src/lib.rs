@@ -10,6 +10,7 @@
 
 mod checkout_record;
 mod chunk;
+mod erasure;
 mod jobs;
 mod loyalty;
 mod pii;
@@ -23,6 +24,7 @@ mod types;
 
 pub use checkout_record::*;
 pub use chunk::{MAX_CHUNK_RECORDS, chunk_of, record_seq};
+pub use erasure::Erasure;
 pub use jobs::*;
 pub use loyalty::*;
 pub use pii::{DecryptError, PiiCipher, PiiKeys, SealError};
