@@ -316,19 +316,36 @@ impl PiiCipher {
         let spans = crate::pii_text::values_under(text, |_, _| false, true, false);
         crate::pii_text::replace(text, &spans, |raw| {
             let Some(s) = crate::pii_text::unquote(raw) else { return Ok(None) };
-            let opened = if let Some(rest) = s.strip_prefix(SEALED_JSON_PREFIX) {
-                self.decrypt(rest).ok().filter(|plain| crate::pii_text::is_json(plain))
-            } else if let Some(rest) = s.strip_prefix(SEALED_PREFIX) {
-                self.decrypt(rest).ok().map(|plain| Value::String(plain).to_string())
-            } else if let Some(rest) = s.strip_prefix(EDGE_SEALED_JSON_PREFIX) {
-                self.decrypt_edge(rest).ok().filter(|plain| crate::pii_text::is_json(plain))
-            } else if let Some(rest) = s.strip_prefix(EDGE_SEALED_PREFIX) {
-                self.decrypt_edge(rest).ok().map(|plain| Value::String(plain).to_string())
-            } else {
-                None
-            };
+            let Some(parts) = sealed_parts(&s) else { return Ok(None) };
+            let opened = self.open_sealed(&parts).ok().and_then(|plain| match parts.json {
+                true => crate::pii_text::is_json(&plain).then_some(plain),
+                false => Some(Value::String(plain).to_string()),
+            });
             Ok::<_, DecryptError>(opened)
         })
+    }
+}
+
+/// A sealed string's parts: whether it held JSON (not a string), whether an
+/// edge node sealed it, and the ciphertext after the prefix.
+pub(crate) struct Sealed<'a> {
+    pub(crate) json: bool,
+    pub(crate) edge: bool,
+    pub(crate) body: &'a str,
+}
+
+/// The parts of `s` if it is a sealed value (by its prefix).
+pub(crate) fn sealed_parts(s: &str) -> Option<Sealed<'_>> {
+    [(SEALED_JSON_PREFIX, true, false), (SEALED_PREFIX, false, false), (EDGE_SEALED_JSON_PREFIX, true, true)]
+        .into_iter()
+        .chain([(EDGE_SEALED_PREFIX, false, true)])
+        .find_map(|(prefix, json, edge)| s.strip_prefix(prefix).map(|body| Sealed { json, edge, body }))
+}
+
+impl PiiCipher {
+    /// The plaintext of a sealed value, whoever sealed it.
+    pub(crate) fn open_sealed(&self, sealed: &Sealed<'_>) -> Result<String, DecryptError> {
+        if sealed.edge { self.decrypt_edge(sealed.body) } else { self.decrypt(sealed.body) }
     }
 }
 

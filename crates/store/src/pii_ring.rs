@@ -11,7 +11,7 @@
 //! any known key open. The lookup hashes and the key check stay derived from
 //! the master key: rotating changes no lookup.
 
-use super::pii::{DecryptError, PiiCipher, open_with, seal_with};
+use super::pii::{DecryptError, PiiCipher, open_with, seal_with, sealed_parts};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
 use chacha20poly1305::XChaCha20Poly1305;
@@ -112,20 +112,14 @@ impl PiiCipher {
         let mut count = 0;
         let out = crate::pii_text::replace(text, &spans, |raw| {
             let Some(s) = crate::pii_text::unquote(raw) else { return Ok(None) };
-            let (json, plain) = if let Some(rest) = s.strip_prefix(super::pii::SEALED_JSON_PREFIX) {
-                (true, (tag_of(rest).0 != current).then(|| self.decrypt(rest)))
-            } else if let Some(rest) = s.strip_prefix(super::pii::SEALED_PREFIX) {
-                (false, (tag_of(rest).0 != current).then(|| self.decrypt(rest)))
-            } else if let Some(rest) = s.strip_prefix(super::pii::EDGE_SEALED_JSON_PREFIX) {
-                (true, Some(self.decrypt_edge(rest)))
-            } else if let Some(rest) = s.strip_prefix(super::pii::EDGE_SEALED_PREFIX) {
-                (false, Some(self.decrypt_edge(rest)))
-            } else {
-                (false, None)
-            };
-            let Some(Ok(plain)) = plain else { return Ok::<_, DecryptError>(None) };
+            let Some(parts) = sealed_parts(&s) else { return Ok(None) };
+            // (an edge node's value moves to the core's key whatever it was)
+            if !parts.edge && tag_of(parts.body).0 == current {
+                return Ok(None);
+            }
+            let Ok(plain) = self.open_sealed(&parts) else { return Ok::<_, DecryptError>(None) };
             count += 1;
-            let prefix = if json { super::pii::SEALED_JSON_PREFIX } else { super::pii::SEALED_PREFIX };
+            let prefix = if parts.json { super::pii::SEALED_JSON_PREFIX } else { super::pii::SEALED_PREFIX };
             Ok(Some(serde_json::Value::String(format!("{prefix}{}", self.encrypt(&plain))).to_string()))
         })?;
         Ok((out, count))
@@ -140,11 +134,7 @@ impl PiiCipher {
         spans
             .iter()
             .filter_map(|(a, b)| crate::pii_text::unquote(&text[*a..*b]))
-            .filter_map(|s| {
-                let rest =
-                    s.strip_prefix(super::pii::SEALED_JSON_PREFIX).or(s.strip_prefix(super::pii::SEALED_PREFIX))?;
-                Some(tag_of(rest).0)
-            })
+            .filter_map(|s| sealed_parts(&s).filter(|p| !p.edge).map(|p| tag_of(p.body).0))
             .collect()
     }
 }
