@@ -45,6 +45,7 @@ impl Cart {
 
 /// What promotions may require of the buyer.
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Customer {
     /// Member tier (会员等级), e.g. `gold`.
@@ -89,6 +90,7 @@ impl crate::spec::Target {
 
 /// The JSON form of a cart line (what the API and `beacon price` take).
 #[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LineSpec {
     pub product_id: String,
@@ -112,6 +114,7 @@ fn one() -> i64 {
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CartSpec {
     #[serde(default)]

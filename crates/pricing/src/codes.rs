@@ -26,6 +26,7 @@ const DIGITS: &[u8] = b"0123456789";
 const MIXED: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CodesSpec {
     /// `#` a digit, `?` a letter (no I or O), `*` a digit or letter (no 0,

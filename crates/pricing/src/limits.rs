@@ -18,6 +18,7 @@ use std::collections::HashMap;
 
 /// What a limit counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Counter {
     /// Orders the promotion applied to.
@@ -36,6 +37,7 @@ pub const POINTS_OWNER: &str = "~points";
 
 /// The window a limit is counted in, in the shop's time zone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     #[default]
@@ -48,6 +50,7 @@ pub enum Period {
 
 /// Whose use a limit counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Everyone's together.
@@ -65,6 +68,7 @@ pub enum Scope {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LimitSpec {
     pub counter: Counter,

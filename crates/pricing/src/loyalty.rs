@@ -10,6 +10,7 @@ use beacon_core::{Currency, Error, ErrorCode};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProgramSpec {
     /// `active` or `paused` (nothing is earned or redeemed while paused).
@@ -55,6 +56,7 @@ fn twelve() -> u32 {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "on", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EarnSpec {
     /// `points` for every whole `per` an order's total comes to.
@@ -69,6 +71,7 @@ pub enum EarnSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RedeemSpec {
     /// Points worth one unit of the currency (100: 100 points = ¥1.00).
@@ -91,6 +94,7 @@ fn hundred() -> String {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = LoyaltyTierSpec))]
 #[serde(deny_unknown_fields)]
 pub struct TierSpec {
     pub name: String,
@@ -99,6 +103,7 @@ pub struct TierSpec {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TierBasis {
     #[default]

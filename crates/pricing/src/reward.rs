@@ -7,6 +7,7 @@ use beacon_core::{Currency, Error};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RewardSpec {
     /// A fixed amount off the eligible lines.
@@ -63,6 +64,7 @@ pub enum RewardSpec {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     #[default]
@@ -71,6 +73,7 @@ pub enum Basis {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TierSpec {
     /// Spend (basis amount) or item count (basis items) to reach the tier.

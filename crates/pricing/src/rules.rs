@@ -10,6 +10,7 @@ use serde::Deserialize;
 /// Who may have a promotion: any of `tiers`, any of `tags`, and (if set)
 /// only customers with no earlier order. Empty lists do not restrict.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Eligibility {
     #[serde(default)]
@@ -29,6 +30,7 @@ impl Eligibility {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSpec {
     /// The shop's offset from UTC, e.g. `+08:00`.
@@ -37,6 +39,7 @@ pub struct ScheduleSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WindowSpec {
     /// `mon` … `sun`; none: every day.

@@ -16,6 +16,7 @@ pub use crate::rules::{Eligibility, Schedule, ScheduleSpec, WindowSpec};
 
 /// Where a promotion stands in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Draft,
@@ -27,6 +28,7 @@ pub enum Status {
 
 /// The JSON form of a promotion.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     pub id: String,
@@ -76,6 +78,7 @@ fn active() -> Status {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TargetSpec {
     #[serde(default)]
@@ -90,6 +93,7 @@ pub struct TargetSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StackingSpec {
     /// Promotions of an exclusive group never combine: the one that gives the

@@ -13,13 +13,15 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/audit", get(list))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct AuditParams {
-    cursor: Option<String>,
-    limit: Option<u32>,
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
     /// Only entries about this target, e.g. `product:tea-1`.
-    target: Option<String>,
+    pub target: Option<String>,
 }
 
 async fn list(

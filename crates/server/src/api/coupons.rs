@@ -51,9 +51,9 @@ pub fn coupon_json(c: &StoredCoupon, p: Option<&Promotion>, now: DateTime<Utc>) 
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Give {
+pub struct Give {
     /// Profiles to issue one code each to.
     #[serde(default)]
     profiles: Vec<String>,
@@ -84,9 +84,9 @@ async fn give(
     Ok(Json(json!({"promotion": cmd.promotion, "issued": issued, "refused": refused})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Claim {
+pub struct Claim {
     promotion: String,
     /// The claimant: a profile id or any of its identities.
     #[serde(default)]
@@ -121,11 +121,13 @@ async fn claim(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListParams {
-    cursor: Option<String>,
-    limit: Option<u32>,
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
 }
 
 /// Marketers only: bearer codes are as good as cash.
@@ -145,11 +147,13 @@ async fn list(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct WalletParams {
+#[into_params(parameter_in = Query)]
+pub struct WalletParams {
     /// `available`, `used` or `expired`.
-    status: Option<String>,
+    #[param(pattern = "^(available|used|expired)$")]
+    pub status: Option<String>,
 }
 
 /// A profile's coupon wallet (券包).

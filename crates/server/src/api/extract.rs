@@ -79,8 +79,9 @@ pub fn page_request(cursor: Option<&str>, limit: Option<u32>) -> Result<PageRequ
 }
 
 /// `?cursor=…&limit=…`, for lists with no other parameters.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
     pub cursor: Option<String>,
     pub limit: Option<u32>,

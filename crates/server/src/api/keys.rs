@@ -17,9 +17,9 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/keys", get(list).post(create)).route("/api/v1/keys/{id}", delete(revoke))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateKeyRequest {
+pub struct CreateKeyRequest {
     name: String,
     /// `secret` (default) or `write`.
     kind: Option<String>,

@@ -16,7 +16,6 @@ use beacon_core::ErrorCode;
 use beacon_core::message::parse_time;
 use beacon_pricing::loyalty::ProgramSpec;
 use chrono::{DateTime, Datelike, Duration, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub fn routes() -> Router<AppState> {
@@ -36,10 +35,11 @@ async fn program(_: Authorized<Read>, State(state): State<AppState>) -> ApiResul
     Ok(Json(program_json(&p)))
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct Version {
-    if_version: Option<i64>,
+#[into_params(parameter_in = Query)]
+pub struct Version {
+    pub if_version: Option<i64>,
 }
 
 async fn put_program(
@@ -74,16 +74,21 @@ async fn profile_points(
     Ok(Json(out))
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct BoardParams {
+#[into_params(parameter_in = Query)]
+pub struct BoardParams {
     /// `day`, `week`, `month` (default) or `total`, in the shop's time zone.
-    period: Option<String>,
+    #[param(pattern = "^(day|week|month|total)$")]
+    pub period: Option<String>,
     /// A time in the period (default now).
-    at: Option<String>,
-    limit: Option<u32>,
+    #[param(format = DateTime)]
+    pub at: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
     /// Also this profile's points and rank.
-    profile_id: Option<String>,
+    #[param(format = Uuid)]
+    pub profile_id: Option<String>,
 }
 
 /// The period containing `at`, in the shop's offset from UTC.
@@ -113,7 +118,7 @@ async fn leaderboard(
     Query(q): Query<BoardParams>,
 ) -> ApiResult<Json<Value>> {
     let name = q.period.as_deref().unwrap_or("month");
-    let at = q.at.as_deref().map(|t| parse_time(t, "at")).transpose()?.unwrap_or_else(Utc::now);
+    let at = q.at.as_deref().map(|t| parse_time(t, "at")).transpose()?.unwrap_or_else(|| state.now());
     let (from, to) = period(name, at, state.settings.utc_offset_seconds())
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidParameter, "period must be day, week, month or total"))?;
     let limit = q.limit.unwrap_or(10);

@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, generated from one route table so that every
 //! route is described (a test checks the table against the router).
 
+use super::openapi_requests as requests;
 use beacon_core::ErrorCode;
 use serde_json::{Map, Value, json};
 
@@ -150,12 +151,17 @@ fn successes(method: &str, path: &str) -> Vec<(&'static str, &'static str)> {
         }
         // an order placed (201), its retry or recorded orders (200)
         ("post", "/api/v1/orders") => vec![("201", "Placed"), ("200", "Recorded, or a retry answered again")],
-        ("post", "/api/v1/promotions/{id}/coupons") | ("post", "/api/v1/coupons/claim") => {
-            vec![("201", "Issued"), ("200", "Issued before (the same key)")]
-        }
+        ("post", "/api/v1/coupons/claim") => vec![("201", "Issued"), ("200", "Issued before (the same key)")],
         ("delete", "/api/v1/products/{id}") => vec![("204", "Deleted")],
         _ => vec![("200", "OK")],
     }
+}
+
+/// An error answer whose code is one of `codes`.
+fn errors(codes: &[&str]) -> Value {
+    let schema = json!({"allOf": [{"$ref": "#/components/schemas/Error"},
+        {"properties": {"error": {"properties": {"code": {"enum": codes}}}}}]});
+    json!({"description": codes.join(", "), "content": {"application/json": {"schema": schema}}})
 }
 
 fn error_schema() -> Value {
@@ -183,11 +189,21 @@ pub fn document() -> Value {
             "none" => json!([]),
             role => json!([{"secretKey": [role]}]),
         };
-        let params: Vec<Value> = path
+        let mut params: Vec<Value> = path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .map(|name| {
+                // a profile is named by its id (a UUID); anything else by the shop's own id
+                let schema = match path.starts_with("/api/v1/profiles/") {
+                    true => json!({"type": "string", "format": "uuid"}),
+                    false => json!({"type": "string", "minLength": 1}),
+                };
+                json!({"name": name, "in": "path", "required": true, "schema": schema})
+            })
             .collect();
+        params.extend(requests::parameters(method, path));
+        params.extend(requests::headers(method, path));
+        let body = requests::request(method, path);
         let mut responses = Map::new();
         for (status, description) in successes(method, path) {
             let content = match *path {
@@ -204,8 +220,21 @@ pub fn document() -> Value {
             }
             responses.insert(status.to_string(), r);
         }
+        let query = params.iter().any(|p| p["in"] == "query");
+        let codes = super::openapi_errors::codes(method, path, auth, body.is_some(), query);
+        let mut by_status: Vec<(u16, Vec<&str>)> = Vec::new();
+        for code in codes {
+            let status = crate::error::status_of(code).as_u16();
+            match by_status.iter_mut().find(|(s, _)| *s == status) {
+                Some((_, list)) => list.push(code.as_str()),
+                None => by_status.push((status, vec![code.as_str()])),
+            }
+        }
+        for (status, list) in by_status {
+            responses.insert(status.to_string(), errors(&list));
+        }
         let error = json!({"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}});
-        responses.insert("4XX".into(), json!({"description": "Client error", "content": error}));
+        responses.insert("4XX".into(), json!({"description": "Other client errors", "content": error}));
         responses.insert("503".into(), json!({"description": "Not ready or unavailable", "content": error}));
         let mut op = json!({
             "summary": summary,
@@ -213,19 +242,22 @@ pub fn document() -> Value {
             "parameters": params,
             "responses": responses,
         });
-        if let Some(body) = super::openapi_schemas::request(method, path) {
+        if let Some(body) = body {
             op["requestBody"] = body;
         }
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
         entry[*method] = op;
     }
+    let mut schemas = requests::components();
+    schemas.insert("Error".into(), error_schema());
+    schemas.insert("RecordedOrder".into(), requests::recorded_order());
     json!({
         "openapi": "3.1.0",
         "info": {"title": "Beacon", "version": env!("CARGO_PKG_VERSION"),
                  "description": "E-commerce marketing platform: Segment-compatible ingest, profiles, admin API."},
         "paths": paths,
         "components": {
-            "schemas": {"Error": error_schema()},
+            "schemas": schemas,
             "securitySchemes": {
                 "writeKey": {"type": "http", "scheme": "basic", "description": "write key as the user, empty password"},
                 "secretKey": {"type": "http", "scheme": "bearer", "description": "secret key with a role"}

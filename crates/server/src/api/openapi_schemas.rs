@@ -7,27 +7,41 @@
 
 use serde_json::{Value, json};
 
-/// One Segment message, as the tracking API reads it.
-fn message() -> Value {
-    let id = json!({"type": ["string", "number"]});
+/// One Segment message, as the tracking API reads it (as Segment does, a
+/// null is taken for a field left out).
+pub(super) fn message() -> Value {
+    let id = json!({"type": ["string", "number", "null"]});
+    let text = json!({"type": ["string", "null"]});
+    let time = json!({"type": ["string", "null"], "format": "date-time"});
+    let object = json!({"type": ["object", "null"]});
     json!({
         "type": "object",
         "properties": {
             "type": {"type": "string", "enum": ["track", "identify", "page", "screen", "group", "alias"]},
             "userId": id, "anonymousId": id, "previousId": id, "groupId": id,
-            "messageId": {"type": "string"},
-            "event": {"type": "string"}, "name": {"type": "string"},
-            "timestamp": {"type": "string", "format": "date-time"},
-            "sentAt": {"type": "string", "format": "date-time"},
-            "properties": {"type": "object"}, "traits": {"type": "object"},
-            "context": {"type": "object"}, "integrations": {"type": "object"},
+            "messageId": text, "event": text, "name": text,
+            "timestamp": time, "sentAt": time, "originalTimestamp": time,
+            "properties": object, "traits": object, "context": object, "integrations": object,
+            "writeKey": {"type": "string"},
         }
+    })
+}
+
+/// A batch of messages.
+pub(super) fn batch() -> Value {
+    let object = json!({"type": ["object", "null"]});
+    json!({
+        "type": "object",
+        "required": ["batch"],
+        "properties": {"batch": {"type": "array", "items": message()},
+                       "sentAt": {"type": ["string", "null"], "format": "date-time"},
+                       "context": object, "integrations": object, "writeKey": {"type": "string"}}
     })
 }
 
 /// What an ingest route answers when it took the request: the messages it
 /// refused are listed, the rest are stored.
-fn ingest_answer() -> Value {
+pub(super) fn ingest_answer() -> Value {
     json!({
         "type": "object",
         "required": ["success"],
@@ -43,30 +57,30 @@ fn ingest_answer() -> Value {
     })
 }
 
-fn counted(fields: &[&str]) -> Value {
+pub(super) fn counted(fields: &[&str]) -> Value {
     let props: serde_json::Map<String, Value> =
         fields.iter().map(|f| (f.to_string(), json!({"type": "integer", "minimum": 0}))).collect();
     json!({"type": "object", "required": fields, "properties": props})
 }
 
-fn object(required: &[&str], properties: Value) -> Value {
+pub(super) fn object(required: &[&str], properties: Value) -> Value {
     json!({"type": "object", "required": required, "properties": properties})
 }
 
-fn nullable(t: &str) -> Value {
+pub(super) fn nullable(t: &str) -> Value {
     json!({"type": [t, "null"]})
 }
 
 /// A decimal amount as text (`"176.00"`).
-fn amount() -> Value {
+pub(super) fn amount() -> Value {
     json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"})
 }
 
-fn page_of(item: Value) -> Value {
+pub(super) fn page_of(item: Value) -> Value {
     object(&["items"], json!({"items": {"type": "array", "items": item}, "next_cursor": nullable("string")}))
 }
 
-fn profile() -> Value {
+pub(super) fn profile() -> Value {
     let identity = object(&["type", "value"], json!({"type": {"type": "string"}, "value": {"type": "string"}}));
     let money = json!({"anyOf": [{"type": "null"}, object(&["amount", "currency"], json!({"amount": amount(), "currency": {"type": "string"}}))]});
     object(
@@ -95,19 +109,19 @@ fn profile() -> Value {
     )
 }
 
-fn event() -> Value {
+pub(super) fn event() -> Value {
     object(
         &["seq", "message_id", "type", "profile_id", "timestamp", "received_at", "message"],
         json!({
             "seq": {"type": "integer"}, "message_id": {"type": "string"},
             "type": {"type": "string", "enum": ["track", "identify", "page", "screen", "group", "alias"]},
             "name": nullable("string"), "product": nullable("string"), "profile_id": {"type": "string"},
-            "timestamp": {"type": "string"}, "received_at": {"type": "string"}, "message": {"type": "object"},
+            "timestamp": {"type": "string"}, "received_at": {"type": "string"}, "message": nullable("object"),
         }),
     )
 }
 
-fn order() -> Value {
+pub(super) fn order() -> Value {
     object(
         &["order_id", "profile_id", "status", "currency", "total", "discount", "refunded", "net", "placed_at", "lines"],
         json!({
@@ -120,7 +134,7 @@ fn order() -> Value {
     )
 }
 
-fn key() -> Value {
+pub(super) fn key() -> Value {
     object(
         &["id", "kind", "name", "prefix", "created_at", "revoked_at"],
         json!({
@@ -131,7 +145,7 @@ fn key() -> Value {
     )
 }
 
-fn product() -> Value {
+pub(super) fn product() -> Value {
     object(
         &["product_id", "name", "category", "category_path", "tags", "price", "currency", "created_at", "updated_at"],
         json!({
@@ -145,7 +159,7 @@ fn product() -> Value {
     )
 }
 
-fn promotion() -> Value {
+pub(super) fn promotion() -> Value {
     object(
         &["id", "status", "effective_status", "version", "spec", "created_at", "updated_at"],
         json!({
@@ -157,28 +171,12 @@ fn promotion() -> Value {
 }
 
 /// `schema` with `field` (of `field_schema`) required too.
-fn with(mut schema: Value, field: &str, field_schema: Value) -> Value {
+pub(super) fn with(mut schema: Value, field: &str, field_schema: Value) -> Value {
     if let Some(r) = schema["required"].as_array_mut() {
         r.push(json!(field));
     }
     schema["properties"][field] = field_schema;
     schema
-}
-
-/// The request body of an operation, if it is described yet.
-pub fn request(method: &str, path: &str) -> Option<Value> {
-    let single = ["/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias"];
-    let schema = match (method, path) {
-        ("post", "/v1/batch") | ("post", "/api/v1/events") => json!({
-            "type": "object",
-            "required": ["batch"],
-            "properties": {"batch": {"type": "array", "items": message()}, "sentAt": {"type": "string"},
-                           "context": {"type": "object"}, "integrations": {"type": "object"}}
-        }),
-        ("post", p) if single.contains(&p) => message(),
-        _ => return None,
-    };
-    Some(json!({"content": {"application/json": {"schema": schema}}}))
 }
 
 /// The schema of an operation's successful answer, if it is described yet.
@@ -237,6 +235,6 @@ pub fn response(method: &str, path: &str) -> Option<Value> {
                 "type": "object", "required": ["currency", "orders", "revenue"]}});
             s
         }
-        _ => return None,
+        _ => return super::openapi_answers::response(method, path),
     })
 }

@@ -96,8 +96,16 @@ pub fn review_json(r: &StoredReview) -> Value {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum CreateBody {
-    Many { orders: Vec<Map<String, Value>> },
+    Many(Orders),
     One(Map<String, Value>),
+}
+
+/// `{"orders": […]}`, nothing else (anything else is one order, and its
+/// unknown fields are refused).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Orders {
+    orders: Vec<Map<String, Value>>,
 }
 
 /// Records orders placed elsewhere (`{"order_id", "products", …}` or
@@ -110,7 +118,7 @@ async fn create(
     JsonBody(body): JsonBody<CreateBody>,
 ) -> ApiResult<Response> {
     let orders = match body {
-        CreateBody::Many { orders } => orders,
+        CreateBody::Many(Orders { orders }) => orders,
         CreateBody::One(cart) if cart.contains_key("lines") => {
             let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).ok_or_else(|| {
                 ApiError::new(
@@ -132,15 +140,21 @@ async fn create(
     Ok(Json(json!({"accepted": n, "rejected": records::refusals_json(&refused)})).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListParams {
-    cursor: Option<String>,
-    limit: Option<u32>,
-    profile: Option<String>,
-    status: Option<String>,
-    placed_after: Option<String>,
-    placed_before: Option<String>,
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    #[param(format = Uuid)]
+    pub profile: Option<String>,
+    #[param(pattern = "^(completed|partially_refunded|refunded|cancelled)$")]
+    pub status: Option<String>,
+    #[param(format = DateTime)]
+    pub placed_after: Option<String>,
+    #[param(format = DateTime)]
+    pub placed_before: Option<String>,
 }
 
 async fn list(
@@ -185,13 +199,17 @@ async fn one(_: Authorized<Read>, State(state): State<AppState>, Path(id): Path<
     Ok(Json(out))
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct DailyParams {
-    from: String,
-    to: String,
+#[into_params(parameter_in = Query)]
+pub struct DailyParams {
+    #[param(format = Date)]
+    pub from: String,
+    #[param(format = Date)]
+    pub to: String,
     /// `+08:00`, `-05:00` or `Z`; the shop's (`shop.utc_offset`) by default.
-    tz: Option<String>,
+    #[param(pattern = "^(Z|[+-][0-9]{2}:[0-9]{2})$")]
+    pub tz: Option<String>,
 }
 
 async fn daily(

@@ -132,18 +132,21 @@ async fn bulk(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListParams {
-    cursor: Option<String>,
-    limit: Option<u32>,
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
     /// A path, e.g. `茶叶/绿茶`: that category and everything below it.
-    category: Option<String>,
-    brand: Option<String>,
-    tag: Option<String>,
-    status: Option<String>,
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub tag: Option<String>,
+    #[param(pattern = "^(on_shelf|off_shelf)$")]
+    pub status: Option<String>,
     /// Part of the name.
-    q: Option<String>,
+    pub q: Option<String>,
 }
 
 async fn list(

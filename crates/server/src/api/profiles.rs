@@ -11,7 +11,6 @@ use axum::{Json, Router};
 use beacon_core::message::parse_time;
 use beacon_core::{Currency, ErrorCode, Identity, Money};
 use beacon_store::{Profile, ProfileQuery, StoredEvent};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub fn routes() -> Router<AppState> {
@@ -68,16 +67,22 @@ pub fn event_json(e: &StoredEvent) -> Value {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListParams {
-    identity: Option<String>,
-    cursor: Option<String>,
-    limit: Option<u32>,
-    seen_after: Option<String>,
-    seen_before: Option<String>,
-    min_events: Option<i64>,
-    has_trait: Option<String>,
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    #[param(pattern = "^[a-z_]+:.+$")]
+    pub identity: Option<String>,
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    #[param(format = DateTime)]
+    pub seen_after: Option<String>,
+    #[param(format = DateTime)]
+    pub seen_before: Option<String>,
+    #[param(minimum = 0)]
+    pub min_events: Option<i64>,
+    pub has_trait: Option<String>,
 }
 
 async fn list(
@@ -85,11 +90,8 @@ async fn list(
     State(state): State<AppState>,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<Value>> {
-    if let Some(pair) = &p.identity {
-        let identity = Identity::parse_pair(pair, &state.rules.identity.normalize)?;
-        let items = state.store.profiles().find_profiles(&identity).await?;
-        let view = json!({"items": items.iter().map(profile_json).collect::<Vec<_>>(), "next_cursor": null});
-        return Ok(Json(who.sees(&state.settings, view)));
+    if p.min_events.is_some_and(|n| n < 0) {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "min_events must be 0 or more"));
     }
     let time = |s: &Option<String>, field| s.as_deref().map(|t| parse_time(t, field)).transpose();
     let query = ProfileQuery {
@@ -99,6 +101,13 @@ async fn list(
         min_events: p.min_events,
         has_trait: p.has_trait,
     };
+    if let Some(pair) = &p.identity {
+        // one person: the list filters do not apply
+        let identity = Identity::parse_pair(pair, &state.rules.identity.normalize)?;
+        let items = state.store.profiles().find_profiles(&identity).await?;
+        let view = json!({"items": items.iter().map(profile_json).collect::<Vec<_>>(), "next_cursor": null});
+        return Ok(Json(who.sees(&state.settings, view)));
+    }
     let page = state.store.profiles().list_profiles(&query).await?;
     let view = json!({
         "items": page.items.iter().map(profile_json).collect::<Vec<_>>(),
@@ -148,12 +157,15 @@ async fn overview(_: Authorized<Read>, State(state): State<AppState>) -> ApiResu
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AfterParams {
     /// The last `seq` already read (0 to start).
-    after: Option<i64>,
-    limit: Option<u32>,
+    #[param(minimum = 0)]
+    pub after: Option<i64>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
 }
 
 /// `GET /api/v1/events`: every processed event in log order, for exports.
@@ -162,6 +174,9 @@ pub async fn all_events(
     State(state): State<AppState>,
     Query(p): Query<AfterParams>,
 ) -> ApiResult<Json<Value>> {
+    if p.after.is_some_and(|a| a < 0) {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "after must be 0 or more (the last seq read)"));
+    }
     let limit = p.limit.unwrap_or(super::extract::DEFAULT_PAGE);
     if limit == 0 || limit > super::extract::MAX_PAGE * 5 {
         return Err(ApiError::new(ErrorCode::InvalidParameter, "limit must be 1..=1000"));

@@ -16,7 +16,6 @@ use beacon_pricing::lifecycle::{Action, effective};
 use beacon_pricing::spec::Status;
 use beacon_store::StoredPromotion;
 use chrono::Utc;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 pub fn routes() -> Router<AppState> {
@@ -52,11 +51,12 @@ async fn create(
     Ok((StatusCode::CREATED, Json(promotion_json(&made, state.now()))))
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct Version {
+#[into_params(parameter_in = Query)]
+pub struct Version {
     /// Only if the promotion is still at this version (optimistic locking).
-    if_version: Option<i64>,
+    pub if_version: Option<i64>,
 }
 
 async fn replace(
@@ -100,12 +100,15 @@ async fn usage(_: Authorized<Read>, State(state): State<AppState>, Path(id): Pat
     Ok(Json(json!({"promotion": id, "items": items})))
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListParams {
-    status: Option<String>,
-    cursor: Option<String>,
-    limit: Option<u32>,
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    #[param(pattern = "^(draft|scheduled|active|paused|ended)$")]
+    pub status: Option<String>,
+    pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
 }
 
 async fn list(

@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use beacon_core::ErrorCode;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub fn routes() -> Router<AppState> {
@@ -24,12 +23,15 @@ async fn one(_: Authorized<Read>, State(state): State<AppState>, Path(id): Path<
     Ok(Json(view(&team)?))
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ListParams {
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
     /// `open` (default), `complete` or `failed`.
-    status: Option<String>,
-    limit: Option<u32>,
+    #[param(pattern = "^(open|complete|failed)$")]
+    pub status: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
 }
 
 async fn list(
@@ -46,6 +48,7 @@ async fn list(
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::new(ErrorCode::InvalidParameter, "limit must be 1..=1000"));
     }
+    crate::app::promotions::get(&state, &id).await?;
     let teams = state.store.promotions().teams(&id, status, limit).await?;
     let items = teams.iter().map(view).collect::<Result<Vec<_>, _>>()?;
     Ok(Json(json!({"promotion": id, "items": items})))

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 pub const ORDERS_SOURCE: &str = "api:orders";
 
 /// Fields an order posted here may have.
-const FIELDS: &[&str] = &[
+pub const FIELDS: &[&str] = &[
     "order_id",
     "user_id",
     "anonymous_id",

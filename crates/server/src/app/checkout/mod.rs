@@ -35,7 +35,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A cart to price or to order, as the API takes it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CartRequest {
     /// The buyer: a profile id, or any of its identities.
@@ -98,7 +98,7 @@ impl CartRequest {
 
 /// A line: a catalog product by id or SKU; the rest is read from the
 /// catalog unless given (a product not in the catalog needs its price).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineRequest {
     #[serde(default)]

@@ -22,7 +22,7 @@ use std::time::Duration;
 pub const EVERY: Duration = Duration::from_secs(1);
 
 /// A team order: the group-buy, and the team to join (none: open one).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupBuyRequest {
     pub promotion: String,
