@@ -249,7 +249,39 @@ async fn roles_see_personal_data_by_need(app: &TestApp) {
     assert_eq!(v["traits"]["email"], "li.lei@example.com", "{v}");
 }
 
+/// A checkout naming a profile and another person's user id is refused
+/// (priced for one, recorded on the other, it would spend one wallet for
+/// the other's order); an identity no one holds yet joins the profile.
+async fn a_checkout_names_one_person(app: &TestApp) {
+    let (victim_id, _) = victim(app).await;
+    send(
+        app,
+        WRITE,
+        json!([{"type": "identify", "anonymousId": "shopper-x", "messageId": "x1",
+        "traits": {"city": "杭州"}}]),
+    )
+    .await;
+    let x = app.profile("anonymous_id:shopper-x").await["id"].as_str().unwrap_or_default().to_string();
+    assert_ne!(x, victim_id);
+    let cart = |user: &str| json!({"profile_id": x, "user_id": user, "lines": [{"product_id": "tea", "price": "30.00", "quantity": 1}]});
+    for path in ["/api/v1/carts/price", "/api/v1/orders"] {
+        let (s, v, _) = app.post_keyed(path, Some("one-person-1"), cart("victim")).await;
+        assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_cart")), "{path}: {v}");
+    }
+    let (s, placed, _) = app.post_keyed("/api/v1/orders", Some("one-person-2"), cart("x-login")).await;
+    assert_eq!(s, StatusCode::CREATED, "{placed}");
+    app.settle().await;
+    let order = placed["order_id"].as_str().unwrap_or_default();
+    let (_, o) = app.get(&format!("/api/v1/orders/{order}"), ADMIN).await;
+    let (_, now_x) = app.get(&format!("/api/v1/profiles/{x}"), ADMIN).await;
+    assert_eq!(o["profile_id"], now_x["id"], "the order is the profile's: {o} {now_x}");
+    assert!(holds(&now_x, "user_id", "x-login"), "the new user id joined the profile: {now_x}");
+    let (_, victim) = app.get(&format!("/api/v1/profiles/{victim_id}"), ADMIN).await;
+    assert_eq!(victim["order_count"], 0, "{victim}");
+}
+
 both_backends!(
+    a_checkout_names_one_person,
     no_client_claim_attaches_a_device_to_a_known_shopper,
     the_back_end_confirms_a_claim_at_login,
     client_only_shoppers_merge_as_segment_does,
