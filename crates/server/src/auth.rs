@@ -129,14 +129,10 @@ impl<P> Authorized<P> {
         self.key.id.clone()
     }
 
-    /// `view` as this caller may see it: personal data (`security.pii_keys`)
-    /// masked unless the role reads it in full (`security.pii_full_roles`).
-    pub fn sees(&self, settings: &crate::settings::Settings, mut view: serde_json::Value) -> serde_json::Value {
-        let full = settings.security.pii_full_roles.iter().any(|r| r == self.role.as_str());
-        if !full {
-            beacon_core::mask::json(&mut view, &settings.security.pii());
-        }
-        view
+    /// `view` as this caller may see it: personal data masked unless the
+    /// role reads it in full, and a full read audited (`app::privacy::shown`).
+    pub async fn sees(&self, state: &AppState, view: serde_json::Value) -> Result<serde_json::Value, ApiError> {
+        Ok(crate::app::privacy::shown(state, &self.actor(), self.role, view).await?)
     }
 }
 

@@ -116,6 +116,8 @@ pub struct SecuritySettings {
     /// (they see `138****8000`).
     pub pii_keys: Vec<String>,
     pub pii_full_roles: Vec<String>,
+    /// Audit every full read of a person's personal data (`pii.read`).
+    pub audit_pii_reads: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -172,6 +174,7 @@ impl Default for Settings {
                 ingest_rate_per_second: 0,
                 pii_keys: beacon_core::pii_keys::DEFAULT_PII_KEYS.iter().map(|k| k.to_string()).collect(),
                 pii_full_roles: vec!["admin".into(), "marketer".into()],
+                audit_pii_reads: true,
             },
             log: LogSettings { format: "text".into(), level: "info".into() },
             bus: Default::default(),

@@ -222,7 +222,8 @@ async fn roles_see_personal_data_by_need(app: &TestApp) {
         app,
         WRITE,
         json!([{"type": "identify", "userId": "pii-1", "messageId": "pii-m1",
-        "traits": {"email": "li.lei@example.com", "phone": "13800138000", "name": "李雷", "city": "深圳"}}]),
+        "traits": {"email": "li.lei@example.com", "phone": "13800138000", "name": "李雷", "city": "深圳"}},
+        {"type": "identify", "userId": "pii-2", "messageId": "pii-m2", "traits": {"email": "han.mei@example.com"}}]),
     )
     .await;
     let p = app.profile("user_id:pii-1").await;
@@ -247,6 +248,16 @@ async fn roles_see_personal_data_by_need(app: &TestApp) {
     assert_eq!(s, StatusCode::CREATED, "{k}");
     let (_, v) = app.get(&format!("/api/v1/profiles/{id}"), k["key"].as_str().unwrap_or_default()).await;
     assert_eq!(v["traits"]["email"], "li.lei@example.com", "{v}");
+    // every full read of a person's personal data is audited; masked reads are not
+    let (_, audit) = app.get(&format!("/api/v1/audit?target=profile:{id}"), ADMIN).await;
+    let reads: Vec<&Value> =
+        audit["items"].as_array().into_iter().flatten().filter(|e| e["action"] == "pii.read").collect();
+    assert_eq!(reads.len(), 2, "the admin's and the marketer's reads: {audit}");
+    assert_eq!(reads[0]["actor"], k["id"], "newest first, by the marketer's key: {audit}");
+    let (_, list) = app.get("/api/v1/profiles?limit=50", ADMIN).await;
+    assert!(list["items"].as_array().is_some_and(|i| !i.is_empty()), "{list}");
+    let (_, audit) = app.get("/api/v1/audit?target=profiles", ADMIN).await;
+    assert!(audit["items"][0]["after"]["profiles"].as_array().is_some_and(|p| p.contains(&json!(id))), "{audit}");
 }
 
 /// A checkout naming a profile and another person's user id is refused

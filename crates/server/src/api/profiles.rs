@@ -106,18 +106,18 @@ async fn list(
         let identity = Identity::parse_pair(pair, &state.rules.identity.normalize)?;
         let items = state.store.profiles().find_profiles(&identity).await?;
         let view = json!({"items": items.iter().map(profile_json).collect::<Vec<_>>(), "next_cursor": null});
-        return Ok(Json(who.sees(&state.settings, view)));
+        return Ok(Json(who.sees(&state, view).await?));
     }
     let page = state.store.profiles().list_profiles(&query).await?;
     let view = json!({
         "items": page.items.iter().map(profile_json).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),
     });
-    Ok(Json(who.sees(&state.settings, view)))
+    Ok(Json(who.sees(&state, view).await?))
 }
 
 async fn one(who: Authorized<Read>, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(who.sees(&state.settings, profile_json(&profiles::by_id(&state, &id).await?))))
+    Ok(Json(who.sees(&state, profile_json(&profiles::by_id(&state, &id).await?)).await?))
 }
 
 async fn events(
@@ -136,7 +136,7 @@ async fn events(
         "items": page.items.iter().map(event_json).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),
     });
-    Ok(Json(who.sees(&state.settings, view)))
+    Ok(Json(who.sees(&state, view).await?))
 }
 
 /// `revenue` is in the shop currency if any order was paid in it, else in
@@ -184,5 +184,5 @@ pub async fn all_events(
     let items = state.store.profiles().events_after(p.after.unwrap_or(0), limit).await?;
     let next = (items.len() == limit as usize).then(|| items.last().map(|e| e.seq)).flatten();
     let view = json!({"items": items.iter().map(event_json).collect::<Vec<_>>(), "next_after": next});
-    Ok(Json(who.sees(&state.settings, view)))
+    Ok(Json(who.sees(&state, view).await?))
 }

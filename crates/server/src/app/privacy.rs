@@ -1,5 +1,9 @@
-//! A person's rights over their data (PIPL, GDPR): erasure here; the copy
-//! of everything held is read by `api::privacy`.
+//! A person's rights over their data (PIPL, GDPR): who sees it, erasure
+//! here; the copy of everything held is read by `api::privacy`.
+//!
+//! **Seeing**: personal data (`security.pii_keys`) is masked for roles not
+//! in `security.pii_full_roles`; a full read of a person's personal data is
+//! audited (`pii.read`, unless `security.audit_pii_reads` is off).
 //!
 //! **Erasure** runs as the processor would: in a processing transaction
 //! that holds the log's offset (the processor on the store's own log waits)
@@ -14,6 +18,7 @@
 
 use super::{App, AppResult, profiles};
 use crate::processor::{PROCESSOR, batch};
+use beacon_core::access::Role;
 use beacon_core::{Error, ErrorCode};
 use beacon_store::NewAuditEntry;
 use serde_json::{Value, json};
@@ -55,4 +60,40 @@ pub async fn erase(app: &App, id: &str, actor: &str) -> AppResult<Value> {
     };
     app.store.audit().append_audit(&entry).await?;
     Ok(report)
+}
+
+/// `view` (a profile, an event, or a page of them in `items`) as a caller
+/// with `role` may see it. When it shows someone's personal data in full,
+/// an audit entry says who read whose: `pii.read` on `profile:<id>` for one
+/// person, on `profiles` with their ids in `after` for several.
+pub async fn shown(app: &App, actor: &str, role: Role, mut view: Value) -> AppResult<Value> {
+    let security = &app.settings.security;
+    let keys = security.pii();
+    if !security.pii_full_roles.iter().any(|r| r == role.as_str()) {
+        beacon_core::mask::json(&mut view, &keys);
+        return Ok(view);
+    }
+    if !security.audit_pii_reads {
+        return Ok(view);
+    }
+    let single = [view.clone()];
+    let items = view["items"].as_array().map_or(&single[..], Vec::as_slice);
+    let mut people: Vec<&str> = Vec::new();
+    for item in items {
+        let mut masked = item.clone();
+        beacon_core::mask::json(&mut masked, &keys);
+        let who = item.get("profile_id").or_else(|| item.get("id")).and_then(Value::as_str);
+        if let Some(who) = who.filter(|w| masked != *item && !people.contains(w)) {
+            people.push(who);
+        }
+    }
+    let (target, after) = match people.as_slice() {
+        [] => return Ok(view),
+        [one] => (format!("profile:{one}"), None),
+        many => ("profiles".to_string(), Some(json!({"profiles": many}))),
+    };
+    let entry =
+        NewAuditEntry { at: app.now(), actor: actor.into(), action: "pii.read".into(), target, before: None, after };
+    app.store.audit().append_audit(&entry).await?;
+    Ok(view)
 }
