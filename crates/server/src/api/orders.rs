@@ -242,7 +242,7 @@ async fn reviews(state: &AppState, who: &Authorized<Read>, of: ReviewsOf, p: Pag
         "items": page.items.iter().map(review_json).collect::<Vec<_>>(),
         "next_cursor": page.next.as_ref().map(encode_cursor),
     });
-    Ok(Json(who.sees(&state, view).await?))
+    Ok(Json(who.sees(state, view).await?))
 }
 
 async fn product_reviews(
