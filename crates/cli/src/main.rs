@@ -141,6 +141,8 @@ enum Command {
         #[command(subcommand)]
         action: keys_cli::KeyAction,
     },
+    /// Print the OpenAPI document (as the server serves it at /openapi.json), to generate a client from.
+    Openapi,
 }
 
 fn load_settings(common: &Common, listen: Option<String>) -> anyhow::Result<Settings> {
@@ -274,6 +276,10 @@ async fn main() -> std::process::ExitCode {
         Command::Demo(opts) => demo::run(opts).await,
         Command::Export(opts) => export::run(opts).await,
         Command::Price(opts) => price::run(opts),
+        Command::Openapi => {
+            println!("{:#}", beacon_server::api::openapi::document());
+            Ok(())
+        }
         Command::Serve { common, listen, role, nats_url, admin_key, write_key, server_key } => {
             let first = keys::FirstKeys { admin: admin_key, write: write_key, server: server_key };
             serve(common, Overrides { listen, role, nats_url, ..Default::default() }, first).await

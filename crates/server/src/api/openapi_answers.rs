@@ -212,14 +212,14 @@ fn usage() -> Value {
 fn segment_settings() -> Value {
     let segment = all(json!({
         "apiKey": text(), "apiHost": text(), "protocol": {"enum": ["http", "https"]},
-        "unbundledIntegrations": {"type": "array"}, "addBundledMetadata": {"type": "boolean"},
+        "unbundledIntegrations": array(text()), "addBundledMetadata": {"type": "boolean"},
     }));
     let obj = json!({"type": "object"});
     all(json!({
         "integrations": all(json!({"Segment.io": segment})), "plan": obj, "edgeFunction": obj,
         "analyticsNextEnabled": {"type": "boolean"}, "middlewareSettings": obj, "enabledMiddleware": obj,
         "metrics": all(json!({"sampleRate": {"type": "number"}})), "legacyVideoPluginsEnabled": {"type": "boolean"},
-        "remotePlugins": {"type": "array"},
+        "remotePlugins": array(json!({"type": "object"})),
     }))
 }
 
@@ -227,7 +227,7 @@ fn segment_settings() -> Value {
 fn source_config() -> Value {
     let source = all(json!({
         "id": text(), "name": text(), "writeKey": text(), "workspaceId": text(), "enabled": {"type": "boolean"},
-        "config": {"type": "object"}, "destinations": {"type": "array"},
+        "config": {"type": "object"}, "destinations": array(json!({"type": "object"})),
     }));
     all(json!({"isHosted": {"type": "boolean"}, "source": source}))
 }

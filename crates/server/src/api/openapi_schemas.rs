@@ -104,7 +104,12 @@ pub(super) fn profile() -> Value {
             "event_count": {"type": "integer", "minimum": 0}, "order_count": {"type": "integer", "minimum": 0},
             "first_order_at": nullable("string"), "last_order_at": nullable("string"),
             "total_spend": money, "average_order_value": money,
-            "spend_by_currency": {"type": "array"}, "merges": {"type": "array"},
+            "spend_by_currency": {"type": "array", "items": object(&["currency", "orders", "spend"], json!({
+                "currency": {"type": "string"}, "orders": {"type": "integer"}, "spend": nullable("string")}))},
+            "merges": {"type": "array", "items": object(&["merged_id", "at", "reason", "message_id"], json!({
+                "merged_id": {"type": "string"}, "at": {"type": "string"}, "message_id": {"type": "string"},
+                "reason": object(&["kind"], json!({"kind": {"enum": ["shared_identity", "alias"]},
+                    "identity": identity, "previous_id": {"type": "string"}}))}))},
         }),
     )
 }
@@ -190,7 +195,16 @@ pub fn response(method: &str, path: &str) -> Option<Value> {
             object(&["items"], json!({"items": {"type": "array", "items": event()}, "next_after": nullable("integer")}))
         }
         ("get", "/api/v1/orders") => page_of(order()),
-        ("get", "/api/v1/orders/{id}") => with(order(), "after_sales", json!({"type": "array"})),
+        ("get", "/api/v1/orders/{id}") => with(
+            order(),
+            "after_sales",
+            json!({"type": "array", "items": object(
+                &["kind", "at"],
+                json!({"kind": {"enum": ["refund", "cancel"]}, "outcome": {}, "amount": nullable("string"),
+                       "currency": nullable("string"), "reason": {}, "lines": {}, "at": {"type": "string"},
+                       "message_id": {}}),
+            )}),
+        ),
         ("get", "/api/v1/keys") => object(&["items"], json!({"items": {"type": "array", "items": key()}})),
         ("post", "/api/v1/keys") => with(key(), "key", json!({"type": "string", "minLength": 16})),
         ("get", "/api/v1/audit") => page_of(object(
@@ -209,7 +223,9 @@ pub fn response(method: &str, path: &str) -> Option<Value> {
             &["from", "to", "tz", "days"],
             json!({"from": {"type": "string"}, "to": {"type": "string"}, "tz": {"type": "string"},
                    "days": {"type": "array", "items": object(&["date", "orders", "revenue"], json!({
-                       "date": {"type": "string"}, "orders": {"type": "integer"}, "revenue": {"type": "array"}}))}}),
+                       "date": {"type": "string"}, "orders": {"type": "integer"}, "revenue": {"type": "array", "items": object(
+                           &["currency", "orders", "revenue"], json!({"currency": {"type": "string"},
+                           "orders": {"type": "integer"}, "revenue": nullable("string")}))}}))}}),
         ),
         ("get", "/healthz") => {
             json!({"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}})
