@@ -66,7 +66,7 @@ async fn a_team_completes_at_min_members_and_is_full_at_max(app: &TestApp) {
     assert_eq!((s, reason(&v)), (StatusCode::CONFLICT, "team_full"), "{v}");
     assert_eq!(v["error"]["code"], "team_unavailable");
     assert_eq!(
-        (team(app, &id).await["members"].as_u64(), team(app, &id).await["status"].as_str()),
+        (team(app, &id).await["member_count"].as_u64(), team(app, &id).await["status"].as_str()),
         (Some(3), Some("complete"))
     );
     let (s, v) = order(app, 5, Some("TNOSUCHTEAM00")).await;
@@ -92,7 +92,7 @@ async fn ten_buyers_race_for_the_last_place_and_one_gets_it(app: &TestApp) {
     let full = outs.iter().filter(|(_, v)| reason(v) == "team_full").count();
     assert_eq!((placed, full), (1, 9), "{outs:?}");
     let t = team(app, &id).await;
-    assert_eq!((t["members"].as_u64(), t["status"].as_str()), (Some(3), Some("complete")));
+    assert_eq!((t["member_count"].as_u64(), t["status"].as_str()), (Some(3), Some("complete")));
 }
 
 async fn an_expired_team_fails_and_its_orders_are_refunded(app: &TestApp) {
@@ -122,7 +122,7 @@ async fn a_cancelled_order_leaves_its_open_team(app: &TestApp) {
     let cancel = r#"{"type": "track", "userId": "u2", "messageId": "c-2", "event": "Order Cancelled", "properties": {"order_id": "O2"}}"#;
     assert_eq!(app.ingest("/v1/track", cancel).await.0, StatusCode::OK);
     app.settle().await;
-    assert_eq!(team(app, &id).await["members"], 1);
+    assert_eq!(team(app, &id).await["member_count"], 1);
     // alone, it completes when its time is up
     let state = &app.running.as_ref().expect("running").state;
     beacon_server::app::checkout::teams::expire(state, Utc::now() + Duration::minutes(61)).await.expect("expire");

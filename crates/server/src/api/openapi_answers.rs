@@ -37,7 +37,7 @@ fn coded(code: Value, mut fields: Value) -> Value {
 
 /// An input a batch refused, by its place in the request.
 fn refusal() -> Value {
-    all(json!({"index": count(), "code": text(), "message": text()}))
+    object(&["index", "code", "message"], json!({"index": count(), "code": text(), "message": text(), "details": {}}))
 }
 
 fn review() -> Value {
@@ -92,7 +92,7 @@ fn points() -> Value {
 fn team() -> Value {
     all(json!({
         "id": text(), "promotion": text(), "status": {"enum": ["open", "complete", "failed"]},
-        "min_members": count(), "max_members": count(), "members": count(), "places_left": count(),
+        "min_members": count(), "max_members": count(), "member_count": count(), "places_left": count(),
         "opened_at": text(), "expires_at": text(), "completed_at": nullable("string"),
     }))
 }
@@ -202,7 +202,7 @@ fn usage() -> Value {
     let item = all(json!({
         "limit_index": {"type": ["integer", "null"], "minimum": 0}, "counts": nullable("string"),
         "period": nullable("string"), "subject": nullable("string"), "counter": nullable("string"),
-        "used": {"anyOf": [int(), amount()]}, "max": {"type": ["number", "string", "null"]},
+        "used": {"anyOf": [int(), amount()]}, "max": {"anyOf": [int(), amount(), {"type": "null"}]},
         "currency": nullable("string"),
     }));
     all(json!({"promotion": text(), "items": array(item)}))

@@ -167,7 +167,14 @@ pub async fn usage(app: &App, id: &str) -> AppResult<Vec<Usage>> {
                 period: rest.next().map(str::to_string),
                 subject: rest.next().map(str::to_string),
                 used: if money { amount(*used) } else { json!(used) },
-                max: if money { max.as_ref().and_then(max_minor).map(amount) } else { max },
+                // a count as a number, however the spec wrote it
+                max: match money {
+                    true => max.as_ref().and_then(max_minor).map(amount),
+                    false => max
+                        .as_ref()
+                        .and_then(|v| v.as_i64().or_else(|| v.as_str()?.trim().parse().ok()))
+                        .map(|n| json!(n)),
+                },
                 currency: money.then(|| shop.code().to_string()),
                 counter,
             }

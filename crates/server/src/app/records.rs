@@ -216,6 +216,12 @@ pub async fn record_orders(
 pub fn refusals_json(refused: &[Refused]) -> Vec<Value> {
     refused
         .iter()
-        .map(|r| json!({"index": r.index, "code": r.error.code.as_str(), "message": r.error.message}))
+        .map(|r| {
+            let mut v = json!({"index": r.index, "code": r.error.code.as_str(), "message": r.error.message});
+            if let Some(details) = &r.error.details {
+                v["details"] = details.clone();
+            }
+            v
+        })
         .collect()
 }

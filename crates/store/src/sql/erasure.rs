@@ -169,7 +169,7 @@ impl SqlStore {
                 .map_err(backend)?;
             scrubbed += 1;
         }
-        removed.insert("checkouts scrubbed".into(), scrubbed);
+        removed.insert("checkouts_scrubbed".into(), scrubbed);
         tx.commit().await.map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(removed)
     }

@@ -119,7 +119,7 @@ pub async fn join(
 pub fn team_json(t: &Team) -> Value {
     json!({
         "id": t.id, "promotion": t.promotion, "status": t.status.as_str(),
-        "min_members": t.min_members, "max_members": t.max_members, "members": t.members.len(),
+        "min_members": t.min_members, "max_members": t.max_members, "member_count": t.members.len(),
         "places_left": t.places_left(), "opened_at": t.opened_at, "expires_at": t.expires_at,
         "completed_at": t.completed_at,
     })
