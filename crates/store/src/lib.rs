@@ -21,6 +21,7 @@ mod sql;
 mod teams;
 mod timing;
 mod types;
+mod users;
 
 pub use checkout_record::*;
 pub use chunk::{MAX_CHUNK_RECORDS, chunk_of, record_seq};
@@ -33,6 +34,7 @@ pub use sql::{EMBEDDED_FILES, KEY_REFRESH, SqlStore, StoreOptions, Synchronous, 
 pub use teams::*;
 pub use timing::Phases;
 pub use types::*;
+pub use users::*;
 
 use async_trait::async_trait;
 use beacon_core::{Identity, ProfileId};
@@ -133,6 +135,8 @@ pub trait Store: Send + Sync {
     fn loyalty(&self) -> &dyn LoyaltyStore;
     /// The outbox, timers and leases.
     fn jobs(&self) -> &dyn JobStore;
+    /// Console users and their sessions.
+    fn users(&self) -> &dyn UserStore;
     /// How an identity is named in stored keys (limit counters): personal
     /// data (email, phone) by its keyed lookup hash, never in the clear.
     fn identity_key(&self, identity: &Identity) -> String;

@@ -41,6 +41,7 @@ mod promotions;
 mod read;
 mod shopdb;
 mod teams;
+mod users;
 
 use crate::pii::PiiCipher;
 use crate::{EventLog, StoreError};
