@@ -28,6 +28,8 @@ pub enum Permission {
     ReadAudit,
     /// Erase a person, or export everything held about them.
     ManagePrivacy,
+    /// Console users: create, change roles, disable, reset passwords.
+    ManageUsers,
 }
 
 impl Role {
@@ -69,6 +71,7 @@ mod tests {
             assert_eq!(role.allows(Permission::ManageKeys), role == Role::Admin);
             assert_eq!(role.allows(Permission::ReadAudit), role == Role::Admin);
             assert_eq!(role.allows(Permission::ManagePrivacy), role == Role::Admin);
+            assert_eq!(role.allows(Permission::ManageUsers), role == Role::Admin);
             assert!(role.allows(Permission::Read));
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }

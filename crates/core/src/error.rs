@@ -50,6 +50,8 @@ codes! {
     InvalidWriteKey => "invalid_write_key", "The write key is unknown or revoked.";
     Unauthenticated => "unauthenticated", "No valid secret key or session was presented.";
     Forbidden => "forbidden", "The key's role does not allow this action.";
+    InvalidCredentials => "invalid_credentials", "The email and password of a console login do not match an enabled user.";
+    CsrfTokenInvalid => "csrf_token_invalid", "A state-changing call made with the console's session cookie lacks the session's X-CSRF-Token header (or sends another).";
     EdgeAnonymousOnly => "edge_anonymous_only", "An edge node prices carts of anonymous shoppers only: it holds no key to look a shopper up by; price it on a core node.";
     NotFound => "not_found", "The resource does not exist.";
     RouteNotFound => "route_not_found", "No route matches this path.";

@@ -1,5 +1,6 @@
-//! Who is calling: secret keys with a role for the admin API (the
-//! `Authorized<P>` extractor), write keys for ingest, per-key rate limits.
+//! Who is calling: secret keys with a role, or console users by their
+//! session cookie, for the admin API (the `Authorized<P>` extractor); write
+//! keys for ingest; per-key (and per-user) rate limits.
 
 use crate::app::keys::hash_key;
 use crate::error::ApiError;
@@ -10,7 +11,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use beacon_core::ErrorCode;
 use beacon_core::access::{Permission, Role};
-use beacon_store::{ApiKey, KeyKind, Store};
+use beacon_store::{ApiKey, KeyKind, Session, Store, User};
 use governor::clock::Clock as _;
 use governor::nanos::Nanos;
 use governor::state::keyed::HashMapStateStore;
@@ -46,6 +47,8 @@ pub struct Gatekeeper {
     cache: TtlCache<Vec<u8>, Option<ApiKey>>,
     admin_limit: Option<Limiter>,
     ingest_limit: Option<Limiter>,
+    /// Console logins, per email and per client address.
+    login_limit: Option<Limiter>,
     ticker: Ticker,
 }
 
@@ -56,15 +59,37 @@ fn limiter(per_second: u32, ticker: &Ticker) -> Option<Limiter> {
 }
 
 impl Gatekeeper {
-    /// Per-key rates (0: none), a burst of twice the rate, by `clock`.
-    pub fn new(admin_per_second: u32, ingest_per_second: u32, clock: Arc<dyn crate::app::Clock>) -> Self {
+    /// Per-key rates (0: none), a burst of twice the rate, by `clock`;
+    /// `logins_per_minute` console logins per email and per address (0: none).
+    pub fn new(
+        admin_per_second: u32,
+        ingest_per_second: u32,
+        logins_per_minute: u32,
+        clock: Arc<dyn crate::app::Clock>,
+    ) -> Self {
         let ticker = Ticker(clock.clone());
+        let login_limit = NonZeroU32::new(logins_per_minute).and_then(|n| {
+            let quota = Quota::with_period(Duration::from_secs(60) / n.get())?.allow_burst(n);
+            Some(RateLimiter::hashmap_with_clock(quota, ticker.clone()))
+        });
         Gatekeeper {
             cache: TtlCache::with_clock(KEY_CACHE_TTL, clock),
             admin_limit: limiter(admin_per_second, &ticker),
             ingest_limit: limiter(ingest_per_second, &ticker),
+            login_limit,
             ticker,
         }
+    }
+
+    /// One console login attempt by `who` (`email:…`, `ip:…`).
+    pub fn check_login(&self, who: &str) -> Result<(), ApiError> {
+        let Some(limiter) = &self.login_limit else { return Ok(()) };
+        limiter.check_key(&who.to_string()).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.ticker.now());
+            let mut e = ApiError::new(ErrorCode::RateLimited, "too many login attempts: wait, then try again");
+            e.retry_after = Some(wait.as_secs().max(1));
+            e
+        })
     }
 
     /// The live (not revoked) key with this secret, if any.
@@ -85,12 +110,18 @@ impl Gatekeeper {
     }
 
     pub fn check_rate(&self, key: &ApiKey) -> Result<(), ApiError> {
-        let limiter = match key.kind {
-            KeyKind::Write(_) => &self.ingest_limit,
-            KeyKind::Secret(_) => &self.admin_limit,
-        };
+        self.check(matches!(key.kind, KeyKind::Write(_)), &key.id)
+    }
+
+    /// A console user's requests count as an admin key's.
+    pub fn check_user_rate(&self, user: &User) -> Result<(), ApiError> {
+        self.check(false, &user.id)
+    }
+
+    fn check(&self, ingest: bool, id: &str) -> Result<(), ApiError> {
+        let limiter = if ingest { &self.ingest_limit } else { &self.admin_limit };
         let Some(limiter) = limiter else { return Ok(()) };
-        limiter.check_key(&key.id).map_err(|not_until| {
+        limiter.check_key(&id.to_string()).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.ticker.now());
             let mut e = ApiError::new(ErrorCode::RateLimited, "too many requests for this key");
             e.retry_after = Some(wait.as_secs().max(1));
@@ -113,20 +144,34 @@ macro_rules! requirement {
         }
     )*};
 }
-requirement!(Read, Report, ManageMarketing, ManageData, ManageKeys, ReadAudit, ManagePrivacy);
+requirement!(Read, Report, ManageMarketing, ManageData, ManageKeys, ReadAudit, ManagePrivacy, ManageUsers);
 
-/// A caller holding a secret key whose role grants `P`.
+/// Who is calling with a role.
+#[derive(Debug)]
+pub enum Caller {
+    Key(ApiKey),
+    /// A console user, by the session cookie.
+    User {
+        user: User,
+        session: Session,
+    },
+}
+
+/// A caller holding a secret key, or a console session, whose role grants `P`.
 #[derive(Debug)]
 pub struct Authorized<P> {
-    pub key: ApiKey,
+    pub caller: Caller,
     pub role: Role,
     _p: PhantomData<P>,
 }
 
 impl<P> Authorized<P> {
-    /// The audit-log actor.
+    /// The audit-log actor: the key's id, or the user's (`u_…`).
     pub fn actor(&self) -> String {
-        self.key.id.clone()
+        match &self.caller {
+            Caller::Key(key) => key.id.clone(),
+            Caller::User { user, .. } => user.id.clone(),
+        }
     }
 
     /// `view` as this caller may see it: personal data masked unless the
@@ -146,23 +191,76 @@ impl<P: Requirement> FromRequestParts<AppState> for Authorized<P> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(secret) = bearer(parts) else {
-            return Err(ApiError::new(ErrorCode::Unauthenticated, "send a secret key as Authorization: Bearer <key>"));
+        let (caller, role) = match bearer(parts) {
+            Some(secret) => key_caller(state, secret).await?,
+            None => match session_cookie(parts) {
+                Some(token) => session_caller(state, parts, token).await?,
+                None => {
+                    return Err(ApiError::new(
+                        ErrorCode::Unauthenticated,
+                        "send a secret key as Authorization: Bearer <key>, or log in to the console",
+                    ));
+                }
+            },
         };
-        let key = state
-            .gate
-            .lookup(state.store.as_ref(), secret)
-            .await?
-            .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "unknown or revoked key"))?;
-        let KeyKind::Secret(role) = key.kind else {
-            return Err(ApiError::new(ErrorCode::Forbidden, "write keys can only send events to /v1/*"));
-        };
-        state.gate.check_rate(&key)?;
         if !role.allows(P::PERMISSION) {
             return Err(ApiError::new(ErrorCode::Forbidden, format!("the {} role may not do this", role.as_str())));
         }
-        Ok(Authorized { key, role, _p: PhantomData })
+        Ok(Authorized { caller, role, _p: PhantomData })
     }
+}
+
+async fn key_caller(state: &AppState, secret: &str) -> Result<(Caller, Role), ApiError> {
+    let key = state
+        .gate
+        .lookup(state.store.as_ref(), secret)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "unknown or revoked key"))?;
+    let KeyKind::Secret(role) = key.kind else {
+        return Err(ApiError::new(ErrorCode::Forbidden, "write keys can only send events to /v1/*"));
+    };
+    state.gate.check_rate(&key)?;
+    Ok((Caller::Key(key), role))
+}
+
+/// The console's cookie.
+pub const SESSION_COOKIE: &str = "beacon_session";
+
+/// The session token in the request's cookies, if any.
+pub fn session_cookie(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+        .filter(|t| !t.is_empty())
+}
+
+/// A console user by the session cookie. A call that changes anything
+/// must carry the session's CSRF token in `X-CSRF-Token` (a page of
+/// another site can make the browser send the cookie, not read the token).
+async fn session_caller(state: &AppState, parts: &Parts, token: &str) -> Result<(Caller, Role), ApiError> {
+    let Some((session, user)) = crate::app::users::session(state, token).await? else {
+        return Err(ApiError::new(ErrorCode::Unauthenticated, "the console session ended: log in again"));
+    };
+    if !parts.method.is_safe() {
+        let sent = parts.headers.get("x-csrf-token").map(|v| v.as_bytes()).unwrap_or_default();
+        if !constant_eq(sent, session.csrf.as_bytes()) {
+            return Err(ApiError::new(
+                ErrorCode::CsrfTokenInvalid,
+                "send the session's CSRF token (from GET /api/v1/session) in X-CSRF-Token",
+            ));
+        }
+    }
+    state.gate.check_user_rate(&user)?;
+    let role = user.role;
+    Ok((Caller::User { user, session }, role))
+}
+
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -185,7 +283,7 @@ mod tests {
     #[test]
     fn a_key_gets_its_burst_then_waits_for_the_clock() {
         let clock = Arc::new(ManualClock::new(chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::days(20_000)));
-        let gate = Gatekeeper::new(5, 0, clock.clone());
+        let gate = Gatekeeper::new(5, 0, 0, clock.clone());
         let (a, b) = (key("a"), key("b"));
         // a burst of twice the rate, then refused with the wait in whole seconds
         assert!((0..10).all(|_| gate.check_rate(&a).is_ok()));

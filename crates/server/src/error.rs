@@ -50,8 +50,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         MalformedJson | InvalidEncoding | PayloadTooLarge | InvalidEvent | MissingIdentity | InvalidIdentity
         | InvalidOrder | InvalidProduct | InvalidPromotion | InvalidCart | InvalidTimestamp | InvalidParameter
         | InvalidCursor | InvalidRole => StatusCode::BAD_REQUEST,
-        MissingWriteKey | InvalidWriteKey | Unauthenticated => StatusCode::UNAUTHORIZED,
-        Forbidden | EdgeAnonymousOnly => StatusCode::FORBIDDEN,
+        MissingWriteKey | InvalidWriteKey | Unauthenticated | InvalidCredentials => StatusCode::UNAUTHORIZED,
+        Forbidden | EdgeAnonymousOnly | CsrfTokenInvalid => StatusCode::FORBIDDEN,
         NotFound | RouteNotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -75,6 +75,11 @@ impl Limits {
     }
 }
 
+/// The client's address, as the listener saw it (set on every request by
+/// [`serve`]; absent where the router is called directly, as in tests).
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
 /// Serves `app` on `listener` until `shutdown` resolves; then stops
 /// accepting and gives requests in flight `shutdown_grace` to finish.
 /// Answers whether every connection closed in time.
@@ -98,7 +103,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             conn = listener.accept() => match conn {
                 Ok(conn) => conn,
                 Err(e) => {
@@ -111,7 +116,12 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        let with_peer = app.clone();
+        let service =
+            TowerToHyperService::new(tower::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(PeerAddr(peer));
+                tower::util::Oneshot::new(with_peer.clone(), req.map(axum::body::Body::new))
+            }));
         let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             let _ = conn.await;

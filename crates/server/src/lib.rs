@@ -147,7 +147,12 @@ pub fn start_on(
     let (stop, stop_rx) = watch::channel(false);
     let role = settings.role().unwrap_or(settings::ProcessRole::All);
     let security = &settings.security;
-    let gate = auth::Gatekeeper::new(security.admin_rate_per_second, security.ingest_rate_per_second, clock.clone());
+    let gate = auth::Gatekeeper::new(
+        security.admin_rate_per_second,
+        security.ingest_rate_per_second,
+        security.login_attempts_per_minute,
+        clock.clone(),
+    );
     let rules = processor::Rules { clock: clock.clone(), ..settings.processor_rules() };
     let (batch, linger) = (settings.ingest.processor_batch, settings.ingest.processor_linger_ms);
     let linger = std::time::Duration::from_millis(linger);

@@ -118,6 +118,16 @@ pub struct SecuritySettings {
     pub pii_full_roles: Vec<String>,
     /// Audit every full read of a person's personal data (`pii.read`).
     pub audit_pii_reads: bool,
+    /// A console login lasts at most this long, active or not.
+    pub session_hours: u32,
+    /// A console login ends after this long without a request.
+    pub session_idle_minutes: u32,
+    /// Failed console logins allowed per minute, per email and per client
+    /// address, before the next attempt must wait.
+    pub login_attempts_per_minute: u32,
+    /// Mark session cookies `Secure` always (they are whenever the request
+    /// came over HTTPS through a proxy that says `X-Forwarded-Proto: https`).
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -175,6 +185,10 @@ impl Default for Settings {
                 pii_keys: beacon_core::pii_keys::DEFAULT_PII_KEYS.iter().map(|k| k.to_string()).collect(),
                 pii_full_roles: vec!["admin".into(), "marketer".into()],
                 audit_pii_reads: true,
+                session_hours: 12,
+                session_idle_minutes: 120,
+                login_attempts_per_minute: 5,
+                secure_cookies: false,
             },
             log: LogSettings { format: "text".into(), level: "info".into() },
             bus: Default::default(),

@@ -105,6 +105,17 @@ async fn provoke(app: &TestApp, code: &str) -> (StatusCode, Value) {
             assert_eq!(first.0, StatusCode::CREATED, "{}", first.1);
             post("/api/v1/orders", &keyed("i1"), order(json!({"order_id": "I-2"})))
         }
+        "invalid_credentials" => post("/api/v1/session", &[a[1]], json!({"email": "no@shop.cn", "password": "x"})),
+        "csrf_token_invalid" => {
+            let user = json!({"email": "csrf@shop.cn", "role": "admin", "password": "a long enough password"});
+            assert_eq!(app.request(post("/api/v1/users", &a, user)).await.0, StatusCode::CREATED);
+            let login = json!({"email": "csrf@shop.cn", "password": "a long enough password"});
+            let (s, _, h) = app.request(post("/api/v1/session", &[a[1]], login)).await;
+            assert_eq!(s, StatusCode::CREATED);
+            let cookie = h.get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            let cookie = cookie.split(';').next().unwrap_or_default().to_string();
+            post("/api/v1/keys", &[a[1], ("cookie", &cookie)], json!({"name": "k", "role": "viewer"}))
+        }
         "uri_too_long" => req(Method::GET, &format!("/api/v1/profiles?identity={}", "x".repeat(9000)), &a, ""),
         other => panic!("no way to provoke {other} here: add one, or name it in ELSEWHERE"),
     };

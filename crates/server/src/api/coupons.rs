@@ -30,11 +30,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The client's `Idempotency-Key`, else a fresh one.
 fn request_key(headers: &HeaderMap) -> ApiResult<String> {
-    match headers.get("idempotency-key").map(|v| v.to_str()) {
-        None => Ok(uuid::Uuid::now_v7().simple().to_string()),
-        Some(Ok(k)) if !k.is_empty() && k.len() <= 200 && !k.chars().any(char::is_control) => Ok(k.to_string()),
-        Some(_) => Err(ApiError::new(ErrorCode::InvalidParameter, "Idempotency-Key must be 1 to 200 characters")),
-    }
+    Ok(super::extract::idempotency_key(headers)?.unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string()))
 }
 
 pub fn coupon_json(c: &StoredCoupon, p: Option<&Promotion>, now: DateTime<Utc>) -> Value {

@@ -92,3 +92,13 @@ impl PageParams {
         page_request(self.cursor.as_deref(), self.limit)
     }
 }
+
+/// The `Idempotency-Key` header, if sent: 1 to 200 characters, no control
+/// characters (surrounding spaces dropped).
+pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiError> {
+    match headers.get("idempotency-key").map(|v| v.to_str().map(str::trim)) {
+        None => Ok(None),
+        Some(Ok(k)) if !k.is_empty() && k.len() <= 200 && !k.chars().any(char::is_control) => Ok(Some(k.to_string())),
+        Some(_) => Err(ApiError::new(ErrorCode::InvalidParameter, "Idempotency-Key must be 1 to 200 characters")),
+    }
+}

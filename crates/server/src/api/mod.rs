@@ -19,6 +19,7 @@ pub mod profiles;
 pub mod promotions;
 pub mod system;
 pub mod teams;
+pub mod users;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(carts::routes())
         .merge(coupons::routes())
         .merge(teams::routes())
+        .merge(users::routes())
         .merge(loyalty::routes())
         .merge(keys::routes())
         .merge(audit::routes())

@@ -134,7 +134,21 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/keys", "admin", "List API keys (never the secrets)"),
     ("post", "/api/v1/keys", "admin", "Create a key: {name, kind: secret|write, role}; the secret is shown once"),
     ("delete", "/api/v1/keys/{id}", "admin", "Revoke a key"),
-    ("get", "/api/v1/audit", "admin", "The audit log, newest first (cursor, limit)"),
+    ("get", "/api/v1/audit", "admin", "The audit log, newest first (cursor, limit, target)"),
+    (
+        "post",
+        "/api/v1/session",
+        "none",
+        "Log in to the console: {email, password} → a session cookie (HttpOnly) and the CSRF token to send back",
+    ),
+    ("get", "/api/v1/session", "read", "Who is calling: the console user (with the CSRF token) or the key"),
+    ("delete", "/api/v1/session", "read", "Log out: this console session ends"),
+    ("post", "/api/v1/session/password", "read", "Change your own password: {current, new}; your other sessions end"),
+    ("get", "/api/v1/users", "admin", "Console users"),
+    ("post", "/api/v1/users", "admin", "Create a console user: {email, name, role, password, locale} (audited)"),
+    ("patch", "/api/v1/users/{id}", "admin", "Change a user's name, role or locale; disable or enable them (audited)"),
+    ("post", "/api/v1/users/{id}/password", "admin", "Set a user's password; their sessions end (audited)"),
+    ("delete", "/api/v1/users/{id}/sessions", "admin", "End every session of a user (audited)"),
     ("get", "/healthz", "none", "Liveness"),
     ("get", "/readyz", "none", "Readiness: store reachable, accepting traffic"),
     ("get", "/metrics", "none", "Prometheus metrics"),
@@ -144,7 +158,14 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
 /// What an operation answers when it succeeds, as the handlers do.
 fn successes(method: &str, path: &str) -> Vec<(&'static str, &'static str)> {
     match (method, path) {
-        ("post", "/api/v1/keys") | ("post", "/api/v1/promotions") => vec![("201", "Created")],
+        ("post", "/api/v1/keys") | ("post", "/api/v1/promotions") | ("post", "/api/v1/users") => {
+            vec![("201", "Created")]
+        }
+        ("post", "/api/v1/session") => vec![("201", "Logged in (Set-Cookie: beacon_session)")],
+        ("delete", "/api/v1/session") => vec![("204", "Logged out (the cookie is cleared)")],
+        ("post", "/api/v1/session/password") | ("post", "/api/v1/users/{id}/password") => {
+            vec![("204", "Changed")]
+        }
         // a create-or-update: 201 when it made the product, 200 when it changed one
         ("post", "/api/v1/products") | ("put", "/api/v1/products/{id}") => {
             vec![("201", "Created"), ("200", "Updated or unchanged")]
@@ -187,7 +208,7 @@ pub fn document() -> Value {
         let security = match *auth {
             "write" => json!([{"writeKey": []}]),
             "none" => json!([]),
-            role => json!([{"secretKey": [role]}]),
+            role => json!([{"secretKey": [role]}, {"sessionCookie": [role]}]),
         };
         let mut params: Vec<Value> = path
             .split('/')
@@ -260,7 +281,10 @@ pub fn document() -> Value {
             "schemas": schemas,
             "securitySchemes": {
                 "writeKey": {"type": "http", "scheme": "basic", "description": "write key as the user, empty password"},
-                "secretKey": {"type": "http", "scheme": "bearer", "description": "secret key with a role"}
+                "secretKey": {"type": "http", "scheme": "bearer", "description": "secret key with a role"},
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "beacon_session",
+                    "description": "a console login (POST /api/v1/session); calls that change anything also send \
+                                    X-CSRF-Token"}
             }
         }
     })

@@ -232,6 +232,23 @@ fn source_config() -> Value {
     all(json!({"isHosted": {"type": "boolean"}, "source": source}))
 }
 
+fn role() -> Value {
+    json!({"enum": ["admin", "marketer", "analyst", "viewer"]})
+}
+
+/// A console user (never the password's hash).
+fn user() -> Value {
+    all(json!({
+        "id": text(), "email": text(), "name": text(), "role": role(), "locale": {"enum": ["zh-CN", "en", null]},
+        "created_at": text(), "password_changed_at": text(), "disabled_at": nullable("string"),
+    }))
+}
+
+/// A console login: who, and the CSRF token to send back.
+fn session() -> Value {
+    all(json!({"kind": {"const": "user"}, "user": user(), "role": role(), "csrf_token": text(), "expires_at": text()}))
+}
+
 /// The schema of an operation's successful answer, if this file describes it.
 pub fn response(method: &str, path: &str) -> Option<Value> {
     let ids = || array(text());
@@ -286,6 +303,12 @@ pub fn response(method: &str, path: &str) -> Option<Value> {
         ("get", "/v1/projects/{writeKey}/settings") => segment_settings(),
         ("get", "/sourceConfig/") => source_config(),
         ("get", "/openapi.json") => json!({"type": "object", "required": ["openapi", "paths"]}),
+        ("post", "/api/v1/session") => session(),
+        ("get", "/api/v1/session") => json!({"anyOf": [session(), all(json!({
+            "kind": {"const": "key"}, "key": key(), "role": role()}))]}),
+        ("get", "/api/v1/users") => all(json!({"items": array(user())})),
+        ("post", "/api/v1/users") | ("patch", "/api/v1/users/{id}") => user(),
+        ("delete", "/api/v1/users/{id}/sessions") => all(json!({"user_id": text(), "sessions_ended": count()})),
         _ => return None,
     })
 }

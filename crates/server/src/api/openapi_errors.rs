@@ -34,6 +34,9 @@ fn domain(method: &str, path: &str) -> &'static [ErrorCode] {
         ("post", "/api/v1/coupons/claim") => &[CouponLimitReached, InvalidIdentity, IdempotencyKeyReused, Conflict],
         ("put", "/api/v1/loyalty/program") => &[InvalidPromotion, Conflict],
         ("post", "/api/v1/keys") => &[InvalidRole],
+        ("post", "/api/v1/session") => &[InvalidCredentials],
+        ("post", "/api/v1/session/password") => &[InvalidCredentials],
+        ("post", "/api/v1/users") | ("patch", "/api/v1/users/{id}") => &[InvalidRole, Conflict],
         ("delete", "/api/v1/keys/{id}") => &[Conflict],
         ("get", "/api/v1/profiles") | ("get", "/api/v1/orders") | ("get", "/api/v1/loyalty/leaderboard") => {
             &[InvalidTimestamp, InvalidIdentity]
@@ -50,7 +53,12 @@ pub fn codes(method: &str, path: &str, auth: &str, body: bool, query: bool) -> V
     match auth {
         "none" => {}
         "write" => codes.extend([MissingWriteKey, InvalidWriteKey]),
-        _ => codes.extend([Unauthenticated, Forbidden]),
+        _ => {
+            codes.extend([Unauthenticated, Forbidden]);
+            if method != "get" {
+                codes.push(CsrfTokenInvalid);
+            }
+        }
     }
     if path.starts_with("/v1/") && method == "get" {
         codes.extend([MissingWriteKey, InvalidWriteKey]);

@@ -8,7 +8,7 @@
 //! field lists their readers check, and a test holds the two together.
 
 use super::openapi_schemas::{batch, message};
-use super::{audit, coupons, extract, keys, loyalty, orders, products, profiles, promotions, teams};
+use super::{audit, coupons, extract, keys, loyalty, orders, products, profiles, promotions, teams, users};
 use crate::app::checkout::CartRequest;
 use beacon_pricing::loyalty::ProgramSpec;
 use beacon_pricing::spec::Spec;
@@ -19,7 +19,19 @@ use utoipa::{IntoParams, OpenApi};
 /// The typed bodies, whose schemas (and the schemas they use) go into
 /// `components.schemas`.
 #[derive(OpenApi)]
-#[openapi(components(schemas(Spec, CartRequest, ProgramSpec, keys::CreateKeyRequest, coupons::Give, coupons::Claim)))]
+#[openapi(components(schemas(
+    Spec,
+    CartRequest,
+    ProgramSpec,
+    keys::CreateKeyRequest,
+    coupons::Give,
+    coupons::Claim,
+    users::LoginRequest,
+    users::PasswordChange,
+    users::CreateUserRequest,
+    users::UpdateUserRequest,
+    users::PasswordReset
+)))]
 struct Typed;
 
 /// The schemas of the typed bodies, by name.
@@ -87,7 +99,8 @@ pub fn product_body() -> Value {
             "category": {"description": "a path (\"茶叶/绿茶\", \"Tea > Green\") or the names from the root",
                          "type": ["string", "array", "null"], "items": text(500)},
             "brand": {"type": ["string", "null"], "maxLength": 500},
-            "tags": {"type": ["array", "string", "null"], "items": text(500), "maxItems": 50},
+            "tags": {"type": ["array", "string", "null"], "maxItems": 50,
+                     "items": {"type": ["string", "null"], "maxLength": 500}},
             "price": amount_in(),
             "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
             "stock": {"type": ["integer", "string", "null"], "minimum": 0},
@@ -146,6 +159,11 @@ pub fn request(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/keys") => component("CreateKeyRequest"),
         ("post", "/api/v1/promotions/{id}/coupons") => component("Give"),
         ("post", "/api/v1/coupons/claim") => component("Claim"),
+        ("post", "/api/v1/session") => component("LoginRequest"),
+        ("post", "/api/v1/session/password") => component("PasswordChange"),
+        ("post", "/api/v1/users") => component("CreateUserRequest"),
+        ("patch", "/api/v1/users/{id}") => component("UpdateUserRequest"),
+        ("post", "/api/v1/users/{id}/password") => component("PasswordReset"),
         _ => return None,
     };
     Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}))
@@ -157,13 +175,21 @@ pub fn headers(method: &str, path: &str) -> Vec<Value> {
         json!({"name": "Idempotency-Key", "in": "header", "required": false, "description": description,
                "schema": {"type": "string", "minLength": 1, "maxLength": 200}})
     };
-    match (method, path) {
+    let mut headers = match (method, path) {
         ("post", "/api/v1/orders") => vec![key("required to place an order from a cart: a retry answers the same")],
         ("post", "/api/v1/promotions/{id}/coupons") | ("post", "/api/v1/coupons/claim") => {
             vec![key("the same key issues nothing twice")]
         }
         _ => Vec::new(),
+    };
+    if method != "get" && path.starts_with("/api/v1/") && path != "/api/v1/session"
+        || (method, path) == ("delete", "/api/v1/session")
+    {
+        headers.push(json!({"name": "X-CSRF-Token", "in": "header", "required": false,
+            "description": "with the session cookie: the session's CSRF token (GET /api/v1/session)",
+            "schema": {"type": "string"}}));
     }
+    headers
 }
 
 #[cfg(test)]

@@ -117,16 +117,17 @@ async fn create(
     headers: HeaderMap,
     JsonBody(body): JsonBody<CreateBody>,
 ) -> ApiResult<Response> {
+    let key = super::extract::idempotency_key(&headers)?;
     let orders = match body {
         CreateBody::Many(Orders { orders }) => orders,
         CreateBody::One(cart) if cart.contains_key("lines") => {
-            let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).ok_or_else(|| {
+            let key = key.ok_or_else(|| {
                 ApiError::new(
                     ErrorCode::InvalidParameter,
                     "placing an order from a cart needs an Idempotency-Key header",
                 )
             })?;
-            let placed = checkout::commit::place(&state, key.trim(), cart).await?;
+            let placed = checkout::commit::place(&state, &key, cart).await?;
             let status = if placed.replayed { StatusCode::OK } else { StatusCode::CREATED };
             let mut resp = (status, Json(placed.body)).into_response();
             if placed.replayed {

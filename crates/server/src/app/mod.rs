@@ -19,6 +19,7 @@ pub mod privacy;
 pub mod profiles;
 pub mod promotions;
 pub mod records;
+pub mod users;
 pub mod writer;
 
 use beacon_store::Store;
