@@ -7,6 +7,7 @@ mod export;
 mod import;
 mod keys_cli;
 mod price;
+mod users_cli;
 
 use anyhow::Context as _;
 use beacon_server::app::keys;
@@ -140,6 +141,11 @@ enum Command {
     Keys {
         #[command(subcommand)]
         action: keys_cli::KeyAction,
+    },
+    /// Manage console users directly in the store (the first admin of a fresh install).
+    Users {
+        #[command(subcommand)]
+        action: users_cli::UserAction,
     },
     /// Print the OpenAPI document (as the server serves it at /openapi.json), to generate a client from.
     Openapi,
@@ -289,6 +295,7 @@ async fn main() -> std::process::ExitCode {
             serve(common, Overrides { listen, role, nats_url, ..Default::default() }, Default::default()).await
         }
         Command::Keys { action } => keys_cli::run(action).await,
+        Command::Users { action } => users_cli::run(action).await,
         Command::Backup { file, common } => backup_cmd(&file, &common).await,
         Command::Restore { file, common } => restore_cmd(&file, &common),
         Command::Bench {

@@ -42,6 +42,13 @@ fn get(addr: &str, key: &str, path: &str) -> Value {
     serde_json::from_slice(&body).unwrap_or(Value::Null)
 }
 
+/// The password the demo's summary prints for the console user `email`.
+fn password(out: &str, email: &str) -> String {
+    let line = out.lines().find_map(|l| l.trim_start().strip_prefix("login")?.trim_start().strip_prefix(email));
+    let password = line.and_then(|l| l.strip_prefix(" / ")).and_then(|l| l.split_whitespace().next());
+    password.unwrap_or_else(|| panic!("a login for {email} in {out}")).to_string()
+}
+
 /// The number after `label` in the generator's summary line.
 fn count(summary: &str, label: &str) -> u64 {
     let at = summary.find(label).unwrap_or_else(|| panic!("{label} in {summary}"));
@@ -74,7 +81,19 @@ fn the_demo_loads_a_plausible_shop_the_same_way_for_the_same_seed() {
     let key: Value =
         serde_json::from_str(&std::fs::read_to_string(a.join("demo-keys.json")).expect("keys")).expect("json");
     let key = key["admin"].as_str().unwrap_or("").to_string();
+    // its console logins, printed again by a second start on the same directory
+    let (again, _) = demo(&a, 7);
+    let logins = [("admin@demo.beacon", "admin"), ("marketer@demo.beacon", "marketer")];
+    for (email, _) in logins {
+        assert_eq!(password(&again, email), password(&out_a, email), "{again}");
+    }
+    assert_ne!(password(&out_a, "admin@demo.beacon"), password(&out_b, "admin@demo.beacon"), "generated");
     let server = common::Server::start(&a, None);
+    for (email, role) in logins {
+        let (status, cookie, me) = common::login(&server.addr, email, &password(&out_a, email));
+        assert_eq!((status, me["role"].as_str()), (201, Some(role)), "{me}");
+        assert!(cookie.starts_with("beacon_session="), "{cookie}");
+    }
     let tree = get(&server.addr, &key, "/api/v1/categories");
     assert_eq!(tree["items"].as_array().map(Vec::len), Some(8), "eight departments: {tree}");
     assert_eq!(tree["products"], 48);

@@ -5,6 +5,7 @@
 //! shop goes in through the same APIs real data uses (`/v1/batch` with the
 //! write key, the products API), deterministic for a given `--seed`.
 
+mod logins;
 mod promotions;
 pub mod rng;
 mod shop;
@@ -136,6 +137,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     let url = format!("http://{}", listener.local_addr()?);
     let bus = beacon_server::bus::connect(&settings.bus, store.as_ref()).await?;
     let running = beacon_server::start_on(settings, store, Arc::new(beacon_server::app::SystemClock), bus)?;
+    let logins = logins::ensure(&running.state.app, &opts.data_dir).await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(beacon_server::serve(running, listener, async move {
         let _ = stopped.await;
@@ -154,7 +156,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         }
     };
     let overview = client.get("/api/v1/overview").await?;
-    print_welcome(&url, [&admin, &write, &server_key], &overview, &loaded);
+    print_welcome(&url, [&admin, &write, &server_key], &logins, &overview, &loaded);
     if !opts.no_serve {
         crate::shutdown_signal().await;
     }
@@ -287,7 +289,13 @@ fn add(t: &mut shoppers::Stats, s: &shoppers::Stats) {
     t.reviews += s.reviews;
 }
 
-fn print_welcome(url: &str, [admin, write, server]: [&str; 3], overview: &Value, loaded: &Value) {
+fn print_welcome(
+    url: &str,
+    [admin, write, server]: [&str; 3],
+    logins: &[logins::Login],
+    overview: &Value,
+    loaded: &Value,
+) {
     println!(
         "\nBeacon demo shop: {} profiles, {} events, {} orders, revenue {} {}\n",
         overview["profiles"],
@@ -297,6 +305,17 @@ fn print_welcome(url: &str, [admin, write, server]: [&str; 3], overview: &Value,
         overview["currency"].as_str().unwrap_or("")
     );
     println!("  URL        {url}");
+    println!("  console    {url}/");
+    for l in logins {
+        match &l.password {
+            Some(password) => println!("  login      {} / {password}   ({})", l.email, l.role.as_str()),
+            None => println!(
+                "  login      {}   ({}; there already: its password was shown when it was made)",
+                l.email,
+                l.role.as_str()
+            ),
+        }
+    }
     println!("  admin key  {admin}");
     println!("  write key  {write}   (pages and apps: a client source)");
     println!("  server key {server}   (the shop's back end: sign-ins, orders)\n");

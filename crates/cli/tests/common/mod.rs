@@ -167,7 +167,20 @@ pub fn b64(s: &str) -> String {
 /// One request on a fresh connection; returns (status, body). Status 0 if
 /// the connection failed (e.g. the server was killed mid-request).
 pub fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
-    let Ok(mut stream) = TcpStream::connect(addr) else { return (0, Vec::new()) };
+    let (status, _, body) = http_with_head(addr, method, path, headers, body);
+    (status, body)
+}
+
+/// [`http`], with the answer's head (status line and headers) too.
+pub fn http_with_head(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
+    let failed = || (0, String::new(), Vec::new());
+    let Ok(mut stream) = TcpStream::connect(addr) else { return failed() };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let mut req =
         format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
@@ -176,20 +189,34 @@ pub fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body
     }
     req.push_str("\r\n");
     if stream.write_all(req.as_bytes()).and_then(|_| stream.write_all(body)).is_err() {
-        return (0, Vec::new());
+        return failed();
     }
     let mut raw = Vec::new();
     if stream.read_to_end(&mut raw).is_err() && raw.is_empty() {
-        return (0, Vec::new());
+        return failed();
     }
-    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else { return (0, Vec::new()) };
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else { return failed() };
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     let mut body = raw[split + 4..].to_vec();
     if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         body = dechunk(&body);
     }
-    (status, body)
+    (status, head, body)
+}
+
+/// A console login (`POST /api/v1/session`): (status, the `Set-Cookie`
+/// header, the answer).
+pub fn login(addr: &str, email: &str, password: &str) -> (u16, String, Value) {
+    let body = serde_json::json!({"email": email, "password": password}).to_string();
+    let (status, head, body) =
+        http_with_head(addr, "POST", "/api/v1/session", &[("content-type", "application/json")], body.as_bytes());
+    let cookie = head
+        .lines()
+        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie")).map(|(_, v)| v.trim()))
+        .unwrap_or_default()
+        .to_string();
+    (status, cookie, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {

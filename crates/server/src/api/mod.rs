@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod carts;
+pub mod console;
 pub mod coupons;
 pub mod extract;
 pub mod ingest;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(keys::routes())
         .merge(audit::routes())
         .merge(system::routes())
+        .merge(console::routes())
         .fallback(|| async { ApiError::new(ErrorCode::RouteNotFound, "no route matches this path") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorCode::MethodNotAllowed, "this route does not accept this method")

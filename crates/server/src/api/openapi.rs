@@ -40,6 +40,14 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/overview", "read", "Counts of profiles, events, orders and net revenue (per currency too)"),
     (
         "get",
+        "/api/v1/dashboard",
+        "read",
+        "Orders, net revenue and average order value from, to (days in the shop's time zone, or tz), every day, \
+         the period before and the change",
+    ),
+    ("get", "/api/v1/shop", "read", "The shop's currency and time zone (offset from UTC)"),
+    (
+        "get",
         "/api/v1/overview/daily",
         "read",
         "Orders and net revenue per day (from, to: YYYY-MM-DD; tz: an offset like +08:00)",

@@ -232,6 +232,20 @@ fn source_config() -> Value {
     all(json!({"isHosted": {"type": "boolean"}, "source": source}))
 }
 
+/// The dashboard's figures (`app::dashboard`).
+fn dashboard() -> Value {
+    let figures = json!({"orders": count(), "revenue": amount(), "average_order_value": nullable("string")});
+    let ratio = json!({"type": ["number", "null"]});
+    all(json!({
+        "from": text(), "to": text(), "tz": text(), "currency": text(),
+        "current": all(figures.clone()),
+        "previous": with(with(all(figures), "from", text()), "to", text()),
+        "change": all(json!({"orders": ratio, "revenue": ratio, "average_order_value": ratio})),
+        "days": array(all(json!({"date": text(), "orders": count(), "revenue": amount()}))),
+        "other_currencies": array(all(json!({"currency": text(), "orders": count(), "revenue": nullable("string")}))),
+    }))
+}
+
 fn role() -> Value {
     json!({"enum": ["admin", "marketer", "analyst", "viewer"]})
 }
@@ -304,6 +318,8 @@ pub fn response(method: &str, path: &str) -> Option<Value> {
         ("get", "/sourceConfig/") => source_config(),
         ("get", "/openapi.json") => json!({"type": "object", "required": ["openapi", "paths"]}),
         ("post", "/api/v1/session") => session(),
+        ("get", "/api/v1/shop") => all(json!({"currency": text(), "utc_offset": text()})),
+        ("get", "/api/v1/dashboard") => dashboard(),
         ("get", "/api/v1/session") => json!({"anyOf": [session(), all(json!({
             "kind": {"const": "key"}, "key": key(), "role": role()}))]}),
         ("get", "/api/v1/users") => all(json!({"items": array(user())})),

@@ -41,7 +41,7 @@ fn domain(method: &str, path: &str) -> &'static [ErrorCode] {
         ("get", "/api/v1/profiles") | ("get", "/api/v1/orders") | ("get", "/api/v1/loyalty/leaderboard") => {
             &[InvalidTimestamp, InvalidIdentity]
         }
-        ("get", "/api/v1/overview/daily") => &[InvalidTimestamp],
+        ("get", "/api/v1/overview/daily") | ("get", "/api/v1/dashboard") => &[InvalidTimestamp],
         _ => &[],
     }
 }

@@ -50,7 +50,7 @@ pub fn parameters(method: &str, path: &str) -> Vec<Value> {
         ("get", "/api/v1/profiles") => query::<profiles::ListParams>(),
         ("get", "/api/v1/events") => query::<profiles::AfterParams>(),
         ("get", "/api/v1/orders") => query::<orders::ListParams>(),
-        ("get", "/api/v1/overview/daily") => query::<orders::DailyParams>(),
+        ("get", "/api/v1/overview/daily") | ("get", "/api/v1/dashboard") => query::<orders::DailyParams>(),
         ("get", "/api/v1/products") => query::<products::ListParams>(),
         ("get", "/api/v1/promotions") => query::<promotions::ListParams>(),
         ("put", "/api/v1/promotions/{id}") => query::<promotions::Version>(),
@@ -82,6 +82,11 @@ fn amount_in() -> Value {
     json!({"type": ["string", "number"], "pattern": "^-?[0-9]+(\\.[0-9]+)?$"})
 }
 
+/// An amount, or null for none (as Segment's events take it).
+fn amount_or_null() -> Value {
+    json!({"type": ["string", "number", "null"], "pattern": "^-?[0-9]+(\\.[0-9]+)?$"})
+}
+
 fn text(max: usize) -> Value {
     json!({"type": "string", "maxLength": max})
 }
@@ -102,7 +107,7 @@ pub fn product_body() -> Value {
             "tags": {"type": ["array", "string", "null"], "maxItems": 50,
                      "items": {"type": ["string", "null"], "maxLength": 500}},
             "price": amount_in(),
-            "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
+            "currency": {"type": ["string", "null"], "pattern": "^[A-Za-z]{3}$"},
             "stock": {"type": ["integer", "string", "null"], "minimum": 0},
             "status": {"enum": ["on_shelf", "off_shelf", null]},
             "review_status": {"enum": ["draft", "pending", "approved", null]},
@@ -124,12 +129,12 @@ pub fn recorded_order() -> Value {
         "additionalProperties": false,
         "properties": {
             "order_id": {"type": ["string", "number"]},
-            "user_id": {"type": ["string", "number"]}, "anonymous_id": {"type": ["string", "number"]},
-            "email": {"type": "string", "format": "email"}, "phone": {"type": "string"},
-            "placed_at": {"type": "string", "format": "date-time"},
-            "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
-            "total": amount_in(), "revenue": amount_in(), "discount": amount_in(), "shipping": amount_in(),
-            "coupon": {"type": "string"},
+            "user_id": {"type": ["string", "number", "null"]}, "anonymous_id": {"type": ["string", "number", "null"]},
+            "email": {"type": ["string", "null"], "format": "email"}, "phone": {"type": ["string", "null"]},
+            "placed_at": {"type": ["string", "null"], "format": "date-time"},
+            "currency": {"type": ["string", "null"], "pattern": "^[A-Za-z]{3}$"},
+            "total": amount_or_null(), "revenue": amount_or_null(), "discount": amount_or_null(),
+            "shipping": amount_or_null(), "coupon": {"type": ["string", "null"]},
             "products": {"type": "array", "minItems": 1, "items": line},
         }
     })
@@ -140,8 +145,19 @@ pub fn request(method: &str, path: &str) -> Option<Value> {
     let single = ["/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias"];
     let schema = match (method, path) {
         ("post", "/v1/batch") | ("post", "/api/v1/events") => batch(),
-        ("post", p) if single.contains(&p) => message(),
-        ("post", "/api/v1/products") | ("put", "/api/v1/products/{id}") => product_body(),
+        ("post", p) if single.contains(&p) => {
+            // the route says what the message is; a `type` in it is not read
+            let mut m = message();
+            m["properties"]["type"] = json!({"type": ["string", "null"], "description": "ignored: the route decides"});
+            m
+        }
+        ("post", "/api/v1/products") => product_body(),
+        ("put", "/api/v1/products/{id}") => {
+            // the id is the path's (the body may repeat it)
+            let mut body = product_body();
+            body["required"] = json!(["name", "price"]);
+            body
+        }
         ("post", "/api/v1/products/bulk") => json!({"type": "object", "required": ["products"],
             "additionalProperties": false,
             "properties": {"products": {"type": "array", "maxItems": 1000, "items": {"type": "object",

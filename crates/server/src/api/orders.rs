@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orders", get(list).post(create))
         .route("/api/v1/orders/{id}", get(one))
         .route("/api/v1/overview/daily", get(daily))
+        .route("/api/v1/dashboard", get(dashboard))
         .route("/api/v1/products/{id}/reviews", get(product_reviews))
         .route("/api/v1/profiles/{id}/reviews", get(profile_reviews))
 }
@@ -213,11 +214,8 @@ pub struct DailyParams {
     pub tz: Option<String>,
 }
 
-async fn daily(
-    _: Authorized<Read>,
-    State(state): State<AppState>,
-    Query(p): Query<DailyParams>,
-) -> ApiResult<Json<Value>> {
+/// The range and offset of `from`, `to` and `tz` (the shop's by default).
+fn range(state: &AppState, p: &DailyParams) -> ApiResult<(chrono::NaiveDate, chrono::NaiveDate, i32, String)> {
     let date = |s: &str, field: &str| {
         chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| ApiError::new(ErrorCode::InvalidParameter, format!("{field} must be a date like 2026-11-11")))
@@ -226,9 +224,30 @@ async fn daily(
     if to < from || (to - from).num_days() > 3660 {
         return Err(ApiError::new(ErrorCode::InvalidParameter, "to must be on or after from, at most ten years on"));
     }
-    let tz = p.tz.as_deref().unwrap_or(&state.settings.shop.utc_offset);
-    let offset = beacon_core::zone::parse_utc_offset(tz)
+    let tz = p.tz.clone().unwrap_or_else(|| state.settings.shop.utc_offset.clone());
+    let offset = beacon_core::zone::parse_utc_offset(&tz)
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidParameter, "tz must be an offset like +08:00 or Z"))?;
+    Ok((from, to, offset, tz))
+}
+
+/// The dashboard's figures: `app::dashboard`.
+async fn dashboard(
+    _: Authorized<Read>,
+    State(state): State<AppState>,
+    Query(p): Query<DailyParams>,
+) -> ApiResult<Json<Value>> {
+    let (from, to, offset, tz) = range(&state, &p)?;
+    let mut out = crate::app::dashboard::figures(&state, from, to, offset).await?;
+    out["tz"] = json!(tz);
+    Ok(Json(out))
+}
+
+async fn daily(
+    _: Authorized<Read>,
+    State(state): State<AppState>,
+    Query(p): Query<DailyParams>,
+) -> ApiResult<Json<Value>> {
+    let (from, to, offset, tz) = range(&state, &p)?;
     let days = state.store.orders().daily_figures(from, to, offset).await?;
     let days: Vec<Value> = days
         .iter()

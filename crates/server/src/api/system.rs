@@ -17,6 +17,7 @@ pub fn routes() -> Router<AppState> {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(|| async { Json(super::openapi::document()) }))
         .route("/api/v1/processing", get(processing))
+        .route("/api/v1/shop", get(shop))
 }
 
 async fn ready(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
@@ -40,4 +41,14 @@ async fn processing(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let crate::app::log::Progress { head, processed } = crate::app::log::progress(&state).await?;
     Ok(Json(json!({"log_head": head, "processed": processed, "caught_up": processed >= head})))
+}
+
+/// The shop's currency and time zone (`shop.*` settings), as every screen
+/// formats money and days with them.
+async fn shop(
+    _: crate::auth::Authorized<crate::auth::Read>,
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let shop = &state.settings.shop;
+    Ok(Json(json!({"currency": state.rules.currency.code(), "utc_offset": shop.utc_offset})))
 }

@@ -12,6 +12,7 @@
 pub mod checkout;
 pub mod clock;
 pub mod coupons;
+pub mod dashboard;
 pub mod jobs;
 pub mod keys;
 pub mod log;

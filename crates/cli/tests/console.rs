@@ -1,0 +1,95 @@
+//! The marketer console in headless Chromium against the real binary
+//! (`tests/browser/console.mjs`): login (a wrong password first, its error
+//! in Chinese), the dashboard with the shop's orders and its chart, the
+//! language switched and kept, accessibility (axe-core: no serious or
+//! critical violation on the login, dashboard and account screens), the
+//! session cookie out of scripts' reach, logout; a viewer's crafted change
+//! refused. And the console's files: the vendored chart library is the
+//! npm package's own file, byte for byte.
+//!
+//! Needs Node.js, Chromium and the npm packages pinned in
+//! `tests/browser/package.json`; scripts/test installs them.
+
+mod common;
+
+use common::{ADMIN, Server};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn node_modules() -> PathBuf {
+    std::env::var_os("BEACON_TEST_NODE_MODULES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/js/node_modules")))
+}
+
+fn admin_post(server: &Server, path: &str, body: &Value) -> (u16, Value) {
+    let auth = format!("Bearer {ADMIN}");
+    let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
+    let (s, b) = common::http(&server.addr, "POST", path, &headers, body.to_string().as_bytes());
+    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+#[test]
+fn a_marketer_logs_in_reads_the_dashboard_in_two_languages_and_a_viewer_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&dir.path().join("data"), None);
+    // three orders in the last days (the shop's time zone is +08:00)
+    let now = chrono::Utc::now();
+    let orders: Vec<Value> = (0..3)
+        .map(|i| {
+            json!({"order_id": format!("C-{i}"), "user_id": format!("buyer-{i}"), "currency": "CNY",
+                "placed_at": (now - chrono::Duration::hours(30 * i)).to_rfc3339(), "total": "100.00",
+                "products": [{"product_id": "tea", "price": "100.00", "quantity": 1}]})
+        })
+        .collect();
+    let (s, v) = admin_post(&server, "/api/v1/orders", &json!({ "orders": orders }));
+    assert_eq!((s, v["accepted"].as_i64()), (200, Some(3)), "{v}");
+    server.wait_processed();
+    let users = [("yunying@shop.cn", "marketer", "zh-CN"), ("caiwu@shop.cn", "viewer", "en")];
+    for (email, role, locale) in users {
+        let body =
+            json!({"email": email, "name": "运营小王", "role": role, "password": "春季大促 2027!", "locale": locale});
+        let (s, v) = admin_post(&server, "/api/v1/users", &body);
+        assert_eq!(s, 201, "{v}");
+    }
+    let out = Command::new("node")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/console.mjs"))
+        .arg(format!("http://{}", server.addr))
+        .args(["yunying@shop.cn", "春季大促 2027!", "caiwu@shop.cn", "春季大促 2027!"])
+        .env("BEACON_TEST_NODE_MODULES", node_modules())
+        .output()
+        .expect("run node (scripts/test installs Node packages into target/js and Debian's chromium)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("the driver's report");
+    assert!(r.get("failure").is_none(), "the browser run failed: {r:#}");
+    assert_eq!(r["errors"], json!([]), "no page or console error: {r:#}");
+    assert_eq!(r["login_title"], "登录", "Chinese from the browser's language: {r:#}");
+    assert_eq!(r["wrong_password"], "邮箱或密码不正确。", "the API's code as a Chinese message: {r:#}");
+    assert_eq!(r["dashboard_title"], "经营概览", "{r:#}");
+    let kpis = r["kpis"].to_string();
+    assert!(
+        kpis.contains("订单数") && kpis.contains("¥300.00") && kpis.contains("¥100.00"),
+        "3 orders, ¥300, ¥100 each: {kpis}"
+    );
+    assert!(r["chart"].as_u64().is_some_and(|n| n >= 1), "the daily chart is drawn: {r:#}");
+    assert_eq!(r["cookie_visible_to_scripts"], false, "the session cookie is HttpOnly: {r:#}");
+    assert_eq!((&r["switched_title"], &r["after_reload_title"]), (&json!("Dashboard"), &json!("Dashboard")), "{r:#}");
+    assert_eq!(r["english_kpis"], json!(["Orders", "Net revenue", "Average order value"]), "{r:#}");
+    for screen in ["login_axe", "dashboard_axe", "account_axe"] {
+        assert_eq!(r[screen], json!([]), "no serious accessibility violation on {screen}: {r:#}");
+    }
+    assert_eq!((&r["after_logout"], &r["session_after_logout"]), (&json!("Log in"), &json!(401)), "{r:#}");
+    assert_eq!(r["viewer_title"], "Dashboard", "the viewer's own language: {r:#}");
+    assert_eq!(r["viewer_change"], json!([403, "forbidden"]), "a viewer changes nothing: {r:#}");
+    eprintln!("dashboard interactive {} ms after the first request (login included)", r["dashboard_ms"]);
+}
+
+#[test]
+fn the_vendored_chart_library_is_the_npm_package_file() {
+    let vendored = concat!(env!("CARGO_MANIFEST_DIR"), "/../server/console/vendor/echarts.min.js");
+    let source = node_modules().join("echarts/dist/echarts.min.js");
+    let (a, b) = (std::fs::read(vendored).expect("vendored"), std::fs::read(&source).expect("npm's (scripts/test)"));
+    assert!(a == b, "console/vendor/echarts.min.js differs from echarts@6.1.0's dist/echarts.min.js: copy it again");
+}

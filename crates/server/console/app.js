@@ -1,0 +1,89 @@
+// The console's frame: who is logged in, the language, the navigation and
+// the screen of the current address (#/…). Screens are modules with a
+// `render(main, ctx)`; later issues add theirs to SCREENS and the nav.
+
+import {api, get, setCsrf, ApiError} from './api.js';
+import {h, mount} from './dom.js';
+import {t, setLocale, locale, initialLocale, errorText} from './i18n.js';
+import {setShop} from './format.js';
+import * as login from './screens/login.js';
+import * as dashboard from './screens/dashboard.js';
+import * as account from './screens/account.js';
+
+const SCREENS = [
+  {path: '#/', nav: 'nav.dashboard', screen: dashboard},
+  {path: '#/account', nav: null, screen: account},
+];
+
+const root = document.getElementById('app');
+let session = null;
+
+async function boot() {
+  setLocale(initialLocale(null));
+  try {
+    session = await get('/api/v1/session');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return showLogin();
+    return fail(e);
+  }
+  if (session.kind !== 'user') return showLogin();
+  setCsrf(session.csrf_token);
+  setLocale(initialLocale(session.user.locale));
+  try {
+    setShop(await get('/api/v1/shop'));
+  } catch (e) {
+    return fail(e);
+  }
+  render();
+}
+
+function showLogin() {
+  session = null;
+  login.render(root, {onLogin: (s) => { session = s; setCsrf(s.csrf_token); boot(); }});
+}
+
+function fail(e) {
+  mount(root, h('main', {class: 'center'}, h('p', {class: 'error', role: 'alert'}, errorText(e)),
+    h('button', {onclick: boot}, t('common.retry'))));
+}
+
+function switchLanguage() {
+  setLocale(locale() === 'zh-CN' ? 'en' : 'zh-CN', true);
+  render();
+}
+
+async function logout() {
+  try { await api('DELETE', '/api/v1/session'); } catch { /* the session may be gone already */ }
+  setCsrf(null);
+  showLogin();
+}
+
+function current() {
+  const hash = location.hash || '#/';
+  return SCREENS.find((s) => s.path === hash) || SCREENS[0];
+}
+
+function render() {
+  if (!session) return showLogin();
+  const here = current();
+  const main = h('main', {id: 'main', tabindex: '-1'});
+  const nav = h('nav', {'aria-label': t('nav.main')},
+    h('ul', {}, SCREENS.filter((s) => s.nav).map((s) => h('li', {},
+      h('a', {href: s.path, 'aria-current': s === here ? 'page' : null}, t(s.nav))))));
+  const header = h('header', {class: 'top'},
+    h('a', {class: 'skip', href: '#main', onclick: (e) => { e.preventDefault(); main.focus(); }}, t('nav.skip')),
+    h('span', {class: 'brand'}, t('app.name')),
+    h('span', {class: 'spacer'}),
+    h('button', {class: 'link', id: 'lang', onclick: switchLanguage, 'aria-label': t('lang.label'), lang: locale() === 'zh-CN' ? 'en' : 'zh-CN'}, t('lang.switch')),
+    h('a', {href: '#/account', class: 'user'}, session.user.name, ' · ', t('role.' + session.role)),
+    h('button', {class: 'link', id: 'logout', onclick: logout}, t('nav.logout')));
+  mount(root, header, h('div', {class: 'layout'}, nav, main));
+  document.title = `${t(here.nav || 'nav.account')} · Beacon`;
+  here.screen.render(main, {session, onSessionEnd: showLogin});
+}
+
+window.addEventListener('hashchange', render);
+window.addEventListener('unhandledrejection', (event) => {
+  if (event.reason instanceof ApiError && event.reason.status === 401) showLogin();
+});
+boot();
