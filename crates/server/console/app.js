@@ -9,10 +9,20 @@ import {setShop} from './format.js';
 import * as login from './screens/login.js';
 import * as dashboard from './screens/dashboard.js';
 import * as account from './screens/account.js';
+import * as customers from './screens/customers.js';
+import * as customer from './screens/customer.js';
+import * as promotions from './screens/promotions.js';
+import * as simulator from './screens/simulator.js';
 
+// `path` is the nav link; `match` the addresses the screen answers (its
+// groups are passed as ctx.params).
 const SCREENS = [
-  {path: '#/', nav: 'nav.dashboard', screen: dashboard},
-  {path: '#/account', nav: null, screen: account},
+  {path: '#/', match: /^#\/?$/, nav: 'nav.dashboard', screen: dashboard},
+  {path: '#/customers', match: /^#\/customers(?:\?.*)?$/, nav: 'nav.customers', screen: customers},
+  {path: '#/customers', match: /^#\/customers\/([^/?]+)$/, nav: null, screen: customer, parent: 'nav.customers'},
+  {path: '#/promotions', match: /^#\/promotions(?:\/.*)?$/, nav: 'nav.promotions', screen: promotions},
+  {path: '#/simulator', match: /^#\/simulator(?:\?.*)?$/, nav: 'nav.simulator', screen: simulator},
+  {path: '#/account', match: /^#\/account$/, nav: null, screen: account},
 ];
 
 const root = document.getElementById('app');
@@ -60,7 +70,11 @@ async function logout() {
 
 function current() {
   const hash = location.hash || '#/';
-  return SCREENS.find((s) => s.path === hash) || SCREENS[0];
+  for (const s of SCREENS) {
+    const m = s.match.exec(hash);
+    if (m) return {...s, params: m.slice(1).map(decodeURIComponent)};
+  }
+  return {...SCREENS[0], params: []};
 }
 
 function render() {
@@ -69,7 +83,7 @@ function render() {
   const main = h('main', {id: 'main', tabindex: '-1'});
   const nav = h('nav', {'aria-label': t('nav.main')},
     h('ul', {}, SCREENS.filter((s) => s.nav).map((s) => h('li', {},
-      h('a', {href: s.path, 'aria-current': s === here ? 'page' : null}, t(s.nav))))));
+      h('a', {href: s.path, 'aria-current': s.nav === (here.nav || here.parent) ? 'page' : null}, t(s.nav))))));
   const header = h('header', {class: 'top'},
     h('a', {class: 'skip', href: '#main', onclick: (e) => { e.preventDefault(); main.focus(); }}, t('nav.skip')),
     h('span', {class: 'brand'}, t('app.name')),
@@ -78,8 +92,8 @@ function render() {
     h('a', {href: '#/account', class: 'user'}, session.user.name, ' · ', t('role.' + session.role)),
     h('button', {class: 'link', id: 'logout', onclick: logout}, t('nav.logout')));
   mount(root, header, h('div', {class: 'layout'}, nav, main));
-  document.title = `${t(here.nav || 'nav.account')} · Beacon`;
-  here.screen.render(main, {session, onSessionEnd: showLogin});
+  document.title = `${t(here.nav || here.parent || 'nav.account')} · Beacon`;
+  here.screen.render(main, {session, params: here.params, onSessionEnd: showLogin});
 }
 
 window.addEventListener('hashchange', render);

@@ -33,6 +33,11 @@ pub const ASSETS: &[(&str, &str, &[u8])] = assets!(
     "screens/login.js" => "text/javascript; charset=utf-8",
     "screens/dashboard.js" => "text/javascript; charset=utf-8",
     "screens/account.js" => "text/javascript; charset=utf-8",
+    "screens/customers.js" => "text/javascript; charset=utf-8",
+    "screens/customer.js" => "text/javascript; charset=utf-8",
+    "screens/promotions.js" => "text/javascript; charset=utf-8",
+    "screens/simulator.js" => "text/javascript; charset=utf-8",
+    "widgets.js" => "text/javascript; charset=utf-8",
     "vendor/echarts.min.js" => "text/javascript; charset=utf-8",
 );
 
