@@ -93,3 +93,35 @@ fn the_vendored_chart_library_is_the_npm_package_file() {
     let (a, b) = (std::fs::read(vendored).expect("vendored"), std::fs::read(&source).expect("npm's (scripts/test)"));
     assert!(a == b, "console/vendor/echarts.min.js differs from echarts@6.1.0's dist/echarts.min.js: copy it again");
 }
+
+#[test]
+fn an_admin_creates_a_read_only_user_and_a_key_and_sees_them_audited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&dir.path().join("data"), None);
+    let body = json!({"email": "boss@shop.cn", "role": "admin", "password": "the boss's password", "locale": "en"});
+    assert_eq!(admin_post(&server, "/api/v1/users", &body).0, 201);
+    let out = Command::new("node")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/admin.mjs"))
+        .arg(format!("http://{}", server.addr))
+        .args(["boss@shop.cn", "the boss's password"])
+        .env("BEACON_TEST_NODE_MODULES", node_modules())
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("the driver's report");
+    assert!(r.get("failure").is_none(), "the browser run failed: {r:#}");
+    assert_eq!((&r["errors"], &r["axe"]), (&json!([]), &json!([])), "{r:#}");
+    assert!(r["users"].to_string().contains("caiwu@shop.cn"), "{r:#}");
+    assert!(r["key_shown"].as_str().is_some_and(|k| k.starts_with("bsk_")), "the secret, once: {r:#}");
+    assert!(r["keys"].to_string().contains("BI 报表"), "{r:#}");
+    let audit = r["audit"].to_string();
+    assert!(audit.contains("user.create") && audit.contains("key.create"), "{r:#}");
+    assert!(!r["viewer_nav"].to_string().contains("Admin"), "a viewer sees no admin screen: {r:#}");
+    // the new user is a viewer in the store too
+    let auth = format!("Bearer {ADMIN}");
+    let (_, b) = common::http(&server.addr, "GET", "/api/v1/users", &[("authorization", auth.as_str())], b"");
+    let users: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
+    let finance = users["items"].as_array().into_iter().flatten().find(|u| u["email"] == "caiwu@shop.cn");
+    assert_eq!(finance.map(|u| u["role"].clone()), Some(json!("viewer")), "{users}");
+}

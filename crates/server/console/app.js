@@ -13,6 +13,7 @@ import * as customers from './screens/customers.js';
 import * as customer from './screens/customer.js';
 import * as promotions from './screens/promotions.js';
 import * as simulator from './screens/simulator.js';
+import * as admin from './screens/admin.js';
 
 // `path` is the nav link; `match` the addresses the screen answers (its
 // groups are passed as ctx.params).
@@ -22,6 +23,7 @@ const SCREENS = [
   {path: '#/customers', match: /^#\/customers\/([^/?]+)$/, nav: null, screen: customer, parent: 'nav.customers'},
   {path: '#/promotions', match: /^#\/promotions(?:\/.*)?$/, nav: 'nav.promotions', screen: promotions},
   {path: '#/simulator', match: /^#\/simulator(?:\?.*)?$/, nav: 'nav.simulator', screen: simulator},
+  {path: '#/admin', match: /^#\/admin$/, nav: 'nav.admin', screen: admin, role: 'admin'},
   {path: '#/account', match: /^#\/account$/, nav: null, screen: account},
 ];
 
@@ -82,7 +84,7 @@ function render() {
   const here = current();
   const main = h('main', {id: 'main', tabindex: '-1'});
   const nav = h('nav', {'aria-label': t('nav.main')},
-    h('ul', {}, SCREENS.filter((s) => s.nav).map((s) => h('li', {},
+    h('ul', {}, SCREENS.filter((s) => s.nav && (!s.role || s.role === session.role)).map((s) => h('li', {},
       h('a', {href: s.path, 'aria-current': s.nav === (here.nav || here.parent) ? 'page' : null}, t(s.nav))))));
   const header = h('header', {class: 'top'},
     h('a', {class: 'skip', href: '#main', onclick: (e) => { e.preventDefault(); main.focus(); }}, t('nav.skip')),

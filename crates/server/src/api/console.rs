@@ -37,6 +37,7 @@ pub const ASSETS: &[(&str, &str, &[u8])] = assets!(
     "screens/customer.js" => "text/javascript; charset=utf-8",
     "screens/promotions.js" => "text/javascript; charset=utf-8",
     "screens/simulator.js" => "text/javascript; charset=utf-8",
+    "screens/admin.js" => "text/javascript; charset=utf-8",
     "widgets.js" => "text/javascript; charset=utf-8",
     "vendor/echarts.min.js" => "text/javascript; charset=utf-8",
 );
