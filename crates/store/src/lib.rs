@@ -8,6 +8,7 @@
 //! this crate. Business rules (identity resolution, trait merging) are not
 //! here: the processor calls the pure core and tells the store what to write.
 
+mod activity;
 mod checkout_record;
 mod chunk;
 mod erasure;
@@ -23,6 +24,7 @@ mod timing;
 mod types;
 mod users;
 
+pub use activity::Activity;
 pub use checkout_record::*;
 pub use chunk::{MAX_CHUNK_RECORDS, chunk_of, record_seq};
 pub use erasure::Erasure;
@@ -184,6 +186,15 @@ pub trait OrderStore: Send + Sync {
     /// Orders and net revenue per day from `from` to `to` (inclusive), days
     /// starting at midnight `utc_offset_seconds` east of UTC. Days without
     /// orders are left out.
+    /// Visitors and buyers per day from `from` to `to` (inclusive), days
+    /// starting at midnight `utc_offset_seconds` east of UTC, and over the
+    /// whole range.
+    async fn activity(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        utc_offset_seconds: i32,
+    ) -> Result<Activity>;
     async fn daily_figures(
         &self,
         from: chrono::NaiveDate,

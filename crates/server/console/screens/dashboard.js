@@ -58,15 +58,19 @@ async function load(body, from, to) {
     h('h2', {id}, label), h('p', {class: 'value'}, value),
     h('p', {class: 'delta ' + (ratio == null ? '' : ratio >= 0 ? 'up' : 'down')},
       ratio == null ? t('dash.new') : `${ratio >= 0 ? '▲' : '▼'} ${percent(Math.abs(ratio))} ${t('dash.vs')}`));
+  const conv = d.current.conversion_rate;
   const kpis = h('div', {class: 'kpis'},
+    card(t('dash.visitors'), number(d.current.visitors), d.change.visitors, 'kpi-visitors'),
+    card(t('dash.conversion'), conv == null ? '—' : percent(conv, 2), d.change.conversion_rate, 'kpi-conversion'),
     card(t('dash.orders'), number(d.current.orders), d.change.orders, 'kpi-orders'),
     card(t('dash.revenue'), money(d.current.revenue, cur), d.change.revenue, 'kpi-revenue'),
     card(t('dash.aov'), money(d.current.average_order_value, cur), d.change.average_order_value, 'kpi-aov'));
   const chart = h('div', {class: 'chart', role: 'img', 'aria-label': t('dash.daily')});
-  const rows = d.days.map((x) => h('tr', {}, h('th', {scope: 'row'}, day(x.date)), h('td', {}, number(x.orders)), h('td', {}, money(x.revenue, cur))));
+  const rows = d.days.map((x) => h('tr', {}, h('th', {scope: 'row'}, day(x.date)), h('td', {}, number(x.visitors)),
+    h('td', {}, number(x.buyers)), h('td', {}, number(x.orders)), h('td', {}, money(x.revenue, cur))));
+  const heads = [t('dash.date'), t('dash.visitors'), t('dash.buyers'), t('dash.orders'), t('dash.revenue')];
   const table = h('details', {class: 'card'}, h('summary', {}, t('dash.table')),
-    h('table', {}, h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, t('dash.date')), h('th', {scope: 'col'}, t('dash.orders')), h('th', {scope: 'col'}, t('dash.revenue')))),
-      h('tbody', {}, rows)));
+    h('table', {}, h('thead', {}, h('tr', {}, heads.map((x) => h('th', {scope: 'col'}, x)))), h('tbody', {}, rows)));
   const others = d.other_currencies.length ? h('p', {class: 'muted'}, t('dash.other_currencies'), ': ',
     d.other_currencies.map((o) => `${money(o.revenue, o.currency)} (${number(o.orders)})`).join(' · ')) : null;
   mount(body, kpis, h('section', {class: 'card'}, h('h2', {}, t('dash.daily')),
@@ -76,11 +80,12 @@ async function load(body, from, to) {
     const c = lib.init(chart, null, {renderer: 'svg', locale: locale() === 'zh-CN' ? 'ZH' : 'EN'});
     c.setOption({
       tooltip: {trigger: 'axis'},
-      legend: {data: [t('dash.chart_orders'), t('dash.chart_revenue')]},
+      legend: {data: [t('dash.visitors'), t('dash.chart_orders'), t('dash.chart_revenue')]},
       grid: {left: 56, right: 64, top: 40, bottom: 32},
       xAxis: {type: 'category', data: d.days.map((x) => day(x.date))},
-      yAxis: [{type: 'value', name: t('dash.chart_orders'), minInterval: 1}, {type: 'value', name: t('dash.chart_revenue')}],
+      yAxis: [{type: 'value', minInterval: 1}, {type: 'value', name: t('dash.chart_revenue')}],
       series: [
+        {name: t('dash.visitors'), type: 'line', data: d.days.map((x) => x.visitors)},
         {name: t('dash.chart_orders'), type: 'bar', data: d.days.map((x) => x.orders)},
         {name: t('dash.chart_revenue'), type: 'line', yAxisIndex: 1, smooth: true, data: d.days.map((x) => Number(x.revenue))},
       ],

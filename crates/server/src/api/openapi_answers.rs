@@ -234,14 +234,17 @@ fn source_config() -> Value {
 
 /// The dashboard's figures (`app::dashboard`).
 fn dashboard() -> Value {
-    let figures = json!({"orders": count(), "revenue": amount(), "average_order_value": nullable("string")});
     let ratio = json!({"type": ["number", "null"]});
+    let figures = json!({"visitors": count(), "buyers": count(), "conversion_rate": ratio, "orders": count(),
+                         "revenue": amount(), "average_order_value": nullable("string")});
     all(json!({
         "from": text(), "to": text(), "tz": text(), "currency": text(),
         "current": all(figures.clone()),
         "previous": with(with(all(figures), "from", text()), "to", text()),
-        "change": all(json!({"orders": ratio, "revenue": ratio, "average_order_value": ratio})),
-        "days": array(all(json!({"date": text(), "orders": count(), "revenue": amount()}))),
+        "change": all(json!({"visitors": ratio, "conversion_rate": ratio, "orders": ratio, "revenue": ratio,
+                             "average_order_value": ratio})),
+        "days": array(all(json!({"date": text(), "visitors": count(), "buyers": count(), "orders": count(),
+                                 "revenue": amount()}))),
         "other_currencies": array(all(json!({"currency": text(), "orders": count(), "revenue": nullable("string")}))),
     }))
 }

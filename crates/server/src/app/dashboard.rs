@@ -1,5 +1,7 @@
 //! The dashboard's figures for a range of days in the shop's time zone:
-//! orders, net revenue and average order value in the shop's currency,
+//! visitors, buyers, the conversion rate (buyers ÷ visitors, each counted
+//! once over the range), orders, net revenue and average order value in
+//! the shop's currency,
 //! every day of the range (days without orders at zero), the same figures
 //! for the period just before, and the change. Money stays in minor units
 //! until it is written out; the average is rounded half to even.
@@ -49,22 +51,26 @@ pub async fn figures(app: &App, from: NaiveDate, to: NaiveDate, offset: i32) -> 
     let orders = app.store.orders();
     let days = orders.daily_figures(from, to, offset).await?;
     let before = orders.daily_figures(before_from, before_to, offset).await?;
+    let active = orders.activity(from, to, offset).await?;
+    let active_before = orders.activity(before_from, before_to, offset).await?;
     let shop: Currency = app.rules.currency;
     let code = shop.code();
     let money = |minor: i64| Money { minor, currency: shop }.to_decimal_string();
     let (now, then) = (totals(&days, code), totals(&before, code));
-    let summary = |t: Totals| json!({"orders": t.orders, "revenue": money(t.net_minor), "average_order_value": t.average_minor().map(money)});
+    let summary = |t: Totals, a: &beacon_store::Activity| {
+        json!({"visitors": a.visitors, "buyers": a.buyers, "conversion_rate": rate(a.buyers, a.visitors),
+               "orders": t.orders, "revenue": money(t.net_minor), "average_order_value": t.average_minor().map(money)})
+    };
     let per_day: Vec<Value> = from
         .iter_days()
         .take_while(|d| *d <= to)
         .map(|d| {
-            let t = totals(
-                std::slice::from_ref(
-                    days.iter().find(|f| f.day == d).unwrap_or(&DayFigures { day: d, revenue: Vec::new() }),
-                ),
-                code,
-            );
-            json!({"date": d.to_string(), "orders": t.orders, "revenue": money(t.net_minor)})
+            let none = DayFigures { day: d, revenue: Vec::new() };
+            let t = totals(std::slice::from_ref(days.iter().find(|f| f.day == d).unwrap_or(&none)), code);
+            let (visitors, buyers) =
+                active.days.iter().find(|(day, _, _)| *day == d).map_or((0, 0), |(_, v, b)| (*v, *b));
+            json!({"date": d.to_string(), "visitors": visitors, "buyers": buyers, "orders": t.orders,
+                   "revenue": money(t.net_minor)})
         })
         .collect();
     let mut others: Vec<(String, Totals)> = Vec::new();
@@ -84,9 +90,14 @@ pub async fn figures(app: &App, from: NaiveDate, to: NaiveDate, offset: i32) -> 
     let aov = |t: Totals| t.average_minor().unwrap_or(0);
     Ok(json!({
         "from": from.to_string(), "to": to.to_string(), "currency": code,
-        "current": summary(now),
-        "previous": with_range(summary(then), before_from, before_to),
+        "current": summary(now, &active),
+        "previous": with_range(summary(then, &active_before), before_from, before_to),
         "change": {
+            "visitors": change(active.visitors, active_before.visitors),
+            "conversion_rate": match (rate(active.buyers, active.visitors), rate(active_before.buyers, active_before.visitors)) {
+                (Some(a), Some(b)) if b > 0.0 => Some((a - b) / b),
+                _ => None,
+            },
             "orders": change(now.orders, then.orders),
             "revenue": change(now.net_minor, then.net_minor),
             "average_order_value": change(aov(now), aov(then)),
@@ -94,6 +105,11 @@ pub async fn figures(app: &App, from: NaiveDate, to: NaiveDate, offset: i32) -> 
         "days": per_day,
         "other_currencies": others,
     }))
+}
+
+/// `part ÷ whole`; none when the whole is 0.
+pub fn rate(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
 }
 
 fn with_range(mut v: Value, from: NaiveDate, to: NaiveDate) -> Value {

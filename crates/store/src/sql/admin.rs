@@ -179,6 +179,15 @@ impl crate::ProfileStore for SqlStore {
 
 #[async_trait]
 impl crate::OrderStore for SqlStore {
+    async fn activity(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        utc_offset_seconds: i32,
+    ) -> Result<crate::Activity> {
+        self.activity_impl(from, to, utc_offset_seconds).await
+    }
+
     async fn daily_figures(
         &self,
         from: chrono::NaiveDate,

@@ -7,6 +7,7 @@
 //! neither does an order (see `shopdb.rs`). Times are stored as microseconds
 //! since the Unix epoch (UTC) in both dialects.
 
+mod activity;
 mod admin;
 mod backup;
 mod catalog;

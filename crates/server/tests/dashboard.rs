@@ -1,0 +1,81 @@
+//! The dashboard's figures on both stores, checked by hand: days in the
+//! shop's time zone (+08:00), visitors and buyers counted once over the
+//! range, a merged person once, the average order value rounded half to
+//! even in fen, other currencies apart, and the period before.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{ADMIN, TestApp, WRITE};
+use serde_json::{Value, json};
+
+async fn batch(app: &TestApp, messages: Value) {
+    let (s, v) = app.ingest_as(WRITE, "/v1/batch", &json!({ "batch": messages }).to_string()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+fn order(id: &str, user: &str, at: &str, total: &str, currency: &str) -> Value {
+    json!({"order_id": id, "user_id": user, "placed_at": at, "currency": currency, "total": total,
+           "products": [{"product_id": "tea", "price": total, "quantity": 1}]})
+}
+
+async fn figures_by_hand(app: &TestApp) {
+    // 11-10 and 11-11 in the shop's zone; 11-08 and 11-09 the period before
+    batch(
+        app,
+        json!([
+            {"type": "page", "anonymousId": "dev-a", "name": "首页", "timestamp": "2026-11-09T17:00:00Z"},
+            {"type": "identify", "userId": "a", "anonymousId": "dev-a", "timestamp": "2026-11-09T17:01:00Z"},
+            {"type": "page", "userId": "a", "name": "商品", "timestamp": "2026-11-09T18:00:00Z"},
+            {"type": "page", "userId": "b", "name": "首页", "timestamp": "2026-11-10T02:00:00Z"},
+            {"type": "identify", "userId": "c", "traits": {"city": "杭州"}, "timestamp": "2026-11-10T03:00:00Z"},
+            {"type": "page", "userId": "e", "name": "首页", "timestamp": "2026-11-08T03:00:00Z"},
+        ]),
+    )
+    .await;
+    let orders = json!({"orders": [
+        order("D-1", "a", "2026-11-10T01:00:00Z", "100.00", "CNY"),
+        // 00:30 on 11-11 in the shop's zone (still 11-10 in UTC)
+        order("D-2", "b", "2026-11-10T16:30:00Z", "50.01", "CNY"),
+        order("D-3", "d", "2026-11-11T05:00:00Z", "30.00", "USD"),
+        order("P-1", "e", "2026-11-08T04:00:00Z", "20.00", "CNY"),
+    ]});
+    let (s, v) = app.send(Method::POST, "/api/v1/orders", ADMIN, orders).await;
+    assert_eq!((s, v["accepted"].as_i64()), (StatusCode::OK, Some(4)), "{v}");
+    app.settle().await;
+    let (s, d) = app.get("/api/v1/dashboard?from=2026-11-10&to=2026-11-11", ADMIN).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!((d["tz"].as_str(), d["currency"].as_str()), (Some("+08:00"), Some("CNY")), "{d}");
+    // visitors a (pages on both devices: one person), b, d (an order is an action); c only identified
+    assert_eq!(d["current"]["visitors"], 3, "{d}");
+    assert_eq!(d["current"]["buyers"], 3, "{d}");
+    assert_eq!(d["current"]["conversion_rate"], 1.0, "{d}");
+    assert_eq!((d["current"]["orders"].as_i64(), d["current"]["revenue"].as_str()), (Some(2), Some("150.01")), "{d}");
+    assert_eq!(d["current"]["average_order_value"], "75.00", "75.005 half to even: {d}");
+    assert_eq!(d["other_currencies"], json!([{"currency": "USD", "orders": 1, "revenue": "30.00"}]), "{d}");
+    let days = &d["days"];
+    assert_eq!(days[0], json!({"date": "2026-11-10", "visitors": 2, "buyers": 1, "orders": 1, "revenue": "100.00"}));
+    assert_eq!(days[1], json!({"date": "2026-11-11", "visitors": 2, "buyers": 2, "orders": 1, "revenue": "50.01"}));
+    let before = &d["previous"];
+    assert_eq!((before["from"].as_str(), before["to"].as_str()), (Some("2026-11-08"), Some("2026-11-09")), "{d}");
+    assert_eq!(
+        (before["orders"].as_i64(), before["revenue"].as_str(), before["visitors"].as_i64()),
+        (Some(1), Some("20.00"), Some(1))
+    );
+    let change = |k: &str| d["change"][k].as_f64().unwrap_or(f64::NAN);
+    assert!((change("revenue") - 6.5005).abs() < 1e-9, "{d}");
+    assert!((change("visitors") - 2.0).abs() < 1e-9, "{d}");
+    assert!((change("orders") - 1.0).abs() < 1e-9, "{d}");
+    // in UTC the same orders fall on other days
+    let (_, utc) = app.get("/api/v1/dashboard?from=2026-11-10&to=2026-11-10&tz=Z", ADMIN).await;
+    assert_eq!(
+        (utc["current"]["orders"].as_i64(), utc["current"]["revenue"].as_str()),
+        (Some(2), Some("150.01")),
+        "{utc}"
+    );
+    // a bad range is refused
+    let (s, v) = app.get("/api/v1/dashboard?from=2026-11-11&to=2026-11-10", ADMIN).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_parameter")), "{v}");
+}
+
+both_backends!(figures_by_hand);
