@@ -1,7 +1,8 @@
 //! The dashboard's figures on both stores, checked by hand: days in the
 //! shop's time zone (+08:00), visitors and buyers counted once over the
 //! range, a merged person once, the average order value rounded half to
-//! even in fen, other currencies apart, and the period before.
+//! even in fen, other currencies apart, and the period before. And refunds
+//! asked for through the API (the console's refund button).
 
 mod common;
 
@@ -78,4 +79,36 @@ async fn figures_by_hand(app: &TestApp) {
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_parameter")), "{v}");
 }
 
-both_backends!(figures_by_hand);
+/// A refund through the API: one unit of two, then the rest; a retry with
+/// the same key is the same refund; an unknown order is not found.
+async fn refunds_through_the_api(app: &TestApp) {
+    let o = json!({"order_id": "R-1", "user_id": "r", "placed_at": "2026-11-10T01:00:00Z", "currency": "CNY",
+        "total": "60.00", "products": [{"product_id": "tea", "price": "30.00", "quantity": 2}]});
+    assert_eq!(app.send(Method::POST, "/api/v1/orders", ADMIN, o).await.0, StatusCode::OK);
+    app.settle().await;
+    let one = json!({"products": [{"product_id": "tea", "quantity": 1}], "reason": "破损"});
+    for _ in 0..2 {
+        let (s, v, _) = app.post_keyed("/api/v1/orders/R-1/refunds", Some("rf-1"), one.clone()).await;
+        assert_eq!((s, v["message_id"].as_str()), (StatusCode::ACCEPTED, Some("refund:R-1:rf-1")), "{v}");
+    }
+    app.settle().await;
+    let (_, order) = app.get("/api/v1/orders/R-1", ADMIN).await;
+    assert_eq!(
+        (order["refunded"].as_str(), order["status"].as_str()),
+        (Some("30.00"), Some("partially_refunded")),
+        "{order}"
+    );
+    assert_eq!(order["after_sales"].as_array().map(Vec::len), Some(1), "the retry is the same refund: {order}");
+    assert_eq!(order["after_sales"][0]["reason"], "破损", "{order}");
+    let (s, v, _) = app.post_keyed("/api/v1/orders/R-1/refunds", Some("rf-2"), json!({})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    app.settle().await;
+    let (_, order) = app.get("/api/v1/orders/R-1", ADMIN).await;
+    assert_eq!((order["refunded"].as_str(), order["status"].as_str()), (Some("60.00"), Some("refunded")), "{order}");
+    let (s, v, _) = app.post_keyed("/api/v1/orders/nope/refunds", None, json!({})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{v}");
+    let (s, v, _) = app.post_keyed("/api/v1/orders/R-1/refunds", None, json!({"total": "-5"})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_order")), "{v}");
+}
+
+both_backends!(figures_by_hand, refunds_through_the_api);

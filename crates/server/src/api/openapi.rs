@@ -66,6 +66,13 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ),
     ("get", "/api/v1/orders/{id}", "read", "One order with its lines, refunds and cancellation"),
     (
+        "post",
+        "/api/v1/orders/{id}/refunds",
+        "marketer",
+        "Refund lines of an order, an amount, or what is left: {products, total, reason} (Idempotency-Key: a \
+         retry is the same refund); applied by the processor a moment later (202)",
+    ),
+    (
         "get",
         "/api/v1/products",
         "read",
@@ -182,6 +189,7 @@ fn successes(method: &str, path: &str) -> Vec<(&'static str, &'static str)> {
         ("post", "/api/v1/orders") => vec![("201", "Placed"), ("200", "Recorded, or a retry answered again")],
         ("post", "/api/v1/coupons/claim") => vec![("201", "Issued"), ("200", "Issued before (the same key)")],
         ("delete", "/api/v1/products/{id}") => vec![("204", "Deleted")],
+        ("post", "/api/v1/orders/{id}/refunds") => vec![("202", "Accepted: the processor applies it")],
         _ => vec![("200", "OK")],
     }
 }

@@ -321,6 +321,9 @@ pub fn response(method: &str, path: &str) -> Option<Value> {
         ("get", "/sourceConfig/") => source_config(),
         ("get", "/openapi.json") => json!({"type": "object", "required": ["openapi", "paths"]}),
         ("post", "/api/v1/session") => session(),
+        ("post", "/api/v1/orders/{id}/refunds") => {
+            all(json!({"order_id": text(), "message_id": text(), "status": {"const": "accepted"}}))
+        }
         ("get", "/api/v1/shop") => all(json!({"currency": text(), "utc_offset": text()})),
         ("get", "/api/v1/dashboard") => dashboard(),
         ("get", "/api/v1/session") => json!({"anyOf": [session(), all(json!({

@@ -30,7 +30,8 @@ use utoipa::{IntoParams, OpenApi};
     users::PasswordChange,
     users::CreateUserRequest,
     users::UpdateUserRequest,
-    users::PasswordReset
+    users::PasswordReset,
+    crate::app::refunds::RefundRequest
 )))]
 struct Typed;
 
@@ -176,6 +177,7 @@ pub fn request(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/promotions/{id}/coupons") => component("Give"),
         ("post", "/api/v1/coupons/claim") => component("Claim"),
         ("post", "/api/v1/session") => component("LoginRequest"),
+        ("post", "/api/v1/orders/{id}/refunds") => component("RefundRequest"),
         ("post", "/api/v1/session/password") => component("PasswordChange"),
         ("post", "/api/v1/users") => component("CreateUserRequest"),
         ("patch", "/api/v1/users/{id}") => component("UpdateUserRequest"),
@@ -196,6 +198,7 @@ pub fn headers(method: &str, path: &str) -> Vec<Value> {
         ("post", "/api/v1/promotions/{id}/coupons") | ("post", "/api/v1/coupons/claim") => {
             vec![key("the same key issues nothing twice")]
         }
+        ("post", "/api/v1/orders/{id}/refunds") => vec![key("a retry with the same key is the same refund")],
         _ => Vec::new(),
     };
     if method != "get" && path.starts_with("/api/v1/") && path != "/api/v1/session"

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/orders", get(list).post(create))
         .route("/api/v1/orders/{id}", get(one))
+        .route("/api/v1/orders/{id}/refunds", axum::routing::post(refund))
         .route("/api/v1/overview/daily", get(daily))
         .route("/api/v1/dashboard", get(dashboard))
         .route("/api/v1/products/{id}/reviews", get(product_reviews))
@@ -281,4 +282,17 @@ async fn profile_reviews(
     Query(p): Query<PageParams>,
 ) -> ApiResult<Json<Value>> {
     reviews(&state, &who, ReviewsOf::Profile(parse_profile_id(&id)?), p).await
+}
+
+/// Refunds lines of an order, an amount, or what is left (`app::refunds`).
+async fn refund(
+    _: Authorized<ManageData>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<crate::app::refunds::RefundRequest>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let key = super::extract::idempotency_key(&headers)?;
+    let out = crate::app::refunds::refund(&state, &id, &req, key.as_deref()).await?;
+    Ok((StatusCode::ACCEPTED, Json(out)))
 }

@@ -20,6 +20,7 @@ pub mod privacy;
 pub mod profiles;
 pub mod promotions;
 pub mod records;
+pub mod refunds;
 pub mod users;
 pub mod writer;
 
