@@ -129,3 +129,43 @@ fn an_admin_creates_a_read_only_user_and_a_key_and_sees_them_audited() {
     let finance = users["items"].as_array().into_iter().flatten().find(|u| u["email"] == "caiwu@shop.cn");
     assert_eq!(finance.map(|u| u["role"].clone()), Some(json!("viewer")), "{users}");
 }
+
+#[test]
+fn a_marketer_finds_a_product_and_refunds_one_unit_of_an_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&dir.path().join("data"), None);
+    let product =
+        json!({"product_id": "TEA-LJ", "name": "西湖龙井", "price": "80.00", "category": "茶叶/绿茶", "stock": 9});
+    assert_eq!(admin_post(&server, "/api/v1/products", &product).0, 201);
+    let order = json!({"order_id": "OPS-1", "user_id": "buyer", "currency": "CNY", "total": "160.00",
+        "products": [{"product_id": "TEA-LJ", "name": "西湖龙井", "price": "80.00", "quantity": 2}]});
+    assert_eq!(admin_post(&server, "/api/v1/orders", &order).0, 200);
+    server.wait_processed();
+    let body = json!({"email": "ops@shop.cn", "role": "marketer", "password": "运营的密码 2027"});
+    assert_eq!(admin_post(&server, "/api/v1/users", &body).0, 201);
+    let out = Command::new("node")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/ops.mjs"))
+        .arg(format!("http://{}", server.addr))
+        .args(["ops@shop.cn", "运营的密码 2027", "OPS-1"])
+        .env("BEACON_TEST_NODE_MODULES", node_modules())
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("the driver's report");
+    assert!(r.get("failure").is_none(), "the browser run failed: {r:#}");
+    assert_eq!(r["errors"], json!([]), "{r:#}");
+    for screen in ["products", "product", "order"] {
+        assert_eq!(r["axe"][screen], json!([]), "no serious accessibility violation on {screen}: {r:#}");
+    }
+    assert_eq!(r["products"], 1, "{r:#}");
+    assert!(r["history"].to_string().contains("product."), "the product's history: {r:#}");
+    let facts = r["after_refund"].as_str().unwrap_or_default();
+    assert!(facts.contains("部分退款") && facts.contains("¥80.00"), "refunded one unit of two: {facts}");
+    assert!(r["after_sales"].to_string().contains("包装破损"), "{r:#}");
+    // the refund is in the store, as the API shows it
+    let auth = format!("Bearer {ADMIN}");
+    let (_, b) = common::http(&server.addr, "GET", "/api/v1/orders/OPS-1", &[("authorization", auth.as_str())], b"");
+    let o: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
+    assert_eq!((o["refunded"].as_str(), o["status"].as_str()), (Some("80.00"), Some("partially_refunded")), "{o}");
+}

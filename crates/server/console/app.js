@@ -14,6 +14,8 @@ import * as customer from './screens/customer.js';
 import * as promotions from './screens/promotions.js';
 import * as simulator from './screens/simulator.js';
 import * as admin from './screens/admin.js';
+import * as orders from './screens/orders.js';
+import * as products from './screens/products.js';
 
 // `path` is the nav link; `match` the addresses the screen answers (its
 // groups are passed as ctx.params).
@@ -21,6 +23,10 @@ const SCREENS = [
   {path: '#/', match: /^#\/?$/, nav: 'nav.dashboard', screen: dashboard},
   {path: '#/customers', match: /^#\/customers(?:\?.*)?$/, nav: 'nav.customers', screen: customers},
   {path: '#/customers', match: /^#\/customers\/([^/?]+)$/, nav: null, screen: customer, parent: 'nav.customers'},
+  {path: '#/products', match: /^#\/products(?:\?.*)?$/, nav: 'nav.products', screen: products},
+  {path: '#/products', match: /^#\/products\/([^/?]+)$/, nav: null, screen: products, parent: 'nav.products'},
+  {path: '#/orders', match: /^#\/orders(?:\?.*)?$/, nav: 'nav.orders', screen: orders},
+  {path: '#/orders', match: /^#\/orders\/([^/?]+)$/, nav: null, screen: orders, parent: 'nav.orders'},
   {path: '#/promotions', match: /^#\/promotions(?:\/.*)?$/, nav: 'nav.promotions', screen: promotions},
   {path: '#/simulator', match: /^#\/simulator(?:\?.*)?$/, nav: 'nav.simulator', screen: simulator},
   {path: '#/admin', match: /^#\/admin$/, nav: 'nav.admin', screen: admin, role: 'admin'},

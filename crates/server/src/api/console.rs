@@ -38,6 +38,9 @@ pub const ASSETS: &[(&str, &str, &[u8])] = assets!(
     "screens/promotions.js" => "text/javascript; charset=utf-8",
     "screens/simulator.js" => "text/javascript; charset=utf-8",
     "screens/admin.js" => "text/javascript; charset=utf-8",
+    "screens/orders.js" => "text/javascript; charset=utf-8",
+    "screens/products.js" => "text/javascript; charset=utf-8",
+    "screens/promotion_form.js" => "text/javascript; charset=utf-8",
     "widgets.js" => "text/javascript; charset=utf-8",
     "vendor/echarts.min.js" => "text/javascript; charset=utf-8",
 );
