@@ -12,23 +12,8 @@
 
 mod common;
 
-use common::{ADMIN, Server};
+use common::{ADMIN, Server, admin_post, node_modules};
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::process::Command;
-
-fn node_modules() -> PathBuf {
-    std::env::var_os("BEACON_TEST_NODE_MODULES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/js/node_modules")))
-}
-
-fn admin_post(server: &Server, path: &str, body: &Value) -> (u16, Value) {
-    let auth = format!("Bearer {ADMIN}");
-    let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
-    let (s, b) = common::http(&server.addr, "POST", path, &headers, body.to_string().as_bytes());
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
-}
 
 #[test]
 fn a_marketer_logs_in_reads_the_dashboard_in_two_languages_and_a_viewer_changes_nothing() {
@@ -53,17 +38,11 @@ fn a_marketer_logs_in_reads_the_dashboard_in_two_languages_and_a_viewer_changes_
         let (s, v) = admin_post(&server, "/api/v1/users", &body);
         assert_eq!(s, 201, "{v}");
     }
-    let out = Command::new("node")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/console.mjs"))
-        .arg(format!("http://{}", server.addr))
-        .args(["yunying@shop.cn", "春季大促 2027!", "caiwu@shop.cn", "春季大促 2027!"])
-        .env("BEACON_TEST_NODE_MODULES", node_modules())
-        .output()
-        .expect("run node (scripts/test installs Node packages into target/js and Debian's chromium)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("the driver's report");
-    assert!(r.get("failure").is_none(), "the browser run failed: {r:#}");
+    let r = common::drive_browser(
+        &server,
+        "console.mjs",
+        &["yunying@shop.cn", "春季大促 2027!", "caiwu@shop.cn", "春季大促 2027!"],
+    );
     assert_eq!(r["errors"], json!([]), "no page or console error: {r:#}");
     assert_eq!(r["login_title"], "登录", "Chinese from the browser's language: {r:#}");
     assert_eq!(r["wrong_password"], "邮箱或密码不正确。", "the API's code as a Chinese message: {r:#}");
@@ -104,17 +83,7 @@ fn an_admin_creates_a_read_only_user_and_a_key_and_sees_them_audited() {
     let server = Server::start(&dir.path().join("data"), None);
     let body = json!({"email": "boss@shop.cn", "role": "admin", "password": "the boss's password", "locale": "en"});
     assert_eq!(admin_post(&server, "/api/v1/users", &body).0, 201);
-    let out = Command::new("node")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/admin.mjs"))
-        .arg(format!("http://{}", server.addr))
-        .args(["boss@shop.cn", "the boss's password"])
-        .env("BEACON_TEST_NODE_MODULES", node_modules())
-        .output()
-        .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("the driver's report");
-    assert!(r.get("failure").is_none(), "the browser run failed: {r:#}");
+    let r = common::drive_browser(&server, "admin.mjs", &["boss@shop.cn", "the boss's password"]);
     assert_eq!((&r["errors"], &r["axe"]), (&json!([]), &json!([])), "{r:#}");
     assert!(r["users"].to_string().contains("caiwu@shop.cn"), "{r:#}");
     assert!(r["key_shown"].as_str().is_some_and(|k| k.starts_with("bsk_")), "the secret, once: {r:#}");
@@ -143,17 +112,7 @@ fn a_marketer_finds_a_product_and_refunds_one_unit_of_an_order() {
     server.wait_processed();
     let body = json!({"email": "ops@shop.cn", "role": "marketer", "password": "运营的密码 2027"});
     assert_eq!(admin_post(&server, "/api/v1/users", &body).0, 201);
-    let out = Command::new("node")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/ops.mjs"))
-        .arg(format!("http://{}", server.addr))
-        .args(["ops@shop.cn", "运营的密码 2027", "OPS-1"])
-        .env("BEACON_TEST_NODE_MODULES", node_modules())
-        .output()
-        .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("the driver's report");
-    assert!(r.get("failure").is_none(), "the browser run failed: {r:#}");
+    let r = common::drive_browser(&server, "ops.mjs", &["ops@shop.cn", "运营的密码 2027", "OPS-1"]);
     assert_eq!(r["errors"], json!([]), "{r:#}");
     for screen in ["products", "product", "order"] {
         assert_eq!(r["axe"][screen], json!([]), "no serious accessibility violation on {screen}: {r:#}");

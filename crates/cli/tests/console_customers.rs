@@ -13,25 +13,10 @@
 
 mod common;
 
-use common::{ADMIN, Server};
+use common::{Server, admin_post};
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::process::Command;
 
 const PASSWORD: &str = "春季大促 2027!";
-
-fn node_modules() -> PathBuf {
-    std::env::var_os("BEACON_TEST_NODE_MODULES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/js/node_modules")))
-}
-
-fn admin_post(server: &Server, path: &str, body: &Value) -> (u16, Value) {
-    let auth = format!("Bearer {ADMIN}");
-    let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
-    let (s, b) = common::http(&server.addr, "POST", path, &headers, body.to_string().as_bytes());
-    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
-}
 
 fn batch(server: &Server, key: &str, messages: Value) {
     let (s, v) = server.post_events_as(key, "/v1/batch", json!({ "batch": messages }).to_string().as_bytes());
@@ -94,17 +79,7 @@ fn a_marketer_finds_a_customer_by_phone_and_reads_the_360_and_a_viewer_sees_it_m
     let dir = tempfile::tempdir().expect("tempdir");
     let server = Server::start(&dir.path().join("data"), None);
     seed(&server);
-    let out = Command::new("node")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/customers.mjs"))
-        .arg(format!("http://{}", server.addr))
-        .args(["yunying@shop.cn", PASSWORD, "caiwu@shop.cn", PASSWORD])
-        .env("BEACON_TEST_NODE_MODULES", node_modules())
-        .output()
-        .expect("run node (scripts/test installs Node packages into target/js and Debian's chromium)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("the driver's report");
-    assert!(r.get("failure").is_none(), "the browser run failed: {r:#}");
+    let r = common::drive_browser(&server, "customers.mjs", &["yunying@shop.cn", PASSWORD, "caiwu@shop.cn", PASSWORD]);
     assert_eq!(r["errors"], json!([]), "no page or console error: {r:#}");
     assert_eq!(r["dialogs"], json!([]), "no script from the data ran: {r:#}");
 

@@ -339,3 +339,36 @@ pub fn stored_once(server: &Server, users: impl IntoIterator<Item = String>) -> 
     assert_eq!(total, stored.len(), "no event stored twice");
     stored
 }
+
+/// Where scripts/test installs the npm packages the browser tests use.
+pub fn node_modules() -> PathBuf {
+    std::env::var_os("BEACON_TEST_NODE_MODULES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/js/node_modules")))
+}
+
+/// POSTs `body` with the admin key: the status and the JSON answer.
+pub fn admin_post(server: &Server, path: &str, body: &Value) -> (u16, Value) {
+    let auth = format!("Bearer {ADMIN}");
+    let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
+    let (s, b) = http(&server.addr, "POST", path, &headers, body.to_string().as_bytes());
+    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+/// Runs the browser driver `tests/browser/<script>` with Node against
+/// `server` (its URL first, then `args`) and answers its report (the last
+/// line it prints, as JSON), after checking it ran to the end.
+pub fn drive_browser(server: &Server, script: &str, args: &[&str]) -> Value {
+    let out = Command::new("node")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser").join(script))
+        .arg(format!("http://{}", server.addr))
+        .args(args)
+        .env("BEACON_TEST_NODE_MODULES", node_modules())
+        .output()
+        .expect("run node (scripts/test installs Node packages into target/js and Debian's chromium)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{script}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let r: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("the driver's report");
+    assert!(r.get("failure").is_none(), "the browser run failed: {r:#}");
+    r
+}
