@@ -94,7 +94,7 @@ enum Command {
         /// Measure ingest alone, without the processor competing for the cores.
         #[arg(long)]
         no_processor: bool,
-        /// Run only these measurements: batch, hot and wide (end to end: acknowledged and on the profile; 50 shoppers, or a new shopper every two events), track, jobs (the outbox: claimed and completed per second), orders (batches of 100 Order Completed), pricing (the engine in process), carts (POST /api/v1/carts/price), commits (orders placed with a contended coupon); default batch, hot, wide, track.
+        /// Run only these measurements: batch, hot and wide (end to end: acknowledged and on the profile; 50 shoppers, or a new shopper every two events), track, jobs (the outbox: claimed and completed per second), orders (batches of 100 Order Completed), pricing (the engine in process), carts (POST /api/v1/carts/price), commits (orders placed with a contended coupon), console (the marketer console's API calls on the demo shop, alone); default batch, hot, wide, track.
         #[arg(long, value_delimiter = ',', default_values = ["batch", "hot", "wide", "track"])]
         only: Vec<String>,
         /// Scale scenario: this many profiles (with --scale-events) instead of the speed runs.

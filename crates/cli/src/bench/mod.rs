@@ -8,6 +8,7 @@
 //! running concurrently on the same cores.
 
 mod checkout;
+mod console;
 mod e2e;
 mod jobs;
 mod loadgen;
@@ -232,6 +233,9 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
     if opts.only.iter().all(|o| o == "pricing") {
         pricing::run();
         return Ok(());
+    }
+    if opts.only.iter().all(|o| o == "console") {
+        return console::run(&opts).await;
     }
     if opts.only.iter().all(|o| o == "price-once") {
         pricing::once();
