@@ -80,14 +80,14 @@ async function load(body, from, to) {
     const c = lib.init(chart, null, {renderer: 'svg', locale: locale() === 'zh-CN' ? 'ZH' : 'EN'});
     c.setOption({
       tooltip: {trigger: 'axis'},
-      legend: {data: [t('dash.visitors'), t('dash.chart_orders'), t('dash.chart_revenue')]},
-      grid: {left: 56, right: 64, top: 40, bottom: 32},
+      legend: {top: 0, data: [t('dash.visitors'), t('dash.chart_orders'), t('dash.chart_revenue')]},
+      grid: {left: 56, right: 64, top: 56, bottom: 32},
       xAxis: {type: 'category', data: d.days.map((x) => day(x.date))},
       yAxis: [{type: 'value', minInterval: 1}, {type: 'value', name: t('dash.chart_revenue')}],
       series: [
         {name: t('dash.visitors'), type: 'line', data: d.days.map((x) => x.visitors)},
         {name: t('dash.chart_orders'), type: 'bar', data: d.days.map((x) => x.orders)},
-        {name: t('dash.chart_revenue'), type: 'line', yAxisIndex: 1, smooth: true, data: d.days.map((x) => Number(x.revenue))},
+        {name: t('dash.chart_revenue'), type: 'line', yAxisIndex: 1, data: d.days.map((x) => Number(x.revenue))},
       ],
     });
     new ResizeObserver(() => c.resize()).observe(chart);
