@@ -28,6 +28,10 @@ fn batch(server: &Server, key: &str, messages: Value) {
 /// actions, an order of two and one of them refunded, a review; and a
 /// WeChat shopper known by openid only.
 fn seed(server: &Server) {
+    let spring = json!({"id": "spring", "name": "春季券 满100减15", "status": "active", "min_spend": "100",
+        "reward": {"type": "amount_off", "amount": "15"}, "codes": {"pattern": "SPRING-####-????", "valid_days": 7}});
+    let (s, v) = admin_post(server, "/api/v1/promotions", &spring);
+    assert_eq!(s, 201, "{v}");
     let key = server.server_key();
     let at = |minutes: i64| (chrono::Utc::now() - chrono::Duration::minutes(minutes)).to_rfc3339();
     batch(
@@ -82,6 +86,8 @@ fn a_marketer_finds_a_customer_by_phone_and_reads_the_360_and_a_viewer_sees_it_m
     let r = common::drive_browser(&server, "customers.mjs", &["yunying@shop.cn", PASSWORD, "caiwu@shop.cn", PASSWORD]);
     assert_eq!(r["errors"], json!([]), "no page or console error: {r:#}");
     assert_eq!(r["dialogs"], json!([]), "no script from the data ran: {r:#}");
+    assert!(text(&r, "given").starts_with("已发放券码 SPRING-"), "a coupon given from the 360: {r:#}");
+    assert!(text(&r, "wallet").contains("SPRING-") && text(&r, "wallet").contains("可使用"), "in the wallet: {r:#}");
 
     // the list: both people, their contact as stored, the filter in the address
     assert_eq!(r["list_title"], "客户", "{r:#}");

@@ -117,6 +117,13 @@ try {
   await page.keyboard.press('Enter');
   out.event_json_open = await page.locator('.c360-timeline details[open] pre').count();
   out.c360_axe = await serious(page);
+  // 发券: one code of the spring template into this customer's wallet
+  await page.getByLabel('发放优惠券').selectOption('spring');
+  await page.getByRole('button', { name: '发一张券' }).click();
+  await page.locator('.c360-give-status').filter({ hasText: /./ }).waitFor();
+  out.given = await page.locator('.c360-give-status').textContent();
+  await page.locator('section[aria-labelledby="c360-coupons"] td', { hasText: /^SPRING-/ }).first().waitFor();
+  out.wallet = await page.locator('section[aria-labelledby="c360-coupons"] tbody').textContent();
   await shot(page, 'customer');
 
   // a merged-away id answers its survivor, said so

@@ -5,9 +5,9 @@
 // the others still show. A merged-away id answers its survivor, shown as
 // such. Everything the API sends is shown as text, never parsed as HTML.
 
-import {get, query} from '../api.js';
+import {get, post, query} from '../api.js';
 import {h, mount, field} from '../dom.js';
-import {t, register} from '../i18n.js';
+import {t, register, errorText} from '../i18n.js';
 import {money, number, dateTime} from '../format.js';
 import {loadInto, badge, facts, jsonText, table} from '../widgets.js';
 import {displayName, kindLabel, amount, paged, pagedTable} from './customers.js';
@@ -41,6 +41,7 @@ register({
     'c360.lots': '积分明细', 'c360.source': '来源', 'c360.earned': '获得', 'c360.left': '剩余',
     'c360.earned_at': '获得时间', 'c360.vests_at': '生效时间', 'c360.expires_at': '过期时间',
     'c360.reviews': '评价', 'c360.rating': '评分', 'c360.text': '内容',
+    'c360.template': '发放优惠券', 'c360.give': '发一张券', 'c360.given': '已发放券码 {code}。', 'c360.not_given': '未发放：{reason}',
   },
   en: {
     'c360.title': 'Customer', 'c360.summary': 'Overview', 'c360.back': 'Back to customers', 'c360.identities': 'Identities',
@@ -70,6 +71,7 @@ register({
     'c360.lots': 'Points lots', 'c360.source': 'Source', 'c360.earned': 'Earned', 'c360.left': 'Left',
     'c360.earned_at': 'Earned at', 'c360.vests_at': 'Usable from', 'c360.expires_at': 'Expires',
     'c360.reviews': 'Reviews', 'c360.rating': 'Rating', 'c360.text': 'Text',
+    'c360.template': 'Give a coupon', 'c360.give': 'Give one code', 'c360.given': 'Code {code} given.', 'c360.not_given': 'Not given: {reason}',
   },
 });
 
@@ -89,7 +91,7 @@ function section(key, load, extra) {
   return el;
 }
 
-export function render(main, {params}) {
+export function render(main, {params, session}) {
   const asked = params[0];
   const title = h('h1', {class: 'c360-title'}, t('c360.title'));
   const profile = get('/api/v1/profiles/' + enc(asked));
@@ -99,7 +101,8 @@ export function render(main, {params}) {
     title.textContent = displayName(p);
     document.title = `${displayName(p)} · ${t('nav.customers')} · Beacon`;
   }, () => {});
-  const [coupons, couponFilter] = couponSection(live);
+  const canGive = session && ['admin', 'marketer'].includes(session.role);
+  const [coupons, couponFilter] = couponSection(live, canGive);
   mount(main,
     h('p', {class: 'c360-back'}, h('a', {href: '#/customers'}, '← ', t('c360.back'))), title,
     section('c360.summary', async () => summary(await profile, asked)),
@@ -217,7 +220,7 @@ function order(o) {
   return el;
 }
 
-function couponSection(live) {
+function couponSection(live, canGive) {
   const status = h('select', {name: 'coupon_status'}, h('option', {value: ''}, t('c360.all')),
     ['available', 'used', 'expired'].map((s) => h('option', {value: s}, word('c360.coupon', s))));
   let box = null;
@@ -233,11 +236,35 @@ function couponSection(live) {
       [t('c360.channel'), (c) => c.channel || '—'],
     ], w.items, t('c360.coupons')));
   };
-  status.addEventListener('change', () => {
+  const reload = () => {
     box ??= status.closest('section').querySelector('.c360-body');
     loadInto(box, load);
+  };
+  status.addEventListener('change', reload);
+  return [load, h('div', {class: 'toolbar'}, field(t('c360.coupon_status'), status), canGive ? giveCoupon(live, reload) : null)];
+}
+
+/** 发券: one code of an active coupon template into this customer's wallet. */
+function giveCoupon(live, done) {
+  const template = h('select', {name: 'coupon_template'}, h('option', {value: ''}, '…'));
+  const give = h('button', {type: 'button', disabled: true}, t('c360.give'));
+  const said = h('p', {role: 'status', class: 'c360-give-status'});
+  get(query('/api/v1/promotions', {status: 'active', limit: 200})).then((page) => {
+    for (const p of page.items.filter((p) => p.spec && p.spec.codes)) template.append(h('option', {value: p.id}, p.spec.name));
+    give.disabled = template.options.length < 2;
+  }, () => {});
+  give.addEventListener('click', async () => {
+    if (!template.value) return;
+    said.textContent = '';
+    try {
+      const r = await post(`/api/v1/promotions/${enc(template.value)}/coupons`, {profiles: [await live]});
+      said.textContent = r.issued.length ? t('c360.given', {code: r.issued[0].code}) : t('c360.not_given', {reason: jsonText(r.refused[0] && r.refused[0].reason)});
+      done();
+    } catch (e) {
+      said.textContent = errorText(e);
+    }
   });
-  return [load, h('div', {class: 'toolbar'}, field(t('c360.coupon_status'), status))];
+  return [field(t('c360.template'), template), give, said];
 }
 
 function points(pt) {
