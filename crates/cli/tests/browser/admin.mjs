@@ -7,18 +7,11 @@
 //
 // Needs BEACON_TEST_NODE_MODULES and Chromium, as console.mjs. Prints one JSON line.
 
-import path from 'node:path';
-import { createRequire } from 'node:module';
+import { launch, watch, serious } from './lib.mjs';
 
 const [base, email, password] = process.argv.slice(2);
-const require = createRequire(path.join(process.env.BEACON_TEST_NODE_MODULES, 'x.js'));
-const { chromium } = require('playwright-core');
-const { AxeBuilder } = require('@axe-core/playwright');
 
-const browser = await chromium.launch({
-  executablePath: process.env.BEACON_TEST_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-});
+const browser = await launch();
 const out = { errors: [] };
 const login = async (page, who, pw) => {
   await page.goto(base + '/');
@@ -30,14 +23,12 @@ const login = async (page, who, pw) => {
 try {
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();
-  page.on('pageerror', (e) => out.errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of 401/.test(m.text())) out.errors.push(m.text()); });
+  watch(page, out.errors);
   await login(page, email, password);
   await page.getByRole('link', { name: 'Admin', exact: true }).click();
   await page.locator('h1', { hasText: 'Admin' }).waitFor();
   await page.locator('#a-users + div table').waitFor();
-  out.axe = (await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze()).violations
-    .filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => `${v.id}: ${v.nodes.length}`);
+  out.axe = await serious(page);
   const users = page.locator('section[aria-labelledby="a-users"]');
   await users.getByLabel('Email', { exact: true }).fill('caiwu@shop.cn');
   await users.getByLabel('Name', { exact: true }).fill('财务');

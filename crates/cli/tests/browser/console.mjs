@@ -10,8 +10,7 @@
 // in package.json beside this file into target/js) and Chromium
 // (BEACON_TEST_CHROMIUM, default /usr/bin/chromium). Prints one JSON line.
 
-import path from 'node:path';
-import { createRequire } from 'node:module';
+import { launch, watch, serious } from './lib.mjs';
 
 const [base, email, password, viewerEmail, viewerPassword] = process.argv.slice(2);
 const modules = process.env.BEACON_TEST_NODE_MODULES;
@@ -19,29 +18,15 @@ if (!viewerPassword || !modules) {
   console.error('usage: BEACON_TEST_NODE_MODULES=… node console.mjs <url> <email> <password> <viewer email> <viewer password>');
   process.exit(2);
 }
-const require = createRequire(path.join(modules, 'x.js'));
-const { chromium } = require('playwright-core');
-const { AxeBuilder } = require('@axe-core/playwright');
 
-const browser = await chromium.launch({
-  executablePath: process.env.BEACON_TEST_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-});
+const browser = await launch();
 const out = { errors: [] };
-const serious = async (page) => {
-  const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
-  return r.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => `${v.id}: ${v.nodes.length}`);
-};
 const h1 = (page) => page.locator('h1').first().textContent();
 
 try {
   const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  page.on('pageerror', (e) => out.errors.push(String(e)));
-  // (a 401 is how the console learns it must log in, and a wrong password's answer)
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) out.errors.push(m.text());
-  });
+  watch(page, out.errors);
   const started = Date.now();
   await page.goto(base + '/');
   await page.locator('form.login').waitFor();

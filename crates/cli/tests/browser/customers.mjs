@@ -14,7 +14,7 @@
 // BEACON_TEST_SCREENSHOTS=<dir> also saves screenshots there.
 
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { launch, serious } from './lib.mjs';
 
 const [base, email, password, viewerEmail, viewerPassword] = process.argv.slice(2);
 const modules = process.env.BEACON_TEST_NODE_MODULES;
@@ -22,21 +22,10 @@ if (!viewerPassword || !modules) {
   console.error('usage: BEACON_TEST_NODE_MODULES=… node customers.mjs <url> <email> <password> <viewer email> <viewer password>');
   process.exit(2);
 }
-const require = createRequire(path.join(modules, 'x.js'));
-const { chromium } = require('playwright-core');
-const { AxeBuilder } = require('@axe-core/playwright');
 
 const shots = process.env.BEACON_TEST_SCREENSHOTS;
-const browser = await chromium.launch({
-  executablePath: process.env.BEACON_TEST_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-});
+const browser = await launch();
 const out = { errors: [], dialogs: [] };
-const serious = async (page) => {
-  const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
-  return r.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-};
 const shot = async (page, name) => {
   if (shots) await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
 };

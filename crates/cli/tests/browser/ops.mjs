@@ -4,28 +4,17 @@
 //
 //   node ops.mjs <beacon url> <email> <password> <order id>
 
-import path from 'node:path';
-import { createRequire } from 'node:module';
+import { launch, watch, serious } from './lib.mjs';
 
 const [base, email, password, orderId] = process.argv.slice(2);
-const require = createRequire(path.join(process.env.BEACON_TEST_NODE_MODULES, 'x.js'));
-const { chromium } = require('playwright-core');
-const { AxeBuilder } = require('@axe-core/playwright');
 
-const browser = await chromium.launch({
-  executablePath: process.env.BEACON_TEST_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-});
+const browser = await launch();
 const out = { errors: [], axe: {} };
-const axe = async (page, name) => {
-  const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
-  out.axe[name] = r.violations.filter((v) => ['serious', 'critical'].includes(v.impact)).map((v) => `${v.id}: ${v.nodes.length}`);
-};
+const axe = async (page, name) => { out.axe[name] = await serious(page); };
 try {
   const context = await browser.newContext({ locale: 'zh-CN' });
   const page = await context.newPage();
-  page.on('pageerror', (e) => out.errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of 401/.test(m.text())) out.errors.push(m.text()); });
+  watch(page, out.errors);
   await page.goto(base + '/');
   await page.getByLabel('邮箱').fill(email);
   await page.getByLabel('密码').fill(password);

@@ -13,8 +13,7 @@
 // Needs BEACON_TEST_NODE_MODULES and Chromium (BEACON_TEST_CHROMIUM,
 // default /usr/bin/chromium), like console.mjs. Prints one JSON line.
 
-import path from 'node:path';
-import { createRequire } from 'node:module';
+import { launch, serious } from './lib.mjs';
 
 const [base, email, password] = process.argv.slice(2);
 const modules = process.env.BEACON_TEST_NODE_MODULES;
@@ -22,20 +21,9 @@ if (!password || !modules) {
   console.error('usage: BEACON_TEST_NODE_MODULES=… node promotions.mjs <url> <email> <password>');
   process.exit(2);
 }
-const require = createRequire(path.join(modules, 'x.js'));
-const { chromium } = require('playwright-core');
-const { AxeBuilder } = require('@axe-core/playwright');
 
-const browser = await chromium.launch({
-  executablePath: process.env.BEACON_TEST_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-});
+const browser = await launch();
 const out = { errors: [] };
-const serious = async (page) => {
-  const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
-  return r.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-};
 const text = async (locator) => (await locator.textContent()).trim();
 
 try {
