@@ -53,6 +53,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             ));
         }
         let bytes = super::ingest::body::decoded(&parts.headers, body, super::ingest::body::MAX_ADMIN_BYTES).await?;
+        // every body this API takes is an object (serde would read an array
+        // as a struct's fields in order)
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::new(ErrorCode::MalformedJson, "the body must be a JSON object ({…})"));
+        }
         serde_json::from_slice(&bytes).map(Json).map_err(|e| {
             ApiError::new(ErrorCode::MalformedJson, format!("the body is not the JSON this route takes: {e}"))
         })

@@ -281,7 +281,9 @@ async fn profile_reviews(
     Path(id): Path<String>,
     Query(p): Query<PageParams>,
 ) -> ApiResult<Json<Value>> {
-    reviews(&state, &who, ReviewsOf::Profile(parse_profile_id(&id)?), p).await
+    // a merged-away id reads its survivor's; an erased or unknown one is not found
+    let profile = crate::app::profiles::by_id(&state, &id).await?;
+    reviews(&state, &who, ReviewsOf::Profile(profile.id), p).await
 }
 
 /// Refunds lines of an order, an amount, or what is left (`app::refunds`).

@@ -126,7 +126,8 @@ async fn events(
     Path(id): Path<String>,
     Query(p): Query<PageParams>,
 ) -> ApiResult<Json<Value>> {
-    let id = profiles::parse_id(&id)?;
+    // a merged-away id reads its survivor's timeline; an erased or unknown one is not found
+    let id = profiles::by_id(&state, &id).await?.id;
     let page = p.request()?;
     if page.after.as_ref().is_some_and(|(_, seq)| seq.parse::<i64>().is_err()) {
         return Err(ApiError::new(ErrorCode::InvalidCursor, "the cursor is not one this server issued"));
