@@ -18,15 +18,16 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
+/** A call; `body` is sent as JSON, or as it is (a file) when `type` is given. */
+export async function api(method, path, body, type) {
   const headers = {accept: 'application/json'};
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = type || 'application/json';
   if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
   let response;
   try {
     response = await fetch(path, {
       method, headers, credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || type ? body : JSON.stringify(body),
     });
   } catch {
     throw new ApiError(0, {error: {code: 'network', message: 'network'}});

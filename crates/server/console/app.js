@@ -16,6 +16,7 @@ import * as simulator from './screens/simulator.js';
 import * as admin from './screens/admin.js';
 import * as orders from './screens/orders.js';
 import * as products from './screens/products.js';
+import * as imports from './screens/imports.js';
 
 // `path` is the nav link; `match` the addresses the screen answers (its
 // groups are passed as ctx.params).
@@ -29,7 +30,8 @@ const SCREENS = [
   {path: '#/orders', match: /^#\/orders\/([^/?]+)$/, nav: null, screen: orders, parent: 'nav.orders'},
   {path: '#/promotions', match: /^#\/promotions(?:\/.*)?$/, nav: 'nav.promotions', screen: promotions},
   {path: '#/simulator', match: /^#\/simulator(?:\?.*)?$/, nav: 'nav.simulator', screen: simulator},
-  {path: '#/admin', match: /^#\/admin$/, nav: 'nav.admin', screen: admin, role: 'admin'},
+  {path: '#/import', match: /^#\/import$/, nav: 'nav.import', screen: imports, roles: ['admin', 'marketer']},
+  {path: '#/admin', match: /^#\/admin$/, nav: 'nav.admin', screen: admin, roles: ['admin']},
   {path: '#/account', match: /^#\/account$/, nav: null, screen: account},
 ];
 
@@ -90,7 +92,7 @@ function render() {
   const here = current();
   const main = h('main', {id: 'main', tabindex: '-1'});
   const nav = h('nav', {'aria-label': t('nav.main')},
-    h('ul', {}, SCREENS.filter((s) => s.nav && (!s.role || s.role === session.role)).map((s) => h('li', {},
+    h('ul', {}, SCREENS.filter((s) => s.nav && (!s.roles || s.roles.includes(session.role))).map((s) => h('li', {},
       h('a', {href: s.path, 'aria-current': s.nav === (here.nav || here.parent) ? 'page' : null}, t(s.nav))))));
   const header = h('header', {class: 'top'},
     h('a', {class: 'skip', href: '#main', onclick: (e) => { e.preventDefault(); main.focus(); }}, t('nav.skip')),

@@ -4,7 +4,7 @@
 
 const zh = {
   'app.name': 'Beacon 营销平台',
-  'nav.dashboard': '经营概览', 'nav.customers': '客户', 'nav.products': '商品', 'nav.orders': '订单', 'nav.promotions': '促销活动', 'nav.simulator': '购物车模拟', 'nav.admin': '系统管理', 'nav.account': '我的账号', 'nav.logout': '退出登录',
+  'nav.dashboard': '经营概览', 'nav.customers': '客户', 'nav.products': '商品', 'nav.orders': '订单', 'nav.promotions': '促销活动', 'nav.simulator': '购物车模拟', 'nav.import': '导入数据', 'nav.admin': '系统管理', 'nav.account': '我的账号', 'nav.logout': '退出登录',
   'nav.main': '主导航', 'nav.skip': '跳到正文',
   'lang.switch': 'English', 'lang.label': '切换到英文',
   'login.title': '登录', 'login.email': '邮箱', 'login.password': '密码', 'login.submit': '登录',
@@ -28,7 +28,7 @@ const zh = {
   'error.missing_identity': '缺少用户标识。', 'error.invalid_identity': '手机号或邮箱格式不正确。',
   'error.invalid_order': '订单信息不正确。', 'error.invalid_cart': '购物车信息不正确。',
   'error.invalid_promotion': '促销设置不正确。', 'error.invalid_product': '商品信息不正确。',
-  'error.invalid_timestamp': '时间格式不正确。', 'error.invalid_parameter': '参数不正确：{message}',
+  'error.invalid_file': '文件无法导入：{message}', 'error.invalid_timestamp': '时间格式不正确。', 'error.invalid_parameter': '参数不正确：{message}',
   'error.invalid_cursor': '翻页位置已失效，请刷新。', 'error.invalid_role': '角色不正确。',
   'error.missing_write_key': '缺少写入密钥。', 'error.invalid_write_key': '写入密钥无效。',
   'error.unauthenticated': '登录已过期，请重新登录。', 'error.forbidden': '你的角色没有这个权限。',
@@ -45,7 +45,7 @@ const zh = {
 
 const en = {
   'app.name': 'Beacon Marketing',
-  'nav.dashboard': 'Dashboard', 'nav.customers': 'Customers', 'nav.products': 'Products', 'nav.orders': 'Orders', 'nav.promotions': 'Promotions', 'nav.simulator': 'Cart simulator', 'nav.admin': 'Admin', 'nav.account': 'My account', 'nav.logout': 'Log out',
+  'nav.dashboard': 'Dashboard', 'nav.customers': 'Customers', 'nav.products': 'Products', 'nav.orders': 'Orders', 'nav.promotions': 'Promotions', 'nav.simulator': 'Cart simulator', 'nav.import': 'Import', 'nav.admin': 'Admin', 'nav.account': 'My account', 'nav.logout': 'Log out',
   'nav.main': 'Main navigation', 'nav.skip': 'Skip to content',
   'lang.switch': '中文', 'lang.label': 'Switch to Chinese',
   'login.title': 'Log in', 'login.email': 'Email', 'login.password': 'Password', 'login.submit': 'Log in',
@@ -70,7 +70,7 @@ const en = {
   'error.missing_identity': 'A user id is missing.', 'error.invalid_identity': 'The phone number or email is invalid.',
   'error.invalid_order': 'The order is invalid.', 'error.invalid_cart': 'The cart is invalid.',
   'error.invalid_promotion': 'The promotion is invalid.', 'error.invalid_product': 'The product is invalid.',
-  'error.invalid_timestamp': 'The time is not in a valid format.', 'error.invalid_parameter': 'Invalid input: {message}',
+  'error.invalid_file': 'The file cannot be imported: {message}', 'error.invalid_timestamp': 'The time is not in a valid format.', 'error.invalid_parameter': 'Invalid input: {message}',
   'error.invalid_cursor': 'The page position expired: reload.', 'error.invalid_role': 'The role is invalid.',
   'error.missing_write_key': 'A write key is missing.', 'error.invalid_write_key': 'The write key is invalid.',
   'error.unauthenticated': 'Your session ended: log in again.', 'error.forbidden': 'Your role may not do this.',

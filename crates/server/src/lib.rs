@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bus;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod processor;
 pub mod role;
 pub mod settings;

@@ -44,7 +44,10 @@ impl Settings {
             }
         }
         if beacon_core::zone::parse_utc_offset(&self.shop.utc_offset).is_none() {
-            p.push(format!("shop.utc_offset {:?} must be an offset such as +08:00 or Z", self.shop.utc_offset));
+            p.push(format!(
+                "shop.utc_offset {:?} must be an offset such as +08:00, +05:45 or Z (whole quarter hours)",
+                self.shop.utc_offset
+            ));
         }
         if self.currency().is_none() {
             p.push(format!("shop.currency {:?} must be an ISO-4217 code such as CNY", self.shop.currency));

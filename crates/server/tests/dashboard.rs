@@ -74,9 +74,52 @@ async fn figures_by_hand(app: &TestApp) {
         (Some(2), Some("150.01")),
         "{utc}"
     );
-    // a bad range is refused
-    let (s, v) = app.get("/api/v1/dashboard?from=2026-11-11&to=2026-11-10", ADMIN).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_parameter")), "{v}");
+    // a bad range is refused, and an offset no zone uses
+    for bad in ["from=2026-11-11&to=2026-11-10", "from=2026-11-10&to=2026-11-10&tz=%2B05:17"] {
+        let (s, v) = app.get(&format!("/api/v1/dashboard?{bad}"), ADMIN).await;
+        assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_parameter")), "{v}");
+    }
+    merged_and_erased_visitors(app).await;
+}
+
+/// The local day's visitors at `tz`, from `from` to `to`.
+async fn visitors(app: &TestApp, from: &str, to: &str, tz: &str) -> Vec<i64> {
+    let (s, d) = app.get(&format!("/api/v1/dashboard?from={from}&to={to}&tz={tz}"), ADMIN).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    d["days"].as_array().expect("days").iter().map(|d| d["visitors"].as_i64().expect("visitors")).collect()
+}
+
+/// A device seen alone and later merged into a person counts once; a day
+/// at +05:45 starts at 18:15 UTC, inside no quarter hour; an erased
+/// person is no visitor.
+async fn merged_and_erased_visitors(app: &TestApp) {
+    batch(app, json!([{"type": "page", "anonymousId": "dev-f", "timestamp": "2026-11-10T04:00:00Z"}])).await;
+    app.settle().await;
+    assert_eq!(visitors(app, "2026-11-10", "2026-11-10", "%2B08:00").await, [3], "a, b and the new device");
+    batch(
+        app,
+        json!([{"type": "identify", "userId": "b", "anonymousId": "dev-f", "timestamp": "2026-11-10T05:00:00Z"}]),
+    )
+    .await;
+    app.settle().await;
+    assert_eq!(visitors(app, "2026-11-10", "2026-11-10", "%2B08:00").await, [2], "the device is b's");
+    batch(
+        app,
+        json!([
+            {"type": "page", "userId": "g", "timestamp": "2026-11-09T18:14:59Z"},
+            {"type": "track", "event": "Product Viewed", "userId": "h", "timestamp": "2026-11-09T18:15:00Z"},
+        ]),
+    )
+    .await;
+    app.settle().await;
+    // 11-09 at +05:45: a (22:45, 23:45), g (23:59:59); 11-10: a's order (06:45), b, h (00:00)
+    assert_eq!(visitors(app, "2026-11-09", "2026-11-10", "%2B05:45").await, [2, 3]);
+    let h = app.profile("user_id:h").await;
+    let id = h["id"].as_str().expect("id");
+    let (s, v) = app.send(Method::DELETE, &format!("/api/v1/profiles/{id}"), ADMIN, json!(null)).await;
+    assert!(s.is_success(), "{s} {v}");
+    app.settle().await;
+    assert_eq!(visitors(app, "2026-11-09", "2026-11-10", "%2B05:45").await, [2, 2], "h erased");
 }
 
 /// A refund through the API: one unit of two, then the rest; a retry with

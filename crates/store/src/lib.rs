@@ -12,6 +12,7 @@ mod activity;
 mod checkout_record;
 mod chunk;
 mod erasure;
+mod imports;
 mod jobs;
 mod loyalty;
 mod pii;
@@ -28,6 +29,7 @@ pub use activity::Activity;
 pub use checkout_record::*;
 pub use chunk::{MAX_CHUNK_RECORDS, chunk_of, record_seq};
 pub use erasure::Erasure;
+pub use imports::*;
 pub use jobs::*;
 pub use loyalty::*;
 pub use pii::{DecryptError, PiiCipher, PiiKeys, SealError};
@@ -139,6 +141,8 @@ pub trait Store: Send + Sync {
     fn jobs(&self) -> &dyn JobStore;
     /// Console users and their sessions.
     fn users(&self) -> &dyn UserStore;
+    /// Uploaded imports and their rejected lines.
+    fn imports(&self) -> &dyn ImportStore;
     /// How an identity is named in stored keys (limit counters): personal
     /// data (email, phone) by its keyed lookup hash, never in the clear.
     fn identity_key(&self, identity: &Identity) -> String;

@@ -5,19 +5,14 @@
 //! lines reported with line, column and reason while the good ones go in.
 
 pub mod client;
-mod fields;
 mod progress;
-mod source;
 
-pub use fields::Kind;
-pub use source::Format;
+pub use beacon_server::import::{Format, Kind, MAX_BATCH};
 
 use anyhow::{Context, bail};
+use beacon_server::import::{self as reading, BadLine, Item, Mapping, Msg, source};
 use client::{Answer, Client};
-use fields::{Builder, Item, Mapping};
 use serde_json::{Value, json};
-use sha2::Digest;
-use source::BadLine;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,27 +72,16 @@ fn parse_format(s: &str) -> Result<Format, String> {
     Format::parse(s).ok_or_else(|| format!("{s:?}: csv or jsonl"))
 }
 
-/// Items per request, and their JSON size past which a batch is sent early.
-pub const MAX_BATCH: usize = 1000;
-const MAX_BATCH_BYTES: usize = 400_000;
 /// Requests in flight at once.
 const IN_FLIGHT: usize = 4;
 /// Bad lines printed (all of them go to `--rejects`).
 const SHOWN: u64 = 100;
 
-enum Msg {
-    Batch(Vec<Item>),
-    Bad(BadLine),
-    Note(String),
-}
-
-/// The first 12 hex digits of the SHA-256 of the file's first 64 KiB: the
-/// same file (even renamed, or with lines appended) gets the same derived
-/// ids; another file, other ids.
+/// [`reading::file_key`] of the file at `path`.
 fn file_key(path: &std::path::Path) -> anyhow::Result<String> {
-    let mut head = Vec::with_capacity(65_536);
-    std::fs::File::open(path)?.take(65_536).read_to_end(&mut head)?;
-    Ok(hex::encode(&sha2::Sha256::digest(&head)[..6]))
+    let mut head = Vec::with_capacity(reading::KEY_BYTES);
+    std::fs::File::open(path)?.take(reading::KEY_BYTES as u64).read_to_end(&mut head)?;
+    Ok(reading::file_key(&head))
 }
 
 pub async fn run(opts: ImportOptions) -> anyhow::Result<ExitCode> {
@@ -129,7 +113,9 @@ pub async fn run(opts: ImportOptions) -> anyhow::Result<ExitCode> {
     let (tx, mut rx) = mpsc::channel::<Msg>(IN_FLIGHT * 2);
     let batch_size = opts.batch.clamp(1, MAX_BATCH);
     let kind = opts.kind;
-    let reader = std::thread::spawn(move || read_file(rows, kind, &mapping, &key, batch_size, &tx));
+    let reader = std::thread::spawn(move || {
+        reading::read_file(rows, kind, &mapping, &key, batch_size, |msg| tx.blocking_send(msg).is_ok())
+    });
 
     let started = Instant::now();
     let stats = Arc::new(Stats::default());
@@ -155,7 +141,7 @@ pub async fn run(opts: ImportOptions) -> anyhow::Result<ExitCode> {
     while let Some(msg) = rx.recv().await {
         match msg {
             Msg::Bad(bad) => report(&bad),
-            Msg::Note(note) => progress.println(note),
+            Msg::Note(note) => progress.println(format!("  {note}; map with --map COLUMN=FIELD")),
             Msg::Batch(items) => {
                 while flying.len() >= IN_FLIGHT {
                     match flying.join_next().await {
@@ -216,72 +202,6 @@ pub struct Stats {
     pub rejected: AtomicU64,
 }
 
-/// Reads, checks and batches the file (on its own thread); returns the
-/// number of lines with data.
-fn read_file(
-    rows: source::Rows,
-    kind: Kind,
-    mapping: &Mapping,
-    file_key: &str,
-    batch_size: usize,
-    tx: &mpsc::Sender<Msg>,
-) -> u64 {
-    let mut builder = Builder::new(kind, file_key);
-    let (mut batch, mut bytes, mut lines) = (Vec::new(), 0usize, 0u64);
-    let mut warned_unused = false;
-    let flush = |batch: &mut Vec<Item>, bytes: &mut usize| {
-        if !batch.is_empty() {
-            let _ = tx.blocking_send(Msg::Batch(std::mem::take(batch)));
-            *bytes = 0;
-        }
-    };
-    for row in rows {
-        lines += 1;
-        let row = match row {
-            Ok(row) => row,
-            Err(bad) => {
-                let _ = tx.blocking_send(Msg::Bad(bad));
-                continue;
-            }
-        };
-        if !warned_unused {
-            warned_unused = true;
-            let header: Vec<String> = row.fields.keys().cloned().collect();
-            let unused = mapping.unused(kind, &header);
-            if !unused.is_empty() {
-                let note = format!(
-                    "  not imported: column {} (no field of {}; map with --map COLUMN=FIELD)",
-                    unused.join(", "),
-                    kind.noun()
-                );
-                let _ = tx.blocking_send(Msg::Note(note));
-            }
-        }
-        let items = match mapping.apply(kind, &row) {
-            Ok(fields) => builder.push(row.line, fields),
-            Err(bad) => {
-                builder.reject(mapping.order_id_of(&row));
-                let _ = tx.blocking_send(Msg::Bad(bad));
-                Vec::new()
-            }
-        };
-        for line in builder.dropped.drain(..) {
-            let reason = "not imported: another line of the same order is bad".to_string();
-            let _ = tx.blocking_send(Msg::Bad(BadLine { line, column: None, reason }));
-        }
-        for item in items {
-            bytes += item.body.to_string().len();
-            batch.push(item);
-            if batch.len() >= batch_size || bytes >= MAX_BATCH_BYTES {
-                flush(&mut batch, &mut bytes);
-            }
-        }
-    }
-    batch.extend(builder.finish());
-    flush(&mut batch, &mut bytes);
-    lines
-}
-
 /// Sends one batch; returns the lines the server refused.
 async fn send(client: &Client, kind: Kind, items: Vec<Item>, stats: &Stats) -> anyhow::Result<Vec<BadLine>> {
     let bodies: Vec<Value> = items.iter().map(|i| i.body.clone()).collect();
@@ -296,21 +216,7 @@ async fn send(client: &Client, kind: Kind, items: Vec<Item>, stats: &Stats) -> a
     };
     stats.lines.fetch_add(items.iter().map(|i| i.lines.len() as u64).sum(), Ordering::Relaxed);
     stats.accepted.fetch_add((items.len() - rejected.len().min(items.len())) as u64, Ordering::Relaxed);
-    Ok(rejected
-        .iter()
-        .filter_map(|r| {
-            let item = items.get(r["index"].as_u64()? as usize)?;
-            Some(BadLine {
-                line: item.lines.first().copied().unwrap_or(0),
-                column: None,
-                reason: format!(
-                    "{}: {}",
-                    r["code"].as_str().unwrap_or("rejected"),
-                    r["message"].as_str().unwrap_or("refused by the server")
-                ),
-            })
-        })
-        .collect())
+    Ok(reading::refused_lines(&items, &rejected))
 }
 
 /// Waits until the processor has handled everything accepted so far.

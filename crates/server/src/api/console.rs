@@ -41,6 +41,7 @@ pub const ASSETS: &[(&str, &str, &[u8])] = assets!(
     "screens/orders.js" => "text/javascript; charset=utf-8",
     "screens/products.js" => "text/javascript; charset=utf-8",
     "screens/promotion_form.js" => "text/javascript; charset=utf-8",
+    "screens/imports.js" => "text/javascript; charset=utf-8",
     "widgets.js" => "text/javascript; charset=utf-8",
     "vendor/echarts.min.js" => "text/javascript; charset=utf-8",
 );

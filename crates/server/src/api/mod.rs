@@ -5,6 +5,7 @@ pub mod carts;
 pub mod console;
 pub mod coupons;
 pub mod extract;
+pub mod imports;
 pub mod ingest;
 pub mod keys;
 pub mod loyalty;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(coupons::routes())
         .merge(teams::routes())
         .merge(users::routes())
+        .merge(imports::routes())
         .merge(loyalty::routes())
         .merge(keys::routes())
         .merge(audit::routes())

@@ -146,6 +146,21 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "read",
         "A profile's points: available, pending, debt, next expiry, tier, lots",
     ),
+    (
+        "post",
+        "/api/v1/imports",
+        "marketer",
+        "Import a file (the body: CSV or JSONL, up to 64 MiB) of orders, customers, products or events in the \
+         background (202); the same lines make the same ids, so uploading a file again stores nothing twice",
+    ),
+    ("get", "/api/v1/imports", "marketer", "The newest imports first (50)"),
+    ("get", "/api/v1/imports/{id}", "marketer", "An import's progress: bytes and lines read, imported, rejected"),
+    (
+        "get",
+        "/api/v1/imports/{id}/rejects",
+        "marketer",
+        "The lines an import rejected, as CSV: line, column, reason, the line as uploaded (up to 10,000)",
+    ),
     ("get", "/api/v1/keys", "admin", "List API keys (never the secrets)"),
     ("post", "/api/v1/keys", "admin", "Create a key: {name, kind: secret|write, role}; the secret is shown once"),
     ("delete", "/api/v1/keys/{id}", "admin", "Revoke a key"),
@@ -190,6 +205,9 @@ fn successes(method: &str, path: &str) -> Vec<(&'static str, &'static str)> {
         ("post", "/api/v1/coupons/claim") => vec![("201", "Issued"), ("200", "Issued before (the same key)")],
         ("delete", "/api/v1/products/{id}") => vec![("204", "Deleted")],
         ("post", "/api/v1/orders/{id}/refunds") => vec![("202", "Accepted: the processor applies it")],
+        ("post", "/api/v1/imports") => {
+            vec![("202", "Accepted: the file is read in the background (Location: the import)")]
+        }
         _ => vec![("200", "OK")],
     }
 }
@@ -245,6 +263,7 @@ pub fn document() -> Value {
         for (status, description) in successes(method, path) {
             let content = match *path {
                 "/metrics" => json!({"text/plain": {}}),
+                "/api/v1/imports/{id}/rejects" => json!({"text/csv": {"schema": {"type": "string"}}}),
                 _ if status == "204" => Value::Null,
                 _ => match super::openapi_schemas::response(method, path) {
                     Some(schema) => json!({"application/json": {"schema": schema}}),

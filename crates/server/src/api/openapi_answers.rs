@@ -2,7 +2,8 @@
 //! erasure and export, order recording and placing, bulk products, product
 //! history, events and reviews, categories, promotion usage, carts, coupons
 //! and wallets, group-buy teams, the points program, leaderboard and points,
-//! key revocation, the SDK settings routes and this document itself.
+//! key revocation, uploaded imports, the SDK settings routes and this
+//! document itself.
 
 use super::openapi_schemas::{amount, counted, event, key, nullable, object, order, page_of, profile, with};
 use serde_json::{Value, json};
@@ -33,6 +34,18 @@ fn all(properties: Value) -> Value {
 fn coded(code: Value, mut fields: Value) -> Value {
     fields["code"] = code;
     all(fields)
+}
+
+/// An uploaded import and how far it got.
+fn import() -> Value {
+    let when = json!({"type": ["string", "null"], "format": "date-time"});
+    all(json!({
+        "id": text(), "kind": {"enum": ["orders", "customers", "products", "events"]}, "format": {"enum": ["csv", "jsonl"]},
+        "file_name": nullable("string"), "status": {"enum": ["running", "done", "failed", "interrupted"]},
+        "bytes_total": count(), "bytes_read": count(), "lines": count(), "accepted": count(), "rejected": count(),
+        "notes": array(text()), "error": nullable("string"), "created_by": text(), "created_at": text(),
+        "updated_at": text(), "finished_at": when,
+    }))
 }
 
 /// An input a batch refused, by its place in the request.
@@ -331,6 +344,8 @@ pub fn response(method: &str, path: &str) -> Option<Value> {
         ("get", "/api/v1/users") => all(json!({"items": array(user())})),
         ("post", "/api/v1/users") | ("patch", "/api/v1/users/{id}") => user(),
         ("delete", "/api/v1/users/{id}/sessions") => all(json!({"user_id": text(), "sessions_ended": count()})),
+        ("post", "/api/v1/imports") | ("get", "/api/v1/imports/{id}") => import(),
+        ("get", "/api/v1/imports") => all(json!({"items": array(import())})),
         _ => return None,
     })
 }

@@ -35,6 +35,7 @@ fn domain(method: &str, path: &str) -> &'static [ErrorCode] {
         ("put", "/api/v1/loyalty/program") => &[InvalidPromotion, Conflict],
         ("post", "/api/v1/keys") => &[InvalidRole],
         ("post", "/api/v1/orders/{id}/refunds") => &[InvalidOrder, InvalidEvent, IdempotencyKeyReused],
+        ("post", "/api/v1/imports") => &[InvalidFile],
         ("post", "/api/v1/session") => &[InvalidCredentials],
         ("post", "/api/v1/session/password") => &[InvalidCredentials],
         ("post", "/api/v1/users") | ("patch", "/api/v1/users/{id}") => &[InvalidRole, Conflict],

@@ -8,7 +8,7 @@
 //! field lists their readers check, and a test holds the two together.
 
 use super::openapi_schemas::{batch, message};
-use super::{audit, coupons, extract, keys, loyalty, orders, products, profiles, promotions, teams, users};
+use super::{audit, coupons, extract, imports, keys, loyalty, orders, products, profiles, promotions, teams, users};
 use crate::app::checkout::CartRequest;
 use beacon_pricing::loyalty::ProgramSpec;
 use beacon_pricing::spec::Spec;
@@ -61,6 +61,7 @@ pub fn parameters(method: &str, path: &str) -> Vec<Value> {
         ("get", "/api/v1/profiles/{id}/coupons") => query::<coupons::WalletParams>(),
         ("get", "/api/v1/promotions/{id}/teams") => query::<teams::ListParams>(),
         ("get", "/api/v1/audit") => query::<audit::AuditParams>(),
+        ("post", "/api/v1/imports") => query::<imports::UploadParams>(),
         ("get", "/api/v1/profiles/{id}/events")
         | ("get", "/api/v1/products/{id}/reviews")
         | ("get", "/api/v1/profiles/{id}/reviews")
@@ -143,6 +144,14 @@ pub fn recorded_order() -> Value {
 
 /// The request body of an operation, if it takes one.
 pub fn request(method: &str, path: &str) -> Option<Value> {
+    if (method, path) == ("post", "/api/v1/imports") {
+        let file = json!({"schema": {"type": "string", "format": "binary"}});
+        // (sent as text/csv or application/x-ndjson too, which say the format)
+        return Some(json!({"required": true,
+            "description": "the file as it is (gzip with Content-Encoding); its format from `format`, the \
+                            Content-Type (text/csv, application/x-ndjson) or the name's extension",
+            "content": {"application/octet-stream": file}}));
+    }
     let single = ["/v1/track", "/v1/identify", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias"];
     let schema = match (method, path) {
         ("post", "/v1/batch") | ("post", "/api/v1/events") => batch(),

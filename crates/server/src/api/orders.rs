@@ -211,7 +211,7 @@ pub struct DailyParams {
     #[param(format = Date)]
     pub to: String,
     /// `+08:00`, `-05:00` or `Z`; the shop's (`shop.utc_offset`) by default.
-    #[param(pattern = "^(Z|[+-][0-9]{2}:[0-9]{2})$")]
+    #[param(pattern = "^(Z|[+-][0-9]{2}:(00|15|30|45))$")]
     pub tz: Option<String>,
 }
 
@@ -226,8 +226,12 @@ fn range(state: &AppState, p: &DailyParams) -> ApiResult<(chrono::NaiveDate, chr
         return Err(ApiError::new(ErrorCode::InvalidParameter, "to must be on or after from, at most ten years on"));
     }
     let tz = p.tz.clone().unwrap_or_else(|| state.settings.shop.utc_offset.clone());
-    let offset = beacon_core::zone::parse_utc_offset(&tz)
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidParameter, "tz must be an offset like +08:00 or Z"))?;
+    let offset = beacon_core::zone::parse_utc_offset(&tz).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::InvalidParameter,
+            "tz must be an offset like +08:00, +05:45 or Z (whole quarter hours, as every offset in use is)",
+        )
+    })?;
     Ok((from, to, offset, tz))
 }
 

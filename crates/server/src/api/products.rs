@@ -28,8 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/categories", get(categories))
 }
 
-/// Most products one bulk request may carry.
-pub const MAX_BULK: usize = 1000;
+pub use crate::app::products::MAX_BULK;
 
 fn product_json(p: &StoredProduct) -> Value {
     let mut v = p.product.to_json();
@@ -43,7 +42,7 @@ fn read(state: &AppState, input: &Map<String, Value>) -> ApiResult<Product> {
 }
 
 fn taken(sku: &Option<String>, owner: &str) -> ApiError {
-    ApiError::new(ErrorCode::Conflict, format!("SKU {:?} belongs to product {owner:?}", sku.as_deref().unwrap_or("")))
+    crate::app::products::sku_taken(sku.as_deref(), owner).into()
 }
 
 async fn save_one(state: &AppState, actor: &str, product: Product) -> ApiResult<(StatusCode, Json<Value>)> {
@@ -99,36 +98,14 @@ async fn bulk(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<Bulk>,
 ) -> ApiResult<Json<Value>> {
-    if body.products.len() > MAX_BULK {
-        return Err(ApiError::new(ErrorCode::PayloadTooLarge, format!("at most {MAX_BULK} products per request")));
-    }
-    let mut rejected = Vec::new();
-    let mut valid = Vec::new();
-    for (index, input) in body.products.iter().enumerate() {
-        match parse_product(input, state.rules.currency) {
-            Ok(p) => valid.push((index, p)),
-            Err(e) => rejected.push(json!({"index": index, "code": e.code.as_str(), "message": e.message})),
-        }
-    }
-    let products: Vec<Product> = valid.iter().map(|(_, p)| p.clone()).collect();
-    let saved = state.store.catalog().save_products(&products, &who.actor(), state.now()).await?;
-    state.catalog.invalidate();
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::from([("created", 0), ("updated", 0), ("unchanged", 0)]);
-    for ((index, p), outcome) in valid.iter().zip(&saved) {
-        match outcome {
-            Saved::Created => *counts.entry("created").or_default() += 1,
-            Saved::Updated => *counts.entry("updated").or_default() += 1,
-            Saved::Unchanged => *counts.entry("unchanged").or_default() += 1,
-            Saved::SkuTaken(owner) => {
-                let e = taken(&p.sku, owner);
-                rejected.push(json!({"index": index, "code": "conflict", "message": e.error.message}));
-            }
-        }
-    }
-    rejected.sort_by_key(|r| r["index"].as_u64());
+    let saved = crate::app::products::save_bulk(&state, &body.products, &who.actor()).await?;
+    let rejected: Vec<Value> = saved
+        .refused
+        .iter()
+        .map(|(index, e)| json!({"index": index, "code": e.code.as_str(), "message": e.message}))
+        .collect();
     Ok(Json(json!({
-        "created": counts["created"], "updated": counts["updated"], "unchanged": counts["unchanged"],
-        "rejected": rejected,
+        "created": saved.created, "updated": saved.updated, "unchanged": saved.unchanged, "rejected": rejected,
     })))
 }
 

@@ -8,6 +8,10 @@ use beacon_core::{Error, ErrorCode};
 use beacon_store::NewLogRecord;
 use chrono::{DateTime, Utc};
 
+/// The source events imported through the admin API (and uploaded files)
+/// are deduplicated under.
+pub const IMPORT_SOURCE: &str = "api:import";
+
 /// A `messageId` for a message sent without one: a per-process random prefix
 /// and a counter, unique across restarts and nodes without a syscall per call.
 pub fn fallback_message_id() -> String {

@@ -68,7 +68,7 @@ impl SqlProcessTx {
             orders.push(row.try_get::<String, _>(0).map_err(backend)?);
         }
         let mut removed = std::collections::BTreeMap::new();
-        for table in ["identities", "timeline", "reviews"] {
+        for table in ["identities", "timeline", "reviews", "visits"] {
             let done = strings(format!("DELETE FROM {table} WHERE profile_id IN ({list})"))
                 .execute(&mut *self.tx)
                 .await

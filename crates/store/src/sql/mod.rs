@@ -38,6 +38,7 @@ mod resident;
 mod rotate;
 use pools::{CHECKPOINT_PAGES, sqlite_pool};
 pub use rotate::KEY_REFRESH;
+mod imports;
 mod promotions;
 mod read;
 mod shopdb;

@@ -181,6 +181,7 @@ impl ProcessTx for SqlProcessTx {
             .await?;
             self.exec("UPDATE identities SET profile_id = $2 WHERE profile_id = $1", &from, &into).await?;
             self.move_events(&from, &into).await?;
+            self.move_visits(&from, &into).await?;
             self.repoint_commerce(&from, &into).await?;
             // every id ever merged points straight at the survivor (one hop)
             self.exec("UPDATE profiles SET merged_into = $2 WHERE id = $1 OR merged_into = $1", &from, &into).await?;
@@ -212,6 +213,8 @@ impl ProcessTx for SqlProcessTx {
         self.linked |= !c.links.is_empty();
         took.mark("links");
         self.write_events(&c.events, &mut took).await?;
+        self.write_visits(&c.events).await?;
+        took.mark("visits");
         self.write_commerce(c).await?;
         took.mark("commerce");
         let (kept, written): (Vec<&ProfileState>, Vec<&ProfileState>) =

@@ -149,8 +149,7 @@ fn with_batch_defaults(batch: &BatchBody<'_>, mut m: IncomingMessage) -> Result<
     Ok(m)
 }
 
-/// The source events imported through the admin API are deduplicated under.
-pub const IMPORT_SOURCE: &str = "api:import";
+pub use log::IMPORT_SOURCE;
 
 /// `POST /api/v1/events`: a Segment batch body sent with a secret key (for
 /// imports and back-office tools); the same checks and path as `/v1/batch`.

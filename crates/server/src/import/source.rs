@@ -19,6 +19,13 @@ impl Format {
         }
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+        }
+    }
+
     /// By the file's extension (`.csv`, `.jsonl`, `.ndjson`).
     pub fn of_path(path: &std::path::Path) -> Option<Format> {
         path.extension().and_then(|e| e.to_str()).and_then(Format::parse)

@@ -1,4 +1,4 @@
-//! From a file's rows to what the API takes: column mapping (`--map`,
+//! From a file's rows to what the API takes: column mapping (`map`,
 //! presets), value checks with the line and column of each problem, and the
 //! order, customer or event each row (or run of rows) makes.
 
@@ -103,10 +103,10 @@ impl Mapping {
         }
     }
 
-    /// Adds `--map SOURCE=FIELD[:FORMAT]`.
+    /// Adds `SOURCE=FIELD[:FORMAT]` (`--map`, `?map=`).
     pub fn add(&mut self, kind: Kind, spec: &str) -> Result<(), String> {
         let (source, rest) =
-            spec.split_once('=').ok_or_else(|| format!("--map {spec:?}: write SOURCE=FIELD[:FORMAT]"))?;
+            spec.split_once('=').ok_or_else(|| format!("map {spec:?}: write SOURCE=FIELD[:FORMAT]"))?;
         let (field, format) = match rest.split_once(':') {
             Some((f, fmt)) => (f, Some(fmt.to_string())),
             None => (rest, None),
@@ -115,7 +115,7 @@ impl Mapping {
         let known = kind.fields().contains(&field) || keeps_others && field.starts_with(|c: char| c.is_alphabetic());
         if !known {
             return Err(format!(
-                "--map {spec:?}: {field:?} is not a field of {}: {}",
+                "map {spec:?}: {field:?} is not a field of {}: {}",
                 kind.noun(),
                 kind.fields().join(", ")
             ));
@@ -235,7 +235,11 @@ fn time(text: &str, format: Option<&str>) -> Result<String, String> {
         }
     }
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| utc(d.and_time(chrono::NaiveTime::MIN).and_utc())).map_err(
-        |_| format!("{text:?} is not a time (RFC 3339, YYYY-MM-DD, or give a format: --map COLUMN=FIELD:%Y%m%d)"),
+        |_| {
+            format!(
+                "{text:?} is not a time (RFC 3339, YYYY-MM-DD, or map the column with its format, COLUMN=FIELD:%Y%m%d)"
+            )
+        },
     )
 }
 
