@@ -218,7 +218,7 @@ fn products_and_customers_import_from_csv() {
     let out = run(&server, &["products", products.to_str().unwrap_or("")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("line 3, column price: -5 is negative"), "{stderr}");
+    assert!(stderr.contains("line 3, column price: price -5 is negative"), "{stderr}");
     assert!(stderr.contains("line 4: invalid_product: stock must be a whole number"), "{stderr}");
     let (_, tea) = server.get("/api/v1/products/tea-1");
     assert_eq!(

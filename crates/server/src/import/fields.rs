@@ -193,7 +193,7 @@ fn check(target: &Target, value: &Value) -> Result<Option<Value>, String> {
         "total" | "revenue" | "discount" | "price" => {
             let minor = parse_minor(&text, 4).map_err(|e| e.to_string())?;
             if minor < 0 {
-                return Err(format!("{text} is negative"));
+                return Err(format!("{} {text} is negative", target.field));
             }
             Value::String(text)
         }
