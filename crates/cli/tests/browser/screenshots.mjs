@@ -42,8 +42,19 @@ try {
       const r = await (await fetch('/api/v1/profiles?min_events=40&limit=1')).json();
       return r.items[0] && r.items[0].id;
     });
+    if (lang === 'zh-CN') {
+      // an import with a rejected line, for the Import screen's list
+      await page.evaluate(async () => {
+        const { csrf_token: csrf } = await (await fetch('/api/v1/session')).json();
+        const csv = 'order_id,user_id,placed_at,currency,product_id,price,quantity\n' +
+          'IMP-1,u100000,2026-12-01T10:00:00Z,CNY,P00001,88.00,1\nIMP-2,u100001,昨天,CNY,P00002,12.00,1\n';
+        await fetch('/api/v1/imports?kind=orders&name=' + encodeURIComponent('线下门店订单.csv'), {
+          method: 'POST', headers: { 'content-type': 'text/csv', 'x-csrf-token': csrf }, body: csv,
+        });
+      });
+    }
     for (const [name, hash] of [['customers', '#/customers'], ['customer-360', `#/customers/${busy}`],
-      ['promotions', '#/promotions'], ['simulator', '#/simulator'], ['admin', '#/admin']]) {
+      ['promotions', '#/promotions'], ['simulator', '#/simulator'], ['import', '#/import'], ['admin', '#/admin']]) {
       await page.goto(base + '/' + hash);
       await page.locator('main h1').first().waitFor();
       await shot(name);
