@@ -17,6 +17,7 @@ import * as admin from './screens/admin.js';
 import * as orders from './screens/orders.js';
 import * as products from './screens/products.js';
 import * as imports from './screens/imports.js';
+import * as loyalty from './screens/loyalty.js';
 
 // `path` is the nav link; `match` the addresses the screen answers (its
 // groups are passed as ctx.params).
@@ -30,6 +31,7 @@ const SCREENS = [
   {path: '#/orders', match: /^#\/orders\/([^/?]+)$/, nav: null, screen: orders, parent: 'nav.orders'},
   {path: '#/promotions', match: /^#\/promotions(?:\/.*)?$/, nav: 'nav.promotions', screen: promotions},
   {path: '#/simulator', match: /^#\/simulator(?:\?.*)?$/, nav: 'nav.simulator', screen: simulator},
+  {path: '#/loyalty', match: /^#\/loyalty$/, nav: 'nav.loyalty', screen: loyalty},
   {path: '#/import', match: /^#\/import$/, nav: 'nav.import', screen: imports, roles: ['admin', 'marketer']},
   {path: '#/admin', match: /^#\/admin$/, nav: 'nav.admin', screen: admin, roles: ['admin']},
   {path: '#/account', match: /^#\/account$/, nav: null, screen: account},

@@ -71,6 +71,22 @@ async fn a_team_completes_at_min_members_and_is_full_at_max(app: &TestApp) {
     );
     let (s, v) = order(app, 5, Some("TNOSUCHTEAM00")).await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    // a customer's teams (the 360): u1 opened this one, u2 joined it; u4, turned away, none
+    let u1 = app.profile("user_id:u1").await;
+    let (_, mine) = app.get(&format!("/api/v1/profiles/{}/teams", u1["id"].as_str().unwrap_or("")), VIEWER).await;
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(1), "the opener's: {mine}");
+    let u2 = app.profile("user_id:u2").await;
+    let (s, mine) = app.get(&format!("/api/v1/profiles/{}/teams", u2["id"].as_str().unwrap_or("")), VIEWER).await;
+    assert_eq!((s, mine["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{mine}");
+    assert_eq!(
+        (mine["items"][0]["id"].as_str(), mine["items"][0]["status"].as_str()),
+        (Some(id.as_str()), Some("complete"))
+    );
+    let u4 = app.profile("user_id:u4").await;
+    let (_, none) = app.get(&format!("/api/v1/profiles/{}/teams", u4["id"].as_str().unwrap_or("")), VIEWER).await;
+    assert_eq!(none["items"], json!([]), "{none}");
+    let (s, _) = app.get("/api/v1/profiles/01a24b9d-0000-7000-8000-000000000000/teams", VIEWER).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     // without group_buy, the list price
     let (_, plain) = app
         .send(Method::POST, "/api/v1/carts/price", ADMIN, json!({"lines": [{"product_id": "tea", "price": "128.00"}]}))

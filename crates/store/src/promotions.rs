@@ -251,6 +251,15 @@ pub trait PromotionStore: Send + Sync {
     async fn update_team(&self, team: &crate::StoredTeam, expected_version: i64) -> Result<bool>;
     /// A group-buy's teams with this status, soonest to expire first (at most `limit`).
     async fn teams(&self, promotion: &str, status: &str, limit: u32) -> Result<Vec<crate::StoredTeam>>;
+    /// The teams a profile (or a profile merged into it, or a buyer named by
+    /// one of its `identity_keys`, as a checkout without a profile names its
+    /// buyer) is a member of, newest first (at most `limit`).
+    async fn member_teams(
+        &self,
+        profile_id: &str,
+        identity_keys: &[String],
+        limit: u32,
+    ) -> Result<Vec<crate::StoredTeam>>;
     /// Open teams whose time is up at `now`, and failed ones whose refunds
     /// are not all written yet (status `refunding`), soonest first.
     async fn expired_teams(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<crate::StoredTeam>>;

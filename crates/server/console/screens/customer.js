@@ -33,6 +33,8 @@ register({
     'c360.paid': '实付', 'c360.refunded_quantity': '已退数量',
     'c360.after_sales': '售后与退款', 'c360.kind': '类型', 'c360.kind.refund': '退款', 'c360.kind.cancel': '取消',
     'c360.outcome': '处理结果', 'c360.outcome.applied': '已生效', 'c360.amount': '金额', 'c360.no_after_sales': '没有售后记录',
+    'c360.teams': '拼团', 'c360.team': '团', 'c360.team_status': '状态', 'c360.team.open': '拼团中', 'c360.team.complete': '已成团', 'c360.team.failed': '未成团',
+    'c360.team_members': '人数', 'c360.team_until': '截止', 'c360.promotion': '活动',
     'c360.coupons': '优惠券', 'c360.coupon_status': '券状态', 'c360.all': '全部', 'c360.coupon.available': '可使用',
     'c360.coupon.used': '已使用', 'c360.coupon.expired': '已过期', 'c360.code': '券码', 'c360.promotion': '活动',
     'c360.valid_until': '有效期至', 'c360.issued_at': '发放时间', 'c360.channel': '渠道',
@@ -63,6 +65,8 @@ register({
     'c360.paid': 'Paid', 'c360.refunded_quantity': 'Refunded quantity',
     'c360.after_sales': 'After-sales and refunds', 'c360.kind': 'Kind', 'c360.kind.refund': 'refund', 'c360.kind.cancel': 'cancellation',
     'c360.outcome': 'Outcome', 'c360.outcome.applied': 'applied', 'c360.amount': 'Amount', 'c360.no_after_sales': 'No after-sales',
+    'c360.teams': 'Group-buy teams', 'c360.team': 'Team', 'c360.team_status': 'Status', 'c360.team.open': 'open', 'c360.team.complete': 'complete', 'c360.team.failed': 'failed',
+    'c360.team_members': 'Members', 'c360.team_until': 'Closes', 'c360.promotion': 'Promotion',
     'c360.coupons': 'Coupons', 'c360.coupon_status': 'Coupon status', 'c360.all': 'All', 'c360.coupon.available': 'available',
     'c360.coupon.used': 'used', 'c360.coupon.expired': 'expired', 'c360.code': 'Code', 'c360.promotion': 'Promotion',
     'c360.valid_until': 'Valid until', 'c360.issued_at': 'Issued', 'c360.channel': 'Channel',
@@ -114,6 +118,7 @@ export function render(main, {params, session}) {
     h('div', {class: 'grid2'},
       section('c360.coupons', coupons, couponFilter),
       section('c360.merges', async () => merges(await profile))),
+    section('c360.teams', async () => teams(await get(`/api/v1/profiles/${enc(await live)}/teams`))),
     section('c360.reviews', async () => reviews(await live)));
 }
 
@@ -265,6 +270,17 @@ function giveCoupon(live, done) {
     }
   });
   return [field(t('c360.template'), template), give, said];
+}
+
+function teams(r) {
+  if (!r.items.length) return h('p', {class: 'muted'}, t('common.none'));
+  return table([
+    [t('c360.team'), (x) => h('code', {}, x.id)],
+    [t('c360.promotion'), (x) => h('a', {href: '#/promotions/' + enc(x.promotion)}, x.promotion)],
+    [t('c360.team_status'), (x) => badge(t('c360.team.' + x.status), x.status === 'complete' ? 'ok' : null)],
+    [t('c360.team_members'), (x) => `${number(x.member_count)} / ${number(x.min_members)}`],
+    [t('c360.team_until'), (x) => dateTime(x.completed_at || x.expires_at)],
+  ], r.items, t('c360.teams'));
 }
 
 function points(pt) {

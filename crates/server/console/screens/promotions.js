@@ -8,6 +8,7 @@ import {t, errorText, register} from '../i18n.js';
 import {money, number, dateTime, shopInfo} from '../format.js';
 import {pager, badge} from '../widgets.js';
 import {STATUSES, TYPES, KIND, statusName, form} from './promotion_form.js';
+import {showCodes, showTeams} from './promotion_extras.js';
 
 register({
   'zh-CN': {
@@ -20,7 +21,7 @@ register({
     'pr.confirm': '确认结束', 'pr.cancel': '取消', 'pr.done.activate': '「{name}」已启用。', 'pr.done.pause': '「{name}」已暂停。', 'pr.done.resume': '「{name}」已恢复。',
     'pr.done.end': '「{name}」已结束。', 'pr.usage': '用量：{name}', 'pr.close': '关闭', 'pr.limit': '限制', 'pr.period_key': '周期', 'pr.subject': '对象',
     'pr.used': '已用', 'pr.max': '上限', 'pr.everyone': '全部', 'pr.no_limits': '这个活动没有设置限制或预算。', 'pr.counts.issued': '已发券码', 'pr.counts.held': '客户领券数',
-    'pr.counts.code': '券码使用', 'pr.sum.tier': '满{min}减{off}', 'pr.sum.tier_pct': '满{min}打{zhe}折', 'pr.sum.items': '{n}件',
+    'pr.counts.code': '券码使用', 'pr.stock': '秒杀库存：已售 {sold}，剩余 {left}（共 {max}）', 'pr.stock_bar': '已售比例', 'pr.sum.tier': '满{min}减{off}', 'pr.sum.tier_pct': '满{min}打{zhe}折', 'pr.sum.items': '{n}件',
     'pr.sum.every': '每满{every}减{off}', 'pr.sum.amount': '减{off}', 'pr.sum.percent': '{zhe}折',
   },
   en: {
@@ -36,7 +37,7 @@ register({
     'pr.done.end': '“{name}” ended.', 'pr.usage': 'Usage: {name}', 'pr.close': 'Close', 'pr.limit': 'Limit', 'pr.period_key': 'Period',
     'pr.subject': 'Counted for', 'pr.used': 'Used', 'pr.max': 'Limit', 'pr.everyone': 'Everyone',
     'pr.no_limits': 'This promotion has no limits or budgets.', 'pr.counts.issued': 'Codes issued', 'pr.counts.held': 'Codes held',
-    'pr.counts.code': 'Code used', 'pr.sum.tier': '{off} off {min}', 'pr.sum.tier_pct': '{pct}% off {min}', 'pr.sum.items': '{n} items',
+    'pr.counts.code': 'Code used', 'pr.stock': 'Flash-sale stock: {sold} sold, {left} left (of {max})', 'pr.stock_bar': 'Sold', 'pr.sum.tier': '{off} off {min}', 'pr.sum.tier_pct': '{pct}% off {min}', 'pr.sum.items': '{n} items',
     'pr.sum.every': '{off} off every {every}', 'pr.sum.amount': '{off} off', 'pr.sum.percent': '{pct}% off',
   },
 });
@@ -120,7 +121,9 @@ function list(main, canEdit) {
     const cell = h('td', {class: 'p-actions'});
     const buttons = () => mount(cell, (canEdit ? ACTIONS[p.status] || [] : []).map((a) => h('button', {type: 'button', class: a === 'end' ? 'p-danger' : null,
       'aria-label': `${t('pr.act.' + a)} ${name}`, onclick: () => (a === 'end' ? confirmEnd() : act(p, a, name))}, t('pr.act.' + a))),
-    h('button', {type: 'button', 'aria-label': `${t('pr.act.usage')} ${name}`, onclick: () => showUsage(usage, p, name)}, t('pr.act.usage')));
+    h('button', {type: 'button', 'aria-label': `${t('pr.act.usage')} ${name}`, onclick: () => showUsage(usage, p, name)}, t('pr.act.usage')),
+    canEdit && s.codes ? h('button', {type: 'button', 'aria-label': `${t('px.act.codes')} ${name}`, onclick: () => showCodes(usage, p, name, canEdit)}, t('px.act.codes')) : null,
+    s.group_buy ? h('button', {type: 'button', 'aria-label': `${t('px.act.teams')} ${name}`, onclick: () => showTeams(usage, p, name)}, t('px.act.teams')) : null);
     const confirmEnd = () => {
       const yes = h('button', {type: 'button', class: 'p-danger', onclick: () => act(p, 'end', name)}, t('pr.confirm'));
       const no = h('button', {type: 'button', onclick: () => { buttons(); cell.querySelector('button').focus(); }}, t('pr.cancel'));
@@ -169,6 +172,14 @@ async function showUsage(box, p, name) {
     rows.push([t('pr.counts.' + x.counts), x.period || '—', x.subject === '*' ? t('pr.everyone') : x.subject || '—', number(x.used), x.max == null ? '—' : number(x.max)]);
   }
   if (!rows.length) return mount(body, h('p', {class: 'muted'}, t('pr.no_limits')));
-  mount(body, h('div', {class: 'p-scroll'}, h('table', {}, h('thead', {}, h('tr', {}, ['pr.limit', 'pr.period_key', 'pr.subject', 'pr.used', 'pr.max'].map((k) => h('th', {scope: 'col'}, t(k))))),
+  // a flash sale's stock: a units limit over the whole promotion
+  const stock = limits.map((l, i) => [l, i]).filter(([l]) => l.counter === 'units' && (l.scope || 'promotion') === 'promotion' && (l.period || 'total') === 'total')
+    .map(([l, i]) => {
+      const sold = Number(u.items.find((x) => x.limit_index === i)?.used || 0);
+      const max = Number(l.limit);
+      return h('div', {class: 'p-stock'}, h('p', {}, t('pr.stock', {sold: number(sold), left: number(Math.max(max - sold, 0)), max: number(max)})),
+        h('progress', {max, value: Math.min(sold, max), 'aria-label': t('pr.stock_bar')}));
+    });
+  mount(body, stock, h('div', {class: 'p-scroll'}, h('table', {}, h('thead', {}, h('tr', {}, ['pr.limit', 'pr.period_key', 'pr.subject', 'pr.used', 'pr.max'].map((k) => h('th', {scope: 'col'}, t(k))))),
     h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c) => h('td', {}, c))))))));
 }

@@ -42,6 +42,8 @@ pub const ASSETS: &[(&str, &str, &[u8])] = assets!(
     "screens/products.js" => "text/javascript; charset=utf-8",
     "screens/promotion_form.js" => "text/javascript; charset=utf-8",
     "screens/imports.js" => "text/javascript; charset=utf-8",
+    "screens/promotion_extras.js" => "text/javascript; charset=utf-8",
+    "screens/loyalty.js" => "text/javascript; charset=utf-8",
     "widgets.js" => "text/javascript; charset=utf-8",
     "vendor/echarts.min.js" => "text/javascript; charset=utf-8",
 );

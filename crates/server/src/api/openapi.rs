@@ -132,6 +132,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/profiles/{id}/coupons", "read", "A profile's coupon wallet (status: available, used, expired)"),
     ("get", "/api/v1/teams/{id}", "read", "A group-buy team: status, members, places left, expiry"),
     ("get", "/api/v1/promotions/{id}/teams", "read", "A group-buy's teams, soonest to expire first (status, limit)"),
+    ("get", "/api/v1/profiles/{id}/teams", "read", "The group-buy teams a customer opened or joined, newest first"),
     ("get", "/api/v1/loyalty/program", "read", "The points program"),
     ("put", "/api/v1/loyalty/program", "marketer", "Set the points program (if_version: only if unchanged; audited)"),
     (

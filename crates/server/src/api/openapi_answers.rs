@@ -314,6 +314,7 @@ pub fn response(method: &str, path: &str) -> Option<Value> {
         ("get", "/api/v1/profiles/{id}/coupons") => all(json!({"profile_id": text(), "items": array(coupon())})),
         ("get", "/api/v1/teams/{id}") => team(),
         ("get", "/api/v1/promotions/{id}/teams") => all(json!({"promotion": text(), "items": array(team())})),
+        ("get", "/api/v1/profiles/{id}/teams") => all(json!({"profile_id": text(), "items": array(team())})),
         ("get", "/api/v1/loyalty/program") | ("put", "/api/v1/loyalty/program") => program(),
         ("get", "/api/v1/loyalty/leaderboard") => {
             let rank = json!({"type": "integer", "minimum": 1});

@@ -14,7 +14,10 @@ use beacon_core::ErrorCode;
 use serde_json::{Value, json};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/teams/{id}", get(one)).route("/api/v1/promotions/{id}/teams", get(list))
+    Router::new()
+        .route("/api/v1/teams/{id}", get(one))
+        .route("/api/v1/promotions/{id}/teams", get(list))
+        .route("/api/v1/profiles/{id}/teams", get(of_profile))
 }
 
 async fn one(_: Authorized<Read>, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
@@ -52,4 +55,20 @@ async fn list(
     let teams = state.store.promotions().teams(&id, status, limit).await?;
     let items = teams.iter().map(view).collect::<Result<Vec<_>, _>>()?;
     Ok(Json(json!({"promotion": id, "items": items})))
+}
+
+/// The teams a customer opened or joined, newest first (a merged-away id
+/// reads its survivor's; an erased or unknown one is not found).
+async fn of_profile(
+    _: Authorized<Read>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let profile = crate::app::profiles::by_id(&state, &id).await?;
+    let id = profile.id.to_string();
+    // a checkout without a profile named its buyer by an identity's key
+    let keys: Vec<String> = profile.identities.iter().map(|i| state.store.identity_key(i)).collect();
+    let teams = state.store.promotions().member_teams(&id, &keys, 100).await?;
+    let items = teams.iter().map(view).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(json!({"profile_id": id, "items": items})))
 }

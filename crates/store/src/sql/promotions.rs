@@ -308,6 +308,15 @@ impl PromotionStore for SqlStore {
         self.teams_impl(promotion, status, limit).await
     }
 
+    async fn member_teams(
+        &self,
+        profile_id: &str,
+        identity_keys: &[String],
+        limit: u32,
+    ) -> Result<Vec<crate::StoredTeam>> {
+        self.member_teams_impl(profile_id, identity_keys, limit).await
+    }
+
     async fn expired_teams(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<crate::StoredTeam>> {
         self.expired_teams_impl(now, limit).await
     }

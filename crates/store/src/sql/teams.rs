@@ -56,7 +56,28 @@ pub(super) async fn write_team(tx: &mut Tx, w: &TeamWrite) -> Result<bool> {
         .await
         .map_err(backend)?,
     };
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    // the members index follows the team's state (a member may have left)
+    sqlx::query("DELETE FROM group_team_members WHERE team_id = $1")
+        .bind(&t.id)
+        .execute(&mut **tx)
+        .await
+        .map_err(backend)?;
+    let members = t.state["members"].as_array().into_iter().flatten();
+    let mut buyers: Vec<&str> = members.filter_map(|m| m["buyer"].as_str()).collect();
+    buyers.sort_unstable();
+    buyers.dedup();
+    for buyer in buyers {
+        sqlx::query("INSERT INTO group_team_members (buyer, team_id) VALUES ($1, $2)")
+            .bind(buyer)
+            .bind(&t.id)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+    }
+    Ok(true)
 }
 
 impl SqlStore {
@@ -86,6 +107,31 @@ impl SqlStore {
             .fetch_all(&self.shop_pool)
             .await
             .map_err(backend)?;
+        rows.iter().map(decode).collect()
+    }
+
+    /// The teams `profile_id` (or a profile merged into it, or a buyer
+    /// named by one of `identity_keys`) is a member of, newest first.
+    pub(crate) async fn member_teams_impl(
+        &self,
+        profile_id: &str,
+        identity_keys: &[String],
+        limit: u32,
+    ) -> Result<Vec<StoredTeam>> {
+        let columns = COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ");
+        let keys: Vec<String> = (3..3 + identity_keys.len()).map(|i| format!("${i}")).collect();
+        let by_key = if keys.is_empty() { String::new() } else { format!(" OR buyer IN ({})", keys.join(", ")) };
+        let sql = format!(
+            "SELECT {columns} FROM group_teams t WHERE t.id IN (SELECT team_id FROM group_team_members \
+             WHERE buyer = $1 OR buyer IN (SELECT merged_id FROM merges WHERE survivor_id = $2){by_key}) \
+             ORDER BY t.expires_at DESC, t.id LIMIT {}",
+            limit.clamp(1, 1000)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(profile_id).bind(profile_id);
+        for k in identity_keys {
+            q = q.bind(k.as_str());
+        }
+        let rows = q.fetch_all(&self.shop_pool).await.map_err(backend)?;
         rows.iter().map(decode).collect()
     }
 

@@ -1,0 +1,14 @@
+-- Who is in which group-buy team (a team's members, as its state holds
+-- them), so a customer's teams are found without reading every team.
+-- Written with the team; filled here from the teams written before.
+CREATE TABLE group_team_members (
+    buyer    TEXT NOT NULL,
+    team_id  TEXT NOT NULL,
+    PRIMARY KEY (buyer, team_id)
+);
+CREATE INDEX group_team_members_team ON group_team_members (team_id);
+
+INSERT INTO group_team_members (buyer, team_id)
+SELECT DISTINCT m ->> 'buyer', t.id FROM group_teams t, jsonb_array_elements(t.state::jsonb -> 'members') m
+WHERE m ->> 'buyer' IS NOT NULL
+ON CONFLICT DO NOTHING;
