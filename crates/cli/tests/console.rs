@@ -91,6 +91,13 @@ fn an_admin_creates_a_read_only_user_and_a_key_and_sees_them_audited() {
     let audit = r["audit"].to_string();
     assert!(audit.contains("user.create") && audit.contains("key.create"), "{r:#}");
     assert!(!r["viewer_nav"].to_string().contains("Admin"), "a viewer sees no admin screen: {r:#}");
+    // the settings in force, the encryption key only as set
+    let settings = r["settings"].as_str().unwrap_or_default();
+    assert!(settings.contains("Shop currencyCNY") && settings.contains("+08:00"), "{settings}");
+    let all: Value = serde_json::from_str(r["all_settings"].as_str().unwrap_or("null")).expect("the settings as JSON");
+    assert_eq!(all["security"]["encryption_key"], "", "read from the data directory's key file: {all}");
+    let key_file = std::fs::read_to_string(dir.path().join("data/encryption.key")).unwrap_or_default();
+    assert!(key_file.trim().is_empty() || !r.to_string().contains(key_file.trim()), "no key shown");
     // the new user is a viewer in the store too
     let auth = format!("Bearer {ADMIN}");
     let (_, b) = common::http(&server.addr, "GET", "/api/v1/users", &[("authorization", auth.as_str())], b"");

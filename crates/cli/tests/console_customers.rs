@@ -134,7 +134,17 @@ fn a_marketer_finds_a_customer_by_phone_and_reads_the_360_and_a_viewer_sees_it_m
     assert!(text(&r, "not_found").contains("nobody@example.com"), "{r:#}");
     assert_eq!(
         r["english_sections"],
-        json!(["Overview", "Traits", "Points", "Event timeline", "Orders", "Coupons", "Merge history", "Reviews"]),
+        json!([
+            "Overview",
+            "Traits",
+            "Points",
+            "Event timeline",
+            "Orders",
+            "Coupons",
+            "Merge history",
+            "Group-buy teams",
+            "Reviews"
+        ]),
         "{r:#}"
     );
     for screen in ["list_axe", "c360_axe", "c360_axe_en"] {

@@ -168,6 +168,11 @@ async fn a_merge_brings_the_orders_along(app: &TestApp) {
     assert_eq!(dan["first_order_at"], "2026-11-01T00:00:00Z");
     let (_, list) = app.get(&format!("/api/v1/orders?profile={}", dan["id"].as_str().unwrap_or("")), ADMIN).await;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(2), "{list}");
+    // a profile nobody has is not found, not an empty list; a bad id is a bad parameter
+    let (s, _) = app.get("/api/v1/orders?profile=01a24b9d-0000-7000-8000-000000000000", ADMIN).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app.get("/api/v1/orders?profile=dan", ADMIN).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
 async fn reviews_are_listed_by_product_and_by_profile(app: &TestApp) {

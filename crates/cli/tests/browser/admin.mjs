@@ -28,6 +28,9 @@ try {
   await page.getByRole('link', { name: 'Admin', exact: true }).click();
   await page.locator('h1', { hasText: 'Admin' }).waitFor();
   await page.locator('#a-users + div table').waitFor();
+  await page.locator('#a-settings + div dl').waitFor();
+  out.settings = await page.locator('#a-settings + div dl').textContent();
+  out.all_settings = await page.locator('#a-settings + div pre').textContent();
   out.axe = await serious(page);
   const users = page.locator('section[aria-labelledby="a-users"]');
   await users.getByLabel('Email', { exact: true }).fill('caiwu@shop.cn');

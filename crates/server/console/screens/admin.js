@@ -7,7 +7,7 @@ import {api, get, post, query} from '../api.js';
 import {h, mount, field, fieldError} from '../dom.js';
 import {t, errorText, register} from '../i18n.js';
 import {dateTime} from '../format.js';
-import {table, pager, loadInto, badge, jsonText} from '../widgets.js';
+import {table, pager, loadInto, badge, jsonText, facts} from '../widgets.js';
 
 register({
   'zh-CN': {
@@ -22,7 +22,13 @@ register({
     'admin.create_key': '创建密钥', 'admin.key_once': '请立即复制保存，此密钥只显示这一次：', 'admin.prefix': '前缀',
     'admin.created': '创建时间', 'admin.revoked': '已吊销', 'admin.revoke': '吊销', 'admin.confirm_revoke': '确定吊销密钥 {name}？使用它的系统将立即无法访问。',
     'admin.target': '对象（如 promotion:mj）', 'admin.filter': '筛选', 'admin.at': '时间', 'admin.actor': '操作人',
-    'admin.action': '动作', 'admin.change': '变更',
+    'admin.action': '动作', 'admin.change': '变更', 'admin.settings': '系统设置',
+    'admin.settings_hint': '设置来自 beacon.toml 和 BEACON__分区__键 环境变量，修改后重启生效。密钥不在此显示。',
+    'admin.s.currency': '店铺币种', 'admin.s.offset': '店铺时区（UTC 偏移）', 'admin.s.store': '存储', 'admin.s.embedded': '内置 SQLite（{dir}）',
+    'admin.s.postgres': 'PostgreSQL（{url}）', 'admin.s.bus': '消息总线', 'admin.s.no_bus': '无（单机）', 'admin.s.role': '进程角色',
+    'admin.s.session': '登录有效期', 'admin.s.session_value': '最长 {h} 小时，闲置 {m} 分钟后退出', 'admin.s.login_limit': '每分钟登录失败上限',
+    'admin.s.pii_roles': '可看完整个人信息的角色', 'admin.s.audit_pii': '审计个人信息查看', 'admin.s.yes': '是', 'admin.s.no': '否',
+    'admin.s.rates': '限流（每秒请求，0 为不限）', 'admin.s.rates_value': '后台密钥 {admin}，写入密钥 {ingest}', 'admin.s.all': '全部设置（JSON）',
   },
   en: {
     'admin.title': 'Admin', 'admin.users': 'Console users', 'admin.keys': 'API keys', 'admin.audit': 'Audit log',
@@ -36,7 +42,13 @@ register({
     'admin.create_key': 'Create key', 'admin.key_once': 'Copy it now: this key is shown only once:', 'admin.prefix': 'Prefix',
     'admin.created': 'Created', 'admin.revoked': 'Revoked', 'admin.revoke': 'Revoke', 'admin.confirm_revoke': 'Revoke key {name}? Systems using it lose access at once.',
     'admin.target': 'Target (e.g. promotion:mj)', 'admin.filter': 'Filter', 'admin.at': 'Time', 'admin.actor': 'Actor',
-    'admin.action': 'Action', 'admin.change': 'Change',
+    'admin.action': 'Action', 'admin.change': 'Change', 'admin.settings': 'Settings',
+    'admin.settings_hint': 'Settings come from beacon.toml and BEACON__SECTION__KEY variables; a change takes effect on restart. Secrets are not shown.',
+    'admin.s.currency': 'Shop currency', 'admin.s.offset': 'Shop time zone (UTC offset)', 'admin.s.store': 'Store', 'admin.s.embedded': 'Embedded SQLite ({dir})',
+    'admin.s.postgres': 'PostgreSQL ({url})', 'admin.s.bus': 'Bus', 'admin.s.no_bus': 'None (one process)', 'admin.s.role': 'Process role',
+    'admin.s.session': 'Console sessions', 'admin.s.session_value': 'at most {h} hours, ended after {m} idle minutes', 'admin.s.login_limit': 'Failed logins allowed a minute',
+    'admin.s.pii_roles': 'Roles that see personal data in full', 'admin.s.audit_pii': 'Audit reads of personal data', 'admin.s.yes': 'yes', 'admin.s.no': 'no',
+    'admin.s.rates': 'Rate limits (requests a second, 0: none)', 'admin.s.rates_value': 'secret keys {admin}, write keys {ingest}', 'admin.s.all': 'Every setting (JSON)',
   },
 });
 
@@ -47,10 +59,13 @@ export function render(main) {
   const users = h('div');
   const keys = h('div');
   const audit = h('div');
+  const settings = h('div');
   mount(main, h('h1', {}, t('admin.title')),
     h('section', {class: 'card', 'aria-labelledby': 'a-users'}, h('h2', {id: 'a-users'}, t('admin.users')), users),
     h('section', {class: 'card', 'aria-labelledby': 'a-keys'}, h('h2', {id: 'a-keys'}, t('admin.keys')), keys),
-    h('section', {class: 'card', 'aria-labelledby': 'a-audit'}, h('h2', {id: 'a-audit'}, t('admin.audit')), audit));
+    h('section', {class: 'card', 'aria-labelledby': 'a-audit'}, h('h2', {id: 'a-audit'}, t('admin.audit')), audit),
+    h('section', {class: 'card', 'aria-labelledby': 'a-settings'}, h('h2', {id: 'a-settings'}, t('admin.settings')), settings));
+  showSettings(settings);
   showUsers(users);
   showKeys(keys);
   showAudit(audit);
@@ -165,4 +180,25 @@ function showAudit(box) {
   form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
   mount(box, form, list);
   load();
+}
+
+/** The settings in force, read-only (GET /api/v1/settings: secrets left out). */
+function showSettings(box) {
+  loadInto(box, async () => {
+    const s = await get('/api/v1/settings');
+    const yes = (b) => t(b ? 'admin.s.yes' : 'admin.s.no');
+    const store = s.storage.database_url ? t('admin.s.postgres', {url: s.storage.database_url}) : t('admin.s.embedded', {dir: s.storage.data_dir});
+    return [h('p', {class: 'muted'}, t('admin.settings_hint')), facts([
+      [t('admin.s.currency'), s.shop.currency],
+      [t('admin.s.offset'), s.shop.utc_offset],
+      [t('admin.s.store'), store],
+      [t('admin.s.bus'), s.bus.nats_url || t('admin.s.no_bus')],
+      [t('admin.s.role'), s.server.role],
+      [t('admin.s.session'), t('admin.s.session_value', {h: s.security.session_hours, m: s.security.session_idle_minutes})],
+      [t('admin.s.login_limit'), String(s.security.login_attempts_per_minute)],
+      [t('admin.s.rates'), t('admin.s.rates_value', {admin: s.security.admin_rate_per_second, ingest: s.security.ingest_rate_per_second})],
+      [t('admin.s.pii_roles'), (s.security.pii_full_roles || []).map((r) => t('role.' + r)).join('、')],
+      [t('admin.s.audit_pii'), yes(s.security.audit_pii_reads)],
+    ]), h('details', {}, h('summary', {}, t('admin.s.all')), h('pre', {class: 'p-json'}, JSON.stringify(s, null, 2)))];
+  });
 }

@@ -163,6 +163,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "The lines an import rejected, as CSV: line, column, reason, the line as uploaded (up to 10,000)",
     ),
     ("get", "/api/v1/keys", "admin", "List API keys (never the secrets)"),
+    ("get", "/api/v1/settings", "admin", "The settings in force (beacon.toml, BEACON__… variables), secrets left out"),
     ("post", "/api/v1/keys", "admin", "Create a key: {name, kind: secret|write, role}; the secret is shown once"),
     ("delete", "/api/v1/keys/{id}", "admin", "Revoke a key"),
     ("get", "/api/v1/audit", "admin", "The audit log, newest first (cursor, limit, target)"),

@@ -339,6 +339,12 @@ pub fn response(method: &str, path: &str) -> Option<Value> {
             all(json!({"order_id": text(), "message_id": text(), "status": {"const": "accepted"}}))
         }
         ("get", "/api/v1/shop") => all(json!({"currency": text(), "utc_offset": text()})),
+        ("get", "/api/v1/settings") => {
+            let sections = ["server", "storage", "ingest", "identity", "shop", "security", "log", "bus"];
+            let properties: serde_json::Map<String, Value> =
+                sections.iter().map(|s| (s.to_string(), json!({"type": "object"}))).collect();
+            all(Value::Object(properties))
+        }
         ("get", "/api/v1/dashboard") => dashboard(),
         ("get", "/api/v1/session") => json!({"anyOf": [session(), all(json!({
             "kind": {"const": "key"}, "key": key(), "role": role()}))]}),

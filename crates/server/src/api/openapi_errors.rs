@@ -79,7 +79,9 @@ pub fn codes(method: &str, path: &str, auth: &str, body: bool, query: bool) -> V
     if query || path.contains('{') {
         codes.extend([InvalidParameter, InvalidCursor]);
     }
-    if path.contains('{') || path == "/api/v1/loyalty/program" || path == "/api/v1/coupons/claim" {
+    // (a list of a profile's orders: the profile must be there)
+    let names_one = ["/api/v1/loyalty/program", "/api/v1/coupons/claim", "/api/v1/orders"];
+    if path.contains('{') || names_one.contains(&path) {
         codes.push(NotFound);
     }
     if path.starts_with("/api/v1/") && method != "get" {

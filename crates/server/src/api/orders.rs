@@ -6,7 +6,6 @@
 //! however it arrives.
 
 use super::extract::{Json as JsonBody, PageParams, Path, Query, encode_cursor, page_request};
-use crate::app::profiles::parse_id as parse_profile_id;
 use crate::app::{checkout, records};
 use crate::auth::{Authorized, ManageData, Read};
 use crate::error::{ApiError, ApiResult};
@@ -175,9 +174,14 @@ async fn list(
         })?),
         None => None,
     };
+    // a merged-away id lists its survivor's orders; an erased or unknown one is not found
+    let profile = match p.profile.as_deref() {
+        Some(id) => Some(crate::app::profiles::by_id(&state, id).await?.id),
+        None => None,
+    };
     let query = OrderQuery {
         page: page_request(p.cursor.as_deref(), p.limit)?,
-        profile: p.profile.as_deref().map(parse_profile_id).transpose()?,
+        profile,
         status,
         placed_after: time(&p.placed_after, "placed_after")?,
         placed_before: time(&p.placed_before, "placed_before")?,

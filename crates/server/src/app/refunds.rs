@@ -43,6 +43,18 @@ pub async fn refund(app: &App, order_id: &str, req: &RefundRequest, key: Option<
         Some(k) => format!("refund:{order_id}:{k}"),
         None => format!("refund:{order_id}:{}", uuid::Uuid::now_v7().simple()),
     };
+    let invalid = |m: &str| Error::new(ErrorCode::InvalidOrder, m.to_string());
+    if req.products.as_ref().is_some_and(Vec::is_empty) {
+        return Err(invalid("products is empty: name the lines to refund, or leave it out to refund what is left"));
+    }
+    if let Some(total) = &req.total {
+        let text = total.as_str().ok_or_else(|| invalid("total is an amount as text, like \"12.50\""))?;
+        let minor = beacon_core::money::parse_minor(text, order.currency.exponent)
+            .map_err(|e| invalid(&format!("total {text:?}: {e}")))?;
+        if minor <= 0 {
+            return Err(invalid("total must be more than 0"));
+        }
+    }
     let mut props = json!({"order_id": order_id, "currency": order.currency.code()});
     if let Some(p) = &req.products {
         props["products"] = json!(p);
