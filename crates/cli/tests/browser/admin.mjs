@@ -7,19 +7,13 @@
 //
 // Needs BEACON_TEST_NODE_MODULES and Chromium, as console.mjs. Prints one JSON line.
 
-import { launch, watch, serious } from './lib.mjs';
+import { launch, watch, serious, logIn } from './lib.mjs';
 
 const [base, email, password] = process.argv.slice(2);
 
 const browser = await launch();
 const out = { errors: [] };
-const login = async (page, who, pw) => {
-  await page.goto(base + '/');
-  await page.getByLabel('Email').fill(who);
-  await page.getByLabel('Password').fill(pw);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.locator('.kpi .value').first().waitFor();
-};
+const login = (page, who, pw) => logIn(page, base, who, pw);
 try {
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();

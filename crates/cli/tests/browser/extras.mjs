@@ -10,7 +10,7 @@
 // Needs BEACON_TEST_NODE_MODULES and Chromium, as console.mjs. Prints one JSON line.
 
 import fs from 'node:fs';
-import { launch, watch, serious } from './lib.mjs';
+import { launch, watch, serious, logIn } from './lib.mjs';
 
 const [base, email, password, opener] = process.argv.slice(2);
 
@@ -20,11 +20,7 @@ try {
   const context = await browser.newContext({ locale: 'en-US', acceptDownloads: true });
   const page = await context.newPage();
   watch(page, out.errors, /status of 40[01]/); // the wrong program's save is a 400
-  await page.goto(base + '/');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.locator('.kpi .value').first().waitFor();
+  await logIn(page, base, email, password);
 
   await page.goto(base + '/#/promotions');
   await page.locator('tr[data-id="spring"]').waitFor();

@@ -9,19 +9,13 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { launch, watch, serious } from './lib.mjs';
+import { launch, watch, serious, logIn } from './lib.mjs';
 
 const [base, email, password, file, viewer, viewerPassword] = process.argv.slice(2);
 
 const browser = await launch();
 const out = { errors: [] };
-const login = async (page, who, pw) => {
-  await page.goto(base + '/');
-  await page.getByLabel('邮箱').fill(who);
-  await page.getByLabel('密码').fill(pw);
-  await page.getByRole('button', { name: '登录' }).click();
-  await page.locator('.kpi .value').first().waitFor();
-};
+const login = (page, who, pw) => logIn(page, base, who, pw);
 try {
   const context = await browser.newContext({ locale: 'zh-CN' });
   const page = await context.newPage();

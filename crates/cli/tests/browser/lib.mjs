@@ -32,3 +32,12 @@ export async function serious(page) {
   return r.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
     .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
+
+/** Logs in on the console at `base` (whatever its language) and waits for the dashboard. */
+export async function logIn(page, base, email, password) {
+  await page.goto(base + '/');
+  await page.locator('input[type=email]').fill(email);
+  await page.locator('input[type=password]').fill(password);
+  await page.locator('form.login button[type=submit]').click();
+  await page.locator('.kpi .value').first().waitFor();
+}

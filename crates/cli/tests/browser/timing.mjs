@@ -8,7 +8,7 @@
 //
 // Needs BEACON_TEST_NODE_MODULES and Chromium, as console.mjs. Prints one JSON line.
 
-import { launch } from './lib.mjs';
+import { launch, logIn } from './lib.mjs';
 
 const [base, email, password] = process.argv.slice(2);
 const LOADS = 5;
@@ -18,11 +18,7 @@ const out = { screens: [] };
 try {
   const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 860 } });
   const page = await context.newPage();
-  await page.goto(base + '/');
-  await page.locator('input[type=email]').fill(email);
-  await page.locator('input[type=password]').fill(password);
-  await page.locator('form.login button[type=submit]').click();
-  await page.locator('.kpi .value').first().waitFor();
+  await logIn(page, base, email, password);
   const busy = await page.evaluate(async () => {
     const r = await (await fetch('/api/v1/profiles?min_events=40&limit=1')).json();
     return r.items[0] && r.items[0].id;

@@ -40,25 +40,7 @@ impl Kind {
     /// columns too: as traits, as properties).
     pub fn fields(self) -> &'static [&'static str] {
         match self {
-            Kind::Orders => &[
-                "order_id",
-                "user_id",
-                "anonymous_id",
-                "email",
-                "phone",
-                "placed_at",
-                "currency",
-                "total",
-                "revenue",
-                "discount",
-                "coupon",
-                "product_id",
-                "sku",
-                "name",
-                "category",
-                "price",
-                "quantity",
-            ],
+            Kind::Orders => &ORDER_FIELDS,
             Kind::Customers => &["user_id", "anonymous_id", "email", "phone", "created_at"],
             Kind::Products => beacon_core::catalog::FIELDS,
             Kind::Events => {
@@ -190,7 +172,7 @@ fn check(target: &Target, value: &Value) -> Result<Option<Value>, String> {
     };
     Ok(Some(match target.field.as_str() {
         "placed_at" | "created_at" | "timestamp" => Value::String(time(&text, target.format.as_deref())?),
-        "total" | "revenue" | "discount" | "price" => {
+        "total" | "revenue" | "discount" | "shipping" | "price" => {
             let minor = parse_minor(&text, 4).map_err(|e| e.to_string())?;
             if minor < 0 {
                 return Err(format!("{} {text} is negative", target.field));
@@ -268,6 +250,13 @@ pub struct Builder {
 }
 
 const LINE_FIELDS: &[&str] = &["product_id", "sku", "name", "category", "price", "quantity"];
+
+/// An order row's fields: a recorded order's (`app::records::FIELDS`), its
+/// lines as one line per row.
+static ORDER_FIELDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    let order = crate::app::records::FIELDS.iter().copied().filter(|f| *f != "products");
+    order.chain(LINE_FIELDS.iter().copied()).collect()
+});
 
 impl Builder {
     pub fn new(kind: Kind, file_key: &str) -> Self {
