@@ -1,0 +1,95 @@
+//! Exact comparison of decimal numbers written as text (`"129.90"`, `100`,
+//! `-0.5`, `1e3`): prices and amounts are compared as the decimals they
+//! are, never through binary floating point.
+
+use std::cmp::Ordering;
+
+/// A decimal as digits: `mantissa × 10^-scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decimal {
+    mantissa: i128,
+    scale: u32,
+}
+
+/// Most significant digits read (beyond that the number is refused).
+const MAX_DIGITS: usize = 30;
+
+impl Decimal {
+    /// A decimal in plain or exponent notation; none for anything else.
+    pub fn parse(text: &str) -> Option<Decimal> {
+        let s = text.trim();
+        let (s, exponent) = match s.find(['e', 'E']) {
+            Some(at) => (&s[..at], s[at + 1..].parse::<i32>().ok()?),
+            None => (s, 0),
+        };
+        let (negative, s) = match s.as_bytes().first()? {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+        let digits = || whole.bytes().chain(fraction.bytes());
+        if whole.is_empty() && fraction.is_empty() || !digits().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        if whole.len() + fraction.len() > MAX_DIGITS || exponent.abs() > 60 {
+            return None;
+        }
+        let mut mantissa: i128 = 0;
+        for b in digits() {
+            mantissa = mantissa * 10 + i128::from(b - b'0');
+        }
+        let mut scale = i64::try_from(fraction.len()).ok()? - i64::from(exponent);
+        while scale < 0 {
+            mantissa = mantissa.checked_mul(10)?;
+            scale += 1;
+        }
+        let scale = u32::try_from(scale).ok()?;
+        Some(Decimal { mantissa: if negative { -mantissa } else { mantissa }, scale })
+    }
+
+    /// A JSON number or numeric text.
+    pub fn of(value: &serde_json::Value) -> Option<Decimal> {
+        match value {
+            serde_json::Value::Number(n) => Decimal::parse(&n.to_string()),
+            serde_json::Value::String(s) => Decimal::parse(s),
+            _ => None,
+        }
+    }
+
+    /// Both at the larger scale, or none when that overflows.
+    fn aligned(self, other: Decimal) -> Option<(i128, i128)> {
+        let scale = self.scale.max(other.scale);
+        let up = |d: Decimal| d.mantissa.checked_mul(10i128.checked_pow(scale - d.scale)?);
+        Some((up(self)?, up(other)?))
+    }
+
+    pub fn compare(self, other: Decimal) -> Option<Ordering> {
+        self.aligned(other).map(|(a, b)| a.cmp(&b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Decimal;
+    use std::cmp::Ordering::*;
+
+    fn cmp(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+        Decimal::parse(a)?.compare(Decimal::parse(b)?)
+    }
+
+    #[test]
+    fn decimals_compare_exactly() {
+        assert_eq!(cmp("0.1", "0.10"), Some(Equal));
+        assert_eq!(cmp("129.90", "129.9"), Some(Equal));
+        assert_eq!(cmp("100", "99.999999999999999999"), Some(Greater));
+        assert_eq!(cmp("-0.5", "0"), Some(Less));
+        assert_eq!(cmp("1e3", "1000.0"), Some(Equal));
+        assert_eq!(cmp("2.5E-1", ".25"), Some(Equal));
+        // 0.1 + 0.2 is no float here
+        assert_eq!(cmp("0.30000000000000004", "0.3"), Some(Greater));
+        for bad in ["", "-", ".", "1.2.3", "abc", "1e", "１２", "1e999"] {
+            assert_eq!(Decimal::parse(bad), None, "{bad:?}");
+        }
+    }
+}

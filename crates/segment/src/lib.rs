@@ -1,0 +1,26 @@
+//! The segment language: who a campaign is for, as one condition tree
+//! ([`Condition`]) with two forms that say the same thing — JSON (what the
+//! API stores) and a readable text form (what people write):
+//!
+//! ```text
+//! performed "Product Viewed" >= 3 within 30d where category = "鞋"
+//!   and not performed "Order Completed" within 30d
+//! ```
+//!
+//! [`parse`] reads the text form (errors give the position and what was
+//! expected), [`Condition`]'s `Display` writes it, and reading what was
+//! written gives the same tree ([`Condition::normalized`]: groups of one
+//! are their condition, nested groups of a kind are one). [`eval`] decides
+//! a profile's membership from its traits and events at a time.
+//!
+//! Pure: no I/O; the store compiles the same tree to a query elsewhere.
+
+mod ast;
+mod decimal;
+pub mod eval;
+mod text;
+mod write;
+
+pub use ast::{Cmp, Condition, Count, Op, Performed, PropertyFilter, TraitCondition, Unit, Window};
+pub use eval::{EventFact, Facts, matches};
+pub use text::{ParseError, parse};
