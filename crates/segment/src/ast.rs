@@ -24,6 +24,84 @@ pub enum Condition {
     Trait(TraitCondition),
     /// The profile did an event so many times, in a window, with properties.
     Performed(Performed),
+    /// The first time the profile did an event was within a window.
+    FirstPerformed(EventTime),
+    /// The profile did an event, but not within a window (the last time was before it).
+    LastPerformedBefore(EventTime),
+    /// An order figure (net of refunds and cancellations), in a window or ever.
+    Orders(OrderFigure),
+    /// The profile bought a product, something of a category (or one below
+    /// it: `鞋` takes `鞋/跑鞋`) or of a brand, in a window or ever.
+    Bought(Bought),
+    /// The profile holds an identity of this kind (`phone`, `email`, `openid`…).
+    Has(String),
+    /// The profile carries this tag.
+    Tag(String),
+    /// The profile is a member of this saved segment.
+    InSegment(String),
+    /// The profile consented to this purpose (`email`, `sms`, `wechat`…).
+    Consent(String),
+    /// A stable bucket of the profile (0–99, from its id): holdouts, splits.
+    Bucket(Count),
+}
+
+/// An event and a window, for the first or the last time it was done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventTime {
+    pub event: String,
+    pub within: Window,
+}
+
+/// Which order figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// Orders placed (not cancelled).
+    OrderCount,
+    /// What they came to, net of refunds.
+    NetSpend,
+    /// Net spend per order.
+    AverageOrder,
+}
+
+impl Measure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::OrderCount => "order_count",
+            Measure::NetSpend => "net_spend",
+            Measure::AverageOrder => "average_order",
+        }
+    }
+}
+
+/// `net_spend >= 500 within 90d`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderFigure {
+    pub measure: Measure,
+    pub cmp: Cmp,
+    /// A decimal, as text (`"500"`, `"99.90"`).
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<Window>,
+}
+
+/// What was bought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Item {
+    Product(String),
+    Category(String),
+    Brand(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bought {
+    pub item: Item,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<Window>,
 }
 
 /// How a value is compared.
@@ -50,6 +128,13 @@ pub enum Op {
     /// The trait or property is there (not null).
     #[serde(rename = "exists")]
     Exists,
+    /// A time (RFC 3339 or a date) within the last window (value: `"30d"`).
+    #[serde(rename = "within")]
+    Within,
+    /// A date's anniversary (a birthday) falls within the next window
+    /// (value: `"7d"`), today included.
+    #[serde(rename = "upcoming")]
+    Upcoming,
 }
 
 impl Op {
@@ -64,6 +149,8 @@ impl Op {
             Op::In => "in",
             Op::Contains => "contains",
             Op::Exists => "exists",
+            Op::Within => "within",
+            Op::Upcoming => "upcoming",
         }
     }
 

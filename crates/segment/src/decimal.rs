@@ -64,6 +64,21 @@ impl Decimal {
         Some((up(self)?, up(other)?))
     }
 
+    pub fn from_int(n: i128) -> Decimal {
+        Decimal { mantissa: n, scale: 0 }
+    }
+
+    /// The sum, or none when it overflows.
+    pub fn add(self, other: Decimal) -> Option<Decimal> {
+        let (a, b) = self.aligned(other)?;
+        Some(Decimal { mantissa: a.checked_add(b)?, scale: self.scale.max(other.scale) })
+    }
+
+    /// Times a whole number, or none when it overflows.
+    pub fn times(self, n: i128) -> Option<Decimal> {
+        Some(Decimal { mantissa: self.mantissa.checked_mul(n)?, scale: self.scale })
+    }
+
     pub fn compare(self, other: Decimal) -> Option<Ordering> {
         self.aligned(other).map(|(a, b)| a.cmp(&b))
     }

@@ -18,9 +18,14 @@
 mod ast;
 mod decimal;
 pub mod eval;
+mod lex;
+mod orders;
 mod text;
 mod write;
 
-pub use ast::{Cmp, Condition, Count, Op, Performed, PropertyFilter, TraitCondition, Unit, Window};
-pub use eval::{EventFact, Facts, matches};
+pub use ast::{
+    Bought, Cmp, Condition, Count, EventTime, Item, Measure, Op, OrderFigure, Performed, PropertyFilter,
+    TraitCondition, Unit, Window,
+};
+pub use eval::{EventFact, Facts, LineFact, OrderFact, bucket, matches};
 pub use text::{ParseError, parse};

@@ -5,8 +5,13 @@
 //! and       := unary ("and" unary)*
 //! unary     := "not" unary | "(" condition ")" | "everyone" | "nobody" | performed | trait
 //! performed := "performed" STRING [cmp NUMBER] ["within" WINDOW] ["where" test ("," test)*]
+//!            | "first" "performed" STRING "within" WINDOW | "last" "performed" STRING "before" WINDOW
+//!            | ("order_count" | "net_spend" | "average_order") cmp NUMBER ["within" WINDOW]
+//!            | "bought" ("product" | "category" | "brand") STRING ["within" WINDOW]
+//!            | "has" WORD | "tag" STRING | "in" "segment" STRING | "consent" STRING | "bucket" cmp NUMBER
 //! trait     := ["trait"] KEY test-tail          (KEY: a word, or a string after "trait")
 //! test-tail := "exists" | op VALUE | "in" "[" VALUE ("," VALUE)* "]" | "contains" VALUE
+//!            | "within" WINDOW | "upcoming" WINDOW
 //! op        := "=" | "!=" | ">" | ">=" | "<" | "<="
 //! VALUE     := STRING | NUMBER | "true" | "false"     WINDOW := 30d | 12h | 4w
 //! ```
@@ -15,10 +20,16 @@
 //! than "or"; a `where` list is separated by commas, so an "and" after it
 //! joins the next condition.
 
-use crate::ast::{Cmp, Condition, Count, Op, Performed, PropertyFilter, TraitCondition, Window};
+use crate::ast::{
+    Bought, Cmp, Condition, Count, EventTime, Item, Measure, Op, OrderFigure, Performed, PropertyFilter,
+    TraitCondition, Window,
+};
+use crate::lex::{Tok, lex};
 use serde_json::Value;
 use std::fmt;
 
+/// Words that begin a condition, join two or stand for a value: a trait
+/// with such a name is written `trait "name"`.
 pub(crate) const KEYWORDS: &[&str] = &[
     "and",
     "or",
@@ -34,6 +45,17 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "false",
     "everyone",
     "nobody",
+    "first",
+    "last",
+    "order_count",
+    "net_spend",
+    "average_order",
+    "bought",
+    "has",
+    "tag",
+    "consent",
+    "bucket",
+    "upcoming",
 ];
 
 /// Why a text did not read as a condition: where (a character offset from
@@ -52,112 +74,6 @@ impl fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Word(String),
-    Str(String),
-    Num(String),
-    Window(Window),
-    Sym(&'static str),
-}
-
-impl Tok {
-    fn describe(&self) -> String {
-        match self {
-            Tok::Word(w) => format!("{w:?}"),
-            Tok::Str(s) => format!("the string {s:?}"),
-            Tok::Num(n) => format!("the number {n}"),
-            Tok::Window(w) => format!("the window {w}"),
-            Tok::Sym(s) => format!("{s:?}"),
-        }
-    }
-}
-
-const SYMBOLS: &[&str] = &["!=", ">=", "<=", "=", ">", "<", "(", ")", "[", "]", ","];
-
-pub(crate) fn word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c == '.'
-}
-
-/// The tokens of `text` with their character positions.
-fn lex(text: &str) -> Result<Vec<(usize, Tok)>, ParseError> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    let err = |at: usize, expected: &str, found: String| ParseError { position: at, expected: expected.into(), found };
-    while i < chars.len() {
-        let c = chars[i];
-        let start = i;
-        if c.is_whitespace() {
-            i += 1;
-        } else if c == '"' {
-            i += 1;
-            while i < chars.len() && chars[i] != '"' {
-                i += if chars[i] == '\\' { 2 } else { 1 };
-            }
-            if i >= chars.len() {
-                return Err(err(start, "a closing quote", "the end of the text".into()));
-            }
-            i += 1;
-            let literal: String = chars[start..i].iter().collect();
-            let s = serde_json::from_str::<String>(&literal)
-                .map_err(|e| err(start, "a string (JSON escapes)", format!("{literal}: {e}")))?;
-            out.push((start, Tok::Str(s)));
-        } else if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
-            i += 1;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
-                i += 1;
-            }
-            if i < chars.len() && matches!(chars[i], 'e' | 'E') {
-                let mut j = i + 1;
-                if j < chars.len() && matches!(chars[j], '+' | '-') {
-                    j += 1;
-                }
-                if j < chars.len() && chars[j].is_ascii_digit() {
-                    i = j;
-                    while i < chars.len() && chars[i].is_ascii_digit() {
-                        i += 1;
-                    }
-                }
-            }
-            let number: String = chars[start..i].iter().collect();
-            let unit_end = i + 1;
-            if i < chars.len()
-                && matches!(chars[i], 'h' | 'd' | 'w')
-                && !chars.get(unit_end).is_some_and(|c| word_char(*c))
-            {
-                let window: String = chars[start..unit_end].iter().collect();
-                let w = Window::parse(&window)
-                    .ok_or_else(|| err(start, "a window such as 30d, 12h or 4w", window.clone()))?;
-                out.push((start, Tok::Window(w)));
-                i = unit_end;
-            } else if i < chars.len() && word_char(chars[i]) {
-                let rest: String = chars[start..].iter().take_while(|c| word_char(**c)).collect();
-                return Err(err(start, "a number, or a window such as 30d", format!("{rest:?}")));
-            } else {
-                if crate::decimal::Decimal::parse(&number).is_none() {
-                    return Err(err(start, "a number", number));
-                }
-                out.push((start, Tok::Num(number)));
-            }
-        } else if word_char(c) {
-            while i < chars.len() && word_char(chars[i]) {
-                i += 1;
-            }
-            out.push((start, Tok::Word(chars[start..i].iter().collect())));
-        } else {
-            let rest: String = chars[i..chars.len().min(i + 2)].iter().collect();
-            let sym = SYMBOLS
-                .iter()
-                .find(|s| rest.starts_with(*s))
-                .ok_or_else(|| err(start, "a word, a string, a number, a comparison or a bracket", format!("{c:?}")))?;
-            i += sym.chars().count();
-            out.push((start, Tok::Sym(sym)));
-        }
-    }
-    Ok(out)
-}
 
 struct Parser {
     toks: Vec<(usize, Tok)>,
@@ -244,6 +160,9 @@ impl Parser {
             self.at += 1;
             return self.performed().map(Condition::Performed);
         }
+        if let Some(c) = self.other_condition()? {
+            return Ok(c);
+        }
         let key = if self.word("trait") {
             self.at += 1;
             match self.peek().cloned() {
@@ -268,34 +187,20 @@ impl Parser {
         };
         self.at += 1;
         let mut count = Count::default();
-        let cmp = [(">=", Cmp::Gte), ("<=", Cmp::Lte), ("=", Cmp::Eq), (">", Cmp::Gt), ("<", Cmp::Lt)]
-            .into_iter()
-            .find(|(s, _)| self.sym(s));
-        if let Some((_, cmp)) = cmp {
-            self.at += 1;
-            let n = match self.peek() {
-                Some(Tok::Num(n)) => n.parse::<u32>().ok(),
-                _ => None,
-            };
-            count = Count { cmp, n: n.ok_or_else(|| self.error("a whole number of times"))? };
-            self.at += 1;
+        if let Some(cmp) = self.cmp() {
+            count = Count { cmp, n: self.whole_number("a whole number of times")? };
         }
         let mut within = None;
         if self.word("within") {
             self.at += 1;
-            match self.peek() {
-                Some(Tok::Window(w)) => within = Some(*w),
-                _ => return Err(self.error("a window such as 30d, 12h or 4w")),
-            }
-            self.at += 1;
+            within = Some(self.window()?);
         }
         let mut filters = Vec::new();
         if self.word("where") {
             loop {
                 self.at += 1;
                 let property = match self.peek().cloned() {
-                    Some(Tok::Word(w)) if !KEYWORDS.contains(&w.as_str()) => w,
-                    Some(Tok::Str(s)) => s,
+                    Some(Tok::Word(w) | Tok::Str(w)) => w,
                     _ => return Err(self.error("a property's name")),
                 };
                 self.at += 1;
@@ -314,6 +219,13 @@ impl Parser {
         if self.word("exists") {
             self.at += 1;
             return Ok((Op::Exists, None));
+        }
+        for (w, op) in [("within", Op::Within), ("upcoming", Op::Upcoming)] {
+            if self.word(w) {
+                self.at += 1;
+                let window = self.window()?;
+                return Ok((op, Some(Value::String(window.to_string()))));
+            }
         }
         if self.word("in") {
             self.at += 1;
@@ -348,5 +260,134 @@ impl Parser {
         };
         self.at += 1;
         Ok(v)
+    }
+}
+
+impl Parser {
+    /// A comparison of counts, if one is next (taken).
+    fn cmp(&mut self) -> Option<Cmp> {
+        let cmps = [(">=", Cmp::Gte), ("<=", Cmp::Lte), ("=", Cmp::Eq), (">", Cmp::Gt), ("<", Cmp::Lt)];
+        let (_, cmp) = cmps.into_iter().find(|(s, _)| self.sym(s))?;
+        self.at += 1;
+        Some(cmp)
+    }
+
+    fn whole_number(&mut self, what: &str) -> Result<u32, ParseError> {
+        let n = match self.peek() {
+            Some(Tok::Num(n)) => n.parse::<u32>().ok(),
+            _ => None,
+        };
+        let n = n.ok_or_else(|| self.error(what))?;
+        self.at += 1;
+        Ok(n)
+    }
+
+    fn window(&mut self) -> Result<Window, ParseError> {
+        match self.peek() {
+            Some(Tok::Window(w)) => {
+                let w = *w;
+                self.at += 1;
+                Ok(w)
+            }
+            _ => Err(self.error("a window such as 30d, 12h or 4w")),
+        }
+    }
+
+    fn text(&mut self, what: &str) -> Result<String, ParseError> {
+        match self.peek().cloned() {
+            Some(Tok::Str(s)) if !s.is_empty() => {
+                self.at += 1;
+                Ok(s)
+            }
+            _ => Err(self.error(what)),
+        }
+    }
+
+    fn expect_word(&mut self, w: &str) -> Result<(), ParseError> {
+        if !self.word(w) {
+            return Err(self.error(&format!("{w:?}")));
+        }
+        self.at += 1;
+        Ok(())
+    }
+
+    fn optional_window(&mut self) -> Result<Option<Window>, ParseError> {
+        if !self.word("within") {
+            return Ok(None);
+        }
+        self.at += 1;
+        self.window().map(Some)
+    }
+
+    /// The conditions that begin with their own word (not a trait's name).
+    fn other_condition(&mut self) -> Result<Option<Condition>, ParseError> {
+        let Some(Tok::Word(w)) = self.peek().cloned() else { return Ok(None) };
+        let measure =
+            [Measure::OrderCount, Measure::NetSpend, Measure::AverageOrder].into_iter().find(|m| m.as_str() == w);
+        if !["first", "last", "bought", "has", "tag", "in", "consent", "bucket"].contains(&w.as_str())
+            && measure.is_none()
+        {
+            return Ok(None);
+        }
+        self.at += 1;
+        Ok(Some(match w.as_str() {
+            "first" | "last" => {
+                self.expect_word("performed")?;
+                let event = self.text("the event's name in quotes")?;
+                self.expect_word(if w == "first" { "within" } else { "before" })?;
+                let within = self.window()?;
+                if w == "first" {
+                    Condition::FirstPerformed(EventTime { event, within })
+                } else {
+                    Condition::LastPerformedBefore(EventTime { event, within })
+                }
+            }
+            "bought" => {
+                let item = match self.peek() {
+                    Some(Tok::Word(k)) if k == "product" || k == "category" || k == "brand" => k.clone(),
+                    _ => return Err(self.error("product, category or brand")),
+                };
+                self.at += 1;
+                let name = self.text("a name in quotes")?;
+                let item = match item.as_str() {
+                    "product" => Item::Product(name),
+                    "category" => Item::Category(name),
+                    _ => Item::Brand(name),
+                };
+                Condition::Bought(Bought { item, within: self.optional_window()? })
+            }
+            "has" => match self.peek().cloned() {
+                Some(Tok::Word(kind) | Tok::Str(kind)) => {
+                    self.at += 1;
+                    Condition::Has(kind)
+                }
+                _ => return Err(self.error("an identity kind (phone, email, openid…)")),
+            },
+            "tag" => Condition::Tag(self.text("a tag in quotes")?),
+            "in" => {
+                self.expect_word("segment")?;
+                Condition::InSegment(self.text("a segment's id in quotes")?)
+            }
+            "consent" => Condition::Consent(self.text("a purpose in quotes (\"email\", \"sms\"…)")?),
+            "bucket" => {
+                let cmp = self.cmp().ok_or_else(|| self.error("a comparison (>=, <=, =, >, <)"))?;
+                let n = self.whole_number("a bucket from 0 to 100")?;
+                if n > 100 {
+                    self.at -= 1;
+                    return Err(self.error("a bucket from 0 to 100"));
+                }
+                Condition::Bucket(Count { cmp, n })
+            }
+            _ => {
+                let measure = measure.unwrap_or(Measure::OrderCount);
+                let cmp = self.cmp().ok_or_else(|| self.error("a comparison (>=, <=, =, >, <)"))?;
+                let value = match self.peek() {
+                    Some(Tok::Num(n)) if !n.starts_with('-') => n.clone(),
+                    _ => return Err(self.error("an amount or a count, not negative")),
+                };
+                self.at += 1;
+                Condition::Orders(OrderFigure { measure, cmp, value, within: self.optional_window()? })
+            }
+        }))
     }
 }

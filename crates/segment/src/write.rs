@@ -1,8 +1,9 @@
 //! Writing a condition in the text form (`Display`): what `parse` reads
 //! back as the same tree (normalized).
 
-use crate::ast::{Condition, Count, Op};
-use crate::text::{KEYWORDS, word_char};
+use crate::ast::{Condition, Count, Item, Op};
+use crate::lex::word_char;
+use crate::text::KEYWORDS;
 use serde_json::Value;
 use std::fmt;
 
@@ -29,13 +30,17 @@ fn plain(name: &str) -> bool {
         && !KEYWORDS.contains(&name)
 }
 
+/// A property's name: any word reads back after `where` or a comma.
 fn write_name(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
-    if plain(name) { f.write_str(name) } else { write!(f, "{}", Value::String(name.to_string())) }
+    let word = !name.is_empty() && name.chars().all(word_char) && !name.starts_with(|c: char| c.is_ascii_digit());
+    if word { f.write_str(name) } else { write!(f, "{}", quoted(name)) }
 }
 
 fn write_test(f: &mut fmt::Formatter<'_>, op: Op, value: Option<&Value>) -> fmt::Result {
     write!(f, " {}", op.as_str())?;
     match value {
+        // a window, as written
+        Some(Value::String(w)) if matches!(op, Op::Within | Op::Upcoming) => write!(f, " {w}"),
         Some(v) if op.takes_value() => {
             f.write_str(" ")?;
             write_value(f, v)
@@ -90,6 +95,31 @@ impl fmt::Display for Condition {
                 }
                 Ok(())
             }
+            Condition::FirstPerformed(t) => write!(f, "first performed {} within {}", quoted(&t.event), t.within),
+            Condition::LastPerformedBefore(t) => write!(f, "last performed {} before {}", quoted(&t.event), t.within),
+            Condition::Orders(o) => {
+                write!(f, "{} {} {}", o.measure.as_str(), o.cmp.as_str(), o.value)?;
+                o.within.map_or(Ok(()), |w| write!(f, " within {w}"))
+            }
+            Condition::Bought(b) => {
+                let (kind, name) = match &b.item {
+                    Item::Product(n) => ("product", n),
+                    Item::Category(n) => ("category", n),
+                    Item::Brand(n) => ("brand", n),
+                };
+                write!(f, "bought {kind} {}", quoted(name))?;
+                b.within.map_or(Ok(()), |w| write!(f, " within {w}"))
+            }
+            Condition::Has(kind) if kind.chars().all(word_char) && !kind.is_empty() => write!(f, "has {kind}"),
+            Condition::Has(kind) => write!(f, "has {}", quoted(kind)),
+            Condition::Tag(tag) => write!(f, "tag {}", quoted(tag)),
+            Condition::InSegment(id) => write!(f, "in segment {}", quoted(id)),
+            Condition::Consent(purpose) => write!(f, "consent {}", quoted(purpose)),
+            Condition::Bucket(c) => write!(f, "bucket {} {}", c.cmp.as_str(), c.n),
         }
     }
+}
+
+fn quoted(text: &str) -> Value {
+    Value::String(text.to_string())
 }

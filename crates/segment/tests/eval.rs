@@ -17,7 +17,7 @@ fn event(name: &str, when: DateTime<Utc>, properties: Value) -> EventFact {
 fn is_in(text: &str, traits: &Value, events: &[EventFact], now: DateTime<Utc>) -> bool {
     let c = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
     let traits: Map<String, Value> = traits.as_object().cloned().unwrap_or_default();
-    matches(&c, &Facts { traits: &traits, events, now })
+    matches(&c, &Facts::new(&traits, events, now))
 }
 
 #[test]
@@ -90,4 +90,90 @@ fn traits_compare_by_kind() {
     ] {
         assert_eq!(is_in(text, &t, &[], now), expected, "{text}");
     }
+}
+
+fn order(days_ago: i64, net: &str, lines: &[(&str, &str, &str)], now: DateTime<Utc>) -> OrderFact {
+    OrderFact {
+        at: now - Duration::days(days_ago),
+        net: net.into(),
+        coupon: None,
+        lines: lines
+            .iter()
+            .map(|(p, c, b)| LineFact {
+                product_id: Some((*p).into()),
+                category: Some((*c).into()),
+                brand: Some((*b).into()),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn orders_purchases_identities_tags_and_buckets() {
+    let now = at("2026-12-06T12:00:00Z");
+    let orders = vec![
+        order(5, "0.10", &[("P1", "鞋/跑鞋", "Nike")], now),
+        order(40, "0.20", &[("P2", "茶叶/绿茶", "西湖")], now),
+        order(200, "999.70", &[("P3", "鞋子", "Adidas")], now),
+    ];
+    let traits = Map::new();
+    let kinds = ["phone".to_string(), "openid".to_string()];
+    let tags = ["高价值".to_string()];
+    let facts = Facts {
+        profile_id: "01a24b9d-0000-7000-8000-000000000001",
+        orders: &orders,
+        identities: &kinds,
+        tags: &tags,
+        ..Facts::new(&traits, &[], now)
+    };
+    let is = |text: &str| matches(&parse(text).unwrap_or_else(|e| panic!("{text}: {e}")), &facts);
+    // 0.1 + 0.2 is 0.3 here
+    assert!(is("net_spend = 0.3 within 90d"));
+    assert!(is("net_spend = 1000 and order_count = 3"));
+    assert!(is("average_order > 333.33 and average_order < 333.34"), "1000 / 3");
+    assert!(!is("average_order >= 0 within 1d"), "no orders: no average");
+    assert!(is("order_count = 0 within 1d"));
+    assert!(is(r#"bought category "鞋" within 30d"#), "鞋/跑鞋 is below 鞋");
+    assert!(!is(r#"bought category "鞋" within 4d"#));
+    assert!(!is(r#"bought category "鞋子/跑鞋""#));
+    assert!(is(r#"bought category "鞋子""#), "鞋子 is not below 鞋, but is itself");
+    assert!(is(r#"bought brand "西湖" and bought product "P3""#));
+    assert!(!is(r#"bought product "P3" within 180d"#));
+    assert!(is("has phone and has openid and not has email"));
+    assert!(is(r#"tag "高价值" and not tag "流失风险""#));
+    let b = bucket(facts.profile_id);
+    assert!(b < 100);
+    assert!(is(&format!("bucket = {b}")) && !is(&format!("bucket < {b}")));
+    assert!(!is(r#"in segment "vip" or consent "sms""#));
+}
+
+#[test]
+fn first_and_last_times_and_relative_dates() {
+    let now = at("2026-12-06T12:00:00Z");
+    let events = vec![
+        event("App Opened", now - Duration::days(45), json!({})),
+        event("App Opened", now - Duration::days(40), json!({})),
+        event("Signed Up", now - Duration::days(3), json!({})),
+    ];
+    let t = json!({"signed_up_at": "2026-12-03T08:00:00Z", "birthday": "1990-12-10", "leap": "2000-02-29",
+                   "created": "2026-01-01"});
+    for (text, expected) in [
+        (r#"first performed "Signed Up" within 7d"#, true),
+        (r#"first performed "App Opened" within 42d"#, false),
+        (r#"last performed "App Opened" before 30d"#, true),
+        (r#"last performed "App Opened" before 41d"#, false),
+        (r#"last performed "Never Done" before 1d"#, false),
+        ("signed_up_at within 7d", true),
+        ("signed_up_at within 3d", false),
+        ("birthday upcoming 5d", true),
+        ("birthday upcoming 4d", false),
+        ("created within 30d", false),
+        ("nothing within 30d", false),
+    ] {
+        assert_eq!(is_in(text, &t, &events, now), expected, "{text}");
+    }
+    // 29 February, in a year without one, on the 28th
+    let feb = at("2027-02-27T12:00:00Z");
+    assert!(is_in("leap upcoming 2d", &t, &[], feb));
+    assert!(!is_in("leap upcoming 1d", &t, &[], feb));
 }

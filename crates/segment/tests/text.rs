@@ -46,6 +46,15 @@ fn every_form_of_a_test_reads() {
         "everyone",
         "nobody",
         "not (a = 1 or b = 2)",
+        r#"first performed "Signed Up" within 7d"#,
+        r#"last performed "App Opened" before 30d"#,
+        "net_spend >= 500 within 90d and order_count > 1 and average_order >= 99.90",
+        r#"bought category "鞋" within 30d or bought product "P1" or bought brand "Nike""#,
+        r#"has phone and has openid and not has email and tag "高价值" and in segment "vip" and consent "sms""#,
+        "bucket < 10",
+        "signed_up_at within 30d and birthday upcoming 7d",
+        r#"trait "tag" = 1 and trait "bucket" exists"#,
+        r#"performed "Order Completed" where in = 1, exists exists, "2nd" = 2"#,
     ];
     for text in cases {
         let c = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -67,6 +76,11 @@ fn errors_say_where_and_what_was_expected() {
         ("and = 1", 0, "a condition (performed, not, a trait, or a bracket)", "\"and\""),
         ("visits > 3x", 9, "a number, or a window such as 30d", "\"3x\""),
         ("a = 1 ; b = 2", 6, "a word, a string, a number, a comparison or a bracket", "';'"),
+        ("bucket < 101", 9, "a bucket from 0 to 100", "the number 101"),
+        (r#"bought shoes "x""#, 7, "product, category or brand", "\"shoes\""),
+        ("net_spend >= -5", 13, "an amount or a count, not negative", "the number -5"),
+        (r#"last performed "X" within 3d"#, 19, "\"before\"", "\"within\""),
+        ("in segment vip", 11, "a segment's id in quotes", "\"vip\""),
     ];
     for (text, position, expected, found) in cases {
         let e = parse(text).expect_err(text);
@@ -115,8 +129,11 @@ fn scalar() -> impl Strategy<Value = Value> {
 }
 
 fn test_of() -> impl Strategy<Value = (Op, Option<Value>)> {
+    let window =
+        (1u32..99, prop_oneof![Just("h"), Just("d"), Just("w")]).prop_map(|(n, u)| Value::String(format!("{n}{u}")));
     prop_oneof![
         Just((Op::Exists, None)),
+        (prop_oneof![Just(Op::Within), Just(Op::Upcoming)], window).prop_map(|(op, w)| (op, Some(w))),
         (
             prop_oneof![
                 Just(Op::Eq),
@@ -142,7 +159,28 @@ fn leaf() -> impl Strategy<Value = Condition> {
     let count = (prop_oneof![Just(Cmp::Gte), Just(Cmp::Lte), Just(Cmp::Eq), Just(Cmp::Gt), Just(Cmp::Lt)], 0u32..20)
         .prop_map(|(cmp, n)| Count { cmp, n });
     let filter = (name(), test_of()).prop_map(|(property, (op, value))| PropertyFilter { property, op, value });
+    let window_one = (1u32..400, prop_oneof![Just(Unit::Hours), Just(Unit::Days), Just(Unit::Weeks)])
+        .prop_map(|(amount, unit)| Window { amount, unit });
+    let cmp = prop_oneof![Just(Cmp::Gte), Just(Cmp::Lte), Just(Cmp::Eq), Just(Cmp::Gt), Just(Cmp::Lt)];
+    let measure = prop_oneof![Just(Measure::OrderCount), Just(Measure::NetSpend), Just(Measure::AverageOrder)];
+    let item =
+        prop_oneof![name().prop_map(Item::Product), name().prop_map(Item::Category), name().prop_map(Item::Brand)];
+    let others = prop_oneof![
+        ("[A-Z][a-z]{1,5}", window_one.clone())
+            .prop_map(|(event, within)| Condition::FirstPerformed(EventTime { event, within })),
+        ("[A-Z][a-z]{1,5}", window_one.clone())
+            .prop_map(|(event, within)| Condition::LastPerformedBefore(EventTime { event, within })),
+        (measure, cmp.clone(), "(0|[1-9][0-9]{0,3})(\\.[0-9]{1,2})?", prop::option::of(window_one.clone()))
+            .prop_map(|(measure, cmp, value, within)| Condition::Orders(OrderFigure { measure, cmp, value, within })),
+        (item, prop::option::of(window_one)).prop_map(|(item, within)| Condition::Bought(Bought { item, within })),
+        name().prop_map(Condition::Has),
+        name().prop_map(Condition::Tag),
+        name().prop_map(Condition::InSegment),
+        name().prop_map(Condition::Consent),
+        (cmp, 0u32..=100).prop_map(|(cmp, n)| Condition::Bucket(Count { cmp, n })),
+    ];
     prop_oneof![
+        others,
         (name(), test_of()).prop_map(|(key, (op, value))| Condition::Trait(TraitCondition { key, op, value })),
         ("[A-Z][a-z]{1,5}( [A-Z][a-z]{1,5})?", count, window, prop::collection::vec(filter, 0..3)).prop_map(
             |(event, count, within, filters)| Condition::Performed(Performed { event, count, within, filters })
