@@ -16,11 +16,13 @@
 //! Pure: no I/O; the store compiles the same tree to a query elsewhere.
 
 mod ast;
+mod conditions;
 mod decimal;
 pub mod eval;
 mod lex;
 mod orders;
 mod text;
+mod validate;
 mod write;
 
 pub use ast::{
@@ -29,3 +31,4 @@ pub use ast::{
 };
 pub use eval::{EventFact, Facts, LineFact, OrderFact, bucket, matches};
 pub use text::{ParseError, parse};
+pub use validate::{Invalid, MAX_CONDITIONS};

@@ -212,3 +212,60 @@ proptest! {
         prop_assert_eq!(serde_json::from_value::<Condition>(json).expect("back"), c);
     }
 }
+
+#[test]
+fn json_the_language_cannot_mean_is_refused_with_its_path() {
+    let cases = [
+        (json!({"all": [{"trait": {"key": "city", "op": "="}}]}), "all[0].trait.value"),
+        (json!({"not": {"trait": {"key": "a", "op": "in", "value": []}}}), "not.trait.value"),
+        (json!({"trait": {"key": "a", "op": "=", "value": {"x": 1}}}), "trait.value"),
+        (json!({"trait": {"key": "a", "op": "exists", "value": 1}}), "trait.value"),
+        (json!({"trait": {"key": "a", "op": "within", "value": "soon"}}), "trait.value"),
+        (json!({"trait": {"key": " ", "op": "exists"}}), "trait.key"),
+        (
+            json!({"any": [{"tag": "x"}, {"performed": {"event": "E", "where": [{"property": "p", "op": ">"}]}}]}),
+            "any[1].performed.where[0].value",
+        ),
+        (json!({"orders": {"measure": "net_spend", "cmp": ">=", "value": "-1"}}), "orders.value"),
+        (json!({"orders": {"measure": "net_spend", "cmp": ">=", "value": "lots"}}), "orders.value"),
+        (json!({"bucket": {"cmp": "<", "n": 101}}), "bucket.n"),
+        (json!({"performed": {"event": ""}}), "performed.event"),
+    ];
+    for (json, path) in cases {
+        let c: Condition = serde_json::from_value(json.clone()).expect("well-formed JSON");
+        let e = c.validate().expect_err(&json.to_string());
+        assert_eq!(e.path, path, "{json}: {e}");
+    }
+    let deep = (0..MAX_CONDITIONS).fold(Condition::All(vec![]), |c, _| Condition::Not(Box::new(c)));
+    assert!(deep.validate().is_err(), "too many conditions");
+}
+
+proptest! {
+    #[test]
+    fn what_the_text_form_reads_is_valid(c in condition()) {
+        let back = parse(&c.to_string()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        if let Err(e) = back.validate() {
+            // the generator makes values the language cannot mean only through JSON
+            prop_assert!(c.validate().is_err(), "{}: {}", c, e);
+        }
+    }
+}
+
+#[test]
+fn no_text_exhausts_the_stack() {
+    for text in ["not ".repeat(100_000) + "a = 1", "(".repeat(100_000), "a = 1 and ".repeat(20_000) + "b = 2"] {
+        let r = parse(&text);
+        if text.starts_with("a = 1") {
+            assert!(r.is_ok(), "a long flat group is fine");
+        } else {
+            assert!(r.expect_err("too deep").expected.contains("at most 64"));
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn any_text_reads_or_is_refused_without_a_panic(text in "[ -~鞋\\\\\"]{0,60}") {
+        let _ = parse(&text);
+    }
+}
