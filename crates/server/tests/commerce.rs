@@ -200,6 +200,8 @@ async fn reviews_are_listed_by_product_and_by_profile(app: &TestApp) {
     let (_, r) = app.get("/api/v1/products/tea-1/reviews", ADMIN).await;
     let texts: Vec<&str> = r["items"].as_array().into_iter().flatten().filter_map(|x| x["text"].as_str()).collect();
     assert_eq!(texts, ["too bitter", "香气很足"], "{r}");
+    // reviewed in events only (not in the catalog): found; in neither: not
+    assert_eq!(app.get("/api/v1/products/never-heard-of/reviews", ADMIN).await.0, StatusCode::NOT_FOUND);
     let eve = app.profile("user_id:eve").await;
     let (_, mine) = app.get(&format!("/api/v1/profiles/{}/reviews", eve["id"].as_str().unwrap_or("")), VIEWER).await;
     assert_eq!(mine["items"][0]["rating"], 5.0, "{mine}");

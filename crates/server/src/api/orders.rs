@@ -280,7 +280,15 @@ async fn product_reviews(
     Path(id): Path<String>,
     Query(p): Query<PageParams>,
 ) -> ApiResult<Json<Value>> {
-    reviews(&state, &who, ReviewsOf::Product(id), p).await
+    // a product reviewed in events may not be in the catalog; one that is in
+    // neither (never, or deleted with nothing said of it) is not found
+    let first_page = p.cursor.is_none();
+    let answer = reviews(&state, &who, ReviewsOf::Product(id.clone()), p).await?;
+    let nothing = answer.0["items"].as_array().is_some_and(Vec::is_empty);
+    if first_page && nothing && state.store.catalog().get_product(&id).await?.is_none() {
+        return Err(ApiError::new(ErrorCode::NotFound, "no such product, and no review of it"));
+    }
+    Ok(answer)
 }
 
 async fn profile_reviews(
