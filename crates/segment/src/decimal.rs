@@ -79,8 +79,33 @@ impl Decimal {
         Some(Decimal { mantissa: self.mantissa.checked_mul(n)?, scale: self.scale })
     }
 
+    /// `self ÷ n` to `places` decimal places, rounded toward zero (for
+    /// showing an average, never for deciding).
+    pub fn divided(self, n: i128, places: u32) -> Decimal {
+        let scaled = if places >= self.scale {
+            self.mantissa.saturating_mul(10i128.saturating_pow(places - self.scale))
+        } else {
+            self.mantissa / 10i128.pow(self.scale - places)
+        };
+        Decimal { mantissa: if n == 0 { 0 } else { scaled / n }, scale: places }
+    }
+
     pub fn compare(self, other: Decimal) -> Option<Ordering> {
         self.aligned(other).map(|(a, b)| a.cmp(&b))
+    }
+}
+
+impl std::fmt::Display for Decimal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.mantissa < 0 { "-" } else { "" };
+        let digits = self.mantissa.unsigned_abs().to_string();
+        let scale = self.scale as usize;
+        if scale == 0 {
+            return write!(f, "{sign}{digits}");
+        }
+        let digits = format!("{digits:0>width$}", width = scale + 1);
+        let (whole, fraction) = digits.split_at(digits.len() - scale);
+        write!(f, "{sign}{whole}.{fraction}")
     }
 }
 
@@ -103,6 +128,12 @@ mod tests {
         assert_eq!(cmp("2.5E-1", ".25"), Some(Equal));
         // 0.1 + 0.2 is no float here
         assert_eq!(cmp("0.30000000000000004", "0.3"), Some(Greater));
+        let d = |s: &str| Decimal::parse(s).expect(s);
+        assert_eq!(d("176.01").divided(2, 2).to_string(), "88.00");
+        assert_eq!(d("-0.5").to_string(), "-0.5");
+        assert_eq!(d("0.05").add(d("1")).map(|x| x.to_string()), Some("1.05".into()));
+        assert_eq!(d("1e3").to_string(), "1000");
+        assert_eq!(d("7").divided(0, 2).to_string(), "0.00", "no orders: nothing to show, no panic");
         for bad in ["", "-", ".", "1.2.3", "abc", "1e", "１２", "1e999"] {
             assert_eq!(Decimal::parse(bad), None, "{bad:?}");
         }

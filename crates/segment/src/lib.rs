@@ -19,6 +19,7 @@ mod ast;
 mod conditions;
 mod decimal;
 pub mod eval;
+mod explain;
 mod lex;
 mod orders;
 mod text;
@@ -30,5 +31,6 @@ pub use ast::{
     TraitCondition, Unit, Window,
 };
 pub use eval::{EventFact, Facts, LineFact, OrderFact, bucket, matches};
+pub use explain::{Explained, explain};
 pub use text::{ParseError, parse};
 pub use validate::{Invalid, MAX_CONDITIONS};

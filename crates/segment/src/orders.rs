@@ -24,6 +24,21 @@ pub fn figure_holds(o: &OrderFigure, facts: &Facts<'_>) -> bool {
     ordering.is_some_and(|ord| holds(o.cmp, ord))
 }
 
+/// The figure `o` compares, as text (`"order_count 3"`, `"net_spend 1000.00"`,
+/// `"average_order none"` for no orders; the average to two places, rounded down).
+pub fn figure(o: &OrderFigure, facts: &Facts<'_>) -> String {
+    let orders: Vec<_> = facts.orders.iter().filter(|x| facts.in_window(x.at, o.within)).collect();
+    let spend = orders.iter().try_fold(Decimal::from_int(0), |sum, x| sum.add(Decimal::parse(&x.net)?));
+    let value = match (o.measure, spend) {
+        (Measure::OrderCount, _) => orders.len().to_string(),
+        (_, None) => "unknown".into(),
+        (Measure::NetSpend, Some(s)) => s.to_string(),
+        (Measure::AverageOrder, _) if orders.is_empty() => "none".into(),
+        (Measure::AverageOrder, Some(s)) => s.divided(orders.len() as i128, 2).to_string(),
+    };
+    format!("{} {value}", o.measure.as_str())
+}
+
 fn holds(cmp: Cmp, ord: Ordering) -> bool {
     match cmp {
         Cmp::Gte => ord != Ordering::Less,

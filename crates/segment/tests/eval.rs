@@ -177,3 +177,25 @@ fn first_and_last_times_and_relative_dates() {
     assert!(is_in("leap upcoming 2d", &t, &[], feb));
     assert!(!is_in("leap upcoming 1d", &t, &[], feb));
 }
+
+#[test]
+fn an_explanation_says_which_condition_failed_and_on_what_figure() {
+    let now = at("2026-12-06T12:00:00Z");
+    let views: Vec<EventFact> =
+        (1..=2).map(|d| event("Product Viewed", now - Duration::days(d), json!({"category": "鞋"}))).collect();
+    let orders = vec![order(3, "100.00", &[], now), order(4, "76.01", &[], now)];
+    let traits = json!({"city": "上海"}).as_object().cloned().unwrap_or_default();
+    let facts = Facts { orders: &orders, ..Facts::new(&traits, &views, now) };
+    let c = parse(r#"city = "上海" and performed "Product Viewed" >= 3 within 30d and not average_order < 88"#)
+        .expect("parses");
+    let e = explain(&c, &facts);
+    assert!(!e.holds);
+    let parts: Vec<(bool, Option<&str>)> = e.parts.iter().map(|p| (p.holds, p.figure.as_deref())).collect();
+    assert_eq!(parts, [(true, None), (false, Some("counted 2")), (true, None)], "{e:#?}");
+    assert_eq!(e.parts[2].parts[0].figure.as_deref(), Some("average_order 88.00"), "176.01 / 2, shown rounded down");
+    assert!(!e.parts[2].parts[0].holds, "88.005 is not under 88");
+    assert_eq!(
+        serde_json::to_value(&e).expect("json")["parts"][1]["condition"],
+        r#"performed "Product Viewed" >= 3 within 30d"#
+    );
+}
