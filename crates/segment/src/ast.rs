@@ -221,13 +221,18 @@ impl Cmp {
     }
 
     pub fn holds(self, count: u64, n: u32) -> bool {
-        let n = u64::from(n);
+        self.holds_for(count.cmp(&u64::from(n)))
+    }
+
+    /// Whether a figure that compares `ordering` to the value passes.
+    pub fn holds_for(self, ordering: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::{Equal, Greater, Less};
         match self {
-            Cmp::Gte => count >= n,
-            Cmp::Lte => count <= n,
-            Cmp::Eq => count == n,
-            Cmp::Gt => count > n,
-            Cmp::Lt => count < n,
+            Cmp::Gte => ordering != Less,
+            Cmp::Lte => ordering != Greater,
+            Cmp::Eq => ordering == Equal,
+            Cmp::Gt => ordering == Greater,
+            Cmp::Lt => ordering == Less,
         }
     }
 }

@@ -1,52 +1,46 @@
 //! Order conditions and the times trait tests read, for `eval`.
 
-use crate::ast::{Bought, Cmp, Item, Measure, OrderFigure, Window};
+use crate::ast::{Bought, Item, Measure, OrderFigure, Window};
 use crate::decimal::Decimal;
 use crate::eval::Facts;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::Value;
-use std::cmp::Ordering;
 
 /// Whether the profile's order figure compares as `o` says. An average of
 /// no orders is none (the condition is false); money is summed exactly.
 pub fn figure_holds(o: &OrderFigure, facts: &Facts<'_>) -> bool {
     let Some(value) = Decimal::parse(&o.value) else { return false };
-    let orders: Vec<_> = facts.orders.iter().filter(|x| facts.in_window(x.at, o.within)).collect();
-    let count = Decimal::from_int(orders.len() as i128);
-    let spend = orders.iter().try_fold(Decimal::from_int(0), |sum, x| sum.add(Decimal::parse(&x.net)?));
+    let (count, spend) = totals(o, facts);
     let ordering = match o.measure {
-        Measure::OrderCount => count.compare(value),
+        Measure::OrderCount => Decimal::from_int(count as i128).compare(value),
         Measure::NetSpend => spend.and_then(|s| s.compare(value)),
         // spend ÷ count ⋛ value  ⇔  spend ⋛ value × count (count > 0): no division
-        Measure::AverageOrder if orders.is_empty() => None,
-        Measure::AverageOrder => spend.and_then(|s| s.compare(value.times(orders.len() as i128)?)),
+        Measure::AverageOrder if count == 0 => None,
+        Measure::AverageOrder => spend.and_then(|s| s.compare(value.times(count as i128)?)),
     };
-    ordering.is_some_and(|ord| holds(o.cmp, ord))
+    ordering.is_some_and(|ord| o.cmp.holds_for(ord))
+}
+
+/// The orders of `o`'s window: how many, and their net spend summed
+/// exactly (none when a net is no decimal, or the sum overflows).
+fn totals(o: &OrderFigure, facts: &Facts<'_>) -> (usize, Option<Decimal>) {
+    let orders = facts.orders.iter().filter(|x| facts.in_window(x.at, o.within));
+    orders
+        .fold((0, Some(Decimal::from_int(0))), |(n, sum), x| (n + 1, sum.and_then(|s| s.add(Decimal::parse(&x.net)?))))
 }
 
 /// The figure `o` compares, as text (`"order_count 3"`, `"net_spend 1000.00"`,
 /// `"average_order none"` for no orders; the average to two places, rounded down).
 pub fn figure(o: &OrderFigure, facts: &Facts<'_>) -> String {
-    let orders: Vec<_> = facts.orders.iter().filter(|x| facts.in_window(x.at, o.within)).collect();
-    let spend = orders.iter().try_fold(Decimal::from_int(0), |sum, x| sum.add(Decimal::parse(&x.net)?));
+    let (count, spend) = totals(o, facts);
     let value = match (o.measure, spend) {
-        (Measure::OrderCount, _) => orders.len().to_string(),
+        (Measure::OrderCount, _) => count.to_string(),
         (_, None) => "unknown".into(),
         (Measure::NetSpend, Some(s)) => s.to_string(),
-        (Measure::AverageOrder, _) if orders.is_empty() => "none".into(),
-        (Measure::AverageOrder, Some(s)) => s.divided(orders.len() as i128, 2).to_string(),
+        (Measure::AverageOrder, _) if count == 0 => "none".into(),
+        (Measure::AverageOrder, Some(s)) => s.divided(count as i128, 2).to_string(),
     };
     format!("{} {value}", o.measure.as_str())
-}
-
-fn holds(cmp: Cmp, ord: Ordering) -> bool {
-    match cmp {
-        Cmp::Gte => ord != Ordering::Less,
-        Cmp::Lte => ord != Ordering::Greater,
-        Cmp::Eq => ord == Ordering::Equal,
-        Cmp::Gt => ord == Ordering::Greater,
-        Cmp::Lt => ord == Ordering::Less,
-    }
 }
 
 /// Whether an order in the window has a line of the product, the category

@@ -57,18 +57,12 @@ async fn list(
     Ok(Json(json!({"promotion": id, "items": items})))
 }
 
-/// The teams a customer opened or joined, newest first (a merged-away id
-/// reads its survivor's; an erased or unknown one is not found).
+/// The teams a customer opened or joined (`app::checkout::teams::of_profile`).
 async fn of_profile(
     _: Authorized<Read>,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let profile = crate::app::profiles::by_id(&state, &id).await?;
-    let id = profile.id.to_string();
-    // a checkout without a profile named its buyer by an identity's key
-    let keys: Vec<String> = profile.identities.iter().map(|i| state.store.identity_key(i)).collect();
-    let teams = state.store.promotions().member_teams(&id, &keys, 100).await?;
-    let items = teams.iter().map(view).collect::<Result<Vec<_>, _>>()?;
+    let (id, items) = crate::app::checkout::teams::of_profile(&state, &id).await?;
     Ok(Json(json!({"profile_id": id, "items": items})))
 }

@@ -122,7 +122,8 @@ async fn read_all(app: &App, import: &mut Import, upload: &Upload, actor: &str) 
     let reader = tokio::task::spawn_blocking(move || {
         reading::read_file(rows, kind, &mapping, &key, BATCH, |msg| tx.blocking_send(msg).is_ok())
     });
-    let lines = Lines::of(&upload.body);
+    // (found only when a line is rejected: most imports reject none)
+    let mut lines: Option<Lines<'_>> = None;
     let mut rejects: Vec<ImportReject> = Vec::new();
     let mut written = Instant::now();
     while let Some(msg) = rx.recv().await {
@@ -144,7 +145,8 @@ async fn read_all(app: &App, import: &mut Import, upload: &Upload, actor: &str) 
         };
         for b in bad {
             import.rejected += 1;
-            rejects.push(ImportReject { text: lines.text(b.line), line: b.line, column: b.column, reason: b.reason });
+            let text = lines.get_or_insert_with(|| Lines::of(&upload.body)).text(b.line);
+            rejects.push(ImportReject { text, line: b.line, column: b.column, reason: b.reason });
         }
         import.bytes_read = read.load(std::sync::atomic::Ordering::Relaxed) as i64;
         if written.elapsed() >= PROGRESS_EVERY {

@@ -130,6 +130,17 @@ pub fn view(t: &StoredTeam) -> AppResult<Value> {
     Ok(team_json(&parse(t)?))
 }
 
+/// The teams a customer opened or joined, newest first: a merged-away id
+/// reads its survivor's; an erased or unknown one is not found.
+pub async fn of_profile(app: &App, id: &str) -> AppResult<(String, Vec<Value>)> {
+    let profile = crate::app::profiles::by_id(app, id).await?;
+    let id = profile.id.to_string();
+    // a checkout without a profile named its buyer by an identity's key
+    let keys: Vec<String> = profile.identities.iter().map(|i| app.store.identity_key(i)).collect();
+    let teams = app.store.promotions().member_teams(&id, &keys, 100).await?;
+    Ok((id, teams.iter().map(view).collect::<AppResult<Vec<_>>>()?))
+}
+
 /// A member's order was cancelled: it leaves its team if the team is still open.
 pub async fn leave(
     store: &dyn beacon_store::Store,
