@@ -116,6 +116,8 @@ async fn profile_lists_page_with_cursors_and_reject_bad_parameters(app: &TestApp
         ("/api/v1/profiles?limit=abc", "invalid_parameter"),
         ("/api/v1/profiles?cursor=!!", "invalid_cursor"),
         ("/api/v1/profiles?identity=nokind", "invalid_parameter"),
+        ("/api/v1/profiles?has_trait=%00", "invalid_parameter"),
+        ("/api/v1/products/a%00b", "invalid_parameter"),
         ("/api/v1/profiles?identity=email:not-an-email", "invalid_identity"),
         ("/api/v1/profiles?seen_after=yesterday", "invalid_timestamp"),
         ("/api/v1/profiles?bogus=1", "invalid_parameter"),

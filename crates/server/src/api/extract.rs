@@ -18,9 +18,19 @@ pub struct Query<T>(pub T);
 pub struct Path<T>(pub T);
 pub struct Json<T>(pub T);
 
+/// A NUL character (`%00`) in a parameter: no text column stores one
+/// (PostgreSQL refuses it), so it is refused here, for every route.
+fn refuse_nul(text: &str, what: &str) -> Result<(), ApiError> {
+    if text.contains("%00") || text.contains('\0') {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, format!("the {what} holds a NUL character (%00)")));
+    }
+    Ok(())
+}
+
 impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        refuse_nul(parts.uri.query().unwrap_or(""), "query")?;
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Query(q.0))
@@ -31,6 +41,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Query<T
 impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        refuse_nul(parts.uri.path(), "path")?;
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Path(p.0))
