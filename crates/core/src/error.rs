@@ -42,6 +42,7 @@ codes! {
     InvalidCart => "invalid_cart", "A cart to price is invalid: a missing price, a negative quantity, too many lines.";
     InvalidPromotion => "invalid_promotion", "A promotion spec is invalid: an unknown field, a missing reward, a negative amount, tiers out of order.";
     InvalidProduct => "invalid_product", "A product is missing a field or has an invalid value (price, stock, status, category).";
+    InvalidSegment => "invalid_segment", "A segment's condition cannot be read: the text form at a position (details: position, expected, found), JSON the language cannot mean (details: path), or a saved segment it names that does not exist.";
     InvalidFile => "invalid_file", "An uploaded file cannot be imported: it is empty, or a CSV without a header line (the message says why).";
     InvalidTimestamp => "invalid_timestamp", "A timestamp is not ISO-8601 / RFC 3339.";
     InvalidParameter => "invalid_parameter", "A query or path parameter is invalid.";

@@ -13,15 +13,22 @@
 //! are their condition, nested groups of a kind are one). [`eval`] decides
 //! a profile's membership from its traits and events at a time.
 //!
-//! Pure: no I/O; the store compiles the same tree to a query elsewhere.
+//! [`batch`] decides a tree for every profile at once from what a store
+//! selects for each leaf; [`properties`] is what a store keeps of an event
+//! for filters.
+//!
+//! Pure: no I/O.
 
 mod ast;
+pub mod batch;
 mod conditions;
 mod decimal;
 pub mod eval;
 mod explain;
 mod lex;
 mod orders;
+pub mod properties;
+pub mod random;
 mod text;
 mod validate;
 mod write;

@@ -48,8 +48,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
     match code {
         MalformedJson | InvalidEncoding | PayloadTooLarge | InvalidEvent | MissingIdentity | InvalidIdentity
-        | InvalidOrder | InvalidProduct | InvalidPromotion | InvalidCart | InvalidFile | InvalidTimestamp
-        | InvalidParameter | InvalidCursor | InvalidRole => StatusCode::BAD_REQUEST,
+        | InvalidOrder | InvalidProduct | InvalidPromotion | InvalidSegment | InvalidCart | InvalidFile
+        | InvalidTimestamp | InvalidParameter | InvalidCursor | InvalidRole => StatusCode::BAD_REQUEST,
         MissingWriteKey | InvalidWriteKey | Unauthenticated | InvalidCredentials => StatusCode::UNAUTHORIZED,
         Forbidden | EdgeAnonymousOnly | CsrfTokenInvalid => StatusCode::FORBIDDEN,
         NotFound | RouteNotFound => StatusCode::NOT_FOUND,

@@ -64,6 +64,7 @@ async fn provoke(app: &TestApp, code: &str) -> (StatusCode, Value) {
         "invalid_cart" => post("/api/v1/carts/price", &a, json!({"lines": [], "surprise": 1})),
         "invalid_promotion" => post("/api/v1/promotions", &a, json!({"id": "p-1", "status": "active"})),
         "invalid_product" => post("/api/v1/products", &a, json!({"product_id": "x", "price": "-1"})),
+        "invalid_segment" => post("/api/v1/segments/estimate", &a, json!({"text": "performed Product"})),
         "invalid_file" => req(Method::POST, "/api/v1/imports?kind=orders&format=csv", &a, ""),
         "invalid_timestamp" => post("/v1/track", &w, json!({"userId": "u", "event": "e", "timestamp": "yesterday"})),
         "invalid_parameter" => req(Method::GET, "/api/v1/profiles?limit=many", &a, ""),

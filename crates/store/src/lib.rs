@@ -19,6 +19,7 @@ mod pii;
 mod pii_ring;
 mod pii_text;
 mod promotions;
+mod segments;
 mod sql;
 mod teams;
 mod timing;
@@ -34,6 +35,7 @@ pub use jobs::*;
 pub use loyalty::*;
 pub use pii::{DecryptError, PiiCipher, PiiKeys, SealError};
 pub use promotions::*;
+pub use segments::*;
 pub use sql::{EMBEDDED_FILES, KEY_REFRESH, SqlStore, StoreOptions, Synchronous, backup_embedded};
 pub use teams::*;
 pub use timing::Phases;
@@ -143,6 +145,10 @@ pub trait Store: Send + Sync {
     fn users(&self) -> &dyn UserStore;
     /// Uploaded imports and their rejected lines.
     fn imports(&self) -> &dyn ImportStore;
+    /// Saved segments and their members.
+    fn segments(&self) -> &dyn SegmentStore;
+    /// What segments are decided from.
+    fn segment_facts(&self) -> &dyn SegmentFacts;
     /// How an identity is named in stored keys (limit counters): personal
     /// data (email, phone) by its keyed lookup hash, never in the clear.
     fn identity_key(&self, identity: &Identity) -> String;

@@ -93,6 +93,8 @@ pub struct NewEvent {
     pub name: Option<String>,
     /// The product a `Product …` event is about (`product_id`, else `sku`).
     pub product: Option<String>,
+    /// The properties a segment can filter on (`beacon_segment::properties::kept`).
+    pub props: Option<String>,
     pub timestamp: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
     pub payload: String,
@@ -112,6 +114,8 @@ pub struct ProcessedEvent {
     pub name: Option<String>,
     /// The product a `Product …` event is about (`product_id`, else `sku`).
     pub product: Option<String>,
+    /// The properties a segment can filter on (`beacon_segment::properties::kept`).
+    pub props: Option<String>,
     pub timestamp: DateTime<Utc>,
 }
 
@@ -123,6 +127,7 @@ impl From<&NewEvent> for ProcessedEvent {
             kind: e.kind,
             name: e.name.clone(),
             product: e.product.clone(),
+            props: e.props.clone(),
             timestamp: e.timestamp,
         }
     }

@@ -57,6 +57,7 @@ async fn archived_chunks_feed_the_timeline(h: &Harness) {
             kind: MessageKind::Track,
             name: None,
             product: None,
+            props: None,
             timestamp: t(i as u32),
         })
         .collect();

@@ -33,6 +33,7 @@ fn event(seq: i64, profile: ProfileId, min: u32) -> NewEvent {
         kind: MessageKind::Track,
         name: Some("Product Viewed".into()),
         product: Some("tea-1".into()),
+        props: None,
         timestamp: t(min),
         received_at: t(min),
         payload: "{}".into(),

@@ -29,6 +29,7 @@ fn event(rec: &LogRecord, profile: ProfileId, kind: MessageKind, name: &str) -> 
         kind,
         name: Some(name.into()),
         product: (name == "Product Viewed").then(|| "tea-1".to_string()),
+        props: None,
         timestamp: rec.record.timestamp,
         received_at: rec.record.received_at,
         payload: rec.record.payload.clone(),

@@ -22,6 +22,7 @@ fn event(rec: &LogRecord, profile: ProfileId, product: Option<&str>, min: u32) -
         kind: MessageKind::Track,
         name: Some("Product Viewed".into()),
         product: product.map(str::to_string),
+        props: None,
         timestamp: t(min),
         received_at: rec.record.received_at,
         payload: rec.record.payload.clone(),
@@ -125,9 +126,10 @@ async fn an_older_event_layout_moves_over_at_open(h: &mut Harness, migration: i6
             "DROP TABLE timeline",
             "DROP TABLE product_timeline",
             &format!("DELETE FROM _sqlx_migrations WHERE version = {migration}"),
+            // the old layout, with the column the audiences migration adds before the move
             "CREATE TABLE events (seq BIGINT PRIMARY KEY, profile_id TEXT NOT NULL, source_id TEXT NOT NULL, \
              message_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT, ts BIGINT NOT NULL, received_at BIGINT NOT NULL, \
-             payload TEXT NOT NULL, product TEXT, UNIQUE (source_id, message_id))",
+             payload TEXT NOT NULL, product TEXT, props TEXT, UNIQUE (source_id, message_id))",
             "CREATE INDEX events_timeline ON events (profile_id, ts DESC, seq DESC)",
             "CREATE INDEX events_product ON events (product, ts) WHERE product IS NOT NULL",
             &old_row,

@@ -154,29 +154,8 @@ async fn rejects(
 ) -> ApiResult<Response> {
     let import = found(&state, &id).await?;
     let rejects = state.store.imports().import_rejects(&import.id).await?;
-    // (a BOM, so spreadsheet programs read it as UTF-8: Chinese stays Chinese)
-    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let mut write = |fields: [&str; 4]| {
-        w.write_record(fields.map(|f| spreadsheet_safe(f).into_owned())).map_err(|e| ApiError::internal(e.to_string()))
-    };
-    write(["line", "column", "reason", "text"])?;
-    for r in &rejects {
-        write([&r.line.to_string(), r.column.as_deref().unwrap_or(""), &r.reason, &r.text])?;
-    }
-    let bytes = w.into_inner().map_err(|e| ApiError::internal(e.to_string()))?;
-    let name = format!("attachment; filename=\"{}-rejected.csv\"", import.id);
-    let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
-        (header::CONTENT_DISPOSITION, HeaderValue::from_str(&name).map_err(|e| ApiError::internal(e.to_string()))?),
-    ];
-    Ok((headers, bytes).into_response())
-}
-
-/// A cell a spreadsheet program will not run as a formula: text starting
-/// with `=`, `+`, `-`, `@` (or a tab or carriage return) gets a leading `'`.
-fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
-        _ => cell.into(),
-    }
+    let rows = rejects
+        .iter()
+        .map(|r| [r.line.to_string(), r.column.clone().unwrap_or_default(), r.reason.clone(), r.text.clone()]);
+    super::csv_out::download(&format!("{}-rejected.csv", import.id), &["line", "column", "reason", "text"], rows)
 }

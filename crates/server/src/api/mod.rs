@@ -4,6 +4,7 @@ pub mod audit;
 pub mod carts;
 pub mod console;
 pub mod coupons;
+mod csv_out;
 pub mod extract;
 pub mod imports;
 pub mod ingest;
@@ -19,6 +20,7 @@ pub mod privacy;
 pub mod products;
 pub mod profiles;
 pub mod promotions;
+pub mod segments;
 pub mod system;
 pub mod teams;
 pub mod users;
@@ -46,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(teams::routes())
         .merge(users::routes())
         .merge(imports::routes())
+        .merge(segments::routes())
         .merge(loyalty::routes())
         .merge(keys::routes())
         .merge(audit::routes())

@@ -162,6 +162,33 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "marketer",
         "The lines an import rejected, as CSV: line, column, reason, the line as uploaded (up to 10,000)",
     ),
+    (
+        "post",
+        "/api/v1/segments/estimate",
+        "read",
+        "How many profiles a condition selects now ({text} or {definition}), and a sample of them",
+    ),
+    ("get", "/api/v1/segments", "read", "Saved segments, newest first (status, cursor, limit)"),
+    (
+        "post",
+        "/api/v1/segments",
+        "marketer",
+        "Save a segment ({id?, name, description?, text | definition}); its members are decided at once (audited)",
+    ),
+    ("get", "/api/v1/segments/{id}", "read", "One segment: its condition in both forms, members, version"),
+    (
+        "put",
+        "/api/v1/segments/{id}",
+        "marketer",
+        "Replace a segment's name, description and condition (if_version); members decided again (audited)",
+    ),
+    ("post", "/api/v1/segments/{id}/archive", "marketer", "Archive a segment: its members are no longer kept"),
+    ("post", "/api/v1/segments/{id}/activate", "marketer", "Make an archived segment active: members decided afresh"),
+    ("post", "/api/v1/segments/{id}/refresh", "marketer", "Decide a segment's members from scratch now"),
+    ("get", "/api/v1/segments/{id}/members", "read", "A segment's members in profile id order (cursor, limit)"),
+    ("get", "/api/v1/segments/{id}/export", "read", "Every member of a segment as CSV: profile_id, member_since"),
+    ("get", "/api/v1/segments/{id}/history", "read", "A segment's member count at the end of each hour it changed"),
+    ("get", "/api/v1/profiles/{id}/segments", "read", "The saved segments a profile is in, since when"),
     ("get", "/api/v1/keys", "admin", "List API keys (never the secrets)"),
     ("get", "/api/v1/settings", "admin", "The settings in force (beacon.toml, BEACON__… variables), secrets left out"),
     ("post", "/api/v1/keys", "admin", "Create a key: {name, kind: secret|write, role}; the secret is shown once"),
@@ -190,7 +217,10 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
 /// What an operation answers when it succeeds, as the handlers do.
 fn successes(method: &str, path: &str) -> Vec<(&'static str, &'static str)> {
     match (method, path) {
-        ("post", "/api/v1/keys") | ("post", "/api/v1/promotions") | ("post", "/api/v1/users") => {
+        ("post", "/api/v1/keys")
+        | ("post", "/api/v1/promotions")
+        | ("post", "/api/v1/users")
+        | ("post", "/api/v1/segments") => {
             vec![("201", "Created")]
         }
         ("post", "/api/v1/session") => vec![("201", "Logged in (Set-Cookie: beacon_session)")],
@@ -265,7 +295,9 @@ pub fn document() -> Value {
         for (status, description) in successes(method, path) {
             let content = match *path {
                 "/metrics" => json!({"text/plain": {}}),
-                "/api/v1/imports/{id}/rejects" => json!({"text/csv": {"schema": {"type": "string"}}}),
+                "/api/v1/imports/{id}/rejects" | "/api/v1/segments/{id}/export" => {
+                    json!({"text/csv": {"schema": {"type": "string"}}})
+                }
                 _ if status == "204" => Value::Null,
                 _ => match super::openapi_schemas::response(method, path) {
                     Some(schema) => json!({"application/json": {"schema": schema}}),

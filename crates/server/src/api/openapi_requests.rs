@@ -8,7 +8,9 @@
 //! field lists their readers check, and a test holds the two together.
 
 use super::openapi_schemas::{batch, message};
-use super::{audit, coupons, extract, imports, keys, loyalty, orders, products, profiles, promotions, teams, users};
+use super::{
+    audit, coupons, extract, imports, keys, loyalty, orders, products, profiles, promotions, segments, teams, users,
+};
 use crate::app::checkout::CartRequest;
 use beacon_pricing::loyalty::ProgramSpec;
 use beacon_pricing::spec::Spec;
@@ -31,7 +33,9 @@ use utoipa::{IntoParams, OpenApi};
     users::CreateUserRequest,
     users::UpdateUserRequest,
     users::PasswordReset,
-    crate::app::refunds::RefundRequest
+    crate::app::refunds::RefundRequest,
+    segments::EstimateRequest,
+    segments::SegmentRequest
 )))]
 struct Typed;
 
@@ -62,6 +66,10 @@ pub fn parameters(method: &str, path: &str) -> Vec<Value> {
         ("get", "/api/v1/promotions/{id}/teams") => query::<teams::ListParams>(),
         ("get", "/api/v1/audit") => query::<audit::AuditParams>(),
         ("post", "/api/v1/imports") => query::<imports::UploadParams>(),
+        ("get", "/api/v1/segments") => query::<segments::ListParams>(),
+        ("put", "/api/v1/segments/{id}") => query::<segments::Version>(),
+        ("get", "/api/v1/segments/{id}/members") => query::<segments::MembersParams>(),
+        ("get", "/api/v1/segments/{id}/history") => query::<segments::HistoryParams>(),
         ("get", "/api/v1/profiles/{id}/events")
         | ("get", "/api/v1/products/{id}/reviews")
         | ("get", "/api/v1/profiles/{id}/reviews")
@@ -191,6 +199,8 @@ pub fn request(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/users") => component("CreateUserRequest"),
         ("patch", "/api/v1/users/{id}") => component("UpdateUserRequest"),
         ("post", "/api/v1/users/{id}/password") => component("PasswordReset"),
+        ("post", "/api/v1/segments/estimate") => component("EstimateRequest"),
+        ("post", "/api/v1/segments") | ("put", "/api/v1/segments/{id}") => component("SegmentRequest"),
         _ => return None,
     };
     Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}))

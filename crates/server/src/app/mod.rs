@@ -23,6 +23,7 @@ pub mod profiles;
 pub mod promotions;
 pub mod records;
 pub mod refunds;
+pub mod segments;
 pub mod users;
 pub mod writer;
 

@@ -9,7 +9,7 @@
 
 use super::cache::{Cache, InFlight};
 use super::source::Source;
-use super::working::{self, Known};
+use super::working::{self, Known, Label};
 use super::{Rules, commerce_of, follow, orders};
 use beacon_core::commerce;
 use beacon_core::extract::read_message;
@@ -134,11 +134,13 @@ pub async fn decide(
         match read_message(rec.record.kind, &rec.record.payload, &rules.identity) {
             Ok(m) => {
                 let deal = commerce_of(rec, m.name.as_deref(), m.properties, rules.currency);
-                let product = match (rec.record.kind, m.name.as_deref(), m.properties) {
-                    (MessageKind::Track, Some(event), Some(properties)) => commerce::product_in(event, properties),
-                    _ => None,
+                let (product, props) = match (rec.record.kind, m.name.as_deref(), m.properties) {
+                    (MessageKind::Track, Some(event), Some(properties)) => {
+                        (commerce::product_in(event, properties), beacon_segment::properties::kept(properties.get()))
+                    }
+                    _ => (None, None),
                 };
-                parsed.push((rec, m.found, m.name, product, deal));
+                parsed.push((rec, m.found, Label { name: m.name, product, props }, deal));
             }
             // validated at ingest, so only a corrupt log gets here: skip, don't stall
             Err(e) => tracing::error!(seq = rec.seq, "unreadable log record skipped: {e}"),
@@ -253,20 +255,18 @@ pub async fn decide(
     let open = |s: &mut beacon_store::ProfileState| store.open_traits(s);
     let mut duplicates = 0u64;
     let mut outbox = Vec::new();
-    for ((((rec, found, name, product, deal), key), one), source) in
-        parsed.into_iter().zip(&keys).zip(settled).zip(sources)
-    {
+    for ((((rec, found, label, deal), key), one), source) in parsed.into_iter().zip(&keys).zip(settled).zip(sources) {
         if !seen.insert(*key) {
             duplicates += 1;
             continue;
         }
-        let followed = follows.cares(name.as_deref(), deal.is_some()).then(|| name.clone());
+        let followed = follows.cares(label.name.as_deref(), deal.is_some()).then(|| label.name.clone());
         let sender = match one.filter(|p| work.unread(p)) {
             Some(p) => {
-                work.count(rec, name, product, p);
+                work.count(rec, label, p);
                 Some(p)
             }
-            None => work.apply(rec, &found, source, name, product, &rules.identity, &open),
+            None => work.apply(rec, &found, source, label, &rules.identity, &open),
         };
         if let (Some(sender), Some(name)) = (sender, followed) {
             follows.event(rec, name.as_deref(), deal.as_ref(), sender, now, &mut outbox);

@@ -10,6 +10,15 @@ use beacon_core::{Identity, IdentityKind, ProfileId};
 use beacon_store::{BatchChanges, Bump, Link, LogRecord, MergeChange, ProcessedEvent, ProfileState, StoreError};
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 
+/// What an event is called and what of it is kept beside it: its name,
+/// the product it is about, the properties segments filter on.
+#[derive(Debug, Clone, Default)]
+pub struct Label {
+    pub name: Option<String>,
+    pub product: Option<String>,
+    pub props: Option<String>,
+}
+
 struct Held {
     state: ProfileState,
     identities: Vec<Identity>,
@@ -104,7 +113,7 @@ impl Working {
     }
 
     /// Counts an event settled on `target`, a profile held unread.
-    pub fn count(&mut self, rec: &LogRecord, name: Option<String>, product: Option<String>, target: ProfileId) {
+    pub fn count(&mut self, rec: &LogRecord, label: Label, target: ProfileId) {
         let at = rec.record.timestamp;
         let bump = self.bumps.entry(target).or_insert(Bump { id: target, events: 0, first_seen: at, last_seen: at });
         bump.events += 1;
@@ -114,8 +123,9 @@ impl Working {
             seq: rec.seq,
             profile_id: target,
             kind: rec.record.kind,
-            name,
-            product,
+            name: label.name,
+            product: label.product,
+            props: label.props,
             timestamp: at,
         });
     }
@@ -185,8 +195,7 @@ impl Working {
         rec: &LogRecord,
         found: &Extracted,
         source: Source,
-        name: Option<String>,
-        product: Option<String>,
+        label: Label,
         rules: &IdentityRules,
         open: OpenTraits<'_>,
     ) -> Option<ProfileId> {
@@ -196,7 +205,7 @@ impl Working {
             _ => None,
         };
         if let Some(target) = settled {
-            self.record(rec, found, source, name, product, target, open);
+            self.record(rec, found, source, label, target, open);
             return Some(target);
         }
         let candidates = trust::admit(source, &found.identities, self.candidates(found, source));
@@ -260,7 +269,7 @@ impl Working {
         } else if single && found.previous_id.is_none() && !found.identities.is_empty() {
             self.settled[slot(source)].insert(found.identities.clone(), target);
         }
-        self.record(rec, found, source, name, product, target, open);
+        self.record(rec, found, source, label, target, open);
         Some(target)
     }
 
@@ -276,8 +285,7 @@ impl Working {
         rec: &LogRecord,
         found: &Extracted,
         source: Source,
-        name: Option<String>,
-        product: Option<String>,
+        label: Label,
         target: ProfileId,
         open: OpenTraits<'_>,
     ) {
@@ -298,8 +306,9 @@ impl Working {
             seq: rec.seq,
             profile_id: target,
             kind: r.kind,
-            name,
-            product,
+            name: label.name,
+            product: label.product,
+            props: label.props,
             timestamp: r.timestamp,
         });
     }

@@ -320,6 +320,17 @@ impl Client {
         (s, v)
     }
 
+    /// A GET whose answer is text (CSV).
+    pub async fn get_text(&self, path: &str, key: &str) -> (StatusCode, String) {
+        let req = Request::builder()
+            .uri(path)
+            .header("authorization", format!("Bearer {key}"))
+            .body(Body::empty())
+            .expect("request");
+        let (s, v, _) = self.request(req).await;
+        (s, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+    }
+
     pub async fn send(&self, method: Method, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
         let req = Request::builder()
             .method(method)

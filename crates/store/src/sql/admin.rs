@@ -94,6 +94,14 @@ impl Store for SqlStore {
         self
     }
 
+    fn segments(&self) -> &dyn crate::SegmentStore {
+        self
+    }
+
+    fn segment_facts(&self) -> &dyn crate::SegmentFacts {
+        self
+    }
+
     fn dedupe_key(&self, source_id: &str, message_id: &str) -> crate::DedupeKey {
         super::events::dedupe_key(&self.pii, source_id, message_id)
     }

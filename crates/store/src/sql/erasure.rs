@@ -68,7 +68,15 @@ impl SqlProcessTx {
             orders.push(row.try_get::<String, _>(0).map_err(backend)?);
         }
         let mut removed = std::collections::BTreeMap::new();
-        for table in ["identities", "timeline", "reviews", "visits"] {
+        // the segments they were in count them no more
+        strings(format!(
+            "UPDATE segments SET members = members - (SELECT COUNT(*) FROM segment_members m \
+             WHERE m.segment_id = segments.id AND m.profile_id IN ({list}))"
+        ))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(backend)?;
+        for table in ["identities", "timeline", "reviews", "visits", "profile_tags", "consents", "segment_members"] {
             let done = strings(format!("DELETE FROM {table} WHERE profile_id IN ({list})"))
                 .execute(&mut *self.tx)
                 .await

@@ -28,7 +28,7 @@ use sqlx::{AssertSqlSafe, Row};
 use std::collections::BTreeMap;
 
 /// The columns a timeline query selects (see [`SqlStore::events_from_rows`]).
-pub(crate) const COLUMNS: &str = "seq, profile_id, kind, name, product, ts";
+pub(crate) const COLUMNS: &str = "seq, profile_id, kind, name, product, ts, props";
 
 /// Bytes of a dedupe key.
 const KEY_BYTES: usize = 16;
@@ -130,18 +130,25 @@ impl SqlProcessTx {
         let insert = self.dialect.bulk_insert();
         for part in events.chunks(ROWS) {
             let sql = format!(
-                "{insert} INTO events (seq, profile_id, kind, name, product, ts) VALUES {}",
-                self.dialect.rows(part.len(), 6)
+                "{insert} INTO events (seq, profile_id, kind, name, product, ts, props) VALUES {}",
+                self.dialect.rows(part.len(), 7)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for e in part {
+                let props = match e.props.as_deref() {
+                    Some(text) => Some(
+                        self.pii.seal_json(text).map_err(|e| StoreError::Backend(format!("event properties: {e}")))?,
+                    ),
+                    None => None,
+                };
                 q = q
                     .bind(e.seq)
                     .bind(e.profile_id.to_string())
                     .bind(e.kind.as_str())
                     .bind(e.name.as_deref())
                     .bind(e.product.as_deref())
-                    .bind(micros(e.timestamp));
+                    .bind(micros(e.timestamp))
+                    .bind(props.map(|p| p.into_owned()));
             }
             q.execute(&mut *self.tx).await.map_err(backend)?;
         }
@@ -238,6 +245,13 @@ impl SqlStore {
         Ok(Page { items, next })
     }
 
+    /// An event's kept properties as stored, opened.
+    pub(crate) fn open_props(&self, stored: Option<String>) -> Result<Option<String>> {
+        let Some(text) = stored else { return Ok(None) };
+        let opened = self.pii.open_json(&text).map_err(|e| StoreError::Corrupt(format!("event properties: {e}")))?;
+        Ok(Some(opened.into_owned()))
+    }
+
     /// Timeline rows completed from the log, in the rows' order.
     pub(crate) async fn events_from_rows(&self, rows: &[AnyRow]) -> Result<Vec<StoredEvent>> {
         let seqs = rows.iter().map(|r| r.try_get::<i64, _>("seq").map_err(backend)).collect::<Result<Vec<_>>>()?;
@@ -257,6 +271,7 @@ impl SqlStore {
                 kind: MessageKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))?,
                 name: row.try_get("name").map_err(backend)?,
                 product: row.try_get("product").map_err(backend)?,
+                props: self.open_props(row.try_get("props").map_err(backend)?)?,
                 timestamp: from_micros(row.try_get("ts").map_err(backend)?)?,
                 received_at: record.received_at,
                 payload: record.payload,
@@ -319,9 +334,9 @@ impl SqlStore {
         let steps: &[&str] = match self.dialect {
             Dialect::Sqlite => &[
                 "CREATE TABLE events_slim (seq INTEGER PRIMARY KEY, profile_id TEXT NOT NULL, kind TEXT NOT NULL, \
-                 name TEXT, product TEXT, ts BIGINT NOT NULL)",
-                "INSERT INTO events_slim (seq, profile_id, kind, name, product, ts) \
-                 SELECT seq, profile_id, kind, name, product, ts FROM events",
+                 name TEXT, product TEXT, ts BIGINT NOT NULL, props TEXT)",
+                "INSERT INTO events_slim (seq, profile_id, kind, name, product, ts, props) \
+                 SELECT seq, profile_id, kind, name, product, ts, props FROM events",
                 "DROP TABLE events",
                 "ALTER TABLE events_slim RENAME TO events",
             ],

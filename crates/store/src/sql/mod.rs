@@ -36,6 +36,8 @@ mod process_read;
 mod profile_rows;
 mod resident;
 mod rotate;
+mod saved_segments;
+mod segments;
 use pools::{CHECKPOINT_PAGES, sqlite_pool};
 pub use rotate::KEY_REFRESH;
 mod imports;

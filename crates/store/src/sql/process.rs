@@ -182,6 +182,7 @@ impl ProcessTx for SqlProcessTx {
             self.exec("UPDATE identities SET profile_id = $2 WHERE profile_id = $1", &from, &into).await?;
             self.move_events(&from, &into).await?;
             self.move_visits(&from, &into).await?;
+            self.move_audience(&from, &into).await?;
             self.repoint_commerce(&from, &into).await?;
             // every id ever merged points straight at the survivor (one hop)
             self.exec("UPDATE profiles SET merged_into = $2 WHERE id = $1 OR merged_into = $1", &from, &into).await?;

@@ -1,0 +1,281 @@
+//! Deciding a condition for every profile at once — the batch evaluator.
+//!
+//! Each leaf of the tree is a [`Scan`] a store answers with rows, deciding
+//! in its own query what it can (an event's name and window, an order's
+//! status and window, who holds an identity); the tree is then decided
+//! set at a time over the profiles, one flag per profile. [`eval`](crate::eval)
+//! decides one profile from its facts instead, and the two must agree:
+//! `crates/server/tests/segment_agreement.rs` generates segments and data
+//! and checks they do, on both stores.
+//!
+//! A leaf's windows are the store's to decide: the rows of
+//! `Scan::Events { since, until }` are taken as in the window, and an order
+//! figure is figured from the rows as given.
+
+use crate::ast::{Bought, Condition, OrderFigure, Performed};
+use crate::eval::{Facts, OrderFact, test_at};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use std::collections::{BTreeSet, HashMap};
+
+/// What one leaf needs a store to select.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scan {
+    /// Per profile, how many events named `event` it did at a time after
+    /// `since` (if any) up to `until`.
+    EventCounts {
+        event: String,
+        since: Option<DateTime<Utc>>,
+        until: DateTime<Utc>,
+    },
+    /// Each event named `event` at a time after `since` up to `until`: its
+    /// profile and properties.
+    EventProperties {
+        event: String,
+        since: Option<DateTime<Utc>>,
+        until: DateTime<Utc>,
+    },
+    /// Per profile that did `event` up to `until`: the first and the last time.
+    EventSpan {
+        event: String,
+        until: DateTime<Utc>,
+    },
+    /// Per profile with trait `key` (not null): its value.
+    Trait(String),
+    /// Each order placed after `since` up to `until` and not cancelled.
+    Orders {
+        since: Option<DateTime<Utc>>,
+        until: DateTime<Utc>,
+    },
+    /// The profiles holding an identity of this kind.
+    Identity(String),
+    Tag(String),
+    Segment(String),
+    Consent(String),
+}
+
+/// A store's answer to a [`Scan`] (by profile id).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rows {
+    Counts(Vec<(String, u64)>),
+    Properties(Vec<(String, Map<String, Value>)>),
+    /// (profile, first, last).
+    Spans(Vec<(String, DateTime<Utc>, DateTime<Utc>)>),
+    Values(Vec<(String, Value)>),
+    Orders(Vec<(String, OrderFact)>),
+    Ids(Vec<String>),
+}
+
+/// The scans `condition` needs at `now`, each once.
+pub fn scans(condition: &Condition, now: DateTime<Utc>) -> Vec<Scan> {
+    let mut out = BTreeSet::new();
+    collect(condition, now, &mut out);
+    out.into_iter().collect()
+}
+
+fn collect(c: &Condition, now: DateTime<Utc>, out: &mut BTreeSet<Scan>) {
+    match c {
+        Condition::All(items) | Condition::Any(items) => items.iter().for_each(|c| collect(c, now, out)),
+        Condition::Not(inner) => collect(inner, now, out),
+        Condition::Trait(t) => {
+            out.insert(Scan::Trait(t.key.clone()));
+        }
+        Condition::Performed(p) => {
+            out.insert(performed_scan(p, now));
+        }
+        Condition::FirstPerformed(t) | Condition::LastPerformedBefore(t) => {
+            out.insert(Scan::EventSpan { event: t.event.clone(), until: now });
+        }
+        Condition::Orders(OrderFigure { within, .. }) | Condition::Bought(Bought { within, .. }) => {
+            out.insert(Scan::Orders { since: within.map(|w| now - w.duration()), until: now });
+        }
+        Condition::Has(kind) => {
+            out.insert(Scan::Identity(kind.clone()));
+        }
+        Condition::Tag(tag) => {
+            out.insert(Scan::Tag(tag.clone()));
+        }
+        Condition::InSegment(id) => {
+            out.insert(Scan::Segment(id.clone()));
+        }
+        Condition::Consent(purpose) => {
+            out.insert(Scan::Consent(purpose.clone()));
+        }
+        Condition::Bucket(_) => {}
+    }
+}
+
+fn performed_scan(p: &Performed, now: DateTime<Utc>) -> Scan {
+    let (event, since, until) = (p.event.clone(), p.within.map(|w| now - w.duration()), now);
+    if p.filters.is_empty() {
+        Scan::EventCounts { event, since, until }
+    } else {
+        Scan::EventProperties { event, since, until }
+    }
+}
+
+/// The answers to a condition's scans.
+pub type Answers = HashMap<Scan, Rows>;
+
+/// Why a batch could not be decided: a scan's answer is missing or of the
+/// wrong kind (a caller's mistake, not the data's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unanswered(pub Scan);
+
+impl std::fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the scan {:?} was not answered with its kind of rows", self.0)
+    }
+}
+
+/// Who of `profiles` is in `condition` at `now`: one flag per profile, in
+/// their order. Rows about profiles not in the list are ignored.
+pub fn decide(
+    condition: &Condition,
+    now: DateTime<Utc>,
+    profiles: &[String],
+    answers: &Answers,
+) -> Result<Vec<bool>, Unanswered> {
+    let index: HashMap<&str, usize> = profiles.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
+    Batch { now, profiles, index, answers }.decide(condition)
+}
+
+struct Batch<'a> {
+    now: DateTime<Utc>,
+    profiles: &'a [String],
+    index: HashMap<&'a str, usize>,
+    answers: &'a Answers,
+}
+
+impl Batch<'_> {
+    fn decide(&self, c: &Condition) -> Result<Vec<bool>, Unanswered> {
+        let n = self.profiles.len();
+        Ok(match c {
+            Condition::All(items) => {
+                let mut acc = vec![true; n];
+                for item in items {
+                    acc.iter_mut().zip(self.decide(item)?).for_each(|(a, b)| *a &= b);
+                }
+                acc
+            }
+            Condition::Any(items) => {
+                let mut acc = vec![false; n];
+                for item in items {
+                    acc.iter_mut().zip(self.decide(item)?).for_each(|(a, b)| *a |= b);
+                }
+                acc
+            }
+            Condition::Not(inner) => self.decide(inner)?.into_iter().map(|b| !b).collect(),
+            Condition::Trait(t) => {
+                let missing = test_at(None, t.op, t.value.as_ref(), Some(self.now));
+                let mut out = vec![missing; n];
+                let Rows::Values(rows) = self.rows(&Scan::Trait(t.key.clone()))? else {
+                    return Err(Unanswered(Scan::Trait(t.key.clone())));
+                };
+                for (id, value) in rows {
+                    if let Some(&i) = self.index.get(id.as_str()) {
+                        out[i] = test_at(Some(value), t.op, t.value.as_ref(), Some(self.now));
+                    }
+                }
+                out
+            }
+            Condition::Performed(p) => {
+                let counts = self.counts(p)?;
+                counts.into_iter().map(|c| p.count.cmp.holds(c, p.count.n)).collect()
+            }
+            Condition::FirstPerformed(t) | Condition::LastPerformedBefore(t) => {
+                let scan = Scan::EventSpan { event: t.event.clone(), until: self.now };
+                let Rows::Spans(rows) = self.rows(&scan)? else { return Err(Unanswered(scan)) };
+                let since = self.now - t.within.duration();
+                let first = matches!(c, Condition::FirstPerformed(_));
+                let mut out = vec![false; n];
+                for (id, earliest, latest) in rows {
+                    if let Some(&i) = self.index.get(id.as_str()) {
+                        out[i] = if first { *earliest > since } else { *latest <= since };
+                    }
+                }
+                out
+            }
+            Condition::Orders(o) => {
+                let unwindowed = OrderFigure { within: None, ..o.clone() };
+                self.per_orders(
+                    &Scan::Orders { since: o.within.map(|w| self.now - w.duration()), until: self.now },
+                    |f| crate::orders::figure_holds(&unwindowed, f),
+                )?
+            }
+            Condition::Bought(b) => {
+                let unwindowed = Bought { within: None, ..b.clone() };
+                self.per_orders(
+                    &Scan::Orders { since: b.within.map(|w| self.now - w.duration()), until: self.now },
+                    |f| crate::orders::bought(&unwindowed, f),
+                )?
+            }
+            Condition::Has(kind) => self.ids(&Scan::Identity(kind.clone()))?,
+            Condition::Tag(tag) => self.ids(&Scan::Tag(tag.clone()))?,
+            Condition::InSegment(id) => self.ids(&Scan::Segment(id.clone()))?,
+            Condition::Consent(purpose) => self.ids(&Scan::Consent(purpose.clone()))?,
+            Condition::Bucket(b) => self.profiles.iter().map(|p| b.cmp.holds(crate::eval::bucket(p), b.n)).collect(),
+        })
+    }
+
+    fn rows(&self, scan: &Scan) -> Result<&Rows, Unanswered> {
+        self.answers.get(scan).ok_or_else(|| Unanswered(scan.clone()))
+    }
+
+    /// How many times each profile did `p`'s event in its window, filters passed.
+    fn counts(&self, p: &Performed) -> Result<Vec<u64>, Unanswered> {
+        let scan = performed_scan(p, self.now);
+        let mut out = vec![0; self.profiles.len()];
+        match self.rows(&scan)? {
+            Rows::Counts(rows) if p.filters.is_empty() => {
+                for (id, count) in rows {
+                    if let Some(&i) = self.index.get(id.as_str()) {
+                        out[i] += count;
+                    }
+                }
+            }
+            Rows::Properties(rows) if !p.filters.is_empty() => {
+                for (id, props) in rows {
+                    let Some(&i) = self.index.get(id.as_str()) else { continue };
+                    if p.filters.iter().all(|f| test_at(props.get(&f.property), f.op, f.value.as_ref(), Some(self.now)))
+                    {
+                        out[i] += 1;
+                    }
+                }
+            }
+            _ => return Err(Unanswered(scan)),
+        }
+        Ok(out)
+    }
+
+    /// `test` of each profile's orders among the rows (none for a profile without).
+    fn per_orders(&self, scan: &Scan, test: impl Fn(&Facts<'_>) -> bool) -> Result<Vec<bool>, Unanswered> {
+        let Rows::Orders(rows) = self.rows(scan)? else { return Err(Unanswered(scan.clone())) };
+        let mut of: Vec<Vec<OrderFact>> = vec![Vec::new(); self.profiles.len()];
+        for (id, order) in rows {
+            if let Some(&i) = self.index.get(id.as_str()) {
+                of[i].push(order.clone());
+            }
+        }
+        let empty = Map::new();
+        Ok(of
+            .iter()
+            .zip(self.profiles)
+            .map(|(orders, id)| {
+                let facts = Facts { profile_id: id, orders, ..Facts::new(&empty, &[], self.now) };
+                test(&facts)
+            })
+            .collect())
+    }
+
+    fn ids(&self, scan: &Scan) -> Result<Vec<bool>, Unanswered> {
+        let Rows::Ids(rows) = self.rows(scan)? else { return Err(Unanswered(scan.clone())) };
+        let mut out = vec![false; self.profiles.len()];
+        for id in rows {
+            if let Some(&i) = self.index.get(id.as_str()) {
+                out[i] = true;
+            }
+        }
+        Ok(out)
+    }
+}

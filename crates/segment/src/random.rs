@@ -1,0 +1,168 @@
+//! Random segments over a shop's vocabulary, from a seed: for the tests that
+//! hold the two evaluators together and for benchmarks with many saved
+//! segments. Deterministic (SplitMix64), so a failing seed can be replayed.
+
+use crate::ast::{
+    Bought, Cmp, Condition, Count, EventTime, Item, Measure, Op, OrderFigure, Performed, PropertyFilter,
+    TraitCondition, Unit, Window,
+};
+use serde_json::Value;
+
+/// A small, seeded generator (SplitMix64).
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next_u64() % n }
+    }
+
+    /// True one time in `n`.
+    pub fn one_in(&mut self, n: u64) -> bool {
+        self.below(n) == 0
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// What a shop's segments talk about: the values the generated conditions
+/// use, so that they select some profiles and not others.
+#[derive(Debug, Clone, Default)]
+pub struct Vocabulary {
+    pub events: Vec<String>,
+    /// Properties of events, each with values it takes.
+    pub properties: Vec<(String, Vec<Value>)>,
+    /// Traits, each with values it takes.
+    pub traits: Vec<(String, Vec<Value>)>,
+    /// Traits holding dates (`birthday`), for `within` and `upcoming`.
+    pub dates: Vec<String>,
+    pub identity_kinds: Vec<String>,
+    pub products: Vec<String>,
+    pub categories: Vec<String>,
+    pub brands: Vec<String>,
+    pub tags: Vec<String>,
+    pub consents: Vec<String>,
+    /// Windows the conditions use (`1d`, `7d`…).
+    pub windows: Vec<Window>,
+}
+
+/// A random condition: groups to `depth`, leaves of every kind.
+pub fn condition(rng: &mut Rng, v: &Vocabulary, depth: u32) -> Condition {
+    if depth > 0 && rng.one_in(2) {
+        let items = (0..rng.below(4)).map(|_| condition(rng, v, depth - 1)).collect();
+        return match rng.below(3) {
+            0 => Condition::All(items),
+            1 => Condition::Any(items),
+            _ => Condition::Not(Box::new(condition(rng, v, depth - 1))),
+        };
+    }
+    leaf(rng, v)
+}
+
+const CMPS: [Cmp; 5] = [Cmp::Gte, Cmp::Lte, Cmp::Eq, Cmp::Gt, Cmp::Lt];
+
+fn window(rng: &mut Rng, v: &Vocabulary) -> Window {
+    if v.windows.is_empty() { Window { amount: 7, unit: Unit::Days } } else { *rng.pick(&v.windows) }
+}
+
+fn maybe_window(rng: &mut Rng, v: &Vocabulary) -> Option<Window> {
+    (!rng.one_in(3)).then(|| window(rng, v))
+}
+
+fn leaf(rng: &mut Rng, v: &Vocabulary) -> Condition {
+    let name =
+        |rng: &mut Rng, list: &[String]| if list.is_empty() { "none".to_string() } else { rng.pick(list).clone() };
+    match rng.below(12) {
+        0..=2 => {
+            let filters = (0..rng.below(3))
+                .filter(|_| !v.properties.is_empty())
+                .map(|_| {
+                    let (property, values) = rng.pick(&v.properties).clone();
+                    let (op, value) = test(rng, &values);
+                    PropertyFilter { property, op, value }
+                })
+                .collect();
+            Condition::Performed(Performed {
+                event: name(rng, &v.events),
+                count: Count { cmp: *rng.pick(&CMPS), n: rng.below(4) as u32 },
+                within: maybe_window(rng, v),
+                filters,
+            })
+        }
+        3 | 4 if !v.traits.is_empty() => {
+            let (key, values) = rng.pick(&v.traits).clone();
+            let (op, value) = test(rng, &values);
+            Condition::Trait(TraitCondition { key, op, value })
+        }
+        3 | 4 => Condition::Has(name(rng, &v.identity_kinds)),
+        5 if !v.dates.is_empty() => {
+            let op = if rng.one_in(2) { Op::Within } else { Op::Upcoming };
+            let w = window(rng, v).to_string();
+            Condition::Trait(TraitCondition { key: name(rng, &v.dates), op, value: Some(Value::String(w)) })
+        }
+        5 | 6 => {
+            let t = EventTime { event: name(rng, &v.events), within: window(rng, v) };
+            if rng.one_in(2) { Condition::FirstPerformed(t) } else { Condition::LastPerformedBefore(t) }
+        }
+        7 => {
+            let measure = *rng.pick(&[Measure::OrderCount, Measure::NetSpend, Measure::AverageOrder]);
+            let value = match measure {
+                Measure::OrderCount => rng.below(3).to_string(),
+                _ => rng.pick(&["0", "50", "99.90", "150", "300.5"]).to_string(),
+            };
+            Condition::Orders(OrderFigure { measure, cmp: *rng.pick(&CMPS), value, within: maybe_window(rng, v) })
+        }
+        8 => {
+            let item = match rng.below(3) {
+                0 => Item::Product(name(rng, &v.products)),
+                1 => Item::Category(name(rng, &v.categories)),
+                _ => Item::Brand(name(rng, &v.brands)),
+            };
+            Condition::Bought(Bought { item, within: maybe_window(rng, v) })
+        }
+        9 => Condition::Has(name(rng, &v.identity_kinds)),
+        10 => match rng.below(2) {
+            0 => Condition::Tag(name(rng, &v.tags)),
+            _ => Condition::Consent(name(rng, &v.consents)),
+        },
+        _ => Condition::Bucket(Count { cmp: *rng.pick(&CMPS), n: rng.below(101) as u32 }),
+    }
+}
+
+/// An operator and a value for a trait or property taking `values`.
+fn test(rng: &mut Rng, values: &[Value]) -> (Op, Option<Value>) {
+    let value = |rng: &mut Rng| if values.is_empty() { Value::from(1) } else { rng.pick(values).clone() };
+    match rng.below(9) {
+        0 => (Op::Exists, None),
+        1 => (Op::In, Some(Value::Array(vec![value(rng), value(rng)]))),
+        2 => {
+            // a part of a text value, or an item of a list
+            let v = value(rng);
+            let part = match &v {
+                Value::String(s) => Value::String(s.chars().take(1 + rng.below(2) as usize).collect()),
+                Value::Array(items) if !items.is_empty() => rng.pick(items).clone(),
+                other => other.clone(),
+            };
+            (Op::Contains, Some(part))
+        }
+        n => {
+            let op = [Op::Eq, Op::Ne, Op::Gt, Op::Gte, Op::Lt, Op::Lte][(n - 3) as usize];
+            (op, Some(value(rng)))
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The batch evaluator decides the same members as the one-profile
+//! evaluator: random segments over random profiles, the scans answered from
+//! the profiles' facts the way a store must answer them (windows after
+//! `since` up to `until`, orders not cancelled). The stores' own answers are
+//! held to the same in `crates/server/tests/segment_agreement.rs`.
+
+use beacon_segment::batch::{self, Answers, Rows, Scan};
+use beacon_segment::random::{self, Rng, Vocabulary};
+use beacon_segment::{EventFact, Facts, LineFact, OrderFact, Unit, Window, matches};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Value, json};
+
+struct Profile {
+    id: String,
+    traits: Map<String, Value>,
+    events: Vec<EventFact>,
+    orders: Vec<OrderFact>,
+    identities: Vec<String>,
+    tags: Vec<String>,
+    consents: Vec<String>,
+}
+
+impl Profile {
+    fn facts(&self, now: DateTime<Utc>) -> Facts<'_> {
+        Facts {
+            profile_id: &self.id,
+            orders: &self.orders,
+            identities: &self.identities,
+            tags: &self.tags,
+            consents: &self.consents,
+            ..Facts::new(&self.traits, &self.events, now)
+        }
+    }
+}
+
+fn vocabulary() -> Vocabulary {
+    let w = |amount, unit| Window { amount, unit };
+    Vocabulary {
+        events: vec!["Product Viewed".into(), "Order Completed".into(), "App Opened".into()],
+        properties: vec![
+            ("category".into(), vec![json!("鞋"), json!("鞋/跑鞋"), json!("茶")]),
+            ("price".into(), vec![json!(99.9), json!("120"), json!(150), json!("abc")]),
+            ("tags".into(), vec![json!(["sale", "new"]), json!("sale")]),
+        ],
+        traits: vec![
+            ("city".into(), vec![json!("上海"), json!("北京"), json!("Shanghai")]),
+            ("age".into(), vec![json!(17), json!(18), json!("30"), json!(45.5)]),
+            ("vip".into(), vec![json!(true), json!(false)]),
+        ],
+        dates: vec!["birthday".into(), "signed_up_at".into()],
+        identity_kinds: vec!["phone".into(), "email".into(), "openid".into()],
+        products: vec!["P1".into(), "P2".into()],
+        categories: vec!["鞋".into(), "茶/绿茶".into(), "茶".into()],
+        brands: vec!["Nike".into(), "Li Ning".into()],
+        tags: vec!["高价值".into(), "vip".into()],
+        consents: vec!["sms".into(), "email".into()],
+        windows: vec![w(12, Unit::Hours), w(1, Unit::Days), w(3, Unit::Days), w(1, Unit::Weeks), w(30, Unit::Days)],
+    }
+}
+
+fn profiles(rng: &mut Rng, v: &Vocabulary, now: DateTime<Utc>, n: usize) -> Vec<Profile> {
+    // half of the times on the edge of a window or next to it
+    const EDGES: [i64; 16] = [0, 1, 11, 12, 13, 23, 24, 25, 71, 72, 73, 167, 168, 169, 720, 721];
+    let hours_ago = |rng: &mut Rng| {
+        now - Duration::hours(if rng.one_in(2) { *rng.pick(&EDGES) } else { rng.below(24 * 40) as i64 - 3 })
+    };
+    (0..n)
+        .map(|i| {
+            let mut traits = Map::new();
+            for (key, values) in &v.traits {
+                if !rng.one_in(3) {
+                    traits.insert(key.clone(), rng.pick(values).clone());
+                }
+            }
+            for key in &v.dates {
+                if !rng.one_in(3) {
+                    let t = hours_ago(rng) - Duration::days(365 * rng.below(3) as i64);
+                    traits.insert(key.clone(), json!(t.to_rfc3339()));
+                }
+            }
+            let events = (0..rng.below(8))
+                .map(|_| {
+                    let mut properties = Map::new();
+                    for (key, values) in &v.properties {
+                        if !rng.one_in(3) {
+                            properties.insert(key.clone(), rng.pick(values).clone());
+                        }
+                    }
+                    EventFact { name: rng.pick(&v.events).clone(), at: hours_ago(rng), properties }
+                })
+                .collect();
+            let orders = (0..rng.below(3))
+                .map(|_| OrderFact {
+                    at: hours_ago(rng),
+                    net: rng.pick(&["0.00", "49.90", "99.90", "150.00", "300.50"]).to_string(),
+                    coupon: None,
+                    lines: vec![LineFact {
+                        product_id: Some(rng.pick(&v.products).clone()),
+                        category: Some(rng.pick(&["鞋/跑鞋", "茶/绿茶", "茶叶"]).to_string()),
+                        brand: rng.one_in(2).then(|| rng.pick(&v.brands).clone()),
+                    }],
+                })
+                .collect();
+            let some = |rng: &mut Rng, list: &[String]| list.iter().filter(|_| rng.one_in(2)).cloned().collect();
+            Profile {
+                id: format!("p{i:03}"),
+                traits,
+                events,
+                orders,
+                identities: some(rng, &v.identity_kinds),
+                tags: some(rng, &v.tags),
+                consents: some(rng, &v.consents),
+            }
+        })
+        .collect()
+}
+
+/// What a store must answer to `scan`, from the profiles' facts.
+fn answer(scan: &Scan, people: &[Profile]) -> Rows {
+    let after = |at: DateTime<Utc>, since: &Option<DateTime<Utc>>| since.is_none_or(|s| at > s);
+    let events = |event: &String| -> Vec<(&Profile, &EventFact)> {
+        people.iter().flat_map(|p| p.events.iter().filter(|e| &e.name == event).map(move |e| (p, e))).collect()
+    };
+    match scan {
+        Scan::EventCounts { event, since, until } => {
+            let mut counts = std::collections::BTreeMap::new();
+            for (p, _) in events(event).into_iter().filter(|(_, e)| after(e.at, since) && e.at <= *until) {
+                *counts.entry(p.id.clone()).or_insert(0u64) += 1;
+            }
+            Rows::Counts(counts.into_iter().collect())
+        }
+        Scan::EventProperties { event, since, until } => Rows::Properties(
+            events(event)
+                .into_iter()
+                .filter(|(_, e)| after(e.at, since) && e.at <= *until)
+                .map(|(p, e)| (p.id.clone(), e.properties.clone()))
+                .collect(),
+        ),
+        Scan::EventSpan { event, until } => Rows::Spans(
+            people
+                .iter()
+                .filter_map(|p| {
+                    let times: Vec<_> =
+                        p.events.iter().filter(|e| &e.name == event && e.at <= *until).map(|e| e.at).collect();
+                    Some((p.id.clone(), *times.iter().min()?, *times.iter().max()?))
+                })
+                .collect(),
+        ),
+        Scan::Trait(key) => Rows::Values(
+            people
+                .iter()
+                .filter_map(|p| Some((p.id.clone(), p.traits.get(key).filter(|v| !v.is_null())?.clone())))
+                .collect(),
+        ),
+        Scan::Orders { since, until } => Rows::Orders(
+            people
+                .iter()
+                .flat_map(|p| {
+                    p.orders.iter().filter(|o| after(o.at, since) && o.at <= *until).map(|o| (p.id.clone(), o.clone()))
+                })
+                .collect(),
+        ),
+        Scan::Identity(kind) => {
+            Rows::Ids(people.iter().filter(|p| p.identities.contains(kind)).map(|p| p.id.clone()).collect())
+        }
+        Scan::Tag(tag) => Rows::Ids(people.iter().filter(|p| p.tags.contains(tag)).map(|p| p.id.clone()).collect()),
+        Scan::Consent(c) => Rows::Ids(people.iter().filter(|p| p.consents.contains(c)).map(|p| p.id.clone()).collect()),
+        Scan::Segment(_) => Rows::Ids(Vec::new()),
+    }
+}
+
+#[test]
+fn batch_and_one_at_a_time_decide_the_same_members() {
+    let now: DateTime<Utc> = "2026-06-15T10:00:00Z".parse().expect("time");
+    let v = vocabulary();
+    let mut rng = Rng::new(16);
+    let people = profiles(&mut rng, &v, now, 150);
+    let ids: Vec<String> = people.iter().map(|p| p.id.clone()).collect();
+    let (mut some_in, mut some_out) = (0, 0);
+    for case in 0..600 {
+        let c = random::condition(&mut rng, &v, 3);
+        let answers: Answers = batch::scans(&c, now).into_iter().map(|s| (s.clone(), answer(&s, &people))).collect();
+        let decided = batch::decide(&c, now, &ids, &answers).expect("every scan answered");
+        for (p, &is_in) in people.iter().zip(&decided) {
+            assert_eq!(is_in, matches(&c, &p.facts(now)), "case {case}, profile {}: {c}", p.id);
+        }
+        let members = decided.iter().filter(|b| **b).count();
+        some_in += usize::from(members > 0 && members < people.len());
+        some_out += usize::from(members == 0);
+    }
+    // the cases are not all trivially everyone or nobody
+    assert!(some_in > 200, "{some_in} of 600 cases split the profiles");
+    assert!(some_out < 400, "{some_out} of 600 cases selected nobody");
+}
+
+#[test]
+fn a_missing_answer_is_an_error_not_a_guess() {
+    let now: DateTime<Utc> = "2026-06-15T10:00:00Z".parse().expect("time");
+    let c = beacon_segment::parse(r#"performed "X" >= 2 within 7d"#).expect("parses");
+    let e = batch::decide(&c, now, &["a".into()], &Answers::new()).expect_err("unanswered");
+    assert!(matches!(e.0, Scan::EventCounts { .. }), "{e}");
+    let wrong: Answers = batch::scans(&c, now).into_iter().map(|s| (s, Rows::Ids(vec![]))).collect();
+    assert!(batch::decide(&c, now, &["a".into()], &wrong).is_err());
+}

@@ -1,0 +1,155 @@
+//! The two segment evaluators agree on each store: random segments over a
+//! random shop sent through the real pipeline (traits with personal data
+//! sealed at rest, events with properties, orders refunded and cancelled,
+//! devices merged into customers), decided once by the store's compiled
+//! scans and the batch evaluator and once profile by profile from each
+//! profile's facts. Event times fall on whole hours and the windows are
+//! whole hours, so events sit exactly on window edges.
+
+mod common;
+
+use beacon_core::ProfileId;
+use beacon_segment::batch::{self, Answers};
+use beacon_segment::random::{self, Rng, Vocabulary};
+use beacon_segment::{Unit, Window, matches};
+use beacon_store::Store as _;
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use common::{ADMIN, TestApp, WRITE};
+use serde_json::{Value, json};
+
+fn vocabulary() -> Vocabulary {
+    let w = |amount, unit| Window { amount, unit };
+    Vocabulary {
+        events: vec!["Product Viewed".into(), "Order Completed".into(), "App Opened".into()],
+        properties: vec![
+            ("category".into(), vec![json!("鞋"), json!("鞋/跑鞋"), json!("茶")]),
+            ("price".into(), vec![json!(99.9), json!("120"), json!(150), json!("abc")]),
+            ("tags".into(), vec![json!(["sale", "new"]), json!("sale")]),
+        ],
+        traits: vec![
+            ("city".into(), vec![json!("上海"), json!("北京"), json!("Shanghai")]),
+            ("age".into(), vec![json!(17), json!(18), json!("30"), json!(45.5)]),
+            ("vip".into(), vec![json!(true), json!(false)]),
+            ("email".into(), vec![json!("a@x.com"), json!("b@y.cn")]),
+        ],
+        dates: vec!["birthday".into()],
+        identity_kinds: vec!["phone".into(), "email".into(), "anonymous_id".into()],
+        products: vec!["P1".into(), "P2".into()],
+        categories: vec!["鞋".into(), "茶/绿茶".into(), "茶".into()],
+        brands: vec!["Nike".into(), "Li Ning".into()],
+        tags: vec![],
+        consents: vec![],
+        windows: vec![w(12, Unit::Hours), w(1, Unit::Days), w(3, Unit::Days), w(1, Unit::Weeks), w(30, Unit::Days)],
+    }
+}
+
+/// Hours before now, half of them on the edge of a window or next to it.
+fn hours_ago(rng: &mut Rng) -> i64 {
+    const EDGES: [i64; 16] = [0, 1, 11, 12, 13, 23, 24, 25, 71, 72, 73, 167, 168, 169, 720, 721];
+    if rng.one_in(2) { *rng.pick(&EDGES) } else { rng.below(24 * 40) as i64 }
+}
+
+/// A random shop's messages, every time on a whole hour before `now`.
+fn shop(rng: &mut Rng, v: &Vocabulary, now: DateTime<Utc>) -> Vec<Value> {
+    let mut out = Vec::new();
+    let ago = |rng: &mut Rng| (now - Duration::hours(hours_ago(rng))).to_rfc3339();
+    for u in 0..80 {
+        let user = format!("u{u:02}");
+        let mut traits = serde_json::Map::new();
+        for (key, values) in &v.traits {
+            if !rng.one_in(3) {
+                traits.insert(key.clone(), rng.pick(values).clone());
+            }
+        }
+        if rng.one_in(2) {
+            traits.insert("phone".into(), json!(format!("+86138{:08}", u)));
+        }
+        if !rng.one_in(3) {
+            let years = rng.below(30) as i64 + 1;
+            let day = (now - Duration::days(365 * years + rng.below(20) as i64)).date_naive();
+            traits.insert("birthday".into(), json!(day.to_string()));
+        }
+        out.push(json!({"type": "identify", "userId": user, "traits": traits, "timestamp": ago(rng)}));
+        // a device seen alone, then logged in: merged into the customer
+        if rng.one_in(4) {
+            let device = format!("dev-{u}");
+            out.push(json!({"type": "track", "anonymousId": device, "event": "App Opened", "timestamp": ago(rng)}));
+            out.push(json!({"type": "identify", "userId": user, "anonymousId": device, "timestamp": ago(rng)}));
+        }
+        for _ in 0..rng.below(8) {
+            let mut props = serde_json::Map::new();
+            for (key, values) in &v.properties {
+                if !rng.one_in(3) {
+                    props.insert(key.clone(), rng.pick(values).clone());
+                }
+            }
+            let event = rng.pick(&["Product Viewed", "App Opened"]).to_string();
+            out.push(
+                json!({"type": "track", "userId": user, "event": event, "properties": props, "timestamp": ago(rng)}),
+            );
+        }
+        for o in 0..rng.below(3) {
+            let order_id = format!("O-{u}-{o}");
+            let product = rng.pick(&["P1", "P2", "P3"]).to_string();
+            let category = rng.pick(&["鞋/跑鞋", "茶/绿茶", "茶叶"]).to_string();
+            let total = rng.pick(&["49.90", "99.90", "150.00", "300.50"]).to_string();
+            let props = json!({"order_id": order_id, "total": total, "currency": "CNY", "category": category,
+                               "products": [{"product_id": product, "category": category, "price": total, "quantity": 1}]});
+            out.push(json!({"type": "track", "userId": user, "event": "Order Completed", "properties": props,
+                            "timestamp": ago(rng)}));
+            match rng.below(5) {
+                0 => out.push(json!({"type": "track", "userId": user, "event": "Order Cancelled",
+                                     "properties": {"order_id": order_id}, "timestamp": now.to_rfc3339()})),
+                1 => out.push(json!({"type": "track", "userId": user, "event": "Order Refunded",
+                                     "properties": {"order_id": order_id, "total": "40.00", "currency": "CNY"},
+                                     "timestamp": now.to_rfc3339()})),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+async fn agreement(app: &TestApp) {
+    let now = Utc::now().duration_trunc(Duration::hours(1)).expect("hour");
+    let v = vocabulary();
+    let mut rng = Rng::new(0x16);
+    let products = json!({"products": [
+        {"product_id": "P1", "name": "跑鞋", "category": ["鞋", "跑鞋"], "brand": "Nike", "price": "99.90"},
+        {"product_id": "P2", "name": "绿茶", "category": ["茶", "绿茶"], "brand": "Li Ning", "price": "49.90"},
+    ]});
+    let (s, body) = app.send(axum::http::Method::POST, "/api/v1/products/bulk", ADMIN, products).await;
+    assert!(s.is_success(), "{body}");
+    for part in shop(&mut rng, &v, now).chunks(100) {
+        let (s, body) = app.ingest_as(WRITE, "/v1/batch", &json!({ "batch": part }).to_string()).await;
+        assert_eq!((s.as_u16(), body.get("rejected")), (200, None), "{body}");
+    }
+    app.settle().await;
+
+    let segments = app.store.segment_facts();
+    let live = segments.live_profiles().await.expect("live");
+    assert!(live.len() >= 80, "{} profiles", live.len());
+    let ids: Vec<ProfileId> = live.iter().map(|s| s.parse().expect("id")).collect();
+    let facts = segments.facts(&ids, &v.events).await.expect("facts");
+    assert_eq!(facts.iter().map(|f| f.id.clone()).collect::<Vec<_>>(), live, "facts of every live profile");
+    assert!(facts.iter().any(|f| f.traits.get("email").is_some_and(|e| e.as_str().is_some_and(|e| e.contains('@')))));
+    let (mut split, mut nobody) = (0, 0);
+    for case in 0..300 {
+        let c = random::condition(&mut rng, &v, 3);
+        let mut answers = Answers::new();
+        for scan in batch::scans(&c, now) {
+            let rows = segments.scan(&scan).await.expect("scan");
+            answers.insert(scan, rows);
+        }
+        let decided = batch::decide(&c, now, &live, &answers).expect("decided");
+        for (f, &is_in) in facts.iter().zip(&decided) {
+            assert_eq!(is_in, matches(&c, &f.facts(now)), "case {case}, profile {} ({:?}): {c}", f.id, f.traits);
+        }
+        let members = decided.iter().filter(|b| **b).count();
+        split += usize::from(members > 0 && members < live.len());
+        nobody += usize::from(members == 0);
+    }
+    assert!(split > 100 && nobody < 200, "{split} of 300 split the profiles, {nobody} selected nobody");
+}
+
+both_backends!(agreement);
