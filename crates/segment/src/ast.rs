@@ -279,7 +279,8 @@ impl Window {
 
     /// `30d` (h, d or w; 1 to 36,500 days' worth).
     pub fn parse(s: &str) -> Option<Window> {
-        let (digits, unit) = s.split_at(s.len().checked_sub(1)?);
+        // (any text may come here: only an ASCII last character can be a unit)
+        let (digits, unit) = s.split_at_checked(s.len().checked_sub(1)?)?;
         let unit = match unit {
             "h" => Unit::Hours,
             "d" => Unit::Days,

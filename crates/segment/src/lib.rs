@@ -23,6 +23,7 @@ mod ast;
 pub mod batch;
 mod conditions;
 mod decimal;
+pub mod depends;
 pub mod eval;
 mod explain;
 mod lex;

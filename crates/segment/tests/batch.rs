@@ -202,3 +202,31 @@ fn a_missing_answer_is_an_error_not_a_guess() {
     let wrong: Answers = batch::scans(&c, now).into_iter().map(|s| (s, Rows::Ids(vec![]))).collect();
     assert!(batch::decide(&c, now, &["a".into()], &wrong).is_err());
 }
+
+#[test]
+fn an_answer_holds_until_the_moment_next_change_names() {
+    let now: DateTime<Utc> = "2026-06-15T10:00:00Z".parse().expect("time");
+    let v = vocabulary();
+    let mut rng = Rng::new(8);
+    let people = profiles(&mut rng, &v, now, 60);
+    let (mut changed_there, mut timed) = (0, 0);
+    for case in 0..300 {
+        let c = random::condition(&mut rng, &v, 2);
+        for p in &people {
+            let at_now = matches(&c, &p.facts(now));
+            let Some(next) = beacon_segment::depends::next_change(&c, &p.facts(now)) else {
+                // nothing timed: the answer is the same a year on
+                assert_eq!(matches(&c, &p.facts(now + Duration::days(365))), at_now, "case {case}: {c}");
+                continue;
+            };
+            timed += 1;
+            assert!(next > now);
+            // anywhere before that moment the answer is the same
+            for t in [now + (next - now) / 2, next - Duration::microseconds(1)] {
+                assert_eq!(matches(&c, &p.facts(t)), at_now, "case {case}, {} at {t} (next {next}): {c}", p.id);
+            }
+            changed_there += usize::from(matches(&c, &p.facts(next)) != at_now);
+        }
+    }
+    assert!(timed > 1000 && changed_there > 100, "{timed} timed answers, {changed_there} changed at the moment");
+}

@@ -269,3 +269,14 @@ proptest! {
         let _ = parse(&text);
     }
 }
+
+#[test]
+fn a_window_of_any_text_is_read_or_refused_without_a_panic() {
+    for bad in ["上海", "3日", "é", "30", "d", "0d", "", "99999999999d"] {
+        assert_eq!(Window::parse(bad), None, "{bad}");
+    }
+    assert_eq!(Window::parse("12h"), Some(Window { amount: 12, unit: Unit::Hours }));
+    let c: Condition =
+        serde_json::from_value(json!({"trait": {"key": "a", "op": "within", "value": "上海"}})).expect("reads as JSON");
+    assert!(c.validate().is_err(), "a window that is no window is refused");
+}

@@ -317,5 +317,12 @@ pub trait ProcessTx: Send {
     /// (identities, then profiles). On the embedded store, whose writer is
     /// one, there is nothing to lock.
     async fn lock(&mut self, class: i32, keys: &[i32]) -> Result<()>;
+    /// The segment facts of these live profiles as this transaction sees
+    /// them (its own writes included; [`SegmentFacts::facts`]).
+    async fn segment_facts(&mut self, ids: &[ProfileId], names: &[String]) -> Result<Vec<ProfileFacts>>;
+    /// Profiles entering and leaving saved segments at `at` (the members,
+    /// each segment's count and its hour in the count history), with
+    /// their outbox messages and timers.
+    async fn write_segments(&mut self, writes: &SegmentWrites, at: DateTime<Utc>) -> Result<()>;
     async fn commit(self: Box<Self>) -> Result<()>;
 }

@@ -75,6 +75,30 @@ pub struct MembersChanged {
     pub members: i64,
 }
 
+/// A profile entering or leaving a saved segment.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MemberChange {
+    pub segment_id: String,
+    pub profile_id: String,
+    pub entered: bool,
+}
+
+/// What deciding segments in a processor transaction writes: members in
+/// and out, the messages that say so (outbox) and when to decide again
+/// (timers, a key set again moves).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SegmentWrites {
+    pub changes: Vec<MemberChange>,
+    pub outbox: Vec<crate::NewJob>,
+    pub timers: Vec<crate::NewJob>,
+}
+
+impl SegmentWrites {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.outbox.is_empty() && self.timers.is_empty()
+    }
+}
+
 /// A member of a segment and since when.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Membership {
@@ -95,6 +119,10 @@ pub trait SegmentStore: Send + Sync {
     /// `NotFound`.
     async fn update_segment(&self, segment: &StoredSegment, version: i64, actor: &str) -> Result<StoredSegment>;
     async fn get_segment(&self, id: &str) -> Result<Option<StoredSegment>>;
+    /// Changes with every change of a saved segment: (count, sum of versions).
+    async fn segments_stamp(&self) -> Result<(i64, i64)>;
+    /// Every saved segment, by id.
+    async fn all_segments(&self) -> Result<Vec<StoredSegment>>;
     /// Newest first; only of `status` if given.
     async fn list_segments(&self, status: Option<&str>, page: &PageRequest) -> Result<Page<StoredSegment>>;
     /// Makes `members` (sorted ids) the members of segment `id` decided

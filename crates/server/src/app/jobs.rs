@@ -7,7 +7,7 @@
 use super::checkout::{loyalty, returns, signup};
 use super::{App, AppResult};
 use beacon_core::{Error, ErrorCode, ProfileId};
-use beacon_store::NewJob;
+use beacon_store::{NewJob, Queue};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -17,8 +17,18 @@ pub const SIGNUP: &str = "coupons.signup";
 pub const POINTS: &str = "points";
 /// An applied refund or cancellation: promotion limits given back.
 pub const RETURNS: &str = "limits.return";
-/// Every topic, for the dispatchers.
-pub const TOPICS: [&str; 3] = [SIGNUP, POINTS, RETURNS];
+/// A profile entered or left a saved segment: the event goes into the log.
+pub const SEGMENT_NOTIFY: &str = crate::processor::segments::NOTIFY;
+/// Time passed: a profile's time-bound segments are decided again (a timer).
+pub const SEGMENT_RECHECK: &str = crate::processor::segments::RECHECK;
+/// Every topic, with its queue, for the dispatchers.
+pub const TOPICS: [(Queue, &str); 5] = [
+    (Queue::Outbox, SIGNUP),
+    (Queue::Outbox, POINTS),
+    (Queue::Outbox, RETURNS),
+    (Queue::Outbox, SEGMENT_NOTIFY),
+    (Queue::Timers, SEGMENT_RECHECK),
+];
 
 fn job(topic: &str, seq: i64, payload: Value, at: DateTime<Utc>) -> NewJob {
     NewJob { key: format!("{topic}:{seq}"), topic: topic.into(), payload, due_at: at }
@@ -90,6 +100,11 @@ pub async fn handle(app: &App, topic: &str, payload: &Value) -> AppResult<()> {
                 serde_json::from_value(payload["received_at"].clone()).map_err(|_| malformed(topic, payload))?;
             let profile: ProfileId = super::profiles::parse_id(profile)?;
             loyalty::event_earns(app, seq, name, profile, source, at).await
+        }
+        SEGMENT_NOTIFY => super::segments::notify(app, payload).await,
+        SEGMENT_RECHECK => {
+            let profile = text("profile_id").ok_or_else(|| malformed(topic, payload))?;
+            super::segments::recheck(app, super::profiles::parse_id(profile)?).await
         }
         RETURNS => {
             let seq = payload["seq"].as_i64().ok_or_else(|| malformed(topic, payload))?;

@@ -79,3 +79,22 @@ pub async fn progress(app: &App) -> Result<Progress, Error> {
     }
     Ok(out)
 }
+
+/// Appends a message the server writes itself (a track event with its
+/// `messageId`) from `source`, checked as the processor will read it: a
+/// message it could not read is refused here (`code`) rather than logged.
+pub async fn append_internal(app: &App, source: &str, msg: serde_json::Value) -> Result<(), Error> {
+    let now = app.now();
+    let env = beacon_core::message::Envelope {
+        received_at: now,
+        sent_at: None,
+        kind: Some(beacon_core::message::MessageKind::Track),
+        generated_id: &fallback_message_id,
+        live: false,
+        identities: None,
+    };
+    let raw = serde_json::value::RawValue::from_string(msg.to_string())
+        .map_err(|e| Error::new(ErrorCode::Internal, format!("a server message cannot be written: {e}")))?;
+    let validated = beacon_core::message::validate(&raw, &env)?;
+    append(app, vec![record(source, validated, now)]).await
+}

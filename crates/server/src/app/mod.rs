@@ -63,6 +63,8 @@ pub struct Context {
     pub node: String,
     /// The bus the event log is on, if it is not the store's own.
     pub bus: Option<Arc<dyn beacon_bus::Bus>>,
+    /// The saved segments as last loaded (timers decide with them).
+    pub segment_index: std::sync::Mutex<Option<Arc<crate::processor::segments::SegmentIndex>>>,
 }
 
 impl std::ops::Deref for App {
@@ -97,6 +99,7 @@ impl App {
             clock,
             node: format!("node-{}", uuid::Uuid::new_v4().simple()),
             bus,
+            segment_index: Default::default(),
         }))
     }
 

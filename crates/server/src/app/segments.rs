@@ -4,7 +4,8 @@
 //! scratch, its count history, members and the segments of a profile.
 
 use super::{App, AppResult};
-use beacon_core::{Error, ErrorCode};
+use crate::processor::segments::{SegmentIndex, Touch};
+use beacon_core::{Error, ErrorCode, ProfileId};
 use beacon_segment::Condition;
 use beacon_segment::batch::{self, Answers};
 use beacon_store::{MembersChanged, StoredSegment, internal_error};
@@ -233,4 +234,80 @@ pub async fn of_profile(app: &App, id: &str) -> AppResult<(String, Vec<(StoredSe
         }
     }
     Ok((id, out))
+}
+
+/// The saved segments as the store has them (cached while its stamp holds).
+async fn index(app: &App) -> AppResult<std::sync::Arc<SegmentIndex>> {
+    let held = app.segment_index.lock().map_err(|_| internal_error("the segment cache is poisoned"))?.clone();
+    let current = SegmentIndex::current(app.store.as_ref(), held).await?;
+    *app.segment_index.lock().map_err(|_| internal_error("the segment cache is poisoned"))? = Some(current.clone());
+    Ok(current)
+}
+
+/// A profile's timer came due: its time-bound segments are decided again,
+/// in a transaction that waits for the processor's (its offset row, and the
+/// profile's lock as a partition's batch takes it), so the two never decide
+/// the same membership from different facts at once.
+pub async fn recheck(app: &App, profile: ProfileId) -> AppResult<()> {
+    let index = index(app).await?;
+    if index.is_empty() {
+        return Ok(());
+    }
+    let mut tx = app.store.begin_processing(crate::processor::PROCESSOR).await?;
+    tx.offset().await?;
+    crate::processor::batch::lock_as_a_batch(tx.as_mut(), &[], &[profile]).await?;
+    let now = app.now();
+    let touch = Touch { timed: true, ..Default::default() };
+    let tag = format!("t{}", now.timestamp_micros());
+    crate::processor::segments::decide(tx.as_mut(), &index, [(profile, touch)].into(), now, &tag).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Appends a profile's `Segment Entered` or `Segment Exited` to the event
+/// log, named by one of its identities (a user id first), under a message
+/// id of the change: a retried job appends nothing twice.
+pub async fn notify(app: &App, payload: &Value) -> AppResult<()> {
+    let text = |k: &str| payload.get(k).and_then(Value::as_str).map(str::to_string);
+    let (Some(profile), Some(segment), Some(event)) = (text("profile_id"), text("segment_id"), text("event")) else {
+        return Err(internal_error(format!("a segment message without its fields: {payload}")));
+    };
+    let Ok(found) = super::profiles::by_id(app, &profile).await else {
+        // erased since: nobody to say it of
+        return Ok(());
+    };
+    let at = payload.get("at").cloned().unwrap_or_else(|| json!(app.now()));
+    let direction = if event == "Segment Entered" { "in" } else { "out" };
+    let message_id = format!("segment:{segment}:{profile}:{direction}:{}", at.as_str().unwrap_or_default());
+    let mut msg = json!({
+        "type": "track", "event": event, "messageId": message_id, "timestamp": at,
+        "properties": {"segment_id": segment, "segment_name": text("segment_name")},
+    });
+    if !address(&mut msg, &found.identities) {
+        tracing::warn!(profile = %profile, "a profile without an identity to name it by: {event} not logged");
+        return Ok(());
+    }
+    super::log::append_internal(app, SEGMENTS_SOURCE, msg).await
+}
+
+/// The source segment events are logged (and deduplicated) under: the
+/// server's own (`api:`), trusted as a server's records are.
+pub const SEGMENTS_SOURCE: &str = "api:segments";
+
+/// Names the profile in `msg` by its most stable identity; false if it has none.
+fn address(msg: &mut Value, identities: &[beacon_core::Identity]) -> bool {
+    use beacon_core::IdentityKind as K;
+    let of = |kind: &K| identities.iter().find(|i| &i.kind == kind).map(|i| i.value.clone());
+    if let Some(u) = of(&K::UserId) {
+        msg["userId"] = json!(u);
+    } else if let Some(a) = of(&K::AnonymousId) {
+        msg["anonymousId"] = json!(a);
+    } else if let Some(d) = of(&K::DeviceId) {
+        msg["context"] = json!({"device": {"id": d}});
+    } else if let Some(i) = identities.first() {
+        msg["context"] = json!({"traits": {i.kind.to_string(): i.value}});
+    } else {
+        return false;
+    }
+    true
 }

@@ -36,6 +36,9 @@ pub struct Decided {
     changes: BatchChanges,
     /// What the batch leaves known exactly (none after a merge).
     known: Option<Known>,
+    /// The saved segments as the batch was decided, and when.
+    segments: std::sync::Arc<super::segments::SegmentIndex>,
+    now: chrono::DateTime<chrono::Utc>,
     duplicates: u64,
     repeated: u64,
 }
@@ -125,6 +128,8 @@ pub async fn decide(
     let Some(last) = records.last().map(|r| r.seq) else { return Ok(None) };
     // after the records are read: a program changed before they were appended is seen
     let follows = cache.follows.get(store, rules.currency).await?;
+    let segments = super::segments::SegmentIndex::current(store, cache.segments.take()).await?;
+    cache.segments = Some(segments.clone());
     let now = rules.clock.now();
     phases.mark("read log");
 
@@ -305,6 +310,8 @@ pub async fn decide(
         known,
         duplicates,
         repeated,
+        segments,
+        now,
     }))
 }
 
@@ -325,6 +332,8 @@ pub async fn write(mut tx: Box<dyn ProcessTx>, d: &Decided) -> Result<(), StoreE
     phases.mark("claim");
     tx.apply(&d.changes).await?;
     phases.mark("apply");
+    super::segments::stage(tx.as_mut(), &d.changes, &d.segments, d.now, &d.last.to_string()).await?;
+    phases.mark("segments");
     tx.archive(&d.archive).await?;
     tx.set_offset(d.last).await?;
     tx.commit().await?;

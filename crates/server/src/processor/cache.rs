@@ -37,6 +37,8 @@ pub struct Cache {
     pub follows: super::follow::FollowsCache,
     /// The trust of each source (kept: a key's source never changes).
     pub sources: super::trust::Sources,
+    /// The saved segments (kept: reloaded when the store's stamp moves).
+    pub segments: Option<std::sync::Arc<super::segments::SegmentIndex>>,
 }
 
 impl Cache {

@@ -11,6 +11,7 @@ pub mod follow;
 mod orders;
 pub mod partitions;
 mod pipeline;
+pub mod segments;
 pub mod source;
 mod timing;
 mod trust;

@@ -30,6 +30,13 @@ use std::collections::BTreeMap;
 /// The columns a timeline query selects (see [`SqlStore::events_from_rows`]).
 pub(crate) const COLUMNS: &str = "seq, profile_id, kind, name, product, ts, props";
 
+/// An event's kept properties as stored, opened.
+pub(crate) fn open_props(pii: &PiiCipher, stored: Option<String>) -> Result<Option<String>> {
+    let Some(text) = stored else { return Ok(None) };
+    let opened = pii.open_json(&text).map_err(|e| StoreError::Corrupt(format!("event properties: {e}")))?;
+    Ok(Some(opened.into_owned()))
+}
+
 /// Bytes of a dedupe key.
 const KEY_BYTES: usize = 16;
 
@@ -247,9 +254,7 @@ impl SqlStore {
 
     /// An event's kept properties as stored, opened.
     pub(crate) fn open_props(&self, stored: Option<String>) -> Result<Option<String>> {
-        let Some(text) = stored else { return Ok(None) };
-        let opened = self.pii.open_json(&text).map_err(|e| StoreError::Corrupt(format!("event properties: {e}")))?;
-        Ok(Some(opened.into_owned()))
+        open_props(&self.pii, stored)
     }
 
     /// Timeline rows completed from the log, in the rows' order.

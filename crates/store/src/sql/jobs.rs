@@ -27,24 +27,43 @@ fn seal(pii: &PiiCipher, payload: &serde_json::Value) -> Result<String> {
     pii.seal_json(&payload.to_string()).map(|t| t.into_owned()).map_err(|e| StoreError::Backend(e.to_string()))
 }
 
-/// Inserts jobs inside `tx`: new keys only, or (`reschedule`) moving keys
-/// already held. Returns the rows written.
+/// What inserting a job whose key is held does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Held {
+    /// Nothing: the job is there (an outbox message added once).
+    Keep,
+    /// Moves it to the new time and payload (a timer set again).
+    Move,
+    /// Moves it only if the new time is sooner than a time still to come.
+    Sooner,
+}
+
+/// Inserts jobs inside `tx` (a key held: `held`). Returns the rows written.
 pub(super) async fn insert(
     tx: &mut Tx,
     dialect: Dialect,
     pii: &PiiCipher,
     queue: Queue,
     jobs: &[NewJob],
-    reschedule: bool,
+    held: Held,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let on_conflict = if reschedule {
-        "ON CONFLICT (job_key) DO UPDATE SET topic = excluded.topic, payload = excluded.payload, \
-         due_at = excluded.due_at, attempts = 0, lease_owner = NULL, lease_until = NULL, last_error = NULL, \
-         done_at = NULL"
-    } else {
-        "ON CONFLICT (job_key) DO NOTHING"
+    let t = table(queue);
+    let due = match held {
+        Held::Sooner => format!(
+            "CASE WHEN {t}.done_at IS NULL AND {t}.due_at < excluded.due_at THEN {t}.due_at ELSE excluded.due_at END"
+        ),
+        _ => "excluded.due_at".to_string(),
     };
+    let on_conflict = match held {
+        Held::Keep => "ON CONFLICT (job_key) DO NOTHING".to_string(),
+        Held::Move | Held::Sooner => format!(
+            "ON CONFLICT (job_key) DO UPDATE SET topic = excluded.topic, payload = excluded.payload, \
+             due_at = {due}, attempts = 0, lease_owner = NULL, lease_until = NULL, last_error = NULL, \
+             done_at = NULL"
+        ),
+    };
+    let reschedule = held != Held::Keep;
     // PostgreSQL refuses one upsert that touches a row twice: of a key set
     // twice in one call, the last wins
     let mut unique: Vec<&NewJob> = jobs.iter().collect();
@@ -52,6 +71,12 @@ pub(super) async fn insert(
         let mut seen = std::collections::HashSet::new();
         unique = jobs.iter().rev().filter(|j| seen.insert(j.key.as_str())).collect();
         unique.reverse();
+    }
+    // (of a key set twice: `Sooner` keeps the sooner time)
+    let mut soonest: std::collections::HashMap<&str, DateTime<Utc>> = Default::default();
+    for j in jobs {
+        let at = soonest.entry(j.key.as_str()).or_insert(j.due_at);
+        *at = (*at).min(j.due_at);
     }
     let mut written = 0;
     for part in unique.chunks(ROWS) {
@@ -66,7 +91,7 @@ pub(super) async fn insert(
                 .bind(j.key.clone())
                 .bind(j.topic.clone())
                 .bind(seal(pii, &j.payload)?)
-                .bind(micros(j.due_at))
+                .bind(micros(if held == Held::Sooner { soonest[j.key.as_str()] } else { j.due_at }))
                 .bind(micros(now));
         }
         written += q.execute(&mut **tx).await.map_err(backend)?.rows_affected();
@@ -107,14 +132,14 @@ fn text(s: &str) -> Bind {
 impl JobStore for SqlStore {
     async fn enqueue(&self, queue: Queue, jobs: &[NewJob]) -> Result<usize> {
         let (_write, mut tx) = self.begin_write(&self.pool).await?;
-        let n = insert(&mut tx, self.dialect, &self.pii, queue, jobs, false, Utc::now()).await?;
+        let n = insert(&mut tx, self.dialect, &self.pii, queue, jobs, Held::Keep, Utc::now()).await?;
         tx.commit().await.map_err(backend)?;
         Ok(n as usize)
     }
 
     async fn schedule(&self, queue: Queue, jobs: &[NewJob]) -> Result<()> {
         let (_write, mut tx) = self.begin_write(&self.pool).await?;
-        insert(&mut tx, self.dialect, &self.pii, queue, jobs, true, Utc::now()).await?;
+        insert(&mut tx, self.dialect, &self.pii, queue, jobs, Held::Move, Utc::now()).await?;
         tx.commit().await.map_err(backend)
     }
 

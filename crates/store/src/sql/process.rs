@@ -3,6 +3,7 @@
 use super::SqlDialect as _;
 use super::codec::encode_reason;
 use super::dedupe;
+use super::jobs::Held;
 use super::process_read as read;
 use super::{Dialect, SqlStore, backend, micros};
 use crate::pii::PiiCipher;
@@ -148,8 +149,10 @@ impl ProcessTx for SqlProcessTx {
         self.insert_states(&gone, false).await?;
         // what the batch leaves for later: added once per key, so a replayed batch adds nothing twice
         let now = chrono::Utc::now();
-        super::jobs::insert(&mut self.tx, self.dialect, &self.pii, crate::Queue::Outbox, &c.outbox, false, now).await?;
-        super::jobs::insert(&mut self.tx, self.dialect, &self.pii, crate::Queue::Timers, &c.timers, true, now).await?;
+        super::jobs::insert(&mut self.tx, self.dialect, &self.pii, crate::Queue::Outbox, &c.outbox, Held::Keep, now)
+            .await?;
+        super::jobs::insert(&mut self.tx, self.dialect, &self.pii, crate::Queue::Timers, &c.timers, Held::Move, now)
+            .await?;
         for m in &c.merges {
             let (from, into) = (m.from.to_string(), m.into.to_string());
             // identities both hold stay once, on the survivor, first seen
@@ -255,6 +258,25 @@ impl ProcessTx for SqlProcessTx {
             }
             q.execute(&mut *self.tx).await.map_err(backend)?;
         }
+        Ok(())
+    }
+
+    async fn segment_facts(&mut self, ids: &[ProfileId], names: &[String]) -> Result<Vec<crate::ProfileFacts>> {
+        let reads = super::segments::Reads { dialect: self.dialect, pii: &self.pii };
+        let mut out = Vec::with_capacity(ids.len());
+        for part in ids.chunks(500) {
+            let part: Vec<String> = part.iter().map(ToString::to_string).collect();
+            out.extend(reads.facts_of(&mut self.tx, &part, names).await?);
+        }
+        Ok(out)
+    }
+
+    async fn write_segments(&mut self, w: &crate::SegmentWrites, at: chrono::DateTime<chrono::Utc>) -> Result<()> {
+        self.write_member_changes(&w.changes, at).await?;
+        super::jobs::insert(&mut self.tx, self.dialect, &self.pii, crate::Queue::Outbox, &w.outbox, Held::Keep, at)
+            .await?;
+        super::jobs::insert(&mut self.tx, self.dialect, &self.pii, crate::Queue::Timers, &w.timers, Held::Sooner, at)
+            .await?;
         Ok(())
     }
 

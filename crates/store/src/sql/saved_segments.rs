@@ -141,6 +141,20 @@ impl crate::SegmentStore for SqlStore {
         segment_in(&mut conn, id).await
     }
 
+    async fn segments_stamp(&self) -> Result<(i64, i64)> {
+        let row = sqlx::query("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(version), 0) AS BIGINT) AS v FROM segments")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok((row.try_get("n").map_err(backend)?, row.try_get("v").map_err(backend)?))
+    }
+
+    async fn all_segments(&self) -> Result<Vec<StoredSegment>> {
+        let sql = format!("SELECT {COLUMNS} FROM segments ORDER BY id");
+        let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err(backend)?;
+        rows.iter().map(decode).collect()
+    }
+
     async fn list_segments(&self, status: Option<&str>, page: &PageRequest) -> Result<Page<StoredSegment>> {
         let limit = page.limit.max(1);
         let (after_at, after_id) = page.after.clone().unwrap_or((i64::MAX, String::new()));
@@ -185,7 +199,8 @@ impl crate::SegmentStore for SqlStore {
         let d = self.dialect;
         for part in exited.chunks(ROWS) {
             let sql = format!(
-                "DELETE FROM segment_members WHERE segment_id = $1 AND profile_id IN ({})",
+                "DELETE FROM segment_members WHERE segment_id = {} AND profile_id IN ({})",
+                d.param(1),
                 d.params_from(1, part.len())
             );
             let q = part.iter().fold(sqlx::query(AssertSqlSafe(sql)).bind(id), |q, p| q.bind(p.as_str()));
@@ -308,6 +323,55 @@ impl super::process::SqlProcessTx {
         ];
         for sql in leaves {
             sqlx::query(sql).bind(from).execute(&mut *self.tx).await.map_err(backend)?;
+        }
+        Ok(())
+    }
+}
+
+impl super::process::SqlProcessTx {
+    /// [`crate::ProcessTx::change_members`].
+    pub(super) async fn write_member_changes(
+        &mut self,
+        changes: &[crate::MemberChange],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut by_segment: std::collections::BTreeMap<&str, (Vec<&str>, Vec<&str>)> = Default::default();
+        for c in changes {
+            let (entered, exited) = by_segment.entry(c.segment_id.as_str()).or_default();
+            if c.entered { entered } else { exited }.push(c.profile_id.as_str());
+        }
+        let d = self.dialect;
+        for (segment, (entered, exited)) in by_segment {
+            let mut delta = 0i64;
+            for part in exited.chunks(ROWS) {
+                let sql = format!(
+                    "DELETE FROM segment_members WHERE segment_id = {} AND profile_id IN ({})",
+                    d.param(1),
+                    d.params_from(1, part.len())
+                );
+                let q = part.iter().fold(sqlx::query(AssertSqlSafe(sql)).bind(segment), |q, p| q.bind(*p));
+                delta -= q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected() as i64;
+            }
+            for part in entered.chunks(ROWS) {
+                let sql = format!(
+                    "INSERT INTO segment_members (segment_id, profile_id, since) VALUES {} \
+                     ON CONFLICT (segment_id, profile_id) DO NOTHING",
+                    d.rows(part.len(), 3)
+                );
+                let q =
+                    part.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, p| q.bind(segment).bind(*p).bind(micros(at)));
+                delta += q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected() as i64;
+            }
+            let members: i64 =
+                sqlx::query("UPDATE segments SET members = members + $1 WHERE id = $2 RETURNING members")
+                    .bind(delta)
+                    .bind(segment)
+                    .fetch_one(&mut *self.tx)
+                    .await
+                    .map_err(backend)?
+                    .try_get(0)
+                    .map_err(backend)?;
+            count_hour(&mut self.tx, segment, at, members).await?;
         }
         Ok(())
     }

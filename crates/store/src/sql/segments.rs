@@ -69,7 +69,7 @@ impl crate::SegmentFacts for SqlStore {
                 let rows: Vec<(String, Option<String>)> = json_rows(&mut conn, q).await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for (id, props) in rows {
-                    out.push((id, self.props_map(props)?));
+                    out.push((id, self.reads().props_map(props)?));
                 }
                 Rows::Properties(out)
             }
@@ -87,7 +87,7 @@ impl crate::SegmentFacts for SqlStore {
                 }
                 Rows::Spans(out)
             }
-            Scan::Trait(key) => Rows::Values(self.trait_values(&mut conn, key).await?),
+            Scan::Trait(key) => Rows::Values(self.reads().trait_values(&mut conn, key).await?),
             Scan::Orders { since, until } => {
                 let sql = format!(
                     "SELECT {} FROM orders WHERE status <> 'cancelled' AND placed_at > $1 AND placed_at <= $2",
@@ -95,7 +95,7 @@ impl crate::SegmentFacts for SqlStore {
                 );
                 let q = sqlx::query(AssertSqlSafe(sql)).bind(since_micros(*since)).bind(micros(*until));
                 let rows = json_rows(&mut conn, q).await?;
-                Rows::Orders(self.order_facts(&mut conn, rows).await?)
+                Rows::Orders(self.reads().order_facts(&mut conn, rows).await?)
             }
             Scan::Identity(kind) => {
                 let sql = "SELECT {} FROM (SELECT DISTINCT profile_id FROM identities WHERE kind = $1) t";
@@ -117,7 +117,7 @@ impl crate::SegmentFacts for SqlStore {
         let mut out = Vec::with_capacity(ids.len());
         for part in ids.chunks(LIST) {
             let part: Vec<String> = part.iter().map(ToString::to_string).collect();
-            out.extend(self.facts_of(&mut conn, &part, names).await?);
+            out.extend(self.reads().facts_of(&mut conn, &part, names).await?);
         }
         Ok(out)
     }
@@ -133,9 +133,23 @@ async fn ids(conn: &mut AnyConnection, d: Dialect, sql: &str, param: &str) -> Re
 /// An order row as the scans select it.
 type OrderRow = (String, String, i64, i64, Option<String>, i64, String);
 
+/// What segment reads need of a store: its dialect and its key (the
+/// store's pool or a processor's transaction supplies the connection).
+#[derive(Clone, Copy)]
+pub(super) struct Reads<'a> {
+    pub dialect: Dialect,
+    pub pii: &'a crate::pii::PiiCipher,
+}
+
 impl SqlStore {
+    pub(super) fn reads(&self) -> Reads<'_> {
+        Reads { dialect: self.dialect, pii: &self.pii }
+    }
+}
+
+impl Reads<'_> {
     fn props_map(&self, stored: Option<String>) -> Result<Map<String, Value>> {
-        match self.open_props(stored)? {
+        match super::events::open_props(self.pii, stored)? {
             Some(text) => serde_json::from_str(&text).map_err(corrupt),
             None => Ok(Map::new()),
         }
@@ -202,7 +216,12 @@ impl SqlStore {
         Ok(out)
     }
 
-    async fn facts_of(&self, conn: &mut AnyConnection, ids: &[String], names: &[String]) -> Result<Vec<ProfileFacts>> {
+    pub(super) async fn facts_of(
+        &self,
+        conn: &mut AnyConnection,
+        ids: &[String],
+        names: &[String],
+    ) -> Result<Vec<ProfileFacts>> {
         let d = self.dialect;
         let list = d.params_from(0, ids.len());
         let bind_ids = |sql: String| ids.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, id| q.bind(id.as_str()));
@@ -232,6 +251,10 @@ impl SqlStore {
             json_rows::<(String, String)>(conn, bind_ids(pairs("consents", "purpose", granted))).await?
         {
             facts.entry(id).and_modify(|f| f.consents.push(purpose));
+        }
+        let members = pairs("segment_members", "segment_id", "");
+        for (id, segment) in json_rows::<(String, String)>(conn, bind_ids(members)).await? {
+            facts.entry(id).and_modify(|f| f.segments.push(segment));
         }
         let sql = format!(
             "SELECT {} FROM orders WHERE profile_id IN ({list}) AND status <> 'cancelled'",

@@ -1,0 +1,272 @@
+//! The pipeline's segment stage: in the batch's transaction, after its
+//! other changes are written, each profile the batch changed is decided
+//! again for the saved segments that change can affect (an event of a name
+//! a segment counts, a trait, an order, an identity, a merge), from its
+//! facts as the transaction sees them. Who entered and who left is written
+//! with the batch, each with an outbox message (`segments.notify`: the
+//! `Segment Entered` / `Segment Exited` event appended to the log), and a
+//! timer is set for the moment time alone could change the answer
+//! (`segments.recheck`: a profile leaves "viewed in the last 7 days" on
+//! day 8 without another event). A segment naming another is decided after
+//! it, so a change ripples through in the same transaction.
+
+use beacon_core::ProfileId;
+use beacon_segment::Condition;
+use beacon_segment::depends::{Needs, next_change};
+use beacon_store::{BatchChanges, MemberChange, NewJob, ProcessTx, SegmentWrites, Store, StoreError};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// The outbox topic of an entry or exit, and the timer topic of a recheck.
+pub const NOTIFY: &str = "segments.notify";
+pub const RECHECK: &str = "segments.recheck";
+
+/// A saved segment, ready to decide.
+#[derive(Debug)]
+pub struct Compiled {
+    pub id: String,
+    pub name: String,
+    pub condition: Condition,
+    needs: Needs,
+}
+
+/// The active saved segments, in an order where a segment comes after the
+/// ones it names, indexed by what they depend on.
+#[derive(Debug, Default)]
+pub struct SegmentIndex {
+    /// What the store said when this was loaded (count, sum of versions).
+    pub stamp: (i64, i64),
+    segments: Vec<Compiled>,
+    by_event: HashMap<String, Vec<usize>>,
+    by_trait: Vec<usize>,
+    by_orders: Vec<usize>,
+    by_identity: Vec<usize>,
+    /// Segments naming a segment (by the named one's id).
+    by_segment: HashMap<String, Vec<usize>>,
+    /// Segments whose answer time alone can change (windows, orders, events).
+    timed: Vec<usize>,
+}
+
+impl SegmentIndex {
+    pub fn is_empty(&self) -> bool {
+        self.segments.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.segments.len()
+    }
+
+    /// From the stored active segments (one whose definition does not read
+    /// is left out, and logged).
+    pub fn new(stamp: (i64, i64), stored: Vec<beacon_store::StoredSegment>) -> SegmentIndex {
+        let mut pending: BTreeMap<String, Compiled> = BTreeMap::new();
+        for s in stored.into_iter().filter(|s| s.status == "active") {
+            match serde_json::from_value::<Condition>(s.definition) {
+                Ok(condition) => {
+                    let needs = condition.needs();
+                    pending.insert(s.id.clone(), Compiled { id: s.id, name: s.name, condition, needs });
+                }
+                Err(e) => tracing::error!(segment = %s.id, "a stored segment does not read: {e}"),
+            }
+        }
+        // named ones first (saving refuses cycles; one left over is decided last)
+        let mut segments = Vec::with_capacity(pending.len());
+        while !pending.is_empty() {
+            let ready: Vec<String> = pending
+                .values()
+                .filter(|c| c.needs.segments.iter().all(|n| !pending.contains_key(n) || n == &c.id))
+                .map(|c| c.id.clone())
+                .collect();
+            let take = if ready.is_empty() { vec![pending.keys().next().cloned().unwrap_or_default()] } else { ready };
+            segments.extend(take.iter().filter_map(|id| pending.remove(id)));
+        }
+        let mut index = SegmentIndex { stamp, ..Default::default() };
+        for (i, c) in segments.iter().enumerate() {
+            for e in &c.needs.events {
+                index.by_event.entry(e.clone()).or_default().push(i);
+            }
+            let n = &c.needs;
+            for (wanted, list) in [
+                (!n.traits.is_empty(), &mut index.by_trait),
+                (n.orders, &mut index.by_orders),
+                (n.identities, &mut index.by_identity),
+            ] {
+                if wanted {
+                    list.push(i);
+                }
+            }
+            if !n.events.is_empty() || n.orders || !n.traits.is_empty() {
+                index.timed.push(i);
+            }
+            for named in &c.needs.segments {
+                index.by_segment.entry(named.clone()).or_default().push(i);
+            }
+        }
+        index.segments = segments;
+        index
+    }
+
+    /// The index as the store has it now: `held` again if nothing changed.
+    pub async fn current(store: &dyn Store, held: Option<Arc<SegmentIndex>>) -> Result<Arc<SegmentIndex>, StoreError> {
+        let stamp = store.segments().segments_stamp().await?;
+        if let Some(held) = held.filter(|h| h.stamp == stamp) {
+            return Ok(held);
+        }
+        let all = store.segments().all_segments().await?;
+        Ok(Arc::new(SegmentIndex::new(stamp, all)))
+    }
+}
+
+/// What a batch changed of one profile.
+#[derive(Debug, Default, Clone)]
+pub struct Touch {
+    pub events: BTreeSet<String>,
+    pub traits: bool,
+    pub orders: bool,
+    pub identities: bool,
+    /// Everything (a merge).
+    pub all: bool,
+    /// Time passed (a timer): every segment time can change.
+    pub timed: bool,
+}
+
+/// What `changes` changed, by the live profile it landed on.
+pub fn touches(changes: &BatchChanges) -> HashMap<ProfileId, Touch> {
+    let forward: HashMap<ProfileId, ProfileId> = changes.merges.iter().map(|m| (m.from, m.into)).collect();
+    let live = |mut id: ProfileId| {
+        for _ in 0..forward.len() {
+            match forward.get(&id) {
+                Some(next) => id = *next,
+                None => break,
+            }
+        }
+        id
+    };
+    let mut out: HashMap<ProfileId, Touch> = HashMap::new();
+    for e in &changes.events {
+        if let Some(name) = &e.name {
+            out.entry(live(e.profile_id)).or_default().events.insert(name.clone());
+        }
+    }
+    for s in changes.states.iter().filter(|s| !changes.traits_kept.contains(&s.id)) {
+        out.entry(live(s.id)).or_default().traits = true;
+    }
+    for o in &changes.orders {
+        out.entry(live(o.profile_id)).or_default().orders = true;
+    }
+    for l in &changes.links {
+        out.entry(live(l.profile)).or_default().identities = true;
+    }
+    for m in &changes.merges {
+        out.entry(live(m.into)).or_default().all = true;
+    }
+    out
+}
+
+/// The stage: decides the profiles `changes` touched, in `tx`.
+pub async fn stage(
+    tx: &mut dyn ProcessTx,
+    changes: &BatchChanges,
+    index: &SegmentIndex,
+    now: DateTime<Utc>,
+    tag: &str,
+) -> Result<usize, StoreError> {
+    if index.is_empty() {
+        return Ok(0);
+    }
+    decide(tx, index, touches(changes), now, tag).await
+}
+
+impl SegmentIndex {
+    /// The segments a profile's touch can change (in index order).
+    fn candidates(&self, t: &Touch) -> BTreeSet<usize> {
+        if t.all {
+            return (0..self.segments.len()).collect();
+        }
+        let mut out: BTreeSet<usize> =
+            t.events.iter().filter_map(|e| self.by_event.get(e)).flatten().copied().collect();
+        for (changed, list) in
+            [(t.traits, &self.by_trait), (t.orders, &self.by_orders), (t.identities, &self.by_identity)]
+        {
+            if changed {
+                out.extend(list);
+            }
+        }
+        if t.timed {
+            out.extend(&self.timed);
+        }
+        out
+    }
+}
+
+/// Decides `touched` profiles again for the segments their changes can
+/// affect, and writes who entered and left, their messages and timers;
+/// answers how many entered or left. `tag` makes the messages' keys unique
+/// to this decision (the batch's last log position, a timer's due time).
+pub async fn decide(
+    tx: &mut dyn ProcessTx,
+    index: &SegmentIndex,
+    touched: HashMap<ProfileId, Touch>,
+    now: DateTime<Utc>,
+    tag: &str,
+) -> Result<usize, StoreError> {
+    let mut work: Vec<(ProfileId, BTreeSet<usize>)> =
+        touched.into_iter().map(|(p, t)| (p, index.candidates(&t))).filter(|(_, c)| !c.is_empty()).collect();
+    if work.is_empty() {
+        return Ok(0);
+    }
+    work.sort();
+    let names: BTreeSet<String> =
+        work.iter().flat_map(|(_, c)| c.iter().flat_map(|i| index.segments[*i].needs.events.iter().cloned())).collect();
+    let ids: Vec<ProfileId> = work.iter().map(|(p, _)| *p).collect();
+    let facts = tx.segment_facts(&ids, &names.into_iter().collect::<Vec<_>>()).await?;
+    let by_id: HashMap<String, BTreeSet<usize>> = work.into_iter().map(|(p, c)| (p.to_string(), c)).collect();
+    let mut writes = SegmentWrites::default();
+    for mut f in facts {
+        let Some(mut todo) = by_id.get(&f.id).cloned() else { continue };
+        let mut soonest: Option<DateTime<Utc>> = None;
+        while let Some(i) = todo.pop_first() {
+            let s = &index.segments[i];
+            let view = f.facts(now);
+            let is_in = beacon_segment::matches(&s.condition, &view);
+            if let Some(at) = next_change(&s.condition, &view) {
+                soonest = Some(soonest.map_or(at, |t| t.min(at)));
+            }
+            let was = f.segments.iter().any(|id| id == &s.id);
+            if is_in == was {
+                continue;
+            }
+            if is_in {
+                f.segments.push(s.id.clone());
+            } else {
+                f.segments.retain(|id| id != &s.id);
+            }
+            // the segments naming this one may change too (they come later in the order)
+            todo.extend(index.by_segment.get(&s.id).into_iter().flatten().filter(|j| **j > i));
+            let event = if is_in { "Segment Entered" } else { "Segment Exited" };
+            writes.outbox.push(NewJob {
+                key: format!("segment:{}:{}:{}:{tag}", s.id, f.id, if is_in { "in" } else { "out" }),
+                topic: NOTIFY.into(),
+                payload: json!({"profile_id": f.id, "segment_id": s.id, "segment_name": s.name, "event": event,
+                                "at": now}),
+                due_at: now,
+            });
+            writes.changes.push(MemberChange { segment_id: s.id.clone(), profile_id: f.id.clone(), entered: is_in });
+        }
+        // one timer a profile: a sooner one already set stays (the store keeps the sooner)
+        if let Some(at) = soonest {
+            writes.timers.push(NewJob {
+                key: format!("segments:{}", f.id),
+                topic: RECHECK.into(),
+                payload: json!({"profile_id": f.id}),
+                due_at: at,
+            });
+        }
+    }
+    if !writes.is_empty() {
+        tx.write_segments(&writes, now).await?;
+    }
+    Ok(writes.changes.len())
+}
