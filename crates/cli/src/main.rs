@@ -7,6 +7,7 @@ mod export;
 mod import;
 mod keys_cli;
 mod price;
+mod segment;
 mod users_cli;
 
 use anyhow::Context as _;
@@ -124,6 +125,11 @@ enum Command {
     Export(export::ExportOptions),
     /// Price a cart with promotions offline (the pure engine) and print the explanation.
     Price(price::PriceOptions),
+    /// Segments in a running Beacon: estimate a condition.
+    Segment {
+        #[command(subcommand)]
+        action: segment::SegmentAction,
+    },
     /// Copy the embedded store into one file while Beacon serves (PostgreSQL: use pg_dump).
     Backup {
         /// The backup file to write (a tar archive; it must not exist).
@@ -282,6 +288,7 @@ async fn main() -> std::process::ExitCode {
         Command::Demo(opts) => demo::run(opts).await,
         Command::Export(opts) => export::run(opts).await,
         Command::Price(opts) => price::run(opts),
+        Command::Segment { action } => segment::run(action).await,
         Command::Openapi => {
             println!("{:#}", beacon_server::api::openapi::document());
             Ok(())

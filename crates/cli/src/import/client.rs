@@ -17,7 +17,8 @@ pub struct Client {
 /// How a request ended, when the server answered.
 pub enum Answer {
     Ok(Value),
-    /// A 400 whose body lists rejected items.
+    /// A 400 whose body lists rejected items (or, from
+    /// [`Client::post_or_refusal`], any refusal: 400, 404, 409, 422).
     Rejected(Value),
 }
 
@@ -41,7 +42,7 @@ impl Client {
 
     /// GET with retries.
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        match self.send(reqwest::Method::GET, path, None, None).await? {
+        match self.send(reqwest::Method::GET, path, None, None, false).await? {
             Answer::Ok(v) => Ok(v),
             Answer::Rejected(v) => bail!("GET {path}: {v}"),
         }
@@ -50,12 +51,17 @@ impl Client {
     /// POST JSON, retrying while the server is busy or unreachable for a
     /// while (a re-sent batch is stored once: every item has its id).
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Answer> {
-        self.send(reqwest::Method::POST, path, Some(body), None).await
+        self.send(reqwest::Method::POST, path, Some(body), None, false).await
+    }
+
+    /// [`Client::post`], answering a refusal (with its error) instead of failing.
+    pub async fn post_or_refusal(&self, path: &str, body: &Value) -> anyhow::Result<Answer> {
+        self.send(reqwest::Method::POST, path, Some(body), None, true).await
     }
 
     /// [`Client::post`] with an `Idempotency-Key`.
     pub async fn post_keyed(&self, path: &str, body: &Value, key: &str) -> anyhow::Result<Answer> {
-        self.send(reqwest::Method::POST, path, Some(body), Some(key)).await
+        self.send(reqwest::Method::POST, path, Some(body), Some(key), false).await
     }
 
     async fn send(
@@ -64,6 +70,7 @@ impl Client {
         path: &str,
         body: Option<&Value>,
         idempotency_key: Option<&str>,
+        refusals: bool,
     ) -> anyhow::Result<Answer> {
         let url = format!("{}{path}", self.base);
         let mut delay = Duration::from_millis(200);
@@ -90,6 +97,7 @@ impl Client {
                     match status.as_u16() {
                         200..=299 => return Ok(Answer::Ok(json)),
                         400 if json["error"]["details"]["rejected"].is_array() => return Ok(Answer::Rejected(json)),
+                        400 | 404 | 409 | 422 if refusals => return Ok(Answer::Rejected(json)),
                         401 | 403 if self.write => bail!("{url}: the write key was refused"),
                         401 | 403 => bail!(
                             "{url}: the key was refused ({}): use a secret key of role marketer or admin",
