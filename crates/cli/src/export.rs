@@ -37,6 +37,9 @@ pub struct ExportOptions {
     /// The file to write (default: standard output).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// Profiles: the day their RFM columns are figured as of (YYYY-MM-DD; today by default).
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
     #[command(flatten)]
     pub remote: Remote,
 }
@@ -56,6 +59,13 @@ fn columns(what: What) -> &'static [(&'static str, &'static str)] {
             ("last_order_at", "/last_order_at"),
             ("identities", "/identities"),
             ("traits", "/traits"),
+            ("rfm_recency_days", "/rfm/recency_days"),
+            ("rfm_frequency", "/rfm/frequency"),
+            ("rfm_monetary", "/rfm/monetary"),
+            ("rfm_r", "/rfm/r"),
+            ("rfm_f", "/rfm/f"),
+            ("rfm_m", "/rfm/m"),
+            ("rfm_group", "/rfm/group"),
         ],
         What::Orders => &[
             ("order_id", "/order_id"),
@@ -138,9 +148,10 @@ pub async fn run(opts: ExportOptions) -> anyhow::Result<()> {
     let (started, mut written, mut last_report) = (Instant::now(), 0u64, Instant::now());
     let mut cursor: Option<String> = None;
     loop {
+        let as_of = opts.as_of.map(|d| format!("&rfm_as_of={d}")).unwrap_or_default();
         let path = match (opts.what, &cursor) {
-            (What::Profiles, None) => "/api/v1/profiles?limit=200".to_string(),
-            (What::Profiles, Some(c)) => format!("/api/v1/profiles?limit=200&cursor={c}"),
+            (What::Profiles, None) => format!("/api/v1/profiles?limit=200{as_of}"),
+            (What::Profiles, Some(c)) => format!("/api/v1/profiles?limit=200&cursor={c}{as_of}"),
             (What::Orders, None) => "/api/v1/orders?limit=200".to_string(),
             (What::Orders, Some(c)) => format!("/api/v1/orders?limit=200&cursor={c}"),
             (What::Events, c) => format!("/api/v1/events?limit=1000&after={}", c.as_deref().unwrap_or("0")),

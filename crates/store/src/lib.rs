@@ -212,6 +212,10 @@ pub trait OrderStore: Send + Sync {
         utc_offset_seconds: i32,
     ) -> Result<Vec<DayFigures>>;
     async fn get_order(&self, order_id: &str) -> Result<Option<Order>>;
+    /// Each buyer's orders placed before `before` and not cancelled: how
+    /// many, their net spend in `currency` (minor units) and the last
+    /// one's time (for RFM). Orders of erased people are left out.
+    async fn customer_figures(&self, before: DateTime<Utc>, currency: &str) -> Result<Vec<CustomerFigures>>;
     async fn list_orders(&self, query: &OrderQuery) -> Result<Page<Order>>;
     /// Refunds and cancellations of an order, oldest first.
     async fn after_sales(&self, order_id: &str) -> Result<Vec<AfterSale>>;

@@ -234,6 +234,15 @@ pub struct Revenue {
     pub net_minor: i64,
 }
 
+/// A buyer's order figures (`OrderStore::customer_figures`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerFigures {
+    pub profile_id: String,
+    pub orders: i64,
+    pub net_minor: i64,
+    pub last_placed_at: DateTime<Utc>,
+}
+
 /// One day of order figures (days in the time zone the caller asked for).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayFigures {

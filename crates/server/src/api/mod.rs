@@ -20,6 +20,7 @@ pub mod privacy;
 pub mod products;
 pub mod profiles;
 pub mod promotions;
+pub mod rfm;
 pub mod segments;
 pub mod system;
 pub mod teams;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::routes())
         .merge(imports::routes())
         .merge(segments::routes())
+        .merge(rfm::routes())
         .merge(loyalty::routes())
         .merge(keys::routes())
         .merge(audit::routes())

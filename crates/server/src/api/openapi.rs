@@ -189,6 +189,18 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/segments/{id}/export", "read", "Every member of a segment as CSV: profile_id, member_since"),
     ("get", "/api/v1/segments/{id}/history", "read", "A segment's member count at the end of each hour it changed"),
     ("get", "/api/v1/profiles/{id}/segments", "read", "The saved segments a profile is in, since when"),
+    (
+        "get",
+        "/api/v1/rfm",
+        "read",
+        "RFM value tiers as of a day (as_of; today): customers and revenue per group and per R × F cell",
+    ),
+    (
+        "get",
+        "/api/v1/rfm/customers",
+        "read",
+        "Every buyer's recency, frequency, monetary, scores 1–5 and group as of a day (as_of, group, cursor, limit)",
+    ),
     ("get", "/api/v1/keys", "admin", "List API keys (never the secrets)"),
     ("get", "/api/v1/settings", "admin", "The settings in force (beacon.toml, BEACON__… variables), secrets left out"),
     ("post", "/api/v1/keys", "admin", "Create a key: {name, kind: secret|write, role}; the secret is shown once"),

@@ -9,7 +9,8 @@
 
 use super::openapi_schemas::{batch, message};
 use super::{
-    audit, coupons, extract, imports, keys, loyalty, orders, products, profiles, promotions, segments, teams, users,
+    audit, coupons, extract, imports, keys, loyalty, orders, products, profiles, promotions, rfm, segments, teams,
+    users,
 };
 use crate::app::checkout::CartRequest;
 use beacon_pricing::loyalty::ProgramSpec;
@@ -67,6 +68,8 @@ pub fn parameters(method: &str, path: &str) -> Vec<Value> {
         ("get", "/api/v1/audit") => query::<audit::AuditParams>(),
         ("post", "/api/v1/imports") => query::<imports::UploadParams>(),
         ("get", "/api/v1/segments") => query::<segments::ListParams>(),
+        ("get", "/api/v1/rfm") => query::<rfm::AsOfParams>(),
+        ("get", "/api/v1/rfm/customers") => query::<rfm::CustomersParams>(),
         ("put", "/api/v1/segments/{id}") => query::<segments::Version>(),
         ("get", "/api/v1/segments/{id}/members") => query::<segments::MembersParams>(),
         ("get", "/api/v1/segments/{id}/history") => query::<segments::HistoryParams>(),

@@ -83,6 +83,19 @@ pub struct ListParams {
     #[param(minimum = 0)]
     pub min_events: Option<i64>,
     pub has_trait: Option<String>,
+    /// The day each profile's `rfm` is figured as of (YYYY-MM-DD); today by default.
+    #[param(format = Date)]
+    pub rfm_as_of: Option<String>,
+}
+
+/// Adds each profile's RFM (`null`: no order yet) as of `as_of`.
+async fn with_rfm(state: &AppState, items: &mut [Value], as_of: Option<chrono::NaiveDate>) -> ApiResult<()> {
+    let table = crate::app::rfm::table(state, as_of).await?;
+    for item in items {
+        let rfm = item["id"].as_str().and_then(|id| table.of(id)).map(|s| table.json(s));
+        item["rfm"] = rfm.unwrap_or(Value::Null);
+    }
+    Ok(())
 }
 
 async fn list(
@@ -94,6 +107,7 @@ async fn list(
         return Err(ApiError::new(ErrorCode::InvalidParameter, "min_events must be 0 or more"));
     }
     let time = |s: &Option<String>, field| s.as_deref().map(|t| parse_time(t, field)).transpose();
+    let rfm_as_of = super::rfm::as_of(p.rfm_as_of.as_deref())?;
     let query = ProfileQuery {
         page: page_request(p.cursor.as_deref(), p.limit)?,
         seen_after: time(&p.seen_after, "seen_after")?,
@@ -105,19 +119,26 @@ async fn list(
         // one person: the list filters do not apply
         let identity = Identity::parse_pair(pair, &state.rules.identity.normalize)?;
         let items = state.store.profiles().find_profiles(&identity).await?;
-        let view = json!({"items": items.iter().map(profile_json).collect::<Vec<_>>(), "next_cursor": null});
+        let mut items: Vec<Value> = items.iter().map(profile_json).collect();
+        with_rfm(&state, &mut items, rfm_as_of).await?;
+        let view = json!({"items": items, "next_cursor": null});
         return Ok(Json(who.sees(&state, view).await?));
     }
     let page = state.store.profiles().list_profiles(&query).await?;
+    let mut items: Vec<Value> = page.items.iter().map(profile_json).collect();
+    with_rfm(&state, &mut items, rfm_as_of).await?;
     let view = json!({
-        "items": page.items.iter().map(profile_json).collect::<Vec<_>>(),
+        "items": items,
         "next_cursor": page.next.as_ref().map(encode_cursor),
     });
     Ok(Json(who.sees(&state, view).await?))
 }
 
 async fn one(who: Authorized<Read>, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(who.sees(&state, profile_json(&profiles::by_id(&state, &id).await?)).await?))
+    let mut item = [profile_json(&profiles::by_id(&state, &id).await?)];
+    with_rfm(&state, &mut item, None).await?;
+    let [item] = item;
+    Ok(Json(who.sees(&state, item).await?))
 }
 
 async fn events(

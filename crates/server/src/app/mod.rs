@@ -23,6 +23,7 @@ pub mod profiles;
 pub mod promotions;
 pub mod records;
 pub mod refunds;
+pub mod rfm;
 pub mod segments;
 pub mod users;
 pub mod writer;
@@ -65,6 +66,8 @@ pub struct Context {
     pub bus: Option<Arc<dyn beacon_bus::Bus>>,
     /// The saved segments as last loaded (timers decide with them).
     pub segment_index: std::sync::Mutex<Option<Arc<crate::processor::segments::SegmentIndex>>>,
+    /// RFM tables by as-of day, kept a minute.
+    pub rfm: rfm::RfmCache,
 }
 
 impl std::ops::Deref for App {
@@ -100,6 +103,7 @@ impl App {
             node: format!("node-{}", uuid::Uuid::new_v4().simple()),
             bus,
             segment_index: Default::default(),
+            rfm: Default::default(),
         }))
     }
 

@@ -177,6 +177,12 @@ impl TestApp {
     }
 
     /// Runs the processor until the log is consumed (no sleeping).
+    /// Processes the log (the jobs it leaves are left to the workers).
+    pub async fn process(&self) {
+        let rules = self.running.as_ref().map(|r| r.state.rules.clone()).unwrap_or_default();
+        processor::drain(self.store.as_ref(), &rules, 500).await.expect("processing");
+    }
+
     pub async fn settle(&self) {
         let rules = self.running.as_ref().map(|r| r.state.rules.clone()).unwrap_or_default();
         processor::drain(self.store.as_ref(), &rules, 500).await.expect("processing");

@@ -200,6 +200,10 @@ impl crate::OrderStore for SqlStore {
         self.activity_impl(from, to, utc_offset_seconds).await
     }
 
+    async fn customer_figures(&self, before: DateTime<Utc>, currency: &str) -> Result<Vec<crate::CustomerFigures>> {
+        self.customer_figures_impl(before, currency).await
+    }
+
     async fn daily_figures(
         &self,
         from: chrono::NaiveDate,

@@ -1,7 +1,7 @@
 //! Commerce reads: orders, after-sales records, reviews, revenue figures.
 
 use super::codec::parse_id;
-use super::{SqlStore, backend, from_micros, micros};
+use super::{SqlDialect as _, SqlStore, backend, from_micros, micros};
 use crate::{
     AfterSale, AfterSaleKind, DayFigures, Order, OrderLine, OrderQuery, OrderStatus, Overview, Page, PageRequest,
     Result, Revenue, ReviewsOf, StoreError, StoredReview,
@@ -123,6 +123,31 @@ impl SqlStore {
             }
         }
         Ok(out)
+    }
+
+    pub(crate) async fn customer_figures_impl(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        currency: &str,
+    ) -> Result<Vec<crate::CustomerFigures>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let sql = format!(
+            "SELECT {} FROM (SELECT profile_id, COUNT(*) AS n, \
+             CAST(SUM(CASE WHEN currency = $1 THEN total_minor - refunded_minor ELSE 0 END) AS BIGINT) AS net, \
+             MAX(placed_at) AS last FROM orders WHERE status <> 'cancelled' AND placed_at < $2 AND profile_id <> $3 \
+             GROUP BY profile_id) t",
+            self.dialect.json_rows("profile_id, n, net, last")
+        );
+        let q = sqlx::query(AssertSqlSafe(sql))
+            .bind(currency)
+            .bind(micros(before))
+            .bind(super::erasure::ERASED.to_string());
+        let rows: Vec<(String, i64, i64, i64)> = super::process_read::json_rows(&mut conn, q).await?;
+        rows.into_iter()
+            .map(|(profile_id, orders, net_minor, last)| {
+                Ok(crate::CustomerFigures { profile_id, orders, net_minor, last_placed_at: from_micros(last)? })
+            })
+            .collect()
     }
 
     pub(crate) async fn get_order_impl(&self, order_id: &str) -> Result<Option<Order>> {

@@ -1,0 +1,7 @@
+//! Profile intelligence, pure: figures a store hands over, computed here
+//! without I/O, a clock or randomness the caller does not seed.
+//!
+//! - [`rfm`]: recency, frequency and monetary value as of a day, quintile
+//!   scores 1–5 with ties sharing a score, and eight named value groups.
+
+pub mod rfm;

@@ -1,0 +1,124 @@
+//! RFM value tiers as of a day in the shop's time zone
+//! (`beacon_insight::rfm`): every buyer's figures from the orders the store
+//! keeps, scored against each other. A table is computed once per as-of
+//! day and kept a minute (a profile read within that minute shows it), so
+//! the customer 360 and an export of a million profiles score once.
+
+use super::{App, AppResult};
+use beacon_core::{Currency, Money};
+use beacon_insight::rfm::{self, Customer, Group, Scored};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// How long a computed table answers for its day.
+const KEEP: TimeDelta = TimeDelta::seconds(60);
+
+/// Every buyer's RFM as of a day.
+#[derive(Debug)]
+pub struct RfmTable {
+    pub as_of: NaiveDate,
+    /// Monetary is net spend in this currency: the one most orders are in
+    /// (the shop's when it has none yet).
+    pub currency: Currency,
+    /// By profile id.
+    pub customers: Vec<Scored>,
+    by_id: HashMap<String, usize>,
+}
+
+impl RfmTable {
+    pub fn of(&self, profile_id: &str) -> Option<&Scored> {
+        self.by_id.get(profile_id).map(|i| &self.customers[*i])
+    }
+
+    /// One customer's RFM as the API shows it.
+    pub fn json(&self, s: &Scored) -> Value {
+        json!({
+            "as_of": self.as_of, "recency_days": s.recency_days, "frequency": s.frequency,
+            "monetary": Money { minor: s.monetary_minor, currency: self.currency }.to_decimal_string(),
+            "currency": self.currency.code(), "r": s.r, "f": s.f, "m": s.m,
+            "score": format!("{}{}{}", s.r, s.f, s.m), "group": s.group.key(), "group_name": s.group.zh(),
+        })
+    }
+
+    /// Customers and revenue per group and per (R, F) cell.
+    pub fn summary(&self) -> Value {
+        let money = |minor: i64| Money { minor, currency: self.currency }.to_decimal_string();
+        let n = self.customers.len().max(1) as f64;
+        let mut groups: HashMap<Group, (usize, i64)> = HashMap::new();
+        let mut grid = [[(0usize, 0i64); 5]; 5];
+        for s in &self.customers {
+            let g = groups.entry(s.group).or_default();
+            g.0 += 1;
+            g.1 += s.monetary_minor;
+            let cell = &mut grid[usize::from(s.r - 1)][usize::from(s.f - 1)];
+            cell.0 += 1;
+            cell.1 += s.monetary_minor;
+        }
+        let groups: Vec<Value> = Group::ALL
+            .iter()
+            .map(|g| {
+                let (count, revenue) = groups.get(g).copied().unwrap_or_default();
+                json!({"group": g.key(), "name": g.zh(), "customers": count, "share": count as f64 / n,
+                       "revenue": money(revenue)})
+            })
+            .collect();
+        let mut cells = Vec::with_capacity(25);
+        for (r, row) in grid.iter().enumerate() {
+            for (f, (count, revenue)) in row.iter().enumerate() {
+                cells.push(json!({"r": r + 1, "f": f + 1, "customers": count, "revenue": money(*revenue)}));
+            }
+        }
+        json!({"as_of": self.as_of, "currency": self.currency.code(), "customers": self.customers.len(),
+               "groups": groups, "grid": cells})
+    }
+}
+
+/// A table and when it was computed.
+type Computed = (DateTime<Utc>, Arc<RfmTable>);
+
+/// Computed tables by as-of day.
+#[derive(Default)]
+pub struct RfmCache(Mutex<HashMap<NaiveDate, Computed>>);
+
+/// The shop's today.
+pub fn today(app: &App) -> NaiveDate {
+    (app.now() + TimeDelta::seconds(i64::from(app.settings.utc_offset_seconds()))).date_naive()
+}
+
+/// The table as of `as_of` (the shop's today when `None`).
+pub async fn table(app: &App, as_of: Option<NaiveDate>) -> AppResult<Arc<RfmTable>> {
+    let as_of = as_of.unwrap_or_else(|| today(app));
+    let now = app.now();
+    if let Some((at, t)) = app.rfm.0.lock().ok().and_then(|c| c.get(&as_of).cloned())
+        && now - at < KEEP
+    {
+        return Ok(t);
+    }
+    let offset = TimeDelta::seconds(i64::from(app.settings.utc_offset_seconds()));
+    let day_after = as_of.succ_opt().unwrap_or(as_of);
+    let before = day_after.and_time(chrono::NaiveTime::MIN).and_utc() - offset;
+    // the currency most orders are in (a shop that sells in one: that one)
+    let overview = app.store.profiles().overview().await?;
+    let currency = overview.revenue.first().and_then(|r| Currency::parse(&r.currency)).unwrap_or(app.rules.currency);
+    let figures = app.store.orders().customer_figures(before, currency.code()).await?;
+    let mut customers: Vec<Customer> = figures
+        .into_iter()
+        .map(|f| Customer {
+            id: f.profile_id,
+            last_order: (f.last_placed_at + offset).date_naive(),
+            orders: f.orders.max(0) as u64,
+            monetary_minor: f.net_minor,
+        })
+        .collect();
+    customers.sort_by(|a, b| a.id.cmp(&b.id));
+    let scored = rfm::score(&customers, as_of);
+    let by_id = scored.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
+    let t = Arc::new(RfmTable { as_of, currency, customers: scored, by_id });
+    if let Ok(mut c) = app.rfm.0.lock() {
+        c.retain(|_, (at, _)| now - *at < KEEP);
+        c.insert(as_of, (now, t.clone()));
+    }
+    Ok(t)
+}
