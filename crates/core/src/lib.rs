@@ -19,6 +19,7 @@ pub mod money;
 pub mod pii_keys;
 pub mod profile;
 pub mod resolve;
+pub mod seeded;
 pub mod trust;
 pub mod zone;
 

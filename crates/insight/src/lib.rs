@@ -4,4 +4,6 @@
 //! - [`rfm`]: recency, frequency and monetary value as of a day, quintile
 //!   scores 1–5 with ties sharing a score, and eight named value groups.
 
+pub mod clusters;
+pub mod kmeans;
 pub mod rfm;

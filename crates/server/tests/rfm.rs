@@ -185,6 +185,23 @@ async fn cdnow_rfm(app: &TestApp) {
         (Some(2), Some("89.00")),
         "{p}"
     );
+    // k-means on the same buyers (held to scikit-learn in crates/insight/tests/cdnow_kmeans.rs)
+    let (s, c) = app.get("/api/v1/clusters?as_of=1998-07-01&k=4", ADMIN).await;
+    assert_eq!((s, c["k"].as_u64(), c["customers"].as_u64()), (StatusCode::OK, Some(4), Some(23_570)), "{c}");
+    let clusters = c["clusters"].as_array().expect("clusters");
+    assert_eq!(clusters.iter().map(|x| x["customers"].as_u64().unwrap_or(0)).sum::<u64>(), 23_570);
+    let mut names: Vec<&str> = clusters.iter().filter_map(|x| x["name"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["cooling", "core", "dormant", "growing"], "{c}");
+    let inertia = c["inertia"].as_f64().expect("inertia");
+    let (_, again) = app.get("/api/v1/clusters?as_of=1998-07-01&k=4", ADMIN).await;
+    assert_eq!(again["inertia"].as_f64(), Some(inertia), "seeded: the same clusters");
+    let (_, e) = app.get("/api/v1/clusters/elbow?as_of=1998-07-01&max_k=5", ADMIN).await;
+    let inertias: Vec<f64> = e["items"].as_array().expect("items").iter().filter_map(|p| p["inertia"].as_f64()).collect();
+    assert!(inertias.len() == 4 && inertias.windows(2).all(|w| w[1] < w[0]), "{e}");
+    for bad in ["/api/v1/clusters?k=0", "/api/v1/clusters?k=13", "/api/v1/clusters/elbow?max_k=1"] {
+        assert_eq!(app.get(bad, ADMIN).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
     let (s, v) = app.get("/api/v1/rfm?as_of=1998-13-01", ADMIN).await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_parameter")), "{v}");
     let (s, _) = app.get("/api/v1/rfm/customers?group=vip", ADMIN).await;

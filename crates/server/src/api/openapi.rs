@@ -201,6 +201,14 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "read",
         "Every buyer's recency, frequency, monetary, scores 1–5 and group as of a day (as_of, group, cursor, limit)",
     ),
+    (
+        "get",
+        "/api/v1/clusters",
+        "read",
+        "Buyers clustered by k-means on their RFM (as_of, k, seed): inertia, silhouette, each cluster's size, \
+         centre, means and suggested name",
+    ),
+    ("get", "/api/v1/clusters/elbow", "read", "Inertia and silhouette for k from 2 to max_k, to choose k by"),
     ("get", "/api/v1/keys", "admin", "List API keys (never the secrets)"),
     ("get", "/api/v1/settings", "admin", "The settings in force (beacon.toml, BEACON__… variables), secrets left out"),
     ("post", "/api/v1/keys", "admin", "Create a key: {name, kind: secret|write, role}; the secret is shown once"),

@@ -70,6 +70,8 @@ pub fn parameters(method: &str, path: &str) -> Vec<Value> {
         ("get", "/api/v1/segments") => query::<segments::ListParams>(),
         ("get", "/api/v1/rfm") => query::<rfm::AsOfParams>(),
         ("get", "/api/v1/rfm/customers") => query::<rfm::CustomersParams>(),
+        ("get", "/api/v1/clusters") => query::<rfm::ClusterParams>(),
+        ("get", "/api/v1/clusters/elbow") => query::<rfm::ElbowParams>(),
         ("put", "/api/v1/segments/{id}") => query::<segments::Version>(),
         ("get", "/api/v1/segments/{id}/members") => query::<segments::MembersParams>(),
         ("get", "/api/v1/segments/{id}/history") => query::<segments::HistoryParams>(),

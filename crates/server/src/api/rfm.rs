@@ -17,7 +17,11 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/rfm", get(summary)).route("/api/v1/rfm/customers", get(customers))
+    Router::new()
+        .route("/api/v1/rfm", get(summary))
+        .route("/api/v1/rfm/customers", get(customers))
+        .route("/api/v1/clusters", get(clusters))
+        .route("/api/v1/clusters/elbow", get(elbow))
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -97,4 +101,70 @@ async fn customers(
         .then(|| items.last().and_then(|v| v["profile_id"].as_str()).map(|id| encode_cursor(&(0, id.to_string()))))
         .flatten();
     Ok(Json(json!({"as_of": table.as_of, "items": items, "next_cursor": next})))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ClusterParams {
+    #[param(format = Date)]
+    pub as_of: Option<String>,
+    /// Clusters (1 to 12; 4 by default).
+    #[param(minimum = 1, maximum = 12)]
+    pub k: Option<usize>,
+    /// Seeds k-means++ (the same seed, the same clusters).
+    pub seed: Option<u64>,
+}
+
+/// The buyers clustered by k-means on their RFM.
+async fn clusters(
+    _: Authorized<Read>,
+    State(state): State<AppState>,
+    Query(p): Query<ClusterParams>,
+) -> ApiResult<Json<Value>> {
+    let k = p.k.unwrap_or(4);
+    if !(1..=rfm::MAX_K).contains(&k) {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "k is 1 to 12"));
+    }
+    let (table, r) = rfm::clusters(&state, as_of(p.as_of.as_deref())?, k, p.seed.unwrap_or(0)).await?;
+    let clusters: Vec<Value> = r
+        .clusters
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            json!({"cluster": i, "name": c.name, "name_zh": c.name_zh, "customers": c.size, "centroid": c.centroid,
+                   "recency_days": c.recency_days, "frequency": c.frequency, "monetary": c.monetary})
+        })
+        .collect();
+    Ok(Json(json!({
+        "as_of": table.as_of, "currency": table.currency.code(), "k": r.k, "customers": table.customers.len(),
+        "features": ["ln(1 + recency_days)", "ln(1 + frequency)", "ln(1 + monetary)"], "scaled": "z-score",
+        "inertia": r.inertia, "silhouette": r.silhouette, "clusters": clusters,
+    })))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ElbowParams {
+    #[param(format = Date)]
+    pub as_of: Option<String>,
+    /// The largest k (2 to 12; 8 by default).
+    #[param(minimum = 2, maximum = 12)]
+    pub max_k: Option<usize>,
+    pub seed: Option<u64>,
+}
+
+/// Inertia and silhouette by k, to choose k.
+async fn elbow(
+    _: Authorized<Read>,
+    State(state): State<AppState>,
+    Query(p): Query<ElbowParams>,
+) -> ApiResult<Json<Value>> {
+    let max_k = p.max_k.unwrap_or(8);
+    if !(2..=rfm::MAX_K).contains(&max_k) {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "max_k is 2 to 12"));
+    }
+    let points = rfm::elbow(&state, as_of(p.as_of.as_deref())?, max_k, p.seed.unwrap_or(0)).await?;
+    Ok(Json(json!({"items": points})))
 }

@@ -122,3 +122,42 @@ pub async fn table(app: &App, as_of: Option<NaiveDate>) -> AppResult<Arc<RfmTabl
     }
     Ok(t)
 }
+
+/// Most clusters asked for at once.
+pub const MAX_K: usize = 12;
+
+/// The buyers as of `as_of` clustered into `k` on their RFM (off the
+/// request workers: a million buyers take seconds).
+pub async fn clusters(
+    app: &App,
+    as_of: Option<NaiveDate>,
+    k: usize,
+    seed: u64,
+) -> AppResult<(Arc<RfmTable>, beacon_insight::clusters::Report)> {
+    let table = table(app, as_of).await?;
+    let t = table.clone();
+    let opts = beacon_insight::kmeans::Options { seed, ..beacon_insight::kmeans::Options::new(k.clamp(1, MAX_K)) };
+    let report = tokio::task::spawn_blocking(move || {
+        beacon_insight::clusters::cluster(&t.customers, t.currency.exponent, &opts)
+    })
+    .await
+    .map_err(beacon_store::internal_error)?;
+    Ok((table, report))
+}
+
+/// Inertia and silhouette for k from 2 to `max_k` (3 restarts each).
+pub async fn elbow(
+    app: &App,
+    as_of: Option<NaiveDate>,
+    max_k: usize,
+    seed: u64,
+) -> AppResult<Vec<beacon_insight::clusters::ElbowPoint>> {
+    let t = table(app, as_of).await?;
+    let opts = beacon_insight::kmeans::Options { seed, restarts: 3, ..beacon_insight::kmeans::Options::new(2) };
+    let max_k = max_k.clamp(2, MAX_K);
+    tokio::task::spawn_blocking(move || {
+        beacon_insight::clusters::elbow(&t.customers, t.currency.exponent, 2..=max_k, &opts)
+    })
+    .await
+    .map_err(beacon_store::internal_error)
+}
