@@ -197,7 +197,8 @@ async fn cdnow_rfm(app: &TestApp) {
     let (_, again) = app.get("/api/v1/clusters?as_of=1998-07-01&k=4", ADMIN).await;
     assert_eq!(again["inertia"].as_f64(), Some(inertia), "seeded: the same clusters");
     let (_, e) = app.get("/api/v1/clusters/elbow?as_of=1998-07-01&max_k=5", ADMIN).await;
-    let inertias: Vec<f64> = e["items"].as_array().expect("items").iter().filter_map(|p| p["inertia"].as_f64()).collect();
+    let inertias: Vec<f64> =
+        e["items"].as_array().expect("items").iter().filter_map(|p| p["inertia"].as_f64()).collect();
     assert!(inertias.len() == 4 && inertias.windows(2).all(|w| w[1] < w[0]), "{e}");
     for bad in ["/api/v1/clusters?k=0", "/api/v1/clusters?k=13", "/api/v1/clusters/elbow?max_k=1"] {
         assert_eq!(app.get(bad, ADMIN).await.0, StatusCode::BAD_REQUEST, "{bad}");
