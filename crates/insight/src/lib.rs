@@ -6,4 +6,5 @@
 
 pub mod clusters;
 pub mod kmeans;
+pub mod lifecycle;
 pub mod rfm;

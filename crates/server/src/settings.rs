@@ -19,6 +19,8 @@ pub struct Settings {
     pub ingest: IngestSettings,
     pub identity: IdentitySettings,
     pub shop: ShopSettings,
+    /// The thresholds of the lifecycle stages (docs/INSIGHT.md).
+    pub lifecycle: beacon_insight::lifecycle::Rules,
     pub security: SecuritySettings,
     pub log: LogSettings,
     pub bus: crate::bus::BusSettings,
@@ -177,6 +179,7 @@ impl Default for Settings {
                 custom_kinds: Vec::new(),
             },
             shop: ShopSettings { currency: "CNY".into(), utc_offset: "+08:00".into() },
+            lifecycle: Default::default(),
             security: SecuritySettings {
                 encryption_key: String::new(),
                 edge_public_key: String::new(),

@@ -49,6 +49,9 @@ impl Settings {
                 self.shop.utc_offset
             ));
         }
+        if let Err(e) = self.lifecycle.check() {
+            p.push(format!("lifecycle: {e}"));
+        }
         if self.currency().is_none() {
             p.push(format!("shop.currency {:?} must be an ISO-4217 code such as CNY", self.shop.currency));
         }

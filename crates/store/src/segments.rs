@@ -99,6 +99,14 @@ impl SegmentWrites {
     }
 }
 
+/// A profile moving from one lifecycle stage to another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageChange {
+    pub profile_id: String,
+    pub from: String,
+    pub to: String,
+}
+
 /// A member of a segment and since when.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Membership {
@@ -142,6 +150,11 @@ pub trait SegmentStore: Send + Sync {
     async fn segment_history(&self, id: &str, since: DateTime<Utc>) -> Result<Vec<(DateTime<Utc>, i64)>>;
     /// The segments a profile is in.
     async fn profile_segments(&self, profile_id: &str) -> Result<Vec<Membership>>;
+    /// Every stored lifecycle stage: (profile, stage).
+    async fn stored_stages(&self) -> Result<Vec<(String, String)>>;
+    /// Moves profiles to new stages (since `at`; `potential` removes the
+    /// row) with their messages, in one transaction.
+    async fn write_stages(&self, changes: &[StageChange], outbox: &[crate::NewJob], at: DateTime<Utc>) -> Result<()>;
 }
 
 /// What segments are decided from: one query per leaf for the batch

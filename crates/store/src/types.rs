@@ -240,7 +240,10 @@ pub struct CustomerFigures {
     pub profile_id: String,
     pub orders: i64,
     pub net_minor: i64,
+    pub first_placed_at: DateTime<Utc>,
     pub last_placed_at: DateTime<Utc>,
+    /// The order before the last (none with one order).
+    pub previous_placed_at: Option<DateTime<Utc>>,
 }
 
 /// One day of order figures (days in the time zone the caller asked for).

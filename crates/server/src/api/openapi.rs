@@ -209,6 +209,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
          centre, means and suggested name",
     ),
     ("get", "/api/v1/clusters/elbow", "read", "Inertia and silhouette for k from 2 to max_k, to choose k by"),
+    ("get", "/api/v1/lifecycle", "read", "Profiles per lifecycle stage as of a day (as_of), and the rules"),
     ("get", "/api/v1/keys", "admin", "List API keys (never the secrets)"),
     ("get", "/api/v1/settings", "admin", "The settings in force (beacon.toml, BEACON__… variables), secrets left out"),
     ("post", "/api/v1/keys", "admin", "Create a key: {name, kind: secret|write, role}; the secret is shown once"),

@@ -68,7 +68,7 @@ pub fn parameters(method: &str, path: &str) -> Vec<Value> {
         ("get", "/api/v1/audit") => query::<audit::AuditParams>(),
         ("post", "/api/v1/imports") => query::<imports::UploadParams>(),
         ("get", "/api/v1/segments") => query::<segments::ListParams>(),
-        ("get", "/api/v1/rfm") => query::<rfm::AsOfParams>(),
+        ("get", "/api/v1/rfm") | ("get", "/api/v1/lifecycle") => query::<rfm::AsOfParams>(),
         ("get", "/api/v1/rfm/customers") => query::<rfm::CustomersParams>(),
         ("get", "/api/v1/clusters") => query::<rfm::ClusterParams>(),
         ("get", "/api/v1/clusters/elbow") => query::<rfm::ElbowParams>(),

@@ -88,12 +88,15 @@ pub struct ListParams {
     pub rfm_as_of: Option<String>,
 }
 
-/// Adds each profile's RFM (`null`: no order yet) as of `as_of`.
+/// Adds each profile's RFM (`null`: no order yet) and lifecycle stage as of `as_of`.
 async fn with_rfm(state: &AppState, items: &mut [Value], as_of: Option<chrono::NaiveDate>) -> ApiResult<()> {
     let table = crate::app::rfm::table(state, as_of).await?;
     for item in items {
-        let rfm = item["id"].as_str().and_then(|id| table.of(id)).map(|s| table.json(s));
+        let id = item["id"].as_str().unwrap_or_default().to_string();
+        let rfm = table.of(&id).map(|s| table.json(s));
         item["rfm"] = rfm.unwrap_or(Value::Null);
+        let stage = table.stage(&id);
+        item["lifecycle"] = json!({"as_of": table.as_of, "stage": stage.key(), "name": stage.zh()});
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/rfm", get(summary))
         .route("/api/v1/rfm/customers", get(customers))
+        .route("/api/v1/lifecycle", get(funnel))
         .route("/api/v1/clusters", get(clusters))
         .route("/api/v1/clusters/elbow", get(elbow))
 }
@@ -167,4 +168,17 @@ async fn elbow(
     }
     let points = rfm::elbow(&state, as_of(p.as_of.as_deref())?, max_k, p.seed.unwrap_or(0)).await?;
     Ok(Json(json!({"items": points})))
+}
+
+/// Profiles per lifecycle stage as of a day.
+async fn funnel(
+    _: Authorized<Read>,
+    State(state): State<AppState>,
+    Query(p): Query<AsOfParams>,
+) -> ApiResult<Json<Value>> {
+    let table = rfm::table(&state, as_of(p.as_of.as_deref())?).await?;
+    let profiles = state.store.profiles().overview().await?.profiles;
+    let mut out = table.funnel(profiles);
+    out["rules"] = json!(state.settings.lifecycle);
+    Ok(Json(out))
 }

@@ -17,8 +17,9 @@ pub const SIGNUP: &str = "coupons.signup";
 pub const POINTS: &str = "points";
 /// An applied refund or cancellation: promotion limits given back.
 pub const RETURNS: &str = "limits.return";
-/// A profile entered or left a saved segment: the event goes into the log.
-pub const SEGMENT_NOTIFY: &str = crate::processor::segments::NOTIFY;
+/// The server says something of a profile (it entered a segment, its
+/// lifecycle stage changed): the event goes into the log.
+pub const PROFILE_NOTIFY: &str = super::notify::TOPIC;
 /// Time passed: a profile's time-bound segments are decided again (a timer).
 pub const SEGMENT_RECHECK: &str = crate::processor::segments::RECHECK;
 /// Every topic, with its queue, for the dispatchers.
@@ -26,7 +27,7 @@ pub const TOPICS: [(Queue, &str); 5] = [
     (Queue::Outbox, SIGNUP),
     (Queue::Outbox, POINTS),
     (Queue::Outbox, RETURNS),
-    (Queue::Outbox, SEGMENT_NOTIFY),
+    (Queue::Outbox, PROFILE_NOTIFY),
     (Queue::Timers, SEGMENT_RECHECK),
 ];
 
@@ -101,7 +102,7 @@ pub async fn handle(app: &App, topic: &str, payload: &Value) -> AppResult<()> {
             let profile: ProfileId = super::profiles::parse_id(profile)?;
             loyalty::event_earns(app, seq, name, profile, source, at).await
         }
-        SEGMENT_NOTIFY => super::segments::notify(app, payload).await,
+        PROFILE_NOTIFY => super::notify::handle(app, payload).await,
         SEGMENT_RECHECK => {
             let profile = text("profile_id").ok_or_else(|| malformed(topic, payload))?;
             super::segments::recheck(app, super::profiles::parse_id(profile)?).await

@@ -6,6 +6,7 @@
 
 use super::{App, AppResult};
 use beacon_core::{Currency, Money};
+use beacon_insight::lifecycle::{self, Orders, Stage};
 use beacon_insight::rfm::{self, Customer, Group, Scored};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde_json::{Value, json};
@@ -24,12 +25,31 @@ pub struct RfmTable {
     pub currency: Currency,
     /// By profile id.
     pub customers: Vec<Scored>,
+    /// Each customer's lifecycle stage (in the order of `customers`).
+    pub stages: Vec<Stage>,
     by_id: HashMap<String, usize>,
 }
 
 impl RfmTable {
     pub fn of(&self, profile_id: &str) -> Option<&Scored> {
         self.by_id.get(profile_id).map(|i| &self.customers[*i])
+    }
+
+    /// A profile's lifecycle stage (`potential` without orders).
+    pub fn stage(&self, profile_id: &str) -> Stage {
+        self.by_id.get(profile_id).map_or(Stage::Potential, |i| self.stages[*i])
+    }
+
+    /// Customers per stage (the profiles without orders are `potential`: `profiles` all).
+    pub fn funnel(&self, profiles: i64) -> Value {
+        let mut counts: HashMap<Stage, i64> = HashMap::new();
+        self.stages.iter().for_each(|s| *counts.entry(*s).or_default() += 1);
+        counts.insert(Stage::Potential, (profiles - self.customers.len() as i64).max(0));
+        let stages: Vec<Value> = Stage::ALL
+            .iter()
+            .map(|s| json!({"stage": s.key(), "name": s.zh(), "profiles": counts.get(s).copied().unwrap_or(0)}))
+            .collect();
+        json!({"as_of": self.as_of, "stages": stages})
     }
 
     /// One customer's RFM as the API shows it.
@@ -103,19 +123,34 @@ pub async fn table(app: &App, as_of: Option<NaiveDate>) -> AppResult<Arc<RfmTabl
     let overview = app.store.profiles().overview().await?;
     let currency = overview.revenue.first().and_then(|r| Currency::parse(&r.currency)).unwrap_or(app.rules.currency);
     let figures = app.store.orders().customer_figures(before, currency.code()).await?;
-    let mut customers: Vec<Customer> = figures
+    let mut figures = figures;
+    figures.sort_by(|a, b| a.profile_id.cmp(&b.profile_id));
+    let day = |t: DateTime<Utc>| (t + offset).date_naive();
+    let rules = app.settings.lifecycle;
+    let stages = figures
+        .iter()
+        .map(|f| {
+            let o = Orders {
+                count: f.orders.max(0) as u64,
+                first: day(f.first_placed_at),
+                last: day(f.last_placed_at),
+                previous: f.previous_placed_at.map(day),
+            };
+            lifecycle::stage(Some(&o), as_of, &rules)
+        })
+        .collect();
+    let customers: Vec<Customer> = figures
         .into_iter()
         .map(|f| Customer {
             id: f.profile_id,
-            last_order: (f.last_placed_at + offset).date_naive(),
+            last_order: day(f.last_placed_at),
             orders: f.orders.max(0) as u64,
             monetary_minor: f.net_minor,
         })
         .collect();
-    customers.sort_by(|a, b| a.id.cmp(&b.id));
     let scored = rfm::score(&customers, as_of);
     let by_id = scored.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
-    let t = Arc::new(RfmTable { as_of, currency, customers: scored, by_id });
+    let t = Arc::new(RfmTable { as_of, currency, customers: scored, stages, by_id });
     if let Ok(mut c) = app.rfm.0.lock() {
         c.retain(|_, (at, _)| now - *at < KEEP);
         c.insert(as_of, (now, t.clone()));

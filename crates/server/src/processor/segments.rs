@@ -3,7 +3,7 @@
 //! again for the saved segments that change can affect (an event of a name
 //! a segment counts, a trait, an order, an identity, a merge), from its
 //! facts as the transaction sees them. Who entered and who left is written
-//! with the batch, each with an outbox message (`segments.notify`: the
+//! with the batch, each with an outbox message (`profile.notify`: the
 //! `Segment Entered` / `Segment Exited` event appended to the log), and a
 //! timer is set for the moment time alone could change the answer
 //! (`segments.recheck`: a profile leaves "viewed in the last 7 days" on
@@ -19,8 +19,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-/// The outbox topic of an entry or exit, and the timer topic of a recheck.
-pub const NOTIFY: &str = "segments.notify";
+/// The timer topic of a recheck.
 pub const RECHECK: &str = "segments.recheck";
 
 /// A saved segment, ready to decide.
@@ -246,13 +245,9 @@ pub async fn decide(
             // the segments naming this one may change too (they come later in the order)
             todo.extend(index.by_segment.get(&s.id).into_iter().flatten().filter(|j| **j > i));
             let event = if is_in { "Segment Entered" } else { "Segment Exited" };
-            writes.outbox.push(NewJob {
-                key: format!("segment:{}:{}:{}:{tag}", s.id, f.id, if is_in { "in" } else { "out" }),
-                topic: NOTIFY.into(),
-                payload: json!({"profile_id": f.id, "segment_id": s.id, "segment_name": s.name, "event": event,
-                                "at": now}),
-                due_at: now,
-            });
+            let message_id = format!("segment:{}:{}:{}:{tag}", s.id, f.id, if is_in { "in" } else { "out" });
+            let properties = json!({"segment_id": s.id, "segment_name": s.name});
+            writes.outbox.push(crate::app::notify::job(&f.id, event, properties, message_id, now));
             writes.changes.push(MemberChange { segment_id: s.id.clone(), profile_id: f.id.clone(), entered: is_in });
         }
         // one timer a profile: a sooner one already set stays (the store keeps the sooner)

@@ -12,7 +12,7 @@
 //! `crate::processor`.)
 
 use crate::app::checkout::{loyalty, recover, returns, signup, teams};
-use crate::app::{App, jobs};
+use crate::app::{App, jobs, lifecycle};
 use beacon_store::{ClaimedJob, Queue};
 use std::future::Future;
 use std::time::Duration;
@@ -56,6 +56,9 @@ pub fn spawn(app: &App) -> Workers {
             while app.store.jobs().purge_done(queue, before, 10_000).await? == 10_000 {}
         }
         Ok(())
+    }));
+    tasks.push(sweeper("lifecycle", lifecycle::EVERY, rx.clone(), app.clone(), |app| async move {
+        lifecycle::sweep(&app).await.map(drop)
     }));
     tasks.push(tokio::spawn(sweep_lost_orders(app.clone(), rx)));
     Workers { tasks, stop }

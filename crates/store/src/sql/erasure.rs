@@ -76,7 +76,16 @@ impl SqlProcessTx {
         .execute(&mut *self.tx)
         .await
         .map_err(backend)?;
-        for table in ["identities", "timeline", "reviews", "visits", "profile_tags", "consents", "segment_members"] {
+        for table in [
+            "identities",
+            "timeline",
+            "reviews",
+            "visits",
+            "profile_tags",
+            "consents",
+            "segment_members",
+            "profile_stages",
+        ] {
             let done = strings(format!("DELETE FROM {table} WHERE profile_id IN ({list})"))
                 .execute(&mut *self.tx)
                 .await

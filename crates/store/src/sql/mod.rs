@@ -38,6 +38,7 @@ mod resident;
 mod rotate;
 mod saved_segments;
 mod segments;
+mod stages;
 use pools::{CHECKPOINT_PAGES, sqlite_pool};
 pub use rotate::KEY_REFRESH;
 mod imports;

@@ -256,6 +256,19 @@ impl crate::SegmentStore for SqlStore {
             .collect()
     }
 
+    async fn stored_stages(&self) -> Result<Vec<(String, String)>> {
+        self.stored_stages_impl().await
+    }
+
+    async fn write_stages(
+        &self,
+        changes: &[crate::StageChange],
+        outbox: &[crate::NewJob],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write_stages_impl(changes, outbox, at).await
+    }
+
     async fn profile_segments(&self, profile_id: &str) -> Result<Vec<Membership>> {
         let rows = sqlx::query(
             "SELECT segment_id, profile_id, since FROM segment_members WHERE profile_id = $1 ORDER BY segment_id",
@@ -320,6 +333,7 @@ impl super::process::SqlProcessTx {
             "UPDATE segments SET members = members - 1 WHERE id IN \
              (SELECT segment_id FROM segment_members WHERE profile_id = $1)",
             "DELETE FROM segment_members WHERE profile_id = $1",
+            "DELETE FROM profile_stages WHERE profile_id = $1",
         ];
         for sql in leaves {
             sqlx::query(sql).bind(from).execute(&mut *self.tx).await.map_err(backend)?;
