@@ -31,6 +31,46 @@ pub struct Vocabulary {
     pub windows: Vec<Window>,
 }
 
+impl Vocabulary {
+    /// A small shop's words (events, properties with values of every kind —
+    /// Chinese text, a category and one below it, numbers and numeric text,
+    /// lists —, traits, dates, identities, products, categories, brands,
+    /// tags, consents) and windows of whole hours and days: the agreement
+    /// tests' vocabulary, whose data put events on the windows' edges.
+    pub fn example() -> Vocabulary {
+        use serde_json::json;
+        let w = |amount, unit| Window { amount, unit };
+        Vocabulary {
+            events: vec!["Product Viewed".into(), "Order Completed".into(), "App Opened".into()],
+            properties: vec![
+                ("category".into(), vec![json!("鞋"), json!("鞋/跑鞋"), json!("茶")]),
+                ("price".into(), vec![json!(99.9), json!("120"), json!(150), json!("abc")]),
+                ("tags".into(), vec![json!(["sale", "new"]), json!("sale")]),
+            ],
+            traits: vec![
+                ("city".into(), vec![json!("上海"), json!("北京"), json!("Shanghai")]),
+                ("age".into(), vec![json!(17), json!(18), json!("30"), json!(45.5)]),
+                ("vip".into(), vec![json!(true), json!(false)]),
+                ("email".into(), vec![json!("a@x.com"), json!("b@y.cn")]),
+            ],
+            dates: vec!["birthday".into(), "signed_up_at".into()],
+            identity_kinds: vec!["phone".into(), "email".into(), "openid".into(), "anonymous_id".into()],
+            products: vec!["P1".into(), "P2".into()],
+            categories: vec!["鞋".into(), "茶/绿茶".into(), "茶".into()],
+            brands: vec!["Nike".into(), "Li Ning".into()],
+            tags: vec!["高价值".into(), "vip".into()],
+            consents: vec!["sms".into(), "email".into()],
+            windows: vec![
+                w(12, Unit::Hours),
+                w(1, Unit::Days),
+                w(3, Unit::Days),
+                w(1, Unit::Weeks),
+                w(30, Unit::Days),
+            ],
+        }
+    }
+}
+
 /// A random condition: groups to `depth`, leaves of every kind.
 pub fn condition(rng: &mut Rng, v: &Vocabulary, depth: u32) -> Condition {
     if depth > 0 && rng.one_in(2) {

@@ -6,7 +6,7 @@
 
 use beacon_segment::batch::{self, Answers, Rows, Scan};
 use beacon_segment::random::{self, Rng, Vocabulary};
-use beacon_segment::{EventFact, Facts, LineFact, OrderFact, Unit, Window, matches};
+use beacon_segment::{EventFact, Facts, LineFact, OrderFact, matches};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
@@ -34,28 +34,7 @@ impl Profile {
 }
 
 fn vocabulary() -> Vocabulary {
-    let w = |amount, unit| Window { amount, unit };
-    Vocabulary {
-        events: vec!["Product Viewed".into(), "Order Completed".into(), "App Opened".into()],
-        properties: vec![
-            ("category".into(), vec![json!("鞋"), json!("鞋/跑鞋"), json!("茶")]),
-            ("price".into(), vec![json!(99.9), json!("120"), json!(150), json!("abc")]),
-            ("tags".into(), vec![json!(["sale", "new"]), json!("sale")]),
-        ],
-        traits: vec![
-            ("city".into(), vec![json!("上海"), json!("北京"), json!("Shanghai")]),
-            ("age".into(), vec![json!(17), json!(18), json!("30"), json!(45.5)]),
-            ("vip".into(), vec![json!(true), json!(false)]),
-        ],
-        dates: vec!["birthday".into(), "signed_up_at".into()],
-        identity_kinds: vec!["phone".into(), "email".into(), "openid".into()],
-        products: vec!["P1".into(), "P2".into()],
-        categories: vec!["鞋".into(), "茶/绿茶".into(), "茶".into()],
-        brands: vec!["Nike".into(), "Li Ning".into()],
-        tags: vec!["高价值".into(), "vip".into()],
-        consents: vec!["sms".into(), "email".into()],
-        windows: vec![w(12, Unit::Hours), w(1, Unit::Days), w(3, Unit::Days), w(1, Unit::Weeks), w(30, Unit::Days)],
-    }
+    Vocabulary::example()
 }
 
 fn profiles(rng: &mut Rng, v: &Vocabulary, now: DateTime<Utc>, n: usize) -> Vec<Profile> {

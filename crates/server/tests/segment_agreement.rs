@@ -11,36 +11,14 @@ mod common;
 use beacon_core::ProfileId;
 use beacon_segment::batch::{self, Answers};
 use beacon_segment::random::{self, Rng, Vocabulary};
-use beacon_segment::{Unit, Window, matches};
+use beacon_segment::matches;
 use beacon_store::Store as _;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use common::{ADMIN, TestApp, WRITE};
 use serde_json::{Value, json};
 
 fn vocabulary() -> Vocabulary {
-    let w = |amount, unit| Window { amount, unit };
-    Vocabulary {
-        events: vec!["Product Viewed".into(), "Order Completed".into(), "App Opened".into()],
-        properties: vec![
-            ("category".into(), vec![json!("鞋"), json!("鞋/跑鞋"), json!("茶")]),
-            ("price".into(), vec![json!(99.9), json!("120"), json!(150), json!("abc")]),
-            ("tags".into(), vec![json!(["sale", "new"]), json!("sale")]),
-        ],
-        traits: vec![
-            ("city".into(), vec![json!("上海"), json!("北京"), json!("Shanghai")]),
-            ("age".into(), vec![json!(17), json!(18), json!("30"), json!(45.5)]),
-            ("vip".into(), vec![json!(true), json!(false)]),
-            ("email".into(), vec![json!("a@x.com"), json!("b@y.cn")]),
-        ],
-        dates: vec!["birthday".into()],
-        identity_kinds: vec!["phone".into(), "email".into(), "anonymous_id".into()],
-        products: vec!["P1".into(), "P2".into()],
-        categories: vec!["鞋".into(), "茶/绿茶".into(), "茶".into()],
-        brands: vec!["Nike".into(), "Li Ning".into()],
-        tags: vec![],
-        consents: vec![],
-        windows: vec![w(12, Unit::Hours), w(1, Unit::Days), w(3, Unit::Days), w(1, Unit::Weeks), w(30, Unit::Days)],
-    }
+    Vocabulary::example()
 }
 
 /// Hours before now, half of them on the edge of a window or next to it.
