@@ -60,13 +60,7 @@ impl Vocabulary {
             brands: vec!["Nike".into(), "Li Ning".into()],
             tags: vec!["高价值".into(), "vip".into()],
             consents: vec!["sms".into(), "email".into()],
-            windows: vec![
-                w(12, Unit::Hours),
-                w(1, Unit::Days),
-                w(3, Unit::Days),
-                w(1, Unit::Weeks),
-                w(30, Unit::Days),
-            ],
+            windows: vec![w(12, Unit::Hours), w(1, Unit::Days), w(3, Unit::Days), w(1, Unit::Weeks), w(30, Unit::Days)],
         }
     }
 }

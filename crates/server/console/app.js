@@ -18,6 +18,7 @@ import * as orders from './screens/orders.js';
 import * as products from './screens/products.js';
 import * as imports from './screens/imports.js';
 import * as loyalty from './screens/loyalty.js';
+import * as segments from './screens/segments.js';
 
 // `path` is the nav link; `match` the addresses the screen answers (its
 // groups are passed as ctx.params).
@@ -29,6 +30,8 @@ const SCREENS = [
   {path: '#/products', match: /^#\/products\/([^/?]+)$/, nav: null, screen: products, parent: 'nav.products'},
   {path: '#/orders', match: /^#\/orders(?:\?.*)?$/, nav: 'nav.orders', screen: orders},
   {path: '#/orders', match: /^#\/orders\/([^/?]+)$/, nav: null, screen: orders, parent: 'nav.orders'},
+  {path: '#/segments', match: /^#\/segments$/, nav: 'nav.segments', screen: segments},
+  {path: '#/segments', match: /^#\/segments\/([^/?]+)$/, nav: null, screen: segments, parent: 'nav.segments'},
   {path: '#/promotions', match: /^#\/promotions(?:\/.*)?$/, nav: 'nav.promotions', screen: promotions},
   {path: '#/simulator', match: /^#\/simulator(?:\?.*)?$/, nav: 'nav.simulator', screen: simulator},
   {path: '#/loyalty', match: /^#\/loyalty$/, nav: 'nav.loyalty', screen: loyalty},

@@ -70,3 +70,18 @@ export function facts(pairs) {
 export function jsonText(v) {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
+
+let echartsLoading = null;
+
+/** Loads the chart library once (a classic script, from this server). */
+export function echarts() {
+  if (window.echarts) return Promise.resolve(window.echarts);
+  echartsLoading ??= new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = '/console/vendor/echarts.min.js';
+    s.onload = () => resolve(window.echarts);
+    s.onerror = reject;
+    document.head.append(s);
+  });
+  return echartsLoading;
+}

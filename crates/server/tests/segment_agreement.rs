@@ -10,8 +10,8 @@ mod common;
 
 use beacon_core::ProfileId;
 use beacon_segment::batch::{self, Answers};
-use beacon_segment::random::{self, Rng, Vocabulary};
 use beacon_segment::matches;
+use beacon_segment::random::{self, Rng, Vocabulary};
 use beacon_store::Store as _;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use common::{ADMIN, TestApp, WRITE};

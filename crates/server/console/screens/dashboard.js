@@ -6,21 +6,7 @@ import {get, query} from '../api.js';
 import {h, mount, field} from '../dom.js';
 import {t, errorText, locale} from '../i18n.js';
 import {money, number, percent, day, shopToday, shopInfo} from '../format.js';
-
-let echartsLoading = null;
-
-/** Loads the chart library once (a classic script, from this server). */
-function echarts() {
-  if (window.echarts) return Promise.resolve(window.echarts);
-  echartsLoading ??= new Promise((resolve, reject) => {
-    const s = document.createElement('script');
-    s.src = '/console/vendor/echarts.min.js';
-    s.onload = () => resolve(window.echarts);
-    s.onerror = reject;
-    document.head.append(s);
-  });
-  return echartsLoading;
-}
+import {echarts} from '../widgets.js';
 
 const RANGES = [7, 30, 90];
 let chosen = {days: 30};

@@ -44,6 +44,7 @@ pub const ASSETS: &[(&str, &str, &[u8])] = assets!(
     "screens/imports.js" => "text/javascript; charset=utf-8",
     "screens/promotion_extras.js" => "text/javascript; charset=utf-8",
     "screens/loyalty.js" => "text/javascript; charset=utf-8",
+    "screens/segments.js" => "text/javascript; charset=utf-8",
     "widgets.js" => "text/javascript; charset=utf-8",
     "vendor/echarts.min.js" => "text/javascript; charset=utf-8",
 );

@@ -114,6 +114,7 @@ pub struct ClusterParams {
     #[param(minimum = 1, maximum = 12)]
     pub k: Option<usize>,
     /// Seeds k-means++ (the same seed, the same clusters).
+    #[param(minimum = 0, maximum = 1000000000)]
     pub seed: Option<u64>,
 }
 
@@ -127,7 +128,7 @@ async fn clusters(
     if !(1..=rfm::MAX_K).contains(&k) {
         return Err(ApiError::new(ErrorCode::InvalidParameter, "k is 1 to 12"));
     }
-    let (table, r) = rfm::clusters(&state, as_of(p.as_of.as_deref())?, k, p.seed.unwrap_or(0)).await?;
+    let (table, r) = rfm::clusters(&state, as_of(p.as_of.as_deref())?, k, seed(p.seed)?).await?;
     let clusters: Vec<Value> = r
         .clusters
         .iter()
@@ -153,6 +154,7 @@ pub struct ElbowParams {
     /// The largest k (2 to 12; 8 by default).
     #[param(minimum = 2, maximum = 12)]
     pub max_k: Option<usize>,
+    #[param(minimum = 0, maximum = 1000000000)]
     pub seed: Option<u64>,
 }
 
@@ -166,7 +168,7 @@ async fn elbow(
     if !(2..=rfm::MAX_K).contains(&max_k) {
         return Err(ApiError::new(ErrorCode::InvalidParameter, "max_k is 2 to 12"));
     }
-    let points = rfm::elbow(&state, as_of(p.as_of.as_deref())?, max_k, p.seed.unwrap_or(0)).await?;
+    let points = rfm::elbow(&state, as_of(p.as_of.as_deref())?, max_k, seed(p.seed)?).await?;
     Ok(Json(json!({"items": points})))
 }
 
@@ -181,4 +183,12 @@ async fn funnel(
     let mut out = table.funnel(profiles);
     out["rules"] = json!(state.settings.lifecycle);
     Ok(Json(out))
+}
+
+/// k-means' seed: 0 to 1,000,000,000 (0 by default).
+fn seed(s: Option<u64>) -> ApiResult<u64> {
+    match s.unwrap_or(0) {
+        s if s <= 1_000_000_000 => Ok(s),
+        _ => Err(ApiError::new(ErrorCode::InvalidParameter, "seed is 0 to 1,000,000,000")),
+    }
 }

@@ -1,8 +1,9 @@
 //! RFM value tiers as of a day in the shop's time zone
 //! (`beacon_insight::rfm`): every buyer's figures from the orders the store
 //! keeps, scored against each other. A table is computed once per as-of
-//! day and kept a minute (a profile read within that minute shows it), so
-//! the customer 360 and an export of a million profiles score once.
+//! day and kept while the orders stay as they were (the overview's running
+//! order count and net revenue say so) and for at most a minute, so the
+//! customer 360 and an export of a million profiles score once.
 
 use super::{App, AppResult};
 use beacon_core::{Currency, Money};
@@ -95,8 +96,8 @@ impl RfmTable {
     }
 }
 
-/// A table and when it was computed.
-type Computed = (DateTime<Utc>, Arc<RfmTable>);
+/// A table, when it was computed, and the orders' stamp then.
+type Computed = (DateTime<Utc>, (i64, i64), Arc<RfmTable>);
 
 /// Computed tables by as-of day.
 #[derive(Default)]
@@ -111,8 +112,11 @@ pub fn today(app: &App) -> NaiveDate {
 pub async fn table(app: &App, as_of: Option<NaiveDate>) -> AppResult<Arc<RfmTable>> {
     let as_of = as_of.unwrap_or_else(|| today(app));
     let now = app.now();
-    if let Some((at, t)) = app.rfm.0.lock().ok().and_then(|c| c.get(&as_of).cloned())
+    let overview = app.store.profiles().overview().await?;
+    let stamp = (overview.orders, overview.revenue.iter().map(|r| r.net_minor).sum::<i64>());
+    if let Some((at, was, t)) = app.rfm.0.lock().ok().and_then(|c| c.get(&as_of).cloned())
         && now - at < KEEP
+        && was == stamp
     {
         return Ok(t);
     }
@@ -120,7 +124,6 @@ pub async fn table(app: &App, as_of: Option<NaiveDate>) -> AppResult<Arc<RfmTabl
     let day_after = as_of.succ_opt().unwrap_or(as_of);
     let before = day_after.and_time(chrono::NaiveTime::MIN).and_utc() - offset;
     // the currency most orders are in (a shop that sells in one: that one)
-    let overview = app.store.profiles().overview().await?;
     let currency = overview.revenue.first().and_then(|r| Currency::parse(&r.currency)).unwrap_or(app.rules.currency);
     let figures = app.store.orders().customer_figures(before, currency.code()).await?;
     let mut figures = figures;
@@ -152,8 +155,8 @@ pub async fn table(app: &App, as_of: Option<NaiveDate>) -> AppResult<Arc<RfmTabl
     let by_id = scored.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
     let t = Arc::new(RfmTable { as_of, currency, customers: scored, stages, by_id });
     if let Ok(mut c) = app.rfm.0.lock() {
-        c.retain(|_, (at, _)| now - *at < KEEP);
-        c.insert(as_of, (now, t.clone()));
+        c.retain(|_, (at, ..)| now - *at < KEEP);
+        c.insert(as_of, (now, stamp, t.clone()));
     }
     Ok(t)
 }
