@@ -4,7 +4,9 @@
 //! change as a condition changes (the text form following), writes it as
 //! text and watches it change again (the rows following), sees a text that
 //! does not read refused beside the editor, saves it, reads its members,
-//! and opens a member's 360: its segments, RFM group and lifecycle stage.
+//! and opens a member's 360: its segments, RFM group and lifecycle stage;
+//! then the customer value screen: the RFM grid, the lifecycle funnel and
+//! the clusters.
 //! axe-core finds no serious violation.
 //!
 //! Needs Node.js, Chromium and the npm packages pinned in
@@ -44,7 +46,7 @@ fn build_a_segment_in_both_forms_and_see_it_on_the_360() {
 
     let r = common::drive_browser(&server, "segments.mjs", &["yunying@shop.cn", "双十一大促 2027!", &u1]);
     assert_eq!(r["errors"], json!([]), "no page or console error: {r:#}");
-    for screen in ["builder", "detail", "c360"] {
+    for screen in ["builder", "detail", "c360", "insights"] {
         assert_eq!(r["axe"][screen], json!([]), "no serious accessibility violation on {screen}: {r:#}");
     }
     // the visual editor: >= 3 views in 30 days is u1 and u2; >= 1 adds u3 (of 4 profiles)
@@ -61,4 +63,8 @@ fn build_a_segment_in_both_forms_and_see_it_on_the_360() {
     // the 360: the segment, the RFM group, the stage
     let card = r["c360"].as_str().unwrap_or_default();
     assert!(card.contains("Phone viewers") && card.contains("New") && card.contains("R/F/M scores"), "{card}");
+    // customer value: the 5 × 5 grid, the funnel (three profiles without an order, u1 new)
+    assert_eq!(r["grid_cells"], 25, "{r:#}");
+    let funnel: Vec<String> = serde_json::from_value(r["funnel"].clone()).expect("funnel");
+    assert!(funnel.contains(&"Potential 3".to_string()) && funnel.contains(&"New 1".to_string()), "{funnel:?}");
 }

@@ -19,6 +19,7 @@ import * as products from './screens/products.js';
 import * as imports from './screens/imports.js';
 import * as loyalty from './screens/loyalty.js';
 import * as segments from './screens/segments.js';
+import * as insights from './screens/insights.js';
 
 // `path` is the nav link; `match` the addresses the screen answers (its
 // groups are passed as ctx.params).
@@ -32,6 +33,7 @@ const SCREENS = [
   {path: '#/orders', match: /^#\/orders\/([^/?]+)$/, nav: null, screen: orders, parent: 'nav.orders'},
   {path: '#/segments', match: /^#\/segments$/, nav: 'nav.segments', screen: segments},
   {path: '#/segments', match: /^#\/segments\/([^/?]+)$/, nav: null, screen: segments, parent: 'nav.segments'},
+  {path: '#/insights', match: /^#\/insights$/, nav: 'nav.insights', screen: insights},
   {path: '#/promotions', match: /^#\/promotions(?:\/.*)?$/, nav: 'nav.promotions', screen: promotions},
   {path: '#/simulator', match: /^#\/simulator(?:\?.*)?$/, nav: 'nav.simulator', screen: simulator},
   {path: '#/loyalty', match: /^#\/loyalty$/, nav: 'nav.loyalty', screen: loyalty},

@@ -4,7 +4,7 @@
 
 const zh = {
   'app.name': 'Beacon 营销平台',
-  'nav.dashboard': '经营概览', 'nav.customers': '客户', 'nav.products': '商品', 'nav.orders': '订单', 'nav.segments': '人群', 'nav.promotions': '促销活动', 'nav.simulator': '购物车模拟', 'nav.loyalty': '会员积分', 'nav.import': '导入数据', 'nav.admin': '系统管理', 'nav.account': '我的账号', 'nav.logout': '退出登录',
+  'nav.dashboard': '经营概览', 'nav.customers': '客户', 'nav.products': '商品', 'nav.orders': '订单', 'nav.segments': '人群', 'nav.insights': '客户价值', 'nav.promotions': '促销活动', 'nav.simulator': '购物车模拟', 'nav.loyalty': '会员积分', 'nav.import': '导入数据', 'nav.admin': '系统管理', 'nav.account': '我的账号', 'nav.logout': '退出登录',
   'nav.main': '主导航', 'nav.skip': '跳到正文',
   'lang.switch': 'English', 'lang.label': '切换到英文',
   'login.title': '登录', 'login.email': '邮箱', 'login.password': '密码', 'login.submit': '登录',
@@ -49,7 +49,7 @@ const zh = {
 
 const en = {
   'app.name': 'Beacon Marketing',
-  'nav.dashboard': 'Dashboard', 'nav.customers': 'Customers', 'nav.products': 'Products', 'nav.orders': 'Orders', 'nav.segments': 'Segments', 'nav.promotions': 'Promotions', 'nav.simulator': 'Cart simulator', 'nav.loyalty': 'Points', 'nav.import': 'Import', 'nav.admin': 'Admin', 'nav.account': 'My account', 'nav.logout': 'Log out',
+  'nav.dashboard': 'Dashboard', 'nav.customers': 'Customers', 'nav.products': 'Products', 'nav.orders': 'Orders', 'nav.segments': 'Segments', 'nav.insights': 'Customer value', 'nav.promotions': 'Promotions', 'nav.simulator': 'Cart simulator', 'nav.loyalty': 'Points', 'nav.import': 'Import', 'nav.admin': 'Admin', 'nav.account': 'My account', 'nav.logout': 'Log out',
   'nav.main': 'Main navigation', 'nav.skip': 'Skip to content',
   'lang.switch': '中文', 'lang.label': 'Switch to Chinese',
   'login.title': 'Log in', 'login.email': 'Email', 'login.password': 'Password', 'login.submit': 'Log in',

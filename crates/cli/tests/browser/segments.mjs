@@ -56,6 +56,14 @@ try {
   await card.locator('.c360-body:not([aria-busy]) dl').waitFor();
   out.c360 = await card.textContent();
   out.axe.c360 = await serious(page);
+
+  await page.getByRole('link', { name: 'Customer value', exact: true }).click();
+  await page.locator('.in-grid td.in-cell').first().waitFor();
+  out.grid_cells = await page.locator('.in-grid td.in-cell').count();
+  await page.locator('section[aria-labelledby="in-funnel"] tbody tr').first().waitFor();
+  out.funnel = await page.locator('section[aria-labelledby="in-funnel"] tbody tr').allTextContents();
+  await page.locator('section[aria-labelledby="in-clusters"] tbody tr').first().waitFor();
+  out.axe.insights = await serious(page);
   await context.close();
 } catch (e) {
   out.failure = String(e && e.stack || e);

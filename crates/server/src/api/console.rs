@@ -45,6 +45,7 @@ pub const ASSETS: &[(&str, &str, &[u8])] = assets!(
     "screens/promotion_extras.js" => "text/javascript; charset=utf-8",
     "screens/loyalty.js" => "text/javascript; charset=utf-8",
     "screens/segments.js" => "text/javascript; charset=utf-8",
+    "screens/insights.js" => "text/javascript; charset=utf-8",
     "widgets.js" => "text/javascript; charset=utf-8",
     "vendor/echarts.min.js" => "text/javascript; charset=utf-8",
 );
