@@ -61,7 +61,7 @@ try {
   watch(page);
   await login(page, email, password, { email: '邮箱', password: '密码', submit: '登录' });
 
-  await page.getByRole('navigation').getByRole('link', { name: '客户' }).click();
+  await page.getByRole('navigation').getByRole('link', { name: '客户', exact: true }).click();
   await page.locator('h1', { hasText: '客户' }).waitFor();
   out.list_title = await page.locator('h1').textContent();
   await page.locator('table tbody tr').first().waitFor();
