@@ -328,12 +328,7 @@ impl Client {
 
     /// A GET whose answer is text (CSV).
     pub async fn get_text(&self, path: &str, key: &str) -> (StatusCode, String) {
-        let req = Request::builder()
-            .uri(path)
-            .header("authorization", format!("Bearer {key}"))
-            .body(Body::empty())
-            .expect("request");
-        let (s, v, _) = self.request(req).await;
+        let (s, v) = self.get(path, key).await;
         (s, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
     }
 
