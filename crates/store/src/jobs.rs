@@ -73,6 +73,8 @@ pub trait JobStore: Send + Sync {
     async fn purge_done(&self, queue: Queue, before: DateTime<Utc>, limit: u32) -> Result<u64>;
     /// Jobs of `topic` not done yet.
     async fn pending(&self, queue: Queue, topic: &str) -> Result<i64>;
+    /// Jobs of `topic` not done yet and due by `now` (a timer set for later is not work left).
+    async fn pending_due(&self, queue: Queue, topic: &str, now: DateTime<Utc>) -> Result<i64>;
     /// Takes the named lease for `owner` until `until`, or renews it; false
     /// while another owner holds it and it has not run out at `now`.
     async fn acquire_lease(&self, name: &str, owner: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<bool>;

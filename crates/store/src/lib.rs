@@ -9,6 +9,7 @@
 //! here: the processor calls the pure core and tells the store what to write.
 
 mod activity;
+mod batch_changes;
 mod checkout_record;
 mod chunk;
 mod erasure;
@@ -27,6 +28,7 @@ mod types;
 mod users;
 
 pub use activity::Activity;
+pub use batch_changes::*;
 pub use checkout_record::*;
 pub use chunk::{MAX_CHUNK_RECORDS, chunk_of, record_seq};
 pub use erasure::Erasure;

@@ -37,25 +37,21 @@ pub async fn sweep(app: &App) -> AppResult<usize> {
     }
     let now = app.now();
     let moved = changes.len();
-    let outbox: Vec<_> = if first {
+    if first {
         changes.push(StageChange { profile_id: SWEPT.into(), from: "".into(), to: "swept".into() });
-        Vec::new()
-    } else {
-        changes
-            .iter()
-            .map(|c| {
-                let id = format!("lifecycle:{}:{}:{}", c.profile_id, c.to, table.as_of);
-                notify::job(&c.profile_id, "Lifecycle Stage Changed", json!({"from": c.from, "to": c.to}), id, now)
-            })
-            .collect()
-    };
-    for (part, jobs) in changes.chunks(5000).zip(chunks_of(&outbox, 5000, changes.len())) {
-        app.store.segments().write_stages(part, jobs, now).await?;
+    }
+    for part in changes.chunks(5000) {
+        let outbox: Vec<_> = if first {
+            Vec::new()
+        } else {
+            part.iter()
+                .map(|c| {
+                    let id = format!("lifecycle:{}:{}:{}", c.profile_id, c.to, table.as_of);
+                    notify::job(&c.profile_id, "Lifecycle Stage Changed", json!({"from": c.from, "to": c.to}), id, now)
+                })
+                .collect()
+        };
+        app.store.segments().write_stages(part, &outbox, now).await?;
     }
     Ok(moved)
-}
-
-/// `items` in chunks of `size`, as many as `total` makes (empty ones when `items` is).
-fn chunks_of<T>(items: &[T], size: usize, total: usize) -> Vec<&[T]> {
-    (0..total.div_ceil(size)).map(|i| items.get(i * size..((i + 1) * size).min(items.len())).unwrap_or(&[])).collect()
 }

@@ -9,7 +9,7 @@
 
 use super::cache::{Cache, InFlight};
 use super::source::Source;
-use super::working::{self, Known, Label};
+use super::working::{self, Known};
 use super::{Rules, commerce_of, follow, orders};
 use beacon_core::commerce;
 use beacon_core::extract::read_message;
@@ -65,6 +65,15 @@ impl Decided {
     pub fn written(mut self, cache: &mut Cache) {
         cache.decided(self.last, self.known.take(), None);
     }
+}
+
+/// What an event is called and what of it is kept beside it: its name,
+/// the product it is about, the properties segments filter on.
+#[derive(Debug, Clone, Default)]
+pub struct Label {
+    pub name: Option<String>,
+    pub product: Option<String>,
+    pub props: Option<String>,
 }
 
 /// What a batch reads from, and how: its source, and where its source is

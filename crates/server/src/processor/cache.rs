@@ -79,7 +79,7 @@ impl Cache {
     /// Records a decided batch's results: what it knows exactly (`None`
     /// after a merge: the cache is emptied), and, while it is being written,
     /// what the store will show once it is.
-    pub fn decided(&mut self, last: i64, known: Option<super::working::Known>, in_flight: Option<InFlight>) {
+    pub fn decided(&mut self, last: i64, known: Option<Known>, in_flight: Option<InFlight>) {
         match known {
             Some(known) => {
                 if self.profiles.len() + known.profiles.len() > CAPACITY
@@ -109,4 +109,10 @@ pub struct InFlight {
     /// stored counters change when it is written).
     pub bumped: HashSet<ProfileId>,
     pub orders: HashMap<String, Order>,
+}
+
+/// Exact knowledge a committed batch leaves behind (for the cache).
+pub struct Known {
+    pub holders: Vec<(Identity, Vec<ProfileId>)>,
+    pub profiles: Vec<(ProfileState, Vec<Identity>)>,
 }

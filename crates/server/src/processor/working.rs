@@ -10,14 +10,8 @@ use beacon_core::{Identity, IdentityKind, ProfileId};
 use beacon_store::{BatchChanges, Bump, Link, LogRecord, MergeChange, ProcessedEvent, ProfileState, StoreError};
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 
-/// What an event is called and what of it is kept beside it: its name,
-/// the product it is about, the properties segments filter on.
-#[derive(Debug, Clone, Default)]
-pub struct Label {
-    pub name: Option<String>,
-    pub product: Option<String>,
-    pub props: Option<String>,
-}
+pub use super::batch::Label;
+pub use super::cache::Known;
 
 struct Held {
     state: ProfileState,
@@ -396,12 +390,6 @@ pub fn settled_on(found: &Extracted, counts_only: bool, held: &HashMap<Identity,
         }
     }
     one
-}
-
-/// Exact knowledge a committed batch leaves behind (for the cache).
-pub struct Known {
-    pub holders: Vec<(Identity, Vec<ProfileId>)>,
-    pub profiles: Vec<(ProfileState, Vec<Identity>)>,
 }
 
 #[cfg(test)]

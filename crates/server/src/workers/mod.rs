@@ -120,9 +120,12 @@ pub async fn drain(app: &App, patience: Duration) -> Result<usize, beacon_core::
             continue;
         }
         let mut left = 0;
-        // (timers not yet due are not work left: the claims above took the due ones)
-        for (_, topic) in jobs::TOPICS.iter().filter(|(q, _)| *q == Queue::Outbox) {
-            left += app.store.jobs().pending(Queue::Outbox, topic).await?;
+        // (a timer set for later is not work left; a due one another worker holds is)
+        for (queue, topic) in jobs::TOPICS {
+            left += match queue {
+                Queue::Outbox => app.store.jobs().pending(queue, topic).await?,
+                Queue::Timers => app.store.jobs().pending_due(queue, topic, app.now()).await?,
+            };
         }
         if left == 0 {
             return Ok(total);

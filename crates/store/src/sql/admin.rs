@@ -3,9 +3,8 @@
 use super::catalog::audit_entry;
 use super::{SqlDialect as _, SqlStore, backend, from_micros, micros};
 use crate::{
-    AfterSale, ApiKey, AuditEntry, DayFigures, EventLog, KeyKind, NewAuditEntry, Order, OrderQuery, Overview, Page,
-    PageRequest, ProcessTx, Product, ProductQuery, Profile, ProfileQuery, Result, ReviewsOf, Saved, Store, StoreError,
-    StoredEvent, StoredProduct, StoredReview,
+    ApiKey, AuditEntry, EventLog, KeyKind, NewAuditEntry, Overview, Page, PageRequest, ProcessTx, Product,
+    ProductQuery, Profile, ProfileQuery, Result, Saved, Store, StoreError, StoredEvent, StoredProduct,
 };
 use async_trait::async_trait;
 use beacon_core::access::Role;
@@ -186,47 +185,6 @@ impl crate::ProfileStore for SqlStore {
 
     async fn overview(&self) -> Result<Overview> {
         self.overview_impl().await
-    }
-}
-
-#[async_trait]
-impl crate::OrderStore for SqlStore {
-    async fn activity(
-        &self,
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
-        utc_offset_seconds: i32,
-    ) -> Result<crate::Activity> {
-        self.activity_impl(from, to, utc_offset_seconds).await
-    }
-
-    async fn customer_figures(&self, before: DateTime<Utc>, currency: &str) -> Result<Vec<crate::CustomerFigures>> {
-        self.customer_figures_impl(before, currency).await
-    }
-
-    async fn daily_figures(
-        &self,
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
-        utc_offset_seconds: i32,
-    ) -> Result<Vec<DayFigures>> {
-        self.daily_figures_impl(from, to, utc_offset_seconds).await
-    }
-
-    async fn get_order(&self, order_id: &str) -> Result<Option<Order>> {
-        self.get_order_impl(order_id).await
-    }
-
-    async fn list_orders(&self, query: &OrderQuery) -> Result<Page<Order>> {
-        self.list_orders_impl(query).await
-    }
-
-    async fn after_sales(&self, order_id: &str) -> Result<Vec<AfterSale>> {
-        self.after_sales_impl(order_id).await
-    }
-
-    async fn list_reviews(&self, of: &ReviewsOf, page: &PageRequest) -> Result<Page<StoredReview>> {
-        self.list_reviews_impl(of, page).await
     }
 }
 

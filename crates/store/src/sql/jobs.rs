@@ -74,7 +74,7 @@ pub(super) async fn insert(
     }
     // (of a key set twice: `Sooner` keeps the sooner time)
     let mut soonest: std::collections::HashMap<&str, DateTime<Utc>> = Default::default();
-    for j in jobs {
+    for j in jobs.iter().filter(|_| held == Held::Sooner) {
         let at = soonest.entry(j.key.as_str()).or_insert(j.due_at);
         *at = (*at).min(j.due_at);
     }
@@ -244,6 +244,18 @@ impl JobStore for SqlStore {
     async fn pending(&self, queue: Queue, topic: &str) -> Result<i64> {
         let sql = format!("SELECT COUNT(*) FROM {} WHERE topic = $1 AND done_at IS NULL", table(queue));
         let row = sqlx::query(AssertSqlSafe(sql)).bind(topic).fetch_one(&self.pool).await.map_err(backend)?;
+        row.try_get(0).map_err(backend)
+    }
+
+    async fn pending_due(&self, queue: Queue, topic: &str, now: DateTime<Utc>) -> Result<i64> {
+        let sql =
+            format!("SELECT COUNT(*) FROM {} WHERE topic = $1 AND done_at IS NULL AND due_at <= $2", table(queue));
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(topic)
+            .bind(micros(now))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
         row.try_get(0).map_err(backend)
     }
 

@@ -6,7 +6,9 @@ use crate::{
     AfterSale, AfterSaleKind, DayFigures, Order, OrderLine, OrderQuery, OrderStatus, Overview, Page, PageRequest,
     Result, Revenue, ReviewsOf, StoreError, StoredReview,
 };
+use async_trait::async_trait;
 use beacon_core::Currency;
+use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -282,5 +284,46 @@ impl SqlStore {
         let next =
             (rows.len() > limit as usize).then(|| items.last().map(|r| (micros(r.at), r.seq.to_string()))).flatten();
         Ok(Page { items, next })
+    }
+}
+
+#[async_trait]
+impl crate::OrderStore for SqlStore {
+    async fn activity(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        utc_offset_seconds: i32,
+    ) -> Result<crate::Activity> {
+        self.activity_impl(from, to, utc_offset_seconds).await
+    }
+
+    async fn customer_figures(&self, before: DateTime<Utc>, currency: &str) -> Result<Vec<crate::CustomerFigures>> {
+        self.customer_figures_impl(before, currency).await
+    }
+
+    async fn daily_figures(
+        &self,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+        utc_offset_seconds: i32,
+    ) -> Result<Vec<DayFigures>> {
+        self.daily_figures_impl(from, to, utc_offset_seconds).await
+    }
+
+    async fn get_order(&self, order_id: &str) -> Result<Option<Order>> {
+        self.get_order_impl(order_id).await
+    }
+
+    async fn list_orders(&self, query: &OrderQuery) -> Result<Page<Order>> {
+        self.list_orders_impl(query).await
+    }
+
+    async fn after_sales(&self, order_id: &str) -> Result<Vec<AfterSale>> {
+        self.after_sales_impl(order_id).await
+    }
+
+    async fn list_reviews(&self, of: &ReviewsOf, page: &PageRequest) -> Result<Page<StoredReview>> {
+        self.list_reviews_impl(of, page).await
     }
 }
