@@ -54,10 +54,15 @@ pub enum Scan {
     Consent(String),
 }
 
-/// A store's answer to a [`Scan`] (by profile id).
+/// A store's answer to a [`Scan`]: by profile id, or (the `Dense` kinds)
+/// one entry for each position of the population decided over.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rows {
     Counts(Vec<(String, u64)>),
+    /// Per position, what `Counts` says by id.
+    Dense(Vec<u32>),
+    /// Per position, what `Spans` says by id (in microseconds).
+    DenseSpans(Vec<Option<(i64, i64)>>),
     Properties(Vec<(String, Map<String, Value>)>),
     /// (profile, first, last).
     Spans(Vec<(String, DateTime<Utc>, DateTime<Utc>)>),
@@ -128,6 +133,43 @@ impl std::fmt::Display for Unanswered {
     }
 }
 
+/// The profiles a batch is decided over, by position.
+pub trait Population {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn id(&self, position: usize) -> &str;
+    /// Where a profile is, if it is one of them.
+    fn position(&self, id: &str) -> Option<usize>;
+}
+
+/// A list of profile ids as a [`Population`] (positions found through a
+/// map made on the first look-up).
+pub struct Listed<'a> {
+    ids: &'a [String],
+    index: std::sync::OnceLock<HashMap<&'a str, usize>>,
+}
+
+impl<'a> Listed<'a> {
+    pub fn new(ids: &'a [String]) -> Self {
+        Listed { ids, index: std::sync::OnceLock::new() }
+    }
+}
+
+impl Population for Listed<'_> {
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+    fn id(&self, position: usize) -> &str {
+        &self.ids[position]
+    }
+    fn position(&self, id: &str) -> Option<usize> {
+        let index = self.index.get_or_init(|| self.ids.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect());
+        index.get(id).copied()
+    }
+}
+
 /// Who of `profiles` is in `condition` at `now`: one flag per profile, in
 /// their order. Rows about profiles not in the list are ignored.
 pub fn decide(
@@ -136,14 +178,22 @@ pub fn decide(
     profiles: &[String],
     answers: &Answers,
 ) -> Result<Vec<bool>, Unanswered> {
-    let index: HashMap<&str, usize> = profiles.iter().enumerate().map(|(i, p)| (p.as_str(), i)).collect();
-    Batch { now, profiles, index, answers }.decide(condition)
+    decide_over(condition, now, &Listed::new(profiles), answers)
+}
+
+/// [`decide`] over any [`Population`]: one flag per position.
+pub fn decide_over(
+    condition: &Condition,
+    now: DateTime<Utc>,
+    profiles: &dyn Population,
+    answers: &Answers,
+) -> Result<Vec<bool>, Unanswered> {
+    Batch { now, profiles, answers }.decide(condition)
 }
 
 struct Batch<'a> {
     now: DateTime<Utc>,
-    profiles: &'a [String],
-    index: HashMap<&'a str, usize>,
+    profiles: &'a dyn Population,
     answers: &'a Answers,
 }
 
@@ -173,7 +223,7 @@ impl Batch<'_> {
                     return Err(Unanswered(Scan::Trait(t.key.clone())));
                 };
                 for (id, value) in rows {
-                    if let Some(&i) = self.index.get(id.as_str()) {
+                    if let Some(i) = self.profiles.position(id) {
                         out[i] = test_at(Some(value), t.op, t.value.as_ref(), Some(self.now));
                     }
                 }
@@ -185,14 +235,24 @@ impl Batch<'_> {
             }
             Condition::FirstPerformed(t) | Condition::LastPerformedBefore(t) => {
                 let scan = Scan::EventSpan { event: t.event.clone(), until: self.now };
-                let Rows::Spans(rows) = self.rows(&scan)? else { return Err(Unanswered(scan)) };
                 let since = self.now - t.within.duration();
                 let first = matches!(c, Condition::FirstPerformed(_));
                 let mut out = vec![false; n];
-                for (id, earliest, latest) in rows {
-                    if let Some(&i) = self.index.get(id.as_str()) {
-                        out[i] = if first { *earliest > since } else { *latest <= since };
+                match self.rows(&scan)? {
+                    Rows::Spans(rows) => {
+                        for (id, earliest, latest) in rows {
+                            if let Some(i) = self.profiles.position(id) {
+                                out[i] = if first { *earliest > since } else { *latest <= since };
+                            }
+                        }
                     }
+                    Rows::DenseSpans(spans) if spans.len() == n => {
+                        let since = since.timestamp_micros();
+                        for (o, span) in out.iter_mut().zip(spans) {
+                            *o = span.is_some_and(|(a, b)| if first { a > since } else { b <= since });
+                        }
+                    }
+                    _ => return Err(Unanswered(scan)),
                 }
                 out
             }
@@ -214,7 +274,9 @@ impl Batch<'_> {
             Condition::Tag(tag) => self.ids(&Scan::Tag(tag.clone()))?,
             Condition::InSegment(id) => self.ids(&Scan::Segment(id.clone()))?,
             Condition::Consent(purpose) => self.ids(&Scan::Consent(purpose.clone()))?,
-            Condition::Bucket(b) => self.profiles.iter().map(|p| b.cmp.holds(crate::eval::bucket(p), b.n)).collect(),
+            Condition::Bucket(b) => {
+                (0..n).map(|i| b.cmp.holds(crate::eval::bucket(self.profiles.id(i)), b.n)).collect()
+            }
         })
     }
 
@@ -229,14 +291,17 @@ impl Batch<'_> {
         match self.rows(&scan)? {
             Rows::Counts(rows) if p.filters.is_empty() => {
                 for (id, count) in rows {
-                    if let Some(&i) = self.index.get(id.as_str()) {
+                    if let Some(i) = self.profiles.position(id) {
                         out[i] += count;
                     }
                 }
             }
+            Rows::Dense(counts) if p.filters.is_empty() && counts.len() == out.len() => {
+                out.iter_mut().zip(counts).for_each(|(o, c)| *o = u64::from(*c));
+            }
             Rows::Properties(rows) if !p.filters.is_empty() => {
                 for (id, props) in rows {
-                    let Some(&i) = self.index.get(id.as_str()) else { continue };
+                    let Some(i) = self.profiles.position(id) else { continue };
                     if p.filters.iter().all(|f| test_at(props.get(&f.property), f.op, f.value.as_ref(), Some(self.now)))
                     {
                         out[i] += 1;
@@ -253,16 +318,16 @@ impl Batch<'_> {
         let Rows::Orders(rows) = self.rows(scan)? else { return Err(Unanswered(scan.clone())) };
         let mut of: Vec<Vec<OrderFact>> = vec![Vec::new(); self.profiles.len()];
         for (id, order) in rows {
-            if let Some(&i) = self.index.get(id.as_str()) {
+            if let Some(i) = self.profiles.position(id) {
                 of[i].push(order.clone());
             }
         }
         let empty = Map::new();
         Ok(of
             .iter()
-            .zip(self.profiles)
-            .map(|(orders, id)| {
-                let facts = Facts { profile_id: id, orders, ..Facts::new(&empty, &[], self.now) };
+            .enumerate()
+            .map(|(i, orders)| {
+                let facts = Facts { profile_id: self.profiles.id(i), orders, ..Facts::new(&empty, &[], self.now) };
                 test(&facts)
             })
             .collect())
@@ -272,7 +337,7 @@ impl Batch<'_> {
         let Rows::Ids(rows) = self.rows(scan)? else { return Err(Unanswered(scan.clone())) };
         let mut out = vec![false; self.profiles.len()];
         for id in rows {
-            if let Some(&i) = self.index.get(id.as_str()) {
+            if let Some(i) = self.profiles.position(id) {
                 out[i] = true;
             }
         }

@@ -21,6 +21,7 @@
 
 mod ast;
 pub mod batch;
+pub mod columns;
 mod conditions;
 mod decimal;
 pub mod depends;

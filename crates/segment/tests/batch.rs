@@ -4,7 +4,8 @@
 //! `since` up to `until`, orders not cancelled). The stores' own answers are
 //! held to the same in `crates/server/tests/segment_agreement.rs`.
 
-use beacon_segment::batch::{self, Answers, Rows, Scan};
+use beacon_segment::batch::{self, Answers, Population, Rows, Scan};
+use beacon_segment::columns::EventColumns;
 use beacon_segment::random::{self, Rng, Vocabulary};
 use beacon_segment::{EventFact, Facts, LineFact, OrderFact, matches};
 use chrono::{DateTime, Duration, Utc};
@@ -170,6 +171,55 @@ fn batch_and_one_at_a_time_decide_the_same_members() {
     // the cases are not all trivially everyone or nobody
     assert!(some_in > 200, "{some_in} of 600 cases split the profiles");
     assert!(some_out < 400, "{some_out} of 600 cases selected nobody");
+}
+
+/// The same, with the events' counts and spans answered by position from
+/// [`EventColumns`] fed as a store's changes arrive: each profile's events
+/// split between it and a device merged into it afterwards, the events
+/// added out of time order, and an erased profile with events of its own.
+#[test]
+fn columns_answer_as_a_store_does() {
+    let now: DateTime<Utc> = "2026-06-15T10:00:00Z".parse().expect("time");
+    let v = vocabulary();
+    let mut rng = Rng::new(61);
+    let people = profiles(&mut rng, &v, now, 150);
+    let mut columns = EventColumns::new();
+    columns.add_profile("erased");
+    for p in &people {
+        columns.add_profile(&format!("device-{}", p.id));
+        columns.add_profile(&p.id);
+    }
+    let mut rows: Vec<(&str, String, &EventFact)> = Vec::new();
+    for p in &people {
+        for (i, e) in p.events.iter().enumerate() {
+            let who = if i % 2 == 0 { p.id.clone() } else { format!("device-{}", p.id) };
+            rows.push((&e.name, who, e));
+        }
+    }
+    rows.sort_by_key(|(_, who, _)| who.clone());
+    for (name, who, e) in &rows {
+        columns.add_event(who, name, e.at.timestamp_micros());
+        columns.add_event("erased", name, e.at.timestamp_micros());
+    }
+    for p in &people {
+        columns.merge(&format!("device-{}", p.id), &p.id);
+    }
+    columns.remove("erased");
+    assert_eq!(columns.live(), people.len());
+    for case in 0..400 {
+        let c = random::condition(&mut rng, &v, 3);
+        let answers: Answers = batch::scans(&c, now)
+            .into_iter()
+            .map(|s| (s.clone(), columns.answer(&s).unwrap_or_else(|| answer(&s, &people))))
+            .collect();
+        let decided = batch::decide_over(&c, now, &columns, &answers).expect("every scan answered");
+        for p in &people {
+            let at = columns.position(&p.id).expect("numbered");
+            assert_eq!(decided[at], matches(&c, &p.facts(now)), "case {case}, profile {}: {c}", p.id);
+        }
+        let live = (0..columns.len()).filter(|&i| columns.is_live(i)).count();
+        assert_eq!(live, people.len());
+    }
 }
 
 #[test]

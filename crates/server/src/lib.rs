@@ -154,11 +154,23 @@ pub fn start_on(
         security.login_attempts_per_minute,
         clock.clone(),
     );
-    let rules = processor::Rules { clock: clock.clone(), ..settings.processor_rules() };
+    let mut rules = processor::Rules { clock: clock.clone(), ..settings.processor_rules() };
     let (batch, linger) = (settings.ingest.processor_batch, settings.ingest.processor_linger_ms);
     let linger = std::time::Duration::from_millis(linger);
     let run_processor = settings.ingest.run_processor && role.works();
+    // the only writer of an embedded store holds its events in memory for segments
+    let hold = run_processor && bus.is_none() && store.is_embedded() && settings.segments.hold_events;
     let app = App::new(dyn_store.clone(), writer, settings, clock, bus.clone());
+    rules.held = Some(app.held.clone());
+    if hold {
+        let held = app.held.clone();
+        let store = dyn_store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = held.load(store.as_ref()).await {
+                tracing::error!("segment event columns not loaded (the store's queries answer instead): {e}");
+            }
+        });
+    }
     let processor = run_processor.then(|| match bus {
         Some(bus) => {
             let node = app.node.clone();

@@ -21,9 +21,25 @@ pub struct Settings {
     pub shop: ShopSettings,
     /// The thresholds of the lifecycle stages (docs/INSIGHT.md).
     pub lifecycle: beacon_insight::lifecycle::Rules,
+    pub segments: SegmentSettings,
     pub security: SecuritySettings,
     pub log: LogSettings,
     pub bus: crate::bus::BusSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SegmentSettings {
+    /// On the embedded store, hold every profile's `track` events in memory
+    /// (12 bytes an event) so segments count them without a query
+    /// (docs/SEGMENTS.md); `false` leaves it to the store's queries.
+    pub hold_events: bool,
+}
+
+impl Default for SegmentSettings {
+    fn default() -> Self {
+        SegmentSettings { hold_events: true }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -180,6 +196,7 @@ impl Default for Settings {
             },
             shop: ShopSettings { currency: "CNY".into(), utc_offset: "+08:00".into() },
             lifecycle: Default::default(),
+            segments: Default::default(),
             security: SecuritySettings {
                 encryption_key: String::new(),
                 edge_public_key: String::new(),
@@ -357,6 +374,7 @@ impl Settings {
             currency: self.currency().unwrap_or(Currency::CNY),
             clock: std::sync::Arc::new(crate::app::SystemClock),
             overlap: self.ingest.processor_overlap.unwrap_or(self.storage.database_url.trim().is_empty()),
+            held: None,
         }
     }
 

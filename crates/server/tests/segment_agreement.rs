@@ -9,7 +9,7 @@
 mod common;
 
 use beacon_core::ProfileId;
-use beacon_segment::batch::{self, Answers};
+use beacon_segment::batch::{self, Answers, Population as _};
 use beacon_segment::matches;
 use beacon_segment::random::{self, Rng, Vocabulary};
 use beacon_store::Store as _;
@@ -111,6 +111,16 @@ async fn agreement(app: &TestApp) {
     let facts = segments.facts(&ids, &v.events).await.expect("facts");
     assert_eq!(facts.iter().map(|f| f.id.clone()).collect::<Vec<_>>(), live, "facts of every live profile");
     assert!(facts.iter().any(|f| f.traits.get("email").is_some_and(|e| e.as_str().is_some_and(|e| e.contains('@')))));
+    // the embedded store's app holds the events in columns fed as batches
+    // commit, and columns loaded from the store afresh answer the same
+    let held = app.held_events().await;
+    assert_eq!(held.is_some(), app.is_embedded(), "columns held on the embedded store only");
+    let mut columns = Vec::from_iter(held);
+    if app.is_embedded() {
+        let loaded = std::sync::Arc::new(beacon_server::app::held::HeldEvents::new());
+        loaded.load(app.store.as_ref()).await.expect("loaded");
+        columns.push(loaded);
+    }
     let (mut split, mut nobody) = (0, 0);
     for case in 0..300 {
         let c = random::condition(&mut rng, &v, 3);
@@ -122,6 +132,25 @@ async fn agreement(app: &TestApp) {
         let decided = batch::decide(&c, now, &live, &answers).expect("decided");
         for (f, &is_in) in facts.iter().zip(&decided) {
             assert_eq!(is_in, matches(&c, &f.facts(now)), "case {case}, profile {} ({:?}): {c}", f.id, f.traits);
+        }
+        for held in &columns {
+            let in_columns = held
+                .read(|columns| {
+                    let mut answers = answers.clone();
+                    for scan in batch::scans(&c, now) {
+                        if let Some(rows) = columns.answer(&scan) {
+                            answers.insert(scan, rows);
+                        }
+                    }
+                    let flags = batch::decide_over(&c, now, columns, &answers).expect("decided");
+                    let live = (0..columns.len()).filter(|&i| columns.is_live(i));
+                    live.map(|i| (columns.id(i).to_string(), flags[i])).collect::<Vec<_>>()
+                })
+                .expect("loaded");
+            let mut in_columns = in_columns;
+            in_columns.sort();
+            let by_store: Vec<(String, bool)> = live.iter().cloned().zip(decided.iter().copied()).collect();
+            assert_eq!(in_columns, by_store, "case {case}: {c}");
         }
         let members = decided.iter().filter(|b| **b).count();
         split += usize::from(members > 0 && members < live.len());

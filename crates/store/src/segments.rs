@@ -170,4 +170,16 @@ pub trait SegmentFacts: Send + Sync {
     /// The facts of these live profiles (merged or unknown ids are left
     /// out); events only of the names given.
     async fn facts(&self, ids: &[ProfileId], events: &[String]) -> Result<Vec<ProfileFacts>>;
+    /// Up to `limit` `track` events with `after < seq <= upto`, in `seq`
+    /// order (to load [`beacon_segment::columns::EventColumns`]).
+    async fn track_events(&self, after: i64, upto: i64, limit: usize) -> Result<Vec<TrackEvent>>;
+}
+
+/// A processed `track` event as segments count it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackEvent {
+    pub seq: i64,
+    pub profile: String,
+    pub name: String,
+    pub at: DateTime<Utc>,
 }

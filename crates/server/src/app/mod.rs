@@ -13,6 +13,7 @@ pub mod checkout;
 pub mod clock;
 pub mod coupons;
 pub mod dashboard;
+pub mod held;
 pub mod imports;
 pub mod jobs;
 pub mod keys;
@@ -70,6 +71,9 @@ pub struct Context {
     pub segment_index: std::sync::Mutex<Option<Arc<crate::processor::segments::SegmentIndex>>>,
     /// RFM tables by as-of day, kept a minute.
     pub rfm: rfm::RfmCache,
+    /// Every profile's events in memory, where this process is the store's
+    /// one writer ([`crate::start_on`] loads them; until then they are off).
+    pub held: Arc<held::HeldEvents>,
 }
 
 impl std::ops::Deref for App {
@@ -89,7 +93,9 @@ impl App {
         clock: Arc<dyn Clock>,
         bus: Option<Arc<dyn beacon_bus::Bus>>,
     ) -> App {
-        let rules = crate::processor::Rules { clock: clock.clone(), ..settings.processor_rules() };
+        let held = Arc::new(held::HeldEvents::new());
+        let rules =
+            crate::processor::Rules { clock: clock.clone(), held: Some(held.clone()), ..settings.processor_rules() };
         App(Arc::new(Context {
             committer: checkout::committer::Committer::spawn(store.clone()),
             store,
@@ -106,6 +112,7 @@ impl App {
             bus,
             segment_index: Default::default(),
             rfm: Default::default(),
+            held,
         }))
     }
 

@@ -38,6 +38,7 @@ pub async fn erase(app: &App, id: &str, actor: &str) -> AppResult<Value> {
     let bodies = app.store.log().erase(&erasure.seqs).await?;
     let shop = app.store.promotions().erase_shopper(&erasure.profiles, &erasure.orders).await?;
     tx.commit().await?;
+    app.held.erased(&erasure.profiles);
     let mut removed = erasure.removed.clone();
     removed.extend(shop);
     let report = json!({

@@ -7,7 +7,8 @@ use super::{App, AppResult};
 use crate::processor::segments::{SegmentIndex, Touch};
 use beacon_core::{Error, ErrorCode, ProfileId};
 use beacon_segment::Condition;
-use beacon_segment::batch::{self, Answers};
+use beacon_segment::batch::{self, Answers, Population as _, Scan};
+use beacon_segment::columns::EventColumns;
 use beacon_store::{MembersChanged, StoredSegment, internal_error};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -67,19 +68,53 @@ async fn check_references(app: &App, c: &Condition, own: Option<&str>) -> AppRes
     Ok(())
 }
 
-/// Every live profile (in id order) and whether it is in `c` at `now`.
-pub async fn decide(app: &App, c: &Condition, now: DateTime<Utc>) -> AppResult<(Vec<String>, Vec<bool>)> {
+/// Who is in a condition at a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decided {
+    /// Live profiles in all.
+    pub profiles: usize,
+    /// The members' ids, in no particular order.
+    pub members: Vec<String>,
+}
+
+/// Decides `c` at `now` over every live profile: events counted in the
+/// columns this process holds ([`super::held`]) when it holds them, every
+/// other leaf by the store's query.
+pub async fn decide(app: &App, c: &Condition, now: DateTime<Utc>) -> AppResult<Decided> {
     let facts = app.store.segment_facts();
-    let scans = batch::scans(c, now);
-    let (live, rows) =
-        tokio::join!(facts.live_profiles(), futures_util::future::join_all(scans.iter().map(|s| facts.scan(s))));
-    let live = live?;
+    let held = app.held.ready().then(|| app.held.clone());
+    let (columns, asked): (Vec<Scan>, Vec<Scan>) =
+        batch::scans(c, now).into_iter().partition(|s| held.is_some() && EventColumns::answers(s));
+    let rows = futures_util::future::join_all(asked.iter().map(|s| facts.scan(s))).await;
     let mut answers = Answers::new();
-    for (scan, rows) in scans.into_iter().zip(rows) {
+    for (scan, rows) in asked.into_iter().zip(rows) {
         answers.insert(scan, rows?);
     }
-    let decided = batch::decide(c, now, &live, &answers).map_err(internal_error)?;
-    Ok((live, decided))
+    if let Some(held) = held {
+        let c = c.clone();
+        let decided = tokio::task::spawn_blocking(move || {
+            held.read(|held| {
+                for scan in columns {
+                    if let Some(rows) = held.answer(&scan) {
+                        answers.insert(scan, rows);
+                    }
+                }
+                let flags = batch::decide_over(&c, now, held, &answers)?;
+                let members = (0..flags.len()).filter(|&i| flags[i] && held.is_live(i)).map(|i| held.id(i).to_string());
+                Ok(Decided { profiles: held.live(), members: members.collect() })
+            })
+        })
+        .await
+        .map_err(internal_error)?;
+        // loaded columns stay loaded: `read` answers
+        let decided = decided.ok_or_else(|| internal_error("the event columns were unloaded"))?;
+        return decided.map_err(|e: batch::Unanswered| internal_error(e));
+    }
+    let live = facts.live_profiles().await?;
+    let flags = batch::decide(c, now, &live, &answers).map_err(internal_error)?;
+    let profiles = live.len();
+    let members = live.into_iter().zip(flags).filter(|(_, is_in)| *is_in).map(|(p, _)| p).collect();
+    Ok(Decided { profiles, members })
 }
 
 /// How many profiles an unsaved condition selects now, and some of them.
@@ -88,17 +123,17 @@ pub struct Estimate {
     pub count: usize,
     /// Live profiles in all.
     pub profiles: usize,
-    /// Up to the size asked for, spread over the members (in id order).
+    /// Up to the size asked for, spread over the members (sorted by id).
     pub sample: Vec<String>,
 }
 
 pub async fn estimate(app: &App, c: &Condition, sample: usize) -> AppResult<Estimate> {
     check_references(app, c, None).await?;
-    let (live, decided) = decide(app, c, app.now()).await?;
-    let members: Vec<&String> = live.iter().zip(&decided).filter(|(_, is_in)| **is_in).map(|(p, _)| p).collect();
+    let Decided { profiles, members } = decide(app, c, app.now()).await?;
     let step = members.len().div_ceil(sample.max(1)).max(1);
-    let sample = members.iter().step_by(step).take(sample).map(|p| (*p).clone()).collect();
-    Ok(Estimate { count: members.len(), profiles: live.len(), sample })
+    let mut sample: Vec<String> = members.iter().step_by(step).take(sample).cloned().collect();
+    sample.sort_unstable();
+    Ok(Estimate { count: members.len(), profiles, sample })
 }
 
 /// A segment as asked for: its id (made up when none), name, description
@@ -217,8 +252,8 @@ pub async fn refresh(app: &App, id: &str) -> AppResult<MembersChanged> {
 async fn refresh_stored(app: &App, segment: &StoredSegment) -> AppResult<MembersChanged> {
     let condition: Condition = serde_json::from_value(segment.definition.clone()).map_err(internal_error)?;
     let now = app.now();
-    let (live, decided) = decide(app, &condition, now).await?;
-    let members: Vec<String> = live.into_iter().zip(decided).filter(|(_, is_in)| *is_in).map(|(p, _)| p).collect();
+    let mut members = decide(app, &condition, now).await?.members;
+    members.sort_unstable();
     Ok(app.store.segments().replace_members(&segment.id, segment.version, &members, now).await?)
 }
 

@@ -39,6 +39,8 @@ pub struct Decided {
     /// The saved segments as the batch was decided, and when.
     segments: std::sync::Arc<super::segments::SegmentIndex>,
     now: chrono::DateTime<chrono::Utc>,
+    /// Told of the batch once it is committed.
+    held: Option<std::sync::Arc<crate::app::held::HeldEvents>>,
     duplicates: u64,
     repeated: u64,
 }
@@ -321,6 +323,7 @@ pub async fn decide(
         repeated,
         segments,
         now,
+        held: rules.held.clone(),
     }))
 }
 
@@ -346,6 +349,9 @@ pub async fn write(mut tx: Box<dyn ProcessTx>, d: &Decided) -> Result<(), StoreE
     tx.archive(&d.archive).await?;
     tx.set_offset(d.last).await?;
     tx.commit().await?;
+    if let Some(held) = &d.held {
+        held.committed(d.last, &d.changes);
+    }
     phases.mark("commit");
     super::timing::record(phases, d.records);
     metrics::counter!("beacon_duplicate_events_total").increment(d.duplicates);

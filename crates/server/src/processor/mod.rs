@@ -49,6 +49,8 @@ pub struct Rules {
     /// store): processors on several nodes sharing one offset would decide
     /// the same batches and all but one would throw theirs away.
     pub overlap: bool,
+    /// Told each batch committed, if this process holds events in memory.
+    pub held: Option<Arc<crate::app::held::HeldEvents>>,
 }
 
 impl Default for Rules {
@@ -58,6 +60,7 @@ impl Default for Rules {
             currency: Default::default(),
             clock: Arc::new(crate::app::SystemClock),
             overlap: false,
+            held: None,
         }
     }
 }

@@ -178,6 +178,27 @@ impl TestApp {
 
     /// Runs the processor until the log is consumed (no sleeping).
     /// Processes the log (the jobs it leaves are left to the workers).
+    /// Whether this app is on the embedded store.
+    pub fn is_embedded(&self) -> bool {
+        self.database_url.is_none()
+    }
+
+    /// The app's event columns once loaded (the embedded store's), waiting
+    /// up to 30 s for the load.
+    pub async fn held_events(&self) -> Option<Arc<beacon_server::app::held::HeldEvents>> {
+        if !self.is_embedded() {
+            return None;
+        }
+        let held = self.running.as_ref()?.state.held.clone();
+        for _ in 0..300 {
+            if held.ready() {
+                return Some(held);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        None
+    }
+
     pub async fn process(&self) {
         let rules = self.running.as_ref().map(|r| r.state.rules.clone()).unwrap_or_default();
         processor::drain(self.store.as_ref(), &rules, 500).await.expect("processing");

@@ -356,6 +356,12 @@ impl SqlStore {
         }
     }
 
+    /// Whether this is the embedded store (SQLite in the data directory),
+    /// which one process writes.
+    pub fn is_embedded(&self) -> bool {
+        self.dialect == Dialect::Sqlite
+    }
+
     /// The cipher of personal data this store was opened with.
     pub fn pii(&self) -> &PiiCipher {
         &self.pii

@@ -121,6 +121,22 @@ impl crate::SegmentFacts for SqlStore {
         }
         Ok(out)
     }
+
+    async fn track_events(&self, after: i64, upto: i64, limit: usize) -> Result<Vec<crate::TrackEvent>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let sql = format!(
+            "SELECT {} FROM (SELECT seq, profile_id, name, ts FROM events WHERE seq > $1 AND seq <= $2 \
+             AND kind = 'track' AND name IS NOT NULL ORDER BY seq LIMIT $3) t",
+            self.dialect.json_rows("seq, profile_id, name, ts")
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let q = sqlx::query(AssertSqlSafe(sql)).bind(after).bind(upto).bind(limit);
+        let mut rows: Vec<(i64, String, String, i64)> = json_rows(&mut conn, q).await?;
+        rows.sort_unstable_by_key(|r| r.0);
+        rows.into_iter()
+            .map(|(seq, profile, name, ts)| Ok(crate::TrackEvent { seq, profile, name, at: from_micros(ts)? }))
+            .collect()
+    }
 }
 
 /// The profile ids a one-parameter statement selects (`{}` is the select list).
