@@ -7,6 +7,7 @@
 //! real: key lookup, validation, the durable group commit, and the processor
 //! running concurrently on the same cores.
 
+pub mod audience;
 mod checkout;
 mod console;
 mod e2e;

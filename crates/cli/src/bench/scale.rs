@@ -26,7 +26,15 @@ fn event(n: usize, profiles: usize) -> serde_json::Value {
     })
 }
 
-async fn send_all(addr: SocketAddr, total: usize, profiles: usize, connections: usize) -> usize {
+/// Sends events `0..total` (`make(n, profiles)`) in batches over
+/// `connections`, retrying on back-pressure; answers how many were taken.
+pub(super) async fn send_all(
+    addr: SocketAddr,
+    total: usize,
+    profiles: usize,
+    connections: usize,
+    make: fn(usize, usize) -> serde_json::Value,
+) -> usize {
     let next = Arc::new(AtomicUsize::new(0));
     let auth = auth();
     let tasks: Vec<_> = (0..connections)
@@ -39,8 +47,7 @@ async fn send_all(addr: SocketAddr, total: usize, profiles: usize, connections: 
                     if b * BATCH >= total {
                         return sent;
                     }
-                    let events: Vec<_> =
-                        (b * BATCH..((b + 1) * BATCH).min(total)).map(|n| event(n, profiles)).collect();
+                    let events: Vec<_> = (b * BATCH..((b + 1) * BATCH).min(total)).map(|n| make(n, profiles)).collect();
                     let req = post_request("/v1/batch", &auth, json!({ "batch": events }).to_string().as_bytes());
                     // retry on back-pressure (503) like an SDK would
                     for _ in 0..100 {
@@ -61,7 +68,7 @@ async fn send_all(addr: SocketAddr, total: usize, profiles: usize, connections: 
     sent
 }
 
-fn rss_mb() -> (f64, f64) {
+pub(super) fn rss_mb() -> (f64, f64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
         status
@@ -78,7 +85,7 @@ pub async fn run(opts: &BenchOptions, profiles: usize, events: usize) -> anyhow:
     let beacon = start_beacon(opts).await?;
     println!("Scale: {profiles} profiles, {events} events through POST /v1/batch ({BATCH} per batch)…");
     let started = Instant::now();
-    let sent = send_all(beacon.addr, events, profiles, opts.connections).await;
+    let sent = send_all(beacon.addr, events, profiles, opts.connections, event).await;
     let ingest = started.elapsed();
     println!(
         "ingested {sent} events in {:.1} s ({:.0} events/s)",
