@@ -95,7 +95,7 @@ enum Command {
         /// Measure ingest alone, without the processor competing for the cores.
         #[arg(long)]
         no_processor: bool,
-        /// Run only these measurements: batch, hot and wide (end to end: acknowledged and on the profile; 50 shoppers, or a new shopper every two events), track, jobs (the outbox: claimed and completed per second), orders (batches of 100 Order Completed), pricing (the engine in process), carts (POST /api/v1/carts/price), commits (orders placed with a contended coupon), console (the marketer console's API calls on the demo shop, alone), audience (segment estimates, RFM and k-means over --scale-profiles people and --scale-events events, default 1M and 20M, with DuckDB beside them: alone); default batch, hot, wide, track.
+        /// Run only these measurements: batch, hot and wide (end to end: acknowledged and on the profile; 50 shoppers, or a new shopper every two events), track, jobs (the outbox: claimed and completed per second), orders (batches of 100 Order Completed), pricing (the engine in process), carts (POST /api/v1/carts/price), commits (orders placed with a contended coupon), console (the marketer console's API calls on the demo shop, alone), audience (segment estimates, RFM and k-means over --scale-profiles people and --scale-events events, default 1M and 20M, with DuckDB beside them: alone), incremental (ingest with 0 and with 500 saved segments, and the segment stage for one event; default 100k people, 2M events: alone); default batch, hot, wide, track.
         #[arg(long, value_delimiter = ',', default_values = ["batch", "hot", "wide", "track"])]
         only: Vec<String>,
         /// Scale scenario: this many profiles (with --scale-events) instead of the speed runs.
@@ -328,8 +328,13 @@ async fn main() -> std::process::ExitCode {
             let processor = !no_processor;
             if workers.is_empty() {
                 let audience = only.iter().all(|o| o == "audience");
+                let incremental = only.iter().all(|o| o == "incremental");
                 let opts = bench::BenchOptions { seconds, connections, database_url, synchronous, processor, only };
                 match (scale_profiles, scale_events) {
+                    _ if incremental => {
+                        let (p, e) = (scale_profiles.unwrap_or(100_000), scale_events.unwrap_or(2_000_000));
+                        bench::incremental::run(p, e, 500, 2000).await
+                    }
                     _ if audience => {
                         let (p, e) = (scale_profiles.unwrap_or(1_000_000), scale_events.unwrap_or(20_000_000));
                         bench::audience::run(p, e, 20).await

@@ -4,7 +4,9 @@
 //! change as a condition changes (the text form following), writes it as
 //! text and watches it change again (the rows following), sees a text that
 //! does not read refused beside the editor, saves it, reads its members,
-//! and opens a member's 360: its segments, RFM group and lifecycle stage;
+//! and opens a member's 360: its segments, RFM group and lifecycle stage,
+//! its computed tags, a tag added by hand and removed; the customer list
+//! filtered by a tag;
 //! then the customer value screen: the RFM grid, the lifecycle funnel and
 //! the clusters.
 //! axe-core finds no serious violation.
@@ -44,6 +46,9 @@ fn build_a_segment_in_both_forms_and_see_it_on_the_360() {
     let (_, u1) = server.get("/api/v1/profiles?identity=user_id:u1");
     let u1 = u1["items"][0]["id"].as_str().expect("u1").to_string();
 
+    // the computed tags, decided now rather than at the sweeper's next round
+    let (s, v) = admin_post(&server, "/api/v1/tags/sweep", &json!({}));
+    assert_eq!(s, 200, "{v}");
     let r = common::drive_browser(&server, "segments.mjs", &["yunying@shop.cn", "双十一大促 2027!", &u1]);
     assert_eq!(r["errors"], json!([]), "no page or console error: {r:#}");
     for screen in ["builder", "detail", "c360", "insights"] {
@@ -63,6 +68,17 @@ fn build_a_segment_in_both_forms_and_see_it_on_the_360() {
     // the 360: the segment, the RFM group, the stage
     let card = r["c360"].as_str().unwrap_or_default();
     assert!(card.contains("Phone viewers") && card.contains("New") && card.contains("R/F/M scores"), "{card}");
+    // tags: u1 viewed shoes five times and bought once (the only buyer: the lowest spend score)
+    let computed: Vec<String> = serde_json::from_value(r["computed_tags"].clone()).expect("tags");
+    let computed: Vec<&str> = computed.iter().map(|t| t.trim_end_matches('×').trim()).collect();
+    assert_eq!(
+        computed,
+        ["interest:鞋 computed", "spending:low computed", "loyalty:one_time computed"],
+        "by family: interest, spending, loyalty {r:#}"
+    );
+    assert_eq!(r["manual_tag"], "双十一 by hand×", "{r:#}");
+    assert_eq!(r["tags_after_removal"], 3, "{r:#}");
+    assert_eq!(r["tagged_rows"], 1, "the customer list by tag: u1 alone {r:#}");
     // customer value: the 5 × 5 grid, the funnel (three profiles without an order, u1 new)
     assert_eq!(r["grid_cells"], 25, "{r:#}");
     let funnel: Vec<String> = serde_json::from_value(r["funnel"].clone()).expect("funnel");

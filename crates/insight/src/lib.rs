@@ -8,3 +8,4 @@ pub mod clusters;
 pub mod kmeans;
 pub mod lifecycle;
 pub mod rfm;
+pub mod tags;

@@ -22,6 +22,8 @@ pub struct Settings {
     /// The thresholds of the lifecycle stages (docs/INSIGHT.md).
     pub lifecycle: beacon_insight::lifecycle::Rules,
     pub segments: SegmentSettings,
+    /// The thresholds of the computed tags (docs/INSIGHT.md).
+    pub tags: beacon_insight::tags::TagRules,
     pub security: SecuritySettings,
     pub log: LogSettings,
     pub bus: crate::bus::BusSettings,
@@ -197,6 +199,7 @@ impl Default for Settings {
             shop: ShopSettings { currency: "CNY".into(), utc_offset: "+08:00".into() },
             lifecycle: Default::default(),
             segments: Default::default(),
+            tags: Default::default(),
             security: SecuritySettings {
                 encryption_key: String::new(),
                 edge_public_key: String::new(),

@@ -52,6 +52,9 @@ impl Settings {
         if let Err(e) = self.lifecycle.check() {
             p.push(format!("lifecycle: {e}"));
         }
+        if let Err(e) = self.tags.check() {
+            p.push(e);
+        }
         if self.currency().is_none() {
             p.push(format!("shop.currency {:?} must be an ISO-4217 code such as CNY", self.shop.currency));
         }

@@ -22,6 +22,7 @@ mod pii_text;
 mod promotions;
 mod segments;
 mod sql;
+pub mod tags;
 mod teams;
 mod timing;
 mod types;
@@ -39,6 +40,7 @@ pub use pii::{DecryptError, PiiCipher, PiiKeys, SealError};
 pub use promotions::*;
 pub use segments::*;
 pub use sql::{EMBEDDED_FILES, KEY_REFRESH, SqlStore, StoreOptions, Synchronous, backup_embedded};
+pub use tags::{InterestSign, NewTag, ProfileTag, TagCount, TagRule, TagStore};
 pub use teams::*;
 pub use timing::Phases;
 pub use types::*;
@@ -151,6 +153,8 @@ pub trait Store: Send + Sync {
     fn segments(&self) -> &dyn SegmentStore;
     /// What segments are decided from.
     fn segment_facts(&self) -> &dyn SegmentFacts;
+    /// Tags on profiles, tag rules and the signals of computed tags.
+    fn tags(&self) -> &dyn TagStore;
     /// How an identity is named in stored keys (limit counters): personal
     /// data (email, phone) by its keyed lookup hash, never in the clear.
     fn identity_key(&self, identity: &Identity) -> String;

@@ -244,6 +244,11 @@ pub struct CustomerFigures {
     pub last_placed_at: DateTime<Utc>,
     /// The order before the last (none with one order).
     pub previous_placed_at: Option<DateTime<Utc>>,
+    /// Orders that used a coupon.
+    pub with_coupon: i64,
+    /// Gross and refunded in the currency asked for (`net_minor` = the difference).
+    pub gross_minor: i64,
+    pub refunded_minor: i64,
 }
 
 /// One day of order figures (days in the time zone the caller asked for).
@@ -278,6 +283,8 @@ pub struct ProfileQuery {
     pub min_events: Option<i64>,
     /// Profiles holding a trait with this name.
     pub has_trait: Option<String>,
+    /// Profiles holding this tag.
+    pub tag: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -11,6 +11,7 @@ pub mod audience;
 mod checkout;
 mod console;
 mod e2e;
+pub mod incremental;
 mod jobs;
 mod loadgen;
 pub mod pricing;

@@ -55,7 +55,24 @@ try {
   const card = page.locator('section', { has: page.locator('h2', { hasText: 'Segments and value' }) });
   await card.locator('.c360-body:not([aria-busy]) dl').waitFor();
   out.c360 = await card.textContent();
+  // tags: the computed ones, one added by hand and removed again
+  const tags = page.locator('section', { has: page.locator('h2', { hasText: 'Tags' }) });
+  await tags.locator('.c360-body:not([aria-busy]) .tag').first().waitFor();
+  out.computed_tags = await tags.locator('.tag').allTextContents();
+  await tags.getByLabel('Tag', { exact: true }).fill('双十一');
+  await tags.getByLabel('Family').selectOption('loyalty');
+  await tags.getByRole('button', { name: 'Add tag' }).click();
+  await tags.locator('.tag', { hasText: '双十一' }).waitFor();
+  out.manual_tag = await tags.locator('.tag', { hasText: '双十一' }).textContent();
   out.axe.c360 = await serious(page);
+  await tags.getByRole('button', { name: 'Remove tag 双十一' }).click();
+  await tags.locator('.tag', { hasText: '双十一' }).waitFor({ state: 'detached' });
+  out.tags_after_removal = await tags.locator('.tag').count();
+
+  // the customer list by tag
+  await page.goto(base + '/#/customers?tag=' + encodeURIComponent('interest:鞋'));
+  await page.locator('section[aria-labelledby="cust-list"] tbody tr').first().waitFor();
+  out.tagged_rows = await page.locator('section[aria-labelledby="cust-list"] tbody tr').count();
 
   await page.getByRole('link', { name: 'Customer value', exact: true }).click();
   await page.locator('.in-grid td.in-cell').first().waitFor();

@@ -11,6 +11,7 @@ import {t, register, errorText} from '../i18n.js';
 import {money, number, dateTime} from '../format.js';
 import {loadInto, badge, facts, jsonText, table} from '../widgets.js';
 import {displayName, kindLabel, amount, paged, pagedTable} from './customers.js';
+import {tagsCard} from './tags.js';
 
 register({
   'zh-CN': {
@@ -33,7 +34,7 @@ register({
     'c360.paid': '实付', 'c360.refunded_quantity': '已退数量',
     'c360.after_sales': '售后与退款', 'c360.kind': '类型', 'c360.kind.refund': '退款', 'c360.kind.cancel': '取消',
     'c360.outcome': '处理结果', 'c360.outcome.applied': '已生效', 'c360.amount': '金额', 'c360.no_after_sales': '没有售后记录',
-    'c360.audience': '人群与价值', 'c360.stage': '生命周期', 'c360.rfm': 'RFM 价值分组', 'c360.rfm_scores': 'R/F/M 评分',
+    'c360.audience': '人群与价值', 'c360.tags': '标签', 'c360.stage': '生命周期', 'c360.rfm': 'RFM 价值分组', 'c360.rfm_scores': 'R/F/M 评分',
     'c360.rfm_figures': '{days} 天前下单，{orders} 单，{spend}', 'c360.segments': '所在人群', 'c360.no_segments': '不在任何已保存的人群中。',
     'c360.teams': '拼团', 'c360.team': '团', 'c360.team_status': '状态', 'c360.team.open': '拼团中', 'c360.team.complete': '已成团', 'c360.team.failed': '未成团',
     'c360.team_members': '人数', 'c360.team_until': '截止', 'c360.promotion': '活动',
@@ -67,7 +68,7 @@ register({
     'c360.paid': 'Paid', 'c360.refunded_quantity': 'Refunded quantity',
     'c360.after_sales': 'After-sales and refunds', 'c360.kind': 'Kind', 'c360.kind.refund': 'refund', 'c360.kind.cancel': 'cancellation',
     'c360.outcome': 'Outcome', 'c360.outcome.applied': 'applied', 'c360.amount': 'Amount', 'c360.no_after_sales': 'No after-sales',
-    'c360.audience': 'Segments and value', 'c360.stage': 'Lifecycle stage', 'c360.rfm': 'RFM value group', 'c360.rfm_scores': 'R/F/M scores',
+    'c360.audience': 'Segments and value', 'c360.tags': 'Tags', 'c360.stage': 'Lifecycle stage', 'c360.rfm': 'RFM value group', 'c360.rfm_scores': 'R/F/M scores',
     'c360.rfm_figures': 'last ordered {days} days ago, {orders} orders, {spend}', 'c360.segments': 'Segments', 'c360.no_segments': 'In no saved segment.',
     'c360.teams': 'Group-buy teams', 'c360.team': 'Team', 'c360.team_status': 'Status', 'c360.team.open': 'open', 'c360.team.complete': 'complete', 'c360.team.failed': 'failed',
     'c360.team_members': 'Members', 'c360.team_until': 'Closes', 'c360.promotion': 'Promotion',
@@ -122,7 +123,9 @@ export function render(main, {params, session}) {
     h('div', {class: 'grid2'},
       section('c360.coupons', coupons, couponFilter),
       section('c360.merges', async () => merges(await profile))),
-    section('c360.audience', async () => audience(await profile, await get(`/api/v1/profiles/${enc(await live)}/segments`))),
+    h('div', {class: 'grid2'},
+      section('c360.audience', async () => audience(await profile, await get(`/api/v1/profiles/${enc(await live)}/segments`))),
+      section('c360.tags', async () => tagsCard(await live, canGive))),
     section('c360.teams', async () => teams(await get(`/api/v1/profiles/${enc(await live)}/teams`))),
     section('c360.reviews', async () => reviews(await live)));
 }

@@ -24,7 +24,7 @@ register({
     'cust.many': '{n} 位客户的{kind}是“{value}”：', 'cust.opening': '找到了，正在打开客户详情…',
     'cust.list': '全部客户', 'cust.filters': '筛选客户',
     'cust.seen_after': '最后活跃不早于', 'cust.seen_before': '最后活跃早于',
-    'cust.min_events': '事件数至少', 'cust.has_trait': '有此属性', 'cust.has_trait_hint': '属性名，如 vip',
+    'cust.min_events': '事件数至少', 'cust.has_trait': '有此属性', 'cust.tag': '有此标签', 'cust.has_trait_hint': '属性名，如 vip',
     'cust.apply': '筛选', 'cust.clear': '清除筛选', 'cust.filtered': '已筛选：{what}',
     'cust.col.name': '客户', 'cust.col.contact': '邮箱 / 手机', 'cust.col.events': '事件数',
     'cust.col.orders': '订单数', 'cust.col.spend': '消费总额', 'cust.col.last_seen': '最后活跃',
@@ -41,7 +41,7 @@ register({
     'cust.many': '{n} customers have {kind} “{value}”:', 'cust.opening': 'Found: opening the customer…',
     'cust.list': 'All customers', 'cust.filters': 'Filter customers',
     'cust.seen_after': 'Last seen on or after', 'cust.seen_before': 'Last seen before',
-    'cust.min_events': 'At least this many events', 'cust.has_trait': 'Has the trait', 'cust.has_trait_hint': 'A trait name, such as vip',
+    'cust.min_events': 'At least this many events', 'cust.has_trait': 'Has the trait', 'cust.tag': 'Has the tag', 'cust.has_trait_hint': 'A trait name, such as vip',
     'cust.apply': 'Filter', 'cust.clear': 'Clear filters', 'cust.filtered': 'Filtered: {what}',
     'cust.col.name': 'Customer', 'cust.col.contact': 'Email / phone', 'cust.col.events': 'Events',
     'cust.col.orders': 'Orders', 'cust.col.spend': 'Total spend', 'cust.col.last_seen': 'Last seen',
@@ -132,6 +132,7 @@ function filtersFromHash() {
     seen_before: day(q.get('seen_before')),
     min_events: /^\d+$/.test(events) ? events : '',
     has_trait: (q.get('has_trait') || '').trim(),
+    tag: (q.get('tag') || '').trim(),
   };
 }
 
@@ -221,6 +222,10 @@ function listSection(main, filters) {
   const before = input('date', filters.seen_before, {name: 'seen_before'});
   const events = input('number', filters.min_events, {name: 'min_events', min: 0, step: 1, inputmode: 'numeric'});
   const trait = input('text', filters.has_trait, {name: 'has_trait', autocomplete: 'off', spellcheck: 'false'});
+  // the tags profiles hold, offered as the tag filter is typed
+  const known = h('datalist', {id: 'cust-tags'});
+  get('/api/v1/tags').then(({items}) => mount(known, [...new Set(items.map((x) => x.tag))].map((x) => h('option', {value: x}))), () => {});
+  const tag = input('text', filters.tag, {name: 'tag', list: 'cust-tags', autocomplete: 'off', spellcheck: 'false'});
   const go = (values) => {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(values)) if (v) q.set(k, v);
@@ -230,17 +235,20 @@ function listSection(main, filters) {
   const form = h('form', {class: 'toolbar', 'aria-label': t('cust.filters')},
     field(t('cust.seen_after'), after), field(t('cust.seen_before'), before),
     field(t('cust.min_events'), events), field(t('cust.has_trait'), trait, t('cust.has_trait_hint')),
+    field(t('cust.tag'), tag), known,
     h('div', {class: 'cust-actions'}, h('button', {type: 'submit'}, t('cust.apply')),
       h('button', {type: 'button', class: 'link', onclick: () => go({})}, t('cust.clear'))));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    go({seen_after: after.value, seen_before: before.value, min_events: events.value.trim(), has_trait: trait.value.trim()});
+    go({seen_after: after.value, seen_before: before.value, min_events: events.value.trim(), has_trait: trait.value.trim(),
+      tag: tag.value.trim()});
   });
   const active = [
     filters.seen_after && `${t('cust.seen_after')} ${filters.seen_after}`,
     filters.seen_before && `${t('cust.seen_before')} ${filters.seen_before}`,
     filters.min_events && `${t('cust.min_events')} ${filters.min_events}`,
     filters.has_trait && `${t('cust.has_trait')} ${filters.has_trait}`,
+    filters.tag && `${t('cust.tag')} ${filters.tag}`,
   ].filter(Boolean);
   const box = h('div');
   const section = h('section', {class: 'card', 'aria-labelledby': 'cust-list'}, h('h2', {id: 'cust-list'}, t('cust.list')),
@@ -250,6 +258,7 @@ function listSection(main, filters) {
     seen_before: shopMidnight(filters.seen_before),
     min_events: filters.min_events,
     has_trait: filters.has_trait,
+    tag: filters.tag,
     limit: 25,
   };
   const columns = [

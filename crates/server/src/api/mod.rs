@@ -23,6 +23,7 @@ pub mod promotions;
 pub mod rfm;
 pub mod segments;
 pub mod system;
+pub mod tags;
 pub mod teams;
 pub mod users;
 
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::routes())
         .merge(imports::routes())
         .merge(segments::routes())
+        .merge(tags::routes())
         .merge(rfm::routes())
         .merge(loyalty::routes())
         .merge(keys::routes())

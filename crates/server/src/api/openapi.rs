@@ -189,6 +189,24 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/segments/{id}/export", "read", "Every member of a segment as CSV: profile_id, member_since"),
     ("get", "/api/v1/segments/{id}/history", "read", "A segment's member count at the end of each hour it changed"),
     ("get", "/api/v1/profiles/{id}/segments", "read", "The saved segments a profile is in, since when"),
+    ("get", "/api/v1/profiles/{id}/tags", "read", "A profile's tags: family, source (rule, computed, manual), when"),
+    ("put", "/api/v1/profiles/{id}/tags/{tag}", "marketer", "Tag a profile by hand ({family?}; audited)"),
+    (
+        "delete",
+        "/api/v1/profiles/{id}/tags/{tag}",
+        "marketer",
+        "Remove a tag from a profile, whatever gave it (audited)",
+    ),
+    ("get", "/api/v1/tags", "read", "Every tag with its family, source and how many profiles hold it"),
+    ("post", "/api/v1/tags/sweep", "marketer", "Decide the computed and rule tags now (they are every 10 minutes)"),
+    ("get", "/api/v1/tag-rules", "read", "Tag rules: a tag for every profile a condition selects"),
+    (
+        "put",
+        "/api/v1/tag-rules/{tag}",
+        "marketer",
+        "Save a tag rule ({family?, text | definition}); its tags follow at the next sweep (audited)",
+    ),
+    ("delete", "/api/v1/tag-rules/{tag}", "marketer", "Delete a tag rule and the tags it gave (audited)"),
     (
         "get",
         "/api/v1/rfm",
@@ -256,7 +274,9 @@ fn successes(method: &str, path: &str) -> Vec<(&'static str, &'static str)> {
         // an order placed (201), its retry or recorded orders (200)
         ("post", "/api/v1/orders") => vec![("201", "Placed"), ("200", "Recorded, or a retry answered again")],
         ("post", "/api/v1/coupons/claim") => vec![("201", "Issued"), ("200", "Issued before (the same key)")],
-        ("delete", "/api/v1/products/{id}") => vec![("204", "Deleted")],
+        ("delete", "/api/v1/products/{id}")
+        | ("delete", "/api/v1/profiles/{id}/tags/{tag}")
+        | ("delete", "/api/v1/tag-rules/{tag}") => vec![("204", "Deleted")],
         ("post", "/api/v1/orders/{id}/refunds") => vec![("202", "Accepted: the processor applies it")],
         ("post", "/api/v1/imports") => {
             vec![("202", "Accepted: the file is read in the background (Location: the import)")]
@@ -302,7 +322,7 @@ pub fn document() -> Value {
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| {
                 // a profile is named by its id (a UUID); anything else by the shop's own id
-                let schema = match path.starts_with("/api/v1/profiles/") {
+                let schema = match name == "id" && path.starts_with("/api/v1/profiles/") {
                     true => json!({"type": "string", "format": "uuid"}),
                     false => json!({"type": "string", "minLength": 1}),
                 };

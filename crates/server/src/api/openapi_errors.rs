@@ -37,6 +37,8 @@ fn domain(method: &str, path: &str) -> &'static [ErrorCode] {
         ("post", "/api/v1/orders/{id}/refunds") => &[InvalidOrder, InvalidEvent, IdempotencyKeyReused],
         ("post", "/api/v1/imports") => &[InvalidFile],
         ("post", "/api/v1/segments/estimate") => &[InvalidSegment],
+        ("put", "/api/v1/tag-rules/{tag}") => &[InvalidSegment, InvalidParameter],
+        ("put", "/api/v1/profiles/{id}/tags/{tag}") => &[InvalidParameter],
         ("post", "/api/v1/segments") | ("put", "/api/v1/segments/{id}") => &[InvalidSegment, Conflict],
         ("post", p) if p.starts_with("/api/v1/segments/{id}/") => &[Conflict],
         ("post", "/api/v1/session") => &[InvalidCredentials],

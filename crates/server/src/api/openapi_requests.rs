@@ -9,8 +9,8 @@
 
 use super::openapi_schemas::{batch, message};
 use super::{
-    audit, coupons, extract, imports, keys, loyalty, orders, products, profiles, promotions, rfm, segments, teams,
-    users,
+    audit, coupons, extract, imports, keys, loyalty, orders, products, profiles, promotions, rfm, segments, tags,
+    teams, users,
 };
 use crate::app::checkout::CartRequest;
 use beacon_pricing::loyalty::ProgramSpec;
@@ -36,7 +36,9 @@ use utoipa::{IntoParams, OpenApi};
     users::PasswordReset,
     crate::app::refunds::RefundRequest,
     segments::EstimateRequest,
-    segments::SegmentRequest
+    segments::SegmentRequest,
+    tags::TagRequest,
+    tags::TagRuleRequest
 )))]
 struct Typed;
 
@@ -206,6 +208,8 @@ pub fn request(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/users/{id}/password") => component("PasswordReset"),
         ("post", "/api/v1/segments/estimate") => component("EstimateRequest"),
         ("post", "/api/v1/segments") | ("put", "/api/v1/segments/{id}") => component("SegmentRequest"),
+        ("put", "/api/v1/profiles/{id}/tags/{tag}") => component("TagRequest"),
+        ("put", "/api/v1/tag-rules/{tag}") => component("TagRuleRequest"),
         _ => return None,
     };
     Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}))

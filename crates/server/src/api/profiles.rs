@@ -83,6 +83,8 @@ pub struct ListParams {
     #[param(minimum = 0)]
     pub min_events: Option<i64>,
     pub has_trait: Option<String>,
+    /// Only profiles holding this tag.
+    pub tag: Option<String>,
     /// The day each profile's `rfm` is figured as of (YYYY-MM-DD); today by default.
     #[param(format = Date)]
     pub rfm_as_of: Option<String>,
@@ -117,6 +119,7 @@ async fn list(
         seen_before: time(&p.seen_before, "seen_before")?,
         min_events: p.min_events,
         has_trait: p.has_trait,
+        tag: p.tag,
     };
     if let Some(pair) = &p.identity {
         // one person: the list filters do not apply

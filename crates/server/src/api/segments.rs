@@ -66,7 +66,7 @@ pub struct SegmentRequest {
     pub definition: Option<Value>,
 }
 
-fn condition_of(text: Option<&str>, definition: Option<&Value>) -> ApiResult<Condition> {
+pub(super) fn condition_of(text: Option<&str>, definition: Option<&Value>) -> ApiResult<Condition> {
     if text.is_some_and(|t| t.chars().count() > 20_000) {
         return Err(ApiError::new(ErrorCode::InvalidSegment, "the text is longer than 20,000 characters"));
     }

@@ -28,6 +28,7 @@ pub mod records;
 pub mod refunds;
 pub mod rfm;
 pub mod segments;
+pub mod tags;
 pub mod users;
 pub mod writer;
 

@@ -12,7 +12,7 @@
 //! `crate::processor`.)
 
 use crate::app::checkout::{loyalty, recover, returns, signup, teams};
-use crate::app::{App, jobs, lifecycle};
+use crate::app::{App, jobs, lifecycle, tags};
 use beacon_store::{ClaimedJob, Queue};
 use std::future::Future;
 use std::time::Duration;
@@ -59,6 +59,9 @@ pub fn spawn(app: &App) -> Workers {
     }));
     tasks.push(sweeper("lifecycle", lifecycle::EVERY, rx.clone(), app.clone(), |app| async move {
         lifecycle::sweep(&app).await.map(drop)
+    }));
+    tasks.push(sweeper("tags", tags::EVERY, rx.clone(), app.clone(), |app| async move {
+        tags::sweep(&app).await.map(drop)
     }));
     tasks.push(tokio::spawn(sweep_lost_orders(app.clone(), rx)));
     Workers { tasks, stop }

@@ -101,6 +101,10 @@ impl Store for SqlStore {
         self
     }
 
+    fn tags(&self) -> &dyn crate::TagStore {
+        self
+    }
+
     fn dedupe_key(&self, source_id: &str, message_id: &str) -> crate::DedupeKey {
         super::events::dedupe_key(&self.pii, source_id, message_id)
     }

@@ -39,6 +39,7 @@ mod rotate;
 mod saved_segments;
 mod segments;
 mod stages;
+mod tags;
 use pools::{CHECKPOINT_PAGES, sqlite_pool};
 pub use rotate::KEY_REFRESH;
 mod imports;

@@ -136,25 +136,31 @@ impl SqlStore {
         // (the order before the last: the second of each buyer's orders, newest first)
         let sql = format!(
             "SELECT {} FROM (SELECT profile_id, COUNT(*) AS n, \
-             CAST(SUM(CASE WHEN currency = $1 THEN total_minor - refunded_minor ELSE 0 END) AS BIGINT) AS net, \
+             CAST(SUM(CASE WHEN currency = $1 THEN total_minor ELSE 0 END) AS BIGINT) AS gross, \
+             CAST(SUM(CASE WHEN currency = $1 THEN refunded_minor ELSE 0 END) AS BIGINT) AS refunded, \
+             SUM(CASE WHEN coupon IS NULL OR coupon = '' THEN 0 ELSE 1 END) AS coupons, \
              MIN(placed_at) AS first, MAX(placed_at) AS last, MAX(CASE WHEN rn = 2 THEN placed_at END) AS previous \
-             FROM (SELECT profile_id, currency, total_minor, refunded_minor, placed_at, \
+             FROM (SELECT profile_id, currency, total_minor, refunded_minor, coupon, placed_at, \
              ROW_NUMBER() OVER (PARTITION BY profile_id ORDER BY placed_at DESC, order_id) AS rn \
              FROM orders WHERE status <> 'cancelled' AND placed_at < $2 AND profile_id <> $3) o \
              GROUP BY profile_id) t",
-            self.dialect.json_rows("profile_id, n, net, first, last, previous")
+            self.dialect.json_rows("profile_id, n, gross, refunded, coupons, first, last, previous")
         );
         let q = sqlx::query(AssertSqlSafe(sql))
             .bind(currency)
             .bind(micros(before))
             .bind(super::erasure::ERASED.to_string());
-        let rows: Vec<(String, i64, i64, i64, i64, Option<i64>)> = super::process_read::json_rows(&mut conn, q).await?;
+        type Row = (String, i64, i64, i64, i64, i64, i64, Option<i64>);
+        let rows: Vec<Row> = super::process_read::json_rows(&mut conn, q).await?;
         rows.into_iter()
-            .map(|(profile_id, orders, net_minor, first, last, previous)| {
+            .map(|(profile_id, orders, gross_minor, refunded_minor, with_coupon, first, last, previous)| {
                 Ok(crate::CustomerFigures {
                     profile_id,
                     orders,
-                    net_minor,
+                    net_minor: gross_minor - refunded_minor,
+                    gross_minor,
+                    refunded_minor,
+                    with_coupon,
                     first_placed_at: from_micros(first)?,
                     last_placed_at: from_micros(last)?,
                     previous_placed_at: previous.map(from_micros).transpose()?,

@@ -158,6 +158,9 @@ impl SqlStore {
             let p = next();
             sql.push_str(&format!(" AND {}", self.dialect.has_key("p.traits", &p)));
         }
+        if q.tag.is_some() {
+            sql.push_str(&format!(" AND p.id IN (SELECT profile_id FROM profile_tags WHERE tag = {})", next()));
+        }
         sql.push_str(&format!(" ORDER BY p.created_at DESC, p.id DESC LIMIT {}", next()));
         let mut query = sqlx::query(AssertSqlSafe(sql));
         if let Some((at, id)) = &q.page.after {
@@ -173,6 +176,9 @@ impl SqlStore {
             query = query.bind(m);
         }
         if let Some(t) = &q.has_trait {
+            query = query.bind(t.clone());
+        }
+        if let Some(t) = &q.tag {
             query = query.bind(t.clone());
         }
         let limit = q.page.limit.max(1);

@@ -147,7 +147,7 @@ async fn ids(conn: &mut AnyConnection, d: Dialect, sql: &str, param: &str) -> Re
 }
 
 /// An order row as the scans select it.
-type OrderRow = (String, String, i64, i64, Option<String>, i64, String);
+pub(super) type OrderRow = (String, String, i64, i64, Option<String>, i64, String);
 
 /// What segment reads need of a store: its dialect and its key (the
 /// store's pool or a processor's transaction supplies the connection).
@@ -164,7 +164,7 @@ impl SqlStore {
 }
 
 impl Reads<'_> {
-    fn props_map(&self, stored: Option<String>) -> Result<Map<String, Value>> {
+    pub(super) fn props_map(&self, stored: Option<String>) -> Result<Map<String, Value>> {
         match super::events::open_props(self.pii, stored)? {
             Some(text) => serde_json::from_str(&text).map_err(corrupt),
             None => Ok(Map::new()),
@@ -209,7 +209,11 @@ impl Reads<'_> {
     /// Orders as the evaluator reads them: net of refunds in major units,
     /// each line's product (its id, else its SKU), category and the
     /// catalog's brand.
-    async fn order_facts(&self, conn: &mut AnyConnection, rows: Vec<OrderRow>) -> Result<Vec<(String, OrderFact)>> {
+    pub(super) async fn order_facts(
+        &self,
+        conn: &mut AnyConnection,
+        rows: Vec<OrderRow>,
+    ) -> Result<Vec<(String, OrderFact)>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }

@@ -1,0 +1,91 @@
+//! `beacon bench --only incremental`: the cost of keeping saved segments'
+//! members in real time. The same shop (the audience bench's events) is
+//! sent to two fresh embedded stores, one without saved segments and one
+//! with 500 random ones (the agreement tests' generator over the shop's
+//! words), and each is timed from the first request until every event is
+//! processed; then, on the second, the segment stage alone for one event
+//! of one profile in a processor transaction (rolled back), many times.
+
+use super::audience::{Server, event, start_server};
+use super::scale::send_all;
+use super::wait_processed;
+use beacon_segment::random::{self, Rng, Vocabulary};
+use beacon_server::processor::segments::{self, SegmentIndex, Touch};
+use beacon_store::Store as _;
+use serde_json::{Value, json};
+use std::time::Instant;
+
+fn vocabulary() -> Vocabulary {
+    let mut v = Vocabulary::example();
+    v.events = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed"].map(String::from).to_vec();
+    v.traits = vec![
+        ("city".into(), ["上海", "北京", "杭州"].map(|c| json!(c)).to_vec()),
+        ("tier".into(), ["gold", "silver"].map(|c| json!(c)).to_vec()),
+    ];
+    v.properties = vec![("price".into(), vec![json!(59), json!(100)])];
+    v
+}
+
+/// Sends the shop and answers events processed per second, end to end.
+async fn ingest(server: &Server, profiles: usize, events: usize) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let sent = send_all(server.addr, events, profiles, 32, event).await;
+    wait_processed(server.store.as_ref()).await?;
+    Ok(sent as f64 / started.elapsed().as_secs_f64())
+}
+
+pub async fn run(profiles: usize, events: usize, saved: usize, samples: usize) -> anyhow::Result<()> {
+    super::audience::start();
+    println!("Incremental: {profiles} profiles, {events} events, without and with {saved} saved segments…");
+    let plain_dir = tempfile::tempdir()?;
+    let plain = start_server(plain_dir.path(), true, None).await?;
+    let without = ingest(&plain, profiles, events).await?;
+    plain.stop().await?;
+    drop(plain_dir);
+
+    let dir = tempfile::tempdir()?;
+    let server = start_server(dir.path(), true, None).await?;
+    let v = vocabulary();
+    let mut rng = Rng::new(500);
+    for i in 0..saved {
+        let c = random::condition(&mut rng, &v, 2);
+        let body = json!({"id": format!("bench-{i}"), "name": format!("bench {i}"), "text": c.to_string()});
+        let answer: Value = server.call("POST", "/api/v1/segments", Some(&body)).await?;
+        anyhow::ensure!(answer.get("error").is_none(), "segment {i} ({c}): {answer}");
+    }
+    let with = ingest(&server, profiles, events).await?;
+    println!("\n| ingest → processed, end to end | events/s |\n|---|---|");
+    println!("| no saved segments | {without:.0} |\n| {saved} saved segments | {with:.0} |");
+    println!("| ratio | {:.2} |", with / without);
+
+    // the stage alone: one profile's new event, all its segments decided again
+    let store = server.store.clone();
+    let index = SegmentIndex::current(store.as_ref(), None).await?;
+    let live = store.segment_facts().live_profiles().await?;
+    let names = vocabulary().events;
+    let mut times = Vec::with_capacity(samples);
+    let mut rng = Rng::new(7);
+    for i in 0..samples {
+        let profile = rng.pick(&live).parse()?;
+        let touch = Touch { events: [rng.pick(&names).clone()].into(), ..Touch::default() };
+        let mut tx = store.begin_processing(beacon_server::processor::PROCESSOR).await?;
+        tx.offset().await?;
+        let started = Instant::now();
+        segments::decide(tx.as_mut(), &index, [(profile, touch)].into(), chrono::Utc::now(), &format!("bench-{i}"))
+            .await?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        drop(tx); // rolled back
+    }
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| times[((p / 100.0) * (times.len() - 1) as f64).round() as usize];
+    println!(
+        "\nsegment stage for one event ({samples} samples, {} segments, in a processor transaction): \
+         p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        index.len(),
+        pct(50.0),
+        pct(99.0),
+        pct(100.0)
+    );
+    server.stop().await?;
+    Ok(())
+}

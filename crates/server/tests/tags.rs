@@ -1,0 +1,182 @@
+//! Tags on both stores: computed tags of every family for a shop counted by
+//! hand, a tag given by hand (kept by later sweeps, audited, counted in a
+//! segment), a tag rule and its removal, the list filter, and bad input.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use chrono::{Duration, DurationRound, Utc};
+use common::{ADMIN, TestApp, VIEWER, WRITE};
+use serde_json::{Value, json};
+
+fn order(user: &str, id: &str, days_ago: i64, total: &str, coupon: Option<&str>) -> Value {
+    let at = Utc::now() - Duration::days(days_ago);
+    let mut p = json!({"order_id": id, "total": total, "currency": "CNY",
+        "products": [{"product_id": "P1", "price": total, "quantity": 1, "category": "鞋/跑鞋"}]});
+    if let Some(c) = coupon {
+        p["coupon"] = json!(c);
+    }
+    json!({"type": "track", "userId": user, "event": "Order Completed", "timestamp": at.to_rfc3339(), "properties": p})
+}
+
+/// alice: 女, born 1990, in 上海; views and an add of shoes; three orders,
+/// each with a coupon, the first refunded in full. bob: one order, no
+/// coupon, 400 days ago. c1, c2, c3: three accounts on one device.
+async fn shop(app: &TestApp) {
+    let now = Utc::now().duration_trunc(Duration::hours(1)).expect("hour");
+    let mut m = vec![json!({"type": "identify", "userId": "alice",
+        "traits": {"gender": "女", "birthday": "1990-03-01", "city": "上海", "email": "alice@example.com"}})];
+    for (event, days) in [("Product Viewed", 1), ("Product Viewed", 2), ("Product Added", 2)] {
+        m.push(json!({"type": "track", "userId": "alice", "event": event,
+            "timestamp": (now - Duration::days(days)).to_rfc3339(),
+            "properties": {"product_id": "P2", "category": ["鞋", "跑鞋"], "price": 99}}));
+    }
+    m.push(order("alice", "A-1", 20, "100.00", Some("NEW10")));
+    m.push(order("alice", "A-2", 10, "100.00", Some("NEW10")));
+    m.push(order("alice", "A-3", 5, "100.00", Some("VIP5")));
+    m.push(json!({"type": "track", "userId": "alice", "event": "Order Refunded",
+        "properties": {"order_id": "A-1", "total": "100.00"}}));
+    m.push(order("bob", "B-1", 400, "30.00", None));
+    for user in ["c1", "c2", "c3"] {
+        m.push(json!({"type": "track", "userId": user, "anonymousId": "device-shared", "event": "App Opened"}));
+    }
+    let (s, v) = app.ingest_as(WRITE, "/v1/batch", &json!({ "batch": m }).to_string()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    app.settle().await;
+}
+
+async fn id_of(app: &TestApp, user: &str) -> String {
+    let (s, p) = app.get(&format!("/api/v1/profiles?identity=user_id:{user}"), ADMIN).await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    p["items"][0]["id"].as_str().unwrap_or_else(|| panic!("no profile for {user}: {p}")).to_string()
+}
+
+/// A profile's tags as (tag, family, source).
+async fn tags_of(app: &TestApp, id: &str) -> Vec<(String, String, String)> {
+    let (s, v) = app.get(&format!("/api/v1/profiles/{id}/tags"), VIEWER).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let items = v["items"].as_array().cloned().unwrap_or_default();
+    items
+        .iter()
+        .map(|t| (t["tag"].as_str(), t["family"].as_str(), t["source"].as_str()))
+        .map(|(a, b, c)| (a.unwrap_or("").to_string(), b.unwrap_or("").to_string(), c.unwrap_or("").to_string()))
+        .collect()
+}
+
+fn names(tags: &[(String, String, String)]) -> Vec<&str> {
+    tags.iter().map(|(t, _, _)| t.as_str()).collect()
+}
+
+async fn sweep(app: &TestApp) -> Value {
+    let (s, v) = app.send(Method::POST, "/api/v1/tags/sweep", ADMIN, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+async fn count(app: &TestApp, text: &str) -> u64 {
+    let (s, v) = app.send(Method::POST, "/api/v1/segments/estimate", ADMIN, json!({"text": text})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["count"].as_u64().expect("count")
+}
+
+async fn tags(app: &TestApp) {
+    shop(app).await;
+    let first = sweep(app).await;
+    assert!(first["added"].as_u64().unwrap_or(0) >= 12, "{first}");
+    assert_eq!(sweep(app).await, json!({"added": 0, "removed": 0}), "a second sweep changes nothing");
+
+    let alice = id_of(app, "alice").await;
+    let got = tags_of(app, &alice).await;
+    // sorted by tag; alice is 36 in 2026; three orders in 20 days: loyal;
+    // 100 of 300 refunded (≥ 30 %); every order with a coupon
+    assert_eq!(
+        names(&got),
+        [
+            "basic:age_35-44",
+            "basic:city_上海",
+            "basic:gender_female",
+            "interest:鞋",
+            "loyalty:loyal",
+            "risk:coupon_only",
+            "risk:high_refunds",
+            "spending:medium", // of two buyers, the better: 1 + ⌊5 · 1/2⌋
+        ],
+        "{got:?}"
+    );
+    assert!(got.iter().all(|(_, _, source)| source == "computed"), "{got:?}");
+    assert!(got.iter().any(|(t, f, _)| t == "interest:鞋" && f == "interest"));
+    let bob = id_of(app, "bob").await;
+    assert_eq!(names(&tags_of(app, &bob).await), ["loyalty:one_time", "spending:low"]);
+    for user in ["c1", "c2", "c3"] {
+        let id = id_of(app, user).await;
+        assert_eq!(names(&tags_of(app, &id).await), ["risk:shared_device"], "{user}");
+    }
+    assert_eq!(count(app, r#"tag "risk:shared_device""#).await, 3);
+
+    // by hand: a new tag, and a computed one taken over
+    let (s, v) =
+        app.send(Method::PUT, &format!("/api/v1/profiles/{bob}/tags/VIP"), ADMIN, json!({"family": "loyalty"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["tag"].as_str(), v["family"].as_str(), v["source"].as_str()),
+        (Some("VIP"), Some("loyalty"), Some("manual"))
+    );
+    let (s, v) =
+        app.send(Method::PUT, &format!("/api/v1/profiles/{alice}/tags/spending:medium"), ADMIN, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(count(app, r#"tag "VIP""#).await, 1);
+    // the viewer may read, not tag
+    let (s, _) = app.send(Method::PUT, &format!("/api/v1/profiles/{bob}/tags/x"), VIEWER, json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // a rule: every profile with three orders or more
+    let (s, v) = app
+        .send(Method::PUT, "/api/v1/tag-rules/回头客", ADMIN, json!({"family": "loyalty", "text": "order_count >= 3"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["text"], "order_count >= 3");
+    sweep(app).await;
+    let alice_tags = tags_of(app, &alice).await;
+    assert!(alice_tags.contains(&("回头客".into(), "loyalty".into(), "rule".into())), "{alice_tags:?}");
+    assert!(alice_tags.contains(&("spending:medium".into(), "basic".into(), "manual".into())), "{alice_tags:?}");
+    assert!(names(&tags_of(app, &bob).await).contains(&"VIP"), "a sweep keeps hand-made tags");
+    // the customer list by tag
+    let (s, v) = app.get("/api/v1/profiles?tag=VIP", VIEWER).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let listed: Vec<&str> = v["items"].as_array().expect("items").iter().filter_map(|p| p["id"].as_str()).collect();
+    assert_eq!(listed, [bob.as_str()]);
+    let (_, counts) = app.get("/api/v1/tags", VIEWER).await;
+    let rule_count = counts["items"].as_array().expect("items").iter().find(|c| c["tag"] == "回头客").cloned();
+    assert_eq!(rule_count, Some(json!({"tag": "回头客", "family": "loyalty", "source": "rule", "profiles": 1})));
+
+    // the rule deleted: its tags go at once; a hand-made tag removed
+    let (s, _) = app.send(Method::DELETE, "/api/v1/tag-rules/回头客", ADMIN, json!(null)).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert!(!names(&tags_of(app, &alice).await).contains(&"回头客"));
+    let (s, _) = app.send(Method::DELETE, &format!("/api/v1/profiles/{bob}/tags/VIP"), ADMIN, json!(null)).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, v) = app.send(Method::DELETE, &format!("/api/v1/profiles/{bob}/tags/VIP"), ADMIN, json!(null)).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+
+    // bad input: nothing stored
+    for (path, body) in [
+        (format!("/api/v1/profiles/{bob}/tags/x"), json!({"family": "nope"})),
+        (format!("/api/v1/profiles/{bob}/tags/%20padded"), json!({})),
+        (format!("/api/v1/profiles/{bob}/tags/{}", "x".repeat(65)), json!({})),
+    ] {
+        let (s, v) = app.send(Method::PUT, &path, ADMIN, body).await;
+        assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_parameter")), "{path}");
+    }
+    let (s, v) = app.send(Method::PUT, "/api/v1/tag-rules/x", ADMIN, json!({"text": "order_count >="})).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_segment")), "{v}");
+    assert_eq!(names(&tags_of(app, &bob).await), ["loyalty:one_time", "spending:low"]);
+
+    let (_, audit) = app.get("/api/v1/audit?limit=50", ADMIN).await;
+    let actions: Vec<&str> =
+        audit["items"].as_array().expect("items").iter().filter_map(|e| e["action"].as_str()).collect();
+    for action in ["profile.tag", "profile.untag", "tag_rule.put", "tag_rule.delete"] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+}
+
+both_backends!(tags);
