@@ -143,6 +143,7 @@ fn a_marketer_finds_a_customer_by_phone_and_reads_the_360_and_a_viewer_sees_it_m
             "Coupons",
             "Merge history",
             "Segments and value",
+            "Tags",
             "Group-buy teams",
             "Reviews"
         ]),

@@ -42,6 +42,9 @@ pub struct Extracted {
     pub traits: Map<String, Value>,
     /// Identity-like values that could not be normalised (kept as traits only).
     pub skipped: Vec<(String, String)>,
+    /// The person's word on each purpose (`context.consent.categoryPreferences`,
+    /// Segment's consent object): granted or not.
+    pub consents: Vec<(String, bool)>,
 }
 
 fn as_id_string(v: &Value) -> Option<String> {
@@ -68,6 +71,7 @@ struct Parts<'a> {
     traits: Option<&'a Value>,
     openid: Option<&'a Value>,
     unionid: Option<&'a Value>,
+    consent: Option<&'a Value>,
 }
 
 impl<'a> Parts<'a> {
@@ -81,6 +85,7 @@ impl<'a> Parts<'a> {
             traits: payload.get("traits"),
             openid: path(payload, &["context", "wechat", "openid"]),
             unionid: path(payload, &["context", "wechat", "unionid"]),
+            consent: path(payload, &["context", "consent", "categoryPreferences"]),
         }
     }
 }
@@ -116,6 +121,8 @@ struct ContextFields {
     traits: Option<Value>,
     #[serde(default)]
     wechat: Option<Value>,
+    #[serde(default)]
+    consent: Option<Value>,
 }
 
 /// What the processor reads from a stored message, in one pass over its
@@ -166,6 +173,7 @@ pub fn read_message<'t>(
                 traits: f.traits.as_ref(),
                 openid: context.and_then(|c| c.wechat.as_ref()).and_then(|w| w.get("openid")),
                 unionid: context.and_then(|c| c.wechat.as_ref()).and_then(|w| w.get("unionid")),
+                consent: context.and_then(|c| c.consent.as_ref()).and_then(|c| c.get("categoryPreferences")),
             };
             Ok(MessageRead {
                 found: extract_parts(kind, &parts, rules),
@@ -231,6 +239,15 @@ fn extract_parts(kind: MessageKind, parts: &Parts<'_>, rules: &IdentityRules) ->
     push(&mut out, IdentityKind::OpenId, parts.openid);
     push(&mut out, IdentityKind::UnionId, parts.unionid);
 
+    // a purpose is a name of 1 to 64 characters; only true or false is a word on it
+    if let Some(prefs) = parts.consent.and_then(Value::as_object) {
+        for (purpose, granted) in prefs {
+            let purpose = purpose.trim();
+            if let (Some(granted), 1..=64) = (granted.as_bool(), purpose.chars().count()) {
+                out.consents.push((purpose.to_string(), granted));
+            }
+        }
+    }
     if kind == MessageKind::Alias {
         out.previous_id = parts.previous_id.and_then(as_id_string).map(|p| p.trim().to_string());
     }
@@ -367,6 +384,19 @@ mod tests {
                 both(kind, &text, &IdentityRules::default());
             }
         }
+    }
+
+    #[test]
+    fn consent_preferences_are_words_on_purposes() {
+        let payload = json!({"type": "track", "userId": "u1", "event": "X", "context": {"consent": {
+            "categoryPreferences": {"email": true, "sms": false, " wechat ": true, "ads": "yes", "": true}}}});
+        let text = payload.to_string();
+        let (found, _) = extract_text(MessageKind::Track, &text, &IdentityRules::default()).expect("reads");
+        let mut got = found.consents.clone();
+        got.sort();
+        // a word is true or false; a name is trimmed and not empty
+        assert_eq!(got, [("email".to_string(), true), ("sms".to_string(), false), ("wechat".to_string(), true)]);
+        assert_eq!(found, extract(MessageKind::Track, &payload, &IdentityRules::default()));
     }
 
     fn leaf() -> impl proptest::strategy::Strategy<Value = Value> {

@@ -6,7 +6,7 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use chrono::{Duration, DurationRound, Utc};
-use common::{ADMIN, TestApp, VIEWER, WRITE};
+use common::{ADMIN, CLIENT_WRITE, TestApp, VIEWER, WRITE};
 use serde_json::{Value, json};
 
 fn order(user: &str, id: &str, days_ago: i64, total: &str, coupon: Option<&str>) -> Value {
@@ -179,4 +179,44 @@ async fn tags(app: &TestApp) {
     }
 }
 
-both_backends!(tags);
+fn consent(user: &str, minutes_ago: i64, prefs: Value) -> Value {
+    json!({"type": "track", "userId": user, "event": "Page Viewed", "anonymousId": format!("anon-{user}"),
+        "timestamp": (Utc::now() - Duration::minutes(minutes_ago)).to_rfc3339(),
+        "context": {"consent": {"categoryPreferences": prefs}}})
+}
+
+/// Segment's consent object (`context.consent.categoryPreferences`) keeps
+/// each person's latest word per purpose, and saved segments follow it as
+/// it changes.
+async fn consents(app: &TestApp) {
+    let (s, v) = app
+        .send(
+            Method::POST,
+            "/api/v1/segments",
+            ADMIN,
+            json!({"id": "sms-ok", "name": "SMS", "text": "consent \"sms\""}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let send = |key: &'static str, m: Value| async move {
+        let (s, v) = app.ingest_as(key, "/v1/batch", &json!({"batch": [m]}).to_string()).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        app.settle().await;
+    };
+    send(WRITE, consent("k1", 30, json!({"email": true, "sms": false}))).await;
+    send(WRITE, consent("k2", 30, json!({"email": true}))).await;
+    assert_eq!(count(app, r#"consent "email""#).await, 2);
+    assert_eq!(count(app, r#"consent "sms""#).await, 0);
+    // k1 changes their mind (from a page: the client's key, a profile it only counts events for)
+    send(CLIENT_WRITE, consent("k1", 20, json!({"email": false, "sms": true}))).await;
+    assert_eq!(count(app, r#"consent "email""#).await, 1);
+    let (_, members) = app.get("/api/v1/segments/sms-ok/members", VIEWER).await;
+    assert_eq!(members["items"].as_array().map(Vec::len), Some(1), "entered in real time: {members}");
+    // an older word arriving late changes nothing
+    send(WRITE, consent("k1", 25, json!({"sms": false}))).await;
+    assert_eq!(count(app, r#"consent "sms""#).await, 1);
+    let (_, members) = app.get("/api/v1/segments/sms-ok/members", VIEWER).await;
+    assert_eq!(members["items"].as_array().map(Vec::len), Some(1), "{members}");
+}
+
+both_backends!(tags, consents);

@@ -16,6 +16,16 @@ pub struct MergeChange {
     pub message_id: String,
 }
 
+/// A person's word on a purpose (`context.consent.categoryPreferences`), as
+/// of the event that said it: the latest word by event time is kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsentChange {
+    pub profile: ProfileId,
+    pub purpose: String,
+    pub granted: bool,
+    pub at: DateTime<Utc>,
+}
+
 /// Events counted on a stored profile the batch did not read (they changed
 /// nothing but its counters): added to the stored counters and times.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +56,7 @@ pub struct BatchChanges {
     pub merges: Vec<MergeChange>,
     pub links: Vec<Link>,
     pub events: Vec<ProcessedEvent>,
+    pub consents: Vec<ConsentChange>,
     /// Final state of every live profile the batch touched.
     pub states: Vec<ProfileState>,
     /// Those of `states` stored before the batch whose traits (and their

@@ -46,6 +46,7 @@ pub const ASSETS: &[(&str, &str, &[u8])] = assets!(
     "screens/loyalty.js" => "text/javascript; charset=utf-8",
     "screens/segments.js" => "text/javascript; charset=utf-8",
     "screens/insights.js" => "text/javascript; charset=utf-8",
+    "screens/tags.js" => "text/javascript; charset=utf-8",
     "widgets.js" => "text/javascript; charset=utf-8",
     "vendor/echarts.min.js" => "text/javascript; charset=utf-8",
 );

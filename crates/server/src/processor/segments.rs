@@ -42,6 +42,7 @@ pub struct SegmentIndex {
     by_trait: Vec<usize>,
     by_orders: Vec<usize>,
     by_identity: Vec<usize>,
+    by_consent: Vec<usize>,
     /// Segments naming a segment (by the named one's id).
     by_segment: HashMap<String, Vec<usize>>,
     /// Segments whose answer time alone can change (windows, orders, events).
@@ -91,6 +92,7 @@ impl SegmentIndex {
                 (!n.traits.is_empty(), &mut index.by_trait),
                 (n.orders, &mut index.by_orders),
                 (n.identities, &mut index.by_identity),
+                (n.consents, &mut index.by_consent),
             ] {
                 if wanted {
                     list.push(i);
@@ -125,6 +127,7 @@ pub struct Touch {
     pub traits: bool,
     pub orders: bool,
     pub identities: bool,
+    pub consents: bool,
     /// Everything (a merge).
     pub all: bool,
     /// Time passed (a timer): every segment time can change.
@@ -158,6 +161,9 @@ pub fn touches(changes: &BatchChanges) -> HashMap<ProfileId, Touch> {
     for l in &changes.links {
         out.entry(live(l.profile)).or_default().identities = true;
     }
+    for c in &changes.consents {
+        out.entry(live(c.profile)).or_default().consents = true;
+    }
     for m in &changes.merges {
         out.entry(live(m.into)).or_default().all = true;
     }
@@ -186,9 +192,12 @@ impl SegmentIndex {
         }
         let mut out: BTreeSet<usize> =
             t.events.iter().filter_map(|e| self.by_event.get(e)).flatten().copied().collect();
-        for (changed, list) in
-            [(t.traits, &self.by_trait), (t.orders, &self.by_orders), (t.identities, &self.by_identity)]
-        {
+        for (changed, list) in [
+            (t.traits, &self.by_trait),
+            (t.orders, &self.by_orders),
+            (t.identities, &self.by_identity),
+            (t.consents, &self.by_consent),
+        ] {
             if changed {
                 out.extend(list);
             }

@@ -7,7 +7,9 @@ use beacon_core::profile::{apply_traits, merge_traits};
 use beacon_core::resolve::{Candidate, Target, resolve};
 use beacon_core::trust::{self, Source};
 use beacon_core::{Identity, IdentityKind, ProfileId};
-use beacon_store::{BatchChanges, Bump, Link, LogRecord, MergeChange, ProcessedEvent, ProfileState, StoreError};
+use beacon_store::{
+    BatchChanges, Bump, ConsentChange, Link, LogRecord, MergeChange, ProcessedEvent, ProfileState, StoreError,
+};
 use foldhash::{HashMap, HashMapExt as _, HashSet, HashSetExt as _};
 
 pub use super::batch::Label;
@@ -292,6 +294,10 @@ impl Working {
             apply_traits(&mut s.traits, &mut s.trait_times, &traits, r.timestamp);
             self.retraited.insert(target);
         }
+        for (purpose, granted) in &found.consents {
+            let (purpose, granted, at) = (purpose.clone(), *granted, r.timestamp);
+            self.changes.consents.push(ConsentChange { profile: target, purpose, granted, at });
+        }
         s.event_count += 1;
         s.first_seen = s.first_seen.min(r.timestamp);
         s.last_seen = s.last_seen.max(r.timestamp);
@@ -364,12 +370,17 @@ impl Working {
         for e in &mut events {
             e.profile_id = self.live(e.profile_id);
         }
+        let mut consents = std::mem::take(&mut self.changes.consents);
+        for c in &mut consents {
+            c.profile = self.live(c.profile);
+        }
         let states = self.touched.iter().filter_map(|id| self.profiles.get(id)).map(|h| h.state.clone()).collect();
         let traits_kept = self.touched.difference(&self.retraited).copied().collect();
         let holders = lookups.iter().map(|i| (i.clone(), self.holders_of(i))).collect();
         let profiles = self.profiles.into_values().map(|h| (h.state, h.identities)).collect();
         let bumps = self.bumps.into_values().collect();
-        (BatchChanges { links, events, states, traits_kept, bumps, ..self.changes }, Known { holders, profiles })
+        let changes = BatchChanges { links, events, consents, states, traits_kept, bumps, ..self.changes };
+        (changes, Known { holders, profiles })
     }
 }
 
@@ -379,7 +390,7 @@ impl Working {
 /// no trait (`counts_only`: nor is it an order). Resolution would answer
 /// that profile, merge nothing and link nothing, whatever else it holds.
 pub fn settled_on(found: &Extracted, counts_only: bool, held: &HashMap<Identity, Vec<ProfileId>>) -> Option<ProfileId> {
-    if !counts_only || found.previous_id.is_some() || !found.traits.is_empty() {
+    if !counts_only || found.previous_id.is_some() || !found.traits.is_empty() || !found.consents.is_empty() {
         return None;
     }
     let mut one = None;

@@ -5,7 +5,7 @@ fn id(kind: IdentityKind, value: &str) -> Identity {
 }
 
 fn found(identities: Vec<Identity>) -> Extracted {
-    Extracted { identities, previous_id: None, traits: Default::default(), skipped: Vec::new() }
+    Extracted { identities, previous_id: None, traits: Default::default(), skipped: Vec::new(), consents: Vec::new() }
 }
 
 #[test]

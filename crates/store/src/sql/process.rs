@@ -217,6 +217,7 @@ impl ProcessTx for SqlProcessTx {
         self.linked |= !c.links.is_empty();
         took.mark("links");
         self.write_events(&c.events, &mut took).await?;
+        self.write_consents(&c.consents).await?;
         self.write_visits(&c.events).await?;
         took.mark("visits");
         self.write_commerce(c).await?;

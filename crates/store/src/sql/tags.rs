@@ -269,3 +269,25 @@ impl crate::TagStore for SqlStore {
         Ok(out)
     }
 }
+
+impl super::process::SqlProcessTx {
+    /// A batch's words on consent: each the latest by event time per
+    /// profile and purpose (an older word arriving later changes nothing).
+    pub(super) async fn write_consents(&mut self, consents: &[crate::ConsentChange]) -> Result<()> {
+        for c in consents {
+            sqlx::query(
+                "INSERT INTO consents (profile_id, purpose, granted, at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (profile_id, purpose) DO UPDATE SET granted = excluded.granted, at = excluded.at \
+                 WHERE excluded.at >= consents.at",
+            )
+            .bind(c.profile.to_string())
+            .bind(c.purpose.as_str())
+            .bind(i64::from(c.granted))
+            .bind(micros(c.at))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        }
+        Ok(())
+    }
+}
