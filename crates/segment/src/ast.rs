@@ -63,14 +63,20 @@ pub enum Measure {
     NetSpend,
     /// Net spend per order.
     AverageOrder,
+    /// Orders that used a coupon.
+    CouponOrders,
 }
 
 impl Measure {
+    pub const ALL: [Measure; 4] =
+        [Measure::OrderCount, Measure::NetSpend, Measure::AverageOrder, Measure::CouponOrders];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Measure::OrderCount => "order_count",
             Measure::NetSpend => "net_spend",
             Measure::AverageOrder => "average_order",
+            Measure::CouponOrders => "coupon_orders",
         }
     }
 }

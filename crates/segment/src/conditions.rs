@@ -65,8 +65,7 @@ impl Parser {
     /// The conditions that begin with their own word (not a trait's name).
     pub(crate) fn other_condition(&mut self) -> Result<Option<Condition>, ParseError> {
         let Some(Tok::Word(w)) = self.peek().cloned() else { return Ok(None) };
-        let measure =
-            [Measure::OrderCount, Measure::NetSpend, Measure::AverageOrder].into_iter().find(|m| m.as_str() == w);
+        let measure = Measure::ALL.into_iter().find(|m| m.as_str() == w);
         if !["first", "last", "bought", "has", "tag", "in", "consent", "bucket"].contains(&w.as_str())
             && measure.is_none()
         {

@@ -13,6 +13,7 @@ pub fn figure_holds(o: &OrderFigure, facts: &Facts<'_>) -> bool {
     let (count, spend) = totals(o, facts);
     let ordering = match o.measure {
         Measure::OrderCount => Decimal::from_int(count as i128).compare(value),
+        Measure::CouponOrders => Decimal::from_int(with_coupon(o, facts) as i128).compare(value),
         Measure::NetSpend => spend.and_then(|s| s.compare(value)),
         // spend ÷ count ⋛ value  ⇔  spend ⋛ value × count (count > 0): no division
         Measure::AverageOrder if count == 0 => None,
@@ -29,12 +30,19 @@ fn totals(o: &OrderFigure, facts: &Facts<'_>) -> (usize, Option<Decimal>) {
         .fold((0, Some(Decimal::from_int(0))), |(n, sum), x| (n + 1, sum.and_then(|s| s.add(Decimal::parse(&x.net)?))))
 }
 
+/// How many orders of `o`'s window used a coupon.
+fn with_coupon(o: &OrderFigure, facts: &Facts<'_>) -> usize {
+    let used = |x: &&crate::eval::OrderFact| x.coupon.as_deref().is_some_and(|c| !c.trim().is_empty());
+    facts.orders.iter().filter(|x| facts.in_window(x.at, o.within)).filter(used).count()
+}
+
 /// The figure `o` compares, as text (`"order_count 3"`, `"net_spend 1000.00"`,
 /// `"average_order none"` for no orders; the average to two places, rounded down).
 pub fn figure(o: &OrderFigure, facts: &Facts<'_>) -> String {
     let (count, spend) = totals(o, facts);
     let value = match (o.measure, spend) {
         (Measure::OrderCount, _) => count.to_string(),
+        (Measure::CouponOrders, _) => with_coupon(o, facts).to_string(),
         (_, None) => "unknown".into(),
         (Measure::NetSpend, Some(s)) => s.to_string(),
         (Measure::AverageOrder, _) if count == 0 => "none".into(),

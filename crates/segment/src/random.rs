@@ -124,9 +124,9 @@ fn leaf(rng: &mut Rng, v: &Vocabulary) -> Condition {
             if rng.one_in(2) { Condition::FirstPerformed(t) } else { Condition::LastPerformedBefore(t) }
         }
         7 => {
-            let measure = *rng.pick(&[Measure::OrderCount, Measure::NetSpend, Measure::AverageOrder]);
+            let measure = *rng.pick(&Measure::ALL);
             let value = match measure {
-                Measure::OrderCount => rng.below(3).to_string(),
+                Measure::OrderCount | Measure::CouponOrders => rng.below(3).to_string(),
                 _ => rng.pick(&["0", "50", "99.90", "150", "300.5"]).to_string(),
             };
             Condition::Orders(OrderFigure { measure, cmp: *rng.pick(&CMPS), value, within: maybe_window(rng, v) })

@@ -73,7 +73,7 @@ fn profiles(rng: &mut Rng, v: &Vocabulary, now: DateTime<Utc>, n: usize) -> Vec<
                 .map(|_| OrderFact {
                     at: hours_ago(rng),
                     net: rng.pick(&["0.00", "49.90", "99.90", "150.00", "300.50"]).to_string(),
-                    coupon: None,
+                    coupon: rng.one_in(2).then(|| "NEW10".to_string()),
                     lines: vec![LineFact {
                         product_id: Some(rng.pick(&v.products).clone()),
                         category: Some(rng.pick(&["鞋/跑鞋", "茶/绿茶", "茶叶"]).to_string()),

@@ -71,8 +71,11 @@ fn shop(rng: &mut Rng, v: &Vocabulary, now: DateTime<Utc>) -> Vec<Value> {
             let product = rng.pick(&["P1", "P2", "P3"]).to_string();
             let category = rng.pick(&["鞋/跑鞋", "茶/绿茶", "茶叶"]).to_string();
             let total = rng.pick(&["49.90", "99.90", "150.00", "300.50"]).to_string();
-            let props = json!({"order_id": order_id, "total": total, "currency": "CNY", "category": category,
+            let mut props = json!({"order_id": order_id, "total": total, "currency": "CNY", "category": category,
                                "products": [{"product_id": product, "category": category, "price": total, "quantity": 1}]});
+            if rng.one_in(2) {
+                props["coupon"] = json!("NEW10");
+            }
             out.push(json!({"type": "track", "userId": user, "event": "Order Completed", "properties": props,
                             "timestamp": ago(rng)}));
             match rng.below(5) {

@@ -112,6 +112,11 @@ async fn tags(app: &TestApp) {
         assert_eq!(names(&tags_of(app, &id).await), ["risk:shared_device"], "{user}");
     }
     assert_eq!(count(app, r#"tag "risk:shared_device""#).await, 3);
+    // orders that used a coupon, counted by hand: alice 3 (one in the last 7 days), everyone else none
+    assert_eq!(count(app, "coupon_orders >= 3").await, 1);
+    assert_eq!(count(app, "coupon_orders >= 1 within 7d").await, 1);
+    assert_eq!(count(app, "coupon_orders >= 2 within 7d").await, 0);
+    assert_eq!(count(app, "coupon_orders = 0").await, 4);
 
     // by hand: a new tag, and a computed one taken over
     let (s, v) =

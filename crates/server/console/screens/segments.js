@@ -19,7 +19,7 @@ register({
     'sg.kind': '条件 {n} 类型', 'sg.kind.performed': '做过', 'sg.kind.not_performed': '没做过', 'sg.kind.trait': '属性',
     'sg.kind.orders': '订单', 'sg.kind.has': '有联系方式', 'sg.event': '事件', 'sg.times': '次数', 'sg.within': '时间窗口',
     'sg.where': '事件属性', 'sg.value': '值', 'sg.key': '属性名', 'sg.op': '比较', 'sg.measure': '指标',
-    'sg.measure.order_count': '订单数', 'sg.measure.net_spend': '净消费', 'sg.measure.average_order': '客单价',
+    'sg.measure.order_count': '订单数', 'sg.measure.net_spend': '净消费', 'sg.measure.average_order': '客单价', 'sg.measure.coupon_orders': '用券订单数',
     'sg.text_label': '条件（文本）', 'sg.text_hint': '例如：performed "Product Viewed" >= 3 within 30d and not performed "Order Completed" within 30d',
     'sg.estimate': '预计 {count} 人（共 {profiles} 人，{share}）', 'sg.estimating': '正在估算…',
     'sg.too_complex': '这个条件有嵌套分组，只能用文本编辑。', 'sg.save': '保存人群', 'sg.saved': '已保存。',
@@ -35,7 +35,7 @@ register({
     'sg.kind': 'Condition {n} kind', 'sg.kind.performed': 'Did', 'sg.kind.not_performed': 'Did not do', 'sg.kind.trait': 'Trait',
     'sg.kind.orders': 'Orders', 'sg.kind.has': 'Has a contact', 'sg.event': 'Event', 'sg.times': 'Times', 'sg.within': 'Within',
     'sg.where': 'Event property', 'sg.value': 'Value', 'sg.key': 'Trait', 'sg.op': 'Comparison', 'sg.measure': 'Figure',
-    'sg.measure.order_count': 'Order count', 'sg.measure.net_spend': 'Net spend', 'sg.measure.average_order': 'Average order',
+    'sg.measure.order_count': 'Order count', 'sg.measure.net_spend': 'Net spend', 'sg.measure.average_order': 'Average order', 'sg.measure.coupon_orders': 'Orders with a coupon',
     'sg.text_label': 'Conditions (text)', 'sg.text_hint': 'e.g. performed "Product Viewed" >= 3 within 30d and not performed "Order Completed" within 30d',
     'sg.estimate': 'About {count} people (of {profiles}, {share})', 'sg.estimating': 'Estimating…',
     'sg.too_complex': 'These conditions nest groups: edit them as text.', 'sg.save': 'Save the segment', 'sg.saved': 'Saved.',
@@ -159,7 +159,7 @@ function builder(main) {
           input(t('sg.value') + ' ' + n, r.value, set('value')));
       } else if (r.kind === 'orders') {
         r.measure ??= 'order_count'; r.cmp ??= '>=';
-        parts.push(select(t('sg.measure') + ' ' + n, r.measure, ['order_count', 'net_spend', 'average_order'].map((m) => [m, t('sg.measure.' + m)]), set('measure')),
+        parts.push(select(t('sg.measure') + ' ' + n, r.measure, ['order_count', 'net_spend', 'coupon_orders'].map((m) => [m, t('sg.measure.' + m)]), set('measure')),
           select(t('sg.op') + ' ' + n, r.cmp, CMPS.map((c) => [c, c]), set('cmp')),
           input(t('sg.value') + ' ' + n, r.value, set('value'), {class: 'narrow'}),
           input(t('sg.within') + ' ' + n, r.within, set('within'), {placeholder: '90d', class: 'narrow'}));
