@@ -71,13 +71,21 @@ fn build_a_segment_in_both_forms_and_see_it_on_the_360() {
     // tags: u1 viewed shoes five times and bought once (the only buyer: the lowest spend score)
     let computed: Vec<String> = serde_json::from_value(r["computed_tags"].clone()).expect("tags");
     let computed: Vec<&str> = computed.iter().map(|t| t.trim_end_matches('×').trim()).collect();
+    // (and the value tier, stage and cluster, each under its own prefix)
+    let plain: Vec<&str> = computed
+        .iter()
+        .copied()
+        .filter(|t| !["value:", "stage:", "cluster:"].iter().any(|p| t.starts_with(p)))
+        .collect();
     assert_eq!(
-        computed,
+        plain,
         ["interest:鞋 computed", "spending:low computed", "loyalty:one_time computed"],
         "by family: interest, spending, loyalty {r:#}"
     );
+    assert!(computed.contains(&"stage:new computed"), "{computed:?}");
+    assert_eq!(computed.len(), 6, "{computed:?}");
     assert_eq!(r["manual_tag"], "双十一 by hand×", "{r:#}");
-    assert_eq!(r["tags_after_removal"], 3, "{r:#}");
+    assert_eq!(r["tags_after_removal"], 6, "{r:#}");
     assert_eq!(r["tagged_rows"], 1, "the customer list by tag: u1 alone {r:#}");
     // customer value: the 5 × 5 grid, the funnel (three profiles without an order, u1 new)
     assert_eq!(r["grid_cells"], 25, "{r:#}");

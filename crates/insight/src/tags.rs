@@ -123,6 +123,9 @@ pub struct Signals<'a> {
     pub signs: &'a [Sign],
     /// The most accounts sharing one of its devices or phones (itself included).
     pub shared: u32,
+    /// Its lifecycle stage (a buyer's) and RFM cluster's name, if any.
+    pub stage: Option<&'a str>,
+    pub cluster: Option<&'a str>,
 }
 
 fn text<'a>(s: &Signals<'a>, key: &str) -> Option<&'a str> {
@@ -184,7 +187,9 @@ fn interests(signs: &[Sign], rules: &TagRules) -> Vec<String> {
 /// One profile's computed tags on `today`, as (family, `family:value`).
 pub fn tags(s: &Signals<'_>, today: NaiveDate, rules: &TagRules) -> Vec<(Family, String)> {
     let mut out = Vec::new();
+    // (most tags are `family:value`; the value tier, stage and cluster have prefixes of their own)
     let mut add = |f: Family, value: &str| out.push((f, format!("{}:{value}", f.key())));
+    let mut own = Vec::new();
     if let Some(g) = gender(s) {
         add(Family::Basic, &format!("gender_{g}"));
     }
@@ -199,6 +204,8 @@ pub fn tags(s: &Signals<'_>, today: NaiveDate, rules: &TagRules) -> Vec<(Family,
     }
     if let Some(r) = s.rfm {
         add(Family::Spending, ["low", "low", "medium", "high", "high"][usize::from(r.m.clamp(1, 5) - 1)]);
+        // the value tier, stage and cluster under their own prefixes (`value_tier "champions"` in a segment)
+        own.push((Family::Spending, format!("value:{}", r.group.key())));
         let loyalty = match (r.frequency, r.recency_days) {
             (0..=1, _) => "one_time",
             (_, d) if d > rules.lapsed_days => "lapsed",
@@ -206,6 +213,12 @@ pub fn tags(s: &Signals<'_>, today: NaiveDate, rules: &TagRules) -> Vec<(Family,
             _ => "loyal",
         };
         add(Family::Loyalty, loyalty);
+    }
+    if let Some(stage) = s.stage {
+        own.push((Family::Loyalty, format!("stage:{stage}")));
+    }
+    if let Some(cluster) = s.cluster {
+        own.push((Family::Spending, format!("cluster:{cluster}")));
     }
     let o = s.orders;
     if o.orders >= 2
@@ -220,6 +233,7 @@ pub fn tags(s: &Signals<'_>, today: NaiveDate, rules: &TagRules) -> Vec<(Family,
     if s.shared >= rules.shared_accounts {
         add(Family::Risk, "shared_device");
     }
+    out.extend(own);
     out
 }
 
@@ -246,7 +260,15 @@ mod tests {
         ];
         let rfm = scored(2, 20, 4);
         let orders = OrderSignals { orders: 3, with_coupon: 3, gross_minor: 1000, refunded_minor: 300 };
-        let s = Signals { traits: Some(traits), rfm: Some(&rfm), orders, signs: &signs, shared: 3 };
+        let s = Signals {
+            traits: Some(traits),
+            rfm: Some(&rfm),
+            orders,
+            signs: &signs,
+            shared: 3,
+            stage: Some("growing"),
+            cluster: Some("core"),
+        };
         let got: Vec<String> = tags(&s, today, &TagRules::default()).into_iter().map(|(_, t)| t).collect();
         assert_eq!(
             got,
@@ -260,6 +282,9 @@ mod tests {
                 "risk:high_refunds",
                 "risk:coupon_only",
                 "risk:shared_device",
+                "value:champions",
+                "stage:growing",
+                "cluster:core",
             ]
         );
     }
@@ -273,9 +298,15 @@ mod tests {
         let orders = OrderSignals { orders: 3, with_coupon: 2, gross_minor: 10_000, refunded_minor: 2_999 };
         assert!(one(&Signals { orders, shared: 2, ..Default::default() }).is_empty());
         let lapsed = scored(5, 181, 1);
-        assert_eq!(one(&Signals { rfm: Some(&lapsed), ..Default::default() }), ["spending:low", "loyalty:lapsed"]);
+        assert_eq!(
+            one(&Signals { rfm: Some(&lapsed), ..Default::default() }),
+            ["spending:low", "loyalty:lapsed", "value:champions"]
+        );
         let loyal = scored(3, 180, 3);
-        assert_eq!(one(&Signals { rfm: Some(&loyal), ..Default::default() }), ["spending:medium", "loyalty:loyal"]);
+        assert_eq!(
+            one(&Signals { rfm: Some(&loyal), ..Default::default() }),
+            ["spending:medium", "loyalty:loyal", "value:champions"]
+        );
         let traits = json!({"age": "17", "gender": "unknown"});
         assert_eq!(one(&Signals { traits: traits.as_object(), ..Default::default() }), ["basic:age_under_18"]);
         // the heaviest interests first, at most three

@@ -6,6 +6,11 @@ use crate::ast::{Bought, Cmp, Condition, Count, EventTime, Item, Measure, OrderF
 use crate::lex::Tok;
 use crate::text::{ParseError, Parser};
 
+/// Words that name a computed tag by its value: `value_tier "champions"` is
+/// `tag "value:champions"` (the RFM value group), `lifecycle_stage "at_risk"`
+/// is `tag "stage:at_risk"`, `cluster "core"` is `tag "cluster:core"`.
+pub const SUGAR: [(&str, &str); 3] = [("value_tier", "value:"), ("lifecycle_stage", "stage:"), ("cluster", "cluster:")];
+
 impl Parser {
     /// A comparison of counts, if one is next (taken).
     pub(crate) fn cmp(&mut self) -> Option<Cmp> {
@@ -63,12 +68,13 @@ impl Parser {
     }
 
     /// The conditions that begin with their own word (not a trait's name).
+    /// (`value_tier "champions"` and its kin read as the tag the tags
+    /// sweeper keeps for it: [`SUGAR`].)
     pub(crate) fn other_condition(&mut self) -> Result<Option<Condition>, ParseError> {
         let Some(Tok::Word(w)) = self.peek().cloned() else { return Ok(None) };
         let measure = Measure::ALL.into_iter().find(|m| m.as_str() == w);
-        if !["first", "last", "bought", "has", "tag", "in", "consent", "bucket"].contains(&w.as_str())
-            && measure.is_none()
-        {
+        let words = ["first", "last", "bought", "has", "tag", "in", "consent", "bucket"];
+        if !words.contains(&w.as_str()) && !SUGAR.iter().any(|(word, _)| *word == w) && measure.is_none() {
             return Ok(None);
         }
         self.at += 1;
@@ -106,6 +112,10 @@ impl Parser {
                 _ => return Err(self.error("an identity kind (phone, email, openid…)")),
             },
             "tag" => Condition::Tag(self.text("a tag in quotes")?),
+            word if SUGAR.iter().any(|(w, _)| *w == word) => {
+                let prefix = SUGAR.iter().find(|(w, _)| *w == word).map_or("", |(_, p)| p);
+                Condition::Tag(format!("{prefix}{}", self.text("a name in quotes")?))
+            }
             "in" => {
                 self.expect_word("segment")?;
                 Condition::InSegment(self.text("a segment's id in quotes")?)

@@ -63,8 +63,26 @@ async fn tags_of(app: &TestApp, id: &str) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// The tags' names but the value tier, stage and cluster ([`own_tags`]).
 fn names(tags: &[(String, String, String)]) -> Vec<&str> {
-    tags.iter().map(|(t, _, _)| t.as_str()).collect()
+    tags.iter().map(|(t, _, _)| t.as_str()).filter(|t| !OWN.iter().any(|p| t.starts_with(p))).collect()
+}
+
+const OWN: [&str; 3] = ["value:", "stage:", "cluster:"];
+
+/// A buyer's value tier and stage tags are its profile's RFM group and
+/// lifecycle stage; it has one cluster tag.
+async fn own_tags(app: &TestApp, id: &str) {
+    let tags = tags_of(app, id).await;
+    let (_, p) = app.get(&format!("/api/v1/profiles/{id}"), ADMIN).await;
+    let of = |prefix: &str| {
+        tags.iter().filter(|(t, _, _)| t.starts_with(prefix)).map(|(t, ..)| t.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(of("value:"), [format!("value:{}", p["rfm"]["group"].as_str().expect("group"))], "{tags:?}");
+    assert_eq!(of("stage:"), [format!("stage:{}", p["lifecycle"]["stage"].as_str().expect("stage"))], "{tags:?}");
+    assert_eq!(of("cluster:").len(), 1, "{tags:?}");
+    let value = p["rfm"]["group"].as_str().expect("group");
+    assert!(count(app, &format!("value_tier \"{value}\"")).await >= 1);
 }
 
 async fn sweep(app: &TestApp) -> Value {
@@ -107,6 +125,9 @@ async fn tags(app: &TestApp) {
     assert!(got.iter().any(|(t, f, _)| t == "interest:鞋" && f == "interest"));
     let bob = id_of(app, "bob").await;
     assert_eq!(names(&tags_of(app, &bob).await), ["loyalty:one_time", "spending:low"]);
+    own_tags(app, &alice).await;
+    own_tags(app, &bob).await;
+    assert_eq!(count(app, r#"value_tier "no-such-group""#).await, 0);
     for user in ["c1", "c2", "c3"] {
         let id = id_of(app, user).await;
         assert_eq!(names(&tags_of(app, &id).await), ["risk:shared_device"], "{user}");

@@ -162,6 +162,18 @@ pub async fn sweep(app: &App) -> AppResult<Swept> {
     let rules = &app.settings.tags;
     let table = rfm::table(app, None).await?;
     let today = table.as_of;
+    // the buyers' clusters as the customer value screen shows them by default (k = 4, seed 0)
+    let (_, clustered) = rfm::clusters(app, Some(today), 4, 0).await?;
+    let mut stage_of: HashMap<&str, &str> = HashMap::new();
+    let mut cluster_of: HashMap<&str, &str> = HashMap::new();
+    for (i, c) in table.customers.iter().enumerate() {
+        if let Some(stage) = table.stages.get(i) {
+            stage_of.insert(c.id.as_str(), stage.key());
+        }
+        if let Some(cluster) = clustered.labels.get(i).and_then(|&l| clustered.clusters.get(l)) {
+            cluster_of.insert(c.id.as_str(), cluster.name);
+        }
+    }
     let currency = app.rules.currency.code();
     let figures = app.store.orders().customer_figures(now, currency).await?;
     let shared: HashMap<String, i64> = app.store.tags().shared_accounts().await?.into_iter().collect();
@@ -201,6 +213,8 @@ pub async fn sweep(app: &App) -> AppResult<Swept> {
             orders: orders.get(id).copied().unwrap_or_default(),
             signs: signs.get(id).map_or(&[], Vec::as_slice),
             shared: shared.get(id).map_or(0, |n| u32::try_from(*n).unwrap_or(u32::MAX)),
+            stage: stage_of.get(id).copied(),
+            cluster: cluster_of.get(id).copied(),
         };
         for (family, tag) in tags(&signals, today, rules) {
             want.push(NewTag { profile_id: id.into(), tag, family: family.key().into() });
