@@ -253,6 +253,10 @@ async fn load(opts: &DemoOptions, client: &Client, write_key: &str, server_key: 
     bar.finish_and_clear();
     let totals = generator.join().map_err(|_| anyhow::anyhow!("the shop generator stopped"))?;
     crate::import::wait_processed(client).await?;
+    // the computed tags now rather than at the sweeper's next round
+    if let Answer::Rejected(v) = client.post("/api/v1/tags/sweep", &json!({})).await? {
+        bail!("the tags sweep was refused: {v}");
+    }
     eprintln!(
         "Generated in {:.1} s: {} products, {} shoppers, {} sessions, {} events ({} product views, {} carts, \
          {} checkouts, {} orders, {} refunds, {} cancellations, {} reviews), {} to {}, promotion day {}.",
