@@ -91,4 +91,6 @@ fn build_a_segment_in_both_forms_and_see_it_on_the_360() {
     assert_eq!(r["grid_cells"], 25, "{r:#}");
     let funnel: Vec<String> = serde_json::from_value(r["funnel"].clone()).expect("funnel");
     assert!(funnel.contains(&"Potential 3".to_string()) && funnel.contains(&"New 1".to_string()), "{funnel:?}");
+    assert!(r["bubbles"].as_u64().unwrap_or(0) >= 1, "the clusters drawn: {r:#}");
+    assert_eq!(r["moves"], json!(["Moves in the last 30 days"]), "{r:#}");
 }

@@ -89,6 +89,27 @@ async fn stages(app: &TestApp, clock: &ManualClock) {
     assert_eq!(sweep(app).await, 0, "nothing moved since");
     let moves = ["potential>new", "new>growing", "growing>at_risk", "at_risk>churned", "churned>won_back"];
     assert_eq!(changes(app, "a").await, moves);
+    // the moves counted: in the year, every one; in the last 30 days, the last two
+    let pairs = |v: &Value| -> Vec<String> {
+        let items = v["items"].as_array().cloned().unwrap_or_default();
+        let mut out: Vec<String> = items
+            .iter()
+            .map(|m| {
+                format!("{}>{} {}", m["from"].as_str().unwrap_or(""), m["to"].as_str().unwrap_or(""), m["profiles"])
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let (s, year) = app.get("/api/v1/lifecycle/transitions?days=366", ADMIN).await;
+    assert_eq!(s.as_u16(), 200, "{year}");
+    let mut all: Vec<String> = moves.iter().map(|m| format!("{m} 1")).collect();
+    all.sort();
+    assert_eq!(pairs(&year), all);
+    let (_, month) = app.get("/api/v1/lifecycle/transitions", ADMIN).await;
+    assert_eq!(pairs(&month), ["at_risk>churned 1", "churned>won_back 1"], "{month}");
+    let (s, v) = app.get("/api/v1/lifecycle/transitions?days=0", ADMIN).await;
+    assert_eq!((s.as_u16(), v["error"]["code"].as_str()), (400, Some("invalid_parameter")));
 }
 
 async fn run(backend: Backend) {

@@ -80,6 +80,9 @@ try {
   await page.locator('section[aria-labelledby="in-funnel"] tbody tr').first().waitFor();
   out.funnel = await page.locator('section[aria-labelledby="in-funnel"] tbody tr').allTextContents();
   await page.locator('section[aria-labelledby="in-clusters"] tbody tr').first().waitFor();
+  await page.locator('.in-bubbles svg').waitFor();
+  out.bubbles = await page.locator('.in-bubbles svg path, .in-bubbles svg circle').count();
+  out.moves = await page.locator('section[aria-labelledby="in-funnel"] h3').allTextContents();
   out.axe.insights = await serious(page);
   await context.close();
 } catch (e) {

@@ -1,14 +1,16 @@
 // Customer value (客户价值): the RFM grid (recency × frequency, customers
 // and revenue in each cell, shaded by customers), the eight value groups,
-// the lifecycle funnel, and k-means clusters on RFM with their sizes, means
-// and suggested names. As of a day (today by default). docs/INSIGHT.md has
+// the lifecycle funnel with the moves between stages of the last 30 days,
+// and k-means clusters on RFM with their sizes, means and suggested names
+// (a bubble chart: mean days since the last order × mean spend, sized by
+// customers). As of a day (today by default). docs/INSIGHT.md has
 // the rules.
 
 import {get, query} from '../api.js';
 import {h, mount, field} from '../dom.js';
 import {t, register} from '../i18n.js';
 import {money, number, percent, shopToday} from '../format.js';
-import {table, loadInto} from '../widgets.js';
+import {table, loadInto, echarts} from '../widgets.js';
 
 register({
   'zh-CN': {
@@ -19,6 +21,8 @@ register({
     'in.funnel': '生命周期', 'in.stage': '阶段', 'in.profiles': '人数', 'in.clusters': '聚类（k-means）', 'in.k': '分几类',
     'in.cluster': '类别', 'in.recency': '平均距今天数', 'in.frequency': '平均订单数', 'in.monetary': '平均消费',
     'in.quality': '惯性 {inertia}，轮廓系数 {silhouette}',
+    'in.moves': '近 30 天的阶段变化', 'in.from': '从', 'in.to': '到', 'in.no_moves': '近 30 天没有阶段变化。',
+    'in.chart': '各类的平均距今天数与平均消费（气泡大小：客户数）',
     'cluster.core': '核心高价值', 'cluster.growing': '成长中', 'cluster.cooling': '流失风险', 'cluster.dormant': '沉睡',
   },
   en: {
@@ -29,6 +33,8 @@ register({
     'in.funnel': 'Lifecycle', 'in.stage': 'Stage', 'in.profiles': 'Profiles', 'in.clusters': 'Clusters (k-means)', 'in.k': 'Clusters',
     'in.cluster': 'Cluster', 'in.recency': 'Mean days since', 'in.frequency': 'Mean orders', 'in.monetary': 'Mean spend',
     'in.quality': 'Inertia {inertia}, silhouette {silhouette}',
+    'in.moves': 'Moves in the last 30 days', 'in.from': 'From', 'in.to': 'To', 'in.no_moves': 'No moves in the last 30 days.',
+    'in.chart': 'Each cluster\'s mean days since the last order and mean spend (bubble size: customers)',
     'cluster.core': 'Core', 'cluster.growing': 'Growing', 'cluster.cooling': 'Cooling', 'cluster.dormant': 'Dormant',
   },
 });
@@ -48,7 +54,10 @@ export function render(main) {
     h('div', {class: 'grid2'}, card('in-funnel', t('in.funnel'), funnel), card('in-clusters', t('in.clusters'), clusters)));
   const params = {as_of: asOf};
   loadInto(grid, async () => rfm(await get(query('/api/v1/rfm', params))));
-  loadInto(funnel, async () => stages(await get(query('/api/v1/lifecycle', params))));
+  loadInto(funnel, async () => {
+    const [f, moves] = await Promise.all([get(query('/api/v1/lifecycle', params)), get('/api/v1/lifecycle/transitions?days=30')]);
+    return [stages(f), h('h3', {}, t('in.moves')), transitions(moves)];
+  });
   showClusters(clusters, params);
 }
 
@@ -83,6 +92,33 @@ function stages(f) {
   ], f.stages, t('in.funnel'));
 }
 
+function transitions(m) {
+  if (!m.items.length) return h('p', {class: 'muted'}, t('in.no_moves'));
+  return table([
+    [t('in.from'), (x) => t('stage.' + x.from)], [t('in.to'), (x) => t('stage.' + x.to)],
+    [t('in.profiles'), (x) => number(x.profiles)],
+  ], m.items, t('in.moves'));
+}
+
+/** The clusters as bubbles: mean days since the last order × mean spend, sized by customers. */
+async function bubbles(box, c) {
+  const charts = await echarts();
+  // drawn once the box is on the page (it has no size before)
+  for (let i = 0; !box.isConnected && i < 120; i++) await new Promise((r) => requestAnimationFrame(r));
+  if (!box.isConnected) return; // the page moved on
+  const chart = charts.getInstanceByDom(box) || charts.init(box, null, {renderer: 'svg'});
+  const most = Math.max(1, ...c.clusters.map((x) => x.customers));
+  chart.setOption({
+    grid: {left: 64, right: 24, top: 16, bottom: 40}, tooltip: {trigger: 'item'},
+    xAxis: {type: 'value', name: t('in.recency'), nameLocation: 'middle', nameGap: 26},
+    yAxis: {type: 'value', name: t('in.monetary')},
+    series: [{type: 'scatter', data: c.clusters.map((x) => ({
+      name: t('cluster.' + x.name), value: [Math.round(x.recency_days), Number(x.monetary.toFixed(2)), x.customers],
+      symbolSize: 12 + 48 * Math.sqrt(x.customers / most),
+    })), label: {show: true, formatter: (p) => p.name, position: 'top'}}],
+  });
+}
+
 function showClusters(box, params) {
   const pick = h('select', {onchange: (e) => { k = Number(e.target.value); showClusters(box, params); }},
     [2, 3, 4, 5, 6].map((n) => h('option', {value: n, selected: n === k}, String(n))));
@@ -90,7 +126,10 @@ function showClusters(box, params) {
   mount(box, field(t('in.k'), pick), body);
   loadInto(body, async () => {
     const c = await get(query('/api/v1/clusters', {...params, k}));
+    const chart = h('div', {class: 'chart in-bubbles', role: 'img', 'aria-label': t('in.chart')});
+    bubbles(chart, c).catch(() => mount(chart, h('p', {class: 'muted'}, t('in.chart'))));
     return [h('p', {class: 'muted'}, t('in.quality', {inertia: number(Math.round(c.inertia)), silhouette: c.silhouette.toFixed(3)})),
+      chart,
       table([
         [t('in.cluster'), (x) => t('cluster.' + x.name)],
         [t('in.customers'), (x) => number(x.customers)],

@@ -189,6 +189,12 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("get", "/api/v1/segments/{id}/export", "read", "Every member of a segment as CSV: profile_id, member_since"),
     ("get", "/api/v1/segments/{id}/history", "read", "A segment's member count at the end of each hour it changed"),
     ("get", "/api/v1/profiles/{id}/segments", "read", "The saved segments a profile is in, since when"),
+    (
+        "get",
+        "/api/v1/lifecycle/transitions",
+        "read",
+        "How many profiles moved from each lifecycle stage to each other in the last days (days; 30)",
+    ),
     ("get", "/api/v1/profiles/{id}/tags", "read", "A profile's tags: family, source (rule, computed, manual), when"),
     ("put", "/api/v1/profiles/{id}/tags/{tag}", "marketer", "Tag a profile by hand ({family?}; audited)"),
     (

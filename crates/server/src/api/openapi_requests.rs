@@ -76,6 +76,7 @@ pub fn parameters(method: &str, path: &str) -> Vec<Value> {
         ("get", "/api/v1/clusters/elbow") => query::<rfm::ElbowParams>(),
         ("put", "/api/v1/segments/{id}") => query::<segments::Version>(),
         ("get", "/api/v1/segments/{id}/members") => query::<segments::MembersParams>(),
+        ("get", "/api/v1/lifecycle/transitions") => query::<rfm::TransitionsParams>(),
         ("get", "/api/v1/segments/{id}/history") => query::<segments::HistoryParams>(),
         ("get", "/api/v1/profiles/{id}/events")
         | ("get", "/api/v1/products/{id}/reviews")

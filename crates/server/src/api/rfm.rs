@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/rfm", get(summary))
         .route("/api/v1/rfm/customers", get(customers))
         .route("/api/v1/lifecycle", get(funnel))
+        .route("/api/v1/lifecycle/transitions", get(transitions))
         .route("/api/v1/clusters", get(clusters))
         .route("/api/v1/clusters/elbow", get(elbow))
 }
@@ -183,6 +184,32 @@ async fn funnel(
     let mut out = table.funnel(profiles);
     out["rules"] = json!(state.settings.lifecycle);
     Ok(Json(out))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TransitionsParams {
+    /// The moves of the last this many days (1 to 366; 30 by default).
+    #[param(minimum = 1, maximum = 366)]
+    pub days: Option<u32>,
+}
+
+/// How many profiles moved from each lifecycle stage to each other lately.
+async fn transitions(
+    _: Authorized<Read>,
+    State(state): State<AppState>,
+    Query(p): Query<TransitionsParams>,
+) -> ApiResult<Json<Value>> {
+    let days = p.days.unwrap_or(30);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::new(ErrorCode::InvalidParameter, "days is 1 to 366"));
+    }
+    let since = state.now() - chrono::Duration::days(i64::from(days));
+    let moves = crate::app::lifecycle::transitions(&state, since).await?;
+    let items: Vec<Value> =
+        moves.into_iter().map(|(from, to, n)| json!({"from": from, "to": to, "profiles": n})).collect();
+    Ok(Json(json!({"days": days, "since": since, "items": items})))
 }
 
 /// k-means' seed: 0 to 1,000,000,000 (0 by default).

@@ -55,3 +55,23 @@ pub async fn sweep(app: &App) -> AppResult<usize> {
     }
     Ok(moved)
 }
+
+/// The moves between stages logged after `since` (`Lifecycle Stage
+/// Changed`): how many profiles went from each stage to each other, most first.
+pub async fn transitions(app: &App, since: chrono::DateTime<chrono::Utc>) -> AppResult<Vec<(String, String, u64)>> {
+    use beacon_segment::batch::{Rows, Scan};
+    let scan = Scan::EventProperties { event: "Lifecycle Stage Changed".into(), since: Some(since), until: app.now() };
+    let Rows::Properties(rows) = app.store.segment_facts().scan(&scan).await? else {
+        return Err(beacon_store::internal_error("a properties scan answered other rows"));
+    };
+    let mut counts: HashMap<(String, String), u64> = HashMap::new();
+    for (_, props) in rows {
+        let text = |k: &str| props.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        if let (Some(from), Some(to)) = (text("from"), text("to")) {
+            *counts.entry((from, to)).or_default() += 1;
+        }
+    }
+    let mut out: Vec<(String, String, u64)> = counts.into_iter().map(|((f, t), n)| (f, t, n)).collect();
+    out.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
+    Ok(out)
+}
