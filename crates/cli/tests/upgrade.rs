@@ -39,6 +39,23 @@ fn the_current_binary_reads_a_version_1_data_directory() {
     assert!(items.iter().any(|e| e["type"] == "alias"), "{timeline}");
     let email = items.iter().find(|e| e.to_string().contains("fixture@example.com"));
     assert!(email.is_some(), "personal data in the payload opened: {timeline}");
+    // events from before segments kept properties get them from the log in
+    // the background: a filter on one of the old track's properties finds it
+    let track = items.iter().find(|e| e["type"] == "track").expect("the track");
+    let props = track["message"]["properties"].as_object().cloned().unwrap_or_default();
+    let (key, value) = props.iter().find_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).expect("a property");
+    let text = format!(r#"performed "Product Viewed" >= 1 where {key} = "{value}""#);
+    let mut count = None;
+    for _ in 0..100 {
+        let (s, v) = common::admin_post(&server, "/api/v1/segments/estimate", &serde_json::json!({ "text": text }));
+        assert_eq!(s, 200, "{v}");
+        count = v["count"].as_u64();
+        if count == Some(1) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(count, Some(1), "{text}");
     // and the old events still dedupe: an SDK's retry of one, the message
     // as it was sent, changes nothing
     let first = &items[items.len() - 1];

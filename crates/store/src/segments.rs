@@ -173,6 +173,11 @@ pub trait SegmentFacts: Send + Sync {
     /// Up to `limit` `track` events with `after < seq <= upto`, in `seq`
     /// order (to load [`beacon_segment::columns::EventColumns`]).
     async fn track_events(&self, after: i64, upto: i64, limit: usize) -> Result<Vec<TrackEvent>>;
+    /// Fills in the kept properties of up to `limit` `track` events
+    /// processed before they were kept (data directories older than the
+    /// audiences migration), from the log; answers how many events it
+    /// looked at (0: nothing is left).
+    async fn backfill_props(&self, limit: usize) -> Result<usize>;
 }
 
 /// A processed `track` event as segments count it.

@@ -63,6 +63,7 @@ pub fn spawn(app: &App) -> Workers {
     tasks.push(sweeper("tags", tags::EVERY, rx.clone(), app.clone(), |app| async move {
         tags::sweep(&app).await.map(drop)
     }));
+    tasks.push(tokio::spawn(backfill_props(app.clone(), rx.clone())));
     tasks.push(tokio::spawn(sweep_lost_orders(app.clone(), rx)));
     Workers { tasks, stop }
 }
@@ -255,5 +256,36 @@ async fn sweep_lost_orders(app: App, mut stop: watch::Receiver<bool>) {
                 return;
             }
         }
+    }
+}
+
+/// Fills in the segment properties of events an older version processed
+/// (once per data directory, a chunk at a time, pausing between chunks so
+/// live traffic goes first); ends when nothing is left or on `stop`.
+async fn backfill_props(app: App, mut stop: watch::Receiver<bool>) {
+    let mut done = 0usize;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        match app.store.segment_facts().backfill_props(2000).await {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) => {
+                tracing::warn!("backfilling event properties, trying again in a minute: {e}");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    if done > 0 {
+        tracing::info!(events = done, "event properties backfilled for segment filters");
     }
 }

@@ -34,6 +34,7 @@ mod pools;
 mod process;
 mod process_read;
 mod profile_rows;
+mod props_backfill;
 mod resident;
 mod rotate;
 mod saved_segments;

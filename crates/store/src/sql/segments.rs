@@ -122,6 +122,10 @@ impl crate::SegmentFacts for SqlStore {
         Ok(out)
     }
 
+    async fn backfill_props(&self, limit: usize) -> Result<usize> {
+        self.backfill_props_impl(limit).await
+    }
+
     async fn track_events(&self, after: i64, upto: i64, limit: usize) -> Result<Vec<crate::TrackEvent>> {
         let mut conn = self.pool.acquire().await.map_err(backend)?;
         let sql = format!(
