@@ -138,15 +138,15 @@ impl Server {
         serde_json::from_str(&text).with_context(|| format!("{method} {path}: {text}"))
     }
 
-    /// `runs` estimates of `text` after two unmeasured: the count and the times in ms.
-    async fn estimates(&self, text: &str, runs: usize) -> anyhow::Result<(u64, Vec<f64>)> {
+    /// `runs` estimates of `text` after `warm` unmeasured: the count and the times in ms.
+    async fn estimates(&self, text: &str, warm: usize, runs: usize) -> anyhow::Result<(u64, Vec<f64>)> {
         let mut times = Vec::new();
         let mut count = 0;
-        for i in 0..runs + 2 {
+        for i in 0..runs + warm {
             let started = Instant::now();
             let answer =
                 self.call("POST", "/api/v1/segments/estimate", Some(&json!({"text": text, "sample": 5}))).await?;
-            if i >= 2 {
+            if i >= warm {
                 times.push(started.elapsed().as_secs_f64() * 1000.0);
             }
             count = answer["count"].as_u64().with_context(|| format!("estimate: {answer}"))?;
@@ -179,6 +179,7 @@ const DUCKDB: &str = r#"
 import duckdb, json, sys, time
 path, now, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 t = time.perf_counter()
 con.execute("CREATE TABLE events AS SELECT * FROM read_csv(?, header=false, columns={'profile_id': 'VARCHAR', 'kind': 'VARCHAR', 'name': 'VARCHAR', 'ts': 'BIGINT'})", [path])
 load = time.perf_counter() - t
@@ -204,7 +205,9 @@ fn duckdb(csv: &Path, now: DateTime<Utc>, runs: usize) -> anyhow::Result<Value> 
         .output()
         .with_context(|| format!("running {python}"))?;
     anyhow::ensure!(out.status.success(), "DuckDB: {}", String::from_utf8_lossy(&out.stderr));
-    Ok(serde_json::from_slice(&out.stdout)?)
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().unwrap_or_default();
+    serde_json::from_str(last).with_context(|| format!("DuckDB said: {text}"))
 }
 
 /// The directory the shop is in: `BEACON_BENCH_DIR`, else a temporary one.
@@ -265,9 +268,9 @@ pub async fn run(profiles: usize, events: usize, runs: usize) -> anyhow::Result<
     let (rss, _) = rss_mb();
     println!("columns loaded at a start in {load:.1} s; process memory (RSS) {rss:.0} MB\n");
     println!("| estimate over HTTP ({runs} runs) | members | p50 ms | p90 ms |\n|---|---|---|---|");
-    let (held_count, held_times) = server.estimates(BEHAVIOUR, runs).await?;
+    let (held_count, held_times) = server.estimates(BEHAVIOUR, 2, runs).await?;
     row(&format!("`{BEHAVIOUR}`, events held in columns"), held_count, &held_times);
-    let (n, t) = server.estimates(WITH_TRAIT, runs).await?;
+    let (n, t) = server.estimates(WITH_TRAIT, 2, runs).await?;
     row(&format!("`{WITH_TRAIT}`, events held in columns"), n, &t);
     // as of yesterday: today's table the lifecycle sweep made at the start
     let day = (now - Days::days(1)).date_naive();
@@ -283,8 +286,8 @@ pub async fn run(profiles: usize, events: usize, runs: usize) -> anyhow::Result<
     server.stop().await?;
 
     let (sql, _) = loaded(dir.path(), false, now).await?;
-    let sql_runs = runs.clamp(1, 5);
-    let (sql_count, sql_times) = sql.estimates(BEHAVIOUR, sql_runs).await?;
+    let sql_runs = runs.clamp(1, 3);
+    let (sql_count, sql_times) = sql.estimates(BEHAVIOUR, 1, sql_runs).await?;
     row(&format!("`{BEHAVIOUR}`, the store's queries ({sql_runs} runs)"), sql_count, &sql_times);
     sql.stop().await?;
 
