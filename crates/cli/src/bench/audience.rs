@@ -272,6 +272,15 @@ pub async fn run(profiles: usize, events: usize, runs: usize) -> anyhow::Result<
     row(&format!("`{BEHAVIOUR}`, events held in columns"), held_count, &held_times);
     let (n, t) = server.estimates(WITH_TRAIT, 2, runs).await?;
     row(&format!("`{WITH_TRAIT}`, events held in columns"), n, &t);
+    // the computed and rule tags decided (after the sweep the start began)
+    let started = Instant::now();
+    let swept = server.call("POST", "/api/v1/tags/sweep", Some(&json!({}))).await?;
+    anyhow::ensure!(swept.get("error").is_none(), "tags sweep: {swept}");
+    println!(
+        "| tags sweep (every computed tag of every profile) | {} added | {:.0} | |",
+        swept["added"],
+        started.elapsed().as_secs_f64() * 1000.0
+    );
     // as of yesterday: today's table the lifecycle sweep made at the start
     let day = (now - Days::days(1)).date_naive();
     for (what, path) in [

@@ -20,6 +20,9 @@ use std::collections::{BTreeSet, HashMap};
 /// Ids per `IN (…)` list.
 const LIST: usize = 500;
 
+/// Events per query where a scan reads them one by one.
+pub(super) const CHUNK: usize = 200_000;
+
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("segment read: {e}"))
 }
@@ -64,12 +67,31 @@ impl crate::SegmentFacts for SqlStore {
                 Rows::Counts(json_rows(&mut conn, q).await?)
             }
             Scan::EventProperties { event, since, until } => {
-                let sql = format!("SELECT {} {events} AND ts > $2 AND ts <= $3", d.json_rows("profile_id, props"));
-                let q = sqlx::query(AssertSqlSafe(sql)).bind(event).bind(since_micros(*since)).bind(micros(*until));
-                let rows: Vec<(String, Option<String>)> = json_rows(&mut conn, q).await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for (id, props) in rows {
-                    out.push((id, self.reads().props_map(props)?));
+                // a chunk of events at a time (one answer is one string, and a
+                // database's strings have a most they may hold)
+                let sql = format!(
+                    "SELECT {} FROM (SELECT seq, profile_id, props {events} AND ts > $2 AND ts <= $3 AND seq > $4 \
+                     ORDER BY seq LIMIT $5) t",
+                    d.json_rows("seq, profile_id, props")
+                );
+                let mut out = Vec::new();
+                let mut after = i64::MIN;
+                loop {
+                    let q = sqlx::query(AssertSqlSafe(sql.as_str()))
+                        .bind(event)
+                        .bind(since_micros(*since))
+                        .bind(micros(*until))
+                        .bind(after)
+                        .bind(CHUNK as i64);
+                    let rows: Vec<(i64, String, Option<String>)> = json_rows(&mut conn, q).await?;
+                    let n = rows.len();
+                    for (seq, id, props) in rows {
+                        after = after.max(seq);
+                        out.push((id, self.reads().props_map(props)?));
+                    }
+                    if n < CHUNK {
+                        break;
+                    }
                 }
                 Rows::Properties(out)
             }

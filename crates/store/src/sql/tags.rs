@@ -3,7 +3,7 @@
 
 use super::catalog::audit_entry;
 use super::process_read::json_rows;
-use super::segments::OrderRow;
+use super::segments::{CHUNK, OrderRow};
 use super::{SqlDialect as _, SqlStore, backend, from_micros, micros};
 use crate::tags::{InterestSign, MANUAL, NewTag, ProfileTag, RULE, TagCount, TagRule};
 use crate::{NewAuditEntry, Result, StoreError};
@@ -238,20 +238,31 @@ impl crate::TagStore for SqlStore {
     async fn interest_signs(&self, since: DateTime<Utc>) -> Result<Vec<InterestSign>> {
         let mut conn = self.pool.acquire().await.map_err(backend)?;
         let d = self.dialect;
+        // a chunk of events at a time (one answer is one string, and a
+        // database's strings have a most they may hold)
         let sql = format!(
-            "SELECT {} FROM events WHERE kind = 'track' AND name IN ('Product Viewed', 'Product Added') \
-             AND ts > $1 AND props IS NOT NULL",
-            d.json_rows("profile_id, name, ts, props")
+            "SELECT {} FROM (SELECT seq, profile_id, name, ts, props FROM events WHERE kind = 'track' \
+             AND name IN ('Product Viewed', 'Product Added') AND ts > $1 AND props IS NOT NULL AND seq > $2 \
+             ORDER BY seq LIMIT $3) t",
+            d.json_rows("seq, profile_id, name, ts, props")
         );
-        let rows: Vec<(String, String, i64, Option<String>)> =
-            json_rows(&mut conn, sqlx::query(AssertSqlSafe(sql)).bind(micros(since))).await?;
         let reads = self.reads();
         let mut out = Vec::new();
-        for (profile_id, name, ts, props) in rows {
-            let props = reads.props_map(props)?;
-            if let Some(category) = category_of(props.get("category")) {
-                let weight = if name == "Product Added" { 3 } else { 1 };
-                out.push(InterestSign { profile_id, category, weight, at: from_micros(ts)? });
+        let mut after = i64::MIN;
+        loop {
+            let q = sqlx::query(AssertSqlSafe(sql.as_str())).bind(micros(since)).bind(after).bind(CHUNK as i64);
+            let rows: Vec<(i64, String, String, i64, Option<String>)> = json_rows(&mut conn, q).await?;
+            let n = rows.len();
+            for (seq, profile_id, name, ts, props) in rows {
+                after = after.max(seq);
+                let props = reads.props_map(props)?;
+                if let Some(category) = category_of(props.get("category")) {
+                    let weight = if name == "Product Added" { 3 } else { 1 };
+                    out.push(InterestSign { profile_id, category, weight, at: from_micros(ts)? });
+                }
+            }
+            if n < CHUNK {
+                break;
             }
         }
         let sql = format!(
