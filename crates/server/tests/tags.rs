@@ -245,4 +245,31 @@ async fn consents(app: &TestApp) {
     assert_eq!(members["items"].as_array().map(Vec::len), Some(1), "{members}");
 }
 
-both_backends!(tags, consents);
+/// The server's own events of a profile (`Segment Entered`) land on it, and
+/// never make a profile of a user id a client claimed alone.
+async fn server_events_never_fork_a_client_profile(app: &TestApp) {
+    let body = json!({"id": "viewers", "name": "Viewers", "text": "performed \"Product Viewed\" >= 1"});
+    let (s, v) = app.send(Method::POST, "/api/v1/segments", ADMIN, body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let m = json!({"batch": [
+        {"type": "identify", "userId": "cl-1"},
+        {"type": "track", "userId": "cl-1", "event": "Product Viewed"},
+        {"type": "track", "userId": "cl-2", "anonymousId": "browser-2", "event": "Product Viewed"},
+    ]});
+    let (s, v) = app.ingest_as(CLIENT_WRITE, "/v1/batch", &m.to_string()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    app.settle().await;
+    app.settle().await;
+    for user in ["cl-1", "cl-2"] {
+        let (_, found) = app.get(&format!("/api/v1/profiles?identity=user_id:{user}"), ADMIN).await;
+        assert_eq!(found["items"].as_array().map(Vec::len), Some(1), "one profile for {user}: {found}");
+    }
+    // the one with a browser id to name it by has its entry on its timeline
+    let id = id_of(app, "cl-2").await;
+    let (_, events) = app.get(&format!("/api/v1/profiles/{id}/events?limit=20"), ADMIN).await;
+    let names: Vec<&str> =
+        events["items"].as_array().expect("items").iter().filter_map(|e| e["name"].as_str()).collect();
+    assert!(names.contains(&"Segment Entered"), "{names:?}");
+}
+
+both_backends!(tags, consents, server_events_never_fork_a_client_profile);

@@ -11,7 +11,7 @@
 //! later run with the same sizes measures it again without sending it (the
 //! sending takes long at scale; the measurements want a quiet machine).
 
-use super::loadgen::{post_request, send_one};
+use super::loadgen::{post_request, send_any};
 use super::scale::{rss_mb, send_all};
 use super::{ADMIN_KEY, WRITE_KEY, wait_processed};
 use anyhow::Context as _;
@@ -134,7 +134,7 @@ impl Server {
             Some(b) => post_request(path, &auth, b.to_string().as_bytes()),
             None => format!("{method} {path} HTTP/1.1\r\nhost: b\r\nauthorization: {auth}\r\n\r\n").into_bytes(),
         };
-        let text = send_one(self.addr, &req).await.with_context(|| format!("{method} {path}: no answer"))?;
+        let (_, text) = send_any(self.addr, &req).await.with_context(|| format!("{method} {path}: no answer"))?;
         serde_json::from_str(&text).with_context(|| format!("{method} {path}: {text}"))
     }
 

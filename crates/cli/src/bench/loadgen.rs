@@ -195,10 +195,15 @@ async fn run_with(
 
 /// One request on a fresh connection; the response body if the status is 200.
 pub async fn send_one(addr: SocketAddr, request: &[u8]) -> Option<String> {
+    send_any(addr, request).await.filter(|(status, _)| *status == 200).map(|(_, body)| body)
+}
+
+/// One request on a connection of its own: the status and the body, whatever the status.
+pub async fn send_any(addr: SocketAddr, request: &[u8]) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(addr).await.ok()?;
     stream.write_all(request).await.ok()?;
     let mut buf = Vec::new();
     let status = read_response(&mut stream, &mut buf).await.ok()?;
     let start = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    (status == 200).then(|| String::from_utf8_lossy(&buf[start..]).into_owned())
+    Some((status, String::from_utf8_lossy(&buf[start..]).into_owned()))
 }

@@ -44,8 +44,17 @@ pub async fn handle(app: &App, payload: &Value) -> AppResult<()> {
         "timestamp": payload.get("at").cloned().unwrap_or_else(|| json!(app.now())),
         "properties": payload.get("properties").cloned().unwrap_or_else(|| json!({})),
     });
-    if !address(&mut msg, &found.identities) {
-        tracing::warn!(profile = %profile, "a profile without an identity to name it by: {event} not logged");
+    // (only identities a server's message lands by: a claim a client made
+    // alone would send it to a new profile, docs/SECURITY.md)
+    let usable: Vec<Identity> = found
+        .identities
+        .iter()
+        .filter(|i| beacon_core::trust::is_anchor(&i.kind) || !found.unverified.contains(i))
+        .cloned()
+        .collect();
+    if !address(&mut msg, &usable) {
+        tracing::warn!(profile = %profile, "a profile without an identity a server may name it by: {event} not logged");
+        metrics::counter!("beacon_profile_events_unaddressed_total").increment(1);
         return Ok(());
     }
     super::log::append_internal(app, SOURCE, msg).await
