@@ -128,10 +128,20 @@ impl HeldEvents {
     /// Loads the columns from `store` (once; the processor may be running),
     /// keeping every change from now on.
     pub async fn load(&self, store: &dyn Store) -> Result<(), StoreError> {
-        let started = std::time::Instant::now();
         if self.on.swap(true, Ordering::AcqRel) {
             return Ok(()); // loading or loaded already
         }
+        let loaded = self.read_store(store).await;
+        if loaded.is_err() {
+            // off again: nothing queues changes for a load that is not coming
+            self.on.store(false, Ordering::Release);
+            self.queue.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+        loaded
+    }
+
+    async fn read_store(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
         let upto = store.processed_offset(crate::processor::PROCESSOR).await?;
         let facts = store.segment_facts();
         let mut columns = EventColumns::new();
