@@ -14,6 +14,7 @@ pub mod openapi;
 mod openapi_answers;
 mod openapi_errors;
 mod openapi_requests;
+mod openapi_routes;
 mod openapi_schemas;
 pub mod orders;
 pub mod privacy;

@@ -28,6 +28,8 @@ pub struct RfmTable {
     pub customers: Vec<Scored>,
     /// Each customer's lifecycle stage (in the order of `customers`).
     pub stages: Vec<Stage>,
+    /// Each customer's orders as the risk tags read them (in the order of `customers`).
+    pub orders: Vec<beacon_insight::tags::OrderSignals>,
     by_id: HashMap<String, usize>,
 }
 
@@ -142,6 +144,15 @@ pub async fn table(app: &App, as_of: Option<NaiveDate>) -> AppResult<Arc<RfmTabl
             lifecycle::stage(Some(&o), as_of, &rules)
         })
         .collect();
+    let orders = figures
+        .iter()
+        .map(|f| beacon_insight::tags::OrderSignals {
+            orders: f.orders.max(0) as u64,
+            with_coupon: f.with_coupon.max(0) as u64,
+            gross_minor: f.gross_minor,
+            refunded_minor: f.refunded_minor,
+        })
+        .collect();
     let customers: Vec<Customer> = figures
         .into_iter()
         .map(|f| Customer {
@@ -153,7 +164,7 @@ pub async fn table(app: &App, as_of: Option<NaiveDate>) -> AppResult<Arc<RfmTabl
         .collect();
     let scored = rfm::score(&customers, as_of);
     let by_id = scored.iter().enumerate().map(|(i, s)| (s.id.clone(), i)).collect();
-    let t = Arc::new(RfmTable { as_of, currency, customers: scored, stages, by_id });
+    let t = Arc::new(RfmTable { as_of, currency, customers: scored, stages, orders, by_id });
     if let Ok(mut c) = app.rfm.0.lock() {
         c.retain(|_, (at, ..)| now - *at < KEEP);
         c.insert(as_of, (now, stamp, t.clone()));

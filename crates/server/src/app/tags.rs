@@ -166,16 +166,18 @@ pub async fn sweep(app: &App) -> AppResult<Swept> {
     let (_, clustered) = rfm::clusters(app, Some(today), 4, 0).await?;
     let mut stage_of: HashMap<&str, &str> = HashMap::new();
     let mut cluster_of: HashMap<&str, &str> = HashMap::new();
+    let mut orders: HashMap<&str, OrderSignals> = HashMap::new();
     for (i, c) in table.customers.iter().enumerate() {
         if let Some(stage) = table.stages.get(i) {
             stage_of.insert(c.id.as_str(), stage.key());
+        }
+        if let Some(o) = table.orders.get(i) {
+            orders.insert(c.id.as_str(), *o);
         }
         if let Some(cluster) = clustered.labels.get(i).and_then(|&l| clustered.clusters.get(l)) {
             cluster_of.insert(c.id.as_str(), cluster.name);
         }
     }
-    let currency = app.rules.currency.code();
-    let figures = app.store.orders().customer_figures(now, currency).await?;
     let shared: HashMap<String, i64> = app.store.tags().shared_accounts().await?.into_iter().collect();
     let horizon = chrono::Duration::days(i64::from(rules.interest_half_life_days) * 6);
     let mut signs: HashMap<String, Vec<Sign>> = HashMap::new();
@@ -188,20 +190,7 @@ pub async fn sweep(app: &App) -> AppResult<Swept> {
         });
     }
     let traits = basic_traits(app).await?;
-    let orders: HashMap<&str, OrderSignals> = figures
-        .iter()
-        .map(|f| {
-            let o = OrderSignals {
-                orders: f.orders.max(0) as u64,
-                with_coupon: f.with_coupon.max(0) as u64,
-                gross_minor: f.gross_minor,
-                refunded_minor: f.refunded_minor,
-            };
-            (f.profile_id.as_str(), o)
-        })
-        .collect();
     let mut who: BTreeSet<&str> = traits.keys().map(String::as_str).collect();
-    who.extend(orders.keys().copied());
     who.extend(shared.keys().map(String::as_str));
     who.extend(signs.keys().map(String::as_str));
     who.extend(table.customers.iter().map(|c| c.id.as_str()));

@@ -221,7 +221,7 @@ pub async fn decide(
         .iter()
         .zip(&sources)
         .map(|((_, found, .., deal), source)| {
-            working::settled_on(found, deal.is_none() && *source == beacon_core::trust::Source::Client, &held)
+            super::settled::settled_on(found, deal.is_none() && *source == beacon_core::trust::Source::Client, &held)
         })
         .collect();
     let mut must_read: HashSet<ProfileId> = book.buyers().collect();

@@ -12,6 +12,7 @@ mod orders;
 pub mod partitions;
 mod pipeline;
 pub mod segments;
+mod settled;
 pub mod source;
 mod timing;
 mod trust;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::processor::settled::settled_on;
 
 fn id(kind: IdentityKind, value: &str) -> Identity {
     Identity { kind, value: value.into() }
