@@ -129,3 +129,60 @@ fn next_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
         NaiveDate::from_ymd_opt(today.year(), today.month(), today.day()).and_then(|d| d.succ_opt()).unwrap_or(today);
     tomorrow.and_time(chrono::NaiveTime::MIN).and_utc().max(now + Duration::seconds(1))
 }
+
+/// A condition's word on an event name: a count it takes (in its window,
+/// passing its filters) or the first/last time it looks at. The pipeline
+/// asks these whether a new event can change a segment's answer at all
+/// ([`EventLeaf::moved_by`]): most of a shop's events fall outside most
+/// segments' windows and filters, and then the segment is not decided
+/// again for them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventLeaf {
+    pub event: String,
+    /// `None`: a first or last time (any event of the name can move it).
+    pub counted: Option<(Option<crate::ast::Window>, Vec<crate::ast::PropertyFilter>)>,
+}
+
+impl Condition {
+    /// Every event leaf of the condition (one per leaf, in order).
+    pub fn event_leaves(&self) -> Vec<EventLeaf> {
+        let mut out = Vec::new();
+        leaves(self, &mut out);
+        out
+    }
+}
+
+fn leaves(c: &Condition, out: &mut Vec<EventLeaf>) {
+    match c {
+        Condition::All(items) | Condition::Any(items) => items.iter().for_each(|c| leaves(c, out)),
+        Condition::Not(inner) => leaves(inner, out),
+        Condition::Performed(p) => {
+            out.push(EventLeaf { event: p.event.clone(), counted: Some((p.within, p.filters.clone())) })
+        }
+        Condition::FirstPerformed(t) | Condition::LastPerformedBefore(t) => {
+            out.push(EventLeaf { event: t.event.clone(), counted: None })
+        }
+        _ => {}
+    }
+}
+
+impl EventLeaf {
+    /// Whether adding `e` can change this leaf, now or later: an event of
+    /// its name that its filters pass and that is in its window or will be
+    /// (a time to come); any of its name for a first or last time. A
+    /// filter on a property's time (`within`, `upcoming`) changes with the
+    /// clock, so such a leaf is always moved.
+    pub fn moved_by(&self, e: &crate::EventFact, now: DateTime<Utc>) -> bool {
+        if e.name != self.event {
+            return false;
+        }
+        let Some((within, filters)) = &self.counted else { return true };
+        if within.is_some_and(|w| e.at <= now - w.duration()) {
+            return false;
+        }
+        filters.iter().all(|f| {
+            matches!(f.op, Op::Within | Op::Upcoming)
+                || crate::eval::test_at(e.properties.get(&f.property), f.op, f.value.as_ref(), Some(now))
+        })
+    }
+}

@@ -170,3 +170,72 @@ fn test(rng: &mut Rng, values: &[Value]) -> (Op, Option<Value>) {
         }
     }
 }
+
+/// A segment a marketer would save, from a seed: the shapes shops use
+/// ("viewed 3 times in 30 days and did not buy", "spent over 300",
+/// "lapsed 30 days", "in Shanghai with a phone", a holdout of one of
+/// these…) with this vocabulary's words and random thresholds. Unlike
+/// [`condition`], which reaches every corner of the language for the
+/// agreement tests, these are the kind a shop keeps hundreds of.
+pub fn marketing(rng: &mut Rng, v: &Vocabulary) -> Condition {
+    let event = |rng: &mut Rng| if v.events.is_empty() { "none".to_string() } else { rng.pick(&v.events).clone() };
+    let performed = |rng: &mut Rng, event: String, n: u32, within: Option<Window>| {
+        let filters = match v.properties.is_empty() || !rng.one_in(4) {
+            true => vec![],
+            false => {
+                let (property, values) = rng.pick(&v.properties).clone();
+                vec![PropertyFilter { property, op: Op::Eq, value: values.first().cloned() }]
+            }
+        };
+        Condition::Performed(Performed { event, count: Count { cmp: Cmp::Gte, n }, within, filters })
+    };
+    let not = |c: Condition| Condition::Not(Box::new(c));
+    let shape = match rng.below(10) {
+        0 | 1 => {
+            // did one thing and not another in the same window
+            let w = window(rng, v);
+            let (did, n) = (event(rng), 1 + rng.below(3) as u32);
+            let other = event(rng);
+            Condition::All(vec![performed(rng, did, n, Some(w)), not(performed(rng, other, 1, Some(w)))])
+        }
+        2 => {
+            let measure = *rng.pick(&[Measure::NetSpend, Measure::AverageOrder]);
+            let value = rng.pick(&["50", "99.90", "150", "300.5"]).to_string();
+            Condition::Orders(OrderFigure { measure, cmp: Cmp::Gte, value, within: maybe_window(rng, v) })
+        }
+        3 => {
+            let value = (1 + rng.below(3)).to_string();
+            Condition::Orders(OrderFigure {
+                measure: Measure::OrderCount,
+                cmp: Cmp::Gte,
+                value,
+                within: maybe_window(rng, v),
+            })
+        }
+        4 => Condition::LastPerformedBefore(EventTime { event: event(rng), within: window(rng, v) }),
+        5 => Condition::FirstPerformed(EventTime { event: event(rng), within: window(rng, v) }),
+        6 if !v.traits.is_empty() => {
+            let (key, values) = rng.pick(&v.traits).clone();
+            let picked = (0..2).filter_map(|_| values.get(rng.below(values.len().max(1) as u64) as usize)).cloned();
+            let t = Condition::Trait(TraitCondition { key, op: Op::In, value: Some(Value::Array(picked.collect())) });
+            if v.identity_kinds.is_empty() {
+                t
+            } else {
+                Condition::All(vec![t, Condition::Has(rng.pick(&v.identity_kinds).clone())])
+            }
+        }
+        7 if !v.tags.is_empty() => Condition::Tag(rng.pick(&v.tags).clone()),
+        8 if !v.categories.is_empty() => Condition::Bought(Bought {
+            item: Item::Category(rng.pick(&v.categories).clone()),
+            within: maybe_window(rng, v),
+        }),
+        _ => {
+            // engaged: any of two behaviours
+            let (a, b) = (event(rng), event(rng));
+            let (wa, wb, n) = (window(rng, v), window(rng, v), 2 + rng.below(3) as u32);
+            Condition::Any(vec![performed(rng, a, n, Some(wa)), performed(rng, b, 1, Some(wb))])
+        }
+    };
+    // one in ten is a holdout's half of another
+    if rng.one_in(10) { Condition::All(vec![Condition::Bucket(Count { cmp: Cmp::Lt, n: 50 }), shape]) } else { shape }
+}

@@ -259,3 +259,35 @@ fn an_answer_holds_until_the_moment_next_change_names() {
     }
     assert!(timed > 1000 && changed_there > 100, "{timed} timed answers, {changed_there} changed at the moment");
 }
+
+/// An event no leaf of a condition is moved by changes its answer at no
+/// time to come: the pipeline does not decide a segment again for it.
+#[test]
+fn an_event_no_leaf_is_moved_by_changes_nothing() {
+    let now: DateTime<Utc> = "2026-06-15T10:00:00Z".parse().expect("time");
+    let v = vocabulary();
+    let mut rng = Rng::new(11);
+    let mut people = profiles(&mut rng, &v, now, 40);
+    let newcomers = profiles(&mut rng, &v, now, 40);
+    let (mut skipped, mut moved) = (0, 0);
+    let later = [0, 1, 13, 25, 24 * 4, 24 * 8, 24 * 31, 24 * 400].map(|h| now + Duration::hours(h));
+    for case in 0..300 {
+        let c = random::condition(&mut rng, &v, 2);
+        let leaves = c.event_leaves();
+        for (p, n) in people.iter_mut().zip(&newcomers) {
+            let Some(e) = n.events.first() else { continue };
+            if leaves.iter().any(|l| l.moved_by(e, now)) {
+                moved += 1;
+                continue;
+            }
+            skipped += 1;
+            let before: Vec<bool> = later.iter().map(|t| matches(&c, &p.facts(*t))).collect();
+            p.events.push(e.clone());
+            p.events.sort_by_key(|e| e.at);
+            let after: Vec<bool> = later.iter().map(|t| matches(&c, &p.facts(*t))).collect();
+            p.events.retain(|x| x != e || x.at != e.at);
+            assert_eq!(before, after, "case {case}, {} with {e:?}: {c}", p.id);
+        }
+    }
+    assert!(skipped > 1000 && moved > 300, "{skipped} events skipped, {moved} moved a leaf");
+}

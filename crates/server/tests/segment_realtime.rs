@@ -136,10 +136,50 @@ async fn realtime(app: &TestApp, clock: &ManualClock) {
     assert_eq!(h["items"].as_array().and_then(|i| i.last()).map(|x| x["members"].clone()), Some(json!(2)), "{h}");
 }
 
+/// A newcomer is decided for every segment (one that holds without any
+/// event holds for it too), and an event outside a segment's window or
+/// filters, which no leaf is moved by, changes nothing.
+async fn newcomers(app: &TestApp, clock: &ManualClock) {
+    for (id, text) in [
+        ("no-order", r#"not performed "Order Completed""#),
+        ("viewed-2d", r#"performed "Product Viewed" >= 1 within 2d where product_id = "P1""#),
+    ] {
+        let (s, v) =
+            app.send(Method::POST, "/api/v1/segments", ADMIN, json!({"id": id, "name": id, "text": text})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let now = clock.now();
+    let old = now - Duration::days(30);
+    let mut other = view(("userId", "u11"), now);
+    other["properties"]["product_id"] = json!("P2");
+    send(
+        app,
+        json!([{"type": "identify", "userId": "u9", "traits": {"city": "北京"}, "timestamp": now.to_rfc3339()},
+               view(("userId", "u10"), old), other]),
+    )
+    .await;
+    app.settle().await;
+    // ("recent", the first part's, holds u11's view of now)
+    for (u, expected) in [("u9", &["no-order"][..]), ("u10", &["no-order"]), ("u11", &["no-order", "recent"])] {
+        assert_eq!(segments_of(app, &id_of(app, u).await).await, expected, "{u}");
+    }
+    send(app, json!([view(("userId", "u10"), now)])).await;
+    app.settle().await;
+    assert_eq!(segments_of(app, &id_of(app, "u10").await).await, ["no-order", "recent", "viewed-2d"]);
+    let order = json!({"type": "track", "userId": "u9", "event": "Order Completed", "timestamp": old.to_rfc3339(),
+                       "properties": {"order_id": "o-u9", "total": "10", "currency": "CNY"}});
+    send(app, json!([order])).await;
+    app.settle().await;
+    assert_eq!(segments_of(app, &id_of(app, "u9").await).await, Vec::<String>::new(), "an old order still counts");
+    kept_as_decided(app, "no-order").await;
+    kept_as_decided(app, "viewed-2d").await;
+}
+
 async fn run(backend: Backend) {
     let clock = Arc::new(ManualClock::new("2026-11-02T10:00:00Z".parse().expect("time")));
     let app = TestApp::with_clock(backend, |_| {}, clock.clone() as Arc<dyn Clock>).await;
     realtime(&app, &clock).await;
+    newcomers(&app, &clock).await;
     app.stop().await;
 }
 

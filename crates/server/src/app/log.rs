@@ -84,6 +84,12 @@ pub async fn progress(app: &App) -> Result<Progress, Error> {
 /// `messageId`) from `source`, checked as the processor will read it: a
 /// message it could not read is refused here (`code`) rather than logged.
 pub async fn append_internal(app: &App, source: &str, msg: serde_json::Value) -> Result<(), Error> {
+    append(app, vec![internal_record(app, source, msg)?]).await
+}
+
+/// The log record of a message the server writes itself (see
+/// [`append_internal`]), for appending many at once.
+pub fn internal_record(app: &App, source: &str, msg: serde_json::Value) -> Result<NewLogRecord, Error> {
     let now = app.now();
     let env = beacon_core::message::Envelope {
         received_at: now,
@@ -96,5 +102,5 @@ pub async fn append_internal(app: &App, source: &str, msg: serde_json::Value) ->
     let raw = serde_json::value::RawValue::from_string(msg.to_string())
         .map_err(|e| Error::new(ErrorCode::Internal, format!("a server message cannot be written: {e}")))?;
     let validated = beacon_core::message::validate(&raw, &env)?;
-    append(app, vec![record(source, validated, now)]).await
+    Ok(record(source, validated, now))
 }

@@ -1,18 +1,19 @@
 //! The pipeline's segment stage: in the batch's transaction, after its
 //! other changes are written, each profile the batch changed is decided
-//! again for the saved segments that change can affect (an event of a name
-//! a segment counts, a trait, an order, an identity, a merge), from its
-//! facts as the transaction sees them. Who entered and who left is written
-//! with the batch, each with an outbox message (`profile.notify`: the
-//! `Segment Entered` / `Segment Exited` event appended to the log), and a
+//! again for the saved segments that change can affect (an event a
+//! segment's leaf is moved by — of its name, in its window, through its
+//! filters —, a trait, an order, an identity, a merge; a profile first seen
+//! is decided for all), from its facts as the transaction sees them. Who entered and who left is written
+//! with the batch, with one outbox message for them all (`profile.notify`:
+//! each `Segment Entered` / `Segment Exited` event appended to the log), and a
 //! timer is set for the moment time alone could change the answer
 //! (`segments.recheck`: a profile leaves "viewed in the last 7 days" on
 //! day 8 without another event). A segment naming another is decided after
 //! it, so a change ripples through in the same transaction.
 
 use beacon_core::ProfileId;
-use beacon_segment::Condition;
-use beacon_segment::depends::{Needs, next_change};
+use beacon_segment::depends::{EventLeaf, Needs, next_change};
+use beacon_segment::{Condition, EventFact};
 use beacon_store::{BatchChanges, MemberChange, NewJob, ProcessTx, SegmentWrites, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -38,7 +39,8 @@ pub struct SegmentIndex {
     /// What the store said when this was loaded (count, sum of versions).
     pub stamp: (i64, i64),
     segments: Vec<Compiled>,
-    by_event: HashMap<String, Vec<usize>>,
+    /// Each event leaf of every segment, by its event's name.
+    by_event: HashMap<String, Vec<(usize, EventLeaf)>>,
     by_trait: Vec<usize>,
     by_orders: Vec<usize>,
     by_identity: Vec<usize>,
@@ -84,8 +86,8 @@ impl SegmentIndex {
         }
         let mut index = SegmentIndex { stamp, ..Default::default() };
         for (i, c) in segments.iter().enumerate() {
-            for e in &c.needs.events {
-                index.by_event.entry(e.clone()).or_default().push(i);
+            for leaf in c.condition.event_leaves() {
+                index.by_event.entry(leaf.event.clone()).or_default().push((i, leaf));
             }
             let n = &c.needs;
             for (wanted, list) in [
@@ -123,12 +125,13 @@ impl SegmentIndex {
 /// What a batch changed of one profile.
 #[derive(Debug, Default, Clone)]
 pub struct Touch {
-    pub events: BTreeSet<String>,
+    /// The events it was given (name, time, kept properties).
+    pub events: Vec<EventFact>,
     pub traits: bool,
     pub orders: bool,
     pub identities: bool,
     pub consents: bool,
-    /// Everything (a merge).
+    /// Everything (a merge, a profile first seen).
     pub all: bool,
     /// Time passed (a timer): every segment time can change.
     pub timed: bool,
@@ -149,7 +152,9 @@ pub fn touches(changes: &BatchChanges) -> HashMap<ProfileId, Touch> {
     let mut out: HashMap<ProfileId, Touch> = HashMap::new();
     for e in &changes.events {
         if let Some(name) = &e.name {
-            out.entry(live(e.profile_id)).or_default().events.insert(name.clone());
+            let properties = e.props.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
+            let fact = EventFact { name: name.clone(), at: e.timestamp, properties };
+            out.entry(live(e.profile_id)).or_default().events.push(fact);
         }
     }
     for s in changes.states.iter().filter(|s| !changes.traits_kept.contains(&s.id)) {
@@ -164,8 +169,10 @@ pub fn touches(changes: &BatchChanges) -> HashMap<ProfileId, Touch> {
     for c in &changes.consents {
         out.entry(live(c.profile)).or_default().consents = true;
     }
-    for m in &changes.merges {
-        out.entry(live(m.into)).or_default().all = true;
+    // a merge, or a profile first seen: every segment (one that holds
+    // without any event — "did not buy" — holds for a newcomer too)
+    for id in changes.merges.iter().map(|m| m.into).chain(changes.created.iter().map(|c| c.id)) {
+        out.entry(live(id)).or_default().all = true;
     }
     out
 }
@@ -185,13 +192,21 @@ pub async fn stage(
 }
 
 impl SegmentIndex {
-    /// The segments a profile's touch can change (in index order).
-    fn candidates(&self, t: &Touch) -> BTreeSet<usize> {
+    /// The segments a profile's touch can change (in index order): of its
+    /// events, only those a segment's leaf is moved by (in its window,
+    /// through its filters) make that segment a candidate.
+    fn candidates(&self, t: &Touch, now: DateTime<Utc>) -> BTreeSet<usize> {
         if t.all {
             return (0..self.segments.len()).collect();
         }
-        let mut out: BTreeSet<usize> =
-            t.events.iter().filter_map(|e| self.by_event.get(e)).flatten().copied().collect();
+        let mut out = BTreeSet::new();
+        for e in &t.events {
+            for (i, leaf) in self.by_event.get(&e.name).into_iter().flatten() {
+                if !out.contains(i) && leaf.moved_by(e, now) {
+                    out.insert(*i);
+                }
+            }
+        }
         for (changed, list) in [
             (t.traits, &self.by_trait),
             (t.orders, &self.by_orders),
@@ -221,7 +236,7 @@ pub async fn decide(
     tag: &str,
 ) -> Result<usize, StoreError> {
     let mut work: Vec<(ProfileId, BTreeSet<usize>)> =
-        touched.into_iter().map(|(p, t)| (p, index.candidates(&t))).filter(|(_, c)| !c.is_empty()).collect();
+        touched.into_iter().map(|(p, t)| (p, index.candidates(&t, now))).filter(|(_, c)| !c.is_empty()).collect();
     if work.is_empty() {
         return Ok(0);
     }
@@ -232,6 +247,7 @@ pub async fn decide(
     let facts = tx.segment_facts(&ids, &names.into_iter().collect::<Vec<_>>()).await?;
     let by_id: HashMap<String, BTreeSet<usize>> = work.into_iter().map(|(p, c)| (p.to_string(), c)).collect();
     let mut writes = SegmentWrites::default();
+    let mut said = Vec::new();
     for mut f in facts {
         let Some(mut todo) = by_id.get(&f.id).cloned() else { continue };
         let mut soonest: Option<DateTime<Utc>> = None;
@@ -256,7 +272,7 @@ pub async fn decide(
             let event = if is_in { "Segment Entered" } else { "Segment Exited" };
             let message_id = format!("segment:{}:{}:{}:{tag}", s.id, f.id, if is_in { "in" } else { "out" });
             let properties = json!({"segment_id": s.id, "segment_name": s.name});
-            writes.outbox.push(crate::app::notify::job(&f.id, event, properties, message_id, now));
+            said.push((f.id.clone(), event, properties, message_id));
             writes.changes.push(MemberChange { segment_id: s.id.clone(), profile_id: f.id.clone(), entered: is_in });
         }
         // one timer a profile: a sooner one already set stays (the store keeps the sooner)
@@ -268,6 +284,10 @@ pub async fn decide(
                 due_at: at,
             });
         }
+    }
+    if let Some((_, _, _, first)) = said.first() {
+        // one outbox message for the decision's events
+        writes.outbox.push(crate::app::notify::jobs(format!("changes:{first}"), said, now));
     }
     if !writes.is_empty() {
         tx.write_segments(&writes, now).await?;

@@ -343,49 +343,68 @@ impl super::process::SqlProcessTx {
 }
 
 impl super::process::SqlProcessTx {
-    /// [`crate::ProcessTx::change_members`].
+    /// [`crate::ProcessTx::write_segments`]' members: a few statements for
+    /// the whole batch whatever the number of segments (the rows each
+    /// statement really changed are counted by segment, so a row already
+    /// there, or gone, moves no count).
     pub(super) async fn write_member_changes(
         &mut self,
         changes: &[crate::MemberChange],
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let mut by_segment: std::collections::BTreeMap<&str, (Vec<&str>, Vec<&str>)> = Default::default();
-        for c in changes {
-            let (entered, exited) = by_segment.entry(c.segment_id.as_str()).or_default();
-            if c.entered { entered } else { exited }.push(c.profile_id.as_str());
-        }
         let d = self.dialect;
-        for (segment, (entered, exited)) in by_segment {
-            let mut delta = 0i64;
-            for part in exited.chunks(ROWS) {
-                let sql = format!(
-                    "DELETE FROM segment_members WHERE segment_id = {} AND profile_id IN ({})",
-                    d.param(1),
-                    d.params_from(1, part.len())
-                );
-                let q = part.iter().fold(sqlx::query(AssertSqlSafe(sql)).bind(segment), |q, p| q.bind(*p));
-                delta -= q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected() as i64;
+        let (entered, exited): (Vec<_>, Vec<_>) = changes.iter().partition(|c| c.entered);
+        let mut delta: std::collections::BTreeMap<String, i64> = Default::default();
+        for part in exited.chunks(ROWS) {
+            let sql = format!(
+                "DELETE FROM segment_members WHERE (segment_id, profile_id) IN (VALUES {}) RETURNING segment_id",
+                d.rows(part.len(), 2)
+            );
+            let q = part.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, c| q.bind(&c.segment_id).bind(&c.profile_id));
+            for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
+                *delta.entry(row.try_get(0).map_err(backend)?).or_default() -= 1;
             }
-            for part in entered.chunks(ROWS) {
-                let sql = format!(
-                    "INSERT INTO segment_members (segment_id, profile_id, since) VALUES {} \
-                     ON CONFLICT (segment_id, profile_id) DO NOTHING",
-                    d.rows(part.len(), 3)
-                );
-                let q =
-                    part.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, p| q.bind(segment).bind(*p).bind(micros(at)));
-                delta += q.execute(&mut *self.tx).await.map_err(backend)?.rows_affected() as i64;
+        }
+        for part in entered.chunks(ROWS) {
+            let sql = format!(
+                "INSERT INTO segment_members (segment_id, profile_id, since) VALUES {} \
+                 ON CONFLICT (segment_id, profile_id) DO NOTHING RETURNING segment_id",
+                d.rows(part.len(), 3)
+            );
+            let q = part.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, c| {
+                q.bind(&c.segment_id).bind(&c.profile_id).bind(micros(at))
+            });
+            for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
+                *delta.entry(row.try_get(0).map_err(backend)?).or_default() += 1;
             }
-            let members: i64 =
-                sqlx::query("UPDATE segments SET members = members + $1 WHERE id = $2 RETURNING members")
-                    .bind(delta)
-                    .bind(segment)
-                    .fetch_one(&mut *self.tx)
-                    .await
-                    .map_err(backend)?
-                    .try_get(0)
-                    .map_err(backend)?;
-            count_hour(&mut self.tx, segment, at, members).await?;
+        }
+        let moved: Vec<(String, i64)> = delta.into_iter().filter(|(_, n)| *n != 0).collect();
+        for part in moved.chunks(ROWS) {
+            // each segment's count, and its hour in the count history
+            let sql = format!(
+                "UPDATE segments SET members = members + v.column2 FROM (VALUES {}) AS v \
+                 WHERE segments.id = v.column1 RETURNING segments.id, segments.members",
+                d.rows(part.len(), 2)
+            );
+            let q = part.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, (id, n)| q.bind(id).bind(*n));
+            let counted: Vec<(String, i64)> = q
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(backend)?
+                .iter()
+                .map(|r| Ok((r.try_get(0).map_err(backend)?, r.try_get(1).map_err(backend)?)))
+                .collect::<Result<_>>()?;
+            if counted.is_empty() {
+                continue;
+            }
+            let hour = micros(at).div_euclid(HOUR_MICROS);
+            let sql = format!(
+                "INSERT INTO segment_counts (segment_id, hour, members) VALUES {} \
+                 ON CONFLICT (segment_id, hour) DO UPDATE SET members = excluded.members",
+                d.rows(counted.len(), 3)
+            );
+            let q = counted.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, (id, n)| q.bind(id).bind(hour).bind(*n));
+            q.execute(&mut *self.tx).await.map_err(backend)?;
         }
         Ok(())
     }
