@@ -85,6 +85,11 @@ async fn own_tags(app: &TestApp, id: &str) {
     assert!(count(app, &format!("value_tier \"{value}\"")).await >= 1);
 }
 
+async fn segments_of(app: &TestApp, id: &str) -> Vec<String> {
+    let (_, v) = app.get(&format!("/api/v1/profiles/{id}/segments"), ADMIN).await;
+    v["items"].as_array().expect("items").iter().map(|s| s["segment_id"].as_str().unwrap_or("").to_string()).collect()
+}
+
 async fn sweep(app: &TestApp) -> Value {
     let (s, v) = app.send(Method::POST, "/api/v1/tags/sweep", ADMIN, json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -139,6 +144,13 @@ async fn tags(app: &TestApp) {
     assert_eq!(count(app, "coupon_orders >= 2 within 7d").await, 0);
     assert_eq!(count(app, "coupon_orders = 0").await, 4);
 
+    // saved segments naming tags follow every change of them at once
+    for (id, text) in [("vip", r#"tag "VIP""#), ("repeat", r#"tag "回头客""#)] {
+        let (s, v) =
+            app.send(Method::POST, "/api/v1/segments", ADMIN, json!({"id": id, "name": id, "text": text})).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+
     // by hand: a new tag, and a computed one taken over
     let (s, v) =
         app.send(Method::PUT, &format!("/api/v1/profiles/{bob}/tags/VIP"), ADMIN, json!({"family": "loyalty"})).await;
@@ -151,6 +163,7 @@ async fn tags(app: &TestApp) {
         app.send(Method::PUT, &format!("/api/v1/profiles/{alice}/tags/spending:medium"), ADMIN, json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(count(app, r#"tag "VIP""#).await, 1);
+    assert_eq!(segments_of(app, &bob).await, ["vip"], "in the segment as the tag is written");
     // the viewer may read, not tag
     let (s, _) = app.send(Method::PUT, &format!("/api/v1/profiles/{bob}/tags/x"), VIEWER, json!({})).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -164,6 +177,7 @@ async fn tags(app: &TestApp) {
     sweep(app).await;
     let alice_tags = tags_of(app, &alice).await;
     assert!(alice_tags.contains(&("回头客".into(), "loyalty".into(), "rule".into())), "{alice_tags:?}");
+    assert_eq!(segments_of(app, &alice).await, ["repeat"], "in the segment as the sweep tags");
     assert!(alice_tags.contains(&("spending:medium".into(), "basic".into(), "manual".into())), "{alice_tags:?}");
     assert!(names(&tags_of(app, &bob).await).contains(&"VIP"), "a sweep keeps hand-made tags");
     // the customer list by tag
@@ -179,8 +193,10 @@ async fn tags(app: &TestApp) {
     let (s, _) = app.send(Method::DELETE, "/api/v1/tag-rules/回头客", ADMIN, json!(null)).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert!(!names(&tags_of(app, &alice).await).contains(&"回头客"));
+    assert_eq!(segments_of(app, &alice).await, Vec::<String>::new(), "out as the rule's tags go");
     let (s, _) = app.send(Method::DELETE, &format!("/api/v1/profiles/{bob}/tags/VIP"), ADMIN, json!(null)).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(segments_of(app, &bob).await, Vec::<String>::new(), "out as the tag is removed");
     let (s, v) = app.send(Method::DELETE, &format!("/api/v1/profiles/{bob}/tags/VIP"), ADMIN, json!(null)).await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
 

@@ -279,22 +279,45 @@ async fn index(app: &App) -> AppResult<std::sync::Arc<SegmentIndex>> {
     Ok(current)
 }
 
-/// A profile's timer came due: its time-bound segments are decided again,
-/// in a transaction that waits for the processor's (its offset row, and the
-/// profile's lock as a partition's batch takes it), so the two never decide
-/// the same membership from different facts at once.
+/// A profile's timer came due: its time-bound segments are decided again.
 pub async fn recheck(app: &App, profile: ProfileId) -> AppResult<()> {
     let index = index(app).await?;
     if index.is_empty() {
         return Ok(());
     }
+    let tag = format!("t{}", app.now().timestamp_micros());
+    redecide(app, &index, &[profile], Touch { timed: true, ..Default::default() }, &tag).await
+}
+
+/// Profiles whose tags changed outside the pipeline (by hand, a sweep, a
+/// rule): the segments naming a tag decided again for them at once, as a
+/// timer's recheck decides (a few hundred profiles a transaction).
+pub async fn tags_changed(app: &App, profiles: &[String]) -> AppResult<()> {
+    let index = index(app).await?;
+    if !index.reads_tags() {
+        return Ok(());
+    }
+    let ids: std::collections::BTreeSet<ProfileId> = profiles.iter().filter_map(|p| p.parse().ok()).collect();
+    let ids: Vec<ProfileId> = ids.into_iter().collect();
+    // (a decision's own mark: the same profile may enter again in the same instant)
+    let tag = format!("g{}", super::log::fallback_message_id());
+    for part in ids.chunks(500) {
+        redecide(app, &index, part, Touch { tags: true, ..Default::default() }, &tag).await?;
+    }
+    Ok(())
+}
+
+/// Decides `profiles` again for what `touch` says changed, in a
+/// transaction that waits for the processor's (its offset row, and the
+/// profiles' locks as a partition's batch takes them), so the two never
+/// decide the same membership from different facts at once.
+async fn redecide(app: &App, index: &SegmentIndex, profiles: &[ProfileId], touch: Touch, tag: &str) -> AppResult<()> {
     let mut tx = app.store.begin_processing(crate::processor::PROCESSOR).await?;
     tx.offset().await?;
-    crate::processor::batch::lock_as_a_batch(tx.as_mut(), &[], &[profile]).await?;
+    crate::processor::batch::lock_as_a_batch(tx.as_mut(), &[], profiles).await?;
     let now = app.now();
-    let touch = Touch { timed: true, ..Default::default() };
-    let tag = format!("t{}", now.timestamp_micros());
-    crate::processor::segments::decide(tx.as_mut(), &index, [(profile, touch)].into(), now, &tag).await?;
+    let touched = profiles.iter().map(|p| (*p, touch.clone())).collect();
+    crate::processor::segments::decide(tx.as_mut(), index, touched, now, tag).await?;
     tx.commit().await?;
     Ok(())
 }

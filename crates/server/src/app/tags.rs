@@ -64,6 +64,7 @@ pub async fn put(app: &App, id: &str, tag: &str, family: Option<&str>, actor: &s
         after: Some(json!({"tag": tag, "family": family.key()})),
     };
     app.store.tags().put_tag(&t, now, &audit).await?;
+    super::segments::tags_changed(app, std::slice::from_ref(&t.profile_id)).await?;
     let (_, tags) = of_profile(app, &t.profile_id).await?;
     tags.into_iter().find(|x| x.tag == tag).ok_or_else(|| internal_error("the tag just written is not there"))
 }
@@ -79,10 +80,11 @@ pub async fn remove(app: &App, id: &str, tag: &str, actor: &str) -> AppResult<()
         before: Some(json!({"tag": tag})),
         after: None,
     };
-    if !app.store.tags().remove_tag(&profile.id.to_string(), tag, &audit).await? {
+    let id = profile.id.to_string();
+    if !app.store.tags().remove_tag(&id, tag, &audit).await? {
         return Err(Error::new(ErrorCode::NotFound, "the profile has no such tag"));
     }
-    Ok(())
+    super::segments::tags_changed(app, &[id]).await
 }
 
 /// Saves a tag rule (its tags follow at the next sweep, or at once with `sweep`).
@@ -111,10 +113,12 @@ pub async fn put_rule(
 }
 
 pub async fn delete_rule(app: &App, tag: &str, actor: &str) -> AppResult<()> {
+    let held: Vec<String> =
+        app.store.tags().tags_from(RULE).await?.into_iter().filter(|(_, t)| t == tag).map(|(p, _)| p).collect();
     if !app.store.tags().delete_tag_rule(tag, actor, app.now()).await? {
         return Err(Error::new(ErrorCode::NotFound, "no such tag rule"));
     }
-    Ok(())
+    super::segments::tags_changed(app, &held).await
 }
 
 /// What one sweep changed.
@@ -140,6 +144,9 @@ async fn replace(app: &App, source: &str, want: Vec<NewTag>, only: Option<&str>)
     for part in remove.chunks(CHUNK) {
         app.store.tags().write_tags(source, &[], part, now).await?;
     }
+    let changed: Vec<String> =
+        add.into_iter().map(|t| t.profile_id).chain(remove.into_iter().map(|(p, _)| p)).collect();
+    super::segments::tags_changed(app, &changed).await?;
     Ok(swept)
 }
 

@@ -45,6 +45,7 @@ pub struct SegmentIndex {
     by_orders: Vec<usize>,
     by_identity: Vec<usize>,
     by_consent: Vec<usize>,
+    by_tag: Vec<usize>,
     /// Segments naming a segment (by the named one's id).
     by_segment: HashMap<String, Vec<usize>>,
     /// Segments whose answer time alone can change (windows, orders, events).
@@ -58,6 +59,11 @@ impl SegmentIndex {
 
     pub fn len(&self) -> usize {
         self.segments.len()
+    }
+
+    /// Whether a segment names a tag (a value tier, a stage, a cluster).
+    pub fn reads_tags(&self) -> bool {
+        !self.by_tag.is_empty()
     }
 
     /// From the stored active segments (one whose definition does not read
@@ -95,6 +101,7 @@ impl SegmentIndex {
                 (n.orders, &mut index.by_orders),
                 (n.identities, &mut index.by_identity),
                 (n.consents, &mut index.by_consent),
+                (n.tags, &mut index.by_tag),
             ] {
                 if wanted {
                     list.push(i);
@@ -131,6 +138,8 @@ pub struct Touch {
     pub orders: bool,
     pub identities: bool,
     pub consents: bool,
+    /// Its tags (by hand, a sweep, a rule: outside the pipeline).
+    pub tags: bool,
     /// Everything (a merge, a profile first seen).
     pub all: bool,
     /// Time passed (a timer): every segment time can change.
@@ -212,6 +221,7 @@ impl SegmentIndex {
             (t.orders, &self.by_orders),
             (t.identities, &self.by_identity),
             (t.consents, &self.by_consent),
+            (t.tags, &self.by_tag),
         ] {
             if changed {
                 out.extend(list);
