@@ -114,6 +114,10 @@ async fn agreement(app: &TestApp) {
     let facts = segments.facts(&ids, &v.events).await.expect("facts");
     assert_eq!(facts.iter().map(|f| f.id.clone()).collect::<Vec<_>>(), live, "facts of every live profile");
     assert!(facts.iter().any(|f| f.traits.get("email").is_some_and(|e| e.as_str().is_some_and(|e| e.contains('@')))));
+    // the lines carry the catalog's brands (both evaluators read them through the same lookup)
+    let brands: std::collections::BTreeSet<&str> =
+        facts.iter().flat_map(|f| &f.orders).flat_map(|o| &o.lines).filter_map(|l| l.brand.as_deref()).collect();
+    assert_eq!(brands, ["Li Ning", "Nike"].into(), "brands of the lines bought");
     // the embedded store's app holds the events in columns fed as batches
     // commit, and columns loaded from the store afresh answer the same
     let held = app.held_events().await;

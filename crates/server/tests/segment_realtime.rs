@@ -134,6 +134,14 @@ async fn realtime(app: &TestApp, clock: &ManualClock) {
     // the count history has this hour's figure
     let (_, h) = app.get("/api/v1/segments/recent/history", ADMIN).await;
     assert_eq!(h["items"].as_array().and_then(|i| i.last()).map(|x| x["members"].clone()), Some(json!(2)), "{h}");
+
+    // "recent" edited so that u3 (上海) leaves it: "recent-sh", which names it, lets u3 go too
+    let text = r#"performed "Product Viewed" within 7d and city = "北京""#;
+    let (s, v) = app.send(Method::PUT, "/api/v1/segments/recent", ADMIN, json!({"name": "recent", "text": text})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(segments_of(app, &u3).await, Vec::<String>::new());
+    assert_eq!((members(app, "recent").await, members(app, "recent-sh").await), (0, 0));
+    kept_as_decided(app, "recent-sh").await;
 }
 
 /// A newcomer is decided for every segment (one that holds without any
@@ -159,13 +167,12 @@ async fn newcomers(app: &TestApp, clock: &ManualClock) {
     )
     .await;
     app.settle().await;
-    // ("recent", the first part's, holds u11's view of now)
-    for (u, expected) in [("u9", &["no-order"][..]), ("u10", &["no-order"]), ("u11", &["no-order", "recent"])] {
-        assert_eq!(segments_of(app, &id_of(app, u).await).await, expected, "{u}");
+    for u in ["u9", "u10", "u11"] {
+        assert_eq!(segments_of(app, &id_of(app, u).await).await, ["no-order"], "{u}");
     }
     send(app, json!([view(("userId", "u10"), now)])).await;
     app.settle().await;
-    assert_eq!(segments_of(app, &id_of(app, "u10").await).await, ["no-order", "recent", "viewed-2d"]);
+    assert_eq!(segments_of(app, &id_of(app, "u10").await).await, ["no-order", "viewed-2d"]);
     let order = json!({"type": "track", "userId": "u9", "event": "Order Completed", "timestamp": old.to_rfc3339(),
                        "properties": {"order_id": "o-u9", "total": "10", "currency": "CNY"}});
     send(app, json!([order])).await;

@@ -254,7 +254,19 @@ async fn refresh_stored(app: &App, segment: &StoredSegment) -> AppResult<Members
     let now = app.now();
     let mut members = decide(app, &condition, now).await?.members;
     members.sort_unstable();
-    Ok(app.store.segments().replace_members(&segment.id, segment.version, &members, now).await?)
+    let changed = app.store.segments().replace_members(&segment.id, segment.version, &members, now).await?;
+    // the segments naming this one, for those who entered or left
+    let index = index(app).await?;
+    if index.is_named(&segment.id) {
+        let moved: Vec<ProfileId> =
+            changed.entered.iter().chain(&changed.exited).filter_map(|p| p.parse().ok()).collect();
+        let touch = Touch { segments: [segment.id.clone()].into(), ..Default::default() };
+        let tag = format!("r{}", super::log::fallback_message_id());
+        for part in moved.chunks(500) {
+            redecide(app, &index, part, touch.clone(), &tag).await?;
+        }
+    }
+    Ok(changed)
 }
 
 /// The saved segments a profile (an id merged away: its survivor) is in:

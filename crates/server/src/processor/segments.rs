@@ -61,6 +61,11 @@ impl SegmentIndex {
         self.segments.len()
     }
 
+    /// Whether a segment names the saved segment `id`.
+    pub fn is_named(&self, id: &str) -> bool {
+        self.by_segment.contains_key(id)
+    }
+
     /// Whether a segment names a tag (a value tier, a stage, a cluster).
     pub fn reads_tags(&self) -> bool {
         !self.by_tag.is_empty()
@@ -140,6 +145,9 @@ pub struct Touch {
     pub consents: bool,
     /// Its tags (by hand, a sweep, a rule: outside the pipeline).
     pub tags: bool,
+    /// Saved segments it entered or left outside the pipeline (decided
+    /// from scratch): the segments naming them.
+    pub segments: BTreeSet<String>,
     /// Everything (a merge, a profile first seen).
     pub all: bool,
     /// Time passed (a timer): every segment time can change.
@@ -230,6 +238,7 @@ impl SegmentIndex {
         if t.timed {
             out.extend(&self.timed);
         }
+        out.extend(t.segments.iter().filter_map(|s| self.by_segment.get(s)).flatten());
         out
     }
 }

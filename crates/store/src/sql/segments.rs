@@ -243,11 +243,17 @@ impl Reads<'_> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let brands = brands(conn, self.dialect).await?;
-        let mut out = Vec::with_capacity(rows.len());
+        let mut parsed = Vec::with_capacity(rows.len());
         for (profile, currency, total, refunded, coupon, placed_at, lines) in rows {
-            let currency = Currency::parse(&currency).ok_or_else(|| corrupt(format!("currency {currency:?}")))?;
             let lines: Vec<OrderLine> = serde_json::from_str(&lines).map_err(corrupt)?;
+            parsed.push((profile, currency, total, refunded, coupon, placed_at, lines));
+        }
+        let products: BTreeSet<&str> =
+            parsed.iter().flat_map(|p| &p.6).filter_map(|l| l.product_id.as_deref().or(l.sku.as_deref())).collect();
+        let brands = brands(conn, self.dialect, &products).await?;
+        let mut out = Vec::with_capacity(parsed.len());
+        for (profile, currency, total, refunded, coupon, placed_at, lines) in parsed {
+            let currency = Currency::parse(&currency).ok_or_else(|| corrupt(format!("currency {currency:?}")))?;
             let lines = lines
                 .into_iter()
                 .map(|l| {
@@ -361,10 +367,28 @@ impl Reads<'_> {
     }
 }
 
-/// The catalog's brands by product id and by SKU.
-async fn brands(conn: &mut AnyConnection, d: Dialect) -> Result<HashMap<String, String>> {
-    let sql = format!("SELECT {} FROM products WHERE brand IS NOT NULL", d.json_rows("product_id, sku, brand"));
-    let rows: Vec<(String, Option<String>, String)> = json_rows(conn, sqlx::query(AssertSqlSafe(sql))).await?;
+/// The catalog's brands by product id and by SKU, of `products` (ids or
+/// SKUs): looked up one by one for a few profiles' orders (the pipeline's
+/// stage), the whole catalog read once for many.
+async fn brands(conn: &mut AnyConnection, d: Dialect, products: &BTreeSet<&str>) -> Result<HashMap<String, String>> {
+    let columns = d.json_rows("product_id, sku, brand");
+    if products.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, Option<String>, String)> = if products.len() <= LIST {
+        let n = products.len();
+        let sql = format!(
+            "SELECT {columns} FROM products WHERE brand IS NOT NULL AND (product_id IN ({}) OR sku IN ({}))",
+            d.params_from(0, n),
+            d.params_from(n, n)
+        );
+        // (the list twice, in the text's order)
+        let q = products.iter().chain(products.iter()).fold(sqlx::query(AssertSqlSafe(sql)), |q, p| q.bind(*p));
+        json_rows(conn, q).await?
+    } else {
+        let sql = format!("SELECT {columns} FROM products WHERE brand IS NOT NULL");
+        json_rows(conn, sqlx::query(AssertSqlSafe(sql))).await?
+    };
     let mut out = HashMap::with_capacity(rows.len() * 2);
     for (id, sku, brand) in rows {
         if let Some(sku) = sku {
