@@ -31,40 +31,78 @@ pub fn job(profile: &str, event: &str, properties: Value, message_id: String, at
 }
 
 /// One job logging every event of `events` (each what [`job`] takes:
-/// profile, event, properties, message id, time), under `key`.
+/// profile, event, properties, message id), all at `at`, under `key`: a
+/// compact payload (`{"at", "said": [[profile, event, message id,
+/// properties], …]}`), for a batch's many segment changes.
 pub fn jobs(key: String, events: Vec<(String, &str, Value, String)>, at: DateTime<Utc>) -> NewJob {
-    let events: Vec<Value> = events
+    let said = events
         .into_iter()
         .map(|(profile, event, properties, message_id)| {
-            json!({"profile_id": profile, "event": event, "properties": properties, "message_id": message_id, "at": at})
+            Value::Array(vec![
+                Value::String(profile),
+                Value::String(event.into()),
+                Value::String(message_id),
+                properties,
+            ])
         })
         .collect();
-    NewJob { key, topic: TOPIC.into(), payload: json!({"events": events}), due_at: at }
+    NewJob { key, topic: TOPIC.into(), payload: json!({"at": at, "said": Value::Array(said)}), due_at: at }
+}
+
+/// One event of a job, whichever shape it came in.
+struct Said<'a> {
+    profile: &'a str,
+    event: &'a str,
+    message_id: &'a str,
+    properties: Option<&'a Value>,
+    at: Option<&'a Value>,
+}
+
+fn said(payload: &Value) -> AppResult<Vec<Said<'_>>> {
+    let missing = || internal_error(format!("a profile event without its fields: {payload}"));
+    let Some(list) = payload.get("said").and_then(Value::as_array) else {
+        let text = |k: &str| payload.get(k).and_then(Value::as_str);
+        let (Some(profile), Some(event), Some(message_id)) = (text("profile_id"), text("event"), text("message_id"))
+        else {
+            return Err(missing());
+        };
+        return Ok(vec![Said {
+            profile,
+            event,
+            message_id,
+            properties: payload.get("properties"),
+            at: payload.get("at"),
+        }]);
+    };
+    list.iter()
+        .map(|item| {
+            let text = |i: usize| item.get(i).and_then(Value::as_str);
+            let (Some(profile), Some(event), Some(message_id)) = (text(0), text(1), text(2)) else {
+                return Err(missing());
+            };
+            Ok(Said { profile, event, message_id, properties: item.get(3), at: payload.get("at") })
+        })
+        .collect()
 }
 
 /// Appends the job's events to the log (one append for them all).
 pub async fn handle(app: &App, payload: &Value) -> AppResult<()> {
-    let single = [payload.clone()];
-    let events = payload.get("events").and_then(Value::as_array).map_or(&single[..], Vec::as_slice);
-    let mut found: std::collections::HashMap<String, Option<Vec<Identity>>> = Default::default();
+    let events = said(payload)?;
+    let mut found: std::collections::HashMap<&str, Option<Vec<Identity>>> = Default::default();
     let mut records = Vec::with_capacity(events.len());
     for e in events {
-        let text = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_string);
-        let (Some(profile), Some(event), Some(message_id)) = (text("profile_id"), text("event"), text("message_id"))
-        else {
-            return Err(internal_error(format!("a profile event without its fields: {e}")));
-        };
-        if !found.contains_key(&profile) {
-            found.insert(profile.clone(), usable(app, &profile).await?);
+        let (profile, event) = (e.profile, e.event);
+        if !found.contains_key(profile) {
+            found.insert(profile, usable(app, profile).await?);
         }
-        let Some(Some(usable)) = found.get(&profile) else {
+        let Some(Some(usable)) = found.get(profile) else {
             // erased since: nobody to say it of
             continue;
         };
         let mut msg = json!({
-            "type": "track", "event": event, "messageId": message_id,
-            "timestamp": e.get("at").cloned().unwrap_or_else(|| json!(app.now())),
-            "properties": e.get("properties").cloned().unwrap_or_else(|| json!({})),
+            "type": "track", "event": event, "messageId": e.message_id,
+            "timestamp": e.at.cloned().unwrap_or_else(|| json!(app.now())),
+            "properties": e.properties.cloned().unwrap_or_else(|| json!({})),
         });
         if !address(&mut msg, usable) {
             tracing::warn!(profile = %profile, "a profile without an identity a server may name it by: {event} not logged");
