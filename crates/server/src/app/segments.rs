@@ -258,13 +258,9 @@ async fn refresh_stored(app: &App, segment: &StoredSegment) -> AppResult<Members
     // the segments naming this one, for those who entered or left
     let index = index(app).await?;
     if index.is_named(&segment.id) {
-        let moved: Vec<ProfileId> =
-            changed.entered.iter().chain(&changed.exited).filter_map(|p| p.parse().ok()).collect();
+        let moved = changed.entered.iter().chain(&changed.exited);
         let touch = Touch { segments: [segment.id.clone()].into(), ..Default::default() };
-        let tag = format!("r{}", super::log::fallback_message_id());
-        for part in moved.chunks(500) {
-            redecide(app, &index, part, touch.clone(), &tag).await?;
-        }
+        redecide_many(app, &index, moved, touch).await?;
     }
     Ok(changed)
 }
@@ -309,12 +305,23 @@ pub async fn tags_changed(app: &App, profiles: &[String]) -> AppResult<()> {
     if !index.reads_tags() {
         return Ok(());
     }
-    let ids: std::collections::BTreeSet<ProfileId> = profiles.iter().filter_map(|p| p.parse().ok()).collect();
+    redecide_many(app, &index, profiles, Touch { tags: true, ..Default::default() }).await
+}
+
+/// [`redecide`] for many profiles (given by id, each once), a few hundred
+/// a transaction.
+async fn redecide_many<'a>(
+    app: &App,
+    index: &SegmentIndex,
+    profiles: impl IntoIterator<Item = &'a String>,
+    touch: Touch,
+) -> AppResult<()> {
+    let ids: std::collections::BTreeSet<ProfileId> = profiles.into_iter().filter_map(|p| p.parse().ok()).collect();
     let ids: Vec<ProfileId> = ids.into_iter().collect();
     // (a decision's own mark: the same profile may enter again in the same instant)
-    let tag = format!("g{}", super::log::fallback_message_id());
+    let tag = format!("d{}", super::log::fallback_message_id());
     for part in ids.chunks(500) {
-        redecide(app, &index, part, Touch { tags: true, ..Default::default() }, &tag).await?;
+        redecide(app, index, part, touch.clone(), &tag).await?;
     }
     Ok(())
 }

@@ -3,10 +3,10 @@
 //! again for the saved segments that change can affect (an event a
 //! segment's leaf is moved by — of its name, in its window, through its
 //! filters —, a trait, an order, an identity, a merge; a profile first seen
-//! is decided for all), from its facts as the transaction sees them. Who entered and who left is written
-//! with the batch, with one outbox message for them all (`profile.notify`:
-//! each `Segment Entered` / `Segment Exited` event appended to the log), and a
-//! timer is set for the moment time alone could change the answer
+//! is decided for all), from its facts as the transaction sees them. Who
+//! entered and who left is written with the batch, with one outbox message
+//! for them all (`profile.notify`: each `Segment Entered` / `Segment
+//! Exited` event appended to the log), and a timer is set for the moment time alone could change the answer
 //! (`segments.recheck`: a profile leaves "viewed in the last 7 days" on
 //! day 8 without another event). A segment naming another is decided after
 //! it, so a change ripples through in the same transaction.
@@ -154,8 +154,9 @@ pub struct Touch {
     pub timed: bool,
 }
 
-/// What `changes` changed, by the live profile it landed on.
-pub fn touches(changes: &BatchChanges) -> HashMap<ProfileId, Touch> {
+/// What `changes` changed, by the live profile it landed on (an event's
+/// properties are read only if a segment counts events of its name).
+pub fn touches(changes: &BatchChanges, index: &SegmentIndex) -> HashMap<ProfileId, Touch> {
     let forward: HashMap<ProfileId, ProfileId> = changes.merges.iter().map(|m| (m.from, m.into)).collect();
     let live = |mut id: ProfileId| {
         for _ in 0..forward.len() {
@@ -168,7 +169,7 @@ pub fn touches(changes: &BatchChanges) -> HashMap<ProfileId, Touch> {
     };
     let mut out: HashMap<ProfileId, Touch> = HashMap::new();
     for e in &changes.events {
-        if let Some(name) = &e.name {
+        if let Some(name) = e.name.as_ref().filter(|n| index.by_event.contains_key(*n)) {
             let properties = e.props.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or_default();
             let fact = EventFact { name: name.clone(), at: e.timestamp, properties };
             out.entry(live(e.profile_id)).or_default().events.push(fact);
@@ -205,7 +206,7 @@ pub async fn stage(
     if index.is_empty() {
         return Ok(0);
     }
-    decide(tx, index, touches(changes), now, tag).await
+    decide(tx, index, touches(changes, index), now, tag).await
 }
 
 impl SegmentIndex {

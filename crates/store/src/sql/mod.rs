@@ -29,6 +29,7 @@ mod links;
 mod locks;
 mod log;
 mod loyalty;
+mod members;
 mod orders;
 mod pools;
 mod process;
