@@ -107,8 +107,9 @@ fn progress(api: &Server) -> (i64, i64) {
     (r["processed"].as_i64().unwrap_or(-1), r["log_head"].as_i64().unwrap_or(-1))
 }
 
-/// After a kill: the log is still being consumed within 10 s (or was caught up).
-fn assert_processing_goes_on(api: &Server, what: &str) {
+/// After a kill: the log is still being consumed within 10 s (or was caught
+/// up). If not, what the nodes logged is shown.
+fn assert_processing_goes_on(api: &Server, nodes: &[&Server], what: &str) {
     let (before, head) = progress(api);
     let started = Instant::now();
     loop {
@@ -116,7 +117,12 @@ fn assert_processing_goes_on(api: &Server, what: &str) {
         if now > before || now >= head {
             return;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "processing stopped after {what}: {before} of {head}");
+        if started.elapsed() >= Duration::from_secs(10) {
+            for n in nodes {
+                eprintln!("--- {}:\n{}", n.data_dir.display(), n.log_tail(40));
+            }
+            panic!("processing stopped after {what}: {before} of {head}");
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -172,14 +178,13 @@ fn chaos(bus: Option<&NatsStream>) {
         if round == 3 {
             api2.kill9();
             apis.lock().expect("lock").retain(|a| *a != api2.addr);
-            assert_processing_goes_on(&api1, "an API node's kill");
+            assert_processing_goes_on(&api1, &workers.iter().collect::<Vec<_>>(), "an API node's kill");
             api2.restart();
             apis.lock().expect("lock").push(api2.addr.clone());
         } else {
-            let w = &mut workers[round % 3];
-            w.kill9();
-            assert_processing_goes_on(&api1, "a worker's kill");
-            w.restart();
+            workers[round % 3].kill9();
+            assert_processing_goes_on(&api1, &workers.iter().collect::<Vec<_>>(), "a worker's kill");
+            workers[round % 3].restart();
         }
     }
     stop.store(true, Ordering::SeqCst);

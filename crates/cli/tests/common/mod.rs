@@ -81,6 +81,13 @@ impl Server {
         self.child.wait().expect("reap");
     }
 
+    /// The last `n` lines this server (and its earlier runs) logged.
+    pub fn log_tail(&self, n: usize) -> String {
+        let log = std::fs::read_to_string(self.data_dir.with_extension("log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+
     /// SIGTERM and wait for a clean exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();

@@ -163,6 +163,15 @@ pub fn spawn(
     spawn_with("beacon-processor", run(store, rules, batch, linger, wake, stop))
 }
 
+/// How long a processor waits before deciding a batch again after its
+/// `n`th conflict in a row: at once for the first few, then a little more
+/// each time, never long. A conflict is another node's progress, not a
+/// failure: backing off as from an error would leave a killed node's share
+/// waiting for seconds on its survivors (the chaos test).
+pub fn after_conflict(n: u32) -> Duration {
+    Duration::from_millis(if n <= 3 { 0 } else { u64::from(n.min(20)) * 10 })
+}
+
 /// Runs `work` on an OS thread of its own named `name`, in a runtime of its
 /// own (two workers); the receiver resolves when it has ended.
 pub fn spawn_with(
@@ -220,10 +229,11 @@ pub async fn run(
                     return;
                 }
             }
-            Err(StoreError::Conflict(e)) if conflicts < 3 => {
-                // another node wrote first: decide again from the store, at once
+            Err(StoreError::Conflict(e)) => {
+                // another node wrote first: decide again from the store
                 conflicts += 1;
                 tracing::debug!("processor batch decided on stale reads, again: {e}");
+                tokio::time::sleep(after_conflict(conflicts)).await;
                 continue;
             }
             Err(e) => {

@@ -154,10 +154,10 @@ async fn process_partition(p: Partitioned, n: u32, turn: Turn, mut stop: watch::
                 }
                 if done > 0 { p.linger } else { IDLE }
             }
-            Err(StoreError::Conflict(e)) if conflicts < 3 => {
+            Err(StoreError::Conflict(e)) => {
                 conflicts += 1;
                 tracing::debug!(partition = n, "batch decided on stale reads, again: {e}");
-                continue;
+                super::after_conflict(conflicts)
             }
             Err(e) => {
                 tracing::warn!(partition = n, "partition batch failed, retrying in {backoff:?}: {e}");
