@@ -43,6 +43,22 @@ pub enum Condition {
     Consent(String),
     /// A stable bucket of the profile (0–99, from its id): holdouts, splits.
     Bucket(Count),
+    /// How many coupons of its wallet (券包) the profile can use now — not
+    /// used, not expired, their template not ended —, of one template or any.
+    Coupons(Wallet),
+    /// The profile's points it can spend now (vested, not expired, less any
+    /// debt), as the points program counts them.
+    Points(Count),
+}
+
+/// `coupons "spring" >= 1`: coupons held that can be used now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wallet {
+    /// The coupon template's (promotion's) id; any template if none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<String>,
+    pub count: Count,
 }
 
 /// An event and a window, for the first or the last time it was done.

@@ -52,6 +52,17 @@ pub enum Scan {
     Tag(String),
     Segment(String),
     Consent(String),
+    /// Per profile, how many coupons of its wallet (of `promotion`, or any)
+    /// are usable at `at` (see [`crate::CouponFact::available`]).
+    Coupons {
+        promotion: Option<String>,
+        at: DateTime<Utc>,
+    },
+    /// Per profile with points, the points it can spend at `at`
+    /// ([`crate::points_available`]).
+    Points {
+        at: DateTime<Utc>,
+    },
 }
 
 /// A store's answer to a [`Scan`]: by profile id, or (the `Dense` kinds)
@@ -69,6 +80,8 @@ pub enum Rows {
     Values(Vec<(String, Value)>),
     Orders(Vec<(String, OrderFact)>),
     Ids(Vec<String>),
+    /// A whole number per profile (points).
+    Amounts(Vec<(String, i64)>),
 }
 
 /// The scans `condition` needs at `now`, each once.
@@ -105,6 +118,12 @@ fn collect(c: &Condition, now: DateTime<Utc>, out: &mut BTreeSet<Scan>) {
         }
         Condition::Consent(purpose) => {
             out.insert(Scan::Consent(purpose.clone()));
+        }
+        Condition::Coupons(w) => {
+            out.insert(Scan::Coupons { promotion: w.promotion.clone(), at: now });
+        }
+        Condition::Points(_) => {
+            out.insert(Scan::Points { at: now });
         }
         Condition::Bucket(_) => {}
     }
@@ -276,6 +295,28 @@ impl Batch<'_> {
             Condition::Consent(purpose) => self.ids(&Scan::Consent(purpose.clone()))?,
             Condition::Bucket(b) => {
                 (0..n).map(|i| b.cmp.holds(crate::eval::bucket(self.profiles.id(i)), b.n)).collect()
+            }
+            Condition::Coupons(w) => {
+                let scan = Scan::Coupons { promotion: w.promotion.clone(), at: self.now };
+                let Rows::Counts(rows) = self.rows(&scan)? else { return Err(Unanswered(scan)) };
+                let mut held = vec![0; n];
+                for (id, count) in rows {
+                    if let Some(i) = self.profiles.position(id) {
+                        held[i] += count;
+                    }
+                }
+                held.into_iter().map(|h| w.count.cmp.holds(h, w.count.n)).collect()
+            }
+            Condition::Points(c) => {
+                let scan = Scan::Points { at: self.now };
+                let Rows::Amounts(rows) = self.rows(&scan)? else { return Err(Unanswered(scan)) };
+                let mut points = vec![0; n];
+                for (id, p) in rows {
+                    if let Some(i) = self.profiles.position(id) {
+                        points[i] += p;
+                    }
+                }
+                points.into_iter().map(|p| crate::wallet::points_hold(*c, p)).collect()
             }
         })
     }

@@ -1,8 +1,9 @@
 //! The conditions of the text form that begin with their own word
 //! (`first performed`, `net_spend`, `bought`, `has`, `tag`, `in segment`,
-//! `consent`, `bucket`), and the small readers they share with `text`.
+//! `consent`, `bucket`, `coupons`, `points`), and the small readers they
+//! share with `text`.
 
-use crate::ast::{Bought, Cmp, Condition, Count, EventTime, Item, Measure, OrderFigure, Window};
+use crate::ast::{Bought, Cmp, Condition, Count, EventTime, Item, Measure, OrderFigure, Wallet, Window};
 use crate::lex::Tok;
 use crate::text::{ParseError, Parser};
 
@@ -73,7 +74,7 @@ impl Parser {
     pub(crate) fn other_condition(&mut self) -> Result<Option<Condition>, ParseError> {
         let Some(Tok::Word(w)) = self.peek().cloned() else { return Ok(None) };
         let measure = Measure::ALL.into_iter().find(|m| m.as_str() == w);
-        let words = ["first", "last", "bought", "has", "tag", "in", "consent", "bucket"];
+        let words = ["first", "last", "bought", "has", "tag", "in", "consent", "bucket", "coupons", "points"];
         if !words.contains(&w.as_str()) && !SUGAR.iter().any(|(word, _)| *word == w) && measure.is_none() {
             return Ok(None);
         }
@@ -129,6 +130,21 @@ impl Parser {
                     return Err(self.error("a bucket from 0 to 100"));
                 }
                 Condition::Bucket(Count { cmp, n })
+            }
+            "coupons" => {
+                let promotion = match self.peek().cloned() {
+                    Some(Tok::Str(_)) => Some(self.text("a coupon template's id in quotes")?),
+                    _ => None,
+                };
+                let cmp = self
+                    .cmp()
+                    .ok_or_else(|| self.error("a template's id in quotes, or a comparison (>=, <=, =, >, <)"))?;
+                let n = self.whole_number("a whole number of coupons")?;
+                Condition::Coupons(Wallet { promotion, count: Count { cmp, n } })
+            }
+            "points" => {
+                let cmp = self.cmp().ok_or_else(|| self.error("a comparison (>=, <=, =, >, <)"))?;
+                Condition::Points(Count { cmp, n: self.whole_number("a whole number of points")? })
             }
             _ => {
                 let measure = measure.unwrap_or(Measure::OrderCount);

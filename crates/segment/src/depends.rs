@@ -19,6 +19,9 @@ pub struct Needs {
     pub identities: bool,
     pub tags: bool,
     pub consents: bool,
+    /// The wallet's coupons.
+    pub coupons: bool,
+    pub points: bool,
     /// Saved segments it names.
     pub segments: BTreeSet<String>,
 }
@@ -51,6 +54,8 @@ fn gather(c: &Condition, n: &mut Needs) {
         Condition::InSegment(id) => {
             n.segments.insert(id.clone());
         }
+        Condition::Coupons(_) => n.coupons = true,
+        Condition::Points(_) => n.points = true,
         Condition::Bucket(_) => {}
     }
 }
@@ -106,6 +111,8 @@ fn visit(c: &Condition, facts: &Facts<'_>, at: &mut impl FnMut(DateTime<Utc>)) {
                 _ => {}
             }
         }
+        Condition::Coupons(w) => crate::wallet::wallet_times(w, facts, at),
+        Condition::Points(_) => crate::wallet::points_times(facts, at),
         Condition::Has(_)
         | Condition::Tag(_)
         | Condition::InSegment(_)

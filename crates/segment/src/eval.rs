@@ -55,6 +55,10 @@ pub struct Facts<'a> {
     pub segments: &'a [String],
     /// Purposes the profile consented to.
     pub consents: &'a [String],
+    /// The coupons of its wallet.
+    pub coupons: &'a [crate::CouponFact],
+    /// Its lots of points.
+    pub points: &'a [crate::PointsLot],
     pub now: DateTime<Utc>,
 }
 
@@ -70,6 +74,8 @@ impl<'a> Facts<'a> {
             tags: &[],
             segments: &[],
             consents: &[],
+            coupons: &[],
+            points: &[],
             now,
         }
     }
@@ -102,6 +108,8 @@ pub fn matches(condition: &Condition, facts: &Facts<'_>) -> bool {
         Condition::InSegment(id) => facts.segments.iter().any(|s| s == id),
         Condition::Consent(purpose) => facts.consents.iter().any(|c| c == purpose),
         Condition::Bucket(c) => c.cmp.holds(bucket(facts.profile_id), c.n),
+        Condition::Coupons(w) => w.count.cmp.holds(crate::wallet::coupons_held(w, facts), w.count.n),
+        Condition::Points(c) => crate::wallet::points_hold(*c, crate::points_available(facts.points, facts.now)),
     }
 }
 

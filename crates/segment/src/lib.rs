@@ -33,13 +33,15 @@ pub mod properties;
 pub mod random;
 mod text;
 mod validate;
+mod wallet;
 mod write;
 
 pub use ast::{
     Bought, Cmp, Condition, Count, EventTime, Item, Measure, Op, OrderFigure, Performed, PropertyFilter,
-    TraitCondition, Unit, Window,
+    TraitCondition, Unit, Wallet, Window,
 };
 pub use eval::{EventFact, Facts, LineFact, OrderFact, bucket, matches};
 pub use explain::{Explained, explain};
 pub use text::{ParseError, parse};
 pub use validate::{Invalid, MAX_CONDITIONS};
+pub use wallet::{CouponFact, PointsLot, points_available};

@@ -4,7 +4,7 @@
 
 use crate::ast::{
     Bought, Cmp, Condition, Count, EventTime, Item, Measure, Op, OrderFigure, Performed, PropertyFilter,
-    TraitCondition, Unit, Window,
+    TraitCondition, Unit, Wallet, Window,
 };
 use serde_json::Value;
 
@@ -27,6 +27,8 @@ pub struct Vocabulary {
     pub brands: Vec<String>,
     pub tags: Vec<String>,
     pub consents: Vec<String>,
+    /// Coupon templates (promotions with codes).
+    pub promotions: Vec<String>,
     /// Windows the conditions use (`1d`, `7d`…).
     pub windows: Vec<Window>,
 }
@@ -35,7 +37,7 @@ impl Vocabulary {
     /// A small shop's words (events, properties with values of every kind —
     /// Chinese text, a category and one below it, numbers and numeric text,
     /// lists —, traits, dates, identities, products, categories, brands,
-    /// tags, consents) and windows of whole hours and days: the agreement
+    /// tags, consents, coupon templates) and windows of whole hours and days: the agreement
     /// tests' vocabulary, whose data put events on the windows' edges.
     pub fn example() -> Vocabulary {
         use serde_json::json;
@@ -60,6 +62,7 @@ impl Vocabulary {
             brands: vec!["Nike".into(), "Li Ning".into()],
             tags: vec!["高价值".into(), "vip".into()],
             consents: vec!["sms".into(), "email".into()],
+            promotions: vec!["spring".into(), "vip-gift".into()],
             windows: vec![w(12, Unit::Hours), w(1, Unit::Days), w(3, Unit::Days), w(1, Unit::Weeks), w(30, Unit::Days)],
         }
     }
@@ -140,9 +143,14 @@ fn leaf(rng: &mut Rng, v: &Vocabulary) -> Condition {
             Condition::Bought(Bought { item, within: maybe_window(rng, v) })
         }
         9 => Condition::Has(name(rng, &v.identity_kinds)),
-        10 => match rng.below(2) {
+        10 => match rng.below(4) {
             0 => Condition::Tag(name(rng, &v.tags)),
-            _ => Condition::Consent(name(rng, &v.consents)),
+            1 => Condition::Consent(name(rng, &v.consents)),
+            2 => {
+                let promotion = (!rng.one_in(3)).then(|| name(rng, &v.promotions));
+                Condition::Coupons(Wallet { promotion, count: Count { cmp: *rng.pick(&CMPS), n: rng.below(3) as u32 } })
+            }
+            _ => Condition::Points(Count { cmp: *rng.pick(&CMPS), n: *rng.pick(&[0, 1, 100, 250, 500]) }),
         },
         _ => Condition::Bucket(Count { cmp: *rng.pick(&CMPS), n: rng.below(101) as u32 }),
     }

@@ -9,6 +9,7 @@
 //!            | ("order_count" | "net_spend" | "average_order") cmp NUMBER ["within" WINDOW]
 //!            | "bought" ("product" | "category" | "brand") STRING ["within" WINDOW]
 //!            | "has" WORD | "tag" STRING | "in" "segment" STRING | "consent" STRING | "bucket" cmp NUMBER
+//!            | "coupons" [STRING] cmp NUMBER | "points" cmp NUMBER
 //! trait     := ["trait"] KEY test-tail          (KEY: a word, or a string after "trait")
 //! test-tail := "exists" | op VALUE | "in" "[" VALUE ("," VALUE)* "]" | "contains" VALUE
 //!            | "within" WINDOW | "upcoming" WINDOW
@@ -53,6 +54,8 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "consent",
     "bucket",
     "upcoming",
+    "coupons",
+    "points",
 ];
 
 /// Why a text did not read as a condition: where (a character offset from

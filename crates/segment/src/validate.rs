@@ -89,6 +89,10 @@ fn check(c: &Condition, path: &str, seen: &mut usize) -> Result<(), Invalid> {
         Condition::Consent(n) => name(&at("consent"), "a purpose", n),
         Condition::Bucket(b) if b.n > 100 => Err(invalid(&at("bucket.n"), "a bucket is 0 to 100")),
         Condition::Bucket(_) => Ok(()),
+        Condition::Coupons(w) => {
+            w.promotion.as_ref().map_or(Ok(()), |p| name(&at("coupons.promotion"), "a coupon template's id", p))
+        }
+        Condition::Points(_) => Ok(()),
     }
 }
 

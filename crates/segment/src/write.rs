@@ -116,6 +116,14 @@ impl fmt::Display for Condition {
             Condition::InSegment(id) => write!(f, "in segment {}", quoted(id)),
             Condition::Consent(purpose) => write!(f, "consent {}", quoted(purpose)),
             Condition::Bucket(c) => write!(f, "bucket {} {}", c.cmp.as_str(), c.n),
+            Condition::Coupons(w) => {
+                f.write_str("coupons ")?;
+                if let Some(p) = &w.promotion {
+                    write!(f, "{} ", quoted(p))?;
+                }
+                write!(f, "{} {}", w.count.cmp.as_str(), w.count.n)
+            }
+            Condition::Points(c) => write!(f, "points {} {}", c.cmp.as_str(), c.n),
         }
     }
 }

@@ -7,7 +7,7 @@
 use beacon_segment::batch::{self, Answers, Population, Rows, Scan};
 use beacon_segment::columns::EventColumns;
 use beacon_segment::random::{self, Rng, Vocabulary};
-use beacon_segment::{EventFact, Facts, LineFact, OrderFact, matches};
+use beacon_segment::{CouponFact, EventFact, Facts, LineFact, OrderFact, PointsLot, matches, points_available};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 
@@ -19,6 +19,8 @@ struct Profile {
     identities: Vec<String>,
     tags: Vec<String>,
     consents: Vec<String>,
+    coupons: Vec<CouponFact>,
+    points: Vec<PointsLot>,
 }
 
 impl Profile {
@@ -29,6 +31,8 @@ impl Profile {
             identities: &self.identities,
             tags: &self.tags,
             consents: &self.consents,
+            coupons: &self.coupons,
+            points: &self.points,
             ..Facts::new(&self.traits, &self.events, now)
         }
     }
@@ -81,6 +85,22 @@ fn profiles(rng: &mut Rng, v: &Vocabulary, now: DateTime<Utc>, n: usize) -> Vec<
                     }],
                 })
                 .collect();
+            // times to come too: a coupon valid for a while, points vesting later
+            let around = |rng: &mut Rng| hours_ago(rng) + Duration::hours(24 * 20);
+            let coupons = (0..rng.below(4))
+                .map(|_| CouponFact {
+                    promotion: rng.pick(&v.promotions).clone(),
+                    spent: rng.one_in(3),
+                    until: (!rng.one_in(3)).then(|| around(rng)),
+                })
+                .collect();
+            let points = (0..rng.below(4))
+                .map(|_| PointsLot {
+                    left: *rng.pick(&[100, 250, 400, -50, 0]),
+                    vests_at: around(rng),
+                    expires_at: rng.one_in(2).then(|| around(rng)),
+                })
+                .collect();
             let some = |rng: &mut Rng, list: &[String]| list.iter().filter(|_| rng.one_in(2)).cloned().collect();
             Profile {
                 id: format!("p{i:03}"),
@@ -90,6 +110,8 @@ fn profiles(rng: &mut Rng, v: &Vocabulary, now: DateTime<Utc>, n: usize) -> Vec<
                 identities: some(rng, &v.identity_kinds),
                 tags: some(rng, &v.tags),
                 consents: some(rng, &v.consents),
+                coupons,
+                points,
             }
         })
         .collect()
@@ -146,6 +168,23 @@ fn answer(scan: &Scan, people: &[Profile]) -> Rows {
         Scan::Tag(tag) => Rows::Ids(people.iter().filter(|p| p.tags.contains(tag)).map(|p| p.id.clone()).collect()),
         Scan::Consent(c) => Rows::Ids(people.iter().filter(|p| p.consents.contains(c)).map(|p| p.id.clone()).collect()),
         Scan::Segment(_) => Rows::Ids(Vec::new()),
+        Scan::Coupons { promotion, at } => Rows::Counts(
+            people
+                .iter()
+                .map(|p| {
+                    let of = |c: &&CouponFact| promotion.as_ref().is_none_or(|w| *w == c.promotion);
+                    (p.id.clone(), p.coupons.iter().filter(of).filter(|c| c.available(*at)).count() as u64)
+                })
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+        ),
+        Scan::Points { at } => Rows::Amounts(
+            people
+                .iter()
+                .filter(|p| !p.points.is_empty())
+                .map(|p| (p.id.clone(), points_available(&p.points, *at)))
+                .collect(),
+        ),
     }
 }
 

@@ -177,7 +177,10 @@ fn leaf() -> impl Strategy<Value = Condition> {
         name().prop_map(Condition::Tag),
         name().prop_map(Condition::InSegment),
         name().prop_map(Condition::Consent),
-        (cmp, 0u32..=100).prop_map(|(cmp, n)| Condition::Bucket(Count { cmp, n })),
+        (cmp.clone(), 0u32..=100).prop_map(|(cmp, n)| Condition::Bucket(Count { cmp, n })),
+        (prop::option::of(name()), cmp.clone(), 0u32..5)
+            .prop_map(|(promotion, cmp, n)| Condition::Coupons(Wallet { promotion, count: Count { cmp, n } })),
+        (cmp, 0u32..100_000).prop_map(|(cmp, n)| Condition::Points(Count { cmp, n })),
     ];
     prop_oneof![
         others,

@@ -1,7 +1,9 @@
 //! The two segment evaluators agree on each store: random segments over a
 //! random shop sent through the real pipeline (traits with personal data
 //! sealed at rest, events with properties, orders refunded and cancelled,
-//! devices merged into customers), decided once by the store's compiled
+//! devices merged into customers, coupons issued and used, points earned by
+//! orders of every age — vested, pending, expired, clawed back), decided
+//! once by the store's compiled
 //! scans and the batch evaluator and once profile by profile from each
 //! profile's facts. Event times fall on whole hours and the windows are
 //! whole hours, so events sit exactly on window edges.
@@ -91,10 +93,50 @@ fn shop(rng: &mut Rng, v: &Vocabulary, now: DateTime<Utc>) -> Vec<Value> {
     out
 }
 
+/// Two coupon templates (one ending in two days), codes issued to some
+/// customers, and some of them used at checkouts.
+async fn wallets(app: &TestApp, rng: &mut Rng, now: DateTime<Utc>) {
+    for (id, ends) in [("spring", None), ("vip-gift", Some(now + Duration::days(2)))] {
+        let spec = json!({"id": id, "name": id, "status": "active", "ends_at": ends,
+            "reward": {"type": "amount_off", "amount": "5"}, "codes": {"pattern": "C-********", "per_profile": 3}});
+        let (s, v) = app.send(axum::http::Method::POST, "/api/v1/promotions", ADMIN, spec).await;
+        assert_eq!(s.as_u16(), 201, "{v}");
+    }
+    let mut used = 0;
+    for u in 0..80 {
+        if rng.one_in(2) {
+            continue;
+        }
+        let user = format!("u{u:02}");
+        let profile = app.profile(&format!("user_id:{user}")).await["id"].clone();
+        let promotion = if rng.one_in(2) { "spring" } else { "vip-gift" };
+        let path = format!("/api/v1/promotions/{promotion}/coupons");
+        let mut v = Value::Null;
+        for _ in 0..1 + rng.below(2) {
+            let s;
+            (s, v, _) = app.post_keyed(&path, None, json!({"profiles": [profile]})).await;
+            assert_eq!((s.as_u16(), v["issued"].as_array().map(Vec::len)), (200, Some(1)), "{v}");
+        }
+        if rng.one_in(3) {
+            let code = v["issued"][0]["code"].clone();
+            let order = json!({"user_id": user, "coupons": [code], "lines": [{"product_id": "P1", "price": "99.90"}]});
+            let (s, v, _) = app.post_keyed("/api/v1/orders", Some(&format!("use-{u}")), order).await;
+            assert_eq!(s.as_u16(), 201, "{v}");
+            used += 1;
+        }
+    }
+    assert!(used > 3, "{used} codes used");
+}
+
 async fn agreement(app: &TestApp) {
     let now = Utc::now().duration_trunc(Duration::hours(1)).expect("hour");
     let v = vocabulary();
     let mut rng = Rng::new(0x16);
+    // points for orders, vesting after a week and expiring a month after
+    let program = json!({"earn": [{"on": "order", "per": "1.00", "points": 1}], "vesting_days": 7,
+        "expiry_months": 1, "earn_from": ["any"]});
+    let (s, body) = app.send(axum::http::Method::PUT, "/api/v1/loyalty/program", ADMIN, program).await;
+    assert!(s.is_success(), "{body}");
     let products = json!({"products": [
         {"product_id": "P1", "name": "跑鞋", "category": ["鞋", "跑鞋"], "brand": "Nike", "price": "99.90"},
         {"product_id": "P2", "name": "绿茶", "category": ["茶", "绿茶"], "brand": "Li Ning", "price": "49.90"},
@@ -105,6 +147,8 @@ async fn agreement(app: &TestApp) {
         let (s, body) = app.ingest_as(WRITE, "/v1/batch", &json!({ "batch": part }).to_string()).await;
         assert_eq!((s.as_u16(), body.get("rejected")), (200, None), "{body}");
     }
+    app.settle().await;
+    wallets(app, &mut rng, now).await;
     app.settle().await;
 
     let segments = app.store.segment_facts();
@@ -118,6 +162,13 @@ async fn agreement(app: &TestApp) {
     let brands: std::collections::BTreeSet<&str> =
         facts.iter().flat_map(|f| &f.orders).flat_map(|o| &o.lines).filter_map(|l| l.brand.as_deref()).collect();
     assert_eq!(brands, ["Li Ning", "Nike"].into(), "brands of the lines bought");
+    // wallets of every kind: usable, used; points usable, pending, expired
+    let coupons: Vec<&beacon_segment::CouponFact> = facts.iter().flat_map(|f| &f.coupons).collect();
+    assert!(coupons.iter().any(|c| c.available(now)) && coupons.iter().any(|c| c.spent), "{coupons:?}");
+    let lots: Vec<&beacon_segment::PointsLot> = facts.iter().flat_map(|f| &f.points).collect();
+    let vested = |l: &&&beacon_segment::PointsLot| l.vests_at <= now && l.expires_at.is_none_or(|e| now < e);
+    assert!(lots.iter().any(|l| vested(&l)) && lots.iter().any(|l| l.vests_at > now), "{lots:?}");
+    assert!(lots.iter().any(|l| l.expires_at.is_some_and(|e| e <= now)), "{lots:?}");
     // the embedded store's app holds the events in columns fed as batches
     // commit, and columns loaded from the store afresh answer the same
     let held = app.held_events().await;

@@ -11,6 +11,7 @@ mod common;
 use axum::http::{Method, StatusCode};
 use beacon_server::app::{Clock, ManualClock};
 use chrono::{DateTime, Duration, Utc};
+use common::segments::{id_of, kept_as_decided, segments_of};
 use common::{ADMIN, Backend, TestApp, WRITE};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -23,15 +24,6 @@ async fn send(app: &TestApp, messages: Value) {
 fn view(who: (&str, &str), at: DateTime<Utc>) -> Value {
     json!({"type": "track", who.0: who.1, "event": "Product Viewed", "timestamp": at.to_rfc3339(),
            "properties": {"product_id": "P1"}})
-}
-
-async fn id_of(app: &TestApp, user: &str) -> String {
-    app.profile(&format!("user_id:{user}")).await["id"].as_str().expect("profile").to_string()
-}
-
-async fn segments_of(app: &TestApp, id: &str) -> Vec<String> {
-    let (_, v) = app.get(&format!("/api/v1/profiles/{id}/segments"), ADMIN).await;
-    v["items"].as_array().expect("items").iter().map(|s| s["segment_id"].as_str().unwrap_or("").to_string()).collect()
 }
 
 async fn members(app: &TestApp, segment: &str) -> i64 {
@@ -57,12 +49,6 @@ async fn segment_events(app: &TestApp, id: &str) -> Vec<String> {
     out.reverse();
     out.sort();
     out
-}
-
-/// Kept members are what deciding from scratch finds: a refresh changes nothing.
-async fn kept_as_decided(app: &TestApp, segment: &str) {
-    let (s, v) = app.send(Method::POST, &format!("/api/v1/segments/{segment}/refresh"), ADMIN, json!({})).await;
-    assert_eq!((s, v["entered"].as_u64(), v["exited"].as_u64()), (StatusCode::OK, Some(0), Some(0)), "{segment}: {v}");
 }
 
 async fn realtime(app: &TestApp, clock: &ManualClock) {

@@ -28,6 +28,10 @@ pub struct ProfileFacts {
     pub segments: Vec<String>,
     /// Purposes consented to (and not withdrawn).
     pub consents: Vec<String>,
+    /// The coupons of its wallet (its merged profiles' too).
+    pub coupons: Vec<beacon_segment::CouponFact>,
+    /// Its lots of points (its merged profiles' too).
+    pub points: Vec<beacon_segment::PointsLot>,
 }
 
 impl ProfileFacts {
@@ -40,6 +44,8 @@ impl ProfileFacts {
             tags: &self.tags,
             segments: &self.segments,
             consents: &self.consents,
+            coupons: &self.coupons,
+            points: &self.points,
             ..beacon_segment::Facts::new(&self.traits, &self.events, now)
         }
     }

@@ -90,6 +90,32 @@ async fn timers_move_when_set_again_and_can_be_cancelled(store: &SqlStore) {
     assert!(jobs.claim(Queue::Timers, "team.expire", "w1", t(59), lease, 10).await.expect("claim").is_empty());
 }
 
+/// Sets a segment recheck's timer the way the pipeline does (the sooner
+/// of a pending one's time and this one), at `now`.
+async fn recheck_at(store: &SqlStore, due: u32, now: u32) {
+    let writes = SegmentWrites { timers: vec![job("segments:p1", "segments.recheck", due)], ..Default::default() };
+    let mut tx = store.begin_processing("timers-test").await.expect("tx");
+    tx.write_segments(&writes, t(now)).await.expect("set");
+    tx.commit().await.expect("commit");
+}
+
+/// A recheck sets its own key's next time while it runs: the new time
+/// stands (not the run's own, past, time, which fired it again for ever),
+/// and the run's completion leaves it armed.
+async fn a_timer_set_again_by_its_own_run_moves_on(store: &SqlStore) {
+    let jobs = store.jobs();
+    let lease = Duration::seconds(LEASE);
+    recheck_at(store, 5, 1).await;
+    recheck_at(store, 8, 1).await;
+    assert!(jobs.claim(Queue::Timers, "segments.recheck", "w1", t(4), lease, 10).await.expect("claim").is_empty());
+    let due = jobs.claim(Queue::Timers, "segments.recheck", "w1", t(5), lease, 10).await.expect("claim");
+    assert_eq!(due.len(), 1, "the sooner time, 5, stood");
+    recheck_at(store, 9, 5).await;
+    assert!(!jobs.complete(Queue::Timers, "segments:p1", "w1", t(5)).await.expect("complete"), "moved on");
+    assert!(jobs.claim(Queue::Timers, "segments.recheck", "w1", t(8), lease, 10).await.expect("claim").is_empty());
+    assert_eq!(jobs.claim(Queue::Timers, "segments.recheck", "w2", t(9), lease, 10).await.expect("claim").len(), 1);
+}
+
 async fn a_lease_has_one_owner_until_it_runs_out(store: &SqlStore) {
     let jobs = store.jobs();
     assert!(jobs.acquire_lease("sweep", "n1", t(0), t(1)).await.expect("take"));
@@ -131,6 +157,7 @@ both_stores!(
     the_outbox_adds_a_key_once,
     claims_take_due_unleased_jobs_soonest_first,
     timers_move_when_set_again_and_can_be_cancelled,
+    a_timer_set_again_by_its_own_run_moves_on,
     a_lease_has_one_owner_until_it_runs_out,
     live_leases_are_listed_by_prefix,
 );

@@ -17,7 +17,8 @@ register({
     'sg.builder': '人群条件', 'sg.visual': '可视化', 'sg.text': '文本', 'sg.mode': '编辑方式', 'sg.match': '满足',
     'sg.match.all': '全部条件', 'sg.match.any': '任一条件', 'sg.add': '添加条件', 'sg.remove': '删除条件 {n}',
     'sg.kind': '条件 {n} 类型', 'sg.kind.performed': '做过', 'sg.kind.not_performed': '没做过', 'sg.kind.trait': '属性',
-    'sg.kind.orders': '订单', 'sg.kind.has': '有联系方式', 'sg.event': '事件', 'sg.times': '次数', 'sg.within': '时间窗口',
+    'sg.kind.orders': '订单', 'sg.kind.has': '有联系方式', 'sg.kind.coupons': '券包可用券', 'sg.kind.points': '可用积分',
+    'sg.template': '券模板（空为任意）', 'sg.count': '数量', 'sg.event': '事件', 'sg.times': '次数', 'sg.within': '时间窗口',
     'sg.where': '事件属性', 'sg.value': '值', 'sg.key': '属性名', 'sg.op': '比较', 'sg.measure': '指标',
     'sg.measure.order_count': '订单数', 'sg.measure.net_spend': '净消费', 'sg.measure.average_order': '客单价', 'sg.measure.coupon_orders': '用券订单数',
     'sg.text_label': '条件（文本）', 'sg.text_hint': '例如：performed "Product Viewed" >= 3 within 30d and not performed "Order Completed" within 30d',
@@ -33,7 +34,8 @@ register({
     'sg.builder': 'Conditions', 'sg.visual': 'Visual', 'sg.text': 'Text', 'sg.mode': 'Edit as', 'sg.match': 'Match',
     'sg.match.all': 'all conditions', 'sg.match.any': 'any condition', 'sg.add': 'Add a condition', 'sg.remove': 'Remove condition {n}',
     'sg.kind': 'Condition {n} kind', 'sg.kind.performed': 'Did', 'sg.kind.not_performed': 'Did not do', 'sg.kind.trait': 'Trait',
-    'sg.kind.orders': 'Orders', 'sg.kind.has': 'Has a contact', 'sg.event': 'Event', 'sg.times': 'Times', 'sg.within': 'Within',
+    'sg.kind.orders': 'Orders', 'sg.kind.has': 'Has a contact', 'sg.kind.coupons': 'Usable coupons held', 'sg.kind.points': 'Points to spend',
+    'sg.template': 'Coupon template (any if empty)', 'sg.count': 'Number', 'sg.event': 'Event', 'sg.times': 'Times', 'sg.within': 'Within',
     'sg.where': 'Event property', 'sg.value': 'Value', 'sg.key': 'Trait', 'sg.op': 'Comparison', 'sg.measure': 'Figure',
     'sg.measure.order_count': 'Order count', 'sg.measure.net_spend': 'Net spend', 'sg.measure.average_order': 'Average order', 'sg.measure.coupon_orders': 'Orders with a coupon',
     'sg.text_label': 'Conditions (text)', 'sg.text_hint': 'e.g. performed "Product Viewed" >= 3 within 30d and not performed "Order Completed" within 30d',
@@ -68,7 +70,7 @@ export function render(main, {params, session}) {
 
 // ---- the builder ------------------------------------------------------------
 
-const KINDS = ['performed', 'not_performed', 'trait', 'orders', 'has'];
+const KINDS = ['performed', 'not_performed', 'trait', 'orders', 'has', 'coupons', 'points'];
 const CMPS = ['>=', '<=', '=', '>', '<'];
 const OPS = ['=', '!=', '>', '>=', '<', '<=', 'contains', 'exists'];
 
@@ -84,6 +86,8 @@ function leafOf(r) {
     }
     case 'trait': return {trait: {key: r.key, op: r.op, value: r.op === 'exists' ? undefined : typed(r.value)}};
     case 'orders': return {orders: {measure: r.measure, cmp: r.cmp, value: String(r.value || '0'), within}};
+    case 'coupons': return {coupons: {promotion: r.promotion?.trim() || undefined, count: {cmp: r.cmp, n: Number(r.n) || 0}}};
+    case 'points': return {points: {cmp: r.cmp, n: Number(r.n) || 0}};
     default: return {has: r.has};
   }
 }
@@ -109,6 +113,10 @@ function rowsOf(def) {
       rows.push({kind: 'orders', measure: c.orders.measure, cmp: c.orders.cmp, value: c.orders.value, within: c.orders.within || ''});
     } else if (c.has) {
       rows.push({kind: 'has', has: c.has});
+    } else if (c.coupons) {
+      rows.push({kind: 'coupons', promotion: c.coupons.promotion || '', cmp: c.coupons.count.cmp, n: c.coupons.count.n});
+    } else if (c.points) {
+      rows.push({kind: 'points', cmp: c.points.cmp, n: c.points.n});
     } else {
       return null;
     }
@@ -163,6 +171,11 @@ function builder(main) {
           select(t('sg.op') + ' ' + n, r.cmp, CMPS.map((c) => [c, c]), set('cmp')),
           input(t('sg.value') + ' ' + n, r.value, set('value'), {class: 'narrow'}),
           input(t('sg.within') + ' ' + n, r.within, set('within'), {placeholder: '90d', class: 'narrow'}));
+      } else if (r.kind === 'coupons' || r.kind === 'points') {
+        r.cmp ??= '>='; r.n ??= r.kind === 'points' ? 100 : 1;
+        if (r.kind === 'coupons') parts.push(input(t('sg.template') + ' ' + n, r.promotion, set('promotion'), {placeholder: 'spring'}));
+        parts.push(select(t('sg.op') + ' ' + n, r.cmp, CMPS.map((c) => [c, c]), set('cmp')),
+          input(t('sg.count') + ' ' + n, r.n, set('n'), {type: 'number', min: 0, class: 'narrow'}));
       } else {
         r.has ??= 'phone';
         parts.push(select(t('sg.kind.has') + ' ' + n, r.has, ['phone', 'email', 'openid', 'unionid'].map((k) => [k, k]), set('has')));

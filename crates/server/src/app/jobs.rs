@@ -109,7 +109,11 @@ pub async fn handle(app: &App, topic: &str, payload: &Value) -> AppResult<()> {
         }
         RETURNS => {
             let seq = payload["seq"].as_i64().ok_or_else(|| malformed(topic, payload))?;
-            returns::give_back_one(app.store.as_ref(), seq, app.now()).await.map(drop).map_err(Error::from)
+            let given = returns::give_back_one(app.store.as_ref(), seq, app.now()).await.map_err(Error::from)?;
+            match given.flatten() {
+                Some(profile) => super::segments::wallet_changed(app, &[profile]).await,
+                None => Ok(()),
+            }
         }
         other => Err(Error::new(ErrorCode::Internal, format!("no handler for jobs of topic {other:?}"))),
     }

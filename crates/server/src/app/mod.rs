@@ -70,6 +70,10 @@ pub struct Context {
     pub bus: Option<Arc<dyn beacon_bus::Bus>>,
     /// The saved segments as last loaded (timers decide with them).
     pub segment_index: std::sync::Mutex<Option<Arc<crate::processor::segments::SegmentIndex>>>,
+    /// One decision outside the pipeline at a time in this process
+    /// (`segments::redecide`): they queue on the processor's lock anyway,
+    /// and each waiting one would hold a connection of the pool.
+    pub redeciding: tokio::sync::Mutex<()>,
     /// RFM tables by as-of day, kept a minute.
     pub rfm: rfm::RfmCache,
     /// Every profile's events in memory, where this process is the store's
@@ -112,6 +116,7 @@ impl App {
             node: format!("node-{}", uuid::Uuid::new_v4().simple()),
             bus,
             segment_index: Default::default(),
+            redeciding: Default::default(),
             rfm: Default::default(),
             held,
         }))

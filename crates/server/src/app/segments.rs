@@ -308,6 +308,19 @@ pub async fn tags_changed(app: &App, profiles: &[String]) -> AppResult<()> {
     redecide_many(app, &index, profiles, Touch { tags: true, ..Default::default() }).await
 }
 
+/// Profiles whose wallet's coupons or points changed (a checkout used or
+/// gave back a coupon or points, coupons were issued, points earned): the
+/// segments reading them decided again for them at once, once the change
+/// is committed (on the embedded store it is in another file than the
+/// processor's, and read after).
+pub async fn wallet_changed(app: &App, profiles: &[String]) -> AppResult<()> {
+    let index = index(app).await?;
+    if !index.reads_wallets() {
+        return Ok(());
+    }
+    redecide_many(app, &index, profiles, Touch { wallet: true, ..Default::default() }).await
+}
+
 /// [`redecide`] for many profiles (given by id, each once), a few hundred
 /// a transaction.
 async fn redecide_many<'a>(
@@ -331,6 +344,7 @@ async fn redecide_many<'a>(
 /// profiles' locks as a partition's batch takes them), so the two never
 /// decide the same membership from different facts at once.
 async fn redecide(app: &App, index: &SegmentIndex, profiles: &[ProfileId], touch: Touch, tag: &str) -> AppResult<()> {
+    let _turn = app.redeciding.lock().await;
     let mut tx = app.store.begin_processing(crate::processor::PROCESSOR).await?;
     tx.offset().await?;
     crate::processor::batch::lock_as_a_batch(tx.as_mut(), &[], profiles).await?;

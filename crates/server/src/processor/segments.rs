@@ -46,6 +46,8 @@ pub struct SegmentIndex {
     by_identity: Vec<usize>,
     by_consent: Vec<usize>,
     by_tag: Vec<usize>,
+    /// Segments reading the wallet's coupons or the points.
+    by_wallet: Vec<usize>,
     /// Segments naming a segment (by the named one's id).
     by_segment: HashMap<String, Vec<usize>>,
     /// Segments whose answer time alone can change (windows, orders, events).
@@ -69,6 +71,11 @@ impl SegmentIndex {
     /// Whether a segment names a tag (a value tier, a stage, a cluster).
     pub fn reads_tags(&self) -> bool {
         !self.by_tag.is_empty()
+    }
+
+    /// Whether a segment reads the wallet's coupons or the points.
+    pub fn reads_wallets(&self) -> bool {
+        !self.by_wallet.is_empty()
     }
 
     /// From the stored active segments (one whose definition does not read
@@ -107,12 +114,13 @@ impl SegmentIndex {
                 (n.identities, &mut index.by_identity),
                 (n.consents, &mut index.by_consent),
                 (n.tags, &mut index.by_tag),
+                (n.coupons || n.points, &mut index.by_wallet),
             ] {
                 if wanted {
                     list.push(i);
                 }
             }
-            if !n.events.is_empty() || n.orders || !n.traits.is_empty() {
+            if !n.events.is_empty() || n.orders || !n.traits.is_empty() || n.coupons || n.points {
                 index.timed.push(i);
             }
             for named in &c.needs.segments {
@@ -145,6 +153,9 @@ pub struct Touch {
     pub consents: bool,
     /// Its tags (by hand, a sweep, a rule: outside the pipeline).
     pub tags: bool,
+    /// Its wallet's coupons or its points (a checkout, an issue, points
+    /// earned: outside the pipeline).
+    pub wallet: bool,
     /// Saved segments it entered or left outside the pipeline (decided
     /// from scratch): the segments naming them.
     pub segments: BTreeSet<String>,
@@ -179,7 +190,9 @@ pub fn touches(changes: &BatchChanges, index: &SegmentIndex) -> HashMap<ProfileI
         out.entry(live(s.id)).or_default().traits = true;
     }
     for o in &changes.orders {
-        out.entry(live(o.profile_id)).or_default().orders = true;
+        // a checkout's order used its coupons and points before its event came
+        let t = out.entry(live(o.profile_id)).or_default();
+        (t.orders, t.wallet) = (true, true);
     }
     for l in &changes.links {
         out.entry(live(l.profile)).or_default().identities = true;
@@ -231,6 +244,7 @@ impl SegmentIndex {
             (t.identities, &self.by_identity),
             (t.consents, &self.by_consent),
             (t.tags, &self.by_tag),
+            (t.wallet, &self.by_wallet),
         ] {
             if changed {
                 out.extend(list);
@@ -263,8 +277,9 @@ pub async fn decide(
     work.sort();
     let names: BTreeSet<String> =
         work.iter().flat_map(|(_, c)| c.iter().flat_map(|i| index.segments[*i].needs.events.iter().cloned())).collect();
+    let wallets = work.iter().any(|(_, c)| c.iter().any(|i| index.by_wallet.contains(i)));
     let ids: Vec<ProfileId> = work.iter().map(|(p, _)| *p).collect();
-    let facts = tx.segment_facts(&ids, &names.into_iter().collect::<Vec<_>>()).await?;
+    let facts = tx.segment_facts(&ids, &names.into_iter().collect::<Vec<_>>(), wallets).await?;
     let by_id: HashMap<String, BTreeSet<usize>> = work.into_iter().map(|(p, c)| (p.to_string(), c)).collect();
     let mut writes = SegmentWrites::default();
     let mut said = Vec::new();

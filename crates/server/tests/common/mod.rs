@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod segments;
 pub mod stream;
 
 use axum::body::Body;

@@ -49,9 +49,15 @@ pub(super) async fn insert(
     now: DateTime<Utc>,
 ) -> Result<u64> {
     let t = table(queue);
+    // (`Sooner` keeps a pending job's sooner time, but not that of the run
+    // in hand — leased and its lease running, `created_at` being now —:
+    // a timer's handler that sets the next timer of its key would
+    // otherwise set it again to its own, past, time, for ever)
     let due = match held {
         Held::Sooner => format!(
-            "CASE WHEN {t}.done_at IS NULL AND {t}.due_at < excluded.due_at THEN {t}.due_at ELSE excluded.due_at END"
+            "CASE WHEN {t}.done_at IS NULL AND {t}.due_at < excluded.due_at \
+             AND ({t}.lease_owner IS NULL OR {t}.lease_until <= excluded.created_at) \
+             THEN {t}.due_at ELSE excluded.due_at END"
         ),
         _ => "excluded.due_at".to_string(),
     };

@@ -42,6 +42,7 @@ mod saved_segments;
 mod segments;
 mod stages;
 mod tags;
+mod wallets;
 use pools::{CHECKPOINT_PAGES, sqlite_pool};
 pub use rotate::KEY_REFRESH;
 mod imports;

@@ -38,6 +38,9 @@ pub(crate) struct SqlProcessTx {
     linked: bool,
     /// Profiles it erased: the identity index forgets them once committed.
     pub(super) erased: Vec<ProfileId>,
+    /// Where the wallets are read, if not in this transaction (the embedded
+    /// store's `checkout.db`).
+    shop: Option<sqlx::AnyPool>,
     /// Released when the transaction ends (after the transaction itself).
     _write: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
@@ -60,6 +63,7 @@ impl SqlStore {
             pending_identities: Vec::new(),
             erased: Vec::new(),
             linked: false,
+            shop: (self.dialect == Dialect::Sqlite).then(|| self.shop_pool.clone()),
             _write: write,
         })
     }
@@ -262,12 +266,28 @@ impl ProcessTx for SqlProcessTx {
         Ok(())
     }
 
-    async fn segment_facts(&mut self, ids: &[ProfileId], names: &[String]) -> Result<Vec<crate::ProfileFacts>> {
+    async fn segment_facts(
+        &mut self,
+        ids: &[ProfileId],
+        names: &[String],
+        wallets: bool,
+    ) -> Result<Vec<crate::ProfileFacts>> {
         let reads = super::segments::Reads { dialect: self.dialect, pii: &self.pii };
         let mut out = Vec::with_capacity(ids.len());
         for part in ids.chunks(500) {
             let part: Vec<String> = part.iter().map(ToString::to_string).collect();
-            out.extend(reads.facts_of(&mut self.tx, &part, names).await?);
+            let mut facts = reads.facts_of(&mut self.tx, &part, names).await?;
+            if wallets {
+                // the embedded store's wallets are in checkout.db (see `wallets`)
+                match &self.shop {
+                    Some(pool) => {
+                        let mut conn = pool.acquire().await.map_err(backend)?;
+                        super::wallets::fill(&mut conn, self.dialect, &part, &mut facts).await?;
+                    }
+                    None => super::wallets::fill(&mut self.tx, self.dialect, &part, &mut facts).await?,
+                }
+            }
+            out.extend(facts);
         }
         Ok(out)
     }

@@ -131,15 +131,21 @@ impl crate::SegmentFacts for SqlStore {
             Scan::Segment(id) => {
                 Rows::Ids(ids(&mut conn, d, "SELECT {} FROM segment_members WHERE segment_id = $1", id).await?)
             }
+            Scan::Coupons { .. } | Scan::Points { .. } => super::wallets::scan(&self.shop_pool, d, scan).await?,
         })
     }
 
     async fn facts(&self, ids: &[ProfileId], names: &[String]) -> Result<Vec<ProfileFacts>> {
-        let mut conn = self.pool.acquire().await.map_err(backend)?;
         let mut out = Vec::with_capacity(ids.len());
         for part in ids.chunks(LIST) {
             let part: Vec<String> = part.iter().map(ToString::to_string).collect();
-            out.extend(self.reads().facts_of(&mut conn, &part, names).await?);
+            // one connection at a time (on PostgreSQL the two pools are one)
+            let mut conn = self.pool.acquire().await.map_err(backend)?;
+            let mut facts = self.reads().facts_of(&mut conn, &part, names).await?;
+            drop(conn);
+            let mut shop = self.shop_pool.acquire().await.map_err(backend)?;
+            super::wallets::fill(&mut shop, self.dialect, &part, &mut facts).await?;
+            out.extend(facts);
         }
         Ok(out)
     }

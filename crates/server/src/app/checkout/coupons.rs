@@ -99,6 +99,16 @@ pub async fn issue(
     }
     metrics::counter!("beacon_coupons_issued_total", "channel" => channel.to_string())
         .increment(out.iter().filter(|r| matches!(r, Issued::New(_))).count() as u64);
+    // the wallets that gain a code: the segments reading them (an issue
+    // retried finds its code issued and decides them again)
+    let holders: Vec<String> = out
+        .iter()
+        .filter_map(|r| match r {
+            Issued::New(c) | Issued::Existing(c) => c.profile_id.clone(),
+            _ => None,
+        })
+        .collect();
+    crate::app::segments::wallet_changed(app, &holders).await?;
     Ok(out)
 }
 

@@ -176,18 +176,23 @@ pub async fn order_changed(app: &App, order_id: &str, completed: bool, source: &
     // jobs of one order may run at once on two workers: the one that earns
     // settles again if the order moved while it worked (a refund's job that
     // found no lot yet left the clawback to it)
+    let mut after = None;
     for _ in 0..3 {
         let before = app.store.orders().get_order(order_id).await?;
         settle_order(app, &program, order_id, earns).await?;
-        let after = app.store.orders().get_order(order_id).await?;
+        after = app.store.orders().get_order(order_id).await?;
         let same = |a: &Option<beacon_store::Order>, b: &Option<beacon_store::Order>| {
             a.as_ref().map(|o| (o.status, o.refunded_minor)) == b.as_ref().map(|o| (o.status, o.refunded_minor))
         };
         if same(&before, &after) {
-            return Ok(());
+            break;
         }
     }
-    Ok(())
+    // its points moved: the segments reading them
+    match after {
+        Some(o) => crate::app::segments::wallet_changed(app, &[o.profile_id.to_string()]).await,
+        None => Ok(()),
+    }
 }
 
 /// An earning event's job: the event at `seq`, received at `at` on
@@ -205,8 +210,9 @@ pub async fn event_earns(
     if !program.trusts(source) {
         return Ok(());
     }
-    let owner = app.store.profiles().get_profile(profile).await?.map_or(profile, |p| p.id);
-    earn_event(app, &program, seq, name, &owner.to_string(), at).await
+    let owner = app.store.profiles().get_profile(profile).await?.map_or(profile, |p| p.id).to_string();
+    earn_event(app, &program, seq, name, &owner, at).await?;
+    crate::app::segments::wallet_changed(app, &[owner]).await
 }
 
 /// Upgrading from the follower that read order and earning events from the

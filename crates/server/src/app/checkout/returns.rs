@@ -17,15 +17,16 @@ const FOLLOWER: &str = "limits.returns";
 
 /// Gives back what the applied refund or cancellation at log position
 /// `seq` frees, if its order was placed through a checkout and nothing was
-/// given back for it yet; returns whether anything was.
+/// given back for it yet; returns whether anything was, and to whom (the
+/// checkout's profile: a coupon it used is usable again).
 pub async fn give_back_one(
     store: &dyn Store,
     seq: i64,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<bool, StoreError> {
+) -> Result<Option<Option<String>>, StoreError> {
     // the first pending return from `seq` on: this one, if it is pending
     let pending = store.promotions().pending_returns(seq - 1, 1).await?;
-    let Some(p) = pending.into_iter().next().filter(|p| p.seq == seq) else { return Ok(false) };
+    let Some(p) = pending.into_iter().next().filter(|p| p.seq == seq) else { return Ok(None) };
     let r = CounterReturn {
         return_id: format!("after_sale:{}", p.seq),
         order_id: p.checkout.order_id.clone(),
@@ -40,7 +41,7 @@ pub async fn give_back_one(
     {
         tracing::warn!("order {} leaving team {team}: {}", p.checkout.order_id, e.message);
     }
-    Ok(true)
+    Ok(Some(p.checkout.profile_id.clone()))
 }
 
 /// Upgrading from the task that looked for pending returns itself: those
