@@ -3,8 +3,8 @@
 //! holders of a usable "spring" code when one is issued to it, leaves when
 //! it uses the code at a checkout, enters again when the order is
 //! cancelled and the code given back, and leaves when the code expires
-//! without another event (a timer); it enters the segment of 100 points or
-//! more when an order's points vest. At every step the kept members are
+//! without another event (a timer), or its template is ended; it enters
+//! the segment of 100 points or more when an order's points vest. At every step the kept members are
 //! what deciding from scratch finds.
 
 mod common;
@@ -24,7 +24,7 @@ async fn wallets(app: &TestApp, clock: &ManualClock) {
     let (s, v) = app.send(Method::PUT, "/api/v1/loyalty/program", ADMIN, program).await;
     assert!(s.is_success(), "{v}");
     let spec = json!({"id": "spring", "name": "春季券", "status": "active", "reward": {"type": "amount_off", "amount": "5"},
-        "codes": {"pattern": "SP-********", "valid_days": 10}});
+        "codes": {"pattern": "SP-********", "valid_days": 10, "per_profile": 2}});
     let (s, v) = app.send(Method::POST, "/api/v1/promotions", ADMIN, spec).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     save(app, "has-spring", r#"coupons "spring" >= 1"#).await;
@@ -71,6 +71,15 @@ async fn wallets(app: &TestApp, clock: &ManualClock) {
     clock.set(t0 + Duration::days(10) + Duration::seconds(1));
     app.settle().await;
     assert_eq!(segments_of(app, &w1).await, Vec::<String>::new(), "the code expired");
+    kept_as_decided(app, "has-spring").await;
+
+    // a new code (in), then the template ended by hand: its codes with it (out)
+    let (s, v, _) = app.post_keyed("/api/v1/promotions/spring/coupons", None, json!({"profiles": [w1]})).await;
+    assert_eq!((s, v["issued"].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{v}");
+    assert_eq!(segments_of(app, &w1).await, ["has-spring"]);
+    let (s, v) = app.send(Method::POST, "/api/v1/promotions/spring/end", ADMIN, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(segments_of(app, &w1).await, Vec::<String>::new(), "the template ended");
     kept_as_decided(app, "has-spring").await;
 }
 

@@ -96,6 +96,7 @@ pub async fn replace(
         .update_promotion(id, version, &current.status, &Value::Object(spec), actor, app.now())
         .await?;
     app.promotions.invalidate();
+    holders_again(app, &saved).await?;
     Ok(saved)
 }
 
@@ -111,7 +112,28 @@ pub async fn act(app: &App, id: &str, action: Action, actor: &str) -> AppResult<
     let saved =
         app.store.promotions().update_promotion(id, current.version, to.as_str(), &current.spec, actor, now).await?;
     app.promotions.invalidate();
+    holders_again(app, &saved).await?;
     Ok(saved)
+}
+
+/// A coupon template that changed (ended, its end moved) changes whether
+/// its codes are usable: their holders are decided again for the segments
+/// reading the wallet.
+async fn holders_again(app: &App, p: &StoredPromotion) -> AppResult<()> {
+    if p.spec.get("codes").is_none_or(Value::is_null) || !super::segments::index(app).await?.reads_wallets() {
+        return Ok(());
+    }
+    let mut holders = std::collections::BTreeSet::new();
+    let mut page = beacon_store::PageRequest { after: None, limit: 1000 };
+    loop {
+        let got = app.store.promotions().promotion_coupons(&p.id, &page).await?;
+        holders.extend(got.items.into_iter().filter_map(|c| c.profile_id));
+        match got.next {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
+    super::segments::wallet_changed(app, &holders.into_iter().collect::<Vec<_>>()).await
 }
 
 /// The stored promotion; `not_found` if there is none.

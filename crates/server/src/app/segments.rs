@@ -280,7 +280,7 @@ pub async fn of_profile(app: &App, id: &str) -> AppResult<(String, Vec<(StoredSe
 }
 
 /// The saved segments as the store has them (cached while its stamp holds).
-async fn index(app: &App) -> AppResult<std::sync::Arc<SegmentIndex>> {
+pub(crate) async fn index(app: &App) -> AppResult<std::sync::Arc<SegmentIndex>> {
     let held = app.segment_index.lock().map_err(|_| internal_error("the segment cache is poisoned"))?.clone();
     let current = SegmentIndex::current(app.store.as_ref(), held).await?;
     *app.segment_index.lock().map_err(|_| internal_error("the segment cache is poisoned"))? = Some(current.clone());

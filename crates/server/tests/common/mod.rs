@@ -410,7 +410,11 @@ async fn open_store_with(database_url: Option<String>, dir: &std::path::Path, pi
         database_url,
         data_dir: dir.to_path_buf(),
         synchronous: Synchronous::Normal,
-        max_connections: 4,
+        // the server's default: a batch holds two and reads with a third
+        // under the processor's lock, while a decision outside the pipeline
+        // (a job's) holds one waiting for that lock, and the test's own
+        // drain is a second processor beside the app's
+        max_connections: 8,
         log_wal_limit: 64 << 20,
         dedupe_window_days: 7,
         pii,
