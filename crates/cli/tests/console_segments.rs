@@ -1,7 +1,8 @@
 //! The segment builder and the customer 360's audience card in headless
 //! Chromium against the real binary (`tests/browser/segments.mjs`): a
 //! marketer builds a segment in the visual editor and watches the estimate
-//! change as a condition changes (the text form following), writes it as
+//! change as a condition changes (the text form following), adds a row on
+//! the wallet's coupons (a code issued to one of them), writes it as
 //! text and watches it change again (the rows following), sees a text that
 //! does not read refused beside the editor, saves it, reads its members,
 //! and opens a member's 360: its segments, RFM group and lifecycle stage,
@@ -46,6 +47,12 @@ fn build_a_segment_in_both_forms_and_see_it_on_the_360() {
     let (_, u1) = server.get("/api/v1/profiles?identity=user_id:u1");
     let u1 = u1["items"][0]["id"].as_str().expect("u1").to_string();
 
+    // a coupon template, and a code of it in u1's wallet
+    let spring = json!({"id": "spring", "name": "春季券", "status": "active",
+        "reward": {"type": "amount_off", "amount": "5"}, "codes": {"pattern": "SP-********"}});
+    assert_eq!(admin_post(&server, "/api/v1/promotions", &spring).0, 201);
+    let (s, v) = admin_post(&server, "/api/v1/promotions/spring/coupons", &json!({"profiles": [u1]}));
+    assert_eq!(s, 200, "{v}");
     // the computed tags, decided now rather than at the sweeper's next round
     let (s, v) = admin_post(&server, "/api/v1/tags/sweep", &json!({}));
     assert_eq!(s, 200, "{v}");
@@ -61,6 +68,9 @@ fn build_a_segment_in_both_forms_and_see_it_on_the_360() {
     // the text form: and has a phone is u1 alone; the rows follow it
     assert_eq!(r["text_estimate"], "About 1 people (of 4, 25.0%)", "{r:#}");
     assert_eq!(r["rows_of_text"], 2, "{r:#}");
+    // a row on the wallet: u1's one spring code, then two (nobody); the text follows
+    assert_eq!(r["wallet_estimate"], "About 0 people (of 4, 0.0%)", "{r:#}");
+    assert!(r["text_of_wallet"].as_str().is_some_and(|t| t.ends_with(r#"and coupons "spring" >= 2"#)), "{r:#}");
     assert!(r["text_error"].as_str().is_some_and(|e| e.contains("expected")), "{r:#}");
     // saved: its members
     assert_eq!(r["members"], json!([u1]), "{r:#}");

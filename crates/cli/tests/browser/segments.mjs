@@ -36,6 +36,17 @@ try {
   out.text_estimate = await estimate.textContent();
   await page.getByRole('button', { name: 'Visual', exact: true }).click();
   out.rows_of_text = await page.locator('.sg-row').count();
+  // a wallet condition: u1 holds a spring code (still 1), two of them (nobody)
+  await page.getByRole('button', { name: 'Add a condition' }).click();
+  await page.getByLabel('Condition 3 kind').selectOption('coupons');
+  await page.getByLabel('Coupon template (any if empty) 3').fill('spring');
+  await estimate.filter({ hasText: 'About 1 ' }).waitFor();
+  await page.getByLabel('Number 3').fill('2');
+  await estimate.filter({ hasText: 'About 0 ' }).waitFor();
+  out.wallet_estimate = await estimate.textContent();
+  await page.getByRole('button', { name: 'Text', exact: true }).click();
+  out.text_of_wallet = await text.inputValue();
+  await page.getByRole('button', { name: 'Visual', exact: true }).click();
   await page.getByRole('button', { name: 'Text', exact: true }).click();
   await text.fill('performed "Product Viewed" >= x');
   const textError = page.locator('.sg-text .field-error');
