@@ -30,7 +30,7 @@ pub struct RfmTable {
     pub stages: Vec<Stage>,
     /// Each customer's orders as the risk tags read them (in the order of `customers`).
     pub orders: Vec<beacon_insight::tags::OrderSignals>,
-    by_id: HashMap<String, usize>,
+    by_id: foldhash::HashMap<String, usize>,
 }
 
 impl RfmTable {
