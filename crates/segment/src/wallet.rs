@@ -47,10 +47,16 @@ pub fn points_available(lots: &[PointsLot], now: DateTime<Utc>) -> i64 {
     usable + debt
 }
 
+impl Wallet {
+    /// Whether `c` is of the template this counts (any, if none).
+    fn counts(&self, c: &CouponFact) -> bool {
+        self.promotion.as_ref().is_none_or(|p| *p == c.promotion)
+    }
+}
+
 /// How many of the wallet's coupons `w` counts are usable at `facts.now`.
 pub fn coupons_held(w: &Wallet, facts: &Facts<'_>) -> u64 {
-    let of = |c: &&CouponFact| w.promotion.as_ref().is_none_or(|p| *p == c.promotion);
-    facts.coupons.iter().filter(of).filter(|c| c.available(facts.now)).count() as u64
+    facts.coupons.iter().filter(|c| w.counts(c) && c.available(facts.now)).count() as u64
 }
 
 /// Whether a balance of `points` passes `count`.
@@ -61,8 +67,7 @@ pub fn points_hold(count: crate::ast::Count, points: i64) -> bool {
 /// The moments after which the clock alone changes what `w` counts or the
 /// points balance: a coupon's end, a lot's vesting and expiry.
 pub(crate) fn wallet_times(w: &Wallet, facts: &Facts<'_>, at: &mut impl FnMut(DateTime<Utc>)) {
-    let of = |c: &&CouponFact| w.promotion.as_ref().is_none_or(|p| *p == c.promotion);
-    for c in facts.coupons.iter().filter(of).filter(|c| !c.spent) {
+    for c in facts.coupons.iter().filter(|c| w.counts(c) && !c.spent) {
         if let Some(u) = c.until {
             at(u);
         }

@@ -110,7 +110,7 @@ pub async fn handle(app: &App, topic: &str, payload: &Value) -> AppResult<()> {
         RETURNS => {
             let seq = payload["seq"].as_i64().ok_or_else(|| malformed(topic, payload))?;
             let given = returns::give_back_one(app.store.as_ref(), seq, app.now()).await.map_err(Error::from)?;
-            match given.flatten() {
+            match given {
                 Some(profile) => super::segments::wallet_changed(app, &[profile]).await,
                 None => Ok(()),
             }

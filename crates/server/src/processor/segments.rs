@@ -277,7 +277,8 @@ pub async fn decide(
     work.sort();
     let names: BTreeSet<String> =
         work.iter().flat_map(|(_, c)| c.iter().flat_map(|i| index.segments[*i].needs.events.iter().cloned())).collect();
-    let wallets = work.iter().any(|(_, c)| c.iter().any(|i| index.by_wallet.contains(i)));
+    let reads_wallet = |i: &usize| index.segments[*i].needs.coupons || index.segments[*i].needs.points;
+    let wallets = work.iter().any(|(_, c)| c.iter().any(reads_wallet));
     let ids: Vec<ProfileId> = work.iter().map(|(p, _)| *p).collect();
     let facts = tx.segment_facts(&ids, &names.into_iter().collect::<Vec<_>>(), wallets).await?;
     let by_id: HashMap<String, BTreeSet<usize>> = work.into_iter().map(|(p, c)| (p.to_string(), c)).collect();

@@ -39,6 +39,7 @@ mod props_backfill;
 mod resident;
 mod rotate;
 mod saved_segments;
+mod segment_orders;
 mod segments;
 mod stages;
 mod tags;

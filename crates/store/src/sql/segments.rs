@@ -7,23 +7,23 @@
 
 use super::process_read::json_rows;
 use super::{Dialect, SqlDialect as _, SqlStore, backend, from_micros, micros};
-use crate::{OrderLine, ProfileFacts, Result, StoreError};
+use crate::{ProfileFacts, Result, StoreError};
 use async_trait::async_trait;
-use beacon_core::{Currency, Money, ProfileId};
+use beacon_core::ProfileId;
+use beacon_segment::EventFact;
 use beacon_segment::batch::{Rows, Scan};
-use beacon_segment::{EventFact, LineFact, OrderFact};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 use std::collections::{BTreeSet, HashMap};
 
 /// Ids per `IN (…)` list.
-const LIST: usize = 500;
+pub(super) const LIST: usize = 500;
 
 /// Events per query where a scan reads them one by one.
 pub(super) const CHUNK: usize = 200_000;
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
+pub(super) fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("segment read: {e}"))
 }
 
@@ -53,6 +53,10 @@ impl crate::SegmentFacts for SqlStore {
     }
 
     async fn scan(&self, scan: &Scan) -> Result<Rows> {
+        if let Scan::Coupons { .. } | Scan::Points { .. } = scan {
+            // (on their own pool, without holding one of this one's)
+            return super::wallets::scan(&self.shop_pool, self.dialect, scan).await;
+        }
         let mut conn = self.pool.acquire().await.map_err(backend)?;
         let d = self.dialect;
         let events = "FROM events WHERE kind = 'track' AND name = $1";
@@ -131,7 +135,7 @@ impl crate::SegmentFacts for SqlStore {
             Scan::Segment(id) => {
                 Rows::Ids(ids(&mut conn, d, "SELECT {} FROM segment_members WHERE segment_id = $1", id).await?)
             }
-            Scan::Coupons { .. } | Scan::Points { .. } => super::wallets::scan(&self.shop_pool, d, scan).await?,
+            Scan::Coupons { .. } | Scan::Points { .. } => unreachable!("answered above"),
         })
     }
 
@@ -238,42 +242,6 @@ impl Reads<'_> {
         Ok(out)
     }
 
-    /// Orders as the evaluator reads them: net of refunds in major units,
-    /// each line's product (its id, else its SKU), category and the
-    /// catalog's brand.
-    pub(super) async fn order_facts(
-        &self,
-        conn: &mut AnyConnection,
-        rows: Vec<OrderRow>,
-    ) -> Result<Vec<(String, OrderFact)>> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut parsed = Vec::with_capacity(rows.len());
-        for (profile, currency, total, refunded, coupon, placed_at, lines) in rows {
-            let lines: Vec<OrderLine> = serde_json::from_str(&lines).map_err(corrupt)?;
-            parsed.push((profile, currency, total, refunded, coupon, placed_at, lines));
-        }
-        let products: BTreeSet<&str> =
-            parsed.iter().flat_map(|p| &p.6).filter_map(|l| l.product_id.as_deref().or(l.sku.as_deref())).collect();
-        let brands = brands(conn, self.dialect, &products).await?;
-        let mut out = Vec::with_capacity(parsed.len());
-        for (profile, currency, total, refunded, coupon, placed_at, lines) in parsed {
-            let currency = Currency::parse(&currency).ok_or_else(|| corrupt(format!("currency {currency:?}")))?;
-            let lines = lines
-                .into_iter()
-                .map(|l| {
-                    let product_id = l.product_id.or(l.sku);
-                    let brand = product_id.as_ref().and_then(|p| brands.get(p)).cloned();
-                    LineFact { product_id, category: l.category, brand }
-                })
-                .collect();
-            let net = Money { minor: total - refunded, currency }.to_decimal_string();
-            out.push((profile, OrderFact { at: from_micros(placed_at)?, net, coupon, lines }));
-        }
-        Ok(out)
-    }
-
     pub(super) async fn facts_of(
         &self,
         conn: &mut AnyConnection,
@@ -371,36 +339,4 @@ impl Reads<'_> {
         }
         Ok(out)
     }
-}
-
-/// The catalog's brands by product id and by SKU, of `products` (ids or
-/// SKUs): looked up one by one for a few profiles' orders (the pipeline's
-/// stage), the whole catalog read once for many.
-async fn brands(conn: &mut AnyConnection, d: Dialect, products: &BTreeSet<&str>) -> Result<HashMap<String, String>> {
-    let columns = d.json_rows("product_id, sku, brand");
-    if products.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(String, Option<String>, String)> = if products.len() <= LIST {
-        let n = products.len();
-        let sql = format!(
-            "SELECT {columns} FROM products WHERE brand IS NOT NULL AND (product_id IN ({}) OR sku IN ({}))",
-            d.params_from(0, n),
-            d.params_from(n, n)
-        );
-        // (the list twice, in the text's order)
-        let q = products.iter().chain(products.iter()).fold(sqlx::query(AssertSqlSafe(sql)), |q, p| q.bind(*p));
-        json_rows(conn, q).await?
-    } else {
-        let sql = format!("SELECT {columns} FROM products WHERE brand IS NOT NULL");
-        json_rows(conn, sqlx::query(AssertSqlSafe(sql))).await?
-    };
-    let mut out = HashMap::with_capacity(rows.len() * 2);
-    for (id, sku, brand) in rows {
-        if let Some(sku) = sku {
-            out.insert(sku, brand.clone());
-        }
-        out.insert(id, brand);
-    }
-    Ok(out)
 }

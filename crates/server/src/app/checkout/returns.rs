@@ -17,13 +17,13 @@ const FOLLOWER: &str = "limits.returns";
 
 /// Gives back what the applied refund or cancellation at log position
 /// `seq` frees, if its order was placed through a checkout and nothing was
-/// given back for it yet; returns whether anything was, and to whom (the
-/// checkout's profile: a coupon it used is usable again).
+/// given back for it yet; returns the checkout's profile if something was
+/// given back to one (a coupon it used is usable again).
 pub async fn give_back_one(
     store: &dyn Store,
     seq: i64,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<Option<String>>, StoreError> {
+) -> Result<Option<String>, StoreError> {
     // the first pending return from `seq` on: this one, if it is pending
     let pending = store.promotions().pending_returns(seq - 1, 1).await?;
     let Some(p) = pending.into_iter().next().filter(|p| p.seq == seq) else { return Ok(None) };
@@ -41,7 +41,7 @@ pub async fn give_back_one(
     {
         tracing::warn!("order {} leaving team {team}: {}", p.checkout.order_id, e.message);
     }
-    Ok(Some(p.checkout.profile_id.clone()))
+    Ok(p.checkout.profile_id.clone())
 }
 
 /// Upgrading from the task that looked for pending returns itself: those
