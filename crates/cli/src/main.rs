@@ -333,7 +333,7 @@ async fn main() -> std::process::ExitCode {
                 match (scale_profiles, scale_events) {
                     _ if incremental => {
                         let (p, e) = (scale_profiles.unwrap_or(100_000), scale_events.unwrap_or(2_000_000));
-                        bench::incremental::run(p, e, 500, 2000).await
+                        bench::incremental::run(p, e, 500, 2000, (seconds, connections)).await
                     }
                     _ if audience => {
                         let (p, e) = (scale_profiles.unwrap_or(1_000_000), scale_events.unwrap_or(20_000_000));

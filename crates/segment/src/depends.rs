@@ -22,6 +22,8 @@ pub struct Needs {
     /// The wallet's coupons.
     pub coupons: bool,
     pub points: bool,
+    /// The profile's own bucket (its id).
+    pub bucket: bool,
     /// Saved segments it names.
     pub segments: BTreeSet<String>,
 }
@@ -56,7 +58,7 @@ fn gather(c: &Condition, n: &mut Needs) {
         }
         Condition::Coupons(_) => n.coupons = true,
         Condition::Points(_) => n.points = true,
-        Condition::Bucket(_) => {}
+        Condition::Bucket(_) => n.bucket = true,
     }
 }
 

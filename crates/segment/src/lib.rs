@@ -27,6 +27,7 @@ mod decimal;
 pub mod depends;
 pub mod eval;
 mod explain;
+pub mod keep;
 mod lex;
 mod orders;
 pub mod properties;

@@ -329,7 +329,11 @@ pub trait ProcessTx: Send {
     async fn lock(&mut self, class: i32, keys: &[i32]) -> Result<()>;
     /// The segment facts of these live profiles as this transaction sees
     /// them (its own writes included; [`SegmentFacts::facts`]).
-    async fn segment_facts(&mut self, ids: &[ProfileId], names: &[String], wallets: bool) -> Result<Vec<ProfileFacts>>;
+    async fn segment_facts(&mut self, ids: &[ProfileId], wanted: &FactsWanted) -> Result<Vec<ProfileFacts>>;
+    /// Makes `stamp` the one the segment stage's kept events are of: if
+    /// another was, every kept event is forgotten (read again from the
+    /// history when next needed).
+    async fn keep_events_under(&mut self, stamp: i64) -> Result<()>;
     /// Profiles entering and leaving saved segments at `at` (the members,
     /// each segment's count and its hour in the count history), with
     /// their outbox messages and timers.

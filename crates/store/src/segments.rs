@@ -32,6 +32,30 @@ pub struct ProfileFacts {
     pub coupons: Vec<beacon_segment::CouponFact>,
     /// Its lots of points (its merged profiles' too).
     pub points: Vec<beacon_segment::PointsLot>,
+    /// `events` are those the segment stage kept at its last decision
+    /// (not the whole history, nor what the transaction wrote since).
+    pub kept: bool,
+}
+
+/// What [`crate::ProcessTx::segment_facts`] reads.
+#[derive(Debug, Clone, Default)]
+pub struct FactsWanted {
+    /// Track events of these names.
+    pub names: Vec<String>,
+    /// The wallet's coupons and points.
+    pub wallets: bool,
+    /// Events the stage kept under this stamp stand for a profile's history
+    /// (but not for the profiles in `whole`).
+    pub kept: Option<i64>,
+    pub whole: std::collections::HashSet<String>,
+}
+
+/// The events the segment stage keeps of a profile (`beacon_segment::keep`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeptEvents {
+    pub profile_id: String,
+    pub stamp: i64,
+    pub events: Vec<EventFact>,
 }
 
 impl ProfileFacts {
@@ -95,13 +119,15 @@ pub struct MemberChange {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SegmentWrites {
     pub changes: Vec<MemberChange>,
+    /// Kept events to store (replacing a profile's).
+    pub kept: Vec<KeptEvents>,
     pub outbox: Vec<crate::NewJob>,
     pub timers: Vec<crate::NewJob>,
 }
 
 impl SegmentWrites {
     pub fn is_empty(&self) -> bool {
-        self.changes.is_empty() && self.outbox.is_empty() && self.timers.is_empty()
+        self.changes.is_empty() && self.outbox.is_empty() && self.timers.is_empty() && self.kept.is_empty()
     }
 }
 

@@ -9,7 +9,8 @@
 //! until the processor's offset reaches the log's head.
 
 use super::loadgen::{self, LoadResult};
-use super::{BATCH, Beacon, batch_requests, line, wait_processed};
+use super::{BATCH, batch_requests, line, wait_processed};
+use beacon_store::Store;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -84,7 +85,7 @@ impl EndToEnd {
 /// same bodies, each sent once, timed until processed.
 pub async fn measure(
     base: SocketAddr,
-    beacon: &Beacon,
+    (addr, store): (SocketAddr, &dyn Store),
     connections: usize,
     duration: Duration,
     name: &str,
@@ -94,11 +95,11 @@ pub async fn measure(
     let events = EVENTS_PER_SECOND * duration.as_secs().max(1) as usize;
     let bodies = batch_requests(&format!("{run}{name}"), events.div_ceil(BATCH), make);
     let baseline = loadgen::run_each(base, connections, duration, bodies.clone()).await;
-    wait_processed(beacon.store.as_ref()).await?;
+    wait_processed(store).await?;
     let started = Instant::now();
-    let ingest = loadgen::run_each(beacon.addr, connections, duration, bodies).await;
+    let ingest = loadgen::run_each(addr, connections, duration, bodies).await;
     let acknowledged_after = started.elapsed();
-    wait_processed(beacon.store.as_ref()).await?;
+    wait_processed(store).await?;
     Ok(EndToEnd { baseline, ingest, acknowledged_after, visible_after: started.elapsed() })
 }
 

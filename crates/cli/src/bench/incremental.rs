@@ -1,10 +1,17 @@
 //! `beacon bench --only incremental`: the cost of keeping saved segments'
-//! members in real time. The same shop (the audience bench's events) is
-//! sent to two fresh embedded stores, one without saved segments and one
-//! with 500 random ones (the agreement tests' generator over the shop's
-//! words), and each is timed from the first request until every event is
-//! processed; then, on the second, the segment stage alone for one event
-//! of one profile in a processor transaction (rolled back), many times.
+//! members in real time.
+//!
+//! First the pipeline issue's own end-to-end workloads (`hot`: 50 shoppers
+//! coming back; `wide`: a new shopper every two events), each on a fresh
+//! embedded store without saved segments and on one with 500 a marketer
+//! would keep (`beacon_segment::random::marketing`), timed from the first
+//! request until every event is processed, beside the parse-only baseline.
+//! Then a shop (the audience bench's events: every shopper new, ten events
+//! each over 180 days) sent to a store without segments, with 500
+//! marketing ones and with 500 random ones (the agreement tests'
+//! generator: every corner of the language); then, on the last two, the
+//! segment stage alone for one event of one profile in a processor
+//! transaction (rolled back), many times.
 
 use super::audience::{Server, event, start_server};
 use super::scale::send_all;
@@ -41,8 +48,66 @@ fn saved_segment(mix: &str, rng: &mut Rng, v: &Vocabulary) -> beacon_segment::Co
     if mix == "random" { random::condition(rng, v, 2) } else { random::marketing(rng, v) }
 }
 
-pub async fn run(profiles: usize, events: usize, saved: usize, samples: usize) -> anyhow::Result<()> {
+/// Saves `saved` segments of `mix` on `server`.
+async fn save(server: &Server, mix: &str, saved: usize) -> anyhow::Result<()> {
+    let v = vocabulary();
+    let mut rng = Rng::new(500);
+    for i in 0..saved {
+        let c = saved_segment(mix, &mut rng, &v);
+        let body = json!({"id": format!("bench-{i}"), "name": format!("bench {i}"), "text": c.to_string()});
+        let answer: Value = server.call("POST", "/api/v1/segments", Some(&body)).await?;
+        anyhow::ensure!(answer.get("error").is_none(), "segment {i} ({c}): {answer}");
+    }
+    Ok(())
+}
+
+/// Hot and wide end to end, without and with `saved` marketing segments.
+async fn end_to_end(saved: usize, seconds: u64, connections: usize) -> anyhow::Result<()> {
+    use super::e2e::{self, hot_event, wide_event};
+    let base = super::baseline().await?;
+    println!(
+        "\n| end to end ({seconds} s of sending, {connections} connections) | parse-only baseline (events/s) | no segments (events/s) | {saved} marketing segments (events/s) | ratio | memberships |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (name, make) in [("hot", hot_event as fn(&str, usize) -> Value), ("wide", wide_event)] {
+        let mut rates = Vec::new();
+        let mut baseline = 0.0;
+        let mut held = 0;
+        for n in [0, saved] {
+            let dir = tempfile::tempdir()?;
+            let server = start_server(dir.path(), true, None).await?;
+            save(&server, "marketing", n).await?;
+            let d = std::time::Duration::from_secs(seconds);
+            let r = e2e::measure(base, (server.addr, server.store.as_ref()), connections, d, name, make).await?;
+            baseline += r.baseline.per_second() * super::BATCH as f64 / 2.0;
+            rates.push(r.events_per_second());
+            held = server.store.segments().all_segments().await?.iter().map(|s| s.members).sum::<i64>();
+            server.stop().await?;
+        }
+        println!(
+            "| {name} | {baseline:.0} | {:.0} | {:.0} | **{:.2}** | {held} |",
+            rates[0],
+            rates[1],
+            rates[1] / rates[0].max(1e-9)
+        );
+    }
+    Ok(())
+}
+
+pub async fn run(
+    profiles: usize,
+    events: usize,
+    saved: usize,
+    samples: usize,
+    (seconds, connections): (u64, usize),
+) -> anyhow::Result<()> {
     super::audience::start();
+    if std::env::var_os("BEACON_BENCH_SHOP_ONLY").is_none() {
+        end_to_end(saved, seconds, connections).await?;
+    }
+    if std::env::var_os("BEACON_BENCH_E2E_ONLY").is_some() {
+        return Ok(());
+    }
     println!("Incremental: {profiles} profiles, {events} events, without and with {saved} saved segments…");
     let plain_dir = tempfile::tempdir()?;
     let plain = start_server(plain_dir.path(), true, None).await?;
@@ -74,14 +139,7 @@ async fn with_segments(
     saved: usize,
     samples: usize,
 ) -> anyhow::Result<(f64, i64, String)> {
-    let v = vocabulary();
-    let mut rng = Rng::new(500);
-    for i in 0..saved {
-        let c = saved_segment(mix, &mut rng, &v);
-        let body = json!({"id": format!("bench-{i}"), "name": format!("bench {i}"), "text": c.to_string()});
-        let answer: Value = server.call("POST", "/api/v1/segments", Some(&body)).await?;
-        anyhow::ensure!(answer.get("error").is_none(), "segment {i} ({c}): {answer}");
-    }
+    save(server, mix, saved).await?;
     let with = ingest(server, profiles, events).await?;
     let store = server.store.clone();
     let held: i64 = store.segments().all_segments().await?.iter().map(|s| s.members).sum();

@@ -10,7 +10,7 @@
 pub mod audience;
 mod checkout;
 mod console;
-mod e2e;
+pub mod e2e;
 pub mod incremental;
 mod jobs;
 mod loadgen;
@@ -103,7 +103,7 @@ fn track_requests(run: &str, count: usize) -> Arc<Vec<Vec<u8>>> {
 }
 
 /// The parse-only baseline server.
-async fn baseline() -> anyhow::Result<SocketAddr> {
+pub(super) async fn baseline() -> anyhow::Result<SocketAddr> {
     async fn parse(body: axum::body::Bytes) -> axum::response::Response {
         use axum::response::IntoResponse;
         match serde_json::from_slice::<serde_json::Value>(&body) {
@@ -284,7 +284,7 @@ pub async fn run(opts: BenchOptions) -> anyhow::Result<()> {
     }
     for (name, make) in [("hot", e2e::hot_event as fn(&str, usize) -> serde_json::Value), ("wide", e2e::wide_event)] {
         if wants(name) && opts.processor {
-            let r = e2e::measure(base, &beacon, opts.connections, dur, name, make).await?;
+            let r = e2e::measure(base, (beacon.addr, beacon.store.as_ref()), opts.connections, dur, name, make).await?;
             e2e::report(name, &r);
             ratios.push((if name == "hot" { "hot, end to end" } else { "wide, end to end" }, r.ratio()));
         }

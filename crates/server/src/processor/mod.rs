@@ -11,6 +11,7 @@ pub mod follow;
 mod orders;
 pub mod partitions;
 mod pipeline;
+mod segment_index;
 pub mod segments;
 mod settled;
 pub mod source;

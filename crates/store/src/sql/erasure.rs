@@ -84,6 +84,7 @@ impl SqlProcessTx {
             "profile_tags",
             "consents",
             "segment_members",
+            "segment_events",
             "profile_stages",
         ] {
             let done = strings(format!("DELETE FROM {table} WHERE profile_id IN ({list})"))

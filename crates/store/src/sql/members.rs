@@ -33,6 +33,7 @@ impl super::process::SqlProcessTx {
             "UPDATE segments SET members = members - 1 WHERE id IN \
              (SELECT segment_id FROM segment_members WHERE profile_id = $1)",
             "DELETE FROM segment_members WHERE profile_id = $1",
+            "DELETE FROM segment_events WHERE profile_id = $1",
             "DELETE FROM profile_stages WHERE profile_id = $1",
         ];
         for sql in leaves {
@@ -54,31 +55,44 @@ impl super::process::SqlProcessTx {
     ) -> Result<()> {
         let d = self.dialect;
         let (entered, exited): (Vec<_>, Vec<_>) = changes.iter().partition(|c| c.entered);
-        let mut delta: std::collections::BTreeMap<String, i64> = Default::default();
-        for part in exited.chunks(ROWS) {
-            let sql = format!(
-                "DELETE FROM segment_members WHERE (segment_id, profile_id) IN (VALUES {}) RETURNING segment_id",
-                d.rows(part.len(), 2)
-            );
-            let q = part.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, c| q.bind(&c.segment_id).bind(&c.profile_id));
-            for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
-                *delta.entry(row.try_get(0).map_err(backend)?).or_default() -= 1;
-            }
-        }
-        for part in entered.chunks(ROWS) {
-            let sql = format!(
-                "INSERT INTO segment_members (segment_id, profile_id, since) VALUES {} \
-                 ON CONFLICT (segment_id, profile_id) DO NOTHING RETURNING segment_id",
-                d.rows(part.len(), 3)
-            );
+        let mut delta: std::collections::BTreeMap<&str, i64> = Default::default();
+        // the embedded store has one writer, this transaction: the changes
+        // decided from what it read are what its statements change (no row
+        // comes back to count, which through the driver costs more than the
+        // write); on PostgreSQL another worker's may come between
+        let exact = d == super::Dialect::Sqlite;
+        let returning = if exact { "" } else { " RETURNING segment_id" };
+        let mut counted: Vec<(String, i64)> = Vec::new();
+        for (part, sign) in exited.chunks(ROWS).map(|p| (p, -1)).chain(entered.chunks(ROWS).map(|p| (p, 1))) {
+            let sql = if sign < 0 {
+                format!(
+                    "DELETE FROM segment_members WHERE (segment_id, profile_id) IN (VALUES {}){returning}",
+                    d.rows(part.len(), 2)
+                )
+            } else {
+                format!(
+                    "INSERT INTO segment_members (segment_id, profile_id, since) VALUES {} \
+                     ON CONFLICT (segment_id, profile_id) DO NOTHING{returning}",
+                    d.rows(part.len(), 3)
+                )
+            };
             let q = part.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, c| {
-                q.bind(&c.segment_id).bind(&c.profile_id).bind(micros(at))
+                let q = q.bind(&c.segment_id).bind(&c.profile_id);
+                if sign > 0 { q.bind(micros(at)) } else { q }
             });
-            for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
-                *delta.entry(row.try_get(0).map_err(backend)?).or_default() += 1;
+            if exact {
+                q.execute(&mut *self.tx).await.map_err(backend)?;
+                part.iter().for_each(|c| *delta.entry(&c.segment_id).or_default() += sign);
+            } else {
+                for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
+                    counted.push((row.try_get(0).map_err(backend)?, sign));
+                }
             }
         }
-        let moved: Vec<(String, i64)> = delta.into_iter().filter(|(_, n)| *n != 0).collect();
+        for (id, sign) in &counted {
+            *delta.entry(id).or_default() += sign;
+        }
+        let moved: Vec<(&str, i64)> = delta.into_iter().filter(|(_, n)| *n != 0).collect();
         for part in moved.chunks(ROWS) {
             // each segment's count, and its hour in the count history
             let sql = format!(

@@ -24,6 +24,7 @@ mod erasure;
 mod events;
 mod identity_index;
 mod jobs;
+mod kept;
 mod key_check;
 mod links;
 mod locks;

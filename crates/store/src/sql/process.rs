@@ -269,15 +269,28 @@ impl ProcessTx for SqlProcessTx {
     async fn segment_facts(
         &mut self,
         ids: &[ProfileId],
-        names: &[String],
-        wallets: bool,
+        wanted: &crate::FactsWanted,
     ) -> Result<Vec<crate::ProfileFacts>> {
         let reads = super::segments::Reads { dialect: self.dialect, pii: &self.pii };
         let mut out = Vec::with_capacity(ids.len());
         for part in ids.chunks(500) {
             let part: Vec<String> = part.iter().map(ToString::to_string).collect();
-            let mut facts = reads.facts_of(&mut self.tx, &part, names).await?;
-            if wallets {
+            // the events the stage kept stand for a profile's history
+            let mut kept: std::collections::HashMap<String, Vec<beacon_segment::EventFact>> = match wanted.kept {
+                Some(stamp) => {
+                    let ask: Vec<String> = part.iter().filter(|id| !wanted.whole.contains(*id)).cloned().collect();
+                    super::kept::read(&mut self.tx, self.dialect, &ask, stamp).await?.into_iter().collect()
+                }
+                None => Default::default(),
+            };
+            let history: Vec<String> = part.iter().filter(|id| !kept.contains_key(*id)).cloned().collect();
+            let mut facts = reads.facts_of(&mut self.tx, &part, &wanted.names, &history).await?;
+            for f in &mut facts {
+                if let Some(events) = kept.remove(&f.id) {
+                    (f.events, f.kept) = (events, true);
+                }
+            }
+            if wanted.wallets {
                 // the embedded store's wallets are in checkout.db (see `wallets`)
                 match &self.shop {
                     Some(pool) => {
@@ -292,8 +305,13 @@ impl ProcessTx for SqlProcessTx {
         Ok(out)
     }
 
+    async fn keep_events_under(&mut self, stamp: i64) -> Result<()> {
+        self.kept_under(stamp).await
+    }
+
     async fn write_segments(&mut self, w: &crate::SegmentWrites, at: chrono::DateTime<chrono::Utc>) -> Result<()> {
         self.write_member_changes(&w.changes, at).await?;
+        self.write_kept(&w.kept).await?;
         super::jobs::insert(&mut self.tx, self.dialect, &self.pii, crate::Queue::Outbox, &w.outbox, Held::Keep, at)
             .await?;
         super::jobs::insert(&mut self.tx, self.dialect, &self.pii, crate::Queue::Timers, &w.timers, Held::Sooner, at)

@@ -60,6 +60,8 @@ impl SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+        // the segment stage's kept events lack the properties filled in
+        sqlx::query("DELETE FROM segment_events").execute(&mut *tx).await.map_err(backend)?;
         tx.commit().await.map_err(backend)?;
         Ok(seqs.len().max(1))
     }

@@ -145,7 +145,7 @@ impl crate::SegmentFacts for SqlStore {
             let part: Vec<String> = part.iter().map(ToString::to_string).collect();
             // one connection at a time (on PostgreSQL the two pools are one)
             let mut conn = self.pool.acquire().await.map_err(backend)?;
-            let mut facts = self.reads().facts_of(&mut conn, &part, names).await?;
+            let mut facts = self.reads().facts_of(&mut conn, &part, names, &part).await?;
             drop(conn);
             let mut shop = self.shop_pool.acquire().await.map_err(backend)?;
             super::wallets::fill(&mut shop, self.dialect, &part, &mut facts).await?;
@@ -247,6 +247,7 @@ impl Reads<'_> {
         conn: &mut AnyConnection,
         ids: &[String],
         names: &[String],
+        history: &[String],
     ) -> Result<Vec<ProfileFacts>> {
         let d = self.dialect;
         let list = d.params_from(0, ids.len());
@@ -290,8 +291,8 @@ impl Reads<'_> {
         for (id, order) in self.order_facts(conn, rows).await? {
             facts.entry(id).and_modify(|f| f.orders.push(order));
         }
-        if !names.is_empty() {
-            for (id, event) in self.events_of(conn, ids, names).await? {
+        if !names.is_empty() && !history.is_empty() {
+            for (id, event) in self.events_of(conn, history, names).await? {
                 facts.entry(id).and_modify(|f| f.events.push(event));
             }
         }
