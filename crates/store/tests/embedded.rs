@@ -156,7 +156,7 @@ async fn checkouts_in_beacon_db_move_to_checkout_db() {
          DROP TABLE profile_counters; DROP TABLE users; DROP TABLE sessions; DROP TABLE visits; DROP TABLE imports; \
          DROP TABLE import_rejects; DROP TABLE profile_tags; DROP TABLE consents; \
          DROP TABLE segments; DROP TABLE segment_members; DROP TABLE segment_counts; DROP TABLE profile_stages; \
-         DROP TABLE tag_rules; DELETE FROM meta WHERE key LIKE 'props_backfill%'; \
+         DROP TABLE tag_rules; DROP TABLE segment_events; DELETE FROM meta WHERE key LIKE 'props_backfill%'; \
          ALTER TABLE events DROP COLUMN props; ALTER TABLE profiles ADD COLUMN first_seen BIGINT NOT NULL DEFAULT 0; \
          ALTER TABLE profiles ADD COLUMN last_seen BIGINT NOT NULL DEFAULT 0; \
          ALTER TABLE profiles ADD COLUMN event_count BIGINT NOT NULL DEFAULT 0; \
