@@ -33,6 +33,10 @@ pub struct SegmentIndex {
     /// Each event leaf of every segment, by its event's name.
     pub(super) by_event: HashMap<String, Vec<(usize, EventLeaf)>>,
     pub(super) by_trait: Vec<usize>,
+    /// Segments reading a trait, by its key; and a kind of identity, by kind
+    /// (a newcomer's keys and kinds are all it holds of these).
+    by_trait_key: HashMap<String, Vec<usize>>,
+    by_kind: HashMap<String, Vec<usize>>,
     pub(super) by_orders: Vec<usize>,
     pub(super) by_identity: Vec<usize>,
     pub(super) by_consent: Vec<usize>,
@@ -140,6 +144,12 @@ impl SegmentIndex {
             if !n.events.is_empty() || n.orders || !n.traits.is_empty() || n.coupons || n.points {
                 index.timed.push(i);
             }
+            for key in &n.traits {
+                index.by_trait_key.entry(key.clone()).or_default().push(i);
+            }
+            for kind in kinds(&c.condition) {
+                index.by_kind.entry(kind).or_default().push(i);
+            }
             for named in &c.needs.segments {
                 index.by_segment.entry(named.clone()).or_default().push(i);
             }
@@ -198,10 +208,17 @@ impl SegmentIndex {
                 }
             }
         }
+        if t.new {
+            // all a newcomer holds is in its batch: the segments reading
+            // what it holds (others answer as for a profile with nothing)
+            out.extend(t.keys.iter().filter_map(|k| self.by_trait_key.get(k)).flatten());
+            out.extend(t.kinds.iter().filter_map(|k| self.by_kind.get(k)).flatten());
+        }
+        let old = !t.new;
         for (changed, list) in [
-            (t.traits, &self.by_trait),
+            (t.traits && old, &self.by_trait),
             (t.orders, &self.by_orders),
-            (t.identities, &self.by_identity),
+            (t.identities && old, &self.by_identity),
             (t.consents, &self.by_consent),
             (t.tags, &self.by_tag),
             (t.wallet, &self.by_wallet),
@@ -215,5 +232,15 @@ impl SegmentIndex {
         }
         out.extend(t.segments.iter().filter_map(|s| self.by_segment.get(s)).flatten());
         out
+    }
+}
+
+/// The kinds of identity `c` asks a profile to hold.
+fn kinds(c: &Condition) -> Vec<String> {
+    match c {
+        Condition::All(items) | Condition::Any(items) => items.iter().flat_map(kinds).collect(),
+        Condition::Not(inner) => kinds(inner),
+        Condition::Has(kind) => vec![kind.clone()],
+        _ => Vec::new(),
     }
 }

@@ -49,6 +49,9 @@ pub struct Touch {
     /// A profile first seen: decided from what a profile with nothing is
     /// in, for the segments the rest of its touch can move.
     pub new: bool,
+    /// A newcomer's trait keys and kinds of identity.
+    pub keys: Vec<String>,
+    pub kinds: Vec<String>,
     /// Time passed (a timer): every segment time can change.
     pub timed: bool,
 }
@@ -114,6 +117,16 @@ pub fn touches(changes: &BatchChanges, index: &SegmentIndex) -> HashMap<ProfileI
     }
     for c in &changes.created {
         out.entry(live(c.id)).or_default().new = true;
+    }
+    for s in &changes.states {
+        if let Some(t) = out.get_mut(&s.id).filter(|t| t.new) {
+            t.keys = s.traits.keys().cloned().collect();
+        }
+    }
+    for l in &changes.links {
+        if let Some(t) = out.get_mut(&live(l.profile)).filter(|t| t.new) {
+            t.kinds.push(l.identity.kind.as_str().to_string());
+        }
     }
     out
 }

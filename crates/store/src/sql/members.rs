@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
 const ROWS: usize = 400;
+/// Pairs in one JSON parameter (the embedded store).
+const JSON_ROWS: usize = 5000;
 const HOUR_MICROS: i64 = 3_600_000_000;
 
 impl super::process::SqlProcessTx {
@@ -61,18 +63,48 @@ impl super::process::SqlProcessTx {
         // comes back to count, which through the driver costs more than the
         // write); on PostgreSQL another worker's may come between
         let exact = d == super::Dialect::Sqlite;
-        let returning = if exact { "" } else { " RETURNING segment_id" };
         let mut counted: Vec<(String, i64)> = Vec::new();
+        if exact {
+            // the pairs as one JSON parameter a statement (binding three
+            // values a row through the driver cost more than the insert)
+            for (part, sign) in
+                exited.chunks(JSON_ROWS).map(|p| (p, -1)).chain(entered.chunks(JSON_ROWS).map(|p| (p, 1)))
+            {
+                let pairs: Vec<[&str; 2]> =
+                    part.iter().map(|c| [c.segment_id.as_str(), c.profile_id.as_str()]).collect();
+                let pairs = serde_json::to_string(&pairs).map_err(|e| crate::StoreError::Backend(e.to_string()))?;
+                let q = if sign < 0 {
+                    sqlx::query(
+                        "DELETE FROM segment_members WHERE (segment_id, profile_id) IN \
+                         (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) AS j)",
+                    )
+                    .bind(pairs)
+                } else {
+                    sqlx::query(
+                        "INSERT INTO segment_members (segment_id, profile_id, since) \
+                         SELECT j.value ->> 0, j.value ->> 1, ? FROM json_each(?) AS j WHERE true \
+                         ON CONFLICT (segment_id, profile_id) DO NOTHING",
+                    )
+                    .bind(micros(at))
+                    .bind(pairs)
+                };
+                q.execute(&mut *self.tx).await.map_err(backend)?;
+                part.iter().for_each(|c| *delta.entry(&c.segment_id).or_default() += sign);
+            }
+        }
         for (part, sign) in exited.chunks(ROWS).map(|p| (p, -1)).chain(entered.chunks(ROWS).map(|p| (p, 1))) {
+            if exact {
+                break;
+            }
             let sql = if sign < 0 {
                 format!(
-                    "DELETE FROM segment_members WHERE (segment_id, profile_id) IN (VALUES {}){returning}",
+                    "DELETE FROM segment_members WHERE (segment_id, profile_id) IN (VALUES {}) RETURNING segment_id",
                     d.rows(part.len(), 2)
                 )
             } else {
                 format!(
                     "INSERT INTO segment_members (segment_id, profile_id, since) VALUES {} \
-                     ON CONFLICT (segment_id, profile_id) DO NOTHING{returning}",
+                     ON CONFLICT (segment_id, profile_id) DO NOTHING RETURNING segment_id",
                     d.rows(part.len(), 3)
                 )
             };
@@ -80,13 +112,8 @@ impl super::process::SqlProcessTx {
                 let q = q.bind(&c.segment_id).bind(&c.profile_id);
                 if sign > 0 { q.bind(micros(at)) } else { q }
             });
-            if exact {
-                q.execute(&mut *self.tx).await.map_err(backend)?;
-                part.iter().for_each(|c| *delta.entry(&c.segment_id).or_default() += sign);
-            } else {
-                for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
-                    counted.push((row.try_get(0).map_err(backend)?, sign));
-                }
+            for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
+                counted.push((row.try_get(0).map_err(backend)?, sign));
             }
         }
         for (id, sign) in &counted {
