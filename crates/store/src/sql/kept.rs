@@ -1,7 +1,8 @@
 //! The events the segment stage keeps of a profile between batches
 //! (`beacon_segment::keep`): one row per profile, its events as JSON
 //! (`[[name, micros, {properties}], …]`), under the stamp of the saved
-//! segments' retention. `meta.segment_events_stamp` names the stamp every
+//! segments' retention, personal values sealed as an event's properties
+//! are. `meta.segment_events_stamp` names the stamp every
 //! row is of: another retention forgets them all, in the transaction that
 //! first decides under it.
 
@@ -45,9 +46,12 @@ impl super::process::SqlProcessTx {
                  ON CONFLICT (profile_id) DO UPDATE SET stamp = excluded.stamp, events = excluded.events",
                 d.rows(part.len(), 3)
             );
-            let q = part.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, k| {
-                q.bind(&k.profile_id).bind(k.stamp).bind(encode(&k.events))
-            });
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for k in part {
+                let text = encode(&k.events);
+                let sealed = self.pii.seal_json(&text).map_err(|e| StoreError::Backend(format!("kept events: {e}")))?;
+                q = q.bind(&k.profile_id).bind(k.stamp).bind(sealed.into_owned());
+            }
             q.execute(&mut *self.tx).await.map_err(backend)?;
         }
         Ok(())
@@ -58,6 +62,7 @@ impl super::process::SqlProcessTx {
 pub(super) async fn read(
     conn: &mut AnyConnection,
     d: super::Dialect,
+    pii: &crate::PiiCipher,
     ids: &[String],
     stamp: i64,
 ) -> Result<Vec<(String, Vec<EventFact>)>> {
@@ -72,7 +77,12 @@ pub(super) async fn read(
     );
     let q = ids.iter().fold(sqlx::query(AssertSqlSafe(sql)).bind(stamp), |q, id| q.bind(id.as_str()));
     let rows: Vec<(String, String)> = json_rows(conn, q).await?;
-    rows.into_iter().map(|(id, text)| Ok((id, decode(&text)?))).collect()
+    rows.into_iter()
+        .map(|(id, text)| {
+            let opened = pii.open_json(&text).map_err(|e| StoreError::Corrupt(format!("kept events: {e}")))?;
+            Ok((id, decode(&opened)?))
+        })
+        .collect()
 }
 
 fn encode(events: &[EventFact]) -> String {

@@ -279,7 +279,7 @@ impl ProcessTx for SqlProcessTx {
             let mut kept: std::collections::HashMap<String, Vec<beacon_segment::EventFact>> = match wanted.kept {
                 Some(stamp) => {
                     let ask: Vec<String> = part.iter().filter(|id| !wanted.whole.contains(*id)).cloned().collect();
-                    super::kept::read(&mut self.tx, self.dialect, &ask, stamp).await?.into_iter().collect()
+                    super::kept::read(&mut self.tx, self.dialect, &self.pii, &ask, stamp).await?.into_iter().collect()
                 }
                 None => Default::default(),
             };

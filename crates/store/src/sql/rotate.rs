@@ -18,8 +18,9 @@ use std::time::Duration;
 pub const KEY_REFRESH: Duration = Duration::from_secs(1);
 
 /// JSON columns holding sealed values: (table, key column, text column).
-const JSON_COLUMNS: [(&str, &str, &str); 4] = [
+const JSON_COLUMNS: [(&str, &str, &str); 5] = [
     ("profiles", "id", "traits"),
+    ("segment_events", "profile_id", "events"),
     ("merges", "merged_id", "reason"),
     ("outbox", "job_key", "payload"),
     ("timers", "job_key", "payload"),
