@@ -139,9 +139,11 @@ pub async fn stage(
     now: DateTime<Utc>,
     tag: &str,
 ) -> Result<usize, StoreError> {
+    // every batch, whether or not it decides anyone: what was kept under
+    // other segments is not kept up now (its events of names these do not
+    // count go unrecorded), so it must not be read if those come back
+    tx.keep_events_under(index.kept_stamp()).await?;
     if index.is_empty() {
-        // what was kept under other segments is not kept up now
-        tx.keep_events_under(index.kept_stamp()).await?;
         return Ok(0);
     }
     decide(tx, index, touches(changes, index), now, tag).await
