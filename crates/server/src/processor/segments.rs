@@ -139,11 +139,9 @@ pub async fn stage(
     now: DateTime<Utc>,
     tag: &str,
 ) -> Result<usize, StoreError> {
-    // every batch, whether or not it decides anyone: what was kept under
-    // other segments is not kept up now (its events of names these do not
-    // count go unrecorded), so it must not be read if those come back
-    tx.keep_events_under(index.kept_stamp()).await?;
     if index.is_empty() {
+        // (`decide` checks the stamp otherwise)
+        tx.keep_events_under(index.kept_stamp()).await?;
         return Ok(0);
     }
     decide(tx, index, touches(changes, index), now, tag).await
@@ -182,10 +180,13 @@ pub async fn decide(
         })
         .filter(|(_, w)| w.new || !w.candidates.is_empty() || !w.batch.is_empty())
         .collect();
+    // every decision, whether or not it decides anyone: what was kept under
+    // other segments is not kept up now (its events of names these do not
+    // count go unrecorded), so it must not be read if those come back
+    tx.keep_events_under(index.kept_stamp).await?;
     if work.is_empty() {
         return Ok(0);
     }
-    tx.keep_events_under(index.kept_stamp).await?;
     work.sort_by_key(|(p, _)| *p);
     wanted.names = index.retention.names().cloned().collect();
     wanted.wallets = work.iter().flat_map(|(_, w)| &w.candidates).any(|i| {

@@ -64,12 +64,11 @@ impl super::process::SqlProcessTx {
         // write); on PostgreSQL another worker's may come between
         let exact = d == super::Dialect::Sqlite;
         let mut counted: Vec<(String, i64)> = Vec::new();
+        let parts = |rows: usize| exited.chunks(rows).map(|p| (p, -1)).chain(entered.chunks(rows).map(|p| (p, 1)));
         if exact {
             // the pairs as one JSON parameter a statement (binding three
             // values a row through the driver cost more than the insert)
-            for (part, sign) in
-                exited.chunks(JSON_ROWS).map(|p| (p, -1)).chain(entered.chunks(JSON_ROWS).map(|p| (p, 1)))
-            {
+            for (part, sign) in parts(JSON_ROWS) {
                 let pairs: Vec<[&str; 2]> =
                     part.iter().map(|c| [c.segment_id.as_str(), c.profile_id.as_str()]).collect();
                 let pairs = serde_json::to_string(&pairs).map_err(|e| crate::StoreError::Backend(e.to_string()))?;
@@ -91,29 +90,27 @@ impl super::process::SqlProcessTx {
                 q.execute(&mut *self.tx).await.map_err(backend)?;
                 part.iter().for_each(|c| *delta.entry(&c.segment_id).or_default() += sign);
             }
-        }
-        for (part, sign) in exited.chunks(ROWS).map(|p| (p, -1)).chain(entered.chunks(ROWS).map(|p| (p, 1))) {
-            if exact {
-                break;
-            }
-            let sql = if sign < 0 {
-                format!(
-                    "DELETE FROM segment_members WHERE (segment_id, profile_id) IN (VALUES {}) RETURNING segment_id",
-                    d.rows(part.len(), 2)
-                )
-            } else {
-                format!(
-                    "INSERT INTO segment_members (segment_id, profile_id, since) VALUES {} \
-                     ON CONFLICT (segment_id, profile_id) DO NOTHING RETURNING segment_id",
-                    d.rows(part.len(), 3)
-                )
-            };
-            let q = part.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, c| {
-                let q = q.bind(&c.segment_id).bind(&c.profile_id);
-                if sign > 0 { q.bind(micros(at)) } else { q }
-            });
-            for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
-                counted.push((row.try_get(0).map_err(backend)?, sign));
+        } else {
+            for (part, sign) in parts(ROWS) {
+                let sql = if sign < 0 {
+                    format!(
+                        "DELETE FROM segment_members WHERE (segment_id, profile_id) IN (VALUES {}) RETURNING segment_id",
+                        d.rows(part.len(), 2)
+                    )
+                } else {
+                    format!(
+                        "INSERT INTO segment_members (segment_id, profile_id, since) VALUES {} \
+                         ON CONFLICT (segment_id, profile_id) DO NOTHING RETURNING segment_id",
+                        d.rows(part.len(), 3)
+                    )
+                };
+                let q = part.iter().fold(sqlx::query(AssertSqlSafe(sql)), |q, c| {
+                    let q = q.bind(&c.segment_id).bind(&c.profile_id);
+                    if sign > 0 { q.bind(micros(at)) } else { q }
+                });
+                for row in q.fetch_all(&mut *self.tx).await.map_err(backend)? {
+                    counted.push((row.try_get(0).map_err(backend)?, sign));
+                }
             }
         }
         for (id, sign) in &counted {
